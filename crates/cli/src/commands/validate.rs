@@ -1,0 +1,83 @@
+//! `dockhand validate`.
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use dockhand_spec::{Code, Diagnostic, FileChecks, Location, Report, Severity, ValidateOptions};
+use serde::Serialize;
+
+use crate::args::{Format, ValidateArgs};
+use crate::target::{ExtensionDir, MetadataBytes};
+
+/// `validate --format json`, as CLI.md fixes it.
+#[derive(Serialize)]
+struct ValidateJson<'a> {
+    target: String,
+    valid: bool,
+    api_version: String,
+    diagnostics: Vec<&'a Diagnostic>,
+}
+
+pub fn run(args: &ValidateArgs) -> Result<ExitCode> {
+    let mut options = ValidateOptions::default();
+    if let Some(v) = &args.api_version {
+        options.api_version =
+            semver::Version::parse(v.trim_start_matches('v')).with_context(|| {
+                format!("--api-version `{v}` is not a version: write MAJOR.MINOR.PATCH, e.g. 0.4.2")
+            })?;
+    }
+    if args.metadata_only {
+        options.file_checks = FileChecks::None;
+    }
+    let build_args = parse_build_args(&args.build_args)?;
+    let dir = ExtensionDir::open(&args.target)?;
+    let report = match dir.read_metadata()? {
+        MetadataBytes::TooLarge(size) => Report {
+            diagnostics: vec![Diagnostic::new(
+                Code::MetadataTooLarge,
+                Location::File("metadata.json".to_owned()),
+                format!(
+                    "metadata.json is {size} bytes, over the {}-byte limit: it was not read; it should only describe the extension",
+                    dockhand_spec::METADATA_MAX_BYTES
+                ),
+            )],
+            ..Report::default()
+        },
+        MetadataBytes::Read(bytes) => {
+            let labels = dir.labels(&build_args);
+            dockhand_spec::validate(&bytes, &labels, &dir, &options)
+        }
+    };
+    let shown: Vec<&Diagnostic> = report
+        .diagnostics
+        .iter()
+        .filter(|d| !args.errors_only || d.severity == Severity::Error)
+        .collect();
+    let target = args.target.display().to_string();
+    match args.format {
+        Format::Json => crate::output::json(&ValidateJson {
+            target,
+            valid: report.is_valid(),
+            api_version: options.api_version.to_string(),
+            diagnostics: shown,
+        })?,
+        Format::Text => crate::output::validation(&target, &report, &shown, &options.api_version),
+    }
+    Ok(if report.is_valid() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(crate::EXIT_FAILURE)
+    })
+}
+
+fn parse_build_args(raw: &[String]) -> Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for arg in raw {
+        let Some((k, v)) = arg.split_once('=') else {
+            bail!("--build-arg `{arg}` has no value: write NAME=VALUE");
+        };
+        out.insert(k.to_owned(), v.to_owned());
+    }
+    Ok(out)
+}

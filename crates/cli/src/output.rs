@@ -1,0 +1,91 @@
+//! Printing: data on stdout, messages on stderr, colour only on a terminal and
+//! never with `NO_COLOR` (anstream decides).
+
+use std::io::Write;
+
+use anstyle::{AnsiColor, Style};
+use dockhand_spec::{Diagnostic, Report, Severity};
+use serde::Serialize;
+
+const BOLD: Style = Style::new().bold();
+const RED: Style = AnsiColor::Red.on_default().bold();
+const YELLOW: Style = AnsiColor::Yellow.on_default().bold();
+const GREEN: Style = AnsiColor::Green.on_default().bold();
+const DIM: Style = Style::new().dimmed();
+
+/// Prints data (a line or more) on stdout.
+pub fn data(text: &str) {
+    let mut out = anstream::stdout();
+    let _ = writeln!(out, "{text}");
+}
+
+/// Prints one JSON document on stdout.
+pub fn json<T: Serialize>(value: &T) -> anyhow::Result<()> {
+    let text = serde_json::to_string_pretty(value)?;
+    data(&text);
+    Ok(())
+}
+
+/// Prints an error and its causes on stderr.
+pub fn error(e: &anyhow::Error) {
+    let mut err = anstream::stderr();
+    let _ = write!(err, "{RED}error{RED:#}: {e}");
+    for cause in e.chain().skip(1) {
+        let _ = write!(err, ": {cause}");
+    }
+    let _ = writeln!(err);
+}
+
+fn severity_style(s: Severity) -> Style {
+    match s {
+        Severity::Error => RED,
+        Severity::Warning => YELLOW,
+    }
+}
+
+/// Renders a validation report for people: a verdict line, then the findings
+/// grouped by what they are about.
+pub fn validation(target: &str, report: &Report, shown: &[&Diagnostic], api: &semver::Version) {
+    let mut out = anstream::stdout();
+    let (errors, warnings) = (report.errors(), report.warnings());
+    let verdict = if report.is_valid() {
+        format!("{GREEN}valid{GREEN:#}")
+    } else {
+        format!("{RED}invalid{RED:#}")
+    };
+    let title = report
+        .metadata
+        .as_ref()
+        .and_then(|m| m.dashboard_tab())
+        .map(|t| format!(" ({})", t.title))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "{BOLD}{target}{BOLD:#}{title}: {verdict}, {} and {} {DIM}(extension API {api}){DIM:#}",
+        plural(errors, "error"),
+        plural(warnings, "warning"),
+    );
+    let mut group = "";
+    for d in shown {
+        let g = d.location.group();
+        if g != group {
+            let _ = writeln!(out, "\n{BOLD}{g}{BOLD:#}");
+            group = g;
+        }
+        let style = severity_style(d.severity);
+        let sev = d.severity.as_str();
+        let _ = writeln!(
+            out,
+            "  {style}{sev:<7}{style:#} {DIM}{}{DIM:#}  {}\n          {}",
+            d.code, d.location, d.message
+        );
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}

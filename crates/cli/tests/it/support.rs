@@ -1,0 +1,75 @@
+//! Shared helpers for the integration tests: locating the built binary, the
+//! shared corpus and the real components started by `scripts/deps`.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+/// The `dockhand` binary built for this test run.
+pub fn dockhand() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dockhand"));
+    cmd.env("NO_COLOR", "1");
+    cmd
+}
+
+/// Runs `dockhand` with `args` and returns its output.
+pub fn run(args: &[&str]) -> Output {
+    dockhand().args(args).output().expect("dockhand runs")
+}
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repo root")
+}
+
+/// True when `scripts/test` asked for every real-component test to run.
+pub fn env_required() -> bool {
+    std::env::var("DOCKHAND_REQUIRE_ENV").is_ok_and(|v| v == "1")
+}
+
+/// Says that a test skipped and why, or fails it when skipping is not allowed.
+pub fn skip(test: &str, why: &str) {
+    assert!(
+        !env_required(),
+        "{test}: {why}, and DOCKHAND_REQUIRE_ENV=1 makes this test mandatory (run scripts/deps first)"
+    );
+    eprintln!("SKIPPED {test}: {why} (scripts/test runs it)");
+}
+
+/// `../shared/corpus` beside the repository, when present.
+pub fn corpus_dir() -> Option<PathBuf> {
+    let dir = repo_root().join("../shared/corpus");
+    dir.is_dir().then_some(dir)
+}
+
+/// The real components started by `scripts/deps`: a Docker engine and a registry.
+#[derive(Debug, Clone)]
+pub struct RealEnv {
+    /// `DOCKER_HOST` of the engine (`unix:///…`).
+    pub docker_host: String,
+    /// `host:port` of the local registry.
+    pub registry: String,
+}
+
+/// The real components, or `None` (after saying so) when they are not running.
+pub fn real_env(test: &str) -> Option<RealEnv> {
+    let docker_host = std::env::var("DOCKER_HOST").ok().filter(|v| !v.is_empty());
+    let registry = std::env::var("DOCKHAND_TEST_REGISTRY")
+        .ok()
+        .filter(|v| !v.is_empty());
+    match (docker_host, registry) {
+        (Some(docker_host), Some(registry)) => Some(RealEnv {
+            docker_host,
+            registry,
+        }),
+        _ => {
+            skip(
+                test,
+                "no engine and registry from scripts/deps (DOCKER_HOST, DOCKHAND_TEST_REGISTRY unset)",
+            );
+            None
+        }
+    }
+}

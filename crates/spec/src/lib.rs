@@ -1,0 +1,30 @@
+//! dockhand-spec: the Docker Desktop extension format, as data.
+//!
+//! This crate owns what an extension *is*: the typed `metadata.json`
+//! ([`Metadata`]), the image labels ([`Labels`]), API-version constraints
+//! ([`ApiVersionReq`], with node-semver semantics and the format's
+//! bare-version rule), the facts about a backend's compose file that the host
+//! needs ([`ComposeFacts`]), the labels a Dockerfile sets
+//! ([`labels_from_dockerfile`]) and validation with stable diagnostic codes
+//! ([`validate()`], [`Code`]).
+//!
+//! It is pure: no file system, network, environment or printing. Callers read
+//! bytes and hand them in; files of an image are seen through [`ImageFiles`].
+
+pub mod api_version;
+pub mod compose;
+pub mod diagnostics;
+pub mod dockerfile;
+pub mod labels;
+pub mod metadata;
+pub mod validate;
+
+pub use api_version::{API_VERSION, ApiVersionError, ApiVersionReq, implemented_api_version};
+pub use compose::{ComposeError, ComposeFacts, Mount, ServiceFacts};
+pub use diagnostics::{Code, Diagnostic, Location, Severity};
+pub use dockerfile::{DockerfileError, DockerfileLabels, labels_from_dockerfile};
+pub use labels::{AdditionalUrl, Category, Labels, Screenshot};
+pub use metadata::{METADATA_MAX_BYTES, Metadata, MetadataError, Os};
+pub use validate::{
+    FileChecks, FileKind, ImageFiles, LabelsInput, Report, ValidateOptions, validate,
+};

@@ -1,0 +1,5 @@
+//! Integration tests of dockhand-spec against the shared corpus of real
+//! extensions (`../shared/corpus`; skipped with a message when absent).
+
+mod corpus;
+mod dockerfile_corpus;

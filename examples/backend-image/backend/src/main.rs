@@ -1,0 +1,60 @@
+//! `backend`: the backend of dockhand's example extensions (`examples/backend-image`,
+//! `examples/backend-compose`). A std-only HTTP/1.1 server on a unix socket, small enough to
+//! read in one sitting and strict enough to test dockhand's `vm.service` proxy against.
+//!
+//! - [`cli`]: arguments and environment.
+//! - [`server`]: the socket, one thread per connection, keep-alive.
+//! - [`http`]: reading requests and writing responses.
+//! - [`routes`]: what each path answers (the table is there).
+//! - [`engine`]: a one-request Docker Engine client for `/engine/version`.
+
+mod cli;
+mod engine;
+mod http;
+mod json;
+mod routes;
+mod server;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use cli::Command;
+use routes::{Context, VERSION};
+
+fn main() -> ExitCode {
+    let command = cli::parse(std::env::args_os().skip(1), |name| std::env::var_os(name));
+    let config = match command {
+        Ok(Command::Serve(config)) => config,
+        Ok(Command::Version) => {
+            println!("backend {VERSION}");
+            return ExitCode::SUCCESS;
+        }
+        Ok(Command::Help) => {
+            println!("{}", cli::USAGE);
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("backend: {message}\n\n{}", cli::USAGE);
+            return ExitCode::from(2);
+        }
+    };
+    let listener = match server::bind(&config.socket) {
+        Ok(listener) => listener,
+        Err(err) => {
+            eprintln!(
+                "backend: cannot listen on {}: {err} (choose another path with --socket)",
+                config.socket.display()
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    eprintln!(
+        "backend {VERSION}: listening on {}",
+        config.socket.display()
+    );
+    let ctx = Arc::new(Context {
+        docker_socket: config.docker_socket,
+    });
+    server::serve(&listener, &ctx);
+    ExitCode::SUCCESS
+}
