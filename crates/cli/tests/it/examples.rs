@@ -1,0 +1,207 @@
+//! The examples in `examples/`: they validate, and on the real engine from
+//! `scripts/deps` they build, carry the labels dockhand reads from their
+//! Dockerfiles, run (the backend answers on its socket) and push to the
+//! local registry.
+
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::support::{self, RealEnv, TempDir, repo_root, run};
+
+const EXAMPLES: [&str; 4] = [
+    "minimal-ui",
+    "backend-image",
+    "backend-compose",
+    "host-binaries",
+];
+
+#[test]
+fn examples_validate_without_errors() {
+    for name in EXAMPLES {
+        let dir = repo_root().join("examples").join(name);
+        let out = run(&["validate", &dir.display().to_string(), "--format", "json"]);
+        let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+        assert_eq!(out.status.code(), Some(0), "{name}: {v}");
+        let codes: Vec<&str> = v["diagnostics"]
+            .as_array()
+            .expect("array")
+            .iter()
+            .map(|d| d["code"].as_str().expect("code"))
+            .collect();
+        // The compose example mounts the engine socket on purpose: that is
+        // the one finding (a permission notice) an example may carry.
+        let allowed: &[&str] = if name == "backend-compose" {
+            &["DH310"]
+        } else {
+            &[]
+        };
+        assert_eq!(codes, allowed, "{name}");
+    }
+}
+
+fn docker(env: &RealEnv, args: &[&str]) -> std::process::Output {
+    Command::new("docker")
+        .env("DOCKER_HOST", &env.docker_host)
+        .args(args)
+        .output()
+        .expect("docker CLI runs")
+}
+
+fn docker_ok(env: &RealEnv, args: &[&str]) -> String {
+    let out = docker(env, args);
+    assert!(
+        out.status.success(),
+        "docker {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+fn ensure_backend_built() {
+    let bin = repo_root().join("examples/backend-image/dist/backend");
+    if !bin.is_file() {
+        let status = Command::new(repo_root().join("scripts/build-examples"))
+            .status()
+            .expect("build-examples runs");
+        assert!(status.success(), "scripts/build-examples failed");
+    }
+    assert!(
+        bin.is_file(),
+        "{} missing after scripts/build-examples",
+        bin.display()
+    );
+}
+
+/// One HTTP/1.1 request over a unix socket; returns (status, body).
+fn http_unix(sock: &Path, method: &str, path: &str, body: &str) -> (u16, String) {
+    let mut s = UnixStream::connect(sock).expect("connect to the backend socket");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: backend\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).expect("write");
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).expect("read");
+    let status = resp
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .expect("status");
+    let body = resp
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+fn wait_for_socket(sock: &Path) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(20) {
+        if UnixStream::connect(sock).is_ok() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
+
+#[test]
+fn examples_build_run_and_push_on_the_real_engine() {
+    let Some(env) = support::real_env("examples_build_run_and_push_on_the_real_engine") else {
+        return;
+    };
+    ensure_backend_built();
+    for name in EXAMPLES {
+        let dir = repo_root().join("examples").join(name);
+        let tag = format!("dockhand-it/{name}:e2e");
+        docker_ok(
+            &env,
+            &["build", "-q", "-t", &tag, &dir.display().to_string()],
+        );
+        // The labels the engine recorded are the ones validate read from the Dockerfile.
+        let labels: Value = serde_json::from_str(&docker_ok(
+            &env,
+            &[
+                "image",
+                "inspect",
+                "--format",
+                "{{json .Config.Labels}}",
+                &tag,
+            ],
+        ))
+        .expect("labels json");
+        let text = std::fs::read_to_string(dir.join("Dockerfile")).expect("Dockerfile");
+        let ours = dockhand_spec_labels(&text);
+        assert_eq!(
+            labels, ours,
+            "{name}: engine labels differ from dockhand's reading of the Dockerfile"
+        );
+    }
+
+    // The backend runs from its scratch image and answers on its socket.
+    let sockdir = TempDir::new("sock");
+    let cid = docker_ok(
+        &env,
+        &[
+            "run",
+            "-d",
+            "--rm",
+            "-v",
+            &format!("{}:/run/guest-services", sockdir.arg()),
+            "dockhand-it/backend-image:e2e",
+        ],
+    );
+    let cid = cid.trim();
+    let sock = sockdir.0.join("backend.sock");
+    let ready = wait_for_socket(&sock);
+    let logs = if ready {
+        String::new()
+    } else {
+        String::from_utf8_lossy(&docker(&env, &["logs", cid]).stderr).into_owned()
+    };
+    let hello = ready.then(|| http_unix(&sock, "GET", "/hello", ""));
+    let echo = ready.then(|| http_unix(&sock, "POST", "/echo", r#"{"x":1}"#));
+    let teapot = ready.then(|| http_unix(&sock, "GET", "/status/418", ""));
+    docker(&env, &["rm", "-f", cid]);
+    assert!(ready, "backend socket never appeared; logs:\n{logs}");
+    let (status, body) = hello.expect("hello");
+    assert_eq!(status, 200);
+    let v: Value = serde_json::from_str(&body).expect("json body");
+    assert_eq!(v["message"], "hello from the backend");
+    assert_eq!(echo.expect("echo"), (200, r#"{"x":1}"#.to_owned()));
+    assert_eq!(teapot.expect("418").0, 418);
+
+    // The registry takes the image.
+    let remote = format!("{}/dockhand-it/minimal-ui:e2e", env.registry);
+    docker_ok(&env, &["tag", "dockhand-it/minimal-ui:e2e", &remote]);
+    docker_ok(&env, &["push", "-q", &remote]);
+    let tags = http_tcp(&env.registry, "/v2/dockhand-it/minimal-ui/tags/list");
+    assert!(tags.contains("\"e2e\""), "registry lists the tag: {tags}");
+}
+
+fn dockhand_spec_labels(dockerfile: &str) -> Value {
+    let d = dockhand_spec::labels_from_dockerfile(dockerfile, &Default::default(), None)
+        .expect("Dockerfile parses");
+    serde_json::to_value(&d.labels).expect("labels")
+}
+
+fn http_tcp(addr: &str, path: &str) -> String {
+    let mut s = std::net::TcpStream::connect(addr).expect("registry answers");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("write");
+    let mut out = String::new();
+    s.read_to_string(&mut out).expect("read");
+    out
+}
