@@ -217,10 +217,8 @@ fn logical_lines(text: &str, escape: char) -> Vec<(usize, String, String)> {
             Some((_, buf)) => buf.push_str(body),
             None => current = Some((i + 1, body.trim_start().to_owned())),
         }
-        if !continues {
-            if let Some((n, buf)) = current.take() {
-                push_instruction(&mut out, n, &buf);
-            }
+        if !continues && let Some((n, buf)) = current.take() {
+            push_instruction(&mut out, n, &buf);
         }
     }
     if let Some((n, buf)) = current.take() {

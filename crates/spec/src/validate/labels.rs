@@ -58,14 +58,15 @@ pub(super) fn check(input: &LabelsInput, api: &Version, out: &mut Vec<Diagnostic
     screenshots(labels, out);
     additional_urls(labels, out);
     categories(labels, out);
-    if let Some(v) = labels.get(name::ACCOUNT_INFO) {
-        if !v.is_empty() && v != "required" {
-            out.push(Diagnostic::new(
-                Code::AccountInfo,
-                at(name::ACCOUNT_INFO),
-                format!("`{v}` is not understood: use `required` or leave it empty"),
-            ));
-        }
+    if let Some(v) = labels.get(name::ACCOUNT_INFO)
+        && !v.is_empty()
+        && v != "required"
+    {
+        out.push(Diagnostic::new(
+            Code::AccountInfo,
+            at(name::ACCOUNT_INFO),
+            format!("`{v}` is not understood: use `required` or leave it empty"),
+        ));
     }
     for key in labels.0.keys() {
         let in_namespace = name::FORMAT_PREFIXES.iter().any(|p| key.starts_with(p));
@@ -82,24 +83,24 @@ pub(super) fn check(input: &LabelsInput, api: &Version, out: &mut Vec<Diagnostic
             ));
         }
     }
-    if let Some(v) = labels.non_empty(name::CHANGELOG) {
-        if is_http_url(v.trim()) {
-            out.push(Diagnostic::new(
-                Code::ChangelogIsUrl,
-                at(name::CHANGELOG),
-                "the changelog is only a link: hosts show it as text; describe this version's changes",
-            ));
-        }
+    if let Some(v) = labels.non_empty(name::CHANGELOG)
+        && is_http_url(v.trim())
+    {
+        out.push(Diagnostic::new(
+            Code::ChangelogIsUrl,
+            at(name::CHANGELOG),
+            "the changelog is only a link: hosts show it as text; describe this version's changes",
+        ));
     }
     for key in [name::ICON, name::SCREENSHOTS, name::ADDITIONAL_URLS] {
-        if let Some(v) = labels.get(key) {
-            if v.contains("?token=") || v.contains("&token=") {
-                out.push(Diagnostic::new(
-                    Code::ExpiringUrl,
-                    at(key),
-                    "a URL carries an access token (`token=`), which expires: link to a public copy",
-                ));
-            }
+        if let Some(v) = labels.get(key)
+            && (v.contains("?token=") || v.contains("&token="))
+        {
+            out.push(Diagnostic::new(
+                Code::ExpiringUrl,
+                at(key),
+                "a URL carries an access token (`token=`), which expires: link to a public copy",
+            ));
         }
     }
     for key in name::HTML {
@@ -165,14 +166,14 @@ fn urls(labels: &Labels, out: &mut Vec<Diagnostic>) {
             ));
         }
     }
-    if let Some(url) = labels.non_empty(name::PUBLISHER_URL) {
-        if !is_http_url(url) {
-            out.push(Diagnostic::new(
-                Code::LabelUrl,
-                at(name::PUBLISHER_URL),
-                format!("`{}` is not an http(s) URL", shorten(url)),
-            ));
-        }
+    if let Some(url) = labels.non_empty(name::PUBLISHER_URL)
+        && !is_http_url(url)
+    {
+        out.push(Diagnostic::new(
+            Code::LabelUrl,
+            at(name::PUBLISHER_URL),
+            format!("`{}` is not an http(s) URL", shorten(url)),
+        ));
     }
 }
 

@@ -202,14 +202,14 @@ fn vm(meta: &Metadata, out: &mut Vec<Diagnostic>) {
             ));
         }
     }
-    if let Some(file) = vm.composefile.as_deref().filter(|f| !f.trim().is_empty()) {
-        if image_path(file).is_none_or(|p| p.is_empty()) {
-            out.push(Diagnostic::new(
-                Code::BadComposePath,
-                at("/vm/composefile"),
-                format!("composefile `{file}` leaves the image root: name a file inside the image"),
-            ));
-        }
+    if let Some(file) = vm.composefile.as_deref().filter(|f| !f.trim().is_empty())
+        && image_path(file).is_none_or(|p| p.is_empty())
+    {
+        out.push(Diagnostic::new(
+            Code::BadComposePath,
+            at("/vm/composefile"),
+            format!("composefile `{file}` leaves the image root: name a file inside the image"),
+        ));
     }
     if let Some(socket) = vm.exposes.as_ref().and_then(|e| e.socket.as_deref()) {
         socket_name(socket, "/vm/exposes/socket", out);
@@ -298,14 +298,15 @@ fn host(meta: &Metadata, out: &mut Vec<Diagnostic>) {
                     format!("`{}` is listed for linux but looks like a Windows or macOS file: check the OS key", bin.path),
                 ));
             }
-            if os == Os::Linux && !bin.is_dir() {
-                if let Some(first) = names.insert(bin.name(), bin.path.as_str()) {
-                    out.push(Diagnostic::new(
+            if os == Os::Linux
+                && !bin.is_dir()
+                && let Some(first) = names.insert(bin.name(), bin.path.as_str())
+            {
+                out.push(Diagnostic::new(
                         Code::HostNameClash,
                         at(&bin.pointer),
                         format!("`{}` and `{first}` are both called `{}`: host.cli.exec cannot tell them apart; rename one", bin.path, bin.name()),
                     ));
-                }
             }
         }
     }

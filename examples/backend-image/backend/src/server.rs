@@ -56,10 +56,10 @@ pub fn serve(listener: &UnixListener, ctx: &Arc<Context>) {
         let spawned = thread::Builder::new()
             .name("connection".to_owned())
             .spawn(move || {
-                if let Err(err) = connection(stream, &ctx) {
-                    if !is_disconnect(&err) {
-                        eprintln!("backend: connection failed: {err}");
-                    }
+                if let Err(err) = connection(stream, &ctx)
+                    && !is_disconnect(&err)
+                {
+                    eprintln!("backend: connection failed: {err}");
                 }
             });
         if let Err(err) = spawned {

@@ -1,0 +1,18 @@
+//! dockhand-oci: OCI images as dockhand needs them.
+//!
+//! This crate owns references, digests and platforms ([`Reference`],
+//! [`Digest`], [`Platform`]), the registry client (`registry`), the content
+//! store — an OCI image layout on disk (`store`), safe unpacking of the files
+//! the host needs from image layers (`unpack`), image sources other than
+//! registries (`source`) and daemonless image assembly (`build`).
+//!
+//! It never reads environment variables or prints: credentials, insecure
+//! registries and limits come in as typed options.
+
+pub mod digest;
+pub mod platform;
+pub mod reference;
+
+pub use digest::{Algorithm, Digest, DigestError, Hasher};
+pub use platform::{Platform, PlatformError};
+pub use reference::{ExtensionId, Reference, ReferenceError, is_loopback_host};
