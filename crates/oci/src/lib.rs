@@ -12,6 +12,9 @@
 pub mod digest;
 pub mod platform;
 pub mod reference;
+pub mod registry;
+pub mod store;
+pub mod unpack;
 
 pub use digest::{Algorithm, Digest, DigestError, Hasher};
 pub use platform::{Platform, PlatformError};

@@ -1,0 +1,1 @@
+//! The registry client (distribution API): manifests, blobs, tags, push, auth.

@@ -1,0 +1,1 @@
+//! The content store: an OCI image layout on disk.

@@ -1,0 +1,1 @@
+//! Safe unpacking of the files the host needs from image layers.
