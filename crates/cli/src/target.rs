@@ -29,6 +29,8 @@ pub enum MetadataBytes {
     Read(Vec<u8>),
     /// Over the limit: not read.
     TooLarge(u64),
+    /// Exists but cannot be read (permissions, I/O): the message says why.
+    Unreadable(String),
 }
 
 impl ExtensionDir {
@@ -97,10 +99,14 @@ impl ExtensionDir {
             return Ok(MetadataBytes::TooLarge(size));
         }
         let mut bytes = Vec::new();
-        fs_err::File::open(&self.metadata_path)?
-            .take(METADATA_MAX_BYTES as u64 + 1)
-            .read_to_end(&mut bytes)?;
-        Ok(MetadataBytes::Read(bytes))
+        let read = fs_err::File::open(&self.metadata_path).and_then(|f| {
+            f.take(METADATA_MAX_BYTES as u64 + 1)
+                .read_to_end(&mut bytes)
+        });
+        Ok(match read {
+            Ok(_) => MetadataBytes::Read(bytes),
+            Err(e) => MetadataBytes::Unreadable(format!("{e}: make it readable")),
+        })
     }
 
     /// The labels beside metadata.json: `labels.json`, else the final stage

@@ -136,7 +136,10 @@ impl ComposeFacts {
             ));
         };
         let services = match top.get("services") {
-            Some(Value::Mapping(m)) => m,
+            Some(Value::Mapping(m)) if !m.is_empty() => m,
+            Some(Value::Mapping(_)) => {
+                return Err(shape("/services", "the compose file has no services"));
+            }
             Some(Value::Null) | None => {
                 return Err(shape("/services", "the compose file has no services"));
             }
@@ -400,6 +403,8 @@ networks:
             "{e:?}"
         );
         let e = ComposeFacts::parse("version: '3'\n").unwrap_err();
+        assert_eq!(e.to_string(), "the compose file has no services");
+        let e = ComposeFacts::parse("services: {}\n").unwrap_err();
         assert_eq!(e.to_string(), "the compose file has no services");
         let e = ComposeFacts::parse("- 1\n").unwrap_err();
         assert!(matches!(e, ComposeError::Shape { .. }));

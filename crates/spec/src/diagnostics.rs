@@ -123,7 +123,7 @@ codes! {
     DesktopVmPath = 319, Warning, "a service mounts a Docker Desktop VM path that other hosts lack";
     FixedResourceName = 320, Warning, "a network or volume has a fixed name shared across projects";
     MissingFile = 400, Error, "a file named by metadata.json is not in the image";
-    NotADirectory = 401, Error, "ui.dashboard-tab.root is not a directory";
+    NotADirectory = 401, Error, "a path named as a directory is a file";
     SymlinkEscapes = 402, Error, "a symlink leads outside the image root";
     MissingOtherOsBinary = 403, Warning, "a host binary for another OS is not in the image";
     FilesNotChecked = 404, Warning, "none of the files metadata.json names are here: files not checked";

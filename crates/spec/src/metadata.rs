@@ -177,8 +177,9 @@ pub struct Exposes {
 /// `host`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Host {
-    /// Groups of binaries keyed by OS; several groups are merged.
-    #[serde(default)]
+    /// Groups of binaries keyed by OS; several groups are merged. `null`
+    /// reads as absent, like every other optional field.
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub binaries: Vec<BinaryGroup>,
     /// Unknown fields.
     #[serde(flatten)]
@@ -384,6 +385,14 @@ impl Metadata {
         }
         out
     }
+}
+
+fn null_as_empty<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
 }
 
 /// Escapes a key for use in a JSON pointer (RFC 6901).

@@ -44,6 +44,14 @@ pub fn run(args: &ValidateArgs) -> Result<ExitCode> {
             )],
             ..Report::default()
         },
+        MetadataBytes::Unreadable(message) => Report {
+            diagnostics: vec![Diagnostic::new(
+                Code::MetadataUnreadable,
+                Location::File("metadata.json".to_owned()),
+                message,
+            )],
+            ..Report::default()
+        },
         MetadataBytes::Read(bytes) => {
             let labels = dir.labels(&build_args);
             dockhand_spec::validate(&bytes, &labels, &dir, &options)

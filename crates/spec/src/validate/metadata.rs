@@ -41,7 +41,7 @@ pub(super) fn check(bytes: &[u8], out: &mut Vec<Diagnostic>) -> Option<Metadata>
         ));
     }
     let has_host = Os::ALL.iter().any(|os| !meta.host_binaries(*os).is_empty());
-    if meta.ui.is_none() && meta.vm.is_none() && !has_host {
+    if meta.dashboard_tab().is_none() && meta.vm.is_none() && !has_host {
         out.push(Diagnostic::new(
             Code::NoComponent,
             at(""),

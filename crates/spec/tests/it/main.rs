@@ -2,4 +2,6 @@
 //! extensions (`../shared/corpus`; skipped with a message when absent).
 
 mod corpus;
+mod diagnostics_doc;
 mod dockerfile_corpus;
+mod schema;
