@@ -8,7 +8,6 @@
 pub mod args;
 pub mod commands;
 pub mod output;
-pub mod target;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

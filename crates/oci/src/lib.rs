@@ -9,7 +9,9 @@
 //! It never reads environment variables or prints: credentials, insecure
 //! registries and limits come in as typed options.
 
+pub mod build;
 pub mod digest;
+pub mod image;
 pub mod platform;
 pub mod reference;
 pub mod registry;

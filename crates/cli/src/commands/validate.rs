@@ -8,7 +8,7 @@ use dockhand_spec::{Code, Diagnostic, FileChecks, Location, Report, Severity, Va
 use serde::Serialize;
 
 use crate::args::{Format, ValidateArgs};
-use crate::target::{ExtensionDir, MetadataBytes};
+use dockhand_oci::build::{ExtensionDir, MetadataBytes};
 
 /// `validate --format json`, as CLI.md fixes it.
 #[derive(Serialize)]

@@ -1,14 +1,45 @@
-//! Reading an extension laid out on disk: its metadata.json, its labels and a
-//! view of its files that never follows a symlink out of the directory.
+//! An extension laid out on disk like its image root (the build context):
+//! its metadata.json, its labels and a view of its files that never follows a
+//! symlink out of the directory.
 
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
 use dockhand_spec::{
     FileKind, ImageFiles, Labels, LabelsInput, METADATA_MAX_BYTES, labels_from_dockerfile,
 };
+
+/// Why an extension directory cannot be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum ContextError {
+    /// The target does not exist.
+    #[error("{0} does not exist: pass a metadata.json or an extension's image-root directory")]
+    NotFound(PathBuf),
+    /// No metadata.json in the directory.
+    #[error(
+        "{0} has no metadata.json: pass an extension's image-root directory or its metadata.json"
+    )]
+    NoMetadata(PathBuf),
+    /// metadata.json is a directory.
+    #[error("{0} is a directory, not a file")]
+    MetadataIsDir(PathBuf),
+    /// metadata.json is a symlink leading outside the directory.
+    #[error(
+        "{path} is a symlink that leads outside {root}: refusing to follow it; copy the file into the directory"
+    )]
+    MetadataEscapes {
+        /// metadata.json.
+        path: PathBuf,
+        /// The directory.
+        root: PathBuf,
+    },
+    /// Another I/O error, naming the path.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+type Result<T> = std::result::Result<T, ContextError>;
 
 /// Largest file this view reads (the compose file, labels.json, the Dockerfile).
 pub const READ_LIMIT: u64 = 1024 * 1024;
@@ -39,10 +70,7 @@ impl ExtensionDir {
         let meta = match fs_err::symlink_metadata(target) {
             Ok(m) => m,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                bail!(
-                    "{} does not exist: pass a metadata.json or an extension's image-root directory (validating image references comes with OCI support)",
-                    target.display()
-                )
+                return Err(ContextError::NotFound(target.to_path_buf()));
             }
             Err(e) => return Err(e.into()),
         };
@@ -56,15 +84,16 @@ impl ExtensionDir {
                 _ => PathBuf::from("."),
             };
             let root = fs_err::canonicalize(&parent)?;
-            let name = target.file_name().context("TARGET has no file name")?;
+            let name = target
+                .file_name()
+                .ok_or_else(|| ContextError::NotFound(target.to_path_buf()))?;
             (root.clone(), root.join(name))
         };
         match fs_err::symlink_metadata(&metadata_path) {
             Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!(
-                "{} has no metadata.json: pass an extension's image-root directory or its metadata.json",
-                root.display()
-            ),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(ContextError::NoMetadata(root));
+            }
             Err(e) => return Err(e.into()),
         }
         let dir = Self {
@@ -73,19 +102,19 @@ impl ExtensionDir {
         };
         let rel = dir.relative(&dir.metadata_path);
         if dir.kind(&rel) == FileKind::EscapingSymlink {
-            bail!(
-                "{} is a symlink that leads outside {}: refusing to follow it; copy the file into the directory",
-                dir.metadata_path.display(),
-                dir.root.display()
-            );
+            return Err(ContextError::MetadataEscapes {
+                path: dir.metadata_path,
+                root: dir.root,
+            });
         }
         if dir.metadata_path.is_dir() {
-            bail!("{} is a directory, not a file", dir.metadata_path.display());
+            return Err(ContextError::MetadataIsDir(dir.metadata_path));
         }
         Ok(dir)
     }
 
-    fn relative(&self, path: &Path) -> String {
+    /// `path` relative to the root, as a string.
+    pub fn relative(&self, path: &Path) -> String {
         path.strip_prefix(&self.root)
             .unwrap_or(path)
             .to_string_lossy()
@@ -189,7 +218,7 @@ impl ImageFiles for ExtensionDir {
         }
     }
 
-    fn read(&self, path: &str) -> Result<Option<Vec<u8>>, String> {
+    fn read(&self, path: &str) -> std::result::Result<Option<Vec<u8>>, String> {
         match self.kind(path) {
             FileKind::Missing => Ok(None),
             FileKind::Dir => Err(format!("{path} is a directory, not a file")),
