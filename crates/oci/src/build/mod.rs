@@ -23,7 +23,7 @@ pub use layer::{BuiltLayer, EntryKind, LayerSpec};
 
 use crate::digest::Digest;
 use crate::image::{
-    Descriptor, ImageConfig, ImageIndex, ImageManifest, PlatformSpec, RootFs, RunConfig, media,
+    Descriptor, ImageConfig, ImageIndex, ImageManifest, PlatformSpec, RootFs, media,
     to_canonical_json,
 };
 use crate::platform::Platform;
