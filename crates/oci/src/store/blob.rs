@@ -109,7 +109,9 @@ impl Store {
     /// `ingest/` and reach `blobs/` only through [`BlobWriter::commit`].
     ///
     /// When the blob is already in the store, nothing is written to disk, but
-    /// the stream is still hashed and checked at commit.
+    /// the stream is still hashed and checked at commit. Without
+    /// `expected_size` nothing bounds the stream: pass the descriptor's size
+    /// whenever there is one.
     pub fn begin_blob(
         &self,
         expected: &Digest,
