@@ -106,10 +106,15 @@ pub struct Descriptor {
 }
 
 impl Descriptor {
+    /// The platform of an index entry, when given.
+    pub fn platform(&self) -> Option<Platform> {
+        self.platform.as_ref().map(PlatformSpec::platform)
+    }
+
     /// A descriptor with no platform or annotations.
-    pub fn new(media_type: &str, digest: Digest, size: u64) -> Self {
+    pub fn new(media_type: impl Into<String>, digest: Digest, size: u64) -> Self {
         Self {
-            media_type: media_type.to_owned(),
+            media_type: media_type.into(),
             digest,
             size,
             platform: None,

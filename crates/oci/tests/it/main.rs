@@ -1,3 +1,4 @@
 //! Integration tests of dockhand-oci.
 
 mod reference;
+mod store;
