@@ -51,8 +51,160 @@ pub enum Command {
     /// Check an extension against the format: metadata.json, labels, compose file and files
     #[command(long_about = VALIDATE_ABOUT)]
     Validate(ValidateArgs),
+    /// Show an extension image's labels, metadata.json and platforms, without downloading its UI
+    #[command(long_about = INSPECT_ABOUT)]
+    Inspect(InspectArgs),
+    /// Assemble a multi-platform extension image from a directory, without a Docker daemon
+    #[command(long_about = BUILD_ABOUT)]
+    Build(BuildArgs),
+    /// Push an image from an OCI layout directory or an image tar to a registry
+    Push(PushArgs),
+    /// Manage dockhand's content store (an OCI image layout under $DOCKHAND_HOME/store)
+    #[command(subcommand)]
+    Store(StoreCommand),
     /// Print dockhand's version and the extension API version it implements
     Version(VersionArgs),
+}
+
+const INSPECT_ABOUT: &str = "\
+Show an extension image's labels, metadata.json, platforms, digest and whether this host's
+extension API (0.4.2) satisfies its api.version constraint.
+
+Only the manifest, the config and the layers from the top down to the first one holding
+metadata.json are read: the UI and backend layers below it are never downloaded.
+
+REF is a registry reference (127.0.0.1:5000/acme/ext:1.0.0, docker/volumes-backup-extension),
+engine:IMAGE (an image in the Docker engine), oci:DIR[:NAME] (an OCI layout directory) or
+archive:FILE (a `docker save` tar or an OCI layout tar).";
+
+const BUILD_ABOUT: &str = "\
+Assemble an extension image from DIR, a directory laid out like the image root (metadata.json
+and the files it names), without a Docker daemon.
+
+Labels come from the LABEL lines of DIR/Dockerfile (final stage, ARG and ENV expanded, values
+from --build-arg), or DIR/labels.json, and --label wins over both. The directory is validated
+first; nothing is written when it is not valid.
+
+The image is a multi-platform index. The UI, the host binaries, the icon and compose file, and
+metadata.json go into their own layers, metadata.json last, so inspect reads one small blob.
+Entries are sorted and owned by 0:0 with fixed modes and times (SOURCE_DATE_EPOCH, else 0):
+the same input gives the same digest. A backend's runtime comes from --base, whose layers
+and run config (entrypoint, command, environment) go underneath, per platform.
+
+Output: dockhand's content store (tagged -t REF) unless --output oci:DIR; --push sends it to the
+registry of REF; --load puts this host's platform into the Docker engine as REF.";
+
+/// `dockhand inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The image: a registry reference, engine:IMAGE, oci:DIR[:NAME] or archive:FILE
+    #[arg(value_name = "REF")]
+    pub reference: String,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+
+    /// Platform whose config and layers to read (default: this host's)
+    #[arg(long, value_name = "OS/ARCH")]
+    pub platform: Option<String>,
+
+    /// Registry to reach over plain HTTP (loopback registries always are); repeatable
+    #[arg(long = "insecure-registry", value_name = "HOST[:PORT]")]
+    pub insecure_registries: Vec<String>,
+}
+
+/// `dockhand build`.
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// The extension directory (image-root layout)
+    #[arg(value_name = "DIR", default_value = ".")]
+    pub dir: std::path::PathBuf,
+
+    /// Name of the image, e.g. 127.0.0.1:5000/acme/my-ext:1.0.0
+    #[arg(short = 't', long = "tag", value_name = "REF")]
+    pub tag: String,
+
+    /// Platforms, comma-separated (default: linux/amd64,linux/arm64, or the base image's)
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub platform: Vec<String>,
+
+    /// Base image for the backend's runtime: a reference, engine:IMAGE, oci:DIR[:NAME] or archive:FILE
+    #[arg(long, value_name = "IMAGE")]
+    pub base: Option<String>,
+
+    /// Label to set (repeatable); wins over the Dockerfile and labels.json
+    #[arg(long = "label", value_name = "KEY=VALUE")]
+    pub labels: Vec<String>,
+
+    /// Value for a Dockerfile ARG used by LABEL lines (repeatable)
+    #[arg(long = "build-arg", value_name = "NAME=VALUE")]
+    pub build_args: Vec<String>,
+
+    /// Write the image to an OCI layout directory instead of dockhand's store
+    #[arg(long, value_name = "oci:DIR", conflicts_with_all = ["push", "load"])]
+    pub output: Option<String>,
+
+    /// Push the image to the registry of REF
+    #[arg(long, conflicts_with = "load")]
+    pub push: bool,
+
+    /// Load this host's platform into the Docker engine as REF
+    #[arg(long)]
+    pub load: bool,
+
+    /// Registry to reach over plain HTTP (loopback registries always are); repeatable
+    #[arg(long = "insecure-registry", value_name = "HOST[:PORT]")]
+    pub insecure_registries: Vec<String>,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// `dockhand push`.
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// What to push: oci:DIR[:NAME], archive:FILE, or a name in dockhand's store
+    #[arg(value_name = "SRC")]
+    pub source: String,
+
+    /// Where to push it, e.g. 127.0.0.1:5000/acme/my-ext:1.0.0
+    #[arg(value_name = "REF")]
+    pub reference: String,
+
+    /// Registry to reach over plain HTTP (loopback registries always are); repeatable
+    #[arg(long = "insecure-registry", value_name = "HOST[:PORT]")]
+    pub insecure_registries: Vec<String>,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// `dockhand store …`.
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Remove blobs that no stored image references
+    Gc(StoreGcArgs),
+    /// List the images in the store
+    Ls(StoreLsArgs),
+}
+
+/// `dockhand store gc`.
+#[derive(Debug, Args)]
+pub struct StoreGcArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// `dockhand store ls`.
+#[derive(Debug, Args)]
+pub struct StoreLsArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
 }
 
 const VALIDATE_ABOUT: &str = "\

@@ -8,6 +8,7 @@
 pub mod args;
 pub mod commands;
 pub mod output;
+pub mod settings;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

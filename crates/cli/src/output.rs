@@ -26,6 +26,12 @@ pub fn json<T: Serialize>(value: &T) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Prints a progress line on stderr.
+pub fn progress(text: &str) {
+    let mut err = anstream::stderr();
+    let _ = writeln!(err, "{DIM}{text}{DIM:#}");
+}
+
 /// Prints an error and its causes on stderr.
 pub fn error(e: &anyhow::Error) {
     let mut err = anstream::stderr();

@@ -15,6 +15,7 @@ pub mod image;
 pub mod platform;
 pub mod reference;
 pub mod registry;
+pub mod source;
 pub mod store;
 pub mod unpack;
 

@@ -34,6 +34,12 @@ pub trait BlobSink {
     fn put(&mut self, bytes: &[u8]) -> std::io::Result<Digest>;
 }
 
+impl BlobSink for crate::store::Store {
+    fn put(&mut self, bytes: &[u8]) -> std::io::Result<Digest> {
+        self.put_bytes(bytes).map_err(std::io::Error::other)
+    }
+}
+
 /// A base image for one platform, whose blobs are already in the sink.
 #[derive(Debug, Clone)]
 pub struct BaseImage {

@@ -1,0 +1,149 @@
+//! `dockhand build`.
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use dockhand_oci::build::{BaseImage, BuildError, BuildOptions, ExtensionDir};
+use dockhand_oci::source::{ImageSource, export_docker_archive, platforms, resolve};
+use dockhand_oci::store::Store;
+use dockhand_oci::{Platform, Reference};
+use serde::Serialize;
+
+use crate::args::{BuildArgs, Format};
+use crate::settings::{Settings, runtime};
+
+#[derive(Serialize)]
+struct BuiltJson {
+    reference: String,
+    digest: String,
+    platforms: Vec<PlatformJson>,
+    output: String,
+}
+
+#[derive(Serialize)]
+struct PlatformJson {
+    platform: String,
+    digest: String,
+}
+
+pub fn run(args: &BuildArgs, settings: &Settings) -> Result<ExitCode> {
+    let reference = Reference::parse(&args.tag).context("check -t")?;
+    let dir = ExtensionDir::open(&args.dir)?;
+    let output_dir = match &args.output {
+        Some(o) => match ImageSource::parse(o) {
+            Ok(ImageSource::Layout { dir, .. }) => dir,
+            _ => bail!("--output `{o}` is not an OCI layout: write --output oci:DIR"),
+        },
+        None => settings.store_dir(),
+    };
+    let mut store = Store::open(&output_dir)?;
+    let rt = runtime()?;
+    let mut options = BuildOptions {
+        build_args: key_values(&args.build_args, "--build-arg")?,
+        extra_labels: key_values(&args.labels, "--label")?,
+        source_date_epoch: settings.source_date_epoch,
+        ..Default::default()
+    };
+    let asked: Vec<Platform> = args
+        .platform
+        .iter()
+        .filter(|p| !p.is_empty())
+        .map(|p| p.parse::<Platform>())
+        .collect::<Result<_, _>>()?;
+    if let Some(base) = &args.base {
+        let source = ImageSource::parse(base).context("check --base")?;
+        settings.say(format!("reading base image {source}"));
+        let (_, top) = rt.block_on(crate::commands::fetch(&source, &store, settings, &args.insecure_registries))?;
+        let offered = platforms(&store, &top)?;
+        let wanted = if asked.is_empty() { offered.clone() } else { asked.clone() };
+        for p in &wanted {
+            let image = resolve(&store, &top, p)
+                .with_context(|| format!("--base {base} cannot serve {p}: pick platforms it has, or another base"))?;
+            options.bases.insert(p.clone(), BaseImage { layers: image.manifest.layers, config: image.config });
+        }
+        options.platforms = wanted;
+    } else if asked.is_empty() {
+        options.platforms = vec!["linux/amd64".parse()?, "linux/arm64".parse()?];
+    } else {
+        options.platforms = asked;
+    }
+    settings.say(format!(
+        "building {} for {}",
+        dir.root.display(),
+        options.platforms.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+    ));
+    let built = match dockhand_oci::build::build(&dir, &options, &mut store) {
+        Ok(b) => b,
+        Err(BuildError::Invalid { report, .. }) => {
+            let shown: Vec<_> = report.diagnostics.iter().collect();
+            crate::output::validation(&args.dir.display().to_string(), &report, &shown, &dockhand_spec::implemented_api_version());
+            bail!("{} is not a valid extension: fix the errors above; nothing was written", args.dir.display());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    store.tag(&reference.to_string(), &built.index)?;
+    let mut output = format!("oci:{}:{}", output_dir.display(), reference);
+    if args.push {
+        settings.say(format!("pushing to {reference}"));
+        rt.block_on(crate::commands::push::push_from_store(&store, &built.index, &reference, settings, &args.insecure_registries))?;
+        output = reference.to_string();
+    }
+    if args.load {
+        output = load(&store, &built.index, &reference, settings, &rt)?;
+    }
+    let json = BuiltJson {
+        reference: reference.to_string(),
+        digest: built.index.digest.to_string(),
+        platforms: built
+            .manifests
+            .iter()
+            .map(|(p, d)| PlatformJson { platform: p.to_string(), digest: d.digest.to_string() })
+            .collect(),
+        output,
+    };
+    match args.format {
+        Format::Json => crate::output::json(&json)?,
+        Format::Text => {
+            let mut text = format!("{}\n  digest   {}\n  output   {}", json.reference, json.digest, json.output);
+            for p in &json.platforms {
+                text.push_str(&format!("\n  {:<8} {}", p.platform, p.digest));
+            }
+            crate::output::data(&text);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn load(
+    store: &Store,
+    top: &dockhand_oci::image::Descriptor,
+    reference: &Reference,
+    settings: &Settings,
+    rt: &tokio::runtime::Runtime,
+) -> Result<String> {
+    let host = Platform::host();
+    let image = resolve(store, top, &host).with_context(|| format!("--load needs a {host} image"))?;
+    let tmp = store.root().join("ingest").join(format!("load-{}.tar", std::process::id()));
+    export_docker_archive(store, &image, &reference.familiar(), &tmp)?;
+    settings.say(format!("loading {host} into the engine at {}", settings.engine));
+    let loaded = rt.block_on(async {
+        let engine = dockhand_engine::Engine::connect(&settings.engine).await?;
+        engine.load_image(&tmp).await
+    });
+    let _ = std::fs::remove_file(&tmp);
+    loaded?;
+    Ok(format!("engine:{}", reference.familiar()))
+}
+
+/// Parses repeated `KEY=VALUE` flags.
+pub fn key_values(raw: &[String], flag: &str) -> Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for arg in raw {
+        let Some((k, v)) = arg.split_once('=') else {
+            bail!("{flag} `{arg}` has no value: write {flag} KEY=VALUE");
+        };
+        out.insert(k.to_owned(), v.to_owned());
+    }
+    Ok(out)
+}

@@ -1,0 +1,77 @@
+//! Settings resolved once, at the edge, from flags and the environment.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use dockhand_engine::EngineHost;
+
+use crate::args::Cli;
+
+/// Everything below the CLI gets from the environment, typed.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `$DOCKHAND_HOME`.
+    pub home: PathBuf,
+    /// The engine (`-H`, `DOCKER_HOST`, else the default socket).
+    pub engine: EngineHost,
+    /// The docker config directory (`$DOCKER_CONFIG`, else `~/.docker`).
+    pub docker_config: PathBuf,
+    /// `SOURCE_DATE_EPOCH`, when set.
+    pub source_date_epoch: Option<u64>,
+    /// Print only data and errors.
+    pub quiet: bool,
+}
+
+impl Settings {
+    /// Resolves the settings for a parsed command line.
+    pub fn resolve(cli: &Cli) -> Result<Self> {
+        let home_dir = std::env::var_os("HOME").map(PathBuf::from);
+        let home = match &cli.home {
+            Some(h) => h.clone(),
+            None => {
+                let data = std::env::var_os("XDG_DATA_HOME")
+                    .map(PathBuf::from)
+                    .filter(|p| p.is_absolute())
+                    .or_else(|| home_dir.as_ref().map(|h| h.join(".local/share")))
+                    .context("cannot find a state directory: set DOCKHAND_HOME or HOME")?;
+                data.join("dockhand")
+            }
+        };
+        let engine = match cli.docker_host.as_deref().filter(|h| !h.is_empty()) {
+            Some(h) => h.parse().with_context(|| "check --host / DOCKER_HOST")?,
+            None => EngineHost::default_socket(),
+        };
+        let docker_config = std::env::var_os("DOCKER_CONFIG")
+            .map(PathBuf::from)
+            .or_else(|| home_dir.map(|h| h.join(".docker")))
+            .unwrap_or_else(|| PathBuf::from(".docker"));
+        let source_date_epoch = match std::env::var("SOURCE_DATE_EPOCH") {
+            Ok(v) if !v.is_empty() => Some(
+                v.parse().with_context(|| format!("SOURCE_DATE_EPOCH `{v}` is not a number of seconds"))?,
+            ),
+            _ => None,
+        };
+        Ok(Self { home, engine, docker_config, source_date_epoch, quiet: cli.quiet })
+    }
+
+    /// The content store directory.
+    pub fn store_dir(&self) -> PathBuf {
+        self.home.join("store")
+    }
+
+    /// Prints a progress message on stderr unless quiet.
+    pub fn say(&self, msg: impl std::fmt::Display) {
+        if !self.quiet {
+            crate::output::progress(&msg.to_string());
+        }
+    }
+}
+
+/// A runtime for commands that talk to the network or the engine.
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
