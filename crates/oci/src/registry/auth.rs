@@ -1,0 +1,452 @@
+//! Authentication: `WWW-Authenticate` challenges, the token endpoint, and
+//! caches of challenges (per registry), tokens (per registry and scope) and
+//! credentials (per registry).
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use bytes::Bytes;
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
+use reqwest::{Method, StatusCode, Url};
+use serde::Deserialize;
+
+use super::client::{Call, RegistryClient, Target};
+use super::credentials::Credential;
+use super::error::{RegistryError, error_detail};
+use super::push::BlobBody;
+use super::stats::RequestKind;
+
+/// The most we read of a token response.
+const MAX_TOKEN_BYTES: u64 = 1024 * 1024;
+/// Tokens without `expires_in` live this long (the distribution spec's default).
+const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(60);
+/// Renew a token this long before it expires.
+const TOKEN_MARGIN: Duration = Duration::from_secs(5);
+/// The OAuth2 client id sent with refresh tokens.
+const CLIENT_ID: &str = "dockhand";
+
+type Result<T, E = RegistryError> = std::result::Result<T, E>;
+
+/// One authentication challenge from a `WWW-Authenticate` header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Challenge {
+    /// `Basic realm=…`: send credentials with every request.
+    Basic,
+    /// `Bearer realm=…,service=…,scope=…`: get a token from `realm`.
+    Bearer {
+        realm: String,
+        service: Option<String>,
+        scope: Option<String>,
+    },
+}
+
+impl Challenge {
+    /// Every challenge in one header value (unknown schemes are skipped).
+    pub(crate) fn parse_all(header: &str) -> Vec<Challenge> {
+        let mut out = Vec::new();
+        let mut p = Parser {
+            s: header.as_bytes(),
+            i: 0,
+        };
+        loop {
+            p.skip(|c| c.is_ascii_whitespace() || c == b',');
+            let scheme = p.token();
+            if scheme.is_empty() {
+                break;
+            }
+            let mut params = HashMap::new();
+            loop {
+                p.skip(|c| c.is_ascii_whitespace());
+                let save = p.i;
+                let key = p.token();
+                p.skip(|c| c.is_ascii_whitespace());
+                if key.is_empty() || !p.eat(b'=') {
+                    p.i = save;
+                    break;
+                }
+                p.skip(|c| c.is_ascii_whitespace());
+                let value = p.value();
+                params.insert(key.to_ascii_lowercase(), value);
+                p.skip(|c| c.is_ascii_whitespace());
+                if !p.eat(b',') {
+                    break;
+                }
+            }
+            match scheme.to_ascii_lowercase().as_str() {
+                "basic" => out.push(Challenge::Basic),
+                "bearer" => {
+                    if let Some(realm) = params.remove("realm").filter(|r| !r.is_empty()) {
+                        out.push(Challenge::Bearer {
+                            realm,
+                            service: params.remove("service"),
+                            scope: params.remove("scope"),
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// The challenge to answer: Bearer when offered, else Basic.
+    pub(crate) fn preferred(all: Vec<Challenge>) -> Option<Challenge> {
+        let mut basic = None;
+        for c in all {
+            match c {
+                Challenge::Bearer { .. } => return Some(c),
+                Challenge::Basic => basic = Some(c),
+            }
+        }
+        basic
+    }
+}
+
+struct Parser<'a> {
+    s: &'a [u8],
+    i: usize,
+}
+
+impl Parser<'_> {
+    fn skip(&mut self, f: impl Fn(u8) -> bool) {
+        while self.i < self.s.len() && f(self.s[self.i]) {
+            self.i += 1;
+        }
+    }
+
+    fn eat(&mut self, c: u8) -> bool {
+        if self.s.get(self.i) == Some(&c) {
+            self.i += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn token(&mut self) -> String {
+        let start = self.i;
+        self.skip(|c| c.is_ascii_alphanumeric() || b"!#$%&'*+.^_`|~-".contains(&c));
+        String::from_utf8_lossy(&self.s[start..self.i]).into_owned()
+    }
+
+    fn value(&mut self) -> String {
+        if !self.eat(b'"') {
+            let start = self.i;
+            self.skip(|c| c != b',' && !c.is_ascii_whitespace());
+            return String::from_utf8_lossy(&self.s[start..self.i]).into_owned();
+        }
+        let mut out = Vec::new();
+        while let Some(&c) = self.s.get(self.i) {
+            self.i += 1;
+            match c {
+                b'"' => break,
+                b'\\' => {
+                    if let Some(&n) = self.s.get(self.i) {
+                        out.push(n);
+                        self.i += 1;
+                    }
+                }
+                _ => out.push(c),
+            }
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+}
+
+/// What the client learned about authenticating, shared by its clones.
+#[derive(Default)]
+pub(crate) struct AuthState {
+    challenges: Mutex<HashMap<String, Challenge>>,
+    tokens: Mutex<HashMap<(String, String), CachedToken>>,
+    credentials: Mutex<HashMap<String, Credential>>,
+}
+
+impl fmt::Debug for AuthState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let tokens = self.tokens.lock().unwrap_or_else(PoisonError::into_inner);
+        f.debug_struct("AuthState")
+            .field("cached_tokens", &tokens.len())
+            .finish_non_exhaustive()
+    }
+}
+
+struct CachedToken {
+    value: HeaderValue,
+    renew_at: Instant,
+}
+
+#[derive(Deserialize)]
+struct TokenAnswer {
+    #[serde(default)]
+    token: Option<String>,
+    #[serde(default)]
+    access_token: Option<String>,
+    #[serde(default)]
+    expires_in: Option<u64>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl RegistryClient {
+    /// The `Authorization` header for a request to `registry` needing
+    /// `scopes`. With a fresh `challenge` (after a 401) a new token is
+    /// fetched; without, the registry's known challenge and cached tokens are
+    /// used, so most requests need no 401 round trip. `None`: send none.
+    pub(crate) async fn authorization(
+        &self,
+        registry: &str,
+        name: &str,
+        scopes: &[String],
+        challenge: Option<Challenge>,
+    ) -> Result<Option<HeaderValue>> {
+        let fresh = challenge.is_some();
+        let challenge = match challenge {
+            Some(c) => {
+                lock(&self.inner.auth.challenges).insert(registry.to_owned(), c.clone());
+                c
+            }
+            None => match lock(&self.inner.auth.challenges).get(registry) {
+                Some(c) => c.clone(),
+                None => return Ok(None),
+            },
+        };
+        match challenge {
+            Challenge::Basic => Ok(match self.credential(registry).await? {
+                Credential::Basic { username, password } => Some(basic(&username, &password)),
+                _ => None,
+            }),
+            Challenge::Bearer {
+                realm,
+                service,
+                scope,
+            } => {
+                let mut scopes = scopes.to_vec();
+                if scopes.is_empty()
+                    && let Some(s) = scope.filter(|_| fresh)
+                {
+                    scopes.extend(s.split(' ').map(str::to_owned));
+                }
+                scopes.sort();
+                scopes.dedup();
+                let key = (registry.to_owned(), scopes.join(" "));
+                if !fresh
+                    && let Some(t) = lock(&self.inner.auth.tokens).get(&key)
+                    && Instant::now() < t.renew_at
+                {
+                    return Ok(Some(t.value.clone()));
+                }
+                let (token, lifetime) = self
+                    .fetch_token(registry, name, &realm, service.as_deref(), &scopes)
+                    .await?;
+                let value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
+                    RegistryError::Protocol {
+                        name: name.to_owned(),
+                        reason: format!("the token endpoint {realm} sent an unusable token"),
+                    }
+                })?;
+                lock(&self.inner.auth.tokens).insert(
+                    key,
+                    CachedToken {
+                        value: value.clone(),
+                        renew_at: Instant::now() + lifetime.saturating_sub(TOKEN_MARGIN),
+                    },
+                );
+                Ok(Some(value))
+            }
+        }
+    }
+
+    /// The credentials for `registry`, asked of the source once per client.
+    async fn credential(&self, registry: &str) -> Result<Credential> {
+        if let Some(c) = lock(&self.inner.auth.credentials).get(registry) {
+            return Ok(c.clone());
+        }
+        let c = self.inner.options.credentials.credential(registry).await?;
+        lock(&self.inner.auth.credentials).insert(registry.to_owned(), c.clone());
+        Ok(c)
+    }
+
+    /// Gets a token from the endpoint `realm`: GET with basic credentials
+    /// (or anonymously), or an OAuth2 POST with an identity token.
+    async fn fetch_token(
+        &self,
+        registry: &str,
+        name: &str,
+        realm: &str,
+        service: Option<&str>,
+        scopes: &[String],
+    ) -> Result<(String, Duration)> {
+        let protocol = |reason: String| RegistryError::Protocol {
+            name: name.to_owned(),
+            reason,
+        };
+        let mut url = Url::parse(realm)
+            .map_err(|e| protocol(format!("the token realm `{realm}` is not a URL: {e}")))?;
+        let realm_host = url.host_str().unwrap_or_default().to_owned();
+        if url.scheme() == "http"
+            && !self.allows_plain_http(registry)
+            && !crate::reference::is_loopback_host(&realm_host)
+        {
+            return Err(protocol(format!(
+                "the token realm {realm} is plain HTTP: refusing to send credentials; \
+                 add {registry} to the insecure registries if this is intended"
+            )));
+        }
+        if url.scheme() != "http" && url.scheme() != "https" {
+            return Err(protocol(format!("the token realm {realm} is not HTTP(S)")));
+        }
+        let credential = self.credential(registry).await?;
+        let mut headers = HeaderMap::new();
+        let mut auth = None;
+        let (method, body) = match &credential {
+            Credential::IdentityToken(refresh) => {
+                let mut form = Url::parse("http://form.invalid/")
+                    .map_err(|e| protocol(format!("cannot build the token request: {e}")))?;
+                {
+                    let mut q = form.query_pairs_mut();
+                    q.append_pair("grant_type", "refresh_token");
+                    q.append_pair("refresh_token", refresh);
+                    q.append_pair("client_id", CLIENT_ID);
+                    if let Some(s) = service {
+                        q.append_pair("service", s);
+                    }
+                    if !scopes.is_empty() {
+                        q.append_pair("scope", &scopes.join(" "));
+                    }
+                }
+                headers.insert(
+                    CONTENT_TYPE,
+                    HeaderValue::from_static("application/x-www-form-urlencoded"),
+                );
+                let text = form.query().unwrap_or_default().to_owned();
+                (Method::POST, Some(BlobBody::Bytes(Bytes::from(text))))
+            }
+            other => {
+                {
+                    let mut q = url.query_pairs_mut();
+                    if let Some(s) = service {
+                        q.append_pair("service", s);
+                    }
+                    for s in scopes {
+                        q.append_pair("scope", s);
+                    }
+                }
+                if let Credential::Basic { username, password } = other {
+                    auth = Some(basic(username, password));
+                }
+                (Method::GET, None)
+            }
+        };
+        let body = body.as_ref();
+        let answer = self
+            .retrying(|_| {
+                let call = Call {
+                    kind: RequestKind::Token,
+                    method: method.clone(),
+                    registry,
+                    host: &realm_host,
+                    target: Target::Url(url.clone()),
+                    scopes: Vec::new(),
+                    headers: headers.clone(),
+                    body,
+                    name,
+                    what: "get a token",
+                };
+                let auth = auth.clone();
+                async move {
+                    let resp = self.send_resolving(&call, auth.as_ref()).await?;
+                    match resp.status() {
+                        s if s.is_success() => {
+                            self.read_limited(resp, MAX_TOKEN_BYTES, &call, "token response")
+                                .await
+                        }
+                        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
+                            let body = self.read_error_body(resp, &call).await;
+                            Err(RegistryError::Denied {
+                                name: name.to_owned(),
+                                registry: registry.to_owned(),
+                                detail: error_detail(&body),
+                            })
+                        }
+                        _ => Err(self.status_error(resp, &call).await),
+                    }
+                }
+            })
+            .await?;
+        let parsed: TokenAnswer = serde_json::from_slice(&answer)
+            .map_err(|e| protocol(format!("the token endpoint {realm} sent invalid JSON: {e}")))?;
+        let token = parsed
+            .token
+            .filter(|t| !t.is_empty())
+            .or(parsed.access_token.filter(|t| !t.is_empty()))
+            .ok_or_else(|| protocol(format!("the token endpoint {realm} sent no token")))?;
+        let lifetime = parsed
+            .expires_in
+            .map(Duration::from_secs)
+            .filter(|d| *d >= DEFAULT_TOKEN_LIFETIME)
+            .unwrap_or(DEFAULT_TOKEN_LIFETIME);
+        Ok((token, lifetime))
+    }
+}
+
+/// `Basic base64(user:password)`.
+fn basic(username: &str, password: &str) -> HeaderValue {
+    let encoded =
+        base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
+    // Base64 is always a valid header value.
+    HeaderValue::from_str(&format!("Basic {encoded}"))
+        .unwrap_or_else(|_| HeaderValue::from_static("Basic"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_bearer_with_commas_in_scope() {
+        let h = r#"Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/alpine:pull,push""#;
+        assert_eq!(
+            Challenge::parse_all(h),
+            vec![Challenge::Bearer {
+                realm: "https://auth.docker.io/token".into(),
+                service: Some("registry.docker.io".into()),
+                scope: Some("repository:library/alpine:pull,push".into()),
+            }]
+        );
+    }
+
+    #[test]
+    fn parses_several_and_odd_forms() {
+        let h =
+            r#"Basic realm="Registry Realm", Bearer realm=http://127.0.0.1:1/t , Negotiate abc=="#;
+        let all = Challenge::parse_all(h);
+        assert_eq!(all.len(), 2, "{all:?}");
+        assert_eq!(all[0], Challenge::Basic);
+        assert_eq!(
+            Challenge::preferred(all),
+            Some(Challenge::Bearer {
+                realm: "http://127.0.0.1:1/t".into(),
+                service: None,
+                scope: None
+            })
+        );
+        assert_eq!(Challenge::parse_all("basic"), vec![Challenge::Basic]);
+        assert!(Challenge::parse_all("").is_empty());
+        assert!(Challenge::parse_all("Bearer service=x").is_empty());
+        let esc = Challenge::parse_all(r#"Bearer realm="a\"b""#);
+        assert!(matches!(&esc[0], Challenge::Bearer { realm, .. } if realm == "a\"b"));
+    }
+
+    #[test]
+    fn basic_header() {
+        assert_eq!(
+            basic("user", "pass").to_str().unwrap(),
+            "Basic dXNlcjpwYXNz"
+        );
+    }
+}
