@@ -13,6 +13,8 @@ pub mod build;
 pub mod digest;
 pub mod image;
 pub mod platform;
+pub mod pull;
+pub mod push;
 pub mod reference;
 pub mod registry;
 pub mod source;
