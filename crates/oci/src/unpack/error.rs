@@ -171,9 +171,23 @@ pub enum UnpackError {
         size: u64,
         /// The limit.
         limit: u64,
-        /// Which limit: `a single file`, `metadata.json`, `this lookup`, or
-        /// `all files together`.
+        /// Which limit: `a single file`, `metadata.json`, `this lookup`.
         what: &'static str,
+    },
+
+    /// Writing the entry would bring all files written past the total limit.
+    #[error(
+        "layer {layer}: entry `{entry}`: writing it brings the files written to {total} bytes, over the {limit}-byte limit for all files together, refusing the image"
+    )]
+    FilesTooLarge {
+        /// The layer.
+        layer: Digest,
+        /// The entry.
+        entry: String,
+        /// Bytes written so far plus this entry's size.
+        total: u64,
+        /// The limit ([`super::Limits::max_total_bytes`]).
+        limit: u64,
     },
 
     /// The layer's expanded tar stream passed the per-layer limit.

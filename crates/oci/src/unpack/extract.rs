@@ -228,21 +228,25 @@ impl Applier<'_> {
 
     fn check_size(&self, path: &str, name: &str, size: u64) -> Result<(), UnpackError> {
         let (limit, what) = self.file_limit(path);
+        if size > limit {
+            return Err(UnpackError::FileTooLarge {
+                layer: self.layer.clone(),
+                entry: name.to_owned(),
+                size,
+                limit,
+                what,
+            });
+        }
         let total = self.report.bytes.saturating_add(size);
-        let (limit, what) = if size > limit {
-            (limit, what)
-        } else if total > self.limits.max_total_bytes {
-            (self.limits.max_total_bytes, "all files together")
-        } else {
-            return Ok(());
-        };
-        Err(UnpackError::FileTooLarge {
-            layer: self.layer.clone(),
-            entry: name.to_owned(),
-            size,
-            limit,
-            what,
-        })
+        if total > self.limits.max_total_bytes {
+            return Err(UnpackError::FilesTooLarge {
+                layer: self.layer.clone(),
+                entry: name.to_owned(),
+                total,
+                limit: self.limits.max_total_bytes,
+            });
+        }
+        Ok(())
     }
 
     /// Prepares the destination of a non-directory: real parent

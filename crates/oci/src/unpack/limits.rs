@@ -63,6 +63,8 @@ struct MeterState {
     count: Cell<u64>,
     limit: u64,
     bound: Bound,
+    /// The configured limit to name in errors.
+    named: u64,
     tripped: Cell<bool>,
 }
 
@@ -71,15 +73,16 @@ impl Meter {
     /// before it.
     pub(crate) fn for_layer(limits: &Limits, total_so_far: u64) -> Self {
         let left = limits.max_total_bytes.saturating_sub(total_so_far);
-        let (limit, bound) = if limits.max_layer_bytes <= left {
-            (limits.max_layer_bytes, Bound::Layer)
+        let (limit, bound, named) = if limits.max_layer_bytes <= left {
+            (limits.max_layer_bytes, Bound::Layer, limits.max_layer_bytes)
         } else {
-            (left, Bound::Total)
+            (left, Bound::Total, limits.max_total_bytes)
         };
         Self(Rc::new(MeterState {
             count: Cell::new(0),
             limit,
             bound,
+            named,
             tripped: Cell::new(false),
         }))
     }
@@ -89,9 +92,10 @@ impl Meter {
         self.0.count.get()
     }
 
-    /// The limit in force and which limit it is, once the meter has tripped.
+    /// The configured limit that was passed (the per-layer or the total
+    /// one) and which it is, once the meter has tripped.
     pub(crate) fn tripped(&self) -> Option<(u64, Bound)> {
-        self.0.tripped.get().then_some((self.0.limit, self.0.bound))
+        self.0.tripped.get().then_some((self.0.named, self.0.bound))
     }
 }
 
@@ -170,7 +174,8 @@ mod tests {
         let meter = Meter::for_layer(&limits(10, 100), 95);
         let mut r = Metered::new(io::repeat(0), meter.clone());
         assert!(io::copy(&mut r, &mut io::sink()).is_err());
-        assert_eq!(meter.tripped(), Some((5, Bound::Total)));
+        assert_eq!(meter.count(), 6);
+        assert_eq!(meter.tripped(), Some((100, Bound::Total)));
         let meter = Meter::for_layer(&limits(10, 100), 200);
         let mut r = Metered::new(io::repeat(0), meter.clone());
         assert!(r.read(&mut [0; 4]).is_err());
