@@ -45,13 +45,20 @@ impl Settings {
             .map(PathBuf::from)
             .or_else(|| home_dir.map(|h| h.join(".docker")))
             .unwrap_or_else(|| PathBuf::from(".docker"));
-        let source_date_epoch = match std::env::var("SOURCE_DATE_EPOCH") {
-            Ok(v) if !v.is_empty() => Some(
-                v.parse().with_context(|| format!("SOURCE_DATE_EPOCH `{v}` is not a number of seconds"))?,
-            ),
-            _ => None,
-        };
-        Ok(Self { home, engine, docker_config, source_date_epoch, quiet: cli.quiet })
+        let source_date_epoch =
+            match std::env::var("SOURCE_DATE_EPOCH") {
+                Ok(v) if !v.is_empty() => Some(v.parse().with_context(|| {
+                    format!("SOURCE_DATE_EPOCH `{v}` is not a number of seconds")
+                })?),
+                _ => None,
+            };
+        Ok(Self {
+            home,
+            engine,
+            docker_config,
+            source_date_epoch,
+            quiet: cli.quiet,
+        })
     }
 
     /// The content store directory.

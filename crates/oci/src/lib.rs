@@ -12,6 +12,7 @@
 pub mod build;
 pub mod digest;
 pub mod image;
+pub mod inspect;
 pub mod platform;
 pub mod pull;
 pub mod push;

@@ -60,7 +60,11 @@ pub struct PullOptions {
 
 impl Default for PullOptions {
     fn default() -> Self {
-        Self { platform: None, layers: true, concurrency: 4 }
+        Self {
+            platform: None,
+            layers: true,
+            concurrency: 4,
+        }
     }
 }
 
@@ -87,7 +91,11 @@ struct StoreSink<'a> {
 
 impl BlobSink for StoreSink<'_> {
     fn reset(&mut self) -> std::io::Result<()> {
-        self.writer = Some(self.store.begin_blob(&self.digest, Some(self.size)).map_err(std::io::Error::other)?);
+        self.writer = Some(
+            self.store
+                .begin_blob(&self.digest, Some(self.size))
+                .map_err(std::io::Error::other)?,
+        );
         Ok(())
     }
 
@@ -102,7 +110,7 @@ impl BlobSink for StoreSink<'_> {
     }
 }
 
-async fn fetch_into_store(
+pub(crate) async fn fetch_into_store(
     client: &RegistryClient,
     store: &Store,
     repo: &Reference,
@@ -111,9 +119,16 @@ async fn fetch_into_store(
     if store.has_blob(&d.digest) {
         return Ok(false);
     }
-    let mut sink = StoreSink { store, digest: d.digest.clone(), size: d.size, writer: None };
+    let mut sink = StoreSink {
+        store,
+        digest: d.digest.clone(),
+        size: d.size,
+        writer: None,
+    };
     sink.writer = Some(store.begin_blob(&d.digest, Some(d.size))?);
-    client.fetch_blob(repo, &d.digest, d.size, &mut sink).await?;
+    client
+        .fetch_blob(repo, &d.digest, d.size, &mut sink)
+        .await?;
     if let Some(w) = sink.writer.take() {
         w.commit()?;
     }
@@ -128,7 +143,11 @@ pub async fn pull(
     options: &PullOptions,
 ) -> Result<Pulled, PullError> {
     let top_manifest = client.get_manifest(reference).await?;
-    let top = Descriptor::new(top_manifest.media_type.clone(), top_manifest.digest.clone(), top_manifest.bytes.len() as u64);
+    let top = Descriptor::new(
+        top_manifest.media_type.clone(),
+        top_manifest.digest.clone(),
+        top_manifest.bytes.len() as u64,
+    );
     store.put_bytes(&top_manifest.bytes)?;
     let mut manifests: Vec<(Option<Platform>, Descriptor)> = Vec::new();
     let mut pending = vec![(None, top.clone(), top_manifest.bytes.to_vec(), 0usize)];
@@ -142,7 +161,9 @@ pub async fn pull(
             message: format!("not a valid manifest or index: {e}"),
         };
         let is_index = media::is_index(&desc.media_type)
-            || serde_json::from_slice::<serde_json::Value>(&bytes).ok().is_some_and(|v| v.get("manifests").is_some());
+            || serde_json::from_slice::<serde_json::Value>(&bytes)
+                .ok()
+                .is_some_and(|v| v.get("manifests").is_some());
         if !is_index {
             manifests.push((platform, desc));
             continue;
@@ -159,7 +180,12 @@ pub async fn pull(
             .collect();
         if children.is_empty() {
             if let Some(want) = &options.platform {
-                let available: Vec<String> = index.manifests.iter().filter_map(Descriptor::platform).map(|p| p.to_string()).collect();
+                let available: Vec<String> = index
+                    .manifests
+                    .iter()
+                    .filter_map(Descriptor::platform)
+                    .map(|p| p.to_string())
+                    .collect();
                 return Err(PullError::NoPlatform {
                     reference: reference.to_string(),
                     wanted: want.clone(),
@@ -174,7 +200,9 @@ pub async fn pull(
             let bytes = if store.has_blob(&child.digest) {
                 store.read_blob(&child.digest, client.options().max_manifest_bytes)?
             } else {
-                let m = client.get_manifest(&reference.with_digest(child.digest.clone())).await?;
+                let m = client
+                    .get_manifest(&reference.with_digest(child.digest.clone()))
+                    .await?;
                 store.put_bytes(&m.bytes)?;
                 m.bytes.to_vec()
             };
@@ -186,10 +214,11 @@ pub async fn pull(
     let mut wanted: HashSet<Digest> = HashSet::new();
     for (_, d) in &manifests {
         let bytes = store.read_blob(&d.digest, client.options().max_manifest_bytes)?;
-        let m: ImageManifest = serde_json::from_slice(&bytes).map_err(|e| PullError::BadManifest {
-            reference: format!("{reference}@{}", d.digest),
-            message: format!("not a valid image manifest: {e}"),
-        })?;
+        let m: ImageManifest =
+            serde_json::from_slice(&bytes).map_err(|e| PullError::BadManifest {
+                reference: format!("{reference}@{}", d.digest),
+                message: format!("not a valid image manifest: {e}"),
+            })?;
         let mut parts = vec![m.config];
         if options.layers {
             parts.extend(m.layers);
@@ -215,5 +244,10 @@ pub async fn pull(
         }
     }
     store.tag(&reference.to_string(), &top)?;
-    Ok(Pulled { top, manifests, blobs_fetched: fetched, blobs_reused: reused })
+    Ok(Pulled {
+        top,
+        manifests,
+        blobs_fetched: fetched,
+        blobs_reused: reused,
+    })
 }

@@ -50,7 +50,10 @@ struct Plan {
 }
 
 fn plan(store: &Store, top: &Descriptor) -> Result<Plan, PushError> {
-    let mut plan = Plan { blobs: Vec::new(), documents: Vec::new() };
+    let mut plan = Plan {
+        blobs: Vec::new(),
+        documents: Vec::new(),
+    };
     let mut seen = HashSet::new();
     walk(store, top, &mut plan, &mut seen, 0)?;
     Ok(plan)
@@ -94,12 +97,16 @@ fn mount_sources(store: &Store, target: &Reference) -> BTreeMap<String, HashSet<
     let mut out: BTreeMap<String, HashSet<Digest>> = BTreeMap::new();
     let Ok(names) = store.names() else { return out };
     for (name, d) in names {
-        let Ok(r) = Reference::parse(&name) else { continue };
+        let Ok(r) = Reference::parse(&name) else {
+            continue;
+        };
         if r.registry() != target.registry() || r.repository() == target.repository() {
             continue;
         }
         if let Ok(p) = plan(store, &d) {
-            out.entry(r.repository().to_owned()).or_default().extend(p.blobs.into_iter().map(|b| b.digest));
+            out.entry(r.repository().to_owned())
+                .or_default()
+                .extend(p.blobs.into_iter().map(|b| b.digest));
         }
     }
     out
@@ -123,7 +130,9 @@ pub async fn push(
         let from = sources
             .iter()
             .find(|(_, blobs)| blobs.contains(&blob.digest))
-            .and_then(|(repo, _)| Reference::parse_loose(&format!("{}/{repo}", target.registry())).ok());
+            .and_then(|(repo, _)| {
+                Reference::parse_loose(&format!("{}/{repo}", target.registry())).ok()
+            });
         if let Some(from) = from {
             if client.mount_blob(target, &from, &blob.digest).await? {
                 report.mounted += 1;
@@ -131,7 +140,9 @@ pub async fn push(
             }
         }
         let body = BlobBody::File(store.blob_path(&blob.digest));
-        client.push_blob(target, &blob.digest, blob.size, body).await?;
+        client
+            .push_blob(target, &blob.digest, blob.size, body)
+            .await?;
         report.uploaded += 1;
     }
     let last = plan.documents.len().saturating_sub(1);

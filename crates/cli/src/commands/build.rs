@@ -54,13 +54,29 @@ pub fn run(args: &BuildArgs, settings: &Settings) -> Result<ExitCode> {
     if let Some(base) = &args.base {
         let source = ImageSource::parse(base).context("check --base")?;
         settings.say(format!("reading base image {source}"));
-        let (_, top) = rt.block_on(crate::commands::fetch(&source, &store, settings, &args.insecure_registries))?;
+        let (_, top) = rt.block_on(crate::commands::fetch(
+            &source,
+            &store,
+            settings,
+            &args.insecure_registries,
+        ))?;
         let offered = platforms(&store, &top)?;
-        let wanted = if asked.is_empty() { offered.clone() } else { asked.clone() };
+        let wanted = if asked.is_empty() {
+            offered.clone()
+        } else {
+            asked.clone()
+        };
         for p in &wanted {
-            let image = resolve(&store, &top, p)
-                .with_context(|| format!("--base {base} cannot serve {p}: pick platforms it has, or another base"))?;
-            options.bases.insert(p.clone(), BaseImage { layers: image.manifest.layers, config: image.config });
+            let image = resolve(&store, &top, p).with_context(|| {
+                format!("--base {base} cannot serve {p}: pick platforms it has, or another base")
+            })?;
+            options.bases.insert(
+                p.clone(),
+                BaseImage {
+                    layers: image.manifest.layers,
+                    config: image.config,
+                },
+            );
         }
         options.platforms = wanted;
     } else if asked.is_empty() {
@@ -71,14 +87,27 @@ pub fn run(args: &BuildArgs, settings: &Settings) -> Result<ExitCode> {
     settings.say(format!(
         "building {} for {}",
         dir.root.display(),
-        options.platforms.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+        options
+            .platforms
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
     ));
     let built = match dockhand_oci::build::build(&dir, &options, &mut store) {
         Ok(b) => b,
         Err(BuildError::Invalid { report, .. }) => {
             let shown: Vec<_> = report.diagnostics.iter().collect();
-            crate::output::validation(&args.dir.display().to_string(), &report, &shown, &dockhand_spec::implemented_api_version());
-            bail!("{} is not a valid extension: fix the errors above; nothing was written", args.dir.display());
+            crate::output::validation(
+                &args.dir.display().to_string(),
+                &report,
+                &shown,
+                &dockhand_spec::implemented_api_version(),
+            );
+            bail!(
+                "{} is not a valid extension: fix the errors above; nothing was written",
+                args.dir.display()
+            );
         }
         Err(e) => return Err(e.into()),
     };
@@ -86,7 +115,13 @@ pub fn run(args: &BuildArgs, settings: &Settings) -> Result<ExitCode> {
     let mut output = format!("oci:{}:{}", output_dir.display(), reference);
     if args.push {
         settings.say(format!("pushing to {reference}"));
-        rt.block_on(crate::commands::push::push_from_store(&store, &built.index, &reference, settings, &args.insecure_registries))?;
+        rt.block_on(crate::commands::push::push_from_store(
+            &store,
+            &built.index,
+            &reference,
+            settings,
+            &args.insecure_registries,
+        ))?;
         output = reference.to_string();
     }
     if args.load {
@@ -98,14 +133,20 @@ pub fn run(args: &BuildArgs, settings: &Settings) -> Result<ExitCode> {
         platforms: built
             .manifests
             .iter()
-            .map(|(p, d)| PlatformJson { platform: p.to_string(), digest: d.digest.to_string() })
+            .map(|(p, d)| PlatformJson {
+                platform: p.to_string(),
+                digest: d.digest.to_string(),
+            })
             .collect(),
         output,
     };
     match args.format {
         Format::Json => crate::output::json(&json)?,
         Format::Text => {
-            let mut text = format!("{}\n  digest   {}\n  output   {}", json.reference, json.digest, json.output);
+            let mut text = format!(
+                "{}\n  digest   {}\n  output   {}",
+                json.reference, json.digest, json.output
+            );
             for p in &json.platforms {
                 text.push_str(&format!("\n  {:<8} {}", p.platform, p.digest));
             }
@@ -123,10 +164,17 @@ fn load(
     rt: &tokio::runtime::Runtime,
 ) -> Result<String> {
     let host = Platform::host();
-    let image = resolve(store, top, &host).with_context(|| format!("--load needs a {host} image"))?;
-    let tmp = store.root().join("ingest").join(format!("load-{}.tar", std::process::id()));
+    let image =
+        resolve(store, top, &host).with_context(|| format!("--load needs a {host} image"))?;
+    let tmp = store
+        .root()
+        .join("ingest")
+        .join(format!("load-{}.tar", std::process::id()));
     export_docker_archive(store, &image, &reference.familiar(), &tmp)?;
-    settings.say(format!("loading {host} into the engine at {}", settings.engine));
+    settings.say(format!(
+        "loading {host} into the engine at {}",
+        settings.engine
+    ));
     let loaded = rt.block_on(async {
         let engine = dockhand_engine::Engine::connect(&settings.engine).await?;
         engine.load_image(&tmp).await

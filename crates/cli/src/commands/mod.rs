@@ -1,18 +1,74 @@
-//! One module per command.
+//! One module per command, and what several commands share: building the
+//! registry client from the settings and getting any image source into the
+//! content store.
 
+mod build;
+mod inspect;
+pub mod push;
+mod store;
 mod validate;
 mod version;
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
+use dockhand_oci::image::Descriptor;
+use dockhand_oci::registry::{DockerConfig, RegistryClient, RegistryOptions};
+use dockhand_oci::source::ImageSource;
+use dockhand_oci::store::Store;
 
 use crate::args::{Cli, Command};
+use crate::settings::Settings;
 
 /// Runs the parsed command line.
 pub fn dispatch(cli: Cli) -> Result<ExitCode> {
-    match cli.command {
-        Command::Validate(args) => validate::run(&args),
-        Command::Version(args) => version::run(&args),
+    let settings = Settings::resolve(&cli)?;
+    match &cli.command {
+        Command::Validate(args) => validate::run(args, &settings),
+        Command::Inspect(args) => inspect::run(args, &settings),
+        Command::Build(args) => build::run(args, &settings),
+        Command::Push(args) => push::run(args, &settings),
+        Command::Store(cmd) => store::run(cmd, &settings),
+        Command::Version(args) => version::run(args),
+    }
+}
+
+/// A registry client with the user's docker credentials.
+pub fn registry_client(settings: &Settings, insecure: &[String]) -> Result<RegistryClient> {
+    let config_path = settings.docker_config.join("config.json");
+    let helper_dirs: Vec<std::path::PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
+    let credentials = DockerConfig::load(&config_path, helper_dirs).with_context(|| {
+        format!(
+            "reading registry credentials from {}",
+            config_path.display()
+        )
+    })?;
+    let options = RegistryOptions {
+        insecure_registries: insecure.to_vec(),
+        credentials: Arc::new(credentials),
+        ..RegistryOptions::default()
+    };
+    Ok(RegistryClient::new(options)?)
+}
+
+/// Gets `source` into `store` (pulling every platform from a registry) and
+/// returns its name there and its top descriptor.
+pub async fn fetch(
+    source: &ImageSource,
+    store: &Store,
+    settings: &Settings,
+    insecure: &[String],
+) -> Result<(String, Descriptor)> {
+    match source {
+        ImageSource::Registry(reference) => {
+            let client = registry_client(settings, insecure)?;
+            let pulled =
+                dockhand_oci::pull::pull(&client, store, reference, &Default::default()).await?;
+            Ok((reference.to_string(), pulled.top))
+        }
+        other => Ok(dockhand_host::fetch::fetch_local(other, store, &settings.engine).await?),
     }
 }

@@ -45,7 +45,11 @@ pub fn run(cmd: &StoreCommand, settings: &Settings) -> Result<ExitCode> {
             let entries: Vec<EntryJson> = store
                 .names()?
                 .into_iter()
-                .map(|(name, d)| EntryJson { name, digest: d.digest.to_string(), media_type: d.media_type })
+                .map(|(name, d)| EntryJson {
+                    name,
+                    digest: d.digest.to_string(),
+                    media_type: d.media_type,
+                })
                 .collect();
             match args.format {
                 Format::Json => crate::output::json(&entries)?,

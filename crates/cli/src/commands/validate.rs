@@ -19,7 +19,7 @@ struct ValidateJson<'a> {
     diagnostics: Vec<&'a Diagnostic>,
 }
 
-pub fn run(args: &ValidateArgs) -> Result<ExitCode> {
+pub fn run(args: &ValidateArgs, _settings: &crate::settings::Settings) -> Result<ExitCode> {
     let mut options = ValidateOptions::default();
     if let Some(v) = &args.api_version {
         options.api_version =

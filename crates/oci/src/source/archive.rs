@@ -55,7 +55,10 @@ struct Scan {
 /// Pass 1: hash every regular entry; keep the small top-level documents.
 fn scan(path: &Path) -> Result<Scan, SourceError> {
     let mut archive = open_tar(path)?;
-    let mut scan = Scan { hashes: BTreeMap::new(), docs: BTreeMap::new() };
+    let mut scan = Scan {
+        hashes: BTreeMap::new(),
+        docs: BTreeMap::new(),
+    };
     for entry in archive.entries().map_err(SourceError::io(path))? {
         let mut entry = entry.map_err(SourceError::io(path))?;
         if !entry.header().entry_type().is_file() {
@@ -86,12 +89,18 @@ fn scan(path: &Path) -> Result<Scan, SourceError> {
 }
 
 /// Pass 2: copy the named entries into the store.
-fn copy_entries(path: &Path, store: &Store, wanted: &BTreeMap<String, Digest>) -> Result<(), SourceError> {
+fn copy_entries(
+    path: &Path,
+    store: &Store,
+    wanted: &BTreeMap<String, Digest>,
+) -> Result<(), SourceError> {
     let mut archive = open_tar(path)?;
     for entry in archive.entries().map_err(SourceError::io(path))? {
         let entry = entry.map_err(SourceError::io(path))?;
         let name = normal(&entry.path().map_err(SourceError::io(path))?);
-        let Some(digest) = wanted.get(&name) else { continue };
+        let Some(digest) = wanted.get(&name) else {
+            continue;
+        };
         if store.has_blob(digest) {
             continue;
         }
@@ -116,16 +125,20 @@ pub fn import_archive(
     let Some(doc) = scan.docs.get("manifest.json") else {
         return Err(SourceError::NotAnArchive(path.to_path_buf()));
     };
-    let entries: Vec<SaveManifest> = serde_json::from_slice(doc).map_err(|e| SourceError::BadDocument {
-        what: format!("{}:manifest.json", path.display()),
-        kind: "docker save manifest",
-        message: e.to_string(),
-    })?;
+    let entries: Vec<SaveManifest> =
+        serde_json::from_slice(doc).map_err(|e| SourceError::BadDocument {
+            what: format!("{}:manifest.json", path.display()),
+            kind: "docker save manifest",
+            message: e.to_string(),
+        })?;
     let lookup = |entry: &str| {
-        scan.hashes.get(entry).cloned().ok_or_else(|| SourceError::MissingEntry {
-            archive: path.to_path_buf(),
-            entry: entry.to_owned(),
-        })
+        scan.hashes
+            .get(entry)
+            .cloned()
+            .ok_or_else(|| SourceError::MissingEntry {
+                archive: path.to_path_buf(),
+                entry: entry.to_owned(),
+            })
     };
     let mut wanted = BTreeMap::new();
     let mut out = Vec::new();
@@ -173,13 +186,12 @@ fn import_oci_tar(
     scan: &Scan,
     name: Option<&str>,
 ) -> Result<Vec<(String, Descriptor)>, SourceError> {
-    let index: ImageIndex = serde_json::from_slice(&scan.docs["index.json"]).map_err(|e| {
-        SourceError::BadDocument {
+    let index: ImageIndex =
+        serde_json::from_slice(&scan.docs["index.json"]).map_err(|e| SourceError::BadDocument {
             what: format!("{}:index.json", path.display()),
             kind: "OCI image index",
             message: e.to_string(),
-        }
-    })?;
+        })?;
     // Every blob is named by its digest: take them all, verified.
     let mut wanted = BTreeMap::new();
     for (entry, (digest, _)) in &scan.hashes {
@@ -222,7 +234,10 @@ fn tag_index_entries(
             (Some(n), 1) => n.to_owned(),
             _ => own.unwrap_or_else(|| format!("{source}#{i}")),
         };
-        let clean = Descriptor { annotations: BTreeMap::new(), ..d.clone() };
+        let clean = Descriptor {
+            annotations: BTreeMap::new(),
+            ..d.clone()
+        };
         store.tag(&n, &clean)?;
         out.push((n, clean));
     }
@@ -259,7 +274,10 @@ pub fn import_layout(
     let mut out = Vec::new();
     for (n, top) in tops {
         copy_reachable(&src, store, &top, &mut HashSet::new(), 0)?;
-        let clean = Descriptor { annotations: BTreeMap::new(), ..top };
+        let clean = Descriptor {
+            annotations: BTreeMap::new(),
+            ..top
+        };
         let n = match (name, tag) {
             (Some(given), None) => given.to_owned(),
             _ => n,
@@ -273,7 +291,14 @@ pub fn import_layout(
 fn names_hint(src: &Store) -> String {
     match src.names() {
         Ok(names) if !names.is_empty() => {
-            format!("it has {}", names.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", "))
+            format!(
+                "it has {}",
+                names
+                    .iter()
+                    .map(|(n, _)| n.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
         }
         _ => "it names no image".to_owned(),
     }
@@ -305,20 +330,22 @@ fn copy_reachable(
     let bytes = src.read_blob(&d.digest, DOC_MAX)?;
     let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
     if value.get("manifests").is_some() {
-        let index: ImageIndex = serde_json::from_value(value).map_err(|e| SourceError::BadDocument {
-            what: d.digest.to_string(),
-            kind: "image index",
-            message: e.to_string(),
-        })?;
+        let index: ImageIndex =
+            serde_json::from_value(value).map_err(|e| SourceError::BadDocument {
+                what: d.digest.to_string(),
+                kind: "image index",
+                message: e.to_string(),
+            })?;
         for child in &index.manifests {
             copy_reachable(src, dst, child, seen, depth + 1)?;
         }
     } else if value.get("config").is_some() {
-        let manifest: ImageManifest = serde_json::from_value(value).map_err(|e| SourceError::BadDocument {
-            what: d.digest.to_string(),
-            kind: "image manifest",
-            message: e.to_string(),
-        })?;
+        let manifest: ImageManifest =
+            serde_json::from_value(value).map_err(|e| SourceError::BadDocument {
+                what: d.digest.to_string(),
+                kind: "image manifest",
+                message: e.to_string(),
+            })?;
         copy_blob(src, dst, &manifest.config)?;
         for layer in &manifest.layers {
             copy_blob(src, dst, layer)?;
@@ -344,9 +371,14 @@ pub fn export_docker_archive(
         header.set_size(d.size);
         header.set_mode(0o644);
         let blob = store.open_blob(&d.digest)?;
-        builder.append_data(&mut header, name, blob).map_err(SourceError::io(dest))
+        builder
+            .append_data(&mut header, name, blob)
+            .map_err(SourceError::io(dest))
     };
-    append(&blob_name(&image.manifest.config.digest), &image.manifest.config)?;
+    append(
+        &blob_name(&image.manifest.config.digest),
+        &image.manifest.config,
+    )?;
     let mut layers = Vec::new();
     for layer in &image.manifest.layers {
         append(&blob_name(&layer.digest), layer)?;
@@ -361,7 +393,9 @@ pub fn export_docker_archive(
     let mut header = tar::Header::new_ustar();
     header.set_size(bytes.len() as u64);
     header.set_mode(0o644);
-    builder.append_data(&mut header, "manifest.json", bytes.as_slice()).map_err(SourceError::io(dest))?;
+    builder
+        .append_data(&mut header, "manifest.json", bytes.as_slice())
+        .map_err(SourceError::io(dest))?;
     let mut inner = builder.into_inner().map_err(SourceError::io(dest))?;
     inner.flush().map_err(SourceError::io(dest))?;
     Ok(())

@@ -22,7 +22,9 @@ pub enum SourceError {
     #[error("{0} is not an image archive: expected a `docker save` tar or an OCI layout tar")]
     NotAnArchive(PathBuf),
     /// A file the archive's manifest names is not in it.
-    #[error("{archive}: {entry} is named by its manifest but missing: the archive is incomplete; create it again")]
+    #[error(
+        "{archive}: {entry} is named by its manifest but missing: the archive is incomplete; create it again"
+    )]
     MissingEntry {
         /// The archive.
         archive: PathBuf,
@@ -112,7 +114,10 @@ impl ImageSource {
                 Some((d, _)) => (d, None),
                 None => (rest, None),
             };
-            return Ok(Self::Layout { dir: PathBuf::from(dir), tag });
+            return Ok(Self::Layout {
+                dir: PathBuf::from(dir),
+                tag,
+            });
         }
         if let Some(path) = s.strip_prefix("archive:") {
             return Ok(Self::Archive(PathBuf::from(path)));
@@ -139,14 +144,32 @@ mod tests {
 
     #[test]
     fn parses_sources() {
-        assert_eq!(ImageSource::parse("engine:busybox:1").unwrap(), ImageSource::Engine("busybox:1".into()));
+        assert_eq!(
+            ImageSource::parse("engine:busybox:1").unwrap(),
+            ImageSource::Engine("busybox:1".into())
+        );
         assert_eq!(
             ImageSource::parse("oci:/tmp/x:acme/ext:1").unwrap(),
-            ImageSource::Layout { dir: "/tmp/x".into(), tag: Some("acme/ext:1".into()) }
+            ImageSource::Layout {
+                dir: "/tmp/x".into(),
+                tag: Some("acme/ext:1".into())
+            }
         );
-        assert_eq!(ImageSource::parse("oci:out").unwrap(), ImageSource::Layout { dir: "out".into(), tag: None });
-        assert_eq!(ImageSource::parse("archive:a.tar").unwrap(), ImageSource::Archive("a.tar".into()));
-        assert!(matches!(ImageSource::parse("busybox").unwrap(), ImageSource::Registry(_)));
+        assert_eq!(
+            ImageSource::parse("oci:out").unwrap(),
+            ImageSource::Layout {
+                dir: "out".into(),
+                tag: None
+            }
+        );
+        assert_eq!(
+            ImageSource::parse("archive:a.tar").unwrap(),
+            ImageSource::Archive("a.tar".into())
+        );
+        assert!(matches!(
+            ImageSource::parse("busybox").unwrap(),
+            ImageSource::Registry(_)
+        ));
         assert!(ImageSource::parse("Bad Ref").is_err());
     }
 }

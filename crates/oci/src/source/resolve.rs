@@ -54,7 +54,12 @@ fn is_index(d: &Descriptor, store: &Store) -> Result<bool, SourceError> {
 pub fn platforms(store: &Store, top: &Descriptor) -> Result<Vec<Platform>, SourceError> {
     if is_index(top, store)? {
         let index: ImageIndex = read_json(store, &top.digest, "image index")?;
-        Ok(index.manifests.iter().filter_map(Descriptor::platform).filter(|p| p.os() != "unknown").collect())
+        Ok(index
+            .manifests
+            .iter()
+            .filter_map(Descriptor::platform)
+            .filter(|p| p.os() != "unknown")
+            .collect())
     } else {
         let manifest: ImageManifest = read_json(store, &top.digest, "image manifest")?;
         let config: ImageConfig = read_json(store, &manifest.config.digest, "image config")?;
@@ -64,7 +69,11 @@ pub fn platforms(store: &Store, top: &Descriptor) -> Result<Vec<Platform>, Sourc
 
 /// Resolves `top` to the image for `platform`. A single manifest resolves
 /// only when its config's platform matches.
-pub fn resolve(store: &Store, top: &Descriptor, platform: &Platform) -> Result<ResolvedImage, SourceError> {
+pub fn resolve(
+    store: &Store,
+    top: &Descriptor,
+    platform: &Platform,
+) -> Result<ResolvedImage, SourceError> {
     let mut current = top.clone();
     let mut seen = vec![top.digest.clone()];
     for _ in 0..=MAX_DEPTH {
@@ -81,12 +90,20 @@ pub fn resolve(store: &Store, top: &Descriptor, platform: &Platform) -> Result<R
                 })
                 .cloned();
             let Some(next) = next else {
-                let available: Vec<String> =
-                    index.manifests.iter().filter_map(Descriptor::platform).map(|p| p.to_string()).collect();
+                let available: Vec<String> = index
+                    .manifests
+                    .iter()
+                    .filter_map(Descriptor::platform)
+                    .map(|p| p.to_string())
+                    .collect();
                 return Err(SourceError::NoPlatform {
                     image: top.digest.to_string(),
                     wanted: platform.clone(),
-                    available: if available.is_empty() { "none".into() } else { available.join(", ") },
+                    available: if available.is_empty() {
+                        "none".into()
+                    } else {
+                        available.join(", ")
+                    },
                 });
             };
             if seen.contains(&next.digest) {
@@ -105,7 +122,12 @@ pub fn resolve(store: &Store, top: &Descriptor, platform: &Platform) -> Result<R
                 available: config.platform().to_string(),
             });
         }
-        return Ok(ResolvedImage { top: top.clone(), manifest_descriptor: current, manifest, config });
+        return Ok(ResolvedImage {
+            top: top.clone(),
+            manifest_descriptor: current,
+            manifest,
+            config,
+        });
     }
     Err(SourceError::IndexLoop(top.digest.clone()))
 }

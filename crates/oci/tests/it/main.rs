@@ -1,6 +1,5 @@
 //! Integration tests of dockhand-oci.
 
 mod reference;
-mod registry;
 mod store;
 mod unpack;

@@ -1,0 +1,122 @@
+//! `dockhand inspect`.
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use dockhand_oci::Platform;
+use dockhand_oci::inspect::{Inspected, inspect_remote, inspect_stored};
+use dockhand_oci::source::ImageSource;
+use dockhand_oci::store::Store;
+use dockhand_spec::labels::name;
+use serde::Serialize;
+
+use crate::args::{Format, InspectArgs};
+use crate::settings::{Settings, runtime};
+
+/// `inspect --format json`, as CLI.md fixes it (plus the platform read).
+#[derive(Serialize)]
+struct InspectJson<'a> {
+    reference: String,
+    digest: String,
+    platforms: Vec<String>,
+    labels: &'a BTreeMap<String, String>,
+    metadata: &'a Option<serde_json::Value>,
+    api_compatible: bool,
+    platform: String,
+    layers_read: usize,
+    layers_total: usize,
+}
+
+pub fn run(args: &InspectArgs, settings: &Settings) -> Result<ExitCode> {
+    let source = ImageSource::parse(&args.reference).context("check REF")?;
+    let platform = match &args.platform {
+        Some(p) => p.parse::<Platform>()?,
+        None => Platform::host(),
+    };
+    let store = Store::open(settings.store_dir())?;
+    let rt = runtime()?;
+    let inspected = rt.block_on(inspect(
+        &source,
+        &store,
+        &platform,
+        settings,
+        &args.insecure_registries,
+    ))?;
+    let json = InspectJson {
+        reference: source.to_string(),
+        digest: inspected.digest.to_string(),
+        platforms: inspected
+            .platforms
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        labels: &inspected.labels,
+        metadata: &inspected.metadata,
+        api_compatible: inspected.api_compatible(),
+        platform: inspected.platform.to_string(),
+        layers_read: inspected.layers_read,
+        layers_total: inspected.layers_total,
+    };
+    match args.format {
+        Format::Json => crate::output::json(&json)?,
+        Format::Text => crate::output::data(&text(&json)),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Inspects any source: a registry reference without downloading the UI,
+/// anything else after importing it into the store.
+pub async fn inspect(
+    source: &ImageSource,
+    store: &Store,
+    platform: &Platform,
+    settings: &Settings,
+    insecure: &[String],
+) -> Result<Inspected> {
+    Ok(match source {
+        ImageSource::Registry(reference) => {
+            let client = super::registry_client(settings, insecure)?;
+            inspect_remote(&client, store, reference, platform).await?
+        }
+        other => {
+            let (_, top) = super::fetch(other, store, settings, insecure).await?;
+            inspect_stored(store, &top, platform).await?
+        }
+    })
+}
+
+fn text(j: &InspectJson<'_>) -> String {
+    let get = |k: &str| j.labels.get(k).map(String::as_str).unwrap_or("-");
+    let mut out = format!(
+        "{}\n  title        {}\n  vendor       {}\n  description  {}\n  digest       {}\n  platforms    {}\n  api.version  {} ({})\n",
+        j.reference,
+        get(name::TITLE),
+        get(name::VENDOR),
+        get(name::DESCRIPTION),
+        j.digest,
+        j.platforms.join(", "),
+        get(name::API_VERSION),
+        if j.api_compatible {
+            "compatible with 0.4.2"
+        } else {
+            "NOT compatible with 0.4.2"
+        },
+    );
+    out.push_str(&format!(
+        "  layers read  {} of {} ({})\n",
+        j.layers_read, j.layers_total, j.platform
+    ));
+    match j.metadata {
+        Some(m) => out.push_str(&format!(
+            "  metadata.json\n{}",
+            serde_json::to_string_pretty(m)
+                .unwrap_or_default()
+                .lines()
+                .map(|l| format!("    {l}\n"))
+                .collect::<String>()
+        )),
+        None => out.push_str("  metadata.json  (none)\n"),
+    }
+    out.trim_end().to_owned()
+}
