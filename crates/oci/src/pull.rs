@@ -178,8 +178,8 @@ pub async fn pull(
                 _ => true,
             })
             .collect();
-        if children.is_empty() {
-            if let Some(want) = &options.platform {
+        if children.is_empty()
+            && let Some(want) = &options.platform {
                 let available: Vec<String> = index
                     .manifests
                     .iter()
@@ -192,7 +192,6 @@ pub async fn pull(
                     available: available.join(", "),
                 });
             }
-        }
         for child in children {
             if !seen.insert(child.digest.clone()) {
                 return Err(PullError::IndexLoop(reference.to_string()));

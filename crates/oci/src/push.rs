@@ -133,12 +133,11 @@ pub async fn push(
             .and_then(|(repo, _)| {
                 Reference::parse_loose(&format!("{}/{repo}", target.registry())).ok()
             });
-        if let Some(from) = from {
-            if client.mount_blob(target, &from, &blob.digest).await? {
+        if let Some(from) = from
+            && client.mount_blob(target, &from, &blob.digest).await? {
                 report.mounted += 1;
                 continue;
             }
-        }
         let body = BlobBody::File(store.blob_path(&blob.digest));
         client
             .push_blob(target, &blob.digest, blob.size, body)
