@@ -1,1 +1,2 @@
 //! Integration tests of dockhand-oci.
+mod registry;
