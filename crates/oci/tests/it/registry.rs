@@ -631,3 +631,53 @@ async fn blob_redirects_do_not_carry_the_token() {
     assert_eq!(at_storage.len(), 1);
     assert_eq!(at_storage[0].header("authorization"), None);
 }
+
+#[tokio::test]
+async fn a_stalled_body_times_out_and_is_retried() {
+    let reg = FakeRegistry::start().await;
+    reg.hook(|req| {
+        req.path().contains("/blobs/").then(|| {
+            Response::new(200).with_body(Body::Stall {
+                declared: 1000,
+                sent: vec![1; 10],
+            })
+        })
+    });
+    let c = RegistryClient::new(RegistryOptions {
+        read_timeout: Duration::from_millis(200),
+        retry: RetryPolicy {
+            max_attempts: 2,
+            base_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(1),
+        },
+        ..RegistryOptions::default()
+    })
+    .unwrap();
+    let started = std::time::Instant::now();
+    let d = Digest::sha256_of(b"x");
+    let e = c
+        .fetch_blob(&reg.reference("acme/ext"), &d, 1000, &mut Vec::new())
+        .await
+        .unwrap_err();
+    assert!(e.is_retryable(), "{e:?}");
+    assert_eq!(reg.count("GET", "/v2/acme/ext/blobs/"), 2);
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn a_failing_token_endpoint_is_retried() {
+    let reg = FakeRegistry::start().await;
+    reg.set(|s| s.auth = Auth::Bearer { basic: None });
+    reg.add_manifest("acme/ext", "1.0", OCI_MANIFEST, &image_manifest(b"c", b"l"));
+    let calls = Arc::new(AtomicUsize::new(0));
+    let seen = calls.clone();
+    reg.hook(move |req| {
+        (req.path() == "/token" && seen.fetch_add(1, Ordering::SeqCst) == 0)
+            .then(|| Response::new(502))
+    });
+    let c = client(3);
+    c.get_manifest(&reg.reference("acme/ext:1.0"))
+        .await
+        .unwrap();
+    assert_eq!(c.stats().requests(RequestKind::Token), 2);
+}

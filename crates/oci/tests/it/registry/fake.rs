@@ -83,6 +83,8 @@ pub enum Body {
     Truncated { declared: u64, sent: Vec<u8> },
     /// No Content-Length; sends this chunk forever (until the client goes away).
     Endless(Vec<u8>),
+    /// Declares `declared` bytes, sends these, then goes silent for a minute.
+    Stall { declared: u64, sent: Vec<u8> },
 }
 
 #[derive(Debug, Clone)]
@@ -380,6 +382,13 @@ async fn write_response(
             head.push_str(&format!("Content-Length: {declared}\r\n\r\n"));
             stream.write_all(head.as_bytes()).await?;
             stream.write_all(&sent).await?;
+        }
+        Body::Stall { declared, sent } => {
+            head.push_str(&format!("Content-Length: {declared}\r\n\r\n"));
+            stream.write_all(head.as_bytes()).await?;
+            stream.write_all(&sent).await?;
+            stream.flush().await?;
+            tokio::time::sleep(Duration::from_secs(60)).await;
         }
         Body::Endless(chunk) => {
             head.push_str("\r\n");
