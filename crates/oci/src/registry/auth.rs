@@ -342,42 +342,36 @@ impl RegistryClient {
                 (Method::GET, None)
             }
         };
-        let body = body.as_ref();
-        let answer = self
-            .retrying(|_| {
-                let call = Call {
-                    kind: RequestKind::Token,
-                    method: method.clone(),
-                    registry,
-                    host: &realm_host,
-                    target: Target::Url(url.clone()),
-                    scopes: Vec::new(),
-                    headers: headers.clone(),
-                    body,
-                    name,
-                    what: "get a token",
-                };
-                let auth = auth.clone();
-                async move {
-                    let resp = self.send_resolving(&call, auth.as_ref()).await?;
-                    match resp.status() {
-                        s if s.is_success() => {
-                            self.read_limited(resp, MAX_TOKEN_BYTES, &call, "token response")
-                                .await
-                        }
-                        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
-                            let body = self.read_error_body(resp, &call).await;
-                            Err(RegistryError::Denied {
-                                name: name.to_owned(),
-                                registry: registry.to_owned(),
-                                detail: error_detail(&body),
-                            })
-                        }
-                        _ => Err(self.status_error(resp, &call).await),
-                    }
-                }
-            })
-            .await?;
+        // No retry loop here: a transient failure fails the operation's
+        // attempt, and the operation's own retries come back here.
+        let call = Call {
+            kind: RequestKind::Token,
+            method,
+            registry,
+            host: &realm_host,
+            target: Target::Url(url),
+            scopes: Vec::new(),
+            headers,
+            body: body.as_ref(),
+            name,
+            what: "get a token",
+        };
+        let resp = self.send_resolving(&call, auth.as_ref()).await?;
+        let answer = match resp.status() {
+            s if s.is_success() => {
+                self.read_limited(resp, MAX_TOKEN_BYTES, &call, "token response")
+                    .await?
+            }
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
+                let body = self.read_error_body(resp, &call).await;
+                return Err(RegistryError::Denied {
+                    name: name.to_owned(),
+                    registry: registry.to_owned(),
+                    detail: error_detail(&body),
+                });
+            }
+            _ => return Err(self.status_error(resp, &call).await),
+        };
         let parsed: TokenAnswer = serde_json::from_slice(&answer)
             .map_err(|e| protocol(format!("the token endpoint {realm} sent invalid JSON: {e}")))?;
         let token = parsed

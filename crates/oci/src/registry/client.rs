@@ -47,6 +47,8 @@ pub struct RegistryOptions {
     pub user_agent: String,
     /// The largest manifest accepted; reading stops past it.
     pub max_manifest_bytes: u64,
+    /// Tags per page asked of the registry (`?n=`); `None` lets it choose.
+    pub tag_page_size: Option<usize>,
 }
 
 impl Default for RegistryOptions {
@@ -59,6 +61,7 @@ impl Default for RegistryOptions {
             read_timeout: Duration::from_secs(60),
             user_agent: format!("dockhand/{}", env!("CARGO_PKG_VERSION")),
             max_manifest_bytes: DEFAULT_MAX_MANIFEST_BYTES,
+            tag_page_size: None,
         }
     }
 }
@@ -73,6 +76,7 @@ impl fmt::Debug for RegistryOptions {
             .field("read_timeout", &self.read_timeout)
             .field("user_agent", &self.user_agent)
             .field("max_manifest_bytes", &self.max_manifest_bytes)
+            .field("tag_page_size", &self.tag_page_size)
             .finish()
     }
 }
@@ -272,7 +276,9 @@ impl RegistryClient {
                 let insecure = url
                     .host_str()
                     .is_some_and(|_| self.allows_plain_http(&host_port(url)));
-                return self.send_once(call, url.clone(), auth, insecure).await;
+                return self
+                    .send_once(call, url.clone(), auth, insecure, false)
+                    .await;
             }
             Target::Path(p) => p,
         };
@@ -286,7 +292,7 @@ impl RegistryClient {
         };
         if !self.allows_plain_http(call.registry) {
             return self
-                .send_once(call, url_for(Scheme::Https)?, auth, false)
+                .send_once(call, url_for(Scheme::Https)?, auth, false, false)
                 .await;
         }
         let known = self
@@ -297,21 +303,25 @@ impl RegistryClient {
             .get(call.host)
             .copied();
         if let Some(scheme) = known {
-            return self.send_once(call, url_for(scheme)?, auth, true).await;
+            return self
+                .send_once(call, url_for(scheme)?, auth, true, false)
+                .await;
         }
         // As dockerd: HTTPS (unverified) first, then plain HTTP.
         let scheme = match self
-            .send_once(call, url_for(Scheme::Https)?, auth, true)
+            .send_once(call, url_for(Scheme::Https)?, auth, true, true)
             .await
         {
             Ok(resp) => {
                 self.remember_scheme(call.host, Scheme::Https);
                 return Ok(resp);
             }
-            Err(RegistryError::Transport { source, .. }) if !source.is_timeout() => Scheme::Http,
+            Err(RegistryError::Transport { .. }) => Scheme::Http,
             Err(e) => return Err(e),
         };
-        let resp = self.send_once(call, url_for(scheme)?, auth, true).await?;
+        let resp = self
+            .send_once(call, url_for(scheme)?, auth, true, false)
+            .await?;
         self.remember_scheme(call.host, scheme);
         Ok(resp)
     }
@@ -330,6 +340,7 @@ impl RegistryClient {
         url: Url,
         auth: Option<&HeaderValue>,
         insecure: bool,
+        probe: bool,
     ) -> Result<Response> {
         let http = if insecure {
             &self.inner.http_insecure
@@ -345,8 +356,12 @@ impl RegistryClient {
         if let Some(body) = call.body {
             req = req.body(body.to_body(call.name).await?);
         }
-        self.inner.stats.count_request(call.kind);
-        req.send().await.map_err(|source| RegistryError::Transport {
+        let result = req.send().await;
+        // A failed HTTPS probe of a plain-HTTP registry is not a request.
+        if !(probe && result.is_err()) {
+            self.inner.stats.count_request(call.kind);
+        }
+        result.map_err(|source| RegistryError::Transport {
             registry: call.registry.to_owned(),
             what: call.what.to_owned(),
             source,

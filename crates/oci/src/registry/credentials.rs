@@ -116,7 +116,7 @@ impl CredentialSource for NoCredentials {
     }
 }
 
-/// Fixed credentials per registry (host[:port]), for callers that already
+/// Fixed credentials per registry (`host[:port]`), for callers that already
 /// hold them and for tests.
 #[derive(Debug, Clone, Default)]
 pub struct StaticCredentials {

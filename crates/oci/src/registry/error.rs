@@ -14,7 +14,7 @@ pub enum RegistryError {
     Denied {
         /// `registry/repository`, or the registry alone.
         name: String,
-        /// The registry host[:port] to log in to.
+        /// The registry `host[:port]` to log in to.
         registry: String,
         /// What the registry said, prefixed by `: ` when it said anything.
         detail: String,
@@ -100,7 +100,7 @@ pub enum RegistryError {
     /// The connection failed, timed out or broke mid-transfer.
     #[error("{registry}: {what}: {source}: check the address and that the registry is up")]
     Transport {
-        /// The registry host[:port] (or the token endpoint's host).
+        /// The registry `host[:port]` (or the token endpoint's host).
         registry: String,
         /// The operation.
         what: String,

@@ -1,7 +1,7 @@
 //! Reading manifests: GET with digest verification and a size limit, HEAD
 //! for existence and digest checks.
 
-use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue};
+use reqwest::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, HeaderValue};
 use reqwest::{Method, Response, StatusCode};
 
 use super::client::{Call, RegistryClient, Target, pull_scope};
@@ -85,7 +85,12 @@ impl RegistryClient {
                 Ok(Some(ManifestHead {
                     media_type: media_type_header(&resp),
                     digest,
-                    size: resp.content_length(),
+                    // Not `content_length()`: a HEAD response has an empty body.
+                    size: resp
+                        .headers()
+                        .get(CONTENT_LENGTH)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.parse().ok()),
                 }))
             }
         })

@@ -33,7 +33,11 @@ impl RegistryClient {
         let name = repo.name();
         let mut tags = Vec::new();
         let mut seen = HashSet::new();
-        let mut target = Target::Path(format!("/v2/{}/tags/list", repo.repository()));
+        let query = match self.inner.options.tag_page_size {
+            Some(n) => format!("?n={n}"),
+            None => String::new(),
+        };
+        let mut target = Target::Path(format!("/v2/{}/tags/list{query}", repo.repository()));
         for _ in 0..MAX_TAG_PAGES {
             if tags.len() >= max {
                 break;
