@@ -509,6 +509,31 @@ fn absolute_symlink_inside_the_image_is_written_relative() {
 }
 
 #[test]
+fn symlink_chains_cannot_climb_out_physically() {
+    // `ui/b -> ..` is the image root; `ui/c -> b/..` stays inside lexically
+    // (ui/b/.. = ui) but, followed as written, would reach the parent of
+    // staging. Written canonical, it is `.`.
+    let mut f = Fixture::new();
+    let l = f.plain(
+        Layer::new()
+            .symlink("ui/b", "..")
+            .symlink("ui/c", "b/..")
+            .symlink("ui/d", "b/../b/../c/../../ui"),
+    );
+    f.unpack(&[l], &ui_and_metadata()).unwrap();
+    assert_eq!(f.tree(), ["ui/", "ui/b -> ..", "ui/c -> .", "ui/d -> ."]);
+    let staging = fs_err::canonicalize(&f.staging).unwrap();
+    for link in ["ui/b", "ui/c", "ui/d"] {
+        let resolved = fs_err::canonicalize(f.staging.join(link)).unwrap();
+        assert!(
+            resolved.starts_with(&staging),
+            "{link} -> {}",
+            resolved.display()
+        );
+    }
+}
+
+#[test]
 fn a_later_file_replaces_a_symlink_without_following_it() {
     let mut f = Fixture::new();
     let outside = f.outside.join("keep");
