@@ -31,6 +31,8 @@ pub(crate) fn dir_mode(mode: u32) -> u32 {
 
 const SETID_BITS: u32 = 0o7000;
 const COPY_BUFFER: usize = 64 * 1024;
+/// 9999-12-31T23:59:59Z.
+const MAX_MTIME: u64 = 253_402_300_799;
 
 /// See [`super::unpack_layers`].
 pub(crate) fn unpack(
@@ -313,9 +315,11 @@ impl Applier<'_> {
         }
         file.set_permissions(std::fs::Permissions::from_mode(file_mode(mode)))
             .map_err(|e| self.write_error(name, e))?;
-        if let Some(time) =
-            mtime.and_then(|s| SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(s)))
-        {
+        // Times past the year 9999 are left alone rather than fail the unpack.
+        let time = mtime
+            .filter(|s| *s <= MAX_MTIME)
+            .and_then(|s| SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(s)));
+        if let Some(time) = time {
             file.set_modified(time)
                 .map_err(|e| self.write_error(name, e))?;
         }

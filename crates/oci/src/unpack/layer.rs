@@ -32,17 +32,20 @@ impl Compression {
     /// `…rootfs.foreign.diff.tar.gzip`, `…rootfs.diff.tar`).
     pub fn from_media_type(media_type: &str) -> Option<Self> {
         let media_type = media_type.split(';').next().unwrap_or_default().trim();
-        let rest = media_type
-            .strip_prefix("application/vnd.oci.image.layer.")
-            .or_else(|| media_type.strip_prefix("application/vnd.docker.image.rootfs."))?;
-        if rest.ends_with("tar+gzip") || rest.ends_with("tar.gzip") {
-            Some(Compression::Gzip)
-        } else if rest.ends_with("tar+zstd") {
-            Some(Compression::Zstd)
-        } else if rest.ends_with("tar") {
-            Some(Compression::None)
-        } else {
-            None
+        let (kind, compression) = [
+            ("tar+gzip", Compression::Gzip),
+            ("tar.gzip", Compression::Gzip),
+            ("tar+zstd", Compression::Zstd),
+            ("tar", Compression::None),
+        ]
+        .into_iter()
+        .find_map(|(suffix, c)| media_type.strip_suffix(suffix).map(|k| (k, c)))?;
+        match kind {
+            "application/vnd.oci.image.layer.v1."
+            | "application/vnd.oci.image.layer.nondistributable.v1."
+            | "application/vnd.docker.image.rootfs.diff."
+            | "application/vnd.docker.image.rootfs.foreign.diff." => Some(compression),
+            _ => None,
         }
     }
 

@@ -22,7 +22,8 @@
 //!   staying there as in a chroot. A relative target that climbs above the
 //!   root is refused. The link is written with a canonical relative target
 //!   (`../` steps that stay inside, then plain names), so `ui/a -> /etc/x`
-//!   becomes `ui/a -> ../etc/x`.
+//!   becomes `ui/a -> ../etc/x`. A selected symlink is written as a
+//!   symlink; what it points to is written only if it is selected too.
 //! - **Never through a symlink**: each parent of a destination is checked
 //!   with `symlink_metadata` and created one level at a time; a parent that
 //!   is a symlink (`ui -> /etc` in one layer, `ui/passwd` in the next) is
@@ -123,7 +124,8 @@ pub struct UnpackReport {
 }
 
 /// Applies `layers` (ordered bottom → top) to `staging`, an existing empty
-/// directory, writing only what `selection` selects.
+/// directory (on the same file system as its final place), writing only
+/// what `selection` selects.
 ///
 /// See the [module documentation](self) for what is refused, skipped and
 /// changed. On error, staging holds a partial result the caller must

@@ -55,6 +55,27 @@ impl Selection {
 
     /// Adds one exact path.
     pub fn file(mut self, path: &str) -> Result<Self, SelectionError> {
+        self.add_file(path)?;
+        Ok(self)
+    }
+
+    /// Adds a path and everything beneath it.
+    pub fn dir(mut self, path: &str) -> Result<Self, SelectionError> {
+        self.add_dir(path)?;
+        Ok(self)
+    }
+
+    /// Adds `path`: a directory prefix when it ends with `/`, else one exact
+    /// path. On error the selection is unchanged.
+    pub fn add(&mut self, path: &str) -> Result<(), SelectionError> {
+        if path.ends_with('/') {
+            self.add_dir(path)
+        } else {
+            self.add_file(path)
+        }
+    }
+
+    fn add_file(&mut self, path: &str) -> Result<(), SelectionError> {
         let normalized = normalize(path)?;
         if normalized.is_empty() {
             return Err(SelectionError {
@@ -63,24 +84,11 @@ impl Selection {
             });
         }
         self.files.insert(normalized);
-        Ok(self)
+        Ok(())
     }
 
-    /// Adds a path and everything beneath it.
-    pub fn dir(mut self, path: &str) -> Result<Self, SelectionError> {
+    fn add_dir(&mut self, path: &str) -> Result<(), SelectionError> {
         self.dirs.insert(normalize(path)?);
-        Ok(self)
-    }
-
-    /// Adds `path`: a directory prefix when it ends with `/`, else one exact
-    /// path.
-    pub fn add(&mut self, path: &str) -> Result<(), SelectionError> {
-        let this = std::mem::take(self);
-        *self = if path.ends_with('/') {
-            this.dir(path)?
-        } else {
-            this.file(path)?
-        };
         Ok(())
     }
 
@@ -171,6 +179,11 @@ mod tests {
             Selection::new().file("/").unwrap_err().problem,
             PathProblem::Empty
         );
+        let mut s = Selection::new().file("a").unwrap();
+        assert!(s.add("../b/").is_err());
+        assert!(s.add("").is_err());
+        assert_eq!(s, Selection::new().file("a").unwrap());
+        assert!(s.selects("a"));
         let e = Selection::new().dir("a/../../b").unwrap_err();
         assert_eq!(
             e.to_string(),
