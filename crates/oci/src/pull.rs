@@ -179,19 +179,20 @@ pub async fn pull(
             })
             .collect();
         if children.is_empty()
-            && let Some(want) = &options.platform {
-                let available: Vec<String> = index
-                    .manifests
-                    .iter()
-                    .filter_map(Descriptor::platform)
-                    .map(|p| p.to_string())
-                    .collect();
-                return Err(PullError::NoPlatform {
-                    reference: reference.to_string(),
-                    wanted: want.clone(),
-                    available: available.join(", "),
-                });
-            }
+            && let Some(want) = &options.platform
+        {
+            let available: Vec<String> = index
+                .manifests
+                .iter()
+                .filter_map(Descriptor::platform)
+                .map(|p| p.to_string())
+                .collect();
+            return Err(PullError::NoPlatform {
+                reference: reference.to_string(),
+                wanted: want.clone(),
+                available: available.join(", "),
+            });
+        }
         for child in children {
             if !seen.insert(child.digest.clone()) {
                 return Err(PullError::IndexLoop(reference.to_string()));

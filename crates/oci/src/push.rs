@@ -134,10 +134,11 @@ pub async fn push(
                 Reference::parse_loose(&format!("{}/{repo}", target.registry())).ok()
             });
         if let Some(from) = from
-            && client.mount_blob(target, &from, &blob.digest).await? {
-                report.mounted += 1;
-                continue;
-            }
+            && client.mount_blob(target, &from, &blob.digest).await?
+        {
+            report.mounted += 1;
+            continue;
+        }
         let body = BlobBody::File(store.blob_path(&blob.digest));
         client
             .push_blob(target, &blob.digest, blob.size, body)

@@ -142,7 +142,7 @@ impl Reference {
         })
     }
 
-    /// The registry host[:port] (`docker.io`, `127.0.0.1:5000`).
+    /// The registry host and port (`docker.io`, `127.0.0.1:5000`).
     pub fn registry(&self) -> &str {
         &self.registry
     }
