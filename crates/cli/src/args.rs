@@ -219,8 +219,9 @@ TARGET is one of:
   - a folder holding only metadata.json, labels.json and the compose file (as in a catalog or
     the conformance corpus): named files are then skipped, with a warning saying so.
 
-Validating an image (a registry reference, an engine image, an OCI layout or an image tar) is
-not available yet: it arrives with dockhand's OCI support.
+  - an image: a registry reference, engine:IMAGE (in the Docker engine), oci:DIR[:NAME] (an OCI
+    layout) or archive:FILE (a `docker save` or OCI layout tar). Its labels come from the image
+    config; the files metadata.json names are unpacked safely (this host's platform) and checked.
 
 Exit status: 0 when valid (warnings allowed), 1 when not or when TARGET cannot be read, 2 on a
 usage error. Diagnostic codes are listed in docs/diagnostics.md.";
@@ -238,7 +239,7 @@ pub enum Format {
 /// `dockhand validate`.
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
-    /// metadata.json or an image-root directory
+    /// metadata.json, an image-root directory, or an image: a reference, engine:IMAGE, oci:DIR[:NAME] or archive:FILE
     #[arg(value_name = "TARGET")]
     pub target: PathBuf,
 
@@ -261,6 +262,10 @@ pub struct ValidateArgs {
     /// Check metadata.json, labels and the compose file only, not the other files it names
     #[arg(long)]
     pub metadata_only: bool,
+
+    /// Registry to reach over plain HTTP (loopback registries always are); repeatable
+    #[arg(long = "insecure-registry", value_name = "HOST[:PORT]")]
+    pub insecure_registries: Vec<String>,
 }
 
 /// `dockhand version`.

@@ -35,11 +35,17 @@ pub fn progress(text: &str) {
 /// Prints an error and its causes on stderr.
 pub fn error(e: &anyhow::Error) {
     let mut err = anstream::stderr();
-    let _ = write!(err, "{RED}error{RED:#}: {e}");
+    // Library errors often repeat their source in their message: print each
+    // piece of the chain once.
+    let mut text = e.to_string();
     for cause in e.chain().skip(1) {
-        let _ = write!(err, ": {cause}");
+        let c = cause.to_string();
+        if !text.contains(&c) {
+            text.push_str(": ");
+            text.push_str(&c);
+        }
     }
-    let _ = writeln!(err);
+    let _ = writeln!(err, "{RED}error{RED:#}: {text}");
 }
 
 fn severity_style(s: Severity) -> Style {

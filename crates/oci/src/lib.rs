@@ -11,6 +11,7 @@
 
 pub mod build;
 pub mod digest;
+pub mod extract;
 pub mod image;
 pub mod inspect;
 pub mod platform;

@@ -3,6 +3,7 @@
 //! content store.
 
 mod build;
+mod image_tree;
 mod inspect;
 pub mod push;
 mod store;

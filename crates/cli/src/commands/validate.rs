@@ -4,7 +4,10 @@ use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use dockhand_spec::{Code, Diagnostic, FileChecks, Location, Report, Severity, ValidateOptions};
+use dockhand_oci::source::ImageSource;
+use dockhand_spec::{
+    Code, Diagnostic, FileChecks, LabelsInput, Location, Report, Severity, ValidateOptions,
+};
 use serde::Serialize;
 
 use crate::args::{Format, ValidateArgs};
@@ -19,7 +22,7 @@ struct ValidateJson<'a> {
     diagnostics: Vec<&'a Diagnostic>,
 }
 
-pub fn run(args: &ValidateArgs, _settings: &crate::settings::Settings) -> Result<ExitCode> {
+pub fn run(args: &ValidateArgs, settings: &crate::settings::Settings) -> Result<ExitCode> {
     let mut options = ValidateOptions::default();
     if let Some(v) = &args.api_version {
         options.api_version =
@@ -31,7 +34,24 @@ pub fn run(args: &ValidateArgs, _settings: &crate::settings::Settings) -> Result
         options.file_checks = FileChecks::None;
     }
     let build_args = parse_build_args(&args.build_args)?;
-    let dir = ExtensionDir::open(&args.target)?;
+    let target_text = args.target.to_string_lossy().into_owned();
+    let is_image = ["engine:", "oci:", "archive:"]
+        .iter()
+        .any(|p| target_text.starts_with(p))
+        || (!args.target.exists()
+            && ImageSource::parse(&target_text).is_ok()
+            && !target_text.starts_with(['.', '/']));
+    let staging;
+    let (dir, image_labels) = if is_image {
+        let source = ImageSource::parse(&target_text).context("check TARGET")?;
+        let (path, labels) =
+            super::image_tree::unpack_for_validation(&source, settings, &args.insecure_registries)?;
+        staging = Some(path);
+        let dir = ExtensionDir::open(staging.as_ref().map(|s| s.path()).unwrap_or(&args.target))?;
+        (dir, Some(labels))
+    } else {
+        (ExtensionDir::open(&args.target)?, None)
+    };
     let report = match dir.read_metadata()? {
         MetadataBytes::TooLarge(size) => Report {
             diagnostics: vec![Diagnostic::new(
@@ -53,7 +73,10 @@ pub fn run(args: &ValidateArgs, _settings: &crate::settings::Settings) -> Result
             ..Report::default()
         },
         MetadataBytes::Read(bytes) => {
-            let labels = dir.labels(&build_args);
+            let labels = match image_labels {
+                Some(l) => LabelsInput::from_labels(l),
+                None => dir.labels(&build_args),
+            };
             dockhand_spec::validate(&bytes, &labels, &dir, &options)
         }
     };

@@ -2,6 +2,7 @@
 
 mod corpus;
 mod examples;
+mod oci;
 mod support;
 mod validate;
 mod version;

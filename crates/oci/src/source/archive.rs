@@ -255,7 +255,16 @@ pub fn import_layout(
     let src = Store::open(dir)?;
     let tops: Vec<(String, Descriptor)> = match tag {
         Some(t) => {
-            let d = src.resolve(t)?.ok_or_else(|| SourceError::NoSuchName {
+            // The name as written, else as a normalised reference (`x/y:1` → `docker.io/x/y:1`).
+            let normal = crate::Reference::parse(t).map(|r| r.to_string()).ok();
+            let found = match src.resolve(t)? {
+                Some(d) => Some(d),
+                None => match &normal {
+                    Some(n) => src.resolve(n)?,
+                    None => None,
+                },
+            };
+            let d = found.ok_or_else(|| SourceError::NoSuchName {
                 source_name: dir.display().to_string(),
                 name: t.to_owned(),
                 hint: names_hint(&src),
