@@ -366,6 +366,31 @@ fn archives_push_and_gc() {
     let mounted = dh_json(&home, &env, &["push", &source, &other]);
     assert!(mounted["mounted"].as_u64().expect("n") >= 1, "{mounted}");
 
+    // An OCI layout tar (what skopeo and newer engines write) is a source too.
+    let oci_tar = home.0.join("oci.tar");
+    let out = Command::new("skopeo")
+        .args([
+            "copy",
+            &format!("oci:{}:{source}", home.0.join("store").display()),
+            &format!("oci-archive:{}", oci_tar.display()),
+        ])
+        .output()
+        .expect("skopeo runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let from_tar = dh_json(
+        &fresh,
+        &env,
+        &["inspect", &format!("archive:{}", oci_tar.display())],
+    );
+    assert_eq!(
+        from_tar["metadata"]["ui"]["dashboard-tab"]["title"], "Minimal UI",
+        "{from_tar}"
+    );
+
     // gc: rebuild the same tag with another label; the old blobs go.
     let tag = "x/gc:1";
     dh_ok(
