@@ -5,4 +5,6 @@
 //! content store ([`fetch`]), and, as the lifecycle arrives, the install /
 //! update / uninstall transactions and their state.
 
+pub mod consent;
 pub mod fetch;
+pub mod layout;
