@@ -51,6 +51,24 @@ pub enum Command {
     /// Check an extension against the format: metadata.json, labels, compose file and files
     #[command(long_about = VALIDATE_ABOUT)]
     Validate(ValidateArgs),
+    /// Install an extension: its backend, its host binaries and its UI
+    #[command(long_about = INSTALL_ABOUT)]
+    Install(InstallArgs),
+    /// List installed extensions
+    Ls(LsArgs),
+    /// Remove an extension: its containers, networks, files and host binaries
+    #[command(alias = "uninstall")]
+    Rm(RmArgs),
+    /// Start an extension's backend and show its tab
+    Enable(IdArgs),
+    /// Stop an extension's backend and hide its tab
+    Disable(IdArgs),
+    /// Show an extension's backend logs
+    Logs(LogsArgs),
+    /// Check the engine, compose and dockhand's state; repair interrupted operations
+    Doctor(DoctorArgs),
+    /// Start the backends of every enabled extension (after an engine or machine restart)
+    Up(UpArgs),
     /// Show an extension image's labels, metadata.json and platforms, without downloading its UI
     #[command(long_about = INSPECT_ABOUT)]
     Inspect(InspectArgs),
@@ -65,6 +83,19 @@ pub enum Command {
     /// Print dockhand's version and the extension API version it implements
     Version(VersionArgs),
 }
+
+const INSTALL_ABOUT: &str = "\
+Install an extension: fetch its image, check it, show what it will get (its UI tab, backend
+services and images, access to the engine's socket, host binaries, privileges) and ask, then
+start its backend, copy its host binaries and make its UI available.
+
+REF is a registry reference (docker/volumes-backup-extension:1.4.0), engine:IMAGE (an image
+already in the Docker engine), oci:DIR[:NAME] (an OCI layout directory) or archive:FILE (a
+`docker save` or OCI layout tar).
+
+Without a terminal, -y is required. The install is a transaction: any failure undoes what
+was done, and a crash is repaired by the next dockhand command or `dockhand doctor`.
+Installing the same image digest again does nothing unless --force.";
 
 const INSPECT_ABOUT: &str = "\
 Show an extension image's labels, metadata.json, platforms, digest and whether this host's
@@ -93,6 +124,98 @@ and run config (entrypoint, command, environment) go underneath, per platform.
 
 Output: dockhand's content store (tagged -t REF) unless --output oci:DIR; --push sends it to the
 registry of REF; --load puts this host's platform into the Docker engine as REF.";
+
+/// `dockhand install`.
+#[derive(Debug, Args)]
+pub struct InstallArgs {
+    /// The extension image: a reference, engine:IMAGE, oci:DIR[:NAME] or archive:FILE
+    #[arg(value_name = "REF")]
+    pub reference: String,
+
+    /// Do not ask; install even when the extension asks for privileges
+    #[arg(short = 'y', long = "yes")]
+    pub yes: bool,
+
+    /// Reinstall even when this exact image is installed (implies --yes)
+    #[arg(short = 'f', long)]
+    pub force: bool,
+
+    /// Platform to install (default: this host's)
+    #[arg(long, value_name = "OS/ARCH")]
+    pub platform: Option<String>,
+
+    /// Install even when the extension needs a newer extension API than 0.4.2 (for authors)
+    #[arg(long)]
+    pub ignore_api_version: bool,
+
+    /// Registry to reach over plain HTTP (loopback registries always are); repeatable
+    #[arg(long = "insecure-registry", value_name = "HOST[:PORT]")]
+    pub insecure_registries: Vec<String>,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// `dockhand ls`.
+#[derive(Debug, Args)]
+pub struct LsArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// `dockhand rm`.
+#[derive(Debug, Args)]
+pub struct RmArgs {
+    /// The extension id (its image repository, e.g. docker/volumes-backup-extension)
+    #[arg(value_name = "ID")]
+    pub id: String,
+
+    /// Remove the backend's volumes too (their data is lost)
+    #[arg(long)]
+    pub volumes: bool,
+}
+
+/// An extension id.
+#[derive(Debug, Args)]
+pub struct IdArgs {
+    /// The extension id (its image repository, e.g. docker/volumes-backup-extension)
+    #[arg(value_name = "ID")]
+    pub id: String,
+}
+
+/// `dockhand logs`.
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// The extension id
+    #[arg(value_name = "ID")]
+    pub id: String,
+
+    /// Keep printing new lines
+    #[arg(short, long)]
+    pub follow: bool,
+
+    /// Only the last N lines of each container
+    #[arg(long, value_name = "N")]
+    pub tail: Option<usize>,
+}
+
+/// `dockhand doctor`.
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// `dockhand up`.
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
 
 /// `dockhand inspect`.
 #[derive(Debug, Args)]

@@ -8,3 +8,4 @@
 pub mod consent;
 pub mod fetch;
 pub mod layout;
+pub mod socket_dir;
