@@ -23,7 +23,10 @@ pub struct Summary {
 impl Summary {
     /// The summary of an extension from its metadata and compose facts.
     pub fn of(metadata: &Metadata, compose: Option<&ComposeFacts>) -> Self {
-        let mut s = Summary { ui_tab: metadata.dashboard_tab().map(|t| t.title.clone()), ..Default::default() };
+        let mut s = Summary {
+            ui_tab: metadata.dashboard_tab().map(|t| t.title.clone()),
+            ..Default::default()
+        };
         s.host_binaries = metadata
             .host_binaries(Os::Linux)
             .iter()
@@ -32,11 +35,13 @@ impl Summary {
             .collect();
         if let Some(facts) = compose {
             for svc in &facts.services {
-                s.services.push((svc.name.clone(), svc.image.clone().unwrap_or_default()));
+                s.services
+                    .push((svc.name.clone(), svc.image.clone().unwrap_or_default()));
                 if !svc.engine_socket_mounts.is_empty() {
                     s.engine_access.push(svc.name.clone());
                 }
-                let mut add = |what: String| s.privileges.push(format!("service {}: {what}", svc.name));
+                let mut add =
+                    |what: String| s.privileges.push(format!("service {}: {what}", svc.name));
                 if svc.privileged {
                     add("privileged (full access to the host)".into());
                 }
@@ -53,7 +58,11 @@ impl Summary {
                     add(format!("devices {}", svc.devices.join(", ")));
                 }
                 for m in &svc.host_bind_mounts {
-                    add(format!("host path {}{}", m.source, if m.read_only { " (read-only)" } else { "" }));
+                    add(format!(
+                        "host path {}{}",
+                        m.source,
+                        if m.read_only { " (read-only)" } else { "" }
+                    ));
                 }
             }
         }
@@ -72,7 +81,9 @@ impl Summary {
 
     /// True when the extension asks for anything beyond a UI.
     pub fn is_privileged(&self) -> bool {
-        !self.engine_access.is_empty() || !self.host_binaries.is_empty() || !self.privileges.is_empty()
+        !self.engine_access.is_empty()
+            || !self.host_binaries.is_empty()
+            || !self.privileges.is_empty()
     }
 }
 
@@ -98,7 +109,11 @@ impl fmt::Display for Summary {
             )?;
         }
         if !self.host_binaries.is_empty() {
-            writeln!(f, "  host binaries  {} (run on this machine as you)", self.host_binaries.join(", "))?;
+            writeln!(
+                f,
+                "  host binaries  {} (run on this machine as you)",
+                self.host_binaries.join(", ")
+            )?;
         }
         for (i, p) in self.privileges.iter().enumerate() {
             let head = if i == 0 { "privileges" } else { "" };

@@ -45,7 +45,8 @@ impl Layout {
 
     /// One installed version's directory.
     pub fn version(&self, id: &ExtensionId, digest: &Digest) -> PathBuf {
-        self.extension(id).join(format!("{}-{}", digest.algorithm().name(), digest.hex()))
+        self.extension(id)
+            .join(format!("{}-{}", digest.algorithm().name(), digest.hex()))
     }
 
     /// The `current` symlink of an extension.
@@ -70,7 +71,10 @@ pub fn short_name(id: &ExtensionId) -> String {
 pub fn switch_symlink(link: &Path, target: &Path) -> std::io::Result<()> {
     let tmp = link.with_extension(format!("switch-{}", std::process::id()));
     let _ = std::fs::remove_file(&tmp);
-    let rel = target.file_name().map(PathBuf::from).unwrap_or_else(|| target.to_path_buf());
+    let rel = target
+        .file_name()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| target.to_path_buf());
     std::os::unix::fs::symlink(&rel, &tmp)?;
     std::fs::rename(&tmp, link)
 }
@@ -81,11 +85,19 @@ mod tests {
 
     #[test]
     fn paths_are_short_and_stable() {
-        let layout = Layout { home: "/h".into(), runtime: "/run/user/1000".into() };
+        let layout = Layout {
+            home: "/h".into(),
+            runtime: "/run/user/1000".into(),
+        };
         let id = ExtensionId::parse("docker/volumes-backup-extension").unwrap();
-        let sock = layout.socket_dir(&id).join("extension-secretscanner-docker-extension.sock");
+        let sock = layout
+            .socket_dir(&id)
+            .join("extension-secretscanner-docker-extension.sock");
         assert!(sock.as_os_str().len() < 100, "{}", sock.display());
-        assert_eq!(layout.extension(&id), PathBuf::from("/h/extensions/docker_volumes-backup-extension"));
+        assert_eq!(
+            layout.extension(&id),
+            PathBuf::from("/h/extensions/docker_volumes-backup-extension")
+        );
         assert_eq!(short_name(&id), short_name(&id));
     }
 

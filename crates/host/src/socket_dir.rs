@@ -67,7 +67,10 @@ mod tests {
         let _listener = std::os::unix::net::UnixListener::bind(&stale).unwrap();
         prepare(&dir).unwrap();
         assert!(!stale.exists(), "stale socket removed");
-        let mode = std::fs::metadata(dir.parent().unwrap()).unwrap().permissions().mode();
+        let mode = std::fs::metadata(dir.parent().unwrap())
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o700);
         let live = dir.join("live.sock");
         let _l = std::os::unix::net::UnixListener::bind(&live).unwrap();

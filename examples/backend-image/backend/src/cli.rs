@@ -20,6 +20,8 @@ options:
                         default /run/guest-services/backend.sock)
   --docker-socket PATH  the Docker Engine socket behind /engine/version
                         (env BACKEND_DOCKER_SOCKET; default /var/run/docker.sock)
+                        (env BACKEND_SOCKET_MODE, octal, sets the socket's mode;
+                        default 0666)
   -V, --version         print the version
   -h, --help            print this help
 

@@ -48,6 +48,22 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // BACKEND_SOCKET_MODE (octal) mimics backends that leave their socket
+    // with the umask's mode, as most real ones do (tests use it).
+    if let Some(mode) = std::env::var("BACKEND_SOCKET_MODE")
+        .ok()
+        .and_then(|m| u32::from_str_radix(&m, 8).ok())
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Err(err) =
+            std::fs::set_permissions(&config.socket, std::fs::Permissions::from_mode(mode))
+        {
+            eprintln!(
+                "backend: cannot set mode {mode:o} on {}: {err}",
+                config.socket.display()
+            );
+        }
+    }
     eprintln!(
         "backend {VERSION}: listening on {}",
         config.socket.display()
