@@ -185,6 +185,7 @@ pub async fn pull(
                 .manifests
                 .iter()
                 .filter_map(Descriptor::platform)
+                .filter(|p| p.os() != "unknown")
                 .map(|p| p.to_string())
                 .collect();
             return Err(PullError::NoPlatform {
@@ -194,8 +195,11 @@ pub async fn pull(
             });
         }
         for child in children {
+            // A manifest listed twice (for two platforms) is fetched once.
+            // An index cannot list itself or an ancestor (it would contain
+            // its own digest); MAX_DEPTH bounds the nesting.
             if !seen.insert(child.digest.clone()) {
-                return Err(PullError::IndexLoop(reference.to_string()));
+                continue;
             }
             let bytes = if store.has_blob(&child.digest) {
                 store.read_blob(&child.digest, client.options().max_manifest_bytes)?

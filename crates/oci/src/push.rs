@@ -66,8 +66,12 @@ fn walk(
     seen: &mut HashSet<Digest>,
     depth: usize,
 ) -> Result<(), PushError> {
-    if depth > 4 || !seen.insert(d.digest.clone()) {
+    if depth > 4 {
         return Err(PushError::BadDocument(d.digest.clone()));
+    }
+    // A manifest listed twice (for two platforms) is pushed once.
+    if !seen.insert(d.digest.clone()) {
+        return Ok(());
     }
     let bytes = store.read_blob(&d.digest, DOC_MAX)?;
     let value: serde_json::Value =

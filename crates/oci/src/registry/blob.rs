@@ -62,7 +62,9 @@ impl RegistryClient {
     /// `sink`, following redirects to storage hosts (which never see our
     /// `Authorization` header). Fails as soon as more than `size` bytes
     /// arrive; at the end checks the size and the digest
-    /// ([`RegistryError::DigestMismatch`]). Returns the bytes written.
+    /// ([`RegistryError::DigestMismatch`]). A body that breaks off or goes
+    /// silent is [`RegistryError::Truncated`] (retried). Returns the bytes
+    /// written.
     pub async fn fetch_blob(
         &self,
         repo: &Reference,
@@ -72,6 +74,8 @@ impl RegistryClient {
     ) -> Result<u64> {
         let name = repo.name();
         let path = format!("/v2/{}/blobs/{digest}", repo.repository());
+        // Status and transport errors name the blob too.
+        let what = format!("get blob {digest}");
         let policy = self.inner.options.retry;
         let mut attempt = 1;
         loop {
@@ -82,7 +86,7 @@ impl RegistryClient {
                     source,
                 })?;
             }
-            let call = blob_call(repo, Method::GET, path.clone(), &name, "get blob");
+            let call = blob_call(repo, Method::GET, path.clone(), &name, &what);
             match self.fetch_blob_once(&call, digest, size, sink).await {
                 Err(e) if e.is_retryable() && attempt < policy.max_attempts => {
                     tokio::time::sleep(policy.delay(attempt)).await;
@@ -120,7 +124,22 @@ impl RegistryClient {
             return Err(too_large());
         }
         let mut hasher = Hasher::new(digest.algorithm());
-        while let Some(chunk) = resp.chunk().await.map_err(|e| self.transport(call, e))? {
+        loop {
+            let chunk = match resp.chunk().await {
+                Ok(Some(chunk)) => chunk,
+                Ok(None) => break,
+                // Cut off or silent past the read timeout mid-body: name
+                // the blob and how far it got (the transport error says
+                // only "error decoding response body").
+                Err(_) => {
+                    return Err(RegistryError::Truncated {
+                        name: call.name.to_owned(),
+                        digest: digest.clone(),
+                        expected: size,
+                        actual: hasher.len(),
+                    });
+                }
+            };
             self.inner.stats.count_bytes(chunk.len());
             if hasher.len() + chunk.len() as u64 > size {
                 return Err(too_large());

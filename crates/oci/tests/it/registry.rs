@@ -5,7 +5,7 @@
 // Test support code (the fake registry, helpers) unwraps like the tests do.
 #![allow(clippy::unwrap_used)]
 
-mod fake;
+pub mod fake;
 mod helpers;
 mod push;
 mod real;
