@@ -71,7 +71,8 @@ impl Default for PullOptions {
 /// What a pull did.
 #[derive(Debug, Clone)]
 pub struct Pulled {
-    /// The top descriptor (index or manifest), tagged in the store as the reference.
+    /// The top descriptor (index or manifest), tagged in the store as the
+    /// reference when layers were pulled too.
     pub top: Descriptor,
     /// The image manifests pulled, with their platform when the index said.
     pub manifests: Vec<(Option<Platform>, Descriptor)>,
@@ -247,7 +248,11 @@ pub async fn pull(
             reused += 1;
         }
     }
-    store.tag(&reference.to_string(), &top)?;
+    // A partial pull (manifests and configs only, for inspect) is not an
+    // image the store can serve: it stays untagged, and gc may drop it.
+    if options.layers {
+        store.tag(&reference.to_string(), &top)?;
+    }
     Ok(Pulled {
         top,
         manifests,
