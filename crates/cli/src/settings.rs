@@ -20,6 +20,12 @@ pub struct Settings {
     pub source_date_epoch: Option<u64>,
     /// Print only data and errors.
     pub quiet: bool,
+    /// A short per-user runtime directory for backend sockets.
+    pub runtime_dir: PathBuf,
+    /// The docker CLI (for `docker compose`).
+    pub docker_cli: String,
+    /// `DOCKHAND_FAILPOINT`: a journal step at which to simulate a crash (tests).
+    pub failpoint: Option<String>,
 }
 
 impl Settings {
@@ -37,14 +43,21 @@ impl Settings {
                 data.join("dockhand")
             }
         };
-        let engine = match cli.docker_host.as_deref().filter(|h| !h.is_empty()) {
-            Some(h) => h.parse().with_context(|| "check --host / DOCKER_HOST")?,
-            None => EngineHost::default_socket(),
-        };
         let docker_config = std::env::var_os("DOCKER_CONFIG")
             .map(PathBuf::from)
             .or_else(|| home_dir.map(|h| h.join(".docker")))
             .unwrap_or_else(|| PathBuf::from(".docker"));
+        let context = std::env::var("DOCKER_CONTEXT").ok().filter(|c| !c.is_empty());
+        let engine: EngineHost = dockhand_engine::resolve_host(
+            cli.docker_host.as_deref().filter(|h| !h.is_empty()),
+            context.as_deref(),
+            &docker_config,
+        )
+        .with_context(|| "check --host / DOCKER_HOST / DOCKER_CONTEXT")?;
+        let runtime_dir = match std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from) {
+            Some(dir) if dir.is_absolute() && dir.is_dir() => dir,
+            _ => PathBuf::from(format!("/tmp/dockhand-{}", current_uid())),
+        };
         let source_date_epoch =
             match std::env::var("SOURCE_DATE_EPOCH") {
                 Ok(v) if !v.is_empty() => Some(v.parse().with_context(|| {
@@ -81,4 +94,16 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")
+}
+
+/// This process's real uid, from procfs (no libc call needed).
+fn current_uid() -> u32 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Uid:"))
+                .and_then(|rest| rest.split_whitespace().next().and_then(|u| u.parse().ok()))
+        })
+        .unwrap_or(0)
 }

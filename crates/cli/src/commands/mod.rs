@@ -32,14 +32,14 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Push(args) => push::run(args, &settings),
         Command::Store(cmd) => store::run(cmd, &settings),
         Command::Version(args) => version::run(args),
-        Command::Install(_)
-        | Command::Ls(_)
-        | Command::Rm(_)
-        | Command::Enable(_)
-        | Command::Disable(_)
-        | Command::Logs(_)
-        | Command::Doctor(_)
-        | Command::Up(_) => anyhow::bail!("this command is being built: see the README's status"),
+        Command::Install(args) => install::run(args, &settings),
+        Command::Ls(args) => ls::run(args, &settings),
+        Command::Rm(args) => rm::run(args, &settings),
+        Command::Enable(args) => enable::run(args, &settings, true),
+        Command::Disable(args) => enable::run(args, &settings, false),
+        Command::Logs(args) => logs::run(args, &settings),
+        Command::Doctor(args) => doctor::run(args, &settings),
+        Command::Up(args) => doctor::up(args, &settings),
     }
 }
 

@@ -1,0 +1,48 @@
+//! `dockhand install`.
+
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use dockhand_host::install::{InstallRequest, Installed};
+use dockhand_oci::Platform;
+use dockhand_oci::source::ImageSource;
+
+use super::lifecycle::{CliHooks, manager};
+use crate::args::{Format, InstallArgs};
+use crate::settings::{Settings, runtime};
+
+pub fn run(args: &InstallArgs, settings: &Settings) -> Result<ExitCode> {
+    let source = ImageSource::parse(&args.reference).context("check REF")?;
+    let platform = match &args.platform {
+        Some(p) => p.parse::<Platform>()?,
+        None => Platform::host(),
+    };
+    let request = InstallRequest {
+        source,
+        platform,
+        yes: args.yes || args.force,
+        force: args.force,
+        ignore_api_version: args.ignore_api_version,
+    };
+    let manager = manager(settings)?;
+    let client = super::registry_client(settings, &args.insecure_registries)?;
+    let hooks = CliHooks { settings, yes: request.yes };
+    let outcome = runtime()?.block_on(manager.install(&request, &client, &hooks))?;
+    let (record, changed) = match outcome {
+        Installed::New(r) => (r, true),
+        Installed::Unchanged(r) => (r, false),
+    };
+    match args.format {
+        Format::Json => crate::output::json(&super::ls::ls_json(&record, 0, 0))?,
+        Format::Text => crate::output::data(&if changed {
+            format!("installed {} {} ({})", record.id, record.version.clone().unwrap_or_default(), record.digest)
+        } else {
+            format!(
+                "{} {} is installed already (same image): nothing to do; pass --force to reinstall",
+                record.id,
+                record.version.clone().unwrap_or_default()
+            )
+        }),
+    }
+    Ok(ExitCode::SUCCESS)
+}

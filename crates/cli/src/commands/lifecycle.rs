@@ -1,0 +1,79 @@
+//! What the lifecycle commands share: the manager built from the settings,
+//! and the hooks that print progress, ask for consent on a terminal and run
+//! failpoints.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use anyhow::Result;
+use dockhand_host::consent::Summary;
+use dockhand_host::error::InstallError;
+use dockhand_host::layout::Layout;
+use dockhand_host::{Hooks, Manager};
+use dockhand_oci::ExtensionId;
+use dockhand_spec::Diagnostic;
+
+use crate::settings::Settings;
+
+/// The manager for these settings.
+pub fn manager(settings: &Settings) -> Result<Manager> {
+    let layout = Layout { home: settings.home.clone(), runtime: settings.runtime_dir.clone() };
+    Ok(Manager::open(layout, settings.engine.clone(), settings.docker_cli.clone())?)
+}
+
+/// The CLI's hooks.
+#[derive(Debug)]
+pub struct CliHooks<'a> {
+    /// Settings (quiet, failpoint).
+    pub settings: &'a Settings,
+    /// `-y`: do not ask.
+    pub yes: bool,
+}
+
+impl Hooks for CliHooks<'_> {
+    fn progress(&self, message: &str) {
+        self.settings.say(message);
+    }
+
+    fn confirm(&self, id: &ExtensionId, summary: &Summary, warnings: &[Diagnostic]) -> Result<bool, String> {
+        if self.yes {
+            return Ok(true);
+        }
+        let mut err = anstream::stderr();
+        let _ = writeln!(err, "{id} will get:\n{summary}");
+        for w in warnings {
+            let _ = writeln!(err, "  warning {} {}: {}", w.code, w.location, w.message);
+        }
+        if !std::io::stdin().is_terminal() {
+            return Err(format!(
+                "{id} was not installed: confirming needs a terminal; pass -y to install without asking"
+            ));
+        }
+        let _ = write!(err, "Install {id}? [y/N] ");
+        let _ = err.flush();
+        let mut line = String::new();
+        let _ = std::io::stdin().lock().read_line(&mut line);
+        Ok(matches!(line.trim(), "y" | "Y" | "yes" | "Yes"))
+    }
+
+    fn step(&self, step: &str) -> Result<(), InstallError> {
+        match &self.settings.failpoint {
+            Some(fp) if fp == step => {
+                // Simulates a crash at this step: no cleanup, no unwinding.
+                let _ = std::process::Command::new("kill")
+                    .args(["-9", &std::process::id().to_string()])
+                    .status();
+                Err(InstallError::Failpoint(step.to_owned()))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Parses an extension id argument.
+pub fn id(raw: &str) -> Result<ExtensionId> {
+    let id = ExtensionId::parse(raw).or_else(|_| {
+        // Accept a reference with a tag too (`acme/ext:1.0`), as docker extension does.
+        dockhand_oci::Reference::parse(raw).map(|r| ExtensionId::of(&r))
+    });
+    id.map_err(|e| anyhow::anyhow!("`{raw}` is not an extension id: {e}"))
+}

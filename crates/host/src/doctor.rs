@@ -1,0 +1,157 @@
+//! `doctor`: checks the engine, compose and the state, repairs interrupted
+//! operations and leftovers, and says what it did.
+
+use std::collections::BTreeSet;
+
+use dockhand_oci::ExtensionId;
+use serde::Serialize;
+
+use crate::state::ExtensionLock;
+use crate::{Manager, Quiet};
+
+/// How a check went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Fine.
+    Ok,
+    /// Something was wrong and doctor fixed it.
+    Repaired,
+    /// Something is wrong; the detail says what to do.
+    Problem,
+}
+
+/// One line of the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    /// What was checked.
+    pub name: String,
+    /// How it went.
+    pub status: Status,
+    /// What was found or done.
+    pub detail: String,
+}
+
+/// What doctor found.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Report {
+    /// The checks, in order.
+    pub checks: Vec<Check>,
+}
+
+impl Report {
+    fn add(&mut self, name: &str, status: Status, detail: impl Into<String>) {
+        self.checks.push(Check { name: name.to_owned(), status, detail: detail.into() });
+    }
+
+    /// True when no problem is left.
+    pub fn healthy(&self) -> bool {
+        !self.checks.iter().any(|c| c.status == Status::Problem)
+    }
+}
+
+impl Manager {
+    /// Runs every check and repair.
+    pub async fn doctor(&self) -> Report {
+        let mut report = Report::default();
+        let engine = match self.engine().await {
+            Ok(engine) => match engine.version().await {
+                Ok(v) => {
+                    report.add("engine", Status::Ok, format!("{} (API {}) at {}", v.version, v.api_version, self.engine_host));
+                    Some(engine)
+                }
+                Err(e) => {
+                    report.add("engine", Status::Problem, e.to_string());
+                    None
+                }
+            },
+            Err(e) => {
+                report.add("engine", Status::Problem, e.to_string());
+                None
+            }
+        };
+        match self.compose().await {
+            Ok(runner) => report.add("compose", Status::Ok, runner.to_string()),
+            Err(e) => report.add("compose", Status::Problem, format!("{e}; backends cannot start without compose")),
+        }
+        match self.state.check() {
+            Ok(()) => report.add("state", Status::Ok, self.state.path().display().to_string()),
+            Err(e) => report.add("state", Status::Problem, e.to_string()),
+        }
+        // Interrupted operations.
+        let pending = self.state.unfinished().unwrap_or_default();
+        let ids: BTreeSet<ExtensionId> = pending.iter().map(|p| p.extension.clone()).collect();
+        for id in ids {
+            let Ok(_lock) = ExtensionLock::acquire(&self.layout.home, &id) else {
+                report.add("operations", Status::Ok, format!("{id}: an operation is running in another dockhand process"));
+                continue;
+            };
+            match self.repair_one(&id, &Quiet).await {
+                Ok(done) => {
+                    for line in done {
+                        report.add("operations", Status::Repaired, line);
+                    }
+                }
+                Err(e) => report.add("operations", Status::Problem, format!("{id}: repair failed: {e}")),
+            }
+        }
+        let records = self.state.list().unwrap_or_default();
+        // Leftovers: containers of extensions that are not installed.
+        if let Some(engine) = &engine {
+            let installed: BTreeSet<&str> = records.iter().map(|r| r.id.as_str()).collect();
+            let label = dockhand_engine::overrides::EXTENSION_LABEL;
+            if let Ok(containers) = engine.containers_by_label(label).await {
+                let orphans: BTreeSet<String> = containers
+                    .iter()
+                    .filter_map(|c| c.labels.get(label).cloned())
+                    .filter(|id| !installed.contains(id.as_str()))
+                    .collect();
+                for orphan in orphans {
+                    let removed = engine.remove_containers_by_label(&format!("{label}={orphan}")).await;
+                    match removed {
+                        Ok(n) => report.add("leftovers", Status::Repaired, format!("removed {n} container(s) of {orphan}, which is not installed")),
+                        Err(e) => report.add("leftovers", Status::Problem, e.to_string()),
+                    }
+                }
+            }
+        }
+        // Installed extensions: files present, backends running.
+        let mut running: BTreeSet<String> = BTreeSet::new();
+        if let Some(engine) = &engine {
+            if let Ok(cs) = engine.containers_by_label(dockhand_engine::overrides::EXTENSION_LABEL).await {
+                for c in cs.iter().filter(|c| c.is_running()) {
+                    if let Some(id) = c.labels.get(dockhand_engine::overrides::EXTENSION_LABEL) {
+                        running.insert(id.clone());
+                    }
+                }
+            }
+        }
+        for r in &records {
+            let dir = self.layout.home.join(&r.dir);
+            if !dir.join("root").join("metadata.json").is_file() {
+                report.add(r.id.as_str(), Status::Problem, format!("files missing under {}: run dockhand install {} --force", dir.display(), r.image));
+            } else if r.enabled && r.backend.is_some() && engine.is_some() && !running.contains(r.id.as_str()) {
+                report.add(r.id.as_str(), Status::Problem, "backend not running: run dockhand up".to_owned());
+            } else {
+                report.add(r.id.as_str(), Status::Ok, format!("{} {}", r.version.clone().unwrap_or_default(), if r.enabled { "enabled" } else { "disabled" }));
+            }
+        }
+        // Staging dirs of dead processes.
+        if let Ok(entries) = std::fs::read_dir(self.layout.extensions()) {
+            for ext in entries.flatten() {
+                let Ok(inner) = std::fs::read_dir(ext.path()) else { continue };
+                for e in inner.flatten() {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    let pid = name.strip_prefix(".staging-").and_then(|p| p.parse::<u32>().ok());
+                    if let Some(pid) = pid {
+                        if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+                            let _ = std::fs::remove_dir_all(e.path());
+                            report.add("leftovers", Status::Repaired, format!("removed {}", e.path().display()));
+                        }
+                    }
+                }
+            }
+        }
+        report
+    }
+}

@@ -1,0 +1,120 @@
+//! Why a lifecycle operation failed; every message names the extension and
+//! says what to do.
+
+use std::path::{Path, PathBuf};
+
+use dockhand_engine::EngineError;
+use dockhand_engine::compose::ComposeError;
+
+use crate::fetch::FetchError;
+use crate::state::{LockError, StateError};
+
+/// Why an install, uninstall or repair failed.
+#[derive(Debug, thiserror::Error)]
+pub enum InstallError {
+    /// The image could not be fetched.
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    /// The registry failed.
+    #[error(transparent)]
+    Pull(#[from] dockhand_oci::pull::PullError),
+    /// The stored image could not be read.
+    #[error(transparent)]
+    Source(#[from] dockhand_oci::source::SourceError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] dockhand_oci::store::StoreError),
+    /// Unpacking refused the image.
+    #[error(transparent)]
+    Extract(#[from] dockhand_oci::extract::ExtractError),
+    /// The state database failed.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// Another process is changing the extension.
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    /// The engine failed.
+    #[error(transparent)]
+    Engine(EngineError),
+    /// Compose failed.
+    #[error(transparent)]
+    Compose(#[from] ComposeError),
+    /// The image has no usable name.
+    #[error("{0} does not name an extension image: give a reference such as acme/my-ext:1.0.0")]
+    NoName(String),
+    /// The extension needs a newer API.
+    #[error("{id} needs extension API `{constraint}`, which dockhand's {api} does not satisfy: install a version made for {api}, or pass --ignore-api-version to try anyway")]
+    ApiVersion {
+        /// The extension.
+        id: String,
+        /// Its constraint.
+        constraint: String,
+        /// What dockhand implements.
+        api: String,
+    },
+    /// The allow-list refuses it.
+    #[error("{id} is not allowed by {policy}: {reason}")]
+    NotAllowed {
+        /// The extension.
+        id: String,
+        /// The policy file.
+        policy: String,
+        /// Why.
+        reason: String,
+    },
+    /// The extension is not valid.
+    #[error("{0}")]
+    Invalid(String),
+    /// The user said no (or could not be asked).
+    #[error("{0}")]
+    NotConfirmed(String),
+    /// Backends need a local engine.
+    #[error("{id} has a backend, which needs an engine on this machine (its socket directory is bind-mounted), but DOCKER_HOST is {host}: use a local engine (unix socket)")]
+    RemoteEngine {
+        /// The extension.
+        id: String,
+        /// The engine.
+        host: String,
+    },
+    /// The backend never created its socket.
+    #[error("{id}: the backend did not create {socket} within {seconds} s; its last log lines:\n{logs}")]
+    NotReady {
+        /// The extension.
+        id: String,
+        /// The socket.
+        socket: String,
+        /// How long we waited.
+        seconds: u64,
+        /// The logs.
+        logs: String,
+    },
+    /// The socket exists but this user cannot connect.
+    #[error("{id}: {socket} does not let this user connect and its container has no chmod to fix it: the extension should create its socket with mode 0666")]
+    SocketAccess {
+        /// The extension.
+        id: String,
+        /// The socket.
+        socket: String,
+    },
+    /// The extension is not installed.
+    #[error("{0} is not installed: `dockhand ls` lists what is")]
+    NotInstalled(String),
+    /// A file operation failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// A crash was simulated (failpoint, for tests of recovery).
+    #[error("stopped at failpoint {0}")]
+    Failpoint(String),
+}
+
+impl InstallError {
+    /// Wraps an I/O error with its path.
+    pub fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Self + '_ {
+        move |source| Self::Io { path: path.to_path_buf(), source }
+    }
+}

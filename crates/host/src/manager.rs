@@ -1,0 +1,160 @@
+//! The extension manager: installed extensions and their backends.
+
+use std::collections::BTreeMap;
+
+use dockhand_engine::compose::ComposeRunner;
+use dockhand_engine::{Engine, EngineHost};
+use dockhand_oci::ExtensionId;
+
+use crate::backend::{self, Backend};
+use crate::consent::Summary;
+use crate::error::InstallError;
+use crate::install::plugin_image_of;
+use crate::layout::Layout;
+use crate::state::{ExtensionLock, ExtensionRecord, State};
+use dockhand_spec::Diagnostic;
+
+/// What the caller (the CLI, the dashboard) is told and asked along the way.
+pub trait Hooks: Send + Sync {
+    /// A progress message.
+    fn progress(&self, _message: &str) {}
+    /// Asks whether to go on, showing what the extension will get.
+    /// `Err(why)` when nobody can be asked.
+    fn confirm(&self, id: &ExtensionId, summary: &Summary, warnings: &[Diagnostic]) -> Result<bool, String>;
+    /// A journal step was recorded and is about to happen. Returning an error
+    /// stops the operation there (tests use it to simulate crashes).
+    fn step(&self, _step: &str) -> Result<(), InstallError> {
+        Ok(())
+    }
+}
+
+/// Hooks that say nothing and answer yes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Quiet;
+
+impl Hooks for Quiet {
+    fn confirm(&self, _: &ExtensionId, _: &Summary, _: &[Diagnostic]) -> Result<bool, String> {
+        Ok(true)
+    }
+}
+
+/// The extension manager.
+#[derive(Debug)]
+pub struct Manager {
+    /// Where things are.
+    pub layout: Layout,
+    /// The engine.
+    pub engine_host: EngineHost,
+    /// The docker CLI (for compose v2 detection).
+    pub docker_cli: String,
+    /// The state database.
+    pub state: State,
+}
+
+/// An installed extension with its backend's live state.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    /// The record.
+    pub record: ExtensionRecord,
+    /// Running containers of its backend.
+    pub running: usize,
+    /// All containers of its backend.
+    pub containers: usize,
+}
+
+impl Manager {
+    /// Opens the state under `layout.home`.
+    pub fn open(layout: Layout, engine_host: EngineHost, docker_cli: String) -> Result<Self, InstallError> {
+        let state = State::open(&layout.home)?;
+        Ok(Self { layout, engine_host, docker_cli, state })
+    }
+
+    /// Connects to the engine.
+    pub async fn engine(&self) -> Result<Engine, InstallError> {
+        Ok(Engine::connect(&self.engine_host).await?)
+    }
+
+    /// Finds compose.
+    pub async fn compose(&self) -> Result<ComposeRunner, InstallError> {
+        Ok(ComposeRunner::detect(&self.docker_cli, &self.engine_host).await?)
+    }
+
+    /// The backend of an installed extension.
+    pub fn backend_of(&self, r: &ExtensionRecord) -> Option<Backend> {
+        let project = r.compose_project.clone()?;
+        Some(Backend {
+            id: r.id.clone(),
+            project,
+            vm_dir: self.layout.home.join(&r.dir).join("vm"),
+            socket_dir: self.layout.socket_dir(&r.id),
+            socket: r.backend.as_ref().and_then(|b| b.socket.clone()),
+            plugin_image: plugin_image_of(r),
+        })
+    }
+
+    /// The installed extension `id`.
+    pub fn get(&self, id: &ExtensionId) -> Result<ExtensionRecord, InstallError> {
+        self.state.get(id)?.ok_or_else(|| InstallError::NotInstalled(id.to_string()))
+    }
+
+    /// Every installed extension with its containers' state (one engine call).
+    pub async fn list(&self) -> Result<Vec<Listed>, InstallError> {
+        let records = self.state.list()?;
+        let mut counts: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+        if records.iter().any(|r| r.backend.is_some()) {
+            if let Ok(engine) = self.engine().await {
+                for c in engine.containers_by_label(dockhand_engine::overrides::EXTENSION_LABEL).await? {
+                    if let Some(id) = c.labels.get(dockhand_engine::overrides::EXTENSION_LABEL) {
+                        let e = counts.entry(id.clone()).or_default();
+                        e.1 += 1;
+                        if c.is_running() {
+                            e.0 += 1;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(records
+            .into_iter()
+            .map(|record| {
+                let (running, containers) = counts.get(record.id.as_str()).copied().unwrap_or_default();
+                Listed { record, running, containers }
+            })
+            .collect())
+    }
+
+    /// Starts (`true`) or stops the backend and shows or hides the tab.
+    pub async fn set_enabled(&self, id: &ExtensionId, enabled: bool) -> Result<ExtensionRecord, InstallError> {
+        let _lock = ExtensionLock::acquire(&self.layout.home, id)?;
+        let record = self.get(id)?;
+        if let Some(backend) = self.backend_of(&record) {
+            let engine = self.engine().await?;
+            let runner = self.compose().await?;
+            if enabled {
+                backend::up(&engine, &runner, &backend).await?;
+            } else {
+                runner.stop(&backend.compose_project()).await?;
+            }
+        }
+        self.state.set_enabled(id, enabled)?;
+        self.get(id)
+    }
+
+    /// Starts every enabled backend again (after an engine restart); returns
+    /// `(id, result)` for each extension with a backend.
+    pub async fn up(&self) -> Result<Vec<(ExtensionId, Result<(), String>)>, InstallError> {
+        let mut out = Vec::new();
+        let records = self.state.list()?;
+        if !records.iter().any(|r| r.enabled && r.backend.is_some()) {
+            return Ok(out);
+        }
+        let engine = self.engine().await?;
+        let runner = self.compose().await?;
+        for r in records.iter().filter(|r| r.enabled) {
+            let Some(backend) = self.backend_of(r) else { continue };
+            let result = backend::up(&engine, &runner, &backend).await.map_err(|e| e.to_string());
+            out.push((r.id.clone(), result));
+        }
+        Ok(out)
+    }
+}
