@@ -2,10 +2,23 @@
 //!
 //! This crate owns getting an extension image from wherever it is — a
 //! registry, the Docker engine, an OCI layout or an archive — into the
-//! content store ([`fetch`]), and, as the lifecycle arrives, the install /
-//! update / uninstall transactions and their state.
+//! content store ([`fetch`]), the state of what is installed and the journal
+//! that makes install / update / uninstall recoverable ([`state`]), those
+//! transactions themselves ([`install`], [`uninstall`]), the permission
+//! summary asked about at install ([`consent`]), backends on the engine
+//! ([`backend`]), the on-disk layout ([`layout`]) and `doctor`.
 
+pub mod backend;
 pub mod consent;
+pub mod doctor;
+pub mod error;
 pub mod fetch;
+pub mod install;
 pub mod layout;
+mod manager;
 pub mod socket_dir;
+pub mod state;
+pub mod uninstall;
+
+pub use error::InstallError;
+pub use manager::{Hooks, Listed, Manager, Quiet};

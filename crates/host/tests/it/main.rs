@@ -1,1 +1,3 @@
 //! Integration tests of dockhand-host.
+
+mod state;

@@ -1,0 +1,430 @@
+//! The installed extensions: one row per extension in `extensions`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use dockhand_oci::ExtensionId;
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+
+use super::{State, StateError};
+
+/// One installed extension, as `dockhand ls` and the dashboard show it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExtensionRecord {
+    /// The extension (the image repository in short form).
+    pub id: ExtensionId,
+    /// The reference it was installed from (`docker/foo:1.2.0`).
+    pub image: String,
+    /// Where it came from: a registry reference, `engine:…`, `oci:…` or `archive:…`.
+    pub source: String,
+    /// The manifest digest installed (`sha256:…`).
+    pub digest: String,
+    /// The tag installed, when there was one.
+    pub version: Option<String>,
+    /// `org.opencontainers.image.title`.
+    pub title: String,
+    /// `org.opencontainers.image.vendor`.
+    pub vendor: String,
+    /// Backend running and tab shown.
+    pub enabled: bool,
+    /// When this version was installed, seconds since the Unix epoch.
+    pub installed_at: i64,
+    /// The directory of the installed version
+    /// (`$DOCKHAND_HOME/extensions/<fs-id>/<digest>/`). Kept relative to
+    /// `$DOCKHAND_HOME` in the database when inside it, so the home can move.
+    pub dir: PathBuf,
+    /// The compose project of the backend, when it has one.
+    pub compose_project: Option<String>,
+    /// The backend (`vm` in metadata.json), when there is one.
+    pub backend: Option<BackendRecord>,
+    /// The names of the host binaries installed for this OS.
+    pub host_binaries: Vec<String>,
+    /// The tab title (`ui.dashboard-tab.title`), when it has a UI.
+    pub ui_title: Option<String>,
+    /// The extension's metadata.json.
+    pub metadata: serde_json::Value,
+    /// The image labels.
+    pub labels: BTreeMap<String, String>,
+    /// A newer version found by the last update check (its tag).
+    pub update_available: Option<String>,
+}
+
+/// An extension's backend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackendRecord {
+    /// The socket the UI talks to (`vm.exposes.socket`), when it exposes one.
+    pub socket: Option<String>,
+    /// How many compose services it runs.
+    pub services: usize,
+}
+
+const COLUMNS: &str = "id, image, source, digest, version, title, vendor, enabled, installed_at, \
+     dir, compose_project, backend_services, backend_socket, host_binaries, ui_title, metadata, \
+     labels, update_available";
+
+/// A row as SQLite gives it, before dockhand's types are checked.
+struct RawRow {
+    id: String,
+    image: String,
+    source: String,
+    digest: String,
+    version: Option<String>,
+    title: String,
+    vendor: String,
+    enabled: bool,
+    installed_at: i64,
+    dir: String,
+    compose_project: Option<String>,
+    backend_services: Option<i64>,
+    backend_socket: Option<String>,
+    host_binaries: String,
+    ui_title: Option<String>,
+    metadata: String,
+    labels: String,
+    update_available: Option<String>,
+}
+
+impl RawRow {
+    fn read(row: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: row.get(0)?,
+            image: row.get(1)?,
+            source: row.get(2)?,
+            digest: row.get(3)?,
+            version: row.get(4)?,
+            title: row.get(5)?,
+            vendor: row.get(6)?,
+            enabled: row.get(7)?,
+            installed_at: row.get(8)?,
+            dir: row.get(9)?,
+            compose_project: row.get(10)?,
+            backend_services: row.get(11)?,
+            backend_socket: row.get(12)?,
+            host_binaries: row.get(13)?,
+            ui_title: row.get(14)?,
+            metadata: row.get(15)?,
+            labels: row.get(16)?,
+            update_available: row.get(17)?,
+        })
+    }
+}
+
+impl State {
+    /// The installed extension `id`, or `None`.
+    pub fn get(&self, id: &ExtensionId) -> Result<Option<ExtensionRecord>, StateError> {
+        let raw = {
+            let conn = self.conn();
+            select_one(&conn, id).map_err(|e| self.err(format!("read extension {id}"), e))?
+        };
+        raw.map(|raw| self.decode(raw)).transpose()
+    }
+
+    /// Every installed extension, sorted by id.
+    pub fn list(&self) -> Result<Vec<ExtensionRecord>, StateError> {
+        let raws = {
+            let conn = self.conn();
+            select_all(&conn).map_err(|e| self.err("list the installed extensions", e))?
+        };
+        raws.into_iter().map(|raw| self.decode(raw)).collect()
+    }
+
+    /// Saves `record`, replacing any record of the same extension.
+    pub fn put(&self, record: &ExtensionRecord) -> Result<(), StateError> {
+        let what = || format!("save extension {}", record.id);
+        let values = self.encode(record)?;
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| self.err(what(), e))?;
+        upsert(&tx, &values).map_err(|e| self.err(what(), e))?;
+        tx.commit().map_err(|e| self.err(what(), e))
+    }
+
+    /// Forgets extension `id`; `false` when it was not installed.
+    pub fn remove(&self, id: &ExtensionId) -> Result<bool, StateError> {
+        let conn = self.conn();
+        delete(&conn, id).map_err(|e| self.err(format!("remove extension {id}"), e))
+    }
+
+    /// Marks extension `id` enabled or disabled.
+    pub fn set_enabled(&self, id: &ExtensionId, enabled: bool) -> Result<(), StateError> {
+        let changed = {
+            let conn = self.conn();
+            conn.prepare_cached("UPDATE extensions SET enabled = ?2 WHERE id = ?1")
+                .and_then(|mut stmt| stmt.execute(params![id.as_str(), enabled]))
+                .map_err(|e| self.err(format!("change extension {id}"), e))?
+        };
+        if changed == 0 {
+            return Err(StateError::NotInstalled { id: id.clone() });
+        }
+        Ok(())
+    }
+
+    /// The columns to store for `record`.
+    pub(super) fn encode<'a>(
+        &self,
+        record: &'a ExtensionRecord,
+    ) -> Result<Encoded<'a>, StateError> {
+        let dir = relative_to(&record.dir, &self.home);
+        let dir = dir
+            .to_str()
+            .ok_or_else(|| StateError::NonUtf8Path {
+                path: record.dir.clone(),
+            })?
+            .to_owned();
+        let backend_services = match &record.backend {
+            Some(b) => Some(i64::try_from(b.services).map_err(|_| {
+                self.corrupt(format!("extension {}", record.id), "too many services")
+            })?),
+            None => None,
+        };
+        Ok(Encoded {
+            id: record.id.as_str().to_owned(),
+            dir,
+            backend_services,
+            host_binaries: to_json(&record.host_binaries),
+            metadata: to_json(&record.metadata),
+            labels: to_json(&record.labels),
+            record,
+        })
+    }
+
+    fn decode(&self, raw: RawRow) -> Result<ExtensionRecord, StateError> {
+        let what = format!("extension {}", raw.id);
+        let bad = |detail: String| self.corrupt(what.clone(), detail);
+        let id = ExtensionId::parse(&raw.id).map_err(|e| bad(e.to_string()))?;
+        let backend = match raw.backend_services {
+            Some(n) => Some(BackendRecord {
+                socket: raw.backend_socket,
+                services: usize::try_from(n).map_err(|_| bad(format!("{n} backend services")))?,
+            }),
+            None => None,
+        };
+        let host_binaries = serde_json::from_str(&raw.host_binaries)
+            .map_err(|e| bad(format!("host binaries: {e}")))?;
+        let metadata =
+            serde_json::from_str(&raw.metadata).map_err(|e| bad(format!("metadata: {e}")))?;
+        let labels = serde_json::from_str(&raw.labels).map_err(|e| bad(format!("labels: {e}")))?;
+        Ok(ExtensionRecord {
+            id,
+            image: raw.image,
+            source: raw.source,
+            digest: raw.digest,
+            version: raw.version,
+            title: raw.title,
+            vendor: raw.vendor,
+            enabled: raw.enabled,
+            installed_at: raw.installed_at,
+            dir: self.home.join(raw.dir),
+            compose_project: raw.compose_project,
+            backend,
+            host_binaries,
+            ui_title: raw.ui_title,
+            metadata,
+            labels,
+            update_available: raw.update_available,
+        })
+    }
+}
+
+/// A record with its columns ready to bind.
+pub(super) struct Encoded<'a> {
+    id: String,
+    dir: String,
+    backend_services: Option<i64>,
+    host_binaries: String,
+    metadata: String,
+    labels: String,
+    record: &'a ExtensionRecord,
+}
+
+/// Serialising the record's JSON columns cannot fail: they are strings,
+/// string maps and JSON values (which hold no non-finite number).
+fn to_json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
+}
+
+/// `dir` relative to `home` when inside it, else as given.
+fn relative_to(dir: &Path, home: &Path) -> PathBuf {
+    match dir.strip_prefix(home) {
+        Ok(rel) if !rel.as_os_str().is_empty() => rel.to_path_buf(),
+        _ => dir.to_path_buf(),
+    }
+}
+
+fn select_one(conn: &Connection, id: &ExtensionId) -> rusqlite::Result<Option<RawRow>> {
+    let mut stmt =
+        conn.prepare_cached(&format!("SELECT {COLUMNS} FROM extensions WHERE id = ?1"))?;
+    stmt.query_row([id.as_str()], RawRow::read).optional()
+}
+
+fn select_all(conn: &Connection) -> rusqlite::Result<Vec<RawRow>> {
+    let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM extensions ORDER BY id"))?;
+    let rows = stmt.query_map([], RawRow::read)?;
+    rows.collect()
+}
+
+/// Inserts or replaces one row (inside the caller's transaction).
+pub(super) fn upsert(conn: &Connection, v: &Encoded<'_>) -> rusqlite::Result<()> {
+    let r = v.record;
+    let mut stmt = conn.prepare_cached(&format!(
+        "INSERT OR REPLACE INTO extensions ({COLUMNS}) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
+    ))?;
+    stmt.execute(params![
+        v.id,
+        r.image,
+        r.source,
+        r.digest,
+        r.version,
+        r.title,
+        r.vendor,
+        r.enabled,
+        r.installed_at,
+        v.dir,
+        r.compose_project,
+        v.backend_services,
+        r.backend.as_ref().and_then(|b| b.socket.as_deref()),
+        v.host_binaries,
+        r.ui_title,
+        v.metadata,
+        v.labels,
+        r.update_available,
+    ])?;
+    Ok(())
+}
+
+/// Deletes one row; `true` when there was one.
+pub(super) fn delete(conn: &Connection, id: &ExtensionId) -> rusqlite::Result<bool> {
+    let mut stmt = conn.prepare_cached("DELETE FROM extensions WHERE id = ?1")?;
+    Ok(stmt.execute([id.as_str()])? > 0)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A full record with every optional field set.
+    pub(crate) fn sample(home: &Path, id: &str) -> ExtensionRecord {
+        let id = ExtensionId::parse(id).unwrap();
+        ExtensionRecord {
+            image: format!("{id}:1.2.0"),
+            source: format!("{id}:1.2.0"),
+            digest: format!("sha256:{}", "ab".repeat(32)),
+            version: Some("1.2.0".into()),
+            title: "Sample".into(),
+            vendor: "Acme".into(),
+            enabled: true,
+            installed_at: 1_700_000_000,
+            dir: home.join("extensions").join(id.fs_name()).join("sha256_ab"),
+            compose_project: Some(format!("dockhand-{}", id.fs_name())),
+            backend: Some(BackendRecord {
+                socket: Some("backend.sock".into()),
+                services: 2,
+            }),
+            host_binaries: vec!["tool".into(), "tool-helper".into()],
+            ui_title: Some("Sample".into()),
+            metadata: serde_json::json!({"icon": "icon.svg", "ui": {"dashboard-tab": {"title": "Sample"}}}),
+            labels: BTreeMap::from([(
+                "org.opencontainers.image.title".to_owned(),
+                "Sample".to_owned(),
+            )]),
+            update_available: Some("1.3.0".into()),
+            id,
+        }
+    }
+
+    #[test]
+    fn full_record_round_trips() {
+        let tmp = tempfile::tempdir().unwrap();
+        let state = State::open(tmp.path()).unwrap();
+        let rec = sample(tmp.path(), "acme/ext");
+        state.put(&rec).unwrap();
+        assert_eq!(state.get(&rec.id).unwrap(), Some(rec));
+    }
+
+    #[test]
+    fn minimal_record_round_trips() {
+        let tmp = tempfile::tempdir().unwrap();
+        let state = State::open(tmp.path()).unwrap();
+        let rec = ExtensionRecord {
+            version: None,
+            compose_project: None,
+            backend: None,
+            host_binaries: vec![],
+            ui_title: None,
+            metadata: serde_json::json!({}),
+            labels: BTreeMap::new(),
+            update_available: None,
+            enabled: false,
+            ..sample(tmp.path(), "busybox")
+        };
+        state.put(&rec).unwrap();
+        assert_eq!(state.get(&rec.id).unwrap(), Some(rec));
+    }
+
+    #[test]
+    fn backend_without_socket_round_trips() {
+        let tmp = tempfile::tempdir().unwrap();
+        let state = State::open(tmp.path()).unwrap();
+        let rec = ExtensionRecord {
+            backend: Some(BackendRecord {
+                socket: None,
+                services: 1,
+            }),
+            ..sample(tmp.path(), "acme/ext")
+        };
+        state.put(&rec).unwrap();
+        assert_eq!(state.get(&rec.id).unwrap(), Some(rec));
+    }
+
+    #[test]
+    fn dir_is_stored_relative_to_home_and_outside_dirs_stay_absolute() {
+        let tmp = tempfile::tempdir().unwrap();
+        let state = State::open(tmp.path()).unwrap();
+        let rec = sample(tmp.path(), "acme/ext");
+        state.put(&rec).unwrap();
+        let stored: String = state
+            .conn()
+            .query_row("SELECT dir FROM extensions", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(stored, format!("extensions/acme_ext/sha256_ab"));
+
+        let outside = ExtensionRecord {
+            dir: PathBuf::from("/opt/elsewhere/ext"),
+            ..rec
+        };
+        state.put(&outside).unwrap();
+        assert_eq!(state.get(&outside.id).unwrap().unwrap().dir, outside.dir);
+    }
+
+    #[test]
+    fn set_enabled_on_missing_extension_says_so() {
+        let tmp = tempfile::tempdir().unwrap();
+        let state = State::open(tmp.path()).unwrap();
+        let id = ExtensionId::parse("acme/nothing").unwrap();
+        let err = state.set_enabled(&id, true).unwrap_err();
+        assert!(matches!(err, StateError::NotInstalled { .. }));
+        assert!(err.to_string().contains("acme/nothing"), "{err}");
+    }
+
+    #[test]
+    fn damaged_row_is_reported_with_its_id() {
+        let tmp = tempfile::tempdir().unwrap();
+        let state = State::open(tmp.path()).unwrap();
+        let rec = sample(tmp.path(), "acme/ext");
+        state.put(&rec).unwrap();
+        state
+            .conn()
+            .execute("UPDATE extensions SET metadata = '{not json'", [])
+            .unwrap();
+        let err = state.get(&rec.id).unwrap_err();
+        assert!(matches!(err, StateError::Corrupt { .. }));
+        let msg = err.to_string();
+        assert!(
+            msg.contains("extension acme/ext") && msg.contains("doctor"),
+            "{msg}"
+        );
+        assert!(state.list().is_err());
+    }
+}
