@@ -1,0 +1,39 @@
+//! The suites, one module each. A suite sets up what it measures, prints its
+//! tables through the [`Report`] as each measurement finishes, and cleans up
+//! after itself. To add one: a module here with a `run` function and an entry
+//! in [`SUITES`].
+
+pub mod oci;
+
+use anyhow::Result;
+
+use crate::measure::Plan;
+use crate::table::Report;
+
+/// What every suite is given.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Runs per timed measurement.
+    pub plan: Plan,
+}
+
+/// A suite: its name on the command line, what it measures, what it needs.
+#[derive(Debug)]
+pub struct Suite {
+    /// `dockhand-bench NAME`.
+    pub name: &'static str,
+    /// One line on what it measures.
+    pub about: &'static str,
+    /// The environment and tools it needs.
+    pub needs: &'static str,
+    /// Runs it.
+    pub run: fn(&Options, &mut Report) -> Result<()>,
+}
+
+/// Every suite, in listing order.
+pub const SUITES: &[Suite] = &[Suite {
+    name: "oci",
+    about: "pull vs skopeo, inspect cost, update delta, build reproducibility",
+    needs: "DOCKHAND_TEST_REGISTRY (a registry on loopback), skopeo",
+    run: oci::run,
+}];

@@ -1,0 +1,113 @@
+//! What suites share: the environment, scratch directories, the async
+//! runtime, external programs.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+/// The value of `name`, or an error saying how to get it.
+pub fn require_env(name: &str) -> Result<String> {
+    match std::env::var(name) {
+        Ok(v) if !v.is_empty() => Ok(v),
+        _ => bail!(
+            "{name} is not set: run the benchmarks through scripts/bench, which starts the \
+             components (scripts/deps) and sets it"
+        ),
+    }
+}
+
+/// A scratch directory, removed (with everything in it) when dropped.
+pub fn scratch_dir(suite: &str) -> Result<tempfile::TempDir> {
+    tempfile::Builder::new()
+        .prefix(&format!("dockhand-bench-{suite}-"))
+        .tempdir()
+        .context("cannot create a scratch directory")
+}
+
+/// Removes `dir` and what it holds; a missing `dir` is fine.
+pub fn remove_dir(dir: &Path) -> Result<()> {
+    match std::fs::remove_dir_all(dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(e).with_context(|| format!("cannot remove {}", dir.display()))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Removes `dir` (see [`remove_dir`]) and then flushes the file systems
+/// (`sync`), so that the next timed run neither pays for this one's
+/// deletions and writeback nor gets its own fsyncs cheaper.
+pub fn discard(dir: &Path) -> Result<()> {
+    remove_dir(dir)?;
+    // Best effort: without `sync` the runs are only a little less independent.
+    let _ = Command::new("sync").status();
+    Ok(())
+}
+
+/// The async runtime, as the dockhand CLI makes it (two workers).
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// An external program: `$ENV_VAR` when set, else `name` on PATH.
+pub fn program(name: &str, env_var: &str) -> Result<PathBuf> {
+    if let Some(p) = std::env::var_os(env_var).filter(|p| !p.is_empty()) {
+        return Ok(PathBuf::from(p));
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+        .with_context(|| {
+            format!("{name} is not on PATH: install it (scripts/deps does) or set {env_var}")
+        })
+}
+
+/// The `dockhand` binary built next to this one, when there is one.
+pub fn dockhand_binary() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("DOCKHAND_BIN").filter(|p| !p.is_empty()) {
+        return Some(PathBuf::from(p));
+    }
+    let me = std::env::current_exe().ok()?;
+    Some(me.parent()?.join("dockhand")).filter(|p| p.is_file())
+}
+
+/// Runs `cmd` to completion (stdout discarded, stderr kept for the error)
+/// and returns how long it took; fails when it does.
+pub fn run_timed(cmd: &mut Command) -> Result<Duration> {
+    cmd.stdin(Stdio::null()).stdout(Stdio::null());
+    let shown = format!("{cmd:?}");
+    let start = Instant::now();
+    let out = cmd
+        .stderr(Stdio::piped())
+        .output()
+        .with_context(|| format!("cannot run {shown}"))?;
+    let took = start.elapsed();
+    if !out.status.success() {
+        bail!(
+            "{shown} failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(took)
+}
+
+/// The first line `cmd` prints, for notes (`skopeo version 1.9.3`).
+pub fn version_line(cmd: &mut Command) -> String {
+    cmd.output()
+        .ok()
+        .and_then(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .next()
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| "version unknown".to_owned())
+}
