@@ -1,17 +1,47 @@
 //! dockhand-engine: the Docker Engine API as dockhand uses it.
 //!
-//! This crate owns the connection to an engine (`DOCKER_HOST` as a typed
-//! [`EngineHost`], API-version negotiation, errors that name the socket and
-//! say how to start an engine) and the image operations the OCI side needs:
-//! exporting an image (`docker save`) and loading one (`docker load`).
-//! Containers, exec, logs, events and the compose runner join it with the
-//! extension lifecycle.
+//! This crate owns:
+//!
+//! - the connection to an engine: `DOCKER_HOST` or a docker CLI context
+//!   resolved into a typed [`EngineHost`] ([`resolve_host`]), API-version
+//!   negotiation, errors that name the socket and say how to start an engine;
+//! - images: exporting (`docker save`) and loading (`docker load`);
+//! - containers, networks and volumes found by label, start/stop, logs and
+//!   exec ([`ContainerInfo`], [`ExecOutput`], [`ExecStream`]);
+//! - the compose runner ([`ComposeRunner`]): docker compose v2 or
+//!   docker-compose v1, run as a child process against the given engine;
+//! - the override compose file that gives every backend service dockhand's
+//!   labels, its socket dir and the engine socket ([`compose_override`]), and
+//!   the one-service compose file of a `vm.image` backend ([`vm_image_compose`]);
+//! - waiting for a backend's socket ([`wait_for_socket`]).
+//!
+//! It reads no environment variables and prints nothing: everything comes in
+//! as arguments.
 
+mod compose;
+mod containers;
+mod context;
 mod host;
 mod images;
+#[path = "override.rs"]
+mod overrides;
+mod readiness;
 
+pub use compose::{
+    ComposeCli, ComposeError, ComposeProject, ComposeRunner, DEFAULT_COMPOSE_TIMEOUT, project_name,
+};
+pub use containers::{
+    COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL, ContainerInfo, EngineVersion, ExecOutput,
+    ExecStream, LogLine, NetworkInfo, OutputChunk, OutputStream, StdStream, VolumeInfo,
+};
+pub use context::{ContextError, DEFAULT_CONTEXT, context_dir_name, resolve_host};
 pub use host::{EngineHost, HostError};
 pub use images::ImageSummary;
+pub use overrides::{
+    EXTENSION_LABEL, Override, OverrideError, OverrideInput, Replaced, ReplacedKind, VERSION_LABEL,
+    compose_override, plugin_image_env, vm_image_compose, vm_image_service,
+};
+pub use readiness::{NotReady, wait_for_socket};
 
 use bollard::Docker;
 
@@ -33,6 +63,11 @@ pub enum EngineError {
         "image {0} is not in the engine: pull or build it first (docker images lists what is there)"
     )]
     NoSuchImage(String),
+    /// The container is not in the engine.
+    #[error(
+        "container {0} does not exist in the engine: it was removed; list what is there with `docker ps -a`"
+    )]
+    NoSuchContainer(String),
     /// The engine answered with an error.
     #[error("the Docker engine at {host} refused {action}: {message}")]
     Api {

@@ -1,0 +1,543 @@
+//! Containers, networks and volumes found by label; start, stop, logs and exec.
+//!
+//! Everything dockhand creates carries its labels ([`crate::EXTENSION_LABEL`]),
+//! and compose adds `com.docker.compose.project`; listing and removing by
+//! label is how the host finds what an extension left behind, even when its
+//! compose files are gone.
+
+use std::collections::{BTreeMap, HashMap};
+use std::pin::Pin;
+use std::time::Duration;
+
+use bollard::container::LogOutput;
+use bollard::exec::{CreateExecOptions, StartExecOptions, StartExecResults};
+use bollard::query_parameters::{
+    ListContainersOptionsBuilder, ListNetworksOptionsBuilder, ListVolumesOptionsBuilder,
+    LogsOptionsBuilder, RemoveContainerOptionsBuilder, RemoveVolumeOptionsBuilder,
+    StopContainerOptionsBuilder,
+};
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
+
+use crate::{Engine, EngineError};
+
+/// The label compose puts on a container with its service name.
+pub const COMPOSE_SERVICE_LABEL: &str = "com.docker.compose.service";
+/// The label compose puts on containers, networks and volumes with the project name.
+pub const COMPOSE_PROJECT_LABEL: &str = "com.docker.compose.project";
+
+/// How long an exec may take to report its exit code after its output ended.
+const EXEC_EXIT_WAIT: Duration = Duration::from_secs(10);
+
+/// A container, as listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerInfo {
+    /// Full id.
+    pub id: String,
+    /// Name without the leading `/`.
+    pub name: String,
+    /// The image as the container was created from it.
+    pub image: String,
+    /// `created`, `running`, `paused`, `restarting`, `exited`, `removing` or `dead`.
+    pub state: String,
+    /// Human status (`Up 3 minutes`, `Exited (0) 2 seconds ago`).
+    pub status: String,
+    /// All labels.
+    pub labels: BTreeMap<String, String>,
+    /// The compose service, when compose created it.
+    pub service: Option<String>,
+    /// The compose project, when compose created it.
+    pub project: Option<String>,
+}
+
+impl ContainerInfo {
+    /// True when the container is running.
+    pub fn is_running(&self) -> bool {
+        self.state == "running"
+    }
+}
+
+/// A network, as listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetworkInfo {
+    /// Full id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// All labels.
+    pub labels: BTreeMap<String, String>,
+}
+
+/// A volume, as listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VolumeInfo {
+    /// Name.
+    pub name: String,
+    /// All labels.
+    pub labels: BTreeMap<String, String>,
+}
+
+/// Which output stream a chunk came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StdStream {
+    /// Standard output (also a TTY's combined output).
+    Stdout,
+    /// Standard error.
+    Stderr,
+}
+
+/// A piece of a container's or an exec's output: for logs one line (with its
+/// newline), for exec whatever the process wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputChunk {
+    /// Where it came from.
+    pub stream: StdStream,
+    /// The bytes.
+    pub data: Bytes,
+}
+
+impl OutputChunk {
+    /// The bytes as text, with invalid UTF-8 replaced.
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(&self.data)
+    }
+}
+
+/// One line of a container's log.
+pub type LogLine = OutputChunk;
+
+/// A stream of output chunks.
+pub type OutputStream = Pin<Box<dyn Stream<Item = Result<OutputChunk, EngineError>> + Send>>;
+
+/// What a finished exec produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecOutput {
+    /// The exit code.
+    pub code: i64,
+    /// Standard output, invalid UTF-8 replaced.
+    pub stdout: String,
+    /// Standard error, invalid UTF-8 replaced.
+    pub stderr: String,
+}
+
+/// A running exec: read [`ExecStream::output`] to its end, then ask
+/// [`ExecStream::exit_code`]. Dropping it closes the connection (the process
+/// in the container is not killed: the Engine API cannot do that).
+pub struct ExecStream {
+    /// The output as it comes.
+    pub output: OutputStream,
+    engine: Engine,
+    exec_id: String,
+    container: String,
+}
+
+impl std::fmt::Debug for ExecStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExecStream")
+            .field("exec_id", &self.exec_id)
+            .field("container", &self.container)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ExecStream {
+    /// The exec's id in the engine.
+    pub fn id(&self) -> &str {
+        &self.exec_id
+    }
+
+    /// The exit code, once the output has ended; waits (bounded) for the
+    /// engine to record it.
+    pub async fn exit_code(&self) -> Result<i64, EngineError> {
+        let deadline = tokio::time::Instant::now() + EXEC_EXIT_WAIT;
+        loop {
+            let info = self
+                .engine
+                .docker
+                .inspect_exec(&self.exec_id)
+                .await
+                .map_err(|e| {
+                    self.engine
+                        .api_error(&format!("inspecting an exec in {}", self.container), e)
+                })?;
+            match (info.running, info.exit_code) {
+                (Some(false), Some(code)) => return Ok(code),
+                _ if tokio::time::Instant::now() >= deadline => {
+                    return Err(EngineError::Api {
+                        host: self.engine.host.to_string(),
+                        action: format!("waiting for an exec in {} to finish", self.container),
+                        message: format!(
+                            "still running {}s after its output ended",
+                            EXEC_EXIT_WAIT.as_secs()
+                        ),
+                    });
+                }
+                _ => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+    }
+}
+
+/// Engine versions, for `doctor`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineVersion {
+    /// The engine's version (`20.10.24`).
+    pub version: String,
+    /// The highest API version it speaks (`1.41`).
+    pub api_version: String,
+    /// `linux`, `windows`.
+    pub os: String,
+    /// `amd64`, `arm64`.
+    pub arch: String,
+    /// The kernel it runs on.
+    pub kernel: String,
+}
+
+fn label_filter(label: &str) -> HashMap<&'static str, Vec<String>> {
+    HashMap::from([("label", vec![label.to_owned()])])
+}
+
+fn labels(map: Option<HashMap<String, String>>) -> BTreeMap<String, String> {
+    map.unwrap_or_default().into_iter().collect()
+}
+
+fn status_code(e: &bollard::errors::Error) -> Option<u16> {
+    match e {
+        bollard::errors::Error::DockerResponseServerError { status_code, .. } => Some(*status_code),
+        _ => None,
+    }
+}
+
+fn chunk(out: LogOutput) -> Option<OutputChunk> {
+    match out {
+        LogOutput::StdOut { message } | LogOutput::Console { message } => Some(OutputChunk {
+            stream: StdStream::Stdout,
+            data: message,
+        }),
+        LogOutput::StdErr { message } => Some(OutputChunk {
+            stream: StdStream::Stderr,
+            data: message,
+        }),
+        LogOutput::StdIn { .. } => None,
+    }
+}
+
+impl Engine {
+    /// Answers when the engine is up.
+    pub async fn ping(&self) -> Result<(), EngineError> {
+        self.docker
+            .ping()
+            .await
+            .map(|_| ())
+            .map_err(|e| EngineError::Unreachable {
+                host: self.host.to_string(),
+                reason: e.to_string(),
+            })
+    }
+
+    /// The engine's version.
+    pub async fn version(&self) -> Result<EngineVersion, EngineError> {
+        let v = self
+            .docker
+            .version()
+            .await
+            .map_err(|e| self.api_error("the version", e))?;
+        Ok(EngineVersion {
+            version: v.version.unwrap_or_default(),
+            api_version: v.api_version.unwrap_or_default(),
+            os: v.os.unwrap_or_default(),
+            arch: v.arch.unwrap_or_default(),
+            kernel: v.kernel_version.unwrap_or_default(),
+        })
+    }
+
+    /// Containers in any state that carry `label` (`key` or `key=value`).
+    pub async fn containers_by_label(
+        &self,
+        label: &str,
+    ) -> Result<Vec<ContainerInfo>, EngineError> {
+        let options = ListContainersOptionsBuilder::default()
+            .all(true)
+            .filters(&label_filter(label))
+            .build();
+        let list = self
+            .docker
+            .list_containers(Some(options))
+            .await
+            .map_err(|e| self.api_error(&format!("listing containers labelled {label}"), e))?;
+        Ok(list
+            .into_iter()
+            .map(|c| {
+                let labels = labels(c.labels);
+                ContainerInfo {
+                    id: c.id.unwrap_or_default(),
+                    name: c
+                        .names
+                        .and_then(|n| n.into_iter().next())
+                        .map(|n| n.trim_start_matches('/').to_owned())
+                        .unwrap_or_default(),
+                    image: c.image.unwrap_or_default(),
+                    state: c.state.map(|s| s.to_string()).unwrap_or_default(),
+                    status: c.status.unwrap_or_default(),
+                    service: labels.get(COMPOSE_SERVICE_LABEL).cloned(),
+                    project: labels.get(COMPOSE_PROJECT_LABEL).cloned(),
+                    labels,
+                }
+            })
+            .collect())
+    }
+
+    /// Removes (forcibly, running or not) every container labelled `label`;
+    /// returns how many were removed. Their anonymous volumes stay.
+    pub async fn remove_containers_by_label(&self, label: &str) -> Result<usize, EngineError> {
+        let mut removed = 0;
+        for c in self.containers_by_label(label).await? {
+            let options = RemoveContainerOptionsBuilder::default().force(true).build();
+            match self.docker.remove_container(&c.id, Some(options)).await {
+                Ok(()) => removed += 1,
+                // Gone already, or being removed by someone else.
+                Err(e) if matches!(status_code(&e), Some(404 | 409)) => {}
+                Err(e) => return Err(self.api_error(&format!("removing container {}", c.name), e)),
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Networks labelled `label`.
+    pub async fn networks_by_label(&self, label: &str) -> Result<Vec<NetworkInfo>, EngineError> {
+        let options = ListNetworksOptionsBuilder::default()
+            .filters(&label_filter(label))
+            .build();
+        let list = self
+            .docker
+            .list_networks(Some(options))
+            .await
+            .map_err(|e| self.api_error(&format!("listing networks labelled {label}"), e))?;
+        Ok(list
+            .into_iter()
+            .map(|n| NetworkInfo {
+                id: n.id.unwrap_or_default(),
+                name: n.name.unwrap_or_default(),
+                labels: labels(n.labels),
+            })
+            .collect())
+    }
+
+    /// Removes the networks labelled `label` (remove their containers first);
+    /// returns how many were removed.
+    pub async fn remove_networks_by_label(&self, label: &str) -> Result<usize, EngineError> {
+        let mut removed = 0;
+        for n in self.networks_by_label(label).await? {
+            match self.docker.remove_network(&n.id).await {
+                Ok(()) => removed += 1,
+                Err(e) if status_code(&e) == Some(404) => {}
+                Err(e) => return Err(self.api_error(&format!("removing network {}", n.name), e)),
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Volumes labelled `label`.
+    pub async fn volumes_by_label(&self, label: &str) -> Result<Vec<VolumeInfo>, EngineError> {
+        let options = ListVolumesOptionsBuilder::default()
+            .filters(&label_filter(label))
+            .build();
+        let list = self
+            .docker
+            .list_volumes(Some(options))
+            .await
+            .map_err(|e| self.api_error(&format!("listing volumes labelled {label}"), e))?;
+        Ok(list
+            .volumes
+            .unwrap_or_default()
+            .into_iter()
+            .map(|v| VolumeInfo {
+                name: v.name,
+                labels: v.labels.into_iter().collect(),
+            })
+            .collect())
+    }
+
+    /// Removes the volumes labelled `label` (remove their containers first);
+    /// returns how many were removed.
+    pub async fn remove_volumes_by_label(&self, label: &str) -> Result<usize, EngineError> {
+        let mut removed = 0;
+        for v in self.volumes_by_label(label).await? {
+            let options = RemoveVolumeOptionsBuilder::default().force(false).build();
+            match self.docker.remove_volume(&v.name, Some(options)).await {
+                Ok(()) => removed += 1,
+                Err(e) if status_code(&e) == Some(404) => {}
+                Err(e) => return Err(self.api_error(&format!("removing volume {}", v.name), e)),
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Starts a container (a no-op when it runs already).
+    pub async fn start_container(&self, id: &str) -> Result<(), EngineError> {
+        self.docker
+            .start_container(id, None)
+            .await
+            .map_err(|e| self.container_error(id, "starting", e))
+    }
+
+    /// Stops a container, killing it after `timeout` (the engine's default, 10 s, when `None`).
+    pub async fn stop_container(
+        &self,
+        id: &str,
+        timeout: Option<Duration>,
+    ) -> Result<(), EngineError> {
+        let mut options = StopContainerOptionsBuilder::default();
+        if let Some(t) = timeout {
+            options = options.t(i32::try_from(t.as_secs()).unwrap_or(i32::MAX));
+        }
+        self.docker
+            .stop_container(id, Some(options.build()))
+            .await
+            .map_err(|e| self.container_error(id, "stopping", e))
+    }
+
+    /// A container's log, stdout and stderr told apart: the last `tail` lines
+    /// (all when `None`), then, with `follow`, new lines until the container stops.
+    pub fn logs(
+        &self,
+        id: &str,
+        follow: bool,
+        tail: Option<usize>,
+    ) -> impl Stream<Item = Result<LogLine, EngineError>> + Send + 'static {
+        let tail = tail.map_or_else(|| "all".to_owned(), |n| n.to_string());
+        let options = LogsOptionsBuilder::default()
+            .stdout(true)
+            .stderr(true)
+            .follow(follow)
+            .tail(&tail)
+            .build();
+        let engine = self.clone();
+        let id = id.to_owned();
+        self.docker
+            .logs(&id, Some(options))
+            .filter_map(move |item| {
+                let out = match item {
+                    Ok(out) => chunk(out).map(Ok),
+                    Err(e) => Some(Err(engine.container_error(&id, "reading the logs of", e))),
+                };
+                std::future::ready(out)
+            })
+    }
+
+    /// Runs `cmd` in a running container and collects its output.
+    pub async fn exec(
+        &self,
+        container: &str,
+        cmd: Vec<String>,
+        env: Vec<String>,
+        working_dir: Option<String>,
+    ) -> Result<ExecOutput, EngineError> {
+        let mut run = self.exec_stream(container, cmd, env, working_dir).await?;
+        let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+        while let Some(item) = run.output.next().await {
+            let item = item?;
+            match item.stream {
+                StdStream::Stdout => stdout.extend_from_slice(&item.data),
+                StdStream::Stderr => stderr.extend_from_slice(&item.data),
+            }
+        }
+        let code = run.exit_code().await?;
+        Ok(ExecOutput {
+            code,
+            stdout: String::from_utf8_lossy(&stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        })
+    }
+
+    /// Starts `cmd` in a running container and streams its output.
+    pub async fn exec_stream(
+        &self,
+        container: &str,
+        cmd: Vec<String>,
+        env: Vec<String>,
+        working_dir: Option<String>,
+    ) -> Result<ExecStream, EngineError> {
+        let options = CreateExecOptions {
+            attach_stdout: Some(true),
+            attach_stderr: Some(true),
+            cmd: Some(cmd),
+            env: (!env.is_empty()).then_some(env),
+            working_dir,
+            ..Default::default()
+        };
+        let created = self
+            .docker
+            .create_exec(container, options)
+            .await
+            .map_err(|e| self.container_error(container, "running a command in", e))?;
+        let started = self
+            .docker
+            .start_exec(&created.id, Some(StartExecOptions::default()))
+            .await
+            .map_err(|e| self.container_error(container, "running a command in", e))?;
+        let StartExecResults::Attached { output, .. } = started else {
+            return Err(EngineError::Api {
+                host: self.host.to_string(),
+                action: format!("running a command in {container}"),
+                message: "the engine detached the exec instead of attaching to it".into(),
+            });
+        };
+        let engine = self.clone();
+        let name = container.to_owned();
+        let output = output.filter_map(move |item| {
+            let out = match item {
+                Ok(out) => chunk(out).map(Ok),
+                Err(e) => Some(Err(
+                    engine.api_error(&format!("reading the output of a command in {name}"), e)
+                )),
+            };
+            std::future::ready(out)
+        });
+        Ok(ExecStream {
+            output: Box::pin(output),
+            engine: self.clone(),
+            exec_id: created.id,
+            container: container.to_owned(),
+        })
+    }
+
+    fn container_error(&self, id: &str, doing: &str, e: bollard::errors::Error) -> EngineError {
+        match status_code(&e) {
+            Some(404) => EngineError::NoSuchContainer(id.to_owned()),
+            _ => self.api_error(&format!("{doing} container {id}"), e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_keep_their_stream() {
+        let out = chunk(LogOutput::StdErr {
+            message: Bytes::from_static(b"oops\n"),
+        })
+        .unwrap();
+        assert_eq!(out.stream, StdStream::Stderr);
+        assert_eq!(out.text(), "oops\n");
+        let tty = chunk(LogOutput::Console {
+            message: Bytes::from_static(b"x"),
+        })
+        .unwrap();
+        assert_eq!(tty.stream, StdStream::Stdout);
+        assert!(
+            chunk(LogOutput::StdIn {
+                message: Bytes::new()
+            })
+            .is_none()
+        );
+    }
+
+    #[test]
+    fn label_filters_are_docker_filters() {
+        let f = label_filter("dev.dockhand.extension=a/b");
+        assert_eq!(f["label"], vec!["dev.dockhand.extension=a/b".to_owned()]);
+    }
+}

@@ -1,0 +1,96 @@
+//! Waiting for a backend to listen on its unix socket.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+const FIRST_DELAY: Duration = Duration::from_millis(20);
+const MAX_DELAY: Duration = Duration::from_millis(250);
+
+/// The socket did not accept a connection in time.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the backend socket {path} did not accept connections within {}s ({last_error}); check the backend container's logs, and that its exposes.socket names this file",
+    waited.as_secs_f32()
+)]
+pub struct NotReady {
+    /// The socket.
+    pub path: PathBuf,
+    /// How long we tried.
+    pub waited: Duration,
+    /// What the last attempt said (`No such file or directory`, `Permission denied`).
+    pub last_error: String,
+}
+
+/// Polls `connect()` on the unix socket at `path` until it succeeds or
+/// `timeout` passes (tried at least once; the delay between attempts grows
+/// from 20 ms to 250 ms).
+pub async fn wait_for_socket(path: &Path, timeout: Duration) -> Result<(), NotReady> {
+    let start = Instant::now();
+    let deadline = start + timeout;
+    let mut delay = FIRST_DELAY;
+    loop {
+        let attempt = tokio::time::timeout(
+            deadline
+                .saturating_duration_since(Instant::now())
+                .max(FIRST_DELAY),
+            tokio::net::UnixStream::connect(path),
+        )
+        .await;
+        let last_error = match attempt {
+            Ok(Ok(_stream)) => return Ok(()),
+            Ok(Err(e)) => e.to_string(),
+            Err(_) => "connect timed out".to_owned(),
+        };
+        let now = Instant::now();
+        if now >= deadline {
+            return Err(NotReady {
+                path: path.to_owned(),
+                waited: now - start,
+                last_error,
+            });
+        }
+        tokio::time::sleep(delay.min(deadline - now)).await;
+        delay = (delay * 2).min(MAX_DELAY);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn waits_for_a_late_listener() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b.sock");
+        let p = path.clone();
+        let listener = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(150)).await;
+            let l = tokio::net::UnixListener::bind(&p).unwrap();
+            let _ = l.accept().await;
+        });
+        wait_for_socket(&path, Duration::from_secs(5))
+            .await
+            .unwrap();
+        listener.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn gives_up_and_says_why() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("none.sock");
+        let e = wait_for_socket(&path, Duration::from_millis(100))
+            .await
+            .unwrap_err();
+        assert!(e.waited >= Duration::from_millis(100), "{e:?}");
+        assert!(e.to_string().contains("none.sock"), "{e}");
+        assert!(e.last_error.contains("No such file"), "{e}");
+        // A file that is not a socket is refused, not waited on forever.
+        std::fs::write(&path, "x").unwrap();
+        let e = wait_for_socket(&path, Duration::from_millis(50))
+            .await
+            .unwrap_err();
+        assert!(!e.last_error.is_empty());
+    }
+}

@@ -1,0 +1,174 @@
+//! Shared helpers: the real engine from `scripts/deps`, the example backend
+//! image, unique extension ids and a guard that removes everything a test
+//! started, even when it fails.
+
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use dockhand_engine::{
+    COMPOSE_PROJECT_LABEL, ComposeProject, ComposeRunner, EXTENSION_LABEL, Engine, EngineHost,
+};
+
+/// The image every compose test runs: `FROM scratch` plus the example backend.
+pub const BACKEND_IMAGE: &str = "dockhand-engine-it/backend:latest";
+
+/// True when `scripts/test` asked for every real-component test to run.
+pub fn env_required() -> bool {
+    std::env::var("DOCKHAND_REQUIRE_ENV").is_ok_and(|v| v == "1")
+}
+
+/// Says that a test skipped and why, or fails it when skipping is not allowed.
+pub fn skip(test: &str, why: &str) {
+    assert!(
+        !env_required(),
+        "{test}: {why}, and DOCKHAND_REQUIRE_ENV=1 makes this test mandatory (run scripts/deps first)"
+    );
+    eprintln!("SKIPPED {test}: {why} (scripts/test runs it)");
+}
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The engine named by `DOCKER_HOST`, or `None` (after saying so).
+pub fn engine_host(test: &str) -> Option<EngineHost> {
+    match std::env::var("DOCKER_HOST").ok().filter(|v| !v.is_empty()) {
+        Some(h) => Some(h.parse().expect("DOCKER_HOST parses")),
+        None => {
+            skip(test, "no engine from scripts/deps (DOCKER_HOST is unset)");
+            None
+        }
+    }
+}
+
+/// The engine and a compose CLI, or `None` (after saying so).
+pub async fn engine_and_compose(test: &str) -> Option<(Engine, ComposeRunner)> {
+    let host = engine_host(test)?;
+    let engine = Engine::connect(&host).await.expect("the engine answers");
+    match ComposeRunner::detect(Path::new("docker"), &host).await {
+        Ok(runner) => Some((engine, runner)),
+        Err(e) => {
+            skip(test, &format!("no compose CLI: {e}"));
+            None
+        }
+    }
+}
+
+/// Builds [`BACKEND_IMAGE`] from the example backend (building the backend
+/// with scripts/build-examples when it is missing).
+pub fn build_backend_image(host: &EngineHost) {
+    let bin = repo_root().join("examples/backend-image/dist/backend");
+    if !bin.is_file() {
+        let status = Command::new(repo_root().join("scripts/build-examples"))
+            .status()
+            .expect("scripts/build-examples runs");
+        assert!(status.success(), "scripts/build-examples failed");
+    }
+    let ctx = tempfile::tempdir().expect("temp dir");
+    std::fs::copy(&bin, ctx.path().join("backend")).expect("copy the backend");
+    std::fs::write(
+        ctx.path().join("Dockerfile"),
+        "FROM scratch\nCOPY backend /backend\nCMD [\"/backend\"]\n",
+    )
+    .expect("write the Dockerfile");
+    let out = Command::new("docker")
+        .env("DOCKER_HOST", host.to_string())
+        .args(["build", "-q", "-t", BACKEND_IMAGE])
+        .arg(ctx.path())
+        .output()
+        .expect("docker build runs");
+    assert!(
+        out.status.success(),
+        "docker build failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// An extension id no other test or run uses.
+pub fn unique_id(test: &str) -> String {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    format!("dockhand-it/{test}-{}-{n}-{nanos:x}", std::process::id())
+}
+
+/// The label selecting everything of one extension.
+pub fn extension_label(id: &str) -> String {
+    format!("{EXTENSION_LABEL}={id}")
+}
+
+/// The label selecting everything of one compose project.
+pub fn project_label(name: &str) -> String {
+    format!("{COMPOSE_PROJECT_LABEL}={name}")
+}
+
+/// Removes, when dropped, every container of the extension and every
+/// container, network and volume of its compose project.
+pub struct Cleanup {
+    pub host: EngineHost,
+    pub extension_id: String,
+    pub project: String,
+    pub compose: Option<(ComposeRunner, ComposeProject)>,
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let host = self.host.clone();
+        let ext = extension_label(&self.extension_id);
+        let proj = project_label(&self.project);
+        let compose = self.compose.take();
+        // A fresh runtime on its own thread: Drop may run inside a test's runtime.
+        let done = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                if let Some((runner, project)) = compose {
+                    let _ = runner.down(&project, true).await;
+                }
+                let Ok(engine) = Engine::connect(&host).await else {
+                    return;
+                };
+                for label in [&ext, &proj] {
+                    let _ = engine.remove_containers_by_label(label).await;
+                }
+                let _ = engine.remove_networks_by_label(&proj).await;
+                let _ = engine.remove_volumes_by_label(&proj).await;
+            });
+        })
+        .join();
+        if done.is_err() {
+            eprintln!("cleanup of {} panicked", self.extension_id);
+        }
+    }
+}
+
+/// One HTTP/1.1 GET over a unix socket; returns (status, body).
+pub fn http_get(sock: &Path, path: &str) -> (u16, String) {
+    let mut s = UnixStream::connect(sock).expect("connect to the backend socket");
+    s.set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: backend\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).expect("read the answer");
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (status, body.to_owned())
+}
