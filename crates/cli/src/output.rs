@@ -122,6 +122,9 @@ pub fn table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> String
         out.trim_end().to_owned()
     };
     let mut out = vec![line(header.to_vec())];
-    out.extend(rows.iter().map(|r| line(r.iter().map(String::as_str).collect())));
+    out.extend(
+        rows.iter()
+            .map(|r| line(r.iter().map(String::as_str).collect())),
+    );
     out.join("\n")
 }

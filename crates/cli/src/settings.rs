@@ -47,7 +47,9 @@ impl Settings {
             .map(PathBuf::from)
             .or_else(|| home_dir.map(|h| h.join(".docker")))
             .unwrap_or_else(|| PathBuf::from(".docker"));
-        let context = std::env::var("DOCKER_CONTEXT").ok().filter(|c| !c.is_empty());
+        let context = std::env::var("DOCKER_CONTEXT")
+            .ok()
+            .filter(|c| !c.is_empty());
         let engine: EngineHost = dockhand_engine::resolve_host(
             cli.docker_host.as_deref().filter(|h| !h.is_empty()),
             context.as_deref(),
@@ -71,6 +73,11 @@ impl Settings {
             docker_config,
             source_date_epoch,
             quiet: cli.quiet,
+            runtime_dir,
+            docker_cli: "docker".to_owned(),
+            failpoint: std::env::var("DOCKHAND_FAILPOINT")
+                .ok()
+                .filter(|f| !f.is_empty()),
         })
     }
 

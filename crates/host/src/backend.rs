@@ -5,11 +5,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use dockhand_engine::compose::{ComposeProject, ComposeRunner, project_name};
-use dockhand_engine::overrides::{
-    EXTENSION_LABEL, OverrideInput, compose_override, plugin_image_env, vm_image_compose,
+use dockhand_engine::{
+    ComposeProject, ComposeRunner, EXTENSION_LABEL, Engine, EngineError, EngineHost, OverrideInput,
+    compose_override, plugin_image_env, project_name, vm_image_compose, wait_for_socket,
 };
-use dockhand_engine::{Engine, EngineError, EngineHost, wait_for_socket};
 use dockhand_oci::ExtensionId;
 use dockhand_spec::{ComposeFacts, Metadata};
 
@@ -43,7 +42,10 @@ impl Backend {
     pub fn compose_project(&self) -> ComposeProject {
         ComposeProject {
             name: self.project.clone(),
-            files: vec![self.vm_dir.join("compose.yaml"), self.vm_dir.join("override.json")],
+            files: vec![
+                self.vm_dir.join("compose.yaml"),
+                self.vm_dir.join("override.json"),
+            ],
             env: vec![plugin_image_env(&self.plugin_image)],
             dir: self.vm_dir.clone(),
         }
@@ -76,17 +78,23 @@ pub fn write_compose_files(
     };
     std::fs::create_dir_all(vm_dir).map_err(InstallError::io(vm_dir))?;
     let text = match (&vm.image, &vm.composefile) {
-        (Some(image), _) => serde_json::to_string_pretty(&vm_image_compose(id.as_str(), image))
-            .unwrap_or_default(),
+        (Some(image), _) => {
+            serde_json::to_string_pretty(&vm_image_compose(id.as_str(), image)).unwrap_or_default()
+        }
         (None, Some(file)) => {
             let path = root.join(file.trim_start_matches('/'));
             std::fs::read_to_string(&path).map_err(InstallError::io(&path))?
         }
-        (None, None) => return Err(InstallError::Invalid("vm has neither image nor composefile".into())),
+        (None, None) => {
+            return Err(InstallError::Invalid(
+                "vm has neither image nor composefile".into(),
+            ));
+        }
     };
     let compose_path = vm_dir.join("compose.yaml");
     std::fs::write(&compose_path, &text).map_err(InstallError::io(&compose_path))?;
-    let facts = ComposeFacts::parse(&text).map_err(|e| InstallError::Invalid(format!("compose file: {e}")))?;
+    let facts = ComposeFacts::parse(&text)
+        .map_err(|e| InstallError::Invalid(format!("compose file: {e}")))?;
     let input = OverrideInput {
         extension_id: id.to_string(),
         version: version.to_owned(),
@@ -94,7 +102,8 @@ pub fn write_compose_files(
         engine_socket: engine.socket_path().map(Path::to_path_buf),
         extra_labels: Vec::new(),
     };
-    let over = compose_override(&facts, &input).map_err(|e| InstallError::Invalid(e.to_string()))?;
+    let over =
+        compose_override(&facts, &input).map_err(|e| InstallError::Invalid(e.to_string()))?;
     let override_path = vm_dir.join("override.json");
     std::fs::write(&override_path, over.to_json()).map_err(InstallError::io(&override_path))?;
     Ok(facts)
@@ -108,7 +117,9 @@ pub async fn up(
 ) -> Result<(), InstallError> {
     socket_dir::prepare(&backend.socket_dir).map_err(InstallError::io(&backend.socket_dir))?;
     runner.up(&backend.compose_project()).await?;
-    let Some(socket) = &backend.socket else { return Ok(()) };
+    let Some(socket) = &backend.socket else {
+        return Ok(());
+    };
     let path = backend.socket_dir.join(socket);
     if wait_for_socket(&path, READY_TIMEOUT).await.is_err() {
         let logs = logs_tail(engine, &backend.id).await;
@@ -124,34 +135,54 @@ pub async fn up(
 
 /// When this user may not connect (a root-created 0755 socket), fixes the
 /// socket's mode from inside the container that owns it.
-async fn ensure_access(engine: &Engine, backend: &Backend, path: &Path) -> Result<(), InstallError> {
+async fn ensure_access(
+    engine: &Engine,
+    backend: &Backend,
+    path: &Path,
+) -> Result<(), InstallError> {
     match socket_dir::can_connect(path) {
         Ok(true) => return Ok(()),
         Ok(false) => {}
         Err(e) => return Err(InstallError::io(path)(e)),
     }
-    let inside = format!("/run/guest-services/{}", backend.socket.as_deref().unwrap_or_default());
+    let inside = format!(
+        "/run/guest-services/{}",
+        backend.socket.as_deref().unwrap_or_default()
+    );
     let containers = engine.containers_by_label(&backend.label()).await?;
     for c in containers.iter().filter(|c| c.is_running()) {
-        for cmd in [vec!["chmod", "0666", &inside], vec!["busybox", "chmod", "0666", &inside]] {
+        for cmd in [
+            vec!["chmod", "0666", &inside],
+            vec!["busybox", "chmod", "0666", &inside],
+        ] {
             let cmd: Vec<String> = cmd.into_iter().map(str::to_owned).collect();
-            if let Ok(out) = engine.exec(&c.id, cmd, Vec::new(), None).await {
-                if out.code == 0 && socket_dir::can_connect(path).unwrap_or(false) {
-                    return Ok(());
-                }
+            if let Ok(out) = engine.exec(&c.id, cmd, Vec::new(), None).await
+                && out.code == 0
+                && socket_dir::can_connect(path).unwrap_or(false)
+            {
+                return Ok(());
             }
         }
     }
-    Err(InstallError::SocketAccess { id: backend.id.to_string(), socket: path.display().to_string() })
+    Err(InstallError::SocketAccess {
+        id: backend.id.to_string(),
+        socket: path.display().to_string(),
+    })
 }
 
 /// The last lines of every container of the extension, for error messages.
 pub async fn logs_tail(engine: &Engine, id: &ExtensionId) -> String {
     use futures_util::StreamExt;
     let mut out = String::new();
-    let Ok(containers) = engine.containers_by_label(&extension_label(id)).await else { return out };
+    let Ok(containers) = engine.containers_by_label(&extension_label(id)).await else {
+        return out;
+    };
     for c in containers {
-        out.push_str(&format!("--- {} ({})\n", c.service.as_deref().unwrap_or(&c.name), c.state));
+        out.push_str(&format!(
+            "--- {} ({})\n",
+            c.service.as_deref().unwrap_or(&c.name),
+            c.state
+        ));
         let mut stream = engine.logs(&c.id, false, Some(LOG_TAIL));
         while let Some(Ok(chunk)) = stream.next().await {
             out.push_str(&chunk.text());
@@ -168,18 +199,23 @@ pub async fn down(
     backend: &Backend,
     volumes: bool,
 ) -> Result<(), InstallError> {
-    if let Some(runner) = runner {
-        if backend.vm_dir.join("compose.yaml").is_file() {
-            // A damaged project must not stop the label sweep below.
-            let _ = runner.down(&backend.compose_project(), volumes).await;
-        }
+    if let Some(runner) = runner
+        && backend.vm_dir.join("compose.yaml").is_file()
+    {
+        // A damaged project must not stop the label sweep below.
+        let _ = runner.down(&backend.compose_project(), volumes).await;
     }
     sweep(engine, &backend.id, &backend.project, volumes).await
 }
 
 /// Removes every container, network (and with `volumes`, volume) of the
 /// extension, found by label: works even when its files are gone.
-pub async fn sweep(engine: &Engine, id: &ExtensionId, project: &str, volumes: bool) -> Result<(), InstallError> {
+pub async fn sweep(
+    engine: &Engine,
+    id: &ExtensionId,
+    project: &str,
+    volumes: bool,
+) -> Result<(), InstallError> {
     let ours = extension_label(id);
     let compose = format!("com.docker.compose.project={project}");
     engine.remove_containers_by_label(&ours).await?;
@@ -203,7 +239,10 @@ pub fn require_local(engine: &EngineHost, id: &ExtensionId) -> Result<(), Instal
     if engine.is_local() {
         Ok(())
     } else {
-        Err(InstallError::RemoteEngine { id: id.to_string(), host: engine.to_string() })
+        Err(InstallError::RemoteEngine {
+            id: id.to_string(),
+            host: engine.to_string(),
+        })
     }
 }
 

@@ -41,7 +41,11 @@ pub struct Report {
 
 impl Report {
     fn add(&mut self, name: &str, status: Status, detail: impl Into<String>) {
-        self.checks.push(Check { name: name.to_owned(), status, detail: detail.into() });
+        self.checks.push(Check {
+            name: name.to_owned(),
+            status,
+            detail: detail.into(),
+        });
     }
 
     /// True when no problem is left.
@@ -57,7 +61,14 @@ impl Manager {
         let engine = match self.engine().await {
             Ok(engine) => match engine.version().await {
                 Ok(v) => {
-                    report.add("engine", Status::Ok, format!("{} (API {}) at {}", v.version, v.api_version, self.engine_host));
+                    report.add(
+                        "engine",
+                        Status::Ok,
+                        format!(
+                            "{} (API {}) at {}",
+                            v.version, v.api_version, self.engine_host
+                        ),
+                    );
                     Some(engine)
                 }
                 Err(e) => {
@@ -71,8 +82,24 @@ impl Manager {
             }
         };
         match self.compose().await {
-            Ok(runner) => report.add("compose", Status::Ok, runner.to_string()),
-            Err(e) => report.add("compose", Status::Problem, format!("{e}; backends cannot start without compose")),
+            Ok(runner) => report.add(
+                "compose",
+                Status::Ok,
+                format!(
+                    "{} {}",
+                    if runner.is_v1() {
+                        "docker-compose"
+                    } else {
+                        "docker compose"
+                    },
+                    runner.version()
+                ),
+            ),
+            Err(e) => report.add(
+                "compose",
+                Status::Problem,
+                format!("{e}; backends cannot start without compose"),
+            ),
         }
         match self.state.check() {
             Ok(()) => report.add("state", Status::Ok, self.state.path().display().to_string()),
@@ -83,7 +110,11 @@ impl Manager {
         let ids: BTreeSet<ExtensionId> = pending.iter().map(|p| p.extension.clone()).collect();
         for id in ids {
             let Ok(_lock) = ExtensionLock::acquire(&self.layout.home, &id) else {
-                report.add("operations", Status::Ok, format!("{id}: an operation is running in another dockhand process"));
+                report.add(
+                    "operations",
+                    Status::Ok,
+                    format!("{id}: an operation is running in another dockhand process"),
+                );
                 continue;
             };
             match self.repair_one(&id, &Quiet).await {
@@ -92,14 +123,18 @@ impl Manager {
                         report.add("operations", Status::Repaired, line);
                     }
                 }
-                Err(e) => report.add("operations", Status::Problem, format!("{id}: repair failed: {e}")),
+                Err(e) => report.add(
+                    "operations",
+                    Status::Problem,
+                    format!("{id}: repair failed: {e}"),
+                ),
             }
         }
         let records = self.state.list().unwrap_or_default();
         // Leftovers: containers of extensions that are not installed.
         if let Some(engine) = &engine {
             let installed: BTreeSet<&str> = records.iter().map(|r| r.id.as_str()).collect();
-            let label = dockhand_engine::overrides::EXTENSION_LABEL;
+            let label = dockhand_engine::EXTENSION_LABEL;
             if let Ok(containers) = engine.containers_by_label(label).await {
                 let orphans: BTreeSet<String> = containers
                     .iter()
@@ -107,9 +142,15 @@ impl Manager {
                     .filter(|id| !installed.contains(id.as_str()))
                     .collect();
                 for orphan in orphans {
-                    let removed = engine.remove_containers_by_label(&format!("{label}={orphan}")).await;
+                    let removed = engine
+                        .remove_containers_by_label(&format!("{label}={orphan}"))
+                        .await;
                     match removed {
-                        Ok(n) => report.add("leftovers", Status::Repaired, format!("removed {n} container(s) of {orphan}, which is not installed")),
+                        Ok(n) => report.add(
+                            "leftovers",
+                            Status::Repaired,
+                            format!("removed {n} container(s) of {orphan}, which is not installed"),
+                        ),
                         Err(e) => report.add("leftovers", Status::Problem, e.to_string()),
                     }
                 }
@@ -117,37 +158,71 @@ impl Manager {
         }
         // Installed extensions: files present, backends running.
         let mut running: BTreeSet<String> = BTreeSet::new();
-        if let Some(engine) = &engine {
-            if let Ok(cs) = engine.containers_by_label(dockhand_engine::overrides::EXTENSION_LABEL).await {
-                for c in cs.iter().filter(|c| c.is_running()) {
-                    if let Some(id) = c.labels.get(dockhand_engine::overrides::EXTENSION_LABEL) {
-                        running.insert(id.clone());
-                    }
+        if let Some(engine) = &engine
+            && let Ok(cs) = engine
+                .containers_by_label(dockhand_engine::EXTENSION_LABEL)
+                .await
+        {
+            for c in cs.iter().filter(|c| c.is_running()) {
+                if let Some(id) = c.labels.get(dockhand_engine::EXTENSION_LABEL) {
+                    running.insert(id.clone());
                 }
             }
         }
         for r in &records {
             let dir = self.layout.home.join(&r.dir);
             if !dir.join("root").join("metadata.json").is_file() {
-                report.add(r.id.as_str(), Status::Problem, format!("files missing under {}: run dockhand install {} --force", dir.display(), r.image));
-            } else if r.enabled && r.backend.is_some() && engine.is_some() && !running.contains(r.id.as_str()) {
-                report.add(r.id.as_str(), Status::Problem, "backend not running: run dockhand up".to_owned());
+                report.add(
+                    r.id.as_str(),
+                    Status::Problem,
+                    format!(
+                        "files missing under {}: run dockhand install {} --force",
+                        dir.display(),
+                        r.image
+                    ),
+                );
+            } else if r.enabled
+                && r.backend.is_some()
+                && engine.is_some()
+                && !running.contains(r.id.as_str())
+            {
+                report.add(
+                    r.id.as_str(),
+                    Status::Problem,
+                    "backend not running: run dockhand up".to_owned(),
+                );
             } else {
-                report.add(r.id.as_str(), Status::Ok, format!("{} {}", r.version.clone().unwrap_or_default(), if r.enabled { "enabled" } else { "disabled" }));
+                report.add(
+                    r.id.as_str(),
+                    Status::Ok,
+                    format!(
+                        "{} {}",
+                        r.version.clone().unwrap_or_default(),
+                        if r.enabled { "enabled" } else { "disabled" }
+                    ),
+                );
             }
         }
         // Staging dirs of dead processes.
         if let Ok(entries) = std::fs::read_dir(self.layout.extensions()) {
             for ext in entries.flatten() {
-                let Ok(inner) = std::fs::read_dir(ext.path()) else { continue };
+                let Ok(inner) = std::fs::read_dir(ext.path()) else {
+                    continue;
+                };
                 for e in inner.flatten() {
                     let name = e.file_name().to_string_lossy().into_owned();
-                    let pid = name.strip_prefix(".staging-").and_then(|p| p.parse::<u32>().ok());
-                    if let Some(pid) = pid {
-                        if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
-                            let _ = std::fs::remove_dir_all(e.path());
-                            report.add("leftovers", Status::Repaired, format!("removed {}", e.path().display()));
-                        }
+                    let pid = name
+                        .strip_prefix(".staging-")
+                        .and_then(|p| p.parse::<u32>().ok());
+                    if let Some(pid) = pid
+                        && !std::path::Path::new(&format!("/proc/{pid}")).exists()
+                    {
+                        let _ = std::fs::remove_dir_all(e.path());
+                        report.add(
+                            "leftovers",
+                            Status::Repaired,
+                            format!("removed {}", e.path().display()),
+                        );
                     }
                 }
             }

@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+use dockhand_engine::ComposeError;
 use dockhand_engine::EngineError;
-use dockhand_engine::compose::ComposeError;
 
 use crate::fetch::FetchError;
 use crate::state::{LockError, StateError};
@@ -43,7 +43,9 @@ pub enum InstallError {
     #[error("{0} does not name an extension image: give a reference such as acme/my-ext:1.0.0")]
     NoName(String),
     /// The extension needs a newer API.
-    #[error("{id} needs extension API `{constraint}`, which dockhand's {api} does not satisfy: install a version made for {api}, or pass --ignore-api-version to try anyway")]
+    #[error(
+        "{id} needs extension API `{constraint}`, which dockhand's {api} does not satisfy: install a version made for {api}, or pass --ignore-api-version to try anyway"
+    )]
     ApiVersion {
         /// The extension.
         id: String,
@@ -69,7 +71,9 @@ pub enum InstallError {
     #[error("{0}")]
     NotConfirmed(String),
     /// Backends need a local engine.
-    #[error("{id} has a backend, which needs an engine on this machine (its socket directory is bind-mounted), but DOCKER_HOST is {host}: use a local engine (unix socket)")]
+    #[error(
+        "{id} has a backend, which needs an engine on this machine (its socket directory is bind-mounted), but DOCKER_HOST is {host}: use a local engine (unix socket)"
+    )]
     RemoteEngine {
         /// The extension.
         id: String,
@@ -77,7 +81,9 @@ pub enum InstallError {
         host: String,
     },
     /// The backend never created its socket.
-    #[error("{id}: the backend did not create {socket} within {seconds} s; its last log lines:\n{logs}")]
+    #[error(
+        "{id}: the backend did not create {socket} within {seconds} s; its last log lines:\n{logs}"
+    )]
     NotReady {
         /// The extension.
         id: String,
@@ -89,7 +95,9 @@ pub enum InstallError {
         logs: String,
     },
     /// The socket exists but this user cannot connect.
-    #[error("{id}: {socket} does not let this user connect and its container has no chmod to fix it: the extension should create its socket with mode 0666")]
+    #[error(
+        "{id}: {socket} does not let this user connect and its container has no chmod to fix it: the extension should create its socket with mode 0666"
+    )]
     SocketAccess {
         /// The extension.
         id: String,
@@ -115,6 +123,9 @@ pub enum InstallError {
 impl InstallError {
     /// Wraps an I/O error with its path.
     pub fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Self + '_ {
-        move |source| Self::Io { path: path.to_path_buf(), source }
+        move |source| Self::Io {
+            path: path.to_path_buf(),
+            source,
+        }
     }
 }

@@ -105,25 +105,36 @@ impl Manager {
         hooks.progress(&format!("fetching {}", req.source));
         let (name, top) = match &req.source {
             ImageSource::Registry(reference) => {
-                let options = PullOptions { platform: Some(req.platform.clone()), ..Default::default() };
-                (reference.to_string(), pull(client, &store, reference, &options).await?.top)
+                let options = PullOptions {
+                    platform: Some(req.platform.clone()),
+                    ..Default::default()
+                };
+                (
+                    reference.to_string(),
+                    pull(client, &store, reference, &options).await?.top,
+                )
             }
             other => crate::fetch::fetch_local(other, &store, &self.engine_host).await?,
         };
-        let reference = Reference::parse(&name).map_err(|_| InstallError::NoName(req.source.to_string()))?;
+        let reference =
+            Reference::parse(&name).map_err(|_| InstallError::NoName(req.source.to_string()))?;
         let id = ExtensionId::of(&reference);
         let _lock = ExtensionLock::acquire(&self.layout.home, &id)?;
         self.repair_one(&id, hooks).await?;
         let image = resolve(&store, &top, &req.platform)?;
         let digest = image.manifest_descriptor.digest.to_string();
-        if let Some(existing) = self.state.get(&id)? {
-            if existing.digest == digest && !req.force {
-                return Ok(Installed::Unchanged(Box::new(existing)));
-            }
+        if let Some(existing) = self.state.get(&id)?
+            && existing.digest == digest
+            && !req.force
+        {
+            return Ok(Installed::Unchanged(Box::new(existing)));
         }
         let labels = Labels(image.config.labels());
         check_api(&id, &labels, req.ignore_api_version)?;
-        let version = reference.tag().map(str::to_owned).unwrap_or_else(|| image.manifest_descriptor.digest.short().to_owned());
+        let version = reference
+            .tag()
+            .map(str::to_owned)
+            .unwrap_or_else(|| image.manifest_descriptor.digest.short().to_owned());
         hooks.progress("unpacking");
         let prepared = self.prepare(&store, id, name, version, digest, image, labels)?;
         let summary = Summary::of(&prepared.metadata, prepared.facts.as_ref());
@@ -132,7 +143,10 @@ impl Manager {
                 Ok(true) => {}
                 Ok(false) => {
                     let _ = std::fs::remove_dir_all(&prepared.staging);
-                    return Err(InstallError::NotConfirmed(format!("{} was not installed: you declined", prepared.id)));
+                    return Err(InstallError::NotConfirmed(format!(
+                        "{} was not installed: you declined",
+                        prepared.id
+                    )));
                 }
                 Err(why) => {
                     let _ = std::fs::remove_dir_all(&prepared.staging);
@@ -140,7 +154,9 @@ impl Manager {
                 }
             }
         }
-        let record = self.commit_install(&store, &req.source, prepared, hooks).await?;
+        let record = self
+            .commit_install(&store, &req.source, prepared, hooks)
+            .await?;
         Ok(Installed::New(Box::new(record)))
     }
 
@@ -162,22 +178,42 @@ impl Manager {
         let root = staging.join("root");
         std::fs::create_dir_all(&root).map_err(InstallError::io(&root))?;
         let result = (|| {
-            let (metadata, _) = extract_extension(store, &image, &root, Binaries::LinuxOnly, &Limits::default())?;
+            let (metadata, _) = extract_extension(
+                store,
+                &image,
+                &root,
+                Binaries::LinuxOnly,
+                &Limits::default(),
+            )?;
             let dir = dockhand_oci::build::ExtensionDir::open(&root)
                 .map_err(|e| InstallError::Invalid(e.to_string()))?;
-            let bytes = std::fs::read(root.join("metadata.json")).map_err(InstallError::io(&root))?;
-            let options = ValidateOptions { file_checks: FileChecks::All, ..Default::default() };
-            let report = dockhand_spec::validate(&bytes, &LabelsInput::from_labels(labels.clone()), &dir, &options);
+            let bytes =
+                std::fs::read(root.join("metadata.json")).map_err(InstallError::io(&root))?;
+            let options = ValidateOptions {
+                file_checks: FileChecks::All,
+                ..Default::default()
+            };
+            let report = dockhand_spec::validate(
+                &bytes,
+                &LabelsInput::from_labels(labels.clone()),
+                &dir,
+                &options,
+            );
             // Label problems do not stop an install (Docker Desktop installs such
             // images too); a wrong metadata.json, compose file or missing file does.
             let (errors, warnings): (Vec<Diagnostic>, Vec<Diagnostic>) = report
                 .diagnostics
                 .iter()
-                .filter(|d| !(d.code.number() == 403))
+                .filter(|d| d.code.number() != 403)
                 .cloned()
-                .partition(|d| d.severity == Severity::Error && !matches!(d.location, Location::Label(_)));
+                .partition(|d| {
+                    d.severity == Severity::Error && !matches!(d.location, Location::Label(_))
+                });
             if !errors.is_empty() {
-                let text: Vec<String> = errors.iter().map(|d| format!("{} {}: {}", d.code, d.location, d.message)).collect();
+                let text: Vec<String> = errors
+                    .iter()
+                    .map(|d| format!("{} {}: {}", d.code, d.location, d.message))
+                    .collect();
                 return Err(InstallError::Invalid(format!(
                     "{id} is not a valid extension:\n  {}\nrun dockhand validate {name} for details",
                     text.join("\n  ")
@@ -185,14 +221,28 @@ impl Manager {
             }
             let facts = match metadata.vm.as_ref() {
                 Some(vm) if vm.image.is_some() => ComposeFacts::parse(
-                    &serde_json::to_string(&dockhand_engine::overrides::vm_image_compose(id.as_str(), vm.image.as_deref().unwrap_or_default()))
-                        .unwrap_or_default(),
+                    &serde_json::to_string(&dockhand_engine::vm_image_compose(
+                        id.as_str(),
+                        vm.image.as_deref().unwrap_or_default(),
+                    ))
+                    .unwrap_or_default(),
                 )
                 .ok(),
                 Some(_) => report.compose.clone(),
                 None => None,
             };
-            Ok(Prepared { id: id.clone(), name: name.clone(), version, digest, image, metadata, labels: labels.clone(), staging: staging.clone(), facts, warnings })
+            Ok(Prepared {
+                id: id.clone(),
+                name: name.clone(),
+                version,
+                digest,
+                image,
+                metadata,
+                labels: labels.clone(),
+                staging: staging.clone(),
+                facts,
+                warnings,
+            })
         })();
         if result.is_err() {
             let _ = std::fs::remove_dir_all(&staging);
@@ -208,7 +258,9 @@ impl Manager {
         p: Prepared,
         hooks: &dyn Hooks,
     ) -> Result<ExtensionRecord, InstallError> {
-        let version_dir = self.layout.version(&p.id, &p.image.manifest_descriptor.digest);
+        let version_dir = self
+            .layout
+            .version(&p.id, &p.image.manifest_descriptor.digest);
         let previous = self.state.get(&p.id)?.map(|r| PreviousVersion {
             dir: self.layout.home.join(&r.dir),
             enabled: r.enabled,
@@ -216,26 +268,35 @@ impl Manager {
             plugin_image: plugin_image_of(&r),
             socket: r.backend.as_ref().and_then(|b| b.socket.clone()),
         });
-        let aside = (version_dir.exists() && previous.as_ref().is_some_and(|pv| pv.dir == version_dir))
-            .then(|| version_dir.with_extension(format!("old-{}", std::process::id())));
+        let aside = (version_dir.exists()
+            && previous.as_ref().is_some_and(|pv| pv.dir == version_dir))
+        .then(|| version_dir.with_extension(format!("old-{}", std::process::id())));
         let data = InstallData {
             version_dir: version_dir.clone(),
             aside: aside.clone(),
             previous,
             project: backend::project_of(&p.id),
         };
-        let kind = if data.previous.is_some() { OpKind::Update } else { OpKind::Install };
-        let op = self.state.begin(&p.id, kind, serde_json::to_value(&data).unwrap_or_default())?;
-        let result = self.install_steps(store, source, &p, &data, op, hooks).await;
+        let kind = if data.previous.is_some() {
+            OpKind::Update
+        } else {
+            OpKind::Install
+        };
+        let op = self
+            .state
+            .begin(&p.id, kind, serde_json::to_value(&data).unwrap_or_default())?;
+        let result = self
+            .install_steps(store, source, &p, &data, op, hooks)
+            .await;
         match result {
             Ok(record) => {
                 if let Some(aside) = &data.aside {
                     let _ = std::fs::remove_dir_all(aside);
                 }
-                if let Some(prev) = &data.previous {
-                    if prev.dir != version_dir {
-                        let _ = std::fs::remove_dir_all(&prev.dir);
-                    }
+                if let Some(prev) = &data.previous
+                    && prev.dir != version_dir
+                {
+                    let _ = std::fs::remove_dir_all(&prev.dir);
                 }
                 Ok(record)
             }
@@ -268,8 +329,11 @@ impl Manager {
         }
         std::fs::rename(&p.staging, version_dir).map_err(InstallError::io(&p.staging))?;
         let labels_path = version_dir.join("labels.json");
-        std::fs::write(&labels_path, serde_json::to_vec_pretty(&p.labels.0).unwrap_or_default())
-            .map_err(InstallError::io(&labels_path))?;
+        std::fs::write(
+            &labels_path,
+            serde_json::to_vec_pretty(&p.labels.0).unwrap_or_default(),
+        )
+        .map_err(InstallError::io(&labels_path))?;
         let root = version_dir.join("root");
         let mut backend_record = None;
         if p.metadata.vm.is_some() {
@@ -277,10 +341,20 @@ impl Manager {
             self.step(op, "backend", hooks)?;
             hooks.progress("starting the backend");
             let engine = self.engine().await?;
-            let plugin_image = self.plugin_image_into_engine(&engine, store, source, p).await?;
+            let plugin_image = self
+                .plugin_image_into_engine(&engine, store, source, p)
+                .await?;
             let socket_dir = self.layout.socket_dir(&p.id);
             let vm_dir = version_dir.join("vm");
-            let facts = backend::write_compose_files(&p.id, &p.version, &p.metadata, &root, &vm_dir, &socket_dir, &self.engine_host)?;
+            let facts = backend::write_compose_files(
+                &p.id,
+                &p.version,
+                &p.metadata,
+                &root,
+                &vm_dir,
+                &socket_dir,
+                &self.engine_host,
+            )?;
             let backend = Backend {
                 id: p.id.clone(),
                 project: data.project.clone(),
@@ -291,19 +365,27 @@ impl Manager {
             };
             let runner = self.compose().await?;
             backend::up(&engine, &runner, &backend).await?;
-            backend_record = Some(BackendRecord { socket: backend.socket.clone(), services: facts.services.len() });
+            backend_record = Some(BackendRecord {
+                socket: backend.socket.clone(),
+                services: facts.services.len(),
+            });
         }
         self.step(op, "host-binaries", hooks)?;
         let host_binaries = install_host_binaries(&p.metadata, &root, &version_dir.join("host"))?;
         self.step(op, "switch", hooks)?;
-        switch_symlink(&self.layout.current(&p.id), version_dir).map_err(InstallError::io(version_dir))?;
+        switch_symlink(&self.layout.current(&p.id), version_dir)
+            .map_err(InstallError::io(version_dir))?;
         let record = ExtensionRecord {
             id: p.id.clone(),
             image: p.name.clone(),
             source: source.to_string(),
             digest: p.digest.clone(),
             version: Some(p.version.clone()),
-            title: p.labels.get(name::TITLE).unwrap_or(p.id.as_str()).to_owned(),
+            title: p
+                .labels
+                .get(name::TITLE)
+                .unwrap_or(p.id.as_str())
+                .to_owned(),
             vendor: p.labels.get(name::VENDOR).unwrap_or_default().to_owned(),
             enabled: true,
             installed_at: now(),
@@ -322,7 +404,12 @@ impl Manager {
     }
 
     /// Records a step, then lets the hooks act on it (progress, failpoints).
-    pub(crate) fn step(&self, op: crate::state::OpId, step: &str, hooks: &dyn Hooks) -> Result<(), InstallError> {
+    pub(crate) fn step(
+        &self,
+        op: crate::state::OpId,
+        step: &str,
+        hooks: &dyn Hooks,
+    ) -> Result<(), InstallError> {
         self.state.step(op, step, serde_json::Value::Null)?;
         hooks.step(step)
     }
@@ -347,7 +434,10 @@ impl Manager {
         if engine.image(&tag).await?.is_some_and(|i| i.id == config) {
             return Ok(tag);
         }
-        let tmp = store.root().join("ingest").join(format!("engine-load-{}.tar", std::process::id()));
+        let tmp = store
+            .root()
+            .join("ingest")
+            .join(format!("engine-load-{}.tar", std::process::id()));
         export_docker_archive(store, &p.image, &tag, &tmp)?;
         let loaded = engine.load_image(&tmp).await;
         let _ = std::fs::remove_file(&tmp);
@@ -357,7 +447,11 @@ impl Manager {
 
     /// Undoes an install or update (also used by repair): the previous
     /// version back in place and running as it was, or nothing left.
-    pub(crate) async fn undo_install(&self, id: &ExtensionId, data: &InstallData) -> Result<(), InstallError> {
+    pub(crate) async fn undo_install(
+        &self,
+        id: &ExtensionId,
+        data: &InstallData,
+    ) -> Result<(), InstallError> {
         let engine = self.engine().await.ok();
         let runner = self.compose().await.ok();
         let new_backend = Backend {
@@ -368,15 +462,16 @@ impl Manager {
             socket: None,
             plugin_image: String::new(),
         };
-        if let Some(aside) = &data.aside {
-            if aside.exists() {
-                let _ = std::fs::remove_dir_all(&data.version_dir);
-                std::fs::rename(aside, &data.version_dir).map_err(InstallError::io(aside))?;
-            }
+        if let Some(aside) = &data.aside
+            && aside.exists()
+        {
+            let _ = std::fs::remove_dir_all(&data.version_dir);
+            std::fs::rename(aside, &data.version_dir).map_err(InstallError::io(aside))?;
         }
         match &data.previous {
             Some(prev) => {
-                switch_symlink(&self.layout.current(id), &prev.dir).map_err(InstallError::io(&prev.dir))?;
+                switch_symlink(&self.layout.current(id), &prev.dir)
+                    .map_err(InstallError::io(&prev.dir))?;
                 if let (Some(engine), Some(runner)) = (&engine, &runner) {
                     let old = Backend {
                         vm_dir: prev.dir.join("vm"),
@@ -414,7 +509,9 @@ fn check_api(id: &ExtensionId, labels: &Labels, ignore: bool) -> Result<(), Inst
         return Ok(());
     }
     let raw = labels.non_empty(name::API_VERSION).unwrap_or(">= 0.0.0");
-    let ok = ApiVersionReq::parse(raw).map(|r| r.satisfied_by_implemented()).unwrap_or(false);
+    let ok = ApiVersionReq::parse(raw)
+        .map(|r| r.satisfied_by_implemented())
+        .unwrap_or(false);
     if ok {
         Ok(())
     } else {
@@ -427,7 +524,11 @@ fn check_api(id: &ExtensionId, labels: &Labels, ignore: bool) -> Result<(), Inst
 }
 
 /// Copies the linux host binaries to `host/`, executable, by file name.
-fn install_host_binaries(metadata: &Metadata, root: &Path, host: &Path) -> Result<Vec<String>, InstallError> {
+fn install_host_binaries(
+    metadata: &Metadata,
+    root: &Path,
+    host: &Path,
+) -> Result<Vec<String>, InstallError> {
     use std::os::unix::fs::PermissionsExt;
     let mut names = Vec::new();
     for bin in metadata.host_binaries(Os::Linux) {
@@ -436,12 +537,16 @@ fn install_host_binaries(metadata: &Metadata, root: &Path, host: &Path) -> Resul
         }
         let src = root.join(bin.path.trim_start_matches('/'));
         if !src.is_file() {
-            return Err(InstallError::Invalid(format!("host binary {} is not in the image", bin.path)));
+            return Err(InstallError::Invalid(format!(
+                "host binary {} is not in the image",
+                bin.path
+            )));
         }
         std::fs::create_dir_all(host).map_err(InstallError::io(host))?;
         let dest = host.join(bin.name());
         std::fs::copy(&src, &dest).map_err(InstallError::io(&dest))?;
-        std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(0o755)).map_err(InstallError::io(&dest))?;
+        std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(0o755))
+            .map_err(InstallError::io(&dest))?;
         names.push(bin.name().to_owned());
     }
     Ok(names)

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use dockhand_engine::compose::ComposeRunner;
+use dockhand_engine::ComposeRunner;
 use dockhand_engine::{Engine, EngineHost};
 use dockhand_oci::ExtensionId;
 
@@ -20,7 +20,12 @@ pub trait Hooks: Send + Sync {
     fn progress(&self, _message: &str) {}
     /// Asks whether to go on, showing what the extension will get.
     /// `Err(why)` when nobody can be asked.
-    fn confirm(&self, id: &ExtensionId, summary: &Summary, warnings: &[Diagnostic]) -> Result<bool, String>;
+    fn confirm(
+        &self,
+        id: &ExtensionId,
+        summary: &Summary,
+        warnings: &[Diagnostic],
+    ) -> Result<bool, String>;
     /// A journal step was recorded and is about to happen. Returning an error
     /// stops the operation there (tests use it to simulate crashes).
     fn step(&self, _step: &str) -> Result<(), InstallError> {
@@ -64,9 +69,18 @@ pub struct Listed {
 
 impl Manager {
     /// Opens the state under `layout.home`.
-    pub fn open(layout: Layout, engine_host: EngineHost, docker_cli: String) -> Result<Self, InstallError> {
+    pub fn open(
+        layout: Layout,
+        engine_host: EngineHost,
+        docker_cli: String,
+    ) -> Result<Self, InstallError> {
         let state = State::open(&layout.home)?;
-        Ok(Self { layout, engine_host, docker_cli, state })
+        Ok(Self {
+            layout,
+            engine_host,
+            docker_cli,
+            state,
+        })
     }
 
     /// Connects to the engine.
@@ -76,7 +90,10 @@ impl Manager {
 
     /// Finds compose.
     pub async fn compose(&self) -> Result<ComposeRunner, InstallError> {
-        Ok(ComposeRunner::detect(&self.docker_cli, &self.engine_host).await?)
+        Ok(
+            ComposeRunner::detect(std::path::Path::new(&self.docker_cli), &self.engine_host)
+                .await?,
+        )
     }
 
     /// The backend of an installed extension.
@@ -94,22 +111,27 @@ impl Manager {
 
     /// The installed extension `id`.
     pub fn get(&self, id: &ExtensionId) -> Result<ExtensionRecord, InstallError> {
-        self.state.get(id)?.ok_or_else(|| InstallError::NotInstalled(id.to_string()))
+        self.state
+            .get(id)?
+            .ok_or_else(|| InstallError::NotInstalled(id.to_string()))
     }
 
     /// Every installed extension with its containers' state (one engine call).
     pub async fn list(&self) -> Result<Vec<Listed>, InstallError> {
         let records = self.state.list()?;
         let mut counts: BTreeMap<String, (usize, usize)> = BTreeMap::new();
-        if records.iter().any(|r| r.backend.is_some()) {
-            if let Ok(engine) = self.engine().await {
-                for c in engine.containers_by_label(dockhand_engine::overrides::EXTENSION_LABEL).await? {
-                    if let Some(id) = c.labels.get(dockhand_engine::overrides::EXTENSION_LABEL) {
-                        let e = counts.entry(id.clone()).or_default();
-                        e.1 += 1;
-                        if c.is_running() {
-                            e.0 += 1;
-                        }
+        if records.iter().any(|r| r.backend.is_some())
+            && let Ok(engine) = self.engine().await
+        {
+            for c in engine
+                .containers_by_label(dockhand_engine::EXTENSION_LABEL)
+                .await?
+            {
+                if let Some(id) = c.labels.get(dockhand_engine::EXTENSION_LABEL) {
+                    let e = counts.entry(id.clone()).or_default();
+                    e.1 += 1;
+                    if c.is_running() {
+                        e.0 += 1;
                     }
                 }
             }
@@ -117,14 +139,23 @@ impl Manager {
         Ok(records
             .into_iter()
             .map(|record| {
-                let (running, containers) = counts.get(record.id.as_str()).copied().unwrap_or_default();
-                Listed { record, running, containers }
+                let (running, containers) =
+                    counts.get(record.id.as_str()).copied().unwrap_or_default();
+                Listed {
+                    record,
+                    running,
+                    containers,
+                }
             })
             .collect())
     }
 
     /// Starts (`true`) or stops the backend and shows or hides the tab.
-    pub async fn set_enabled(&self, id: &ExtensionId, enabled: bool) -> Result<ExtensionRecord, InstallError> {
+    pub async fn set_enabled(
+        &self,
+        id: &ExtensionId,
+        enabled: bool,
+    ) -> Result<ExtensionRecord, InstallError> {
         let _lock = ExtensionLock::acquire(&self.layout.home, id)?;
         let record = self.get(id)?;
         if let Some(backend) = self.backend_of(&record) {
@@ -151,8 +182,12 @@ impl Manager {
         let engine = self.engine().await?;
         let runner = self.compose().await?;
         for r in records.iter().filter(|r| r.enabled) {
-            let Some(backend) = self.backend_of(r) else { continue };
-            let result = backend::up(&engine, &runner, &backend).await.map_err(|e| e.to_string());
+            let Some(backend) = self.backend_of(r) else {
+                continue;
+            };
+            let result = backend::up(&engine, &runner, &backend)
+                .await
+                .map_err(|e| e.to_string());
             out.push((r.id.clone(), result));
         }
         Ok(out)

@@ -34,7 +34,12 @@ impl Manager {
     /// Removes an extension: containers, networks, files, host binaries,
     /// state (volumes only with `volumes`). Finds leftovers by label even
     /// when the extension's files are damaged or missing; idempotent.
-    pub async fn uninstall(&self, id: &ExtensionId, volumes: bool, hooks: &dyn Hooks) -> Result<Removed, InstallError> {
+    pub async fn uninstall(
+        &self,
+        id: &ExtensionId,
+        volumes: bool,
+        hooks: &dyn Hooks,
+    ) -> Result<Removed, InstallError> {
         let _lock = ExtensionLock::acquire(&self.layout.home, id)?;
         self.repair_one(id, hooks).await?;
         let record = self.state.get(id)?;
@@ -48,12 +53,26 @@ impl Manager {
             if !leftovers {
                 return Err(InstallError::NotInstalled(id.to_string()));
             }
-            return Ok(Removed { was_installed: false, leftovers });
+            return Ok(Removed {
+                was_installed: false,
+                leftovers,
+            });
         };
-        let data = UninstallData { project: project.clone(), volumes, image: record.image.clone() };
-        let op = self.state.begin(id, OpKind::Uninstall, serde_json::to_value(&data).unwrap_or_default())?;
+        let data = UninstallData {
+            project: project.clone(),
+            volumes,
+            image: record.image.clone(),
+        };
+        let op = self.state.begin(
+            id,
+            OpKind::Uninstall,
+            serde_json::to_value(&data).unwrap_or_default(),
+        )?;
         match self.uninstall_steps(id, &data, op, hooks).await {
-            Ok(()) => Ok(Removed { was_installed: true, leftovers: false }),
+            Ok(()) => Ok(Removed {
+                was_installed: true,
+                leftovers: false,
+            }),
             // An uninstall only goes forward: what is left is finished by repair.
             Err(e) => Err(e),
         }
@@ -112,7 +131,12 @@ impl Manager {
 
     /// Removes containers, networks and files of an extension that is not
     /// installed; `true` when anything was found.
-    async fn sweep_leftovers(&self, id: &ExtensionId, project: &str, volumes: bool) -> Result<bool, InstallError> {
+    async fn sweep_leftovers(
+        &self,
+        id: &ExtensionId,
+        project: &str,
+        volumes: bool,
+    ) -> Result<bool, InstallError> {
         let mut found = false;
         if let Ok(engine) = self.engine().await {
             let label = backend::extension_label(id);
@@ -133,9 +157,18 @@ impl Manager {
     /// Repairs the interrupted operations of `id` whose process died:
     /// installs and updates are undone, uninstalls finished. Returns what
     /// was done, one line each. The caller holds the extension's lock.
-    pub async fn repair_one(&self, id: &ExtensionId, hooks: &dyn Hooks) -> Result<Vec<String>, InstallError> {
+    pub async fn repair_one(
+        &self,
+        id: &ExtensionId,
+        hooks: &dyn Hooks,
+    ) -> Result<Vec<String>, InstallError> {
         let mut done = Vec::new();
-        for op in self.state.unfinished()?.into_iter().filter(|o| &o.extension == id) {
+        for op in self
+            .state
+            .unfinished()?
+            .into_iter()
+            .filter(|o| &o.extension == id)
+        {
             let last = op.last_step().unwrap_or("begin").to_owned();
             match op.kind {
                 OpKind::Install | OpKind::Update => {
@@ -143,15 +176,25 @@ impl Manager {
                         self.undo_install(id, &data).await?;
                     }
                     self.state.finish(op.id, Outcome::Repaired)?;
-                    done.push(format!("{id}: undid the {} interrupted at {last}", op.kind.as_str()));
+                    done.push(format!(
+                        "{id}: undid the {} interrupted at {last}",
+                        op.kind.as_str()
+                    ));
                 }
                 OpKind::Uninstall => {
-                    let data: UninstallData = serde_json::from_value(op.data.clone())
-                        .unwrap_or(UninstallData { project: backend::project_of(id), volumes: false, image: String::new() });
+                    let data: UninstallData =
+                        serde_json::from_value(op.data.clone()).unwrap_or(UninstallData {
+                            project: backend::project_of(id),
+                            volumes: false,
+                            image: String::new(),
+                        });
                     let quiet = crate::Quiet;
                     let _ = hooks;
-                    self.uninstall_steps_resume(id, &data, op.id, &quiet).await?;
-                    done.push(format!("{id}: finished the uninstall interrupted at {last}"));
+                    self.uninstall_steps_resume(id, &data, op.id, &quiet)
+                        .await?;
+                    done.push(format!(
+                        "{id}: finished the uninstall interrupted at {last}"
+                    ));
                 }
             }
         }

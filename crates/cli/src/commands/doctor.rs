@@ -31,7 +31,11 @@ pub fn run(args: &DoctorArgs, settings: &Settings) -> Result<ExitCode> {
             crate::output::data(&crate::output::table(&["CHECK", "STATUS", "DETAIL"], &rows));
         }
     }
-    Ok(if report.healthy() { ExitCode::SUCCESS } else { ExitCode::from(crate::EXIT_FAILURE) })
+    Ok(if report.healthy() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(crate::EXIT_FAILURE)
+    })
 }
 
 #[derive(Serialize)]
@@ -46,7 +50,11 @@ pub fn up(args: &UpArgs, settings: &Settings) -> Result<ExitCode> {
     let results = runtime()?.block_on(manager.up())?;
     let all: Vec<UpJson> = results
         .iter()
-        .map(|(id, r)| UpJson { id: id.to_string(), ok: r.is_ok(), error: r.clone().err() })
+        .map(|(id, r)| UpJson {
+            id: id.to_string(),
+            ok: r.is_ok(),
+            error: r.clone().err(),
+        })
         .collect();
     match args.format {
         Format::Json => crate::output::json(&all)?,
@@ -64,5 +72,9 @@ pub fn up(args: &UpArgs, settings: &Settings) -> Result<ExitCode> {
             crate::output::data(text.trim_end());
         }
     }
-    Ok(if all.iter().all(|u| u.ok) { ExitCode::SUCCESS } else { ExitCode::from(crate::EXIT_FAILURE) })
+    Ok(if all.iter().all(|u| u.ok) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(crate::EXIT_FAILURE)
+    })
 }

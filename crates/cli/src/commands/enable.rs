@@ -12,6 +12,10 @@ pub fn run(args: &IdArgs, settings: &Settings, enabled: bool) -> Result<ExitCode
     let id = id(&args.id)?;
     let manager = manager(settings)?;
     let record = runtime()?.block_on(manager.set_enabled(&id, enabled))?;
-    crate::output::data(&format!("{} {}", record.id, if enabled { "enabled" } else { "disabled" }));
+    crate::output::data(&format!(
+        "{} {}",
+        record.id,
+        if enabled { "enabled" } else { "disabled" }
+    ));
     Ok(ExitCode::SUCCESS)
 }

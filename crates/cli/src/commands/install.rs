@@ -26,7 +26,10 @@ pub fn run(args: &InstallArgs, settings: &Settings) -> Result<ExitCode> {
     };
     let manager = manager(settings)?;
     let client = super::registry_client(settings, &args.insecure_registries)?;
-    let hooks = CliHooks { settings, yes: request.yes };
+    let hooks = CliHooks {
+        settings,
+        yes: request.yes,
+    };
     let outcome = runtime()?.block_on(manager.install(&request, &client, &hooks))?;
     let (record, changed) = match outcome {
         Installed::New(r) => (r, true),
@@ -35,7 +38,12 @@ pub fn run(args: &InstallArgs, settings: &Settings) -> Result<ExitCode> {
     match args.format {
         Format::Json => crate::output::json(&super::ls::ls_json(&record, 0, 0))?,
         Format::Text => crate::output::data(&if changed {
-            format!("installed {} {} ({})", record.id, record.version.clone().unwrap_or_default(), record.digest)
+            format!(
+                "installed {} {} ({})",
+                record.id,
+                record.version.clone().unwrap_or_default(),
+                record.digest
+            )
         } else {
             format!(
                 "{} {} is installed already (same image): nothing to do; pass --force to reinstall",

@@ -16,8 +16,15 @@ use crate::settings::Settings;
 
 /// The manager for these settings.
 pub fn manager(settings: &Settings) -> Result<Manager> {
-    let layout = Layout { home: settings.home.clone(), runtime: settings.runtime_dir.clone() };
-    Ok(Manager::open(layout, settings.engine.clone(), settings.docker_cli.clone())?)
+    let layout = Layout {
+        home: settings.home.clone(),
+        runtime: settings.runtime_dir.clone(),
+    };
+    Ok(Manager::open(
+        layout,
+        settings.engine.clone(),
+        settings.docker_cli.clone(),
+    )?)
 }
 
 /// The CLI's hooks.
@@ -34,7 +41,12 @@ impl Hooks for CliHooks<'_> {
         self.settings.say(message);
     }
 
-    fn confirm(&self, id: &ExtensionId, summary: &Summary, warnings: &[Diagnostic]) -> Result<bool, String> {
+    fn confirm(
+        &self,
+        id: &ExtensionId,
+        summary: &Summary,
+        warnings: &[Diagnostic],
+    ) -> Result<bool, String> {
         if self.yes {
             return Ok(true);
         }

@@ -20,11 +20,19 @@ pub fn run(args: &LogsArgs, settings: &Settings) -> Result<ExitCode> {
     }
     runtime()?.block_on(async {
         let engine = manager.engine().await?;
-        let containers = engine.containers_by_label(&dockhand_host::backend::extension_label(&id)).await?;
+        let containers = engine
+            .containers_by_label(&dockhand_host::backend::extension_label(&id))
+            .await?;
         let many = containers.len() > 1;
         let streams = containers.iter().map(|c| {
-            let prefix = if many { format!("{} | ", c.service.as_deref().unwrap_or(&c.name)) } else { String::new() };
-            engine.logs(&c.id, args.follow, args.tail).map(move |item| (prefix.clone(), item))
+            let prefix = if many {
+                format!("{} | ", c.service.as_deref().unwrap_or(&c.name))
+            } else {
+                String::new()
+            };
+            engine
+                .logs(&c.id, args.follow, args.tail)
+                .map(move |item| (prefix.clone(), item))
         });
         let mut all = futures_util::stream::select_all(streams);
         while let Some((prefix, item)) = all.next().await {

@@ -48,7 +48,10 @@ pub fn ls_json(r: &ExtensionRecord, running: usize, containers: usize) -> LsJson
         vendor: r.vendor.clone(),
         enabled: r.enabled,
         ui: r.ui_title.clone().map(|title| UiJson { title }),
-        vm: r.backend.as_ref().map(|_| VmJson { state: vm_state(r.enabled, running, containers), containers: running }),
+        vm: r.backend.as_ref().map(|_| VmJson {
+            state: vm_state(r.enabled, running, containers),
+            containers: running,
+        }),
         host_binaries: r.host_binaries.clone(),
         update_available: r.update_available.clone(),
     }
@@ -71,7 +74,10 @@ pub fn run(args: &LsArgs, settings: &Settings) -> Result<ExitCode> {
     let listed = runtime()?.block_on(manager.list())?;
     match args.format {
         Format::Json => {
-            let all: Vec<LsJson> = listed.iter().map(|l| ls_json(&l.record, l.running, l.containers)).collect();
+            let all: Vec<LsJson> = listed
+                .iter()
+                .map(|l| ls_json(&l.record, l.running, l.containers))
+                .collect();
             crate::output::json(&all)?;
         }
         Format::Text => {
@@ -79,18 +85,35 @@ pub fn run(args: &LsArgs, settings: &Settings) -> Result<ExitCode> {
                 .iter()
                 .map(|l| {
                     let r = &l.record;
-                    let ui = r.ui_title.as_ref().map_or("-".to_owned(), |t| format!("1 tab({t})"));
+                    let ui = r
+                        .ui_title
+                        .as_ref()
+                        .map_or("-".to_owned(), |t| format!("1 tab({t})"));
                     let vm = match &r.backend {
                         None => "-".to_owned(),
                         Some(_) if l.running > 0 => format!("Running({})", l.running),
                         Some(_) if r.enabled => "Stopped".to_owned(),
                         Some(_) => "Disabled".to_owned(),
                     };
-                    let host = if r.host_binaries.is_empty() { "-".to_owned() } else { r.host_binaries.join(",") };
-                    [r.id.to_string(), r.vendor.clone(), r.version.clone().unwrap_or_default(), ui, vm, host]
+                    let host = if r.host_binaries.is_empty() {
+                        "-".to_owned()
+                    } else {
+                        r.host_binaries.join(",")
+                    };
+                    [
+                        r.id.to_string(),
+                        r.vendor.clone(),
+                        r.version.clone().unwrap_or_default(),
+                        ui,
+                        vm,
+                        host,
+                    ]
                 })
                 .collect();
-            crate::output::data(&crate::output::table(&["EXTENSION", "PROVIDER", "VERSION", "UI", "VM", "HOST"], &rows));
+            crate::output::data(&crate::output::table(
+                &["EXTENSION", "PROVIDER", "VERSION", "UI", "VM", "HOST"],
+                &rows,
+            ));
         }
     }
     Ok(ExitCode::SUCCESS)

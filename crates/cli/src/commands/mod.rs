@@ -3,9 +3,16 @@
 //! content store.
 
 mod build;
+mod doctor;
+mod enable;
 mod image_tree;
 mod inspect;
+mod install;
+mod lifecycle;
+mod logs;
+mod ls;
 pub mod push;
+mod rm;
 mod store;
 mod validate;
 mod version;

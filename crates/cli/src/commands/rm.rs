@@ -11,10 +11,16 @@ use crate::settings::{Settings, runtime};
 pub fn run(args: &RmArgs, settings: &Settings) -> Result<ExitCode> {
     let id = id(&args.id)?;
     let manager = manager(settings)?;
-    let hooks = CliHooks { settings, yes: true };
+    let hooks = CliHooks {
+        settings,
+        yes: true,
+    };
     let removed = runtime()?.block_on(manager.uninstall(&id, args.volumes, &hooks))?;
     crate::output::data(&if removed.was_installed {
-        format!("removed {id}{}", if args.volumes { " and its volumes" } else { "" })
+        format!(
+            "removed {id}{}",
+            if args.volumes { " and its volumes" } else { "" }
+        )
     } else {
         format!("{id} was not installed; removed what was left of it")
     });
