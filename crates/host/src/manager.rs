@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use dockhand_engine::ComposeRunner;
+use dockhand_engine::{ComposeCli, ComposeRunner};
 use dockhand_engine::{Engine, EngineHost};
 use dockhand_oci::ExtensionId;
 
@@ -43,6 +43,41 @@ impl Hooks for Quiet {
     }
 }
 
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct CachedCompose {
+    program: String,
+    prefix: Vec<String>,
+    version: String,
+    stamp: String,
+}
+
+/// Size and modification time of each program (found on PATH when bare);
+/// empty when one cannot be found.
+fn stamp(programs: &[&std::path::Path], search_path: &[std::path::PathBuf]) -> String {
+    let mut out = String::new();
+    for p in programs {
+        let found = if p.components().count() > 1 {
+            Some(p.to_path_buf())
+        } else {
+            search_path.iter().map(|d| d.join(p)).find(|c| c.is_file())
+        };
+        let Some(meta) = found.and_then(|f| std::fs::metadata(&f).ok()) else {
+            return String::new();
+        };
+        let mtime = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+        out.push_str(&format!(
+            "{}:{}:{};",
+            p.display(),
+            meta.len(),
+            mtime.map(|d| d.as_nanos()).unwrap_or(0)
+        ));
+    }
+    out
+}
+
 /// The extension manager.
 #[derive(Debug)]
 pub struct Manager {
@@ -52,6 +87,8 @@ pub struct Manager {
     pub engine_host: EngineHost,
     /// The docker CLI (for compose v2 detection).
     pub docker_cli: String,
+    /// Where programs are looked for (`PATH`), to tell when compose changed.
+    pub search_path: Vec<std::path::PathBuf>,
     /// The state database.
     pub state: State,
 }
@@ -73,12 +110,14 @@ impl Manager {
         layout: Layout,
         engine_host: EngineHost,
         docker_cli: String,
+        search_path: Vec<std::path::PathBuf>,
     ) -> Result<Self, InstallError> {
         let state = State::open(&layout.home)?;
         Ok(Self {
             layout,
             engine_host,
             docker_cli,
+            search_path,
             state,
         })
     }
@@ -88,12 +127,43 @@ impl Manager {
         Ok(Engine::connect(&self.engine_host).await?)
     }
 
-    /// Finds compose.
+    /// Finds compose. Detection runs the candidates (`docker compose`, then
+    /// `docker-compose`, a slow Python program), so the answer is kept in
+    /// `$DOCKHAND_HOME/compose.json` until the docker CLI or the chosen
+    /// program changes (size and modification time).
     pub async fn compose(&self) -> Result<ComposeRunner, InstallError> {
-        Ok(
-            ComposeRunner::detect(std::path::Path::new(&self.docker_cli), &self.engine_host)
-                .await?,
-        )
+        let cache_path = self.layout.home.join("compose.json");
+        let docker = std::path::Path::new(&self.docker_cli);
+        if let Ok(text) = std::fs::read_to_string(&cache_path)
+            && let Ok(cached) = serde_json::from_str::<CachedCompose>(&text)
+        {
+            let program = std::path::PathBuf::from(&cached.program);
+            let now = stamp(&[docker, &program], &self.search_path);
+            if !now.is_empty() && cached.stamp == now {
+                let cli = ComposeCli {
+                    program,
+                    prefix: cached.prefix,
+                };
+                return Ok(ComposeRunner::new(
+                    cli,
+                    cached.version,
+                    self.engine_host.clone(),
+                ));
+            }
+        }
+        let runner = ComposeRunner::detect(docker, &self.engine_host).await?;
+        let program = runner.cli().program.clone();
+        let cached = CachedCompose {
+            program: program.to_string_lossy().into_owned(),
+            prefix: runner.cli().prefix.clone(),
+            version: runner.version().to_owned(),
+            stamp: stamp(&[docker, &program], &self.search_path),
+        };
+        if let Ok(text) = serde_json::to_string(&cached) {
+            let _ = std::fs::create_dir_all(&self.layout.home);
+            let _ = std::fs::write(&cache_path, text);
+        }
+        Ok(runner)
     }
 
     /// The backend of an installed extension.

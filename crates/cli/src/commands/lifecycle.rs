@@ -20,10 +20,14 @@ pub fn manager(settings: &Settings) -> Result<Manager> {
         home: settings.home.clone(),
         runtime: settings.runtime_dir.clone(),
     };
+    let search_path = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
     Ok(Manager::open(
         layout,
         settings.engine.clone(),
         settings.docker_cli.clone(),
+        search_path,
     )?)
 }
 

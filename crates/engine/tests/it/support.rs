@@ -73,7 +73,7 @@ pub fn build_backend_image(host: &EngineHost) {
     std::fs::copy(&bin, ctx.path().join("backend")).expect("copy the backend");
     std::fs::write(
         ctx.path().join("Dockerfile"),
-        "FROM scratch\nCOPY backend /backend\nCMD [\"/backend\"]\n",
+        "FROM scratch\nCOPY backend /backend\nSTOPSIGNAL SIGKILL\nCMD [\"/backend\"]\n",
     )
     .expect("write the Dockerfile");
     let out = Command::new("docker")
