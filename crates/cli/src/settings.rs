@@ -26,6 +26,8 @@ pub struct Settings {
     pub docker_cli: String,
     /// `DOCKHAND_FAILPOINT`: a journal step at which to simulate a crash (tests).
     pub failpoint: Option<String>,
+    /// `DOCKHAND_READY_TIMEOUT`: seconds a backend may take to create its socket.
+    pub ready_timeout: Option<std::time::Duration>,
 }
 
 impl Settings {
@@ -78,6 +80,14 @@ impl Settings {
             failpoint: std::env::var("DOCKHAND_FAILPOINT")
                 .ok()
                 .filter(|f| !f.is_empty()),
+            ready_timeout: match std::env::var("DOCKHAND_READY_TIMEOUT") {
+                Ok(v) if !v.is_empty() => {
+                    Some(std::time::Duration::from_secs(v.parse().with_context(
+                        || format!("DOCKHAND_READY_TIMEOUT `{v}` is not a number of seconds"),
+                    )?))
+                }
+                _ => None,
+            },
         })
     }
 

@@ -114,6 +114,7 @@ pub async fn up(
     engine: &Engine,
     runner: &ComposeRunner,
     backend: &Backend,
+    ready_timeout: Duration,
 ) -> Result<(), InstallError> {
     socket_dir::prepare(&backend.socket_dir).map_err(InstallError::io(&backend.socket_dir))?;
     runner.up(&backend.compose_project()).await?;
@@ -121,12 +122,12 @@ pub async fn up(
         return Ok(());
     };
     let path = backend.socket_dir.join(socket);
-    if wait_for_socket(&path, READY_TIMEOUT).await.is_err() {
+    if wait_for_socket(&path, ready_timeout).await.is_err() {
         let logs = logs_tail(engine, &backend.id).await;
         return Err(InstallError::NotReady {
             id: backend.id.to_string(),
             socket: path.display().to_string(),
-            seconds: READY_TIMEOUT.as_secs(),
+            seconds: ready_timeout.as_secs(),
             logs,
         });
     }

@@ -364,7 +364,7 @@ impl Manager {
                 plugin_image,
             };
             let runner = self.compose().await?;
-            backend::up(&engine, &runner, &backend).await?;
+            backend::up(&engine, &runner, &backend, self.ready_timeout).await?;
             backend_record = Some(BackendRecord {
                 socket: backend.socket.clone(),
                 services: facts.services.len(),
@@ -480,7 +480,7 @@ impl Manager {
                         ..new_backend.clone()
                     };
                     if prev.has_backend && prev.enabled {
-                        backend::up(engine, runner, &old).await?;
+                        backend::up(engine, runner, &old, self.ready_timeout).await?;
                     } else if !prev.has_backend {
                         backend::down(engine, Some(runner), &new_backend, false).await?;
                     }

@@ -89,6 +89,8 @@ pub struct Manager {
     pub docker_cli: String,
     /// Where programs are looked for (`PATH`), to tell when compose changed.
     pub search_path: Vec<std::path::PathBuf>,
+    /// How long a backend may take to create its socket.
+    pub ready_timeout: std::time::Duration,
     /// The state database.
     pub state: State,
 }
@@ -118,6 +120,7 @@ impl Manager {
             engine_host,
             docker_cli,
             search_path,
+            ready_timeout: backend::READY_TIMEOUT,
             state,
         })
     }
@@ -232,7 +235,7 @@ impl Manager {
             let engine = self.engine().await?;
             let runner = self.compose().await?;
             if enabled {
-                backend::up(&engine, &runner, &backend).await?;
+                backend::up(&engine, &runner, &backend, self.ready_timeout).await?;
             } else {
                 runner.stop(&backend.compose_project()).await?;
             }
@@ -255,7 +258,7 @@ impl Manager {
             let Some(backend) = self.backend_of(r) else {
                 continue;
             };
-            let result = backend::up(&engine, &runner, &backend)
+            let result = backend::up(&engine, &runner, &backend, self.ready_timeout)
                 .await
                 .map_err(|e| e.to_string());
             out.push((r.id.clone(), result));
