@@ -72,6 +72,7 @@ pub fn write_compose_files(
     vm_dir: &Path,
     socket_dir: &Path,
     engine: &EngineHost,
+    home_id: &str,
 ) -> Result<ComposeFacts, InstallError> {
     let Some(vm) = &metadata.vm else {
         return Err(InstallError::Invalid("metadata.json has no vm".into()));
@@ -100,7 +101,7 @@ pub fn write_compose_files(
         version: version.to_owned(),
         socket_dir: socket_dir.to_path_buf(),
         engine_socket: engine.socket_path().map(Path::to_path_buf),
-        extra_labels: Vec::new(),
+        extra_labels: vec![(crate::layout::HOME_LABEL.to_owned(), home_id.to_owned())],
     };
     let over =
         compose_override(&facts, &input).map_err(|e| InstallError::Invalid(e.to_string()))?;

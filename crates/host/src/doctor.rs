@@ -136,8 +136,11 @@ impl Manager {
             let installed: BTreeSet<&str> = records.iter().map(|r| r.id.as_str()).collect();
             let label = dockhand_engine::EXTENSION_LABEL;
             if let Ok(containers) = engine.containers_by_label(label).await {
+                let home = self.layout.home_id();
                 let orphans: BTreeSet<String> = containers
                     .iter()
+                    // Only this home's: another DOCKHAND_HOME on the engine owns the rest.
+                    .filter(|c| c.labels.get(crate::layout::HOME_LABEL) == Some(&home))
                     .filter_map(|c| c.labels.get(label).cloned())
                     .filter(|id| !installed.contains(id.as_str()))
                     .collect();

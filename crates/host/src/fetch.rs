@@ -37,22 +37,21 @@ pub async fn fetch_local(
     store: &Store,
     engine: &EngineHost,
 ) -> Result<(String, Descriptor), FetchError> {
+    // Each source names the image as its user wrote it (the engine's tag, the
+    // layout's name, the archive's RepoTags): that name is the extension id.
     let found = match source {
         ImageSource::Registry(r) => return Err(FetchError::NeedsRegistry(r.to_string())),
-        ImageSource::Layout { dir, tag } => {
-            let name = source.to_string();
-            import_layout(store, dir, tag.as_deref(), Some(&name))?
-        }
-        ImageSource::Archive(path) => import_archive(store, path, Some(&source.to_string()))?,
+        ImageSource::Layout { dir, tag } => import_layout(store, dir, tag.as_deref(), None)?,
+        ImageSource::Archive(path) => import_archive(store, path, None)?,
         ImageSource::Engine(name) => {
             let engine = Engine::connect(engine).await?;
             let tmp_dir = store.root().join("ingest");
             let tmp = tmp_dir.join(format!("engine-export-{}.tar", std::process::id()));
             let _ = std::fs::create_dir_all(&tmp_dir);
             let exported = engine.export_image(name, &tmp).await;
-            let result = exported.map_err(FetchError::from).and_then(|_| {
-                import_archive(store, &tmp, Some(&source.to_string())).map_err(FetchError::from)
-            });
+            let result = exported
+                .map_err(FetchError::from)
+                .and_then(|_| import_archive(store, &tmp, Some(name)).map_err(FetchError::from));
             let _ = std::fs::remove_file(&tmp);
             result?
         }

@@ -303,10 +303,17 @@ impl Manager {
             Err(InstallError::Failpoint(step)) => Err(InstallError::Failpoint(step)),
             Err(e) => {
                 hooks.progress("undoing");
-                let _ = self.undo_install(&p.id, &data).await;
                 let _ = std::fs::remove_dir_all(&p.staging);
-                let _ = self.state.finish(op, crate::state::Outcome::RolledBack);
-                Err(e)
+                match self.undo_install(&p.id, &data).await {
+                    Ok(()) => {
+                        let _ = self.state.finish(op, crate::state::Outcome::RolledBack);
+                        Err(e)
+                    }
+                    // The journal stays open: the next command or doctor finishes the undo.
+                    Err(undo) => Err(InstallError::Invalid(format!(
+                        "{e}\nundoing the install failed too ({undo}): run dockhand doctor once the engine answers"
+                    ))),
+                }
             }
         }
     }
@@ -354,6 +361,7 @@ impl Manager {
                 &vm_dir,
                 &socket_dir,
                 &self.engine_host,
+                &self.layout.home_id(),
             )?;
             let backend = Backend {
                 id: p.id.clone(),
@@ -493,10 +501,11 @@ impl Manager {
                 if let Some(engine) = &engine {
                     backend::down(engine, runner.as_ref(), &new_backend, false).await?;
                 }
-                let _ = std::fs::remove_file(self.layout.current(id));
-                let _ = std::fs::remove_dir_all(&data.version_dir);
+                // Nothing of value is left there: staging dirs, the new version.
                 let ext = self.layout.extension(id);
-                let _ = std::fs::remove_dir(&ext);
+                if ext.exists() {
+                    std::fs::remove_dir_all(&ext).map_err(InstallError::io(&ext))?;
+                }
                 let _ = std::fs::remove_dir_all(self.layout.socket_dir(id));
             }
         }

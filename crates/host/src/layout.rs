@@ -18,6 +18,9 @@ use std::path::{Path, PathBuf};
 use dockhand_oci::{Digest, ExtensionId};
 use sha2::{Digest as _, Sha256};
 
+/// The label naming the `$DOCKHAND_HOME` a container belongs to.
+pub const HOME_LABEL: &str = "dev.dockhand.home";
+
 /// The directories dockhand uses.
 #[derive(Debug, Clone)]
 pub struct Layout {
@@ -52,6 +55,13 @@ impl Layout {
     /// The `current` symlink of an extension.
     pub fn current(&self, id: &ExtensionId) -> PathBuf {
         self.extension(id).join("current")
+    }
+
+    /// The value of [`HOME_LABEL`] on this home's containers: which
+    /// `$DOCKHAND_HOME` started them, so that doctor only ever cleans up its own.
+    pub fn home_id(&self) -> String {
+        let hash = Sha256::digest(self.home.to_string_lossy().as_bytes());
+        hash.iter().take(6).map(|b| format!("{b:02x}")).collect()
     }
 
     /// The backend's socket directory, bind-mounted at `/run/guest-services`.

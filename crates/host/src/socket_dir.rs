@@ -25,8 +25,8 @@ pub fn can_connect(path: &Path) -> io::Result<bool> {
     }
 }
 
-/// Creates (or empties of stale sockets) the socket directory `dir`, with
-/// its parent private to the user.
+/// Creates the socket directory `dir` (removing sockets nobody listens on),
+/// with its parent private to the user.
 pub fn prepare(dir: &Path) -> io::Result<()> {
     if let Some(parent) = dir.parent() {
         std::fs::create_dir_all(parent)?;
@@ -36,7 +36,14 @@ pub fn prepare(dir: &Path) -> io::Result<()> {
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))?;
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
-        if entry.file_type()?.is_socket_like() {
+        // A stale socket (nobody listens) would look ready before the
+        // backend starts; a live one belongs to a running backend: keep it.
+        let stale = entry.file_type()?.is_socket_like()
+            && matches!(
+                std::os::unix::net::UnixStream::connect(entry.path()),
+                Err(e) if e.kind() == io::ErrorKind::ConnectionRefused
+            );
+        if stale {
             let _ = std::fs::remove_file(entry.path());
         }
     }
@@ -64,16 +71,17 @@ mod tests {
         let dir = base.join("dockhand").join("abc");
         std::fs::create_dir_all(&dir).unwrap();
         let stale = dir.join("old.sock");
-        let _listener = std::os::unix::net::UnixListener::bind(&stale).unwrap();
+        drop(std::os::unix::net::UnixListener::bind(&stale).unwrap());
+        let live = dir.join("live.sock");
+        let _l = std::os::unix::net::UnixListener::bind(&live).unwrap();
         prepare(&dir).unwrap();
         assert!(!stale.exists(), "stale socket removed");
+        assert!(live.exists(), "a socket someone listens on is kept");
         let mode = std::fs::metadata(dir.parent().unwrap())
             .unwrap()
             .permissions()
             .mode();
         assert_eq!(mode & 0o777, 0o700);
-        let live = dir.join("live.sock");
-        let _l = std::os::unix::net::UnixListener::bind(&live).unwrap();
         assert!(can_connect(&live).unwrap());
         assert!(can_connect(&dir.join("none.sock")).is_err());
         std::fs::remove_dir_all(&base).unwrap();

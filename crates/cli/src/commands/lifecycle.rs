@@ -23,12 +23,16 @@ pub fn manager(settings: &Settings) -> Result<Manager> {
     let search_path = std::env::var_os("PATH")
         .map(|p| std::env::split_paths(&p).collect())
         .unwrap_or_default();
-    Ok(Manager::open(
+    let mut manager = Manager::open(
         layout,
         settings.engine.clone(),
         settings.docker_cli.clone(),
         search_path,
-    )?)
+    )?;
+    if let Some(t) = settings.ready_timeout {
+        manager.ready_timeout = t;
+    }
+    Ok(manager)
 }
 
 /// The CLI's hooks.

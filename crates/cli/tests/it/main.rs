@@ -2,6 +2,8 @@
 
 mod corpus;
 mod examples;
+mod fault_engine;
+mod lifecycle;
 mod oci;
 mod support;
 mod validate;

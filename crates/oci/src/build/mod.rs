@@ -150,7 +150,15 @@ pub fn build(
         file_checks: FileChecks::All,
         ..Default::default()
     };
-    let report = dockhand_spec::validate(&metadata_bytes, &labels_input, dir, &validate_options);
+    let mut report =
+        dockhand_spec::validate(&metadata_bytes, &labels_input, dir, &validate_options);
+    // Building for an API newer than this host's is an author's right: the
+    // constraint must parse, but need not admit 0.4.2.
+    for d in &mut report.diagnostics {
+        if d.code == dockhand_spec::Code::ApiVersionUnsatisfied {
+            d.severity = dockhand_spec::Severity::Warning;
+        }
+    }
     if !report.is_valid() {
         let errors = report.errors();
         return Err(BuildError::Invalid {
