@@ -62,18 +62,32 @@ pub fn extension_label(id: &ExtensionId) -> String {
     format!("{EXTENSION_LABEL}={id}")
 }
 
+/// Where a backend runs: what the override needs besides the compose file.
+#[derive(Debug, Clone, Copy)]
+pub struct Placement<'a> {
+    /// The socket directory mounted at `/run/guest-services`.
+    pub socket_dir: &'a Path,
+    /// The engine.
+    pub engine: &'a EngineHost,
+    /// This home's [`HOME_LABEL`](crate::layout::HOME_LABEL) value.
+    pub home_id: &'a str,
+}
+
 /// Writes `vm/compose.yaml` (the extension's own file, or the generated one
-/// for `vm.image`) and `vm/override.json` into `version_dir`.
+/// for `vm.image`) and `vm/override.json` into `vm_dir`.
 pub fn write_compose_files(
     id: &ExtensionId,
     version: &str,
     metadata: &Metadata,
     root: &Path,
     vm_dir: &Path,
-    socket_dir: &Path,
-    engine: &EngineHost,
-    home_id: &str,
+    place: Placement<'_>,
 ) -> Result<ComposeFacts, InstallError> {
+    let Placement {
+        socket_dir,
+        engine,
+        home_id,
+    } = place;
     let Some(vm) = &metadata.vm else {
         return Err(InstallError::Invalid("metadata.json has no vm".into()));
     };

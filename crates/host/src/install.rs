@@ -359,9 +359,11 @@ impl Manager {
                 &p.metadata,
                 &root,
                 &vm_dir,
-                &socket_dir,
-                &self.engine_host,
-                &self.layout.home_id(),
+                backend::Placement {
+                    socket_dir: &socket_dir,
+                    engine: &self.engine_host,
+                    home_id: &self.layout.home_id(),
+                },
             )?;
             let backend = Backend {
                 id: p.id.clone(),
