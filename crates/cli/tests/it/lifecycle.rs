@@ -306,6 +306,29 @@ fn all_examples_install_work_and_leave_nothing_behind() {
             .all(|c| c["status"] == "ok"),
         "{doctor}"
     );
+    // After the engine stops the backends (a restart), `up` starts them again.
+    let ids = docker(
+        &env,
+        &[
+            "ps",
+            "-q",
+            "--filter",
+            &format!("label=dev.dockhand.extension={}", image.1),
+        ],
+    );
+    let mut stop = vec!["stop"];
+    stop.extend(ids.split_whitespace());
+    docker(&env, &stop);
+    let stopped = home.ls();
+    assert_eq!(
+        stopped
+            .iter()
+            .find(|e| e["id"] == image.1.as_str())
+            .expect("x")["vm"]["state"],
+        "stopped"
+    );
+    home.ok(&["up"]);
+    assert!(http_get(&home.socket(&image.1, "backend.sock"), "/hello").contains("hello"));
     // Reinstalling the same digest is a no-op; --force reinstalls.
     assert!(
         home.ok(&["install", &image.0, "-y"])
