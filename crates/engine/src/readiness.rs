@@ -23,8 +23,8 @@ pub struct NotReady {
     pub last_error: String,
 }
 
-/// Polls `connect()` on the unix socket at `path` until it succeeds or
-/// `timeout` passes (tried at least once; the delay between attempts grows
+/// Polls `connect()` on the unix socket at `path` until it succeeds (or is
+/// refused for permissions: something listens) or `timeout` passes (tried at least once; the delay between attempts grows
 /// from 20 ms to 250 ms).
 pub async fn wait_for_socket(path: &Path, timeout: Duration) -> Result<(), NotReady> {
     let start = Instant::now();
@@ -40,6 +40,9 @@ pub async fn wait_for_socket(path: &Path, timeout: Duration) -> Result<(), NotRe
         .await;
         let last_error = match attempt {
             Ok(Ok(_stream)) => return Ok(()),
+            // Someone listens, but this user may not connect: the socket is
+            // ready; access is the caller's business (it may fix the mode).
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::PermissionDenied => return Ok(()),
             Ok(Err(e)) => e.to_string(),
             Err(_) => "connect timed out".to_owned(),
         };

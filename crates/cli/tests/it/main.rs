@@ -4,6 +4,7 @@ mod corpus;
 mod examples;
 mod fault_engine;
 mod lifecycle;
+mod nonroot;
 mod oci;
 mod support;
 mod validate;

@@ -1,0 +1,201 @@
+//! dockhand as an ordinary user in the `docker` group on a rootful engine
+//! (the normal Linux set-up): a backend that leaves its socket 0755, as most
+//! do, is still reachable — dockhand fixes the socket's mode from inside the
+//! container — and one whose image has no `chmod` is refused with a message
+//! that says what the author should do.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use crate::support::{self, RealEnv, TempDir, repo_root};
+
+fn docker(env: &RealEnv, args: &[&str]) -> String {
+    let out = Command::new("docker")
+        .env("DOCKER_HOST", &env.docker_host)
+        .args(args)
+        .output()
+        .expect("docker");
+    assert!(
+        out.status.success(),
+        "docker {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+fn as_user(user: &str, home: &Path, env: &RealEnv, args: &[&str]) -> Output {
+    Command::new("runuser")
+        .args(["-u", user, "--", env!("CARGO_BIN_EXE_dockhand")])
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("DOCKHAND_HOME", home.join("dh"))
+        .env("XDG_RUNTIME_DIR", home.join("run"))
+        .env("DOCKER_HOST", &env.docker_host)
+        .env("DOCKHAND_READY_TIMEOUT", "20")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("runuser runs")
+}
+
+/// An extension whose backend creates its socket 0755; `with_chmod` puts
+/// busybox (as `/bin/chmod`) into its image.
+fn publish(env: &RealEnv, with_chmod: bool) -> (String, String) {
+    let bin = repo_root().join("examples/backend-image/dist/backend");
+    if !bin.is_file() {
+        assert!(
+            Command::new(repo_root().join("scripts/build-examples"))
+                .status()
+                .expect("runs")
+                .success()
+        );
+    }
+    let ctx = TempDir::new("nr-base");
+    std::fs::copy(&bin, ctx.0.join("backend")).expect("copy");
+    let mut dockerfile = String::from("FROM scratch\nCOPY backend /backend\n");
+    if with_chmod {
+        std::fs::copy("/bin/busybox", ctx.0.join("chmod"))
+            .expect("busybox-static is installed by scripts/deps");
+        dockerfile.push_str("COPY chmod /bin/chmod\n");
+    }
+    dockerfile.push_str("STOPSIGNAL SIGKILL\nCMD [\"/backend\"]\n");
+    ctx.write("Dockerfile", dockerfile);
+    let base = format!("dockhand-nr/base-{with_chmod}:e2e");
+    docker(env, &["build", "-q", "-t", &base, &ctx.arg()]);
+
+    let ext = TempDir::new("nr-ext");
+    let src = repo_root().join("examples/backend-compose");
+    for f in ["icon.svg", "Dockerfile", "metadata.json"] {
+        std::fs::copy(src.join(f), ext.0.join(f)).expect("copy");
+    }
+    std::fs::create_dir_all(ext.0.join("ui")).expect("mkdir");
+    for e in std::fs::read_dir(src.join("ui")).expect("ui") {
+        let e = e.expect("entry");
+        std::fs::copy(e.path(), ext.0.join("ui").join(e.file_name())).expect("copy");
+    }
+    ext.write(
+        "docker-compose.yaml",
+        "services:\n  api:\n    image: ${DESKTOP_PLUGIN_IMAGE}\n    command: [\"/backend\", \"--socket\", \"/run/guest-services/api.sock\"]\n    environment:\n      BACKEND_SOCKET_MODE: \"0755\"\n",
+    );
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let id = format!("{}/dockhand-nr/ext-{with_chmod}-{nanos}", env.registry);
+    let reference = format!("{id}:1.0.0");
+    let build_home = TempDir::new("nr-build");
+    let out = support::dockhand()
+        .env("DOCKHAND_HOME", &build_home.0)
+        .env("DOCKER_HOST", &env.docker_host)
+        .args([
+            "build",
+            &ext.arg(),
+            "-t",
+            &reference,
+            "--base",
+            &format!("engine:{base}"),
+            "--push",
+        ])
+        .output()
+        .expect("build");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (reference, id)
+}
+
+#[test]
+fn an_ordinary_user_reaches_a_root_created_socket() {
+    let Some(env) = support::real_env("an_ordinary_user_reaches_a_root_created_socket") else {
+        return;
+    };
+    let Some(user) = std::env::var("DOCKHAND_TEST_USER")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        support::skip(
+            "an_ordinary_user_reaches_a_root_created_socket",
+            "DOCKHAND_TEST_USER (a user in the docker group, made by scripts/test) is unset",
+        );
+        return;
+    };
+    let home = TempDir::new("nr-home");
+    let run = home.0.join("run");
+    std::fs::create_dir_all(&run).expect("mkdir");
+    std::fs::set_permissions(&run, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    let status = Command::new("chown")
+        .args(["-R", &user, &home.arg()])
+        .status()
+        .expect("chown");
+    assert!(status.success());
+    // The directory chain must be traversable by the user.
+    std::fs::set_permissions(&home.0, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+
+    let (reference, id) = publish(&env, true);
+    let out = as_user(&user, &home.0, &env, &["install", &reference, "-y"]);
+    assert!(
+        out.status.success(),
+        "install as {user}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The socket was created 0755 by the container's root, and dockhand fixed it.
+    let layout = dockhand_host::layout::Layout {
+        home: Default::default(),
+        runtime: run.clone(),
+    };
+    let sock = layout
+        .socket_dir(&dockhand_oci::ExtensionId::parse(&id).expect("id"))
+        .join("api.sock");
+    let mode = std::fs::metadata(&sock)
+        .expect("socket exists")
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o666, "dockhand opened the socket to its user");
+    let curl = Command::new("runuser")
+        .args([
+            "-u",
+            &user,
+            "--",
+            "curl",
+            "-sS",
+            "--unix-socket",
+            &sock.display().to_string(),
+            "http://x/hello",
+        ])
+        .output()
+        .expect("curl");
+    assert!(
+        String::from_utf8_lossy(&curl.stdout).contains("hello from the backend"),
+        "{}",
+        String::from_utf8_lossy(&curl.stderr)
+    );
+    let out = as_user(&user, &home.0, &env, &["rm", &id]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Without chmod in the image: refused, with what to do, and nothing left.
+    let (reference, id) = publish(&env, false);
+    let out = as_user(&user, &home.0, &env, &["install", &reference, "-y"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("create its socket with mode 0666"), "{err}");
+    let left = docker(
+        &env,
+        &[
+            "ps",
+            "-aq",
+            "--filter",
+            &format!("label=dev.dockhand.extension={id}"),
+        ],
+    );
+    assert!(left.trim().is_empty(), "nothing left after the refusal");
+}
