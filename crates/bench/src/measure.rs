@@ -21,6 +21,11 @@ impl Samples {
         self.runs.push(d);
     }
 
+    /// Adds every run of `other`.
+    pub fn extend(&mut self, other: &Samples) {
+        self.runs.extend_from_slice(&other.runs);
+    }
+
     fn sorted(&self) -> Vec<Duration> {
         let mut v = self.runs.clone();
         v.sort();

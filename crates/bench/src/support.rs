@@ -18,6 +18,15 @@ pub fn require_env(name: &str) -> Result<String> {
     }
 }
 
+/// The repository root: `$DOCKHAND_REPO`, else the checkout this crate was
+/// built from (examples and scripts are found there).
+pub fn repo_root() -> PathBuf {
+    match std::env::var_os("DOCKHAND_REPO") {
+        Some(repo) if !repo.is_empty() => PathBuf::from(repo),
+        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."),
+    }
+}
+
 /// A scratch directory, removed (with everything in it) when dropped.
 pub fn scratch_dir(suite: &str) -> Result<tempfile::TempDir> {
     tempfile::Builder::new()

@@ -3,6 +3,7 @@
 //! after itself. To add one: a module here with a `run` function and an entry
 //! in [`SUITES`].
 
+pub mod install;
 pub mod oci;
 
 use anyhow::Result;
@@ -31,9 +32,17 @@ pub struct Suite {
 }
 
 /// Every suite, in listing order.
-pub const SUITES: &[Suite] = &[Suite {
-    name: "oci",
-    about: "pull vs skopeo, inspect cost, update delta, build reproducibility",
-    needs: "DOCKHAND_TEST_REGISTRY (a registry on loopback), skopeo",
-    run: oci::run,
-}];
+pub const SUITES: &[Suite] = &[
+    Suite {
+        name: "oci",
+        about: "pull vs skopeo, inspect cost, update delta, build reproducibility",
+        needs: "DOCKHAND_TEST_REGISTRY (a registry on loopback), skopeo",
+        run: oci::run,
+    },
+    Suite {
+        name: "install",
+        about: "install/rm (UI-only, backend) vs docker and compose CLIs, doctor with 20 extensions",
+        needs: "DOCKER_HOST (a local engine), DOCKHAND_TEST_REGISTRY, docker, docker-compose, the dockhand binary",
+        run: install::run,
+    },
+];

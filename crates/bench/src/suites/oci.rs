@@ -741,19 +741,12 @@ fn delta_table(env: &Env, fx: &Fixture, options: &Options) -> Result<Table> {
 // ---------------------------------------------------------------------------
 // 4. build reproducibility
 
-fn examples_dir() -> PathBuf {
-    match std::env::var_os("DOCKHAND_REPO") {
-        Some(repo) if !repo.is_empty() => PathBuf::from(repo).join("examples"),
-        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples"),
-    }
-}
-
 fn build_table() -> Result<Table> {
     progress("build: each example twice into fresh stores");
     let mut t = Table::new("oci: build reproducibility (linux/amd64 + linux/arm64)");
     let scratch = support::scratch_dir("build")?;
     for name in ["backend-image", "minimal-ui"] {
-        let dir = ExtensionDir::open(&examples_dir().join(name))
+        let dir = ExtensionDir::open(&support::repo_root().join("examples").join(name))
             .with_context(|| format!("examples/{name}"))?;
         let options = BuildOptions {
             platforms: platforms()?,
