@@ -70,9 +70,6 @@ const DOCTOR_BACKENDS: usize = 2;
 /// was removed.
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
 const GONE_TIMEOUT: Duration = Duration::from_secs(60);
-/// How long to wait for dockhand containers of other runs to go before
-/// timing doctor, which would remove them as leftovers.
-const FOREIGN_WAIT: Duration = Duration::from_secs(60);
 /// The baseline's compose project and the label on its container (not
 /// dockhand's: a doctor elsewhere on the engine would remove it).
 const BASELINE_PROJECT: &str = "dockhand-bench-baseline";
@@ -300,50 +297,6 @@ impl Env {
                 );
             }
             std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-
-    /// Waits until no container of a dockhand extension other than `ours`
-    /// is on the engine: `dockhand doctor` removes those as leftovers, and
-    /// on a shared engine they belong to someone else's run.
-    fn wait_no_foreign(&self, ours: &BTreeSet<String>) -> Result<()> {
-        let deadline = Instant::now() + FOREIGN_WAIT;
-        let mut said = false;
-        loop {
-            let foreign: Vec<String> = self
-                .rt
-                .block_on(self.engine.containers_by_label(EXTENSION_LABEL))?
-                .into_iter()
-                .filter(|c| {
-                    c.labels
-                        .get(EXTENSION_LABEL)
-                        .is_none_or(|id| !ours.contains(id))
-                })
-                .map(|c| c.name)
-                .collect();
-            if foreign.is_empty() {
-                return Ok(());
-            }
-            if Instant::now() > deadline {
-                bail!(
-                    "containers of dockhand extensions this suite did not install stayed on the \
-                     engine for {} s ({}); `dockhand doctor` removes those as leftovers, so it was \
-                     not run: give the suite an engine of its own, e.g. `env -u DOCKER_HOST \
-                     scripts/bench install` (scripts/deps then starts a private dockerd)",
-                    FOREIGN_WAIT.as_secs(),
-                    foreign.join(", ")
-                );
-            }
-            if !said {
-                progress(&format!(
-                    "doctor: waiting (up to {} s) for other dockhand containers on the engine to go, \
-                     which doctor would remove as leftovers: {}",
-                    FOREIGN_WAIT.as_secs(),
-                    foreign.join(", ")
-                ));
-                said = true;
-            }
-            std::thread::sleep(Duration::from_secs(1));
         }
     }
 
@@ -874,7 +827,6 @@ fn doctor_table(env: &Env, fx: &Fixture, options: &Options) -> Result<Table> {
         .map(|r| ExtensionId::of(r).to_string())
         .collect();
     // Before installing anything: fail early on a shared engine.
-    env.wait_no_foreign(&ids)?;
     progress(&format!(
         "doctor: installing {} extensions ({DOCTOR_UI} minimal-ui, {DOCTOR_HOST_BINARIES} host-binaries, {DOCTOR_BACKENDS} backend-image)",
         fx.doctor.len()
@@ -889,8 +841,6 @@ fn doctor_table(env: &Env, fx: &Fixture, options: &Options) -> Result<Table> {
         Ok(())
     })?;
     progress(&format!("  installed them in {}", table::duration(setup)));
-
-    env.wait_no_foreign(&ids)?;
     let report: serde_json::Value = serde_json::from_str(&output(
         env.dockhand(&home).args(["doctor", "--format", "json"]),
     )?)
@@ -919,7 +869,6 @@ fn doctor_table(env: &Env, fx: &Fixture, options: &Options) -> Result<Table> {
     let samples = {
         let mut contenders = [
             Contender::new("dockhand doctor", || {
-                env.wait_no_foreign(&ids)?;
                 support::run_timed(env.dockhand(&home).arg("doctor"))
             }),
             Contender::new("doctor, no cache", || {
@@ -931,7 +880,6 @@ fn doctor_table(env: &Env, fx: &Fixture, options: &Options) -> Result<Table> {
                     }
                     _ => {}
                 }
-                env.wait_no_foreign(&ids)?;
                 support::run_timed(env.dockhand(&home).arg("doctor"))
             }),
             Contender::new("docker ps + compose", || {
