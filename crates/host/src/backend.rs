@@ -13,7 +13,7 @@ use dockhand_oci::ExtensionId;
 use dockhand_spec::{ComposeFacts, Metadata};
 
 use crate::InstallError;
-use crate::socket_dir;
+use crate::socket_dir::{self, Sockets};
 
 /// How long a backend may take to create its socket.
 pub const READY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -110,12 +110,17 @@ pub fn write_compose_files(
 }
 
 /// Starts the backend and waits until its socket accepts this user.
+/// `sockets` says which sockets of an earlier run to clear first: all of
+/// them when the containers are (re)created, only stale ones when a running
+/// backend is to be left as it is.
 pub async fn up(
     engine: &Engine,
     runner: &ComposeRunner,
     backend: &Backend,
+    sockets: Sockets,
 ) -> Result<(), InstallError> {
-    socket_dir::prepare(&backend.socket_dir).map_err(InstallError::io(&backend.socket_dir))?;
+    socket_dir::prepare(&backend.socket_dir, sockets)
+        .map_err(InstallError::io(&backend.socket_dir))?;
     runner.up(&backend.compose_project()).await?;
     let Some(socket) = &backend.socket else {
         return Ok(());

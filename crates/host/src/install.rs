@@ -24,6 +24,7 @@ use crate::backend::{self, Backend};
 use crate::consent::Summary;
 use crate::error::InstallError;
 use crate::layout::switch_symlink;
+use crate::socket_dir::Sockets;
 use crate::state::{BackendRecord, ExtensionLock, ExtensionRecord, OpKind};
 use crate::{Hooks, Manager};
 
@@ -364,7 +365,7 @@ impl Manager {
                 plugin_image,
             };
             let runner = self.compose().await?;
-            backend::up(&engine, &runner, &backend).await?;
+            backend::up(&engine, &runner, &backend, Sockets::Fresh).await?;
             backend_record = Some(BackendRecord {
                 socket: backend.socket.clone(),
                 services: facts.services.len(),
@@ -480,7 +481,7 @@ impl Manager {
                         ..new_backend.clone()
                     };
                     if prev.has_backend && prev.enabled {
-                        backend::up(engine, runner, &old).await?;
+                        backend::up(engine, runner, &old, Sockets::Fresh).await?;
                     } else if !prev.has_backend {
                         backend::down(engine, Some(runner), &new_backend, false).await?;
                     }

@@ -11,6 +11,7 @@ use crate::consent::Summary;
 use crate::error::InstallError;
 use crate::install::plugin_image_of;
 use crate::layout::Layout;
+use crate::socket_dir::Sockets;
 use crate::state::{ExtensionLock, ExtensionRecord, State};
 use dockhand_spec::Diagnostic;
 
@@ -232,7 +233,7 @@ impl Manager {
             let engine = self.engine().await?;
             let runner = self.compose().await?;
             if enabled {
-                backend::up(&engine, &runner, &backend).await?;
+                backend::up(&engine, &runner, &backend, Sockets::KeepLive).await?;
             } else {
                 runner.stop(&backend.compose_project()).await?;
             }
@@ -255,7 +256,7 @@ impl Manager {
             let Some(backend) = self.backend_of(r) else {
                 continue;
             };
-            let result = backend::up(&engine, &runner, &backend)
+            let result = backend::up(&engine, &runner, &backend, Sockets::KeepLive)
                 .await
                 .map_err(|e| e.to_string());
             out.push((r.id.clone(), result));

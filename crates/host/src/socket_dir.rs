@@ -25,9 +25,22 @@ pub fn can_connect(path: &Path) -> io::Result<bool> {
     }
 }
 
-/// Creates (or empties of stale sockets) the socket directory `dir`, with
-/// its parent private to the user.
-pub fn prepare(dir: &Path) -> io::Result<()> {
+/// Which sockets [`prepare`] removes from the socket directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sockets {
+    /// Every socket: compose is about to create or recreate the containers
+    /// (install, update, rollback), and a backend that binds without
+    /// unlinking first would fail with "address in use" on a leftover file.
+    Fresh,
+    /// Only the stale ones, which no process listens on: the backend's
+    /// files have not changed (`up`, `enable`), so compose leaves running
+    /// containers alone, and removing their sockets would cut them off.
+    KeepLive,
+}
+
+/// Creates the socket directory `dir`, with its parent private to the user,
+/// and removes the sockets in it that `sockets` says to.
+pub fn prepare(dir: &Path, sockets: Sockets) -> io::Result<()> {
     if let Some(parent) = dir.parent() {
         std::fs::create_dir_all(parent)?;
         std::fs::set_permissions(parent, std::fs::Permissions::from_mode(0o700))?;
@@ -36,7 +49,16 @@ pub fn prepare(dir: &Path) -> io::Result<()> {
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))?;
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
-        if entry.file_type()?.is_socket_like() {
+        if !entry.file_type()?.is_socket_like() {
+            continue;
+        }
+        // A socket this user may not connect to has a listener too.
+        let live = sockets == Sockets::KeepLive
+            && !matches!(
+                std::os::unix::net::UnixStream::connect(entry.path()),
+                Err(e) if e.kind() != io::ErrorKind::PermissionDenied
+            );
+        if !live {
             let _ = std::fs::remove_file(entry.path());
         }
     }
@@ -64,9 +86,14 @@ mod tests {
         let dir = base.join("dockhand").join("abc");
         std::fs::create_dir_all(&dir).unwrap();
         let stale = dir.join("old.sock");
-        let _listener = std::os::unix::net::UnixListener::bind(&stale).unwrap();
-        prepare(&dir).unwrap();
+        drop(std::os::unix::net::UnixListener::bind(&stale).unwrap());
+        let live = dir.join("live.sock");
+        let _listener = std::os::unix::net::UnixListener::bind(&live).unwrap();
+        prepare(&dir, Sockets::KeepLive).unwrap();
         assert!(!stale.exists(), "stale socket removed");
+        assert!(live.exists(), "live socket kept");
+        prepare(&dir, Sockets::Fresh).unwrap();
+        assert!(!live.exists(), "every socket removed");
         let mode = std::fs::metadata(dir.parent().unwrap())
             .unwrap()
             .permissions()
