@@ -3,6 +3,7 @@
 mod corpus;
 mod examples;
 mod oci;
+mod podman;
 mod support;
 mod validate;
 mod version;
