@@ -5,7 +5,7 @@
 //! label is how the host finds what an extension left behind, even when its
 //! compose files are gone.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::pin::Pin;
 use std::time::Duration;
 
@@ -36,7 +36,9 @@ pub struct ContainerInfo {
     pub id: String,
     /// Name without the leading `/`.
     pub name: String,
-    /// The image as the container was created from it.
+    /// The image as the container was created from it (in the docker CLI's
+    /// short form: Podman's fully qualified names are shortened, see
+    /// [`crate::EngineFlavor::container_image`]).
     pub image: String,
     /// `created`, `running`, `paused`, `restarting`, `exited`, `removing` or `dead`.
     pub state: String,
@@ -181,6 +183,8 @@ impl ExecStream {
 /// Engine versions, for `doctor`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EngineVersion {
+    /// Docker or Podman.
+    pub flavor: crate::EngineFlavor,
     /// The engine's version (`20.10.24`).
     pub version: String,
     /// The highest API version it speaks (`1.41`).
@@ -191,6 +195,19 @@ pub struct EngineVersion {
     pub arch: String,
     /// The kernel it runs on.
     pub kernel: String,
+}
+
+impl From<&bollard::models::SystemVersion> for EngineVersion {
+    fn from(v: &bollard::models::SystemVersion) -> Self {
+        Self {
+            flavor: crate::EngineFlavor::of(v),
+            version: v.version.clone().unwrap_or_default(),
+            api_version: v.api_version.clone().unwrap_or_default(),
+            os: v.os.clone().unwrap_or_default(),
+            arch: v.arch.clone().unwrap_or_default(),
+            kernel: v.kernel_version.clone().unwrap_or_default(),
+        }
+    }
 }
 
 fn label_filter(label: &str) -> HashMap<&'static str, Vec<String>> {
@@ -222,6 +239,97 @@ fn chunk(out: LogOutput) -> Option<OutputChunk> {
     }
 }
 
+/// Joins log frames into whole lines, per stream: a line a container wrote
+/// in pieces comes from Podman as one frame per piece. Each line keeps its
+/// newline; what is left without one is given out when the stream ends (or
+/// fails).
+fn whole_lines(
+    frames: impl Stream<Item = Result<OutputChunk, EngineError>> + Send + 'static,
+) -> impl Stream<Item = Result<OutputChunk, EngineError>> + Send + 'static {
+    struct Lines<S> {
+        frames: Pin<Box<S>>,
+        pending: [Vec<u8>; 2],
+        ready: VecDeque<Result<OutputChunk, EngineError>>,
+        done: bool,
+    }
+    impl<S> Lines<S> {
+        fn flush(&mut self) {
+            for (i, stream) in [StdStream::Stdout, StdStream::Stderr]
+                .into_iter()
+                .enumerate()
+            {
+                if !self.pending[i].is_empty() {
+                    let data = Bytes::from(std::mem::take(&mut self.pending[i]));
+                    self.ready.push_back(Ok(OutputChunk { stream, data }));
+                }
+            }
+        }
+    }
+    let state = Lines {
+        frames: Box::pin(frames),
+        pending: [Vec::new(), Vec::new()],
+        ready: VecDeque::new(),
+        done: false,
+    };
+    futures_util::stream::unfold(state, |mut st| async move {
+        loop {
+            if let Some(item) = st.ready.pop_front() {
+                return Some((item, st));
+            }
+            if st.done {
+                return None;
+            }
+            match st.frames.next().await {
+                Some(Ok(frame)) => {
+                    let stream = frame.stream;
+                    let buf = &mut st.pending[usize::from(stream == StdStream::Stderr)];
+                    buf.extend_from_slice(&frame.data);
+                    while let Some(end) = buf.iter().position(|b| *b == b'\n') {
+                        let data = Bytes::from(buf.drain(..=end).collect::<Vec<u8>>());
+                        st.ready.push_back(Ok(OutputChunk { stream, data }));
+                    }
+                }
+                Some(Err(e)) => {
+                    st.flush();
+                    st.ready.push_back(Err(e));
+                }
+                None => {
+                    st.flush();
+                    st.done = true;
+                }
+            }
+        }
+    })
+}
+
+/// The last `n` whole lines of `frames`, which answered a request for the
+/// last `asked` pieces of lines: when all of them came, the first line may
+/// be the end of a longer one and is left out.
+fn last_lines(
+    frames: impl Stream<Item = Result<OutputChunk, EngineError>> + Send + 'static,
+    n: usize,
+    asked: usize,
+) -> impl Stream<Item = Result<OutputChunk, EngineError>> + Send + 'static {
+    let seen = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = seen.clone();
+    let counted = frames.inspect(move |_| {
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    });
+    futures_util::stream::once(async move {
+        let mut lines: Vec<Result<OutputChunk, EngineError>> = whole_lines(counted).collect().await;
+        let failed = lines.last().is_some_and(Result::is_err);
+        let error = if failed { lines.pop() } else { None };
+        if seen.load(std::sync::atomic::Ordering::Relaxed) >= asked && !lines.is_empty() {
+            let _fragment = lines.remove(0);
+        }
+        let keep = lines.len().saturating_sub(n);
+        lines.drain(..keep);
+        lines.extend(error);
+        futures_util::stream::iter(lines)
+    })
+    .flatten()
+}
+
 impl Engine {
     /// Answers when the engine is up.
     pub async fn ping(&self) -> Result<(), EngineError> {
@@ -235,20 +343,9 @@ impl Engine {
             })
     }
 
-    /// The engine's version.
+    /// The engine's version, as it answered when connected.
     pub async fn version(&self) -> Result<EngineVersion, EngineError> {
-        let v = self
-            .docker
-            .version()
-            .await
-            .map_err(|e| self.api_error("the version", e))?;
-        Ok(EngineVersion {
-            version: v.version.unwrap_or_default(),
-            api_version: v.api_version.unwrap_or_default(),
-            os: v.os.unwrap_or_default(),
-            arch: v.arch.unwrap_or_default(),
-            kernel: v.kernel_version.unwrap_or_default(),
-        })
+        Ok(self.version.clone())
     }
 
     /// Containers in any state that carry `label` (`key` or `key=value`).
@@ -276,7 +373,10 @@ impl Engine {
                         .and_then(|n| n.into_iter().next())
                         .map(|n| n.trim_start_matches('/').to_owned())
                         .unwrap_or_default(),
-                    image: c.image.unwrap_or_default(),
+                    image: self
+                        .version
+                        .flavor
+                        .container_image(&c.image.unwrap_or_default()),
                     state: c.state.map(|s| s.to_string()).unwrap_or_default(),
                     status: c.status.unwrap_or_default(),
                     service: labels.get(COMPOSE_SERVICE_LABEL).cloned(),
@@ -405,16 +505,23 @@ impl Engine {
         follow: bool,
         tail: Option<usize>,
     ) -> impl Stream<Item = Result<LogLine, EngineError>> + Send + 'static {
-        let tail = tail.map_or_else(|| "all".to_owned(), |n| n.to_string());
+        let split = self.version.flavor.splits_log_lines();
+        // Podman's `tail` counts pieces of lines: ask for more, cut whole lines here.
+        let asked = match tail {
+            Some(n) if split && !follow => Some(n.saturating_mul(4).saturating_add(16)),
+            other => other,
+        };
+        let tail_arg = asked.map_or_else(|| "all".to_owned(), |n| n.to_string());
         let options = LogsOptionsBuilder::default()
             .stdout(true)
             .stderr(true)
             .follow(follow)
-            .tail(&tail)
+            .tail(&tail_arg)
             .build();
         let engine = self.clone();
         let id = id.to_owned();
-        self.docker
+        let frames = self
+            .docker
             .logs(&id, Some(options))
             .filter_map(move |item| {
                 let out = match item {
@@ -422,7 +529,13 @@ impl Engine {
                     Err(e) => Some(Err(engine.container_error(&id, "reading the logs of", e))),
                 };
                 std::future::ready(out)
-            })
+            });
+        let stream: OutputStream = match (split, tail, asked) {
+            (false, ..) => Box::pin(frames),
+            (true, Some(n), Some(asked)) if !follow => Box::pin(last_lines(frames, n, asked)),
+            (true, ..) => Box::pin(whole_lines(frames)),
+        };
+        stream
     }
 
     /// Runs `cmd` in a running container and collects its output.
@@ -503,8 +616,16 @@ impl Engine {
     }
 
     fn container_error(&self, id: &str, doing: &str, e: bollard::errors::Error) -> EngineError {
-        match status_code(&e) {
-            Some(404) => EngineError::NoSuchContainer(id.to_owned()),
+        match &e {
+            bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            } => EngineError::NoSuchContainer(id.to_owned()),
+            bollard::errors::Error::DockerResponseServerError {
+                status_code,
+                message,
+            } if self.version.flavor.is_not_running(*status_code, message) => {
+                EngineError::NotRunning(id.to_owned())
+            }
             _ => self.api_error(&format!("{doing} container {id}"), e),
         }
     }
@@ -533,6 +654,80 @@ mod tests {
             })
             .is_none()
         );
+    }
+
+    #[tokio::test]
+    async fn pieces_of_a_line_are_joined_per_stream() {
+        let frame = |stream, text: &'static str| {
+            Ok(OutputChunk {
+                stream,
+                data: Bytes::from_static(text.as_bytes()),
+            })
+        };
+        // As Podman 4.3 answers for `eprintln!("backend {v}: listening on {p}")`.
+        let frames = futures_util::stream::iter(vec![
+            frame(StdStream::Stderr, "backend "),
+            frame(StdStream::Stdout, "out 1\nout "),
+            frame(StdStream::Stderr, "0.1.0: listening on /run/x.sock\n"),
+            frame(StdStream::Stdout, "2\n"),
+            frame(StdStream::Stderr, "no newline at the end"),
+        ]);
+        let lines: Vec<(StdStream, String)> = whole_lines(frames)
+            .map(|c| {
+                let c = c.expect("chunk");
+                (c.stream, c.text().into_owned())
+            })
+            .collect()
+            .await;
+        assert_eq!(
+            lines,
+            vec![
+                (StdStream::Stdout, "out 1\n".to_owned()),
+                (
+                    StdStream::Stderr,
+                    "backend 0.1.0: listening on /run/x.sock\n".to_owned()
+                ),
+                (StdStream::Stdout, "out 2\n".to_owned()),
+                (StdStream::Stderr, "no newline at the end".to_owned()),
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_tail_keeps_whole_lines() {
+        let frames = |texts: &[&'static str]| {
+            futures_util::stream::iter(
+                texts
+                    .iter()
+                    .map(|t| {
+                        Ok(OutputChunk {
+                            stream: StdStream::Stderr,
+                            data: Bytes::from_static(t.as_bytes()),
+                        })
+                    })
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let text = |lines: Vec<Result<OutputChunk, EngineError>>| -> Vec<String> {
+            lines
+                .into_iter()
+                .map(|l| l.expect("line").text().into_owned())
+                .collect()
+        };
+        // All 4 pieces asked for came: the first may be the end of a line.
+        let got = last_lines(frames(&["end\n", "a ", "b\n", "c\n"]), 5, 4)
+            .collect()
+            .await;
+        assert_eq!(text(got), ["a b\n", "c\n"]);
+        // Fewer came: that is the whole log.
+        let got = last_lines(frames(&["first\n", "a ", "b\n", "c\n"]), 2, 10)
+            .collect()
+            .await;
+        assert_eq!(text(got), ["a b\n", "c\n"]);
+        let got = last_lines(frames(&["first\n"]), 0, 10)
+            .collect::<Vec<_>>()
+            .await;
+        assert!(got.is_empty());
     }
 
     #[test]

@@ -4,7 +4,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use bollard::{API_DEFAULT_VERSION, Docker};
+use bollard::{API_DEFAULT_VERSION, ClientVersion, Docker};
 
 /// The default engine socket.
 pub const DEFAULT_SOCKET: &str = "/var/run/docker.sock";
@@ -55,18 +55,23 @@ impl EngineHost {
         }
     }
 
+    /// A client speaking bollard's API version.
     pub(crate) fn client(&self) -> Result<Docker, bollard::errors::Error> {
+        self.client_at(API_DEFAULT_VERSION)
+    }
+
+    /// A client speaking API `version`.
+    pub(crate) fn client_at(
+        &self,
+        version: &ClientVersion,
+    ) -> Result<Docker, bollard::errors::Error> {
         match self {
-            EngineHost::Unix(path) => Docker::connect_with_unix(
-                &path.to_string_lossy(),
-                TIMEOUT_SECS,
-                API_DEFAULT_VERSION,
-            ),
-            EngineHost::Tcp(addr) => Docker::connect_with_http(
-                &format!("http://{addr}"),
-                TIMEOUT_SECS,
-                API_DEFAULT_VERSION,
-            ),
+            EngineHost::Unix(path) => {
+                Docker::connect_with_unix(&path.to_string_lossy(), TIMEOUT_SECS, version)
+            }
+            EngineHost::Tcp(addr) => {
+                Docker::connect_with_http(&format!("http://{addr}"), TIMEOUT_SECS, version)
+            }
         }
     }
 }

@@ -5,6 +5,8 @@
 //! - the connection to an engine: `DOCKER_HOST` or a docker CLI context
 //!   resolved into a typed [`EngineHost`] ([`resolve_host`]), API-version
 //!   negotiation, errors that name the socket and say how to start an engine;
+//! - which engine it is, Docker or Podman ([`EngineFlavor`]), and the one
+//!   place where their differences are handled;
 //! - images: exporting (`docker save`) and loading (`docker load`);
 //! - containers, networks and volumes found by label, start/stop, logs and
 //!   exec ([`ContainerInfo`], [`ExecOutput`], [`ExecStream`]);
@@ -21,6 +23,7 @@
 mod compose;
 mod containers;
 mod context;
+mod flavor;
 mod host;
 mod images;
 #[path = "override.rs"]
@@ -35,6 +38,7 @@ pub use containers::{
     ExecStream, LogLine, NetworkInfo, OutputChunk, OutputStream, StdStream, VolumeInfo,
 };
 pub use context::{ContextError, DEFAULT_CONTEXT, context_dir_name, resolve_host};
+pub use flavor::EngineFlavor;
 pub use host::{EngineHost, HostError};
 pub use images::ImageSummary;
 pub use overrides::{
@@ -68,6 +72,11 @@ pub enum EngineError {
         "container {0} does not exist in the engine: it was removed; list what is there with `docker ps -a`"
     )]
     NoSuchContainer(String),
+    /// The container exists but is stopped.
+    #[error(
+        "container {0} is not running: start it first (`dockhand enable` for an extension's backend, `docker start` otherwise)"
+    )]
+    NotRunning(String),
     /// The engine answered with an error.
     #[error("the Docker engine at {host} refused {action}: {message}")]
     Api {
@@ -88,29 +97,52 @@ pub enum EngineError {
 pub struct Engine {
     docker: Docker,
     host: EngineHost,
+    version: EngineVersion,
 }
 
 impl Engine {
-    /// Connects and negotiates the API version.
+    /// Connects, negotiates the API version and tells Docker from Podman,
+    /// all from one `GET /version` (Podman runs `conmon --version` and
+    /// `runc --version` to answer it: about half a second).
     pub async fn connect(host: &EngineHost) -> Result<Self, EngineError> {
         let unreachable = |reason: String| EngineError::Unreachable {
             host: host.to_string(),
             reason,
         };
-        let docker = host.client().map_err(|e| unreachable(e.to_string()))?;
-        let docker = docker
-            .negotiate_version()
+        let probe = host.client().map_err(|e| unreachable(e.to_string()))?;
+        let answer = probe
+            .version()
             .await
             .map_err(|e| unreachable(e.to_string()))?;
+        let version = EngineVersion::from(&answer);
+        let server = api_version(&version.api_version).ok_or_else(|| {
+            unreachable(format!(
+                "it answered with API version `{}`, not MAJOR.MINOR",
+                version.api_version
+            ))
+        })?;
+        // As bollard's negotiation: the lower of the two versions.
+        let docker = if server < *bollard::API_DEFAULT_VERSION {
+            host.client_at(&server)
+                .map_err(|e| unreachable(e.to_string()))?
+        } else {
+            probe
+        };
         Ok(Self {
             docker,
             host: host.clone(),
+            version,
         })
     }
 
     /// Where the engine is.
     pub fn host(&self) -> &EngineHost {
         &self.host
+    }
+
+    /// Which engine it is.
+    pub fn flavor(&self) -> EngineFlavor {
+        self.version.flavor
     }
 
     /// The bollard client, for operations this crate does not wrap yet.
@@ -124,5 +156,28 @@ impl Engine {
             action: action.to_owned(),
             message: e.to_string(),
         }
+    }
+}
+
+/// `1.41` as bollard's version type.
+fn api_version(text: &str) -> Option<bollard::ClientVersion> {
+    let (major, minor) = text.split_once('.')?;
+    Some(bollard::ClientVersion {
+        major_version: major.parse().ok()?,
+        minor_version: minor.parse().ok()?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_versions_parse() {
+        let v = api_version("1.41").expect("parses");
+        assert_eq!((v.major_version, v.minor_version), (1, 41));
+        assert!(v < *bollard::API_DEFAULT_VERSION);
+        assert!(api_version("1").is_none());
+        assert!(api_version("v1.x").is_none());
     }
 }

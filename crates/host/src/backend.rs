@@ -125,6 +125,9 @@ pub fn write_compose_files(
 }
 
 /// Starts the backend and waits until its socket accepts this user.
+/// `sockets` says which sockets of an earlier run to clear first: all of
+/// them when the containers are (re)created, only stale ones when a running
+/// backend is to be left as it is.
 pub async fn up(
     engine: &Engine,
     runner: &ComposeRunner,

@@ -65,8 +65,8 @@ impl Manager {
                         "engine",
                         Status::Ok,
                         format!(
-                            "{} (API {}) at {}",
-                            v.version, v.api_version, self.engine_host
+                            "{} {} (API {}) at {}",
+                            v.flavor, v.version, v.api_version, self.engine_host
                         ),
                     );
                     Some(engine)

@@ -63,7 +63,7 @@ pub fn up(args: &UpArgs, settings: &Settings) -> Result<ExitCode> {
             for u in &all {
                 text.push_str(&match &u.error {
                     None => format!("{}: backend running\n", u.id),
-                    Some(e) => format!("{}: {e}\n", u.id),
+                    Some(e) => format!("{e}\n"),
                 });
             }
             if all.is_empty() {

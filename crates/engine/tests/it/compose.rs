@@ -5,16 +5,16 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use dockhand_engine::{
-    ComposeError, ComposeProject, ComposeRunner, EXTENSION_LABEL, Engine, OverrideInput,
-    ReplacedKind, StdStream, VERSION_LABEL, compose_override, plugin_image_env, project_name,
-    vm_image_compose, vm_image_service, wait_for_socket,
+    ComposeError, ComposeProject, ComposeRunner, EXTENSION_LABEL, Engine, EngineError,
+    EngineFlavor, OverrideInput, ReplacedKind, StdStream, VERSION_LABEL, compose_override,
+    plugin_image_env, project_name, vm_image_compose, vm_image_service, wait_for_socket,
 };
 use dockhand_spec::ComposeFacts;
 use futures_util::StreamExt;
 
 use crate::support::{
     BACKEND_IMAGE, Cleanup, build_backend_image, engine_and_compose, extension_label, http_get,
-    project_label, unique_id,
+    podman_and_compose, project_label, unique_id,
 };
 
 const SOCKET_WAIT: Duration = Duration::from_secs(30);
@@ -102,6 +102,23 @@ async fn a_backend_runs_with_the_override() {
     let Some((engine, runner)) = engine_and_compose(test).await else {
         return;
     };
+    backend_runs_with_the_override(engine, runner).await;
+}
+
+/// The same on Podman's Docker API (`scripts/deps podman`), where image
+/// names, log frames and the error for exec in a stopped container differ
+/// (see `EngineFlavor`).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_backend_runs_with_the_override_on_podman() {
+    let test = "a_backend_runs_with_the_override_on_podman";
+    let Some((engine, runner)) = podman_and_compose(test).await else {
+        return;
+    };
+    assert_eq!(engine.flavor(), EngineFlavor::Podman);
+    backend_runs_with_the_override(engine, runner).await;
+}
+
+async fn backend_runs_with_the_override(engine: Engine, runner: ComposeRunner) {
     build_backend_image(engine.host());
     let id = unique_id("backend");
     let (w, ov) = write_project(&engine, &id, COMPOSE, BACKEND_IMAGE);
@@ -160,10 +177,12 @@ async fn a_backend_runs_with_the_override() {
         .into_iter()
         .collect::<Result<_, _>>()
         .expect("logs");
+    // Whole lines, though the backend writes this one in pieces.
     assert!(
-        lines
-            .iter()
-            .any(|l| l.stream == StdStream::Stderr && l.text().contains("listening on")),
+        lines.iter().any(|l| l.stream == StdStream::Stderr
+            && l.text().starts_with("backend ")
+            && l.text()
+                .ends_with(": listening on /run/guest-services/backend.sock\n")),
         "{lines:?}"
     );
     let tail: Vec<_> = engine.logs(&api.id, false, Some(0)).collect().await;
@@ -224,7 +243,11 @@ async fn a_backend_runs_with_the_override() {
         .exec(&api.id, vec!["/backend".into()], vec![], None)
         .await
         .expect_err("exec in a stopped container");
-    assert!(e.to_string().contains("not running"), "{e}");
+    assert!(
+        matches!(&e, EngineError::NotRunning(c) if *c == api.id),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("is not running"), "{e}");
     runner.start(&w.project).await.expect("compose start");
     engine
         .stop_container(&second.id, Some(Duration::from_secs(1)))

@@ -22,6 +22,7 @@ async fn ping_version_and_empty_lists() {
     let v = engine.version().await.expect("version");
     assert!(!v.version.is_empty() && !v.api_version.is_empty(), "{v:?}");
     assert_eq!(v.os, "linux");
+    assert_eq!(v.flavor, engine.flavor(), "{v:?}");
 
     let label = extension_label(&unique_id("nothing"));
     assert!(

@@ -49,6 +49,28 @@ pub fn engine_host(test: &str) -> Option<EngineHost> {
 /// The engine and a compose CLI, or `None` (after saying so).
 pub async fn engine_and_compose(test: &str) -> Option<(Engine, ComposeRunner)> {
     let host = engine_host(test)?;
+    with_compose(test, host).await
+}
+
+/// Podman's Docker API (`DOCKHAND_PODMAN_HOST`, from `scripts/deps podman`)
+/// and a compose CLI, or `None` (after saying so).
+pub async fn podman_and_compose(test: &str) -> Option<(Engine, ComposeRunner)> {
+    match std::env::var("DOCKHAND_PODMAN_HOST")
+        .ok()
+        .filter(|v| !v.is_empty())
+    {
+        Some(h) => with_compose(test, h.parse().expect("DOCKHAND_PODMAN_HOST parses")).await,
+        None => {
+            skip(
+                test,
+                "no Podman service from `scripts/deps podman` (DOCKHAND_PODMAN_HOST is unset)",
+            );
+            None
+        }
+    }
+}
+
+async fn with_compose(test: &str, host: EngineHost) -> Option<(Engine, ComposeRunner)> {
     let engine = Engine::connect(&host).await.expect("the engine answers");
     match ComposeRunner::detect(Path::new("docker"), &host).await {
         Ok(runner) => Some((engine, runner)),
