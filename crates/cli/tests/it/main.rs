@@ -6,6 +6,7 @@ mod fault_engine;
 mod lifecycle;
 mod nonroot;
 mod oci;
+mod serve;
 mod support;
 mod validate;
 mod version;
