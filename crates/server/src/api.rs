@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
@@ -300,8 +301,9 @@ async fn remove(
     _s: DashboardSession,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Query(q): Query<RemoveQuery>,
+    query: Result<Query<RemoveQuery>, QueryRejection>,
 ) -> Result<Json<BTreeMap<&'static str, bool>>, ApiError> {
+    let Query(q) = query?;
     let id = parse_id(&id)?;
     state.processes().kill_extension(&id);
     state.manager().uninstall(&id, q.volumes, &Quiet).await?;
@@ -318,8 +320,9 @@ async fn logs(
     _s: DashboardSession,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Query(q): Query<LogsQuery>,
+    query: Result<Query<LogsQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
+    let Query(q) = query?;
     let id = parse_id(&id)?;
     let record = state.manager().get(&id)?;
     if record.backend.is_none() {

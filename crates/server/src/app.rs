@@ -32,13 +32,13 @@
 //! the extractors of [`crate::extract`] (re-exported here):
 //!
 //! - [`ExtensionCaller`] on extension-origin routes: the caller's
-//!   [`ExtensionRecord`](dockhand_host::state::ExtensionRecord), its paths
+//!   `ExtensionRecord`, its paths
 //!   ([`ExtensionPaths`]), slug, origin and session number;
 //! - [`DashboardSession`] on dashboard routes.
 //!
 //! Both check again what the router checked (`401`/`403`/`421`), so a route
 //! cannot be reached without them even if mounted elsewhere. Errors are
-//! [`ApiError`](crate::error::ApiError) (`{"message"}` JSON).
+//! [`ApiError`] (`{"message"}` JSON).
 
 use std::sync::Arc;
 
@@ -168,10 +168,12 @@ pub fn router(state: AppState) -> Router {
     let dashboard = crate::api::routes()
         .merge(crate::resources::routes())
         .fallback(crate::assets::serve)
+        .method_not_allowed_fallback(method_not_allowed)
         .with_state(state.clone());
     let extension = crate::ui::routes()
         .merge(crate::bridge::routes())
         .fallback(crate::ui::serve_file)
+        .method_not_allowed_fallback(method_not_allowed)
         .with_state(state.clone());
     let service = tower::service_fn(move |req: Request| {
         let (state, dashboard, extension) = (state.clone(), dashboard.clone(), extension.clone());
@@ -180,6 +182,10 @@ pub fn router(state: AppState) -> Router {
         }
     });
     Router::new().fallback_service(service)
+}
+
+async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::method_not_allowed(format!("{method} is not allowed on {}", uri.path()))
 }
 
 /// The `Host` of a request: its header, else the URI's authority.

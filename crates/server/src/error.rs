@@ -3,6 +3,10 @@
 //! Every handler returns `Result<_, ApiError>`; nothing on a request path
 //! panics. Messages follow the project's style: lowercase, no trailing
 //! period, naming the thing and saying what to do.
+//!
+//! axum's own extractor rejections answer plain text; to keep every error
+//! JSON, take `Result<Json<T>, JsonRejection>` (or `Query`, `Path`) and `?`
+//! it: the rejections convert into [`ApiError`] with their status.
 
 use axum::Json;
 use axum::http::{StatusCode, header};
@@ -108,6 +112,24 @@ impl From<InstallError> for ApiError {
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         Self::new(status, e.to_string())
+    }
+}
+
+impl From<axum::extract::rejection::JsonRejection> for ApiError {
+    fn from(e: axum::extract::rejection::JsonRejection) -> Self {
+        Self::new(e.status(), e.body_text())
+    }
+}
+
+impl From<axum::extract::rejection::QueryRejection> for ApiError {
+    fn from(e: axum::extract::rejection::QueryRejection) -> Self {
+        Self::new(e.status(), e.body_text())
+    }
+}
+
+impl From<axum::extract::rejection::PathRejection> for ApiError {
+    fn from(e: axum::extract::rejection::PathRejection) -> Self {
+        Self::new(e.status(), e.body_text())
     }
 }
 

@@ -11,9 +11,9 @@
 //! ```ignore
 //! async fn info(caller: ExtensionCaller, State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
 //!     let id = &caller.record.id;             // which extension calls
-//!     let host_bin = caller.paths.host.join("tool");
+//!     let tool = caller.paths.host.join("tool");
 //!     let tab = caller.session;               // group for ProcessRegistry::register
-//!     …
+//!     todo!()
 //! }
 //! ```
 

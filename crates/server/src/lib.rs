@@ -6,11 +6,11 @@
 //! and the bridge under `/.dockhand/` answering for that extension only.
 //! The wire contract is `docs/bridge.md`.
 //!
-//! - [`app`]: [`AppState`](app::AppState), the [`router`](app::router), how a
+//! - [`app`]: [`AppState`], the [`router`], how a
 //!   request finds its origin and what it must carry (read its docs before
 //!   writing a route);
-//! - [`extract`]: the extractors routes use, [`ExtensionCaller`](app::ExtensionCaller)
-//!   and [`DashboardSession`](app::DashboardSession);
+//! - [`extract`]: the extractors routes use, [`ExtensionCaller`]
+//!   and [`DashboardSession`];
 //! - [`auth`]: tokens, sessions, tickets, cookies, the `Host` allow-list and
 //!   the `Origin` check; [`slug`]: the origin names;
 //! - [`ui`]: an extension's files, `/.dockhand/enter` and `ddclient.js`;

@@ -75,6 +75,15 @@ async fn unknown_extensions_and_bad_ids() {
         )
         .await;
     assert_eq!(a.status, StatusCode::NOT_FOUND);
+    let a = f
+        .get(
+            DASHBOARD,
+            "/api/extensions/acme%2Fnone/ticket",
+            Some(&session),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(a.json()["message"].is_string());
 }
 
 #[tokio::test]
@@ -86,6 +95,14 @@ async fn logs_of_an_extension_without_backend_are_404() {
     let a = f.get(DASHBOARD, &path, Some(&session)).await;
     assert_eq!(a.status, StatusCode::NOT_FOUND);
     assert!(a.json()["message"].as_str().unwrap().contains("no backend"));
+    let bad = format!("/api/extensions/{}/logs?tail=many", encode_id(&rec.id));
+    let a = f.get(DASHBOARD, &bad, Some(&session)).await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST);
+    assert!(
+        a.json()["message"].is_string(),
+        "errors are JSON: {}",
+        a.text()
+    );
 }
 
 #[tokio::test]
