@@ -69,6 +69,9 @@ pub enum Command {
     Doctor(DoctorArgs),
     /// Start the backends of every enabled extension (after an engine or machine restart)
     Up(UpArgs),
+    /// Serve the dashboard and every extension's UI on this machine
+    #[command(long_about = SERVE_ABOUT)]
+    Serve(ServeArgs),
     /// Show an extension image's labels, metadata.json and platforms, without downloading its UI
     #[command(long_about = INSPECT_ABOUT)]
     Inspect(InspectArgs),
@@ -124,6 +127,36 @@ and run config (entrypoint, command, environment) go underneath, per platform.
 
 Output: dockhand's content store (tagged -t REF) unless --output oci:DIR; --push sends it to the
 registry of REF; --load puts this host's platform into the Docker engine as REF.";
+
+const SERVE_ABOUT: &str = "\
+Serve the dashboard (http://localhost:PORT/) and each installed extension's UI on its own
+origin (http://<slug>.localhost:PORT/), with window.ddClient bridged to the engine, the
+extension's backend and its host binaries.
+
+Prints one line on stdout: the dashboard URL with a one-time token (valid 10 minutes) that
+logs the browser in. Everything else goes to stderr. Listens on 127.0.0.1:7411 unless told
+otherwise; a fixed port keeps each extension's origin, and so its stored data, the same from
+one run to the next. Ctrl-C or SIGTERM stops it and every process it started.";
+
+/// `dockhand serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Port to listen on; 0 picks a free one
+    #[arg(long, default_value_t = dockhand_server::serve::DEFAULT_PORT, value_name = "N")]
+    pub port: u16,
+
+    /// Address to listen on (loopback unless --allow-non-loopback)
+    #[arg(long, default_value = "127.0.0.1", value_name = "ADDR")]
+    pub bind: std::net::IpAddr,
+
+    /// Allow --bind on an address other machines can reach
+    #[arg(long)]
+    pub allow_non_loopback: bool,
+
+    /// Open the dashboard in the browser (xdg-open)
+    #[arg(long)]
+    pub open: bool,
+}
 
 /// `dockhand install`.
 #[derive(Debug, Args)]

@@ -32,6 +32,12 @@ pub fn progress(text: &str) {
     let _ = writeln!(err, "{DIM}{text}{DIM:#}");
 }
 
+/// Prints a warning on stderr (even when quiet).
+pub fn warning(text: &str) {
+    let mut err = anstream::stderr();
+    let _ = writeln!(err, "{YELLOW}warning{YELLOW:#}: {text}");
+}
+
 /// Prints an error and its causes on stderr.
 pub fn error(e: &anyhow::Error) {
     let mut err = anstream::stderr();

@@ -13,6 +13,7 @@ mod logs;
 mod ls;
 pub mod push;
 mod rm;
+mod serve;
 mod store;
 mod validate;
 mod version;
@@ -47,6 +48,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Logs(args) => logs::run(args, &settings),
         Command::Doctor(args) => doctor::run(args, &settings),
         Command::Up(args) => doctor::up(args, &settings),
+        Command::Serve(args) => serve::run(args, &settings),
     }
 }
 

@@ -7,6 +7,7 @@ mod lifecycle;
 mod nonroot;
 mod oci;
 mod podman;
+mod serve;
 mod support;
 mod validate;
 mod version;

@@ -1,1 +1,7 @@
-//! Integration tests of dockhand-server.
+//! Integration tests of dockhand-server: the router driven in process with
+//! `tower::ServiceExt::oneshot`, over a temporary `$DOCKHAND_HOME`.
+
+mod api;
+mod sessions;
+mod support;
+mod ui;

@@ -1,0 +1,180 @@
+//! `dockhand serve` as a user runs it: the printed URL logs a plain HTTP
+//! client in, the cookie opens the API, SIGTERM stops it cleanly.
+#![allow(clippy::unwrap_used)] // test helpers
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use dockhand_host::state::{ExtensionRecord, State};
+use dockhand_oci::ExtensionId;
+
+use crate::support::{TempDir, dockhand};
+
+/// One HTTP/1.1 request on a new connection: status line, headers (lowercase names), body.
+fn http(port: u16, request: &str) -> (String, Vec<(String, String)>, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).expect("read the answer");
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").expect("a full answer");
+    let mut lines = head.lines();
+    let status = lines.next().unwrap().to_owned();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    (status, headers, body.to_owned())
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+fn wait_exit(child: &mut Child, within: Duration) -> Option<std::process::ExitStatus> {
+    let until = Instant::now() + within;
+    while Instant::now() < until {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    None
+}
+
+#[test]
+fn serve_prints_a_url_that_logs_in_and_stops_on_sigterm() {
+    let tmp = TempDir::new("serve");
+    let home = tmp.0.join("home");
+    let state = State::open(&home).unwrap();
+    let id = ExtensionId::parse("acme/served").unwrap();
+    state
+        .put(&ExtensionRecord {
+            image: "acme/served:1.0.0".into(),
+            source: "acme/served:1.0.0".into(),
+            digest: format!("sha256:{}", "cd".repeat(32)),
+            version: Some("1.0.0".into()),
+            title: "Served".into(),
+            vendor: "Acme".into(),
+            enabled: true,
+            installed_at: 1_700_000_000,
+            dir: home.join("extensions/acme_served/v"),
+            compose_project: None,
+            backend: None,
+            host_binaries: vec![],
+            ui_title: Some("Served".into()),
+            metadata: serde_json::json!({"ui": {"dashboard-tab": {"title": "Served", "root": "/ui", "src": "index.html"}}}),
+            labels: BTreeMap::new(),
+            update_available: None,
+            id,
+        })
+        .unwrap();
+    drop(state);
+
+    let mut child = dockhand()
+        .args(["serve", "--port", "0"])
+        .env("DOCKHAND_HOME", &home)
+        .env(
+            "DOCKER_HOST",
+            format!("unix://{}/no-engine.sock", tmp.arg()),
+        )
+        .env("DOCKER_CONFIG", tmp.0.join("docker"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("dockhand serve starts");
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut url = String::new();
+    stdout.read_line(&mut url).unwrap();
+    let url = url.trim_end().to_owned();
+    let rest = url
+        .strip_prefix("http://localhost:")
+        .unwrap_or_else(|| panic!("stdout is the dashboard URL, got `{url}`"));
+    let (port, path) = rest.split_at(rest.find('/').unwrap());
+    let port: u16 = port.parse().unwrap();
+    assert!(
+        path.starts_with("/?token=") && path.len() == 8 + 64,
+        "{path}"
+    );
+    let host = format!("localhost:{port}");
+
+    let (status, headers, _) = http(
+        port,
+        &format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"),
+    );
+    assert!(status.contains(" 303 "), "{status}");
+    assert_eq!(header(&headers, "location"), Some("/"));
+    let set_cookie = header(&headers, "set-cookie").expect("a session cookie");
+    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Strict"));
+    let cookie = set_cookie.split(';').next().unwrap();
+
+    let (status, _, body) = http(
+        port,
+        &format!(
+            "GET /api/extensions HTTP/1.1\r\nHost: {host}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
+        ),
+    );
+    assert!(status.contains(" 200 "), "{status} {body}");
+    let list: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(list[0]["id"], "acme/served");
+    assert!(
+        list[0]["slug"]
+            .as_str()
+            .unwrap()
+            .starts_with("acme-served-")
+    );
+
+    let (status, _, _) = http(
+        port,
+        &format!("GET /api/extensions HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"),
+    );
+    assert!(status.contains(" 401 "), "{status}");
+
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = wait_exit(&mut child, Duration::from_secs(8));
+    let mut err = String::new();
+    if status.is_none() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    let status =
+        status.unwrap_or_else(|| panic!("still running 8 s after SIGTERM; stderr:\n{err}"));
+    assert!(status.success(), "{status}; stderr:\n{err}");
+    let mut more = String::new();
+    stdout.read_to_string(&mut more).unwrap();
+    assert_eq!(more, "", "stdout holds the URL only");
+    assert!(err.contains("stopped"), "{err}");
+}
+
+#[test]
+fn serve_refuses_a_non_loopback_address_without_the_flag() {
+    let tmp = TempDir::new("serve-bind");
+    let out = dockhand()
+        .args(["serve", "--port", "0", "--bind", "0.0.0.0"])
+        .env("DOCKHAND_HOME", tmp.0.join("home"))
+        .env("DOCKER_HOST", "unix:///nonexistent.sock")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--allow-non-loopback"), "{err}");
+}

@@ -1,0 +1,389 @@
+//! The dashboard's own routes (`docs/bridge.md`, "Dashboard API"): the login
+//! at `/?token=`, `index.html`, `/api/info` and `/api/extensions…`.
+//!
+//! Extension ids hold `/` and `:`, so they travel URL-encoded in one path
+//! segment: `/api/extensions/docker%2Fvolumes-backup-extension/ticket`.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use dockhand_host::Quiet;
+use dockhand_host::state::ExtensionRecord;
+use dockhand_oci::ExtensionId;
+use futures_util::StreamExt as _;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde::{Deserialize, Serialize};
+
+use crate::app::{AppState, DashboardSession, with_type};
+use crate::auth;
+use crate::error::ApiError;
+use crate::listing::{LsJson, ls_json};
+use crate::ui::query_param;
+
+/// How long the engine may take to answer the dashboard's questions.
+const ENGINE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Log lines when `tail` is not given.
+const DEFAULT_TAIL: usize = 200;
+
+/// Everything but the characters an id may keep unencoded in a path segment.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// The dashboard's own routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(index))
+        .route("/api/info", get(info))
+        .route("/api/extensions", get(list))
+        .route("/api/extensions/{id}", delete(remove))
+        .route("/api/extensions/{id}/icon", get(icon))
+        .route("/api/extensions/{id}/ticket", post(ticket))
+        .route("/api/extensions/{id}/enable", post(enable))
+        .route("/api/extensions/{id}/disable", post(disable))
+        .route("/api/extensions/{id}/logs", get(logs))
+}
+
+/// `id` encoded for one path segment.
+pub fn encode_id(id: &ExtensionId) -> String {
+    utf8_percent_encode(id.as_str(), SEGMENT).to_string()
+}
+
+fn parse_id(raw: &str) -> Result<ExtensionId, ApiError> {
+    ExtensionId::parse(raw).map_err(|e| {
+        ApiError::bad_request(format!(
+            "`{raw}` is not an extension id ({e}): URL-encode the id in one path segment"
+        ))
+    })
+}
+
+/// `GET /`: with `?token=`, the login; else `index.html`.
+async fn index(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    if let Some(token) = query_param(uri.query(), "token") {
+        return login(&state, &headers, &token);
+    }
+    crate::extract::dashboard_session(&state, &headers)?;
+    let html = crate::assets::get("index.html")
+        .ok_or_else(|| ApiError::not_found("this dockhand was built without web/index.html"))?;
+    Ok(with_type("text/html; charset=utf-8", html))
+}
+
+fn redirect_home() -> Response {
+    let mut r = StatusCode::SEE_OTHER.into_response();
+    let h = r.headers_mut();
+    h.insert(header::LOCATION, HeaderValue::from_static("/"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+fn login(state: &AppState, headers: &HeaderMap, token: &str) -> Result<Response, ApiError> {
+    let session = state
+        .auth()
+        .redeem_startup_token(token)
+        .map_err(|e| ApiError::internal(format!("cannot make a session: {e}")))?;
+    let Some(session) = session else {
+        // A reload of the login URL in a browser already logged in.
+        if crate::extract::dashboard_session(state, headers).is_ok() {
+            return Ok(redirect_home());
+        }
+        return Err(ApiError::unauthorized(
+            "this token is not valid (it is used once and for 10 minutes): restart `dockhand serve` for a new URL",
+        ));
+    };
+    let cookie = HeaderValue::from_str(&auth::session_cookie(&session))
+        .map_err(|_| ApiError::internal("cannot write the session cookie"))?;
+    let mut r = redirect_home();
+    r.headers_mut().insert(header::SET_COOKIE, cookie);
+    Ok(r)
+}
+
+/// `GET /api/info`.
+#[derive(Debug, Serialize)]
+struct Info {
+    version: &'static str,
+    api_version: &'static str,
+    engine: String,
+}
+
+async fn info(_s: DashboardSession, State(state): State<AppState>) -> Json<Info> {
+    let manager = state.manager();
+    let host = manager.engine_host.to_string();
+    let engine = tokio::time::timeout(ENGINE_TIMEOUT, async {
+        let engine = manager.engine().await.map_err(|e| e.to_string())?;
+        engine.version().await.map_err(|e| e.to_string())
+    })
+    .await;
+    let engine = match engine {
+        Ok(Ok(v)) => format!(
+            "{} {} (API {}, {}/{}) at {host}",
+            "Docker Engine", v.version, v.api_version, v.os, v.arch
+        ),
+        Ok(Err(e)) => format!("unreachable at {host}: {e}"),
+        Err(_) => format!(
+            "unreachable at {host}: no answer within {} s",
+            ENGINE_TIMEOUT.as_secs()
+        ),
+    };
+    Json(Info {
+        version: env!("CARGO_PKG_VERSION"),
+        api_version: dockhand_spec::API_VERSION,
+        engine,
+    })
+}
+
+/// One entry of `GET /api/extensions`: `dockhand ls --format json` plus the
+/// slug and the icon's URL.
+#[derive(Debug, Serialize)]
+pub struct ExtensionEntry {
+    /// As `dockhand ls --format json`.
+    #[serde(flatten)]
+    pub ls: LsJson,
+    /// The slug of the extension's origin.
+    pub slug: String,
+    /// `/api/extensions/{id}/icon`, or null when it has none.
+    pub icon: Option<String>,
+}
+
+async fn icon_file(state: &AppState, record: &ExtensionRecord) -> Option<std::path::PathBuf> {
+    let paths = crate::extract::ExtensionPaths::of(&state.manager().layout, record);
+    let icon = record.metadata.get("icon")?.as_str()?;
+    crate::ui::file_inside(&paths.root, icon).await
+}
+
+async fn entry(
+    state: &AppState,
+    record: &ExtensionRecord,
+    running: usize,
+    containers: usize,
+) -> ExtensionEntry {
+    let icon = icon_file(state, record)
+        .await
+        .map(|_| format!("/api/extensions/{}/icon", encode_id(&record.id)));
+    ExtensionEntry {
+        ls: ls_json(record, running, containers),
+        slug: crate::slug::slug(&record.id),
+        icon,
+    }
+}
+
+/// Every installed extension with its backend's counts; without an engine
+/// (or when it does not answer) the counts are zero.
+async fn listed(state: &AppState) -> Result<Vec<(ExtensionRecord, usize, usize)>, ApiError> {
+    let manager = state.manager();
+    match tokio::time::timeout(ENGINE_TIMEOUT, manager.list()).await {
+        Ok(Ok(all)) => Ok(all
+            .into_iter()
+            .map(|l| (l.record, l.running, l.containers))
+            .collect()),
+        _ => Ok(manager
+            .state
+            .list()?
+            .into_iter()
+            .map(|r| (r, 0, 0))
+            .collect()),
+    }
+}
+
+async fn list(
+    _s: DashboardSession,
+    State(state): State<AppState>,
+) -> Result<Json<Vec<ExtensionEntry>>, ApiError> {
+    let mut out = Vec::new();
+    for (record, running, containers) in listed(&state).await? {
+        out.push(entry(&state, &record, running, containers).await);
+    }
+    Ok(Json(out))
+}
+
+async fn entry_of(state: &AppState, id: &ExtensionId) -> Result<ExtensionEntry, ApiError> {
+    let found = listed(state)
+        .await?
+        .into_iter()
+        .find(|(r, _, _)| r.id == *id);
+    let (record, running, containers) =
+        found.ok_or_else(|| ApiError::not_found(format!("{id} is not installed")))?;
+    Ok(entry(state, &record, running, containers).await)
+}
+
+async fn icon(
+    _s: DashboardSession,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id)?;
+    let record = state.manager().get(&id)?;
+    let file = icon_file(&state, &record)
+        .await
+        .ok_or_else(|| ApiError::not_found(format!("{id} has no icon")))?;
+    let bytes = tokio::fs::read(&file)
+        .await
+        .map_err(|e| ApiError::not_found(format!("{id}'s icon {}: {e}", file.display())))?;
+    Ok(with_type(crate::ui::content_type(&file), bytes))
+}
+
+/// `POST /api/extensions/{id}/ticket`.
+#[derive(Debug, Serialize)]
+struct TicketUrl {
+    url: String,
+}
+
+async fn ticket(
+    _s: DashboardSession,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<TicketUrl>, ApiError> {
+    let id = parse_id(&id)?;
+    let record = state.manager().get(&id)?;
+    if crate::extract::ExtensionPaths::of(&state.manager().layout, &record)
+        .ui_root
+        .is_none()
+    {
+        return Err(ApiError::not_found(format!("{id} has no UI to open")));
+    }
+    let ticket = state
+        .auth()
+        .issue_ticket(&id)
+        .map_err(|e| ApiError::internal(format!("cannot make a ticket: {e}")))?;
+    let origin = state.extension_origin(&crate::slug::slug(&id));
+    Ok(Json(TicketUrl {
+        url: format!("{origin}{}?ticket={ticket}", crate::ui::ENTER_PATH),
+    }))
+}
+
+async fn set_enabled(
+    state: &AppState,
+    raw: &str,
+    enabled: bool,
+) -> Result<Json<ExtensionEntry>, ApiError> {
+    let id = parse_id(raw)?;
+    if !enabled {
+        state.processes().kill_extension(&id);
+    }
+    state.manager().set_enabled(&id, enabled).await?;
+    Ok(Json(entry_of(state, &id).await?))
+}
+
+async fn enable(
+    _s: DashboardSession,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<ExtensionEntry>, ApiError> {
+    set_enabled(&state, &id, true).await
+}
+
+async fn disable(
+    _s: DashboardSession,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<ExtensionEntry>, ApiError> {
+    set_enabled(&state, &id, false).await
+}
+
+#[derive(Debug, Deserialize)]
+struct RemoveQuery {
+    #[serde(default)]
+    volumes: bool,
+}
+
+async fn remove(
+    _s: DashboardSession,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    query: Result<Query<RemoveQuery>, QueryRejection>,
+) -> Result<Json<BTreeMap<&'static str, bool>>, ApiError> {
+    let Query(q) = query?;
+    let id = parse_id(&id)?;
+    state.processes().kill_extension(&id);
+    state.manager().uninstall(&id, q.volumes, &Quiet).await?;
+    state.auth().forget_extension(&id);
+    Ok(Json(BTreeMap::from([("removed", true)])))
+}
+
+#[derive(Debug, Deserialize)]
+struct LogsQuery {
+    tail: Option<usize>,
+}
+
+async fn logs(
+    _s: DashboardSession,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    query: Result<Query<LogsQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(q) = query?;
+    let id = parse_id(&id)?;
+    let record = state.manager().get(&id)?;
+    if record.backend.is_none() {
+        return Err(ApiError::not_found(format!(
+            "{id} has no backend: there are no logs"
+        )));
+    }
+    let tail = q.tail.unwrap_or(DEFAULT_TAIL);
+    let text = tokio::time::timeout(ENGINE_TIMEOUT, backend_logs(&state, &id, tail))
+        .await
+        .map_err(|_| {
+            ApiError::bad_gateway(format!(
+                "the engine did not send {id}'s logs within {} s",
+                ENGINE_TIMEOUT.as_secs()
+            ))
+        })??;
+    Ok(with_type("text/plain; charset=utf-8", text))
+}
+
+async fn backend_logs(state: &AppState, id: &ExtensionId, tail: usize) -> Result<String, ApiError> {
+    let engine = state.manager().engine().await?;
+    let containers = engine
+        .containers_by_label(&dockhand_host::backend::extension_label(id))
+        .await
+        .map_err(|e| ApiError::bad_gateway(e.to_string()))?;
+    let many = containers.len() > 1;
+    let mut out = String::new();
+    for c in &containers {
+        let prefix = if many {
+            format!("{} | ", c.service.as_deref().unwrap_or(&c.name))
+        } else {
+            String::new()
+        };
+        let mut lines = engine.logs(&c.id, false, Some(tail));
+        while let Some(chunk) = lines.next().await {
+            let chunk = chunk.map_err(|e| ApiError::bad_gateway(e.to_string()))?;
+            for line in chunk.text().lines() {
+                out.push_str(&prefix);
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Handlers run on a multi-threaded runtime: the manager's futures must be `Send`.
+    #[allow(dead_code)]
+    fn manager_futures_are_send(state: &AppState, id: &ExtensionId) {
+        fn is_send<T: Send>(_: T) {}
+        is_send(state.manager().set_enabled(id, true));
+        is_send(state.manager().uninstall(id, true, &Quiet));
+    }
+
+    #[test]
+    fn ids_are_one_segment() {
+        let id = ExtensionId::parse("127.0.0.1:5000/acme/my_ext").unwrap();
+        assert_eq!(encode_id(&id), "127.0.0.1%3A5000%2Facme%2Fmy_ext");
+    }
+}

@@ -1,0 +1,323 @@
+//! The application: [`AppState`], the [`router`] and how a request finds its
+//! origin.
+//!
+//! # How a request is handled
+//!
+//! [`router`] first looks at the `Host` header (`docs/bridge.md`):
+//!
+//! - `localhost:PORT`, `127.0.0.1:PORT`, `[::1]:PORT`: the **dashboard**
+//!   router — the dashboard API (`crate::api`), `crate::resources::routes()`
+//!   and the embedded `web/` (`crate::assets`);
+//! - `<slug>.localhost:PORT` of an installed extension: that extension's
+//!   router — `/.dockhand/enter`, `/.dockhand/ddclient.js`,
+//!   `crate::bridge::routes()`, and its UI files (`crate::ui`);
+//! - anything else: `421`.
+//!
+//! Before a route runs, the router enforces, for every route of both origins:
+//!
+//! - a valid credential: the `dockhand_session` cookie on the dashboard (all
+//!   but `GET /?token=…`), the `dockhand_ext` cookie *of that extension* on
+//!   an extension origin (all but `/.dockhand/enter`) — else `401`;
+//! - for `POST`, `PUT`, `PATCH`, `DELETE` and WebSocket upgrades, an `Origin`
+//!   header equal to the origin of the request (`http://` + its `Host`) —
+//!   else `403`.
+//!
+//! It also adds `X-Content-Type-Options: nosniff` to every response, and on
+//! extension origins `Content-Security-Policy: frame-ancestors
+//! http://localhost:PORT http://127.0.0.1:PORT`.
+//!
+//! # What routes get
+//!
+//! Routes are `Router<AppState>`; handlers take `State<AppState>` and one of
+//! the extractors of [`crate::extract`] (re-exported here):
+//!
+//! - [`ExtensionCaller`] on extension-origin routes: the caller's
+//!   `ExtensionRecord`, its paths
+//!   ([`ExtensionPaths`]), slug, origin and session number;
+//! - [`DashboardSession`] on dashboard routes.
+//!
+//! Both check again what the router checked (`401`/`403`/`421`), so a route
+//! cannot be reached without them even if mounted elsewhere. Errors are
+//! [`ApiError`] (`{"message"}` JSON).
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderValue, Method, header};
+use axum::response::{IntoResponse, Response};
+use dockhand_host::Manager;
+use dockhand_host::state::ExtensionRecord;
+use tokio::sync::watch;
+use tower::ServiceExt as _;
+
+use crate::auth::{self, Auth, HostName};
+use crate::error::ApiError;
+use crate::process::ProcessRegistry;
+
+pub use crate::extract::{DashboardSession, ExtensionCaller, ExtensionPaths};
+
+/// Everything the handlers share. Cheap to clone (one `Arc`).
+#[derive(Debug, Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    manager: Arc<Manager>,
+    port: u16,
+    auth: Auth,
+    processes: Arc<ProcessRegistry>,
+    shutdown: watch::Sender<bool>,
+}
+
+impl AppState {
+    /// The state of a server whose clients reach it on `port`.
+    pub fn new(manager: Arc<Manager>, port: u16) -> Self {
+        let (shutdown, _) = watch::channel(false);
+        Self {
+            inner: Arc::new(Inner {
+                manager,
+                port,
+                auth: Auth::new(),
+                processes: Arc::new(ProcessRegistry::new()),
+                shutdown,
+            }),
+        }
+    }
+
+    /// The extension manager.
+    pub fn manager(&self) -> &Arc<Manager> {
+        &self.inner.manager
+    }
+
+    /// The port clients use.
+    pub fn port(&self) -> u16 {
+        self.inner.port
+    }
+
+    /// Sessions, tickets and the startup token.
+    pub fn auth(&self) -> &Auth {
+        &self.inner.auth
+    }
+
+    /// The processes the server started.
+    pub fn processes(&self) -> &Arc<ProcessRegistry> {
+        &self.inner.processes
+    }
+
+    /// The dashboard's origin as the shell uses it: `http://localhost:PORT`.
+    pub fn dashboard_origin(&self) -> String {
+        format!("http://localhost:{}", self.port())
+    }
+
+    /// The origin of the extension whose slug is `slug`:
+    /// `http://<slug>.localhost:PORT`.
+    pub fn extension_origin(&self, slug: &str) -> String {
+        format!("http://{slug}.localhost:{}", self.port())
+    }
+
+    /// Asks everything long-lived (WebSockets, followed logs) to end: the
+    /// server is stopping.
+    pub fn request_shutdown(&self) {
+        self.inner.shutdown.send_replace(true);
+    }
+
+    /// True once [`request_shutdown`](Self::request_shutdown) was called.
+    pub fn is_shutting_down(&self) -> bool {
+        *self.inner.shutdown.borrow()
+    }
+
+    /// Resolves once the server is stopping; long-lived handlers race it.
+    pub async fn shutdown_requested(&self) {
+        let mut rx = self.inner.shutdown.subscribe();
+        let _ = rx.wait_for(|s| *s).await;
+    }
+}
+
+/// Which origin a request came to, put into the request's extensions by the
+/// router before any route runs.
+#[derive(Debug, Clone)]
+pub enum Site {
+    /// The dashboard; `origin` is `http://` + the request's `Host`.
+    Dashboard {
+        /// `http://localhost:PORT` (or `127.0.0.1`, `[::1]`, as requested).
+        origin: String,
+    },
+    /// An extension's origin.
+    Extension(Arc<ExtensionSite>),
+}
+
+/// An installed extension's origin.
+#[derive(Debug, Clone)]
+pub struct ExtensionSite {
+    /// The extension.
+    pub record: ExtensionRecord,
+    /// Its slug.
+    pub slug: String,
+    /// `http://<slug>.localhost:PORT`.
+    pub origin: String,
+}
+
+/// The whole application: both origins, with the checks described in the
+/// module docs. `crate::bridge::routes()` is mounted on extension origins,
+/// `crate::resources::routes()` on the dashboard.
+pub fn router(state: AppState) -> Router {
+    let dashboard = crate::api::routes()
+        .merge(crate::resources::routes())
+        .fallback(crate::assets::serve)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state.clone());
+    let extension = crate::ui::routes()
+        .merge(crate::bridge::routes())
+        .fallback(crate::ui::serve_file)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state.clone());
+    let service = tower::service_fn(move |req: Request| {
+        let (state, dashboard, extension) = (state.clone(), dashboard.clone(), extension.clone());
+        async move {
+            Ok::<_, std::convert::Infallible>(dispatch(state, dashboard, extension, req).await)
+        }
+    });
+    Router::new().fallback_service(service)
+}
+
+async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::method_not_allowed(format!("{method} is not allowed on {}", uri.path()))
+}
+
+/// The `Host` of a request: its header, else the URI's authority.
+pub fn request_host(req: &axum::http::request::Parts) -> Option<String> {
+    req.headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| req.uri.authority().map(|a| a.as_str().to_owned()))
+}
+
+/// Finds the site `host` names: the dashboard, an installed extension's
+/// origin, or `421`.
+pub async fn site_of(state: &AppState, host: Option<&str>) -> Result<Site, ApiError> {
+    let misdirected = || {
+        ApiError::misdirected(format!(
+            "this dockhand answers for localhost:{port} and the extensions' <slug>.localhost:{port} only",
+            port = state.port()
+        ))
+    };
+    let host = host.ok_or_else(misdirected)?;
+    match auth::classify_host(host, state.port()).ok_or_else(misdirected)? {
+        HostName::Dashboard => Ok(Site::Dashboard {
+            origin: format!("http://{}", host.to_ascii_lowercase()),
+        }),
+        HostName::Extension(slug) => {
+            let manager = Arc::clone(state.manager());
+            let records = tokio::task::spawn_blocking(move || manager.state.list())
+                .await
+                .map_err(|e| {
+                    ApiError::internal(format!("reading the installed extensions: {e}"))
+                })??;
+            let record = records
+                .into_iter()
+                .find(|r| crate::slug::slug(&r.id) == slug)
+                .ok_or_else(misdirected)?;
+            Ok(Site::Extension(Arc::new(ExtensionSite {
+                origin: state.extension_origin(&slug),
+                record,
+                slug,
+            })))
+        }
+    }
+}
+
+/// The credential and `Origin` checks of the module docs, for `site`.
+fn gate(state: &AppState, site: &Site, parts: &axum::http::request::Parts) -> Result<(), ApiError> {
+    let (origin, exempt) = match site {
+        Site::Dashboard { origin } => {
+            let login = parts.method == Method::GET
+                && parts.uri.path() == "/"
+                && crate::ui::query_param(parts.uri.query(), "token").is_some();
+            if !login {
+                crate::extract::dashboard_session(state, &parts.headers)?;
+            }
+            (origin.as_str(), login)
+        }
+        Site::Extension(site) => {
+            let enter = parts.uri.path() == crate::ui::ENTER_PATH;
+            if !enter {
+                crate::extract::extension_session(state, site, &parts.headers)?;
+            }
+            (site.origin.as_str(), enter)
+        }
+    };
+    if !exempt
+        && (auth::is_state_changing(&parts.method) || auth::is_websocket_upgrade(&parts.headers))
+    {
+        auth::check_origin(&parts.headers, origin)?;
+    }
+    Ok(())
+}
+
+async fn dispatch(state: AppState, dashboard: Router, extension: Router, req: Request) -> Response {
+    let (mut parts, body) = req.into_parts();
+    let host = request_host(&parts);
+    let site = match site_of(&state, host.as_deref()).await {
+        Ok(site) => site,
+        Err(e) => return e.into_response(),
+    };
+    let frame_ancestors = matches!(site, Site::Extension(_)).then(|| {
+        format!(
+            "frame-ancestors http://localhost:{port} http://127.0.0.1:{port}",
+            port = state.port()
+        )
+    });
+    let mut response = match gate(&state, &site, &parts) {
+        Err(e) => e.into_response(),
+        Ok(()) => {
+            let router = match site {
+                Site::Dashboard { .. } => dashboard,
+                Site::Extension(_) => extension,
+            };
+            parts.extensions.insert(site);
+            let req = Request::from_parts(parts, body);
+            match router.oneshot(req).await {
+                Ok(r) => r,
+                Err(never) => match never {},
+            }
+        }
+    };
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    match frame_ancestors.and_then(|v| HeaderValue::from_str(&v).ok()) {
+        Some(csp) => {
+            headers.insert(header::CONTENT_SECURITY_POLICY, csp);
+        }
+        None => {
+            headers.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static("frame-ancestors 'self'"),
+            );
+            headers.insert(
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("no-referrer"),
+            );
+        }
+    }
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-cache"));
+    response
+}
+
+/// A response with `body` and `content_type`.
+pub(crate) fn with_type(content_type: &str, body: impl Into<Body>) -> Response {
+    let mut r = Response::new(body.into());
+    if let Ok(v) = HeaderValue::from_str(content_type) {
+        r.headers_mut().insert(header::CONTENT_TYPE, v);
+    }
+    r
+}

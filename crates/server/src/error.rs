@@ -1,0 +1,154 @@
+//! Errors as HTTP responses: a status and `{"message": str}` (`docs/bridge.md`).
+//!
+//! Every handler returns `Result<_, ApiError>`; nothing on a request path
+//! panics. Messages follow the project's style: lowercase, no trailing
+//! period, naming the thing and saying what to do.
+//!
+//! axum's own extractor rejections answer plain text; to keep every error
+//! JSON, take `Result<Json<T>, JsonRejection>` (or `Query`, `Path`) and `?`
+//! it: the rejections convert into [`ApiError`] with their status.
+
+use axum::Json;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use dockhand_host::InstallError;
+use dockhand_host::state::{LockError, StateError};
+
+/// An error answered as `status` with `{"message": message}`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{status}: {message}")]
+pub struct ApiError {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// What went wrong, for people.
+    pub message: String,
+}
+
+impl ApiError {
+    /// An error with any status.
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+        }
+    }
+
+    /// `400 Bad Request`.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    /// `401 Unauthorized`: no valid credential for this origin.
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, message)
+    }
+
+    /// `403 Forbidden`: a credential, but not for this (for example a foreign `Origin`).
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, message)
+    }
+
+    /// `404 Not Found`.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, message)
+    }
+
+    /// `405 Method Not Allowed`.
+    pub fn method_not_allowed(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::METHOD_NOT_ALLOWED, message)
+    }
+
+    /// `409 Conflict`.
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, message)
+    }
+
+    /// `421 Misdirected Request`: a `Host` this server does not answer for.
+    pub fn misdirected(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::MISDIRECTED_REQUEST, message)
+    }
+
+    /// `500 Internal Server Error`.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, message)
+    }
+
+    /// `502 Bad Gateway`: the engine or a backend failed.
+    pub fn bad_gateway(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_GATEWAY, message)
+    }
+
+    /// `503 Service Unavailable`.
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, message)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({ "message": self.message });
+        (
+            self.status,
+            [(header::CACHE_CONTROL, "no-store")],
+            Json(body),
+        )
+            .into_response()
+    }
+}
+
+impl From<InstallError> for ApiError {
+    fn from(e: InstallError) -> Self {
+        let status = match &e {
+            InstallError::NotInstalled(_)
+            | InstallError::State(StateError::NotInstalled { .. }) => StatusCode::NOT_FOUND,
+            InstallError::Lock(LockError::Busy { .. } | LockError::Repairing { .. })
+            | InstallError::Lock(LockError::StateBusy)
+            | InstallError::State(StateError::Busy { .. } | StateError::OpPending { .. }) => {
+                StatusCode::CONFLICT
+            }
+            InstallError::Engine(_) | InstallError::Compose(_) | InstallError::NotReady { .. } => {
+                StatusCode::BAD_GATEWAY
+            }
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        Self::new(status, e.to_string())
+    }
+}
+
+impl From<axum::extract::rejection::JsonRejection> for ApiError {
+    fn from(e: axum::extract::rejection::JsonRejection) -> Self {
+        Self::new(e.status(), e.body_text())
+    }
+}
+
+impl From<axum::extract::rejection::QueryRejection> for ApiError {
+    fn from(e: axum::extract::rejection::QueryRejection) -> Self {
+        Self::new(e.status(), e.body_text())
+    }
+}
+
+impl From<axum::extract::rejection::PathRejection> for ApiError {
+    fn from(e: axum::extract::rejection::PathRejection) -> Self {
+        Self::new(e.status(), e.body_text())
+    }
+}
+
+impl From<StateError> for ApiError {
+    fn from(e: StateError) -> Self {
+        InstallError::State(e).into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn not_installed_is_404_and_busy_is_409() {
+        let e: ApiError = InstallError::NotInstalled("acme/x".into()).into();
+        assert_eq!(e.status, StatusCode::NOT_FOUND);
+        assert!(e.message.contains("acme/x"));
+        let e: ApiError = InstallError::Lock(LockError::StateBusy).into();
+        assert_eq!(e.status, StatusCode::CONFLICT);
+    }
+}

@@ -1,0 +1,151 @@
+//! The dashboard's extension routes, without an engine.
+
+use axum::http::{Method, StatusCode, header};
+use dockhand_server::api::encode_id;
+
+use crate::support::*;
+
+#[tokio::test]
+async fn extensions_are_listed_with_slug_and_icon() {
+    let f = fixture();
+    let rec = f.add_extension("127.0.0.1:5000/acme/a", &[("index.html", "<p>")]);
+    let session = f.login().await;
+    let a = f.get(DASHBOARD, "/api/extensions", Some(&session)).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    let list = a.json();
+    let e = &list[0];
+    assert_eq!(e["id"], "127.0.0.1:5000/acme/a");
+    assert_eq!(e["version"], "1.0.0");
+    assert_eq!(e["enabled"], true);
+    assert_eq!(e["ui"]["title"], "Test");
+    assert_eq!(e["vm"], serde_json::Value::Null);
+    assert_eq!(e["slug"], dockhand_server::slug::slug(&rec.id));
+    let icon = e["icon"].as_str().unwrap();
+    assert_eq!(icon, "/api/extensions/127.0.0.1%3A5000%2Facme%2Fa/icon");
+
+    let a = f.get(DASHBOARD, icon, Some(&session)).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    assert_eq!(a.text(), "<svg/>");
+    assert_eq!(a.header(header::CONTENT_TYPE), Some("image/svg+xml"));
+}
+
+#[tokio::test]
+async fn info_names_the_api_version() {
+    let f = fixture();
+    let session = f.login().await;
+    let a = f.get(DASHBOARD, "/api/info", Some(&session)).await;
+    assert_eq!(a.status, StatusCode::OK);
+    let info = a.json();
+    assert_eq!(info["api_version"], "0.4.2");
+    assert_eq!(info["version"], env!("CARGO_PKG_VERSION"));
+    assert!(
+        info["engine"].as_str().unwrap().contains("unreachable"),
+        "{info}"
+    );
+}
+
+#[tokio::test]
+async fn unknown_extensions_and_bad_ids() {
+    let f = fixture();
+    let session = f.login().await;
+    let post = |path: String| {
+        let session = session.clone();
+        let f = &f;
+        async move {
+            f.call(
+                Method::POST,
+                DASHBOARD,
+                &path,
+                Some(&session),
+                Some(DASHBOARD_ORIGIN),
+            )
+            .await
+        }
+    };
+    let a = post("/api/extensions/acme%2Fnone/ticket".into()).await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND, "{}", a.text());
+    assert!(a.json()["message"].as_str().unwrap().contains("acme/none"));
+    let a = post("/api/extensions/Not%20An%20Id/ticket".into()).await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.text());
+    let a = f
+        .get(
+            DASHBOARD,
+            "/api/extensions/acme%2Fnone/icon",
+            Some(&session),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND);
+    let a = f
+        .get(
+            DASHBOARD,
+            "/api/extensions/acme%2Fnone/ticket",
+            Some(&session),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(a.json()["message"].is_string());
+}
+
+#[tokio::test]
+async fn logs_of_an_extension_without_backend_are_404() {
+    let f = fixture();
+    let rec = f.add_extension("acme/a", &[("index.html", "<p>")]);
+    let session = f.login().await;
+    let path = format!("/api/extensions/{}/logs?tail=5", encode_id(&rec.id));
+    let a = f.get(DASHBOARD, &path, Some(&session)).await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND);
+    assert!(a.json()["message"].as_str().unwrap().contains("no backend"));
+    let bad = format!("/api/extensions/{}/logs?tail=many", encode_id(&rec.id));
+    let a = f.get(DASHBOARD, &bad, Some(&session)).await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST);
+    assert!(
+        a.json()["message"].is_string(),
+        "errors are JSON: {}",
+        a.text()
+    );
+}
+
+#[tokio::test]
+async fn disable_and_enable_answer_the_entry() {
+    let f = fixture();
+    let rec = f.add_extension("acme/a", &[("index.html", "<p>")]);
+    let session = f.login().await;
+    let id = encode_id(&rec.id);
+    for (verb, enabled) in [("disable", false), ("enable", true)] {
+        let a = f
+            .call(
+                Method::POST,
+                DASHBOARD,
+                &format!("/api/extensions/{id}/{verb}"),
+                Some(&session),
+                Some(DASHBOARD_ORIGIN),
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::OK, "{verb}: {}", a.text());
+        assert_eq!(a.json()["enabled"], enabled);
+        assert_eq!(a.json()["id"], "acme/a");
+        assert_eq!(f.state.manager().get(&rec.id).unwrap().enabled, enabled);
+    }
+}
+
+#[tokio::test]
+async fn delete_removes_and_ends_its_sessions() {
+    let f = fixture();
+    let rec = f.add_extension("acme/a", &[("index.html", "<p>")]);
+    let (host, cookie) = f.enter(&rec.id).await;
+    let session = f.login().await;
+    let a = f
+        .call(
+            Method::DELETE,
+            DASHBOARD,
+            &format!("/api/extensions/{}", encode_id(&rec.id)),
+            Some(&session),
+            Some(DASHBOARD_ORIGIN),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    assert_eq!(a.json(), serde_json::json!({"removed": true}));
+    assert!(f.state.manager().state.get(&rec.id).unwrap().is_none());
+    let gone = f.get(&host, "/index.html", Some(&cookie)).await;
+    assert_eq!(gone.status, StatusCode::MISDIRECTED_REQUEST);
+}

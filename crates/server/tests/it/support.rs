@@ -1,0 +1,211 @@
+//! A server over a temporary `$DOCKHAND_HOME` with extensions put straight
+//! into its state and UI files written under their directories: no engine.
+#![allow(clippy::unwrap_used)] // test helpers
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use dockhand_engine::EngineHost;
+use dockhand_host::Manager;
+use dockhand_host::layout::Layout;
+use dockhand_host::state::ExtensionRecord;
+use dockhand_oci::ExtensionId;
+use dockhand_server::AppState;
+use http_body_util::BodyExt as _;
+use tower::ServiceExt as _;
+
+/// The port the fixture's clients pretend to use.
+pub const PORT: u16 = 7411;
+
+/// A server, its state and its home.
+pub struct Fixture {
+    pub tmp: tempfile::TempDir,
+    pub state: AppState,
+    pub app: Router,
+}
+
+/// An answer, its body read.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+
+    pub fn header(&self, name: header::HeaderName) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The `name=value` part of the `Set-Cookie` header.
+    pub fn cookie(&self) -> String {
+        let set = self.header(header::SET_COOKIE).expect("a Set-Cookie");
+        set.split(';').next().unwrap().to_owned()
+    }
+}
+
+pub fn fixture() -> Fixture {
+    let tmp = tempfile::tempdir().unwrap();
+    let layout = Layout {
+        home: tmp.path().join("home"),
+        runtime: tmp.path().join("run"),
+    };
+    let manager = Manager::open(
+        layout,
+        EngineHost::Unix(tmp.path().join("no-engine.sock")),
+        "docker".into(),
+        vec![],
+    )
+    .unwrap();
+    let state = AppState::new(Arc::new(manager), PORT);
+    let app = dockhand_server::router(state.clone());
+    Fixture { tmp, state, app }
+}
+
+pub const DASHBOARD: &str = "localhost:7411";
+pub const DASHBOARD_ORIGIN: &str = "http://localhost:7411";
+
+impl Fixture {
+    pub fn home(&self) -> PathBuf {
+        self.tmp.path().join("home")
+    }
+
+    /// Installs `id` (no backend) with a UI at `root/ui/` holding `files`.
+    pub fn add_extension(&self, id: &str, files: &[(&str, &str)]) -> ExtensionRecord {
+        let id = ExtensionId::parse(id).unwrap();
+        let dir = self
+            .home()
+            .join("extensions")
+            .join(id.fs_name())
+            .join("sha256-ab");
+        let ui = dir.join("root/ui");
+        std::fs::create_dir_all(&ui).unwrap();
+        std::fs::write(dir.join("root/icon.svg"), "<svg/>").unwrap();
+        for (path, text) in files {
+            let p = ui.join(path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        let record = ExtensionRecord {
+            image: format!("{id}:1.0.0"),
+            source: format!("{id}:1.0.0"),
+            digest: format!("sha256:{}", "ab".repeat(32)),
+            version: Some("1.0.0".into()),
+            title: "Test".into(),
+            vendor: "Acme".into(),
+            enabled: true,
+            installed_at: 1_700_000_000,
+            dir,
+            compose_project: None,
+            backend: None,
+            host_binaries: vec![],
+            ui_title: Some("Test".into()),
+            metadata: serde_json::json!({
+                "icon": "icon.svg",
+                "ui": {"dashboard-tab": {"title": "Test", "root": "/ui", "src": "index.html"}}
+            }),
+            labels: BTreeMap::new(),
+            update_available: None,
+            id,
+        };
+        self.state.manager().state.put(&record).unwrap();
+        record
+    }
+
+    /// The directory of `record`'s UI root.
+    pub fn ui_dir(&self, record: &ExtensionRecord) -> PathBuf {
+        record.dir.join("root/ui")
+    }
+
+    pub async fn send(&self, req: Request<Body>) -> Answer {
+        let r = self.app.clone().oneshot(req).await.unwrap();
+        let status = r.status();
+        let headers = r.headers().clone();
+        let body = r.into_body().collect().await.unwrap().to_bytes().to_vec();
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// `method path` on `host`, with `cookie` and `origin` when given.
+    pub async fn call(
+        &self,
+        method: Method,
+        host: &str,
+        path: &str,
+        cookie: Option<&str>,
+        origin: Option<&str>,
+    ) -> Answer {
+        let mut b = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::HOST, host);
+        if let Some(c) = cookie {
+            b = b.header(header::COOKIE, c);
+        }
+        if let Some(o) = origin {
+            b = b.header(header::ORIGIN, o);
+        }
+        self.send(b.body(Body::empty()).unwrap()).await
+    }
+
+    pub async fn get(&self, host: &str, path: &str, cookie: Option<&str>) -> Answer {
+        self.call(Method::GET, host, path, cookie, None).await
+    }
+
+    /// Logs in with a fresh startup token; the session cookie (`name=value`).
+    pub async fn login(&self) -> String {
+        let token = self.state.auth().issue_startup_token().unwrap();
+        let a = self.get(DASHBOARD, &format!("/?token={token}"), None).await;
+        assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.text());
+        a.cookie()
+    }
+
+    /// A ticket URL for `id` (as the shell gets it), split into host and path.
+    pub async fn ticket(&self, session: &str, id: &ExtensionId) -> (String, String) {
+        let enc = dockhand_server::api::encode_id(id);
+        let a = self
+            .call(
+                Method::POST,
+                DASHBOARD,
+                &format!("/api/extensions/{enc}/ticket"),
+                Some(session),
+                Some(DASHBOARD_ORIGIN),
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+        let url = a.json()["url"].as_str().unwrap().to_owned();
+        let rest = url.strip_prefix("http://").unwrap();
+        let (host, path) = rest.split_at(rest.find('/').unwrap());
+        (host.to_owned(), path.to_owned())
+    }
+
+    /// Enters extension `id`'s origin; its host and the extension cookie.
+    pub async fn enter(&self, id: &ExtensionId) -> (String, String) {
+        let session = self.login().await;
+        let (host, path) = self.ticket(&session, id).await;
+        let a = self.get(&host, &path, None).await;
+        assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.text());
+        (host, a.cookie())
+    }
+}
+
+/// The host of extension `id`'s origin.
+pub fn ext_host(id: &ExtensionId) -> String {
+    format!("{}.localhost:{PORT}", dockhand_server::slug::slug(id))
+}
