@@ -55,3 +55,23 @@ export function facts(pairs) {
 export function note(text, kind = "muted") {
   return h("p.note." + kind, { text, role: kind === "error" ? "alert" : null });
 }
+
+/** A page heading row: the title (focus target after navigation) and action buttons. */
+export function pageHead(title, ...actions) {
+  return h("div.page-head", {}, h("h1", { tabindex: "-1", text: title }), h("div.actions", {}, actions));
+}
+
+/** A small status badge. kind: ok, warn, err, muted. */
+export const badge = (text, kind = "muted") => h("span.badge." + kind, { text });
+
+/** A button. */
+export const button = (text, onclick, cls = "") => h("button.btn" + (cls ? "." + cls : ""), { type: "button", onclick, text });
+
+/** An extension's icon, or its first letter when it has none or it fails to load. */
+export function extIcon(ext, cls = "ext-icon") {
+  const letter = () => h("span." + cls + ".letter", { "aria-hidden": "true", text: (ext.title || ext.id || "?").trim().charAt(0).toUpperCase() });
+  if (!ext.icon) return letter();
+  const img = h("img." + cls, { src: ext.icon, alt: "", loading: "lazy" });
+  img.addEventListener("error", () => img.replaceWith(letter()), { once: true });
+  return img;
+}

@@ -4,7 +4,7 @@ import { h } from "./dom.js";
 const LEVELS = new Set(["success", "warning", "error", "info"]);
 const MAX = 5;
 
-/** Show a toast. `source` (an extension title) is shown above the message. */
+/** Show a toast (text, or a node built by the shell). `source` (an extension title) heads it. */
 export function toast(level, message, source) {
   if (!LEVELS.has(level)) level = "info";
   const region = document.getElementById("toasts");
@@ -12,7 +12,7 @@ export function toast(level, message, source) {
   const el = h("div.toast.toast-" + level, { role: level === "error" ? "alert" : "status" },
     h("div.toast-body", {},
       source ? h("div.toast-source", { text: source }) : null,
-      h("div", { text: String(message ?? "") })),
+      message instanceof Node ? h("div", {}, message) : h("div", { text: String(message ?? "") })),
     h("button.icon-btn", { type: "button", "aria-label": "Dismiss", onclick: close, text: "×" }));
   region.append(el);
   while (region.children.length > MAX) region.firstElementChild.remove();
