@@ -43,7 +43,7 @@ export function table(heads, rows, caption) {
     h("table", {},
       caption ? h("caption.sr-only", { text: caption }) : null,
       h("thead", {}, h("tr", {}, heads.map((t) => h("th", { scope: "col", text: t })))),
-      h("tbody", {}, rows.map((cells) => h("tr", {}, cells.map((c) => h("td", {}, c)))))));
+      h("tbody", {}, rows.map((cells) => h("tr", {}, cells.map((c, i) => h("td", { "data-label": heads[i] }, c)))))));
 }
 
 /** A definition list from [term, value] pairs; pairs with an empty value are skipped. */
