@@ -26,14 +26,21 @@ export function render(root, _route, ctx) {
 }
 
 function card(ext, ctx) {
-  const panel = h("div.card-panel", { hidden: true });
+  const domId = seg(ext.id).replace(/%/g, "_");
+  const panelId = `panel-${domId}`;
+  const panel = h("div.card-panel", { hidden: true, id: panelId });
   let shown = null;
+  const toggles = {};
   const toggle = (name, fill) => async () => {
-    if (shown === name) { panel.hidden = true; shown = null; return; }
-    shown = name;
-    panel.hidden = false;
+    shown = shown === name ? null : name;
+    for (const [n, b] of Object.entries(toggles)) b.setAttribute("aria-expanded", String(n === shown));
+    panel.hidden = !shown;
+    if (!shown) return;
+    const mine = shown;
     mount(panel, note("Loading…"));
-    try { mount(panel, await fill()); } catch (e) { mount(panel, note(e.message, "error")); }
+    let content;
+    try { content = await fill(); } catch (e) { content = note(e.message, "error"); }
+    if (shown === mine) mount(panel, content);
   };
   const act = (label, fn, cls) => button(label, async (ev) => {
     ev.target.disabled = true;
@@ -65,20 +72,27 @@ function card(ext, ctx) {
     ext.host_binaries?.length ? badge(`Host: ${ext.host_binaries.join(", ")}`) : null,
     ext.update_available ? badge(`Update ${ext.update_available}`, "warn") : null,
   ];
-  return h("article.card", { "aria-labelledby": `ext-${id}` },
+  return h("article.card", { "aria-labelledby": `ext-${domId}` },
     h("div.card-main", {},
       extIcon(ext),
       h("div.card-text", {},
-        h("h2", { id: `ext-${id}` }, ext.enabled && ext.ui ? h("a", { href: href.ext(ext.id), text: ext.title }) : ext.title),
+        h("h2", { id: `ext-${domId}` }, ext.enabled && ext.ui ? h("a", { href: href.ext(ext.id), text: ext.title }) : ext.title),
         h("p.muted", { text: [ext.id, ext.vendor, ext.version && `version ${ext.version}`].filter(Boolean).join(" · ") }),
         h("div.badges", {}, badges))),
     h("div.card-actions", {},
       ext.enabled && ext.ui ? h("a.btn.primary", { href: href.ext(ext.id), text: "Open" }) : null,
       ext.enabled ? act("Disable", setEnabled(false)) : act("Enable", setEnabled(true)),
-      button("Details", toggle("details", () => details(ext))),
-      ext.vm ? button("Logs", toggle("logs", () => logs(ext))) : null,
+      (toggles.details = toggleButton("Details", toggle("details", () => details(ext)), panelId)),
+      ext.vm ? (toggles.logs = toggleButton("Logs", toggle("logs", () => logs(ext)), panelId)) : null,
       act("Uninstall…", uninstall, "danger")),
     panel);
+}
+
+function toggleButton(text, onclick, controls) {
+  const b = button(text, onclick);
+  b.setAttribute("aria-expanded", "false");
+  b.setAttribute("aria-controls", controls);
+  return b;
 }
 
 async function logs(ext) {
@@ -112,7 +126,7 @@ async function details(ext) {
       ["Image", ext.image],
       ["Digest", h("code", { text: ext.digest || "" })],
       ["Publisher", publisher ? h("a", { href: publisher, target: "_blank", rel: "noopener noreferrer", text: ext.vendor || publisher }) : ext.vendor],
-      ["Categories", L["com.docker.extension.categories"]],
+      ["Categories", (L["com.docker.extension.categories"] || "").split(",").map((c) => c.trim()).filter(Boolean).join(", ")],
       ["API version", L["com.docker.desktop.extension.api.version"]],
     ]),
     L["org.opencontainers.image.description"] ? h("p", { text: L["org.opencontainers.image.description"] }) : null,
