@@ -5,6 +5,8 @@ import { h, mount, note, extIcon, button } from "./dom.js";
 import { api, seg } from "./api.js";
 import { frameOrigin } from "./bridge.js";
 
+// No top navigation for extensions. Chromium warns that allow-scripts + allow-same-origin can
+// escape a sandbox: true only for a frame on the shell's own origin, which frameOrigin refuses.
 const SANDBOX = "allow-scripts allow-same-origin allow-forms allow-popups allow-popups-to-escape-sandbox allow-downloads allow-modals";
 
 export function createTabs(container, bridge) {

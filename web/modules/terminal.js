@@ -49,7 +49,13 @@ export function createScreen() {
     }
     if (lines.length > MAX_LINES) lines.splice(0, lines.length - MAX_LINES);
   }
-  return { write, text: () => lines.join("\n"), lines };
+  /** The text, split at the cursor: [before, the character under it (" " past the end), after]. */
+  function parts() {
+    const last = lines[lines.length - 1];
+    const before = lines.slice(0, -1).concat(last.slice(0, col)).join("\n");
+    return [before, last.charAt(col) || " ", last.slice(col + 1)];
+  }
+  return { write, text: () => lines.join("\n"), parts, lines };
 }
 
 /** Mount a terminal for container `id`; returns {el, dispose}. */
@@ -73,7 +79,8 @@ export function createTerminal(id) {
     requestAnimationFrame(() => {
       pendingPaint = false;
       const atBottom = out.scrollTop + out.clientHeight >= out.scrollHeight - 4;
-      out.textContent = screen.text();
+      const [before, at, after] = screen.parts();
+      out.replaceChildren(before, h("span.cursor", { text: at }), after);
       if (atBottom) out.scrollTop = out.scrollHeight;
     });
   };

@@ -1,3 +1,4 @@
+// Tests of the pure helpers: stats math, formatting, terminal keys and screen.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { computeStats } from "./stats.js";
@@ -46,4 +47,7 @@ test("terminal keys and screen", () => {
   assert.equal(s.text(), "user@box:/# ls\nbin  etc\n# ac");
   s.write("\rxy");
   assert.equal(s.lines.at(-1), "xyac");
+  assert.deepEqual(s.parts().slice(1), ["a", "c"]);
+  s.write("ac!");
+  assert.deepEqual(s.parts().slice(1), [" ", ""]);
 });
