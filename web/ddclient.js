@@ -170,7 +170,13 @@
    */
   function spawn(kind, cmd, args, opts, stream) {
     var proto = loc.protocol === "https:" ? "wss:" : "ws:";
-    var ws = new window.WebSocket(proto + "//" + loc.host + "/.dockhand/api/exec/ws");
+    var ws;
+    try {
+      ws = new window.WebSocket(proto + "//" + loc.host + "/.dockhand/api/exec/ws");
+    } catch (e) {
+      window.setTimeout(function () { safeCall(stream.onError, e); }, 0);
+      return { close: function () {} };
+    }
     var done = false;
     var split = !!stream.splitOutputLines;
     var pending = { stdout: "", stderr: "" };

@@ -39,9 +39,9 @@ class FakeWS {
 
 /**
  * Load ddclient.js into a fresh fake window.
- * routes: {path: (body) => [status, json-or-text]} answers for fetch.
+ * routes: {path: (body) => [status, json-or-text]} answers for fetch; overrides replace window members.
  */
-function load({ info = INFO, fill = true, inFrame = true, routes = {}, xhrStatus = 200 } = {}) {
+function load({ info = INFO, fill = true, inFrame = true, routes = {}, xhrStatus = 200, overrides = {} } = {}) {
   let src = SRC;
   if (fill) {
     src = src.replaceAll("__DOCKHAND_SHELL_ORIGIN__", SHELL).replaceAll("__DOCKHAND_INFO__", JSON.stringify(info));
@@ -57,6 +57,7 @@ function load({ info = INFO, fill = true, inFrame = true, routes = {}, xhrStatus
     location: { protocol: "http:", host: "my-ext-1a2b3c4d.localhost:8080", hostname: "my-ext-1a2b3c4d.localhost", port: "8080", origin: EXT_ORIGIN },
     console: { log: (...a) => logs.push(a), warn: (...a) => logs.push(a), error: (...a) => logs.push(a) },
     URL,
+    setTimeout: (fn, ms) => setTimeout(fn, ms),
     WebSocket: FakeWS,
     open: (...a) => opened.push(a),
     addEventListener: (type, fn) => type === "message" && listeners.push(fn),
@@ -73,6 +74,7 @@ function load({ info = INFO, fill = true, inFrame = true, routes = {}, xhrStatus
       send() { this.status = xhrStatus; this.responseText = JSON.stringify(info); }
     },
   };
+  Object.assign(win, overrides);
   win.window = win;
   win.parent = inFrame ? parent : win;
   new Function("window", src)(win);
@@ -303,6 +305,15 @@ test("streaming: failure to start and lost connections call onError", () => {
   assert.equal(seen.length, 2);
   assert.match(seen[0], /docker not found/);
   assert.match(seen[1], /closed/);
+});
+
+test("streaming: a WebSocket that cannot be created reports onError, not a throw", async () => {
+  const { dd } = load({ overrides: { WebSocket: function () { throw new Error("blocked"); } } });
+  const seen = [];
+  const proc = dd.docker.cli.exec("ps", [], { stream: { onError: (e) => seen.push(e.message) } });
+  assert.equal(typeof proc.close, "function");
+  await tick();
+  assert.deepEqual(seen, ["blocked"]);
 });
 
 test("toast, dialog, navigate, openExternal go to the shell's exact origin", async () => {
