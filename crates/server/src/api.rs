@@ -11,7 +11,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use dockhand_host::Quiet;
 use dockhand_host::state::ExtensionRecord;
@@ -44,7 +44,7 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(index))
         .route("/api/info", get(info))
         .route("/api/extensions", get(list))
-        .route("/api/extensions/{id}", delete(remove))
+        .route("/api/extensions/{id}", get(details).delete(remove))
         .route("/api/extensions/{id}/icon", get(icon))
         .route("/api/extensions/{id}/ticket", post(ticket))
         .route("/api/extensions/{id}/enable", post(enable))
@@ -215,6 +215,26 @@ async fn entry_of(state: &AppState, id: &ExtensionId) -> Result<ExtensionEntry, 
     let (record, running, containers) =
         found.ok_or_else(|| ApiError::not_found(format!("{id} is not installed")))?;
     Ok(entry(state, &record, running, containers).await)
+}
+
+/// `GET /api/extensions/{id}`: the list entry plus the image's labels (the
+/// details view shows the description, changelog and links from them).
+async fn details(
+    _s: DashboardSession,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let id = parse_id(&id)?;
+    let record = state.manager().get(&id)?;
+    let entry = entry_of(&state, &id).await?;
+    let mut value = serde_json::to_value(&entry).map_err(|e| ApiError::internal(e.to_string()))?;
+    if let Some(obj) = value.as_object_mut() {
+        obj.insert(
+            "labels".into(),
+            serde_json::to_value(&record.labels).unwrap_or_default(),
+        );
+    }
+    Ok(Json(value))
 }
 
 async fn icon(
