@@ -5,3 +5,6 @@
 //! `<slug>.localhost:PORT`, with `ddclient.js` injected into every HTML page
 //! and the bridge under `/.dockhand/` answering for that extension only.
 //! The wire contract is `docs/bridge.md`.
+
+pub mod bridge;
+pub mod resources;
