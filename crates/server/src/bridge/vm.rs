@@ -265,13 +265,16 @@ pub fn first_service(caller: &Caller) -> Result<String, ApiError> {
 }
 
 /// The running container of the backend's first service.
-pub async fn first_service_container(engine: &Engine, caller: &Caller) -> Result<String, ApiError> {
-    let service = first_service(caller)?;
+pub async fn first_service_container(
+    engine: &Engine,
+    caller: &Caller,
+    service: &str,
+) -> Result<String, ApiError> {
     let containers = engine.containers_by_label(&caller.label()).await?;
     let project = caller.record.compose_project.as_deref();
     containers
         .into_iter()
-        .filter(|c| c.service.as_deref() == Some(service.as_str()))
+        .filter(|c| c.service.as_deref() == Some(service))
         .filter(|c| project.is_none() || c.project.as_deref() == project)
         .find(|c| c.is_running())
         .map(|c| c.id)
@@ -324,8 +327,9 @@ pub async fn start_in_backend(
     caller: &Caller,
     cmd: &ContainerCommand,
 ) -> Result<Running, ApiError> {
+    let service = first_service(caller)?;
     let engine = state.engine.get().await?;
-    let container = first_service_container(&engine, caller).await?;
+    let container = first_service_container(&engine, caller, &service).await?;
     let slot = state.processes.acquire(caller.id())?;
     let stream = engine
         .exec_stream(

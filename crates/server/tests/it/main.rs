@@ -1,1 +1,7 @@
-//! Integration tests of dockhand-server.
+//! Integration tests of dockhand-server: the bridge and the dashboard
+//! resources through the router, with a real backend on a unix socket, real
+//! processes and, when `DOCKER_HOST` names one (`scripts/deps`), a real engine.
+
+mod bridge;
+mod support;
+mod ws;
