@@ -5,14 +5,16 @@
 //! process is visible in `/proc` under the pid the engine reports; its
 //! `NSpid` line gives the pid inside the container, and a second exec runs
 //! `kill -TERM <pid>` there (needs a `kill` program or busybox in the image).
-//! The process is checked to still be the one started (its `argv[0]`)
-//! before anything is signalled. With a remote engine, or an image without
-//! `kill`, the process runs to its end in the container.
+//! Before anything is signalled the process is checked to belong to that
+//! container (its `/proc/<pid>/cgroup` names the container id; both files are
+//! readable by any user, so this works for a non-root dockhand too). With a
+//! remote engine, or an image without `kill`, the process runs to its end in
+//! the container; the bridge has stopped streaming it either way.
 
 use dockhand_engine::Engine;
 
 /// Tries to end the exec `exec_id` in `container`; never fails.
-pub async fn kill_exec(engine: &Engine, container: &str, exec_id: &str, argv0: &str) {
+pub async fn kill_exec(engine: &Engine, container: &str, exec_id: &str) {
     if !engine.host().is_local() {
         return;
     }
@@ -25,7 +27,7 @@ pub async fn kill_exec(engine: &Engine, container: &str, exec_id: &str, argv0: &
     let Some(pid) = info.pid.filter(|p| *p > 0) else {
         return;
     };
-    let Some(inner) = inner_pid(pid, argv0).await else {
+    let Some(inner) = inner_pid(pid, container).await else {
         return;
     };
     let inner = inner.to_string();
@@ -43,18 +45,20 @@ pub async fn kill_exec(engine: &Engine, container: &str, exec_id: &str, argv0: &
 }
 
 /// The pid inside its pid namespace of host process `pid`, when that process
-/// still runs `argv0` and lives in a nested namespace.
-async fn inner_pid(pid: i64, argv0: &str) -> Option<i64> {
+/// lives in a nested namespace and in the cgroup of `container` (a full id).
+async fn inner_pid(pid: i64, container: &str) -> Option<i64> {
+    if container.len() < 12 || !container.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let cgroup = tokio::fs::read_to_string(format!("/proc/{pid}/cgroup"))
+        .await
+        .ok()?;
+    if !cgroup.contains(container) {
+        return None;
+    }
     let status = tokio::fs::read_to_string(format!("/proc/{pid}/status"))
         .await
         .ok()?;
-    let cmdline = tokio::fs::read(format!("/proc/{pid}/cmdline")).await.ok()?;
-    let first = cmdline.split(|b| *b == 0).next().unwrap_or_default();
-    let first = String::from_utf8_lossy(first);
-    let base = |s: &str| s.rsplit('/').next().unwrap_or(s).to_owned();
-    if base(&first) != base(argv0) {
-        return None;
-    }
     parse_nspid(&status)
 }
 

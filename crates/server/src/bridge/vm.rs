@@ -341,15 +341,13 @@ pub async fn start_in_backend(
         .await?;
     let (tx, rx) = mpsc::channel(16);
     let kill = slot.kill_handle();
-    let argv0 = cmd.argv.first().cloned().unwrap_or_default();
-    tokio::spawn(drive_exec(engine, container, argv0, stream, tx, slot));
+    tokio::spawn(drive_exec(engine, container, stream, tx, slot));
     Ok(Running { events: rx, kill })
 }
 
 async fn drive_exec(
     engine: Engine,
     container: String,
-    argv0: String,
     mut stream: dockhand_engine::ExecStream,
     tx: mpsc::Sender<Event>,
     slot: Slot,
@@ -366,7 +364,7 @@ async fn drive_exec(
             None => {
                 let exec_id = stream.id().to_owned();
                 drop(stream);
-                super::container_kill::kill_exec(&engine, &container, &exec_id, &argv0).await;
+                super::container_kill::kill_exec(&engine, &container, &exec_id).await;
                 let _ = tx
                     .send(Event::Exit(Exit {
                         code: 128 + 15,

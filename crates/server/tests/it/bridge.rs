@@ -1,5 +1,7 @@
 //! The bridge's HTTP routes, called in-process.
 
+#![allow(clippy::unwrap_used)] // helpers outside #[test] functions
+
 use std::sync::atomic::Ordering;
 
 use axum::body::Body;

@@ -3,5 +3,6 @@
 //! processes and, when `DOCKER_HOST` names one (`scripts/deps`), a real engine.
 
 mod bridge;
+mod engine;
 mod support;
 mod ws;

@@ -1,5 +1,7 @@
 //! The streaming exec WebSocket, over a real socket.
 
+#![allow(clippy::unwrap_used)] // helpers outside #[test] functions
+
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
