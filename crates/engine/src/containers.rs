@@ -148,31 +148,35 @@ impl ExecStream {
 
     /// The exit code, once the output has ended; waits (bounded) for the
     /// engine to record it.
-    pub async fn exit_code(&self) -> Result<i64, EngineError> {
-        let deadline = tokio::time::Instant::now() + EXEC_EXIT_WAIT;
-        loop {
-            let info = self
-                .engine
-                .docker
-                .inspect_exec(&self.exec_id)
-                .await
-                .map_err(|e| {
-                    self.engine
-                        .api_error(&format!("inspecting an exec in {}", self.container), e)
+    ///
+    /// The future does not borrow `self` (whose output stream is `Send` but
+    /// not `Sync`), so it can run in a spawned task.
+    pub fn exit_code(
+        &self,
+    ) -> impl std::future::Future<Output = Result<i64, EngineError>> + Send + 'static {
+        let engine = self.engine.clone();
+        let exec_id = self.exec_id.clone();
+        let container = self.container.clone();
+        async move {
+            let deadline = tokio::time::Instant::now() + EXEC_EXIT_WAIT;
+            loop {
+                let info = engine.docker.inspect_exec(&exec_id).await.map_err(|e| {
+                    engine.api_error(&format!("inspecting an exec in {container}"), e)
                 })?;
-            match (info.running, info.exit_code) {
-                (Some(false), Some(code)) => return Ok(code),
-                _ if tokio::time::Instant::now() >= deadline => {
-                    return Err(EngineError::Api {
-                        host: self.engine.host.to_string(),
-                        action: format!("waiting for an exec in {} to finish", self.container),
-                        message: format!(
-                            "still running {}s after its output ended",
-                            EXEC_EXIT_WAIT.as_secs()
-                        ),
-                    });
+                match (info.running, info.exit_code) {
+                    (Some(false), Some(code)) => return Ok(code),
+                    _ if tokio::time::Instant::now() >= deadline => {
+                        return Err(EngineError::Api {
+                            host: engine.host.to_string(),
+                            action: format!("waiting for an exec in {container} to finish"),
+                            message: format!(
+                                "still running {}s after its output ended",
+                                EXEC_EXIT_WAIT.as_secs()
+                            ),
+                        });
+                    }
+                    _ => tokio::time::sleep(Duration::from_millis(50)).await,
                 }
-                _ => tokio::time::sleep(Duration::from_millis(50)).await,
             }
         }
     }
