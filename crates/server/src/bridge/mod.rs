@@ -36,7 +36,31 @@
 //! [`pool::UnixPools::forget_under`]`(socket_dir)`.
 //!
 //! The dashboard's engine routes live in [`crate::resources`] and need the
-//! same `Arc<BridgeState>` plus `DashboardAccess: FromRequestParts<S>`.
+//! same `Arc<BridgeState>` plus `DashboardAccess: FromRequestParts<S>`: the
+//! server's session check (cookie; `Origin` on state-changing methods),
+//! giving [`DashboardAccess::origin`], the dashboard origin of the request.
+//! The terminal WebSocket compares `Origin` with it, because extension pages
+//! (`<slug>.localhost`) are same-site with `localhost` and would otherwise
+//! get the session cookie on a WebSocket handshake.
+//!
+//! # Decisions beyond the contract
+//!
+//! - Limits: 16 processes per extension (`429`), 16 MiB of buffered output
+//!   per extension for collected execs (`507`, the command is killed; a
+//!   streaming exec is not buffered), 32 MiB request bodies (`413`) and
+//!   backend answers (`502`).
+//! - A killed process reports `code` 128 + signal plus `"signal"` and
+//!   `"killed": true` (collected answer and the WebSocket's `exit` message).
+//! - Processes run in their own process group; a kill is SIGTERM to the
+//!   group, SIGKILL after [`Limits::kill_grace`]. Local processes start in
+//!   the user's home unless `cwd` says otherwise, with the server's
+//!   environment plus `env`; the docker CLI gets the engine's `DOCKER_HOST`
+//!   (and no `DOCKER_CONTEXT`), whatever `env` says.
+//! - Host and vm execs split their arguments like docker execs (Docker
+//!   Desktop does); a host binary's name is taken as is.
+//! - Each streaming socket owns its process, so a tab's processes die with
+//!   its sockets. A `vm` exec is ended from inside its container when the
+//!   engine is local ([`container_kill`]); otherwise only its streaming stops.
 
 pub mod argv;
 pub mod container_kill;

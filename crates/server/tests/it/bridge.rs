@@ -9,7 +9,7 @@ use axum::http::{Request, StatusCode};
 use dockhand_server::bridge::Limits;
 use serde_json::{Value, json};
 
-use crate::support::{Harness, ORIGIN, Options, write_executable};
+use crate::support::{Harness, Options, write_executable};
 
 #[tokio::test]
 async fn vm_request_get_passes_path_query_and_headers() {
@@ -479,5 +479,4 @@ async fn vm_exec_without_backend_is_404() {
     .await;
     let (status, r) = h.post("/.dockhand/api/vm/exec", json!({"cmd": "ls"})).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{r}");
-    let _ = ORIGIN;
 }
