@@ -282,6 +282,16 @@ async fn ticket(
     }))
 }
 
+/// Ends what the extension's tabs started and drops its backend connections.
+fn forget(state: &AppState, id: &ExtensionId) {
+    state.processes().kill_extension(id);
+    state.bridge().processes.kill_extension(id);
+    state
+        .bridge()
+        .pools
+        .forget_under(&state.manager().layout.socket_dir(id));
+}
+
 async fn set_enabled(
     state: &AppState,
     raw: &str,
@@ -289,7 +299,7 @@ async fn set_enabled(
 ) -> Result<Json<ExtensionEntry>, ApiError> {
     let id = parse_id(raw)?;
     if !enabled {
-        state.processes().kill_extension(&id);
+        forget(state, &id);
     }
     state.manager().set_enabled(&id, enabled).await?;
     Ok(Json(entry_of(state, &id).await?))
@@ -325,7 +335,7 @@ async fn remove(
 ) -> Result<Json<BTreeMap<&'static str, bool>>, ApiError> {
     let Query(q) = query?;
     let id = parse_id(&id)?;
-    state.processes().kill_extension(&id);
+    forget(&state, &id);
     state.manager().uninstall(&id, q.volumes, &Quiet).await?;
     state.auth().forget_extension(&id);
     Ok(Json(BTreeMap::from([("removed", true)])))
