@@ -444,10 +444,10 @@ impl Env {
             }
         }
         for image in self.images.borrow().iter() {
-            if self.rt.block_on(self.engine.image(image))?.is_some() {
-                if let Err(e) = output(Command::new(&self.docker).args(["rmi", image])) {
-                    progress(&format!("cleanup: {e:#}"));
-                }
+            if self.rt.block_on(self.engine.image(image))?.is_some()
+                && let Err(e) = output(Command::new(&self.docker).args(["rmi", image]))
+            {
+                progress(&format!("cleanup: {e:#}"));
             }
         }
         ensure!(
