@@ -284,6 +284,7 @@ async fn ticket(
 
 /// Ends what the extension's tabs started and drops its backend connections.
 fn forget(state: &AppState, id: &ExtensionId) {
+    state.forget_records();
     state.processes().kill_extension(id);
     state.bridge().processes.kill_extension(id);
     state
@@ -302,6 +303,7 @@ async fn set_enabled(
         forget(state, &id);
     }
     state.manager().set_enabled(&id, enabled).await?;
+    state.forget_records();
     Ok(Json(entry_of(state, &id).await?))
 }
 
@@ -337,6 +339,7 @@ async fn remove(
     let id = parse_id(&id)?;
     forget(&state, &id);
     state.manager().uninstall(&id, q.volumes, &Quiet).await?;
+    state.forget_records();
     state.auth().forget_extension(&id);
     Ok(Json(BTreeMap::from([("removed", true)])))
 }

@@ -72,7 +72,16 @@ struct Inner {
     processes: Arc<ProcessRegistry>,
     shutdown: watch::Sender<bool>,
     bridge: Arc<crate::bridge::BridgeState>,
+    /// The installed extensions as last read, and when: every request on an
+    /// extension origin needs its record, and reading SQLite for each one
+    /// would cost more than the proxying itself.
+    records: std::sync::Mutex<Option<(std::time::Instant, Arc<Vec<ExtensionRecord>>)>>,
 }
+
+/// How long the cached list of installed extensions is trusted: changes made
+/// through this server drop it at once, changes made by another dockhand
+/// process (install, rm) show within this time.
+const RECORDS_TTL: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl AppState {
     /// The state of a server whose clients reach it on `port`.
@@ -96,8 +105,34 @@ impl AppState {
                 processes: Arc::new(ProcessRegistry::new()),
                 shutdown,
                 bridge,
+                records: std::sync::Mutex::new(None),
             }),
         }
+    }
+
+    /// The installed extensions, from a cache at most [`RECORDS_TTL`] old.
+    pub async fn records(&self) -> Result<Arc<Vec<ExtensionRecord>>, ApiError> {
+        {
+            let cached = self.inner.records.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((at, records)) = cached.as_ref()
+                && at.elapsed() < RECORDS_TTL
+            {
+                return Ok(Arc::clone(records));
+            }
+        }
+        let manager = Arc::clone(self.manager());
+        let records = tokio::task::spawn_blocking(move || manager.state.list())
+            .await
+            .map_err(|e| ApiError::internal(format!("reading the installed extensions: {e}")))??;
+        let records = Arc::new(records);
+        *self.inner.records.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some((std::time::Instant::now(), Arc::clone(&records)));
+        Ok(records)
+    }
+
+    /// Drops the cached list of installed extensions (after a change).
+    pub fn forget_records(&self) {
+        *self.inner.records.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
     /// The bridge's state (its engine handle, processes and connection pools).
@@ -229,15 +264,11 @@ pub async fn site_of(state: &AppState, host: Option<&str>) -> Result<Site, ApiEr
             origin: format!("http://{}", host.to_ascii_lowercase()),
         }),
         HostName::Extension(slug) => {
-            let manager = Arc::clone(state.manager());
-            let records = tokio::task::spawn_blocking(move || manager.state.list())
-                .await
-                .map_err(|e| {
-                    ApiError::internal(format!("reading the installed extensions: {e}"))
-                })??;
+            let records = state.records().await?;
             let record = records
-                .into_iter()
+                .iter()
                 .find(|r| crate::slug::slug(&r.id) == slug)
+                .cloned()
                 .ok_or_else(misdirected)?;
             Ok(Site::Extension(Arc::new(ExtensionSite {
                 origin: state.extension_origin(&slug),
