@@ -336,7 +336,12 @@ fn official_extension(tmp: &TempDir) -> Result<PathBuf> {
     std::fs::write(&entry, OFFICIAL_ENTRY)?;
     let out = Command::new(npm.join("node_modules/.bin/esbuild"))
         .arg(&entry)
-        .args(["--bundle", "--format=iife", "--target=es2020", "--log-level=warning"])
+        .args([
+            "--bundle",
+            "--format=iife",
+            "--target=es2020",
+            "--log-level=warning",
+        ])
         .arg(format!("--outfile={}", dir.join("ui/bundle.js").display()))
         .output()
         .context("esbuild runs")?;
@@ -622,11 +627,14 @@ fn dashboard_and_ddclient_in_chromium() {
     if !bridge || !resources {
         eprintln!(
             "{TEST}: NOTE: {} still stubs in this tree: the ddClient calls that need them are not checked",
-            [(!bridge).then_some("the bridge (/.dockhand/api/*)"), (!resources).then_some("the engine routes (/api/containers…, /api/fs)")]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(" and ")
+            [
+                (!bridge).then_some("the bridge (/.dockhand/api/*)"),
+                (!resources).then_some("the engine routes (/api/containers…, /api/fs)")
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" and ")
         );
     }
 
@@ -711,8 +719,8 @@ fn dashboard_and_ddclient_in_chromium() {
     };
 
     let serve = Serve::start(&home, tmp.0.join("serve.log")).expect("dockhand serve");
-    let driver =
-        Driver::start(&browser.chromedriver, &tmp.0.join("chromedriver.log")).expect("chromedriver");
+    let driver = Driver::start(&browser.chromedriver, &tmp.0.join("chromedriver.log"))
+        .expect("chromedriver");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -732,7 +740,7 @@ fn dashboard_and_ddclient_in_chromium() {
                         vec![],
                     )
                     .await
-                    .map_or_else(|e| json!(e.to_string()), |v| v);
+                    .unwrap_or_else(|e| json!(e.to_string()));
                 Err(e.context(format!("the shell: {page:#}")))
             }
             ok => ok,
@@ -742,10 +750,7 @@ fn dashboard_and_ddclient_in_chromium() {
     });
     drop(driver);
     if let Err(e) = outcome {
-        panic!(
-            "{e:#}\n--- dockhand serve's stderr:\n{}",
-            serve.stderr()
-        );
+        panic!("{e:#}\n--- dockhand serve's stderr:\n{}", serve.stderr());
     }
     drop(serve);
     drop(cleanup);
@@ -758,8 +763,8 @@ fn login_only(browser: &Browser, env: &RealEnv) {
     let tmp = TempDir::new("e2e-login");
     let home = Home::new(env, "e2e-login-home");
     let serve = Serve::start(&home, tmp.0.join("serve.log")).expect("dockhand serve");
-    let driver =
-        Driver::start(&browser.chromedriver, &tmp.0.join("chromedriver.log")).expect("chromedriver");
+    let driver = Driver::start(&browser.chromedriver, &tmp.0.join("chromedriver.log"))
+        .expect("chromedriver");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -800,12 +805,7 @@ async fn run(c: &Client, serve: &Serve, ctx: &Ctx) -> Result<()> {
 /// The login URL, the sidebar, the extensions page.
 async fn dashboard(c: &Client, serve: &Serve, ctx: &Ctx) -> Result<()> {
     c.goto(&serve.url).await?;
-    let origin = serve
-        .url
-        .split("/?")
-        .next()
-        .context("the URL")?
-        .to_owned();
+    let origin = serve.url.split("/?").next().context("the URL")?.to_owned();
     ensure!(
         c.current_url().await?.as_str() == format!("{origin}/"),
         "the login URL leads to the dashboard, not {}",
@@ -836,7 +836,10 @@ async fn dashboard(c: &Client, serve: &Serve, ctx: &Ctx) -> Result<()> {
         .map(|(t, id)| (id.clone(), (*t).to_owned()))
         .collect();
     expected.sort();
-    ensure!(listed == expected, "sidebar {listed:?}, expected {expected:?}");
+    ensure!(
+        listed == expected,
+        "sidebar {listed:?}, expected {expected:?}"
+    );
 
     // The extensions page: one card per extension, the backends running.
     wait_js(
@@ -876,7 +879,8 @@ async fn minimal_ui(c: &Client, ctx: &Ctx) -> Result<()> {
         );
         ensure!(host[2] == hostname.trim(), "host.hostname: {host}");
 
-        let version: Value = serde_json::from_str(&click_ok(c, "version-button", "version-result").await?)?;
+        let version: Value =
+            serde_json::from_str(&click_ok(c, "version-button", "version-result").await?)?;
         ensure!(
             version["Server"]["Version"] == ctx.server_version.as_str(),
             "docker version: {version}"
@@ -930,17 +934,13 @@ async fn minimal_ui(c: &Client, ctx: &Ctx) -> Result<()> {
             .click()
             .await?;
         enter(c, MINIMAL).await?;
-        let picked: Value = serde_json::from_str(
-            &wait_js(
-                c,
-                "the dialog's result",
-                "const e = document.getElementById('dialog-result'); return e.dataset.state === 'ok' ? e.textContent : null",
-            )
-            .await?
-            .as_str()
-            .unwrap_or_default()
-            .to_owned(),
-        )?;
+        let picked = wait_js(
+            c,
+            "the dialog's result",
+            "const e = document.getElementById('dialog-result'); return e.dataset.state === 'ok' ? e.textContent : null",
+        )
+        .await?;
+        let picked: Value = serde_json::from_str(picked.as_str().unwrap_or_default())?;
         let want = ctx.pick.join("chosen.txt").display().to_string();
         ensure!(
             picked == json!({"canceled": false, "filePaths": [want]}),
@@ -1017,10 +1017,16 @@ async fn docker_api(c: &Client, ctx: &Ctx) -> Result<()> {
         "docker.cli.exec: {v}"
     );
     // A failing command rejects with its ExecResult.
-    let e = rejects(c, "await ddClient.docker.cli.exec('inspect', ['dockhand-e2e-no-such-object'])").await?;
+    let e = rejects(
+        c,
+        "await ddClient.docker.cli.exec('inspect', ['dockhand-e2e-no-such-object'])",
+    )
+    .await?;
     ensure!(
         e["code"].as_i64().is_some_and(|c| c != 0)
-            && e["stderr"].as_str().is_some_and(|s| s.contains("dockhand-e2e-no-such-object")),
+            && e["stderr"]
+                .as_str()
+                .is_some_and(|s| s.contains("dockhand-e2e-no-such-object")),
         "a failing docker command: {e}"
     );
     // The v0 names.
@@ -1101,7 +1107,12 @@ async fn wait_for_processes(marker: &str, present: bool) -> Result<()> {
     loop {
         let found = std::fs::read_dir("/proc")?
             .filter_map(|e| e.ok())
-            .filter(|e| e.file_name().to_string_lossy().chars().all(|c| c.is_ascii_digit()))
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .chars()
+                    .all(|c| c.is_ascii_digit())
+            })
             .any(|e| {
                 std::fs::read(e.path().join("cmdline"))
                     .is_ok_and(|c| String::from_utf8_lossy(&c).contains(marker))
@@ -1112,7 +1123,11 @@ async fn wait_for_processes(marker: &str, present: bool) -> Result<()> {
         ensure!(
             Instant::now() < until,
             "the process with {marker} {}",
-            if present { "never started" } else { "still runs after close()" }
+            if present {
+                "never started"
+            } else {
+                "still runs after close()"
+            }
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -1123,29 +1138,62 @@ async fn wait_for_processes(marker: &str, present: bool) -> Result<()> {
 async fn navigation(c: &Client, ctx: &Ctx) -> Result<()> {
     let (id, image, volume) = (&ctx.container, &ctx.image, &ctx.volume);
     let mut cases: Vec<(String, String)> = vec![
-        ("desktopUI.navigate.viewContainers()".into(), "#/containers".into()),
+        (
+            "desktopUI.navigate.viewContainers()".into(),
+            "#/containers".into(),
+        ),
         ("desktopUI.navigate.viewImages()".into(), "#/images".into()),
-        ("desktopUI.navigate.viewVolumes()".into(), "#/volumes".into()),
+        (
+            "desktopUI.navigate.viewVolumes()".into(),
+            "#/volumes".into(),
+        ),
         ("navigateToContainers()".into(), "#/containers".into()),
         ("navigateToImages()".into(), "#/images".into()),
         ("navigateToVolumes()".into(), "#/volumes".into()),
     ];
     if ctx.resources {
         let with_id: [(&str, String); 14] = [
-            ("desktopUI.navigate.viewContainer", format!("#/container/{id}")),
-            ("desktopUI.navigate.viewContainerLogs", format!("#/container/{id}")),
-            ("desktopUI.navigate.viewContainerInspect", format!("#/container/{id}/inspect")),
-            ("desktopUI.navigate.viewContainerTerminal", format!("#/container/{id}/terminal")),
-            ("desktopUI.navigate.viewContainerStats", format!("#/container/{id}/stats")),
+            (
+                "desktopUI.navigate.viewContainer",
+                format!("#/container/{id}"),
+            ),
+            (
+                "desktopUI.navigate.viewContainerLogs",
+                format!("#/container/{id}"),
+            ),
+            (
+                "desktopUI.navigate.viewContainerInspect",
+                format!("#/container/{id}/inspect"),
+            ),
+            (
+                "desktopUI.navigate.viewContainerTerminal",
+                format!("#/container/{id}/terminal"),
+            ),
+            (
+                "desktopUI.navigate.viewContainerStats",
+                format!("#/container/{id}/stats"),
+            ),
             ("desktopUI.navigate.viewImage", format!("#/image/{image}")),
-            ("desktopUI.navigate.viewVolume", format!("#/volume/{volume}")),
+            (
+                "desktopUI.navigate.viewVolume",
+                format!("#/volume/{volume}"),
+            ),
             ("navigateToContainer", format!("#/container/{id}")),
             ("navigateToContainerLogs", format!("#/container/{id}")),
-            ("navigateToContainerInspect", format!("#/container/{id}/inspect")),
-            ("navigateToContainerStats", format!("#/container/{id}/stats")),
+            (
+                "navigateToContainerInspect",
+                format!("#/container/{id}/inspect"),
+            ),
+            (
+                "navigateToContainerStats",
+                format!("#/container/{id}/stats"),
+            ),
             ("navigateToImage", format!("#/image/{image}")),
             ("navigateToVolume", format!("#/volume/{volume}")),
-            ("desktopUI.navigate.viewImage", format!("#/image/{image}/e2e-tag")),
+            (
+                "desktopUI.navigate.viewImage",
+                format!("#/image/{image}/e2e-tag"),
+            ),
         ];
         for (i, (method, hash)) in with_id.into_iter().enumerate() {
             let arg = if method.ends_with("Volume") {
@@ -1177,7 +1225,10 @@ async fn navigation(c: &Client, ctx: &Ctx) -> Result<()> {
         wait_js(
             c,
             "the container's inspect view",
-            &format!("return document.getElementById('view').textContent.includes({})", json!(id)),
+            &format!(
+                "return document.getElementById('view').textContent.includes({})",
+                json!(id)
+            ),
         )
         .await?;
         for missing in [
@@ -1191,7 +1242,9 @@ async fn navigation(c: &Client, ctx: &Ctx) -> Result<()> {
             enter(c, MINIMAL).await?;
             let e = rejects(c, &format!("await ddClient.{missing}")).await?;
             ensure!(
-                e["message"].as_str().is_some_and(|m| m.contains("does not exist")),
+                e["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("does not exist")),
                 "{missing}: {e}"
             );
             top(c).await?;
@@ -1280,7 +1333,10 @@ async fn backend_compose(c: &Client, ctx: &Ctx) -> Result<()> {
         return Ok(());
     }
     let hello: Value = serde_json::from_str(&click_ok(c, "hello-button", "hello-result").await?)?;
-    ensure!(hello["message"] == "hello from the backend", "/hello: {hello}");
+    ensure!(
+        hello["message"] == "hello from the backend",
+        "/hello: {hello}"
+    );
     Ok(())
 }
 
@@ -1295,14 +1351,12 @@ async fn host_binaries(c: &Client, ctx: &Ctx) -> Result<()> {
     // (docs/bridge.md, "Exec arguments"): "a b" arrives as two words.
     let stdout = click_ok(c, "hello-button", "hello-stdout").await?;
     ensure!(
-        stdout
-            == "hello from a host binary\narg[1]=a\narg[2]=b\narg[3]=c\nargc=3\nkernel=Linux\n",
+        stdout == "hello from a host binary\narg[1]=a\narg[2]=b\narg[3]=c\nargc=3\nkernel=Linux\n",
         "host.cli.exec('hello', ['a b', 'c']): {stdout:?}"
     );
     let streamed = click_ok(c, "stream-button", "stream-result").await?;
     ensure!(
-        streamed
-            == "hello from a host binary\narg[1]=streamed\nargc=1\nkernel=Linux\nexit code 0",
+        streamed == "hello from a host binary\narg[1]=streamed\nargc=1\nkernel=Linux\nexit code 0",
         "streamed: {streamed:?}"
     );
     let v = ok(
@@ -1314,11 +1368,19 @@ async fn host_binaries(c: &Client, ctx: &Ctx) -> Result<()> {
     )
     .await?;
     ensure!(
-        v["quoted"].as_str().is_some_and(|s| s.contains("arg[1]=a b\narg[2]=c\nargc=2"))
-            && v["v0"].as_str().is_some_and(|s| s.contains("arg[1]=x\nargc=1")),
+        v["quoted"]
+            .as_str()
+            .is_some_and(|s| s.contains("arg[1]=a b\narg[2]=c\nargc=2"))
+            && v["v0"]
+                .as_str()
+                .is_some_and(|s| s.contains("arg[1]=x\nargc=1")),
         "host exec: {v}"
     );
-    let e = rejects(c, "await ddClient.extension.host.cli.exec('sh', ['-c', 'id'])").await?;
+    let e = rejects(
+        c,
+        "await ddClient.extension.host.cli.exec('sh', ['-c', 'id'])",
+    )
+    .await?;
     ensure!(
         e["stderr"].as_str().is_some_and(|s| !s.is_empty()),
         "a binary that is not the extension's: {e}"

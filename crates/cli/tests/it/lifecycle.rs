@@ -170,7 +170,12 @@ fn base_image(env: &RealEnv) -> &'static str {
 
 /// Builds an extension directory and pushes it under a unique name; returns
 /// `(reference, id)`.
-pub(crate) fn publish(env: &RealEnv, dir: &Path, backend: bool, extra: &[&str]) -> (String, String) {
+pub(crate) fn publish(
+    env: &RealEnv,
+    dir: &Path,
+    backend: bool,
+    extra: &[&str],
+) -> (String, String) {
     let name = dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
