@@ -11,7 +11,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use dockhand_host::Quiet;
 use dockhand_host::state::ExtensionRecord;
@@ -44,7 +44,7 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(index))
         .route("/api/info", get(info))
         .route("/api/extensions", get(list))
-        .route("/api/extensions/{id}", delete(remove))
+        .route("/api/extensions/{id}", get(details).delete(remove))
         .route("/api/extensions/{id}/icon", get(icon))
         .route("/api/extensions/{id}/ticket", post(ticket))
         .route("/api/extensions/{id}/enable", post(enable))
@@ -217,6 +217,26 @@ async fn entry_of(state: &AppState, id: &ExtensionId) -> Result<ExtensionEntry, 
     Ok(entry(state, &record, running, containers).await)
 }
 
+/// `GET /api/extensions/{id}`: the list entry plus the image's labels (the
+/// details view shows the description, changelog and links from them).
+async fn details(
+    _s: DashboardSession,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let id = parse_id(&id)?;
+    let record = state.manager().get(&id)?;
+    let entry = entry_of(&state, &id).await?;
+    let mut value = serde_json::to_value(&entry).map_err(|e| ApiError::internal(e.to_string()))?;
+    if let Some(obj) = value.as_object_mut() {
+        obj.insert(
+            "labels".into(),
+            serde_json::to_value(&record.labels).unwrap_or_default(),
+        );
+    }
+    Ok(Json(value))
+}
+
 async fn icon(
     _s: DashboardSession,
     State(state): State<AppState>,
@@ -262,6 +282,16 @@ async fn ticket(
     }))
 }
 
+/// Ends what the extension's tabs started and drops its backend connections.
+fn forget(state: &AppState, id: &ExtensionId) {
+    state.processes().kill_extension(id);
+    state.bridge().processes.kill_extension(id);
+    state
+        .bridge()
+        .pools
+        .forget_under(&state.manager().layout.socket_dir(id));
+}
+
 async fn set_enabled(
     state: &AppState,
     raw: &str,
@@ -269,7 +299,7 @@ async fn set_enabled(
 ) -> Result<Json<ExtensionEntry>, ApiError> {
     let id = parse_id(raw)?;
     if !enabled {
-        state.processes().kill_extension(&id);
+        forget(state, &id);
     }
     state.manager().set_enabled(&id, enabled).await?;
     Ok(Json(entry_of(state, &id).await?))
@@ -305,7 +335,7 @@ async fn remove(
 ) -> Result<Json<BTreeMap<&'static str, bool>>, ApiError> {
     let Query(q) = query?;
     let id = parse_id(&id)?;
-    state.processes().kill_extension(&id);
+    forget(&state, &id);
     state.manager().uninstall(&id, q.volumes, &Quiet).await?;
     state.auth().forget_extension(&id);
     Ok(Json(BTreeMap::from([("removed", true)])))

@@ -71,12 +71,23 @@ struct Inner {
     auth: Auth,
     processes: Arc<ProcessRegistry>,
     shutdown: watch::Sender<bool>,
+    bridge: Arc<crate::bridge::BridgeState>,
 }
 
 impl AppState {
     /// The state of a server whose clients reach it on `port`.
     pub fn new(manager: Arc<Manager>, port: u16) -> Self {
+        Self::with_user_home(manager, port, std::path::PathBuf::from("/"))
+    }
+
+    /// The state of a server whose bridge starts local processes (and the
+    /// file picker) in `user_home`.
+    pub fn with_user_home(manager: Arc<Manager>, port: u16, user_home: std::path::PathBuf) -> Self {
         let (shutdown, _) = watch::channel(false);
+        let docker =
+            crate::bridge::procs::resolve_program(&manager.docker_cli, &manager.search_path);
+        let engine = crate::bridge::EngineHandle::lazy(manager.engine_host.clone());
+        let bridge = Arc::new(crate::bridge::BridgeState::new(engine, docker, user_home));
         Self {
             inner: Arc::new(Inner {
                 manager,
@@ -84,8 +95,14 @@ impl AppState {
                 auth: Auth::new(),
                 processes: Arc::new(ProcessRegistry::new()),
                 shutdown,
+                bridge,
             }),
         }
+    }
+
+    /// The bridge's state (its engine handle, processes and connection pools).
+    pub fn bridge(&self) -> &Arc<crate::bridge::BridgeState> {
+        &self.inner.bridge
     }
 
     /// The extension manager.
@@ -320,4 +337,40 @@ pub(crate) fn with_type(content_type: &str, body: impl Into<Body>) -> Response {
         r.headers_mut().insert(header::CONTENT_TYPE, v);
     }
     r
+}
+
+impl axum::extract::FromRef<AppState> for Arc<crate::bridge::BridgeState> {
+    fn from_ref(state: &AppState) -> Self {
+        state.inner.bridge.clone()
+    }
+}
+
+impl axum::extract::FromRequestParts<AppState> for crate::bridge::Caller {
+    type Rejection = crate::error::ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let caller = ExtensionCaller::from_request_parts(parts, state).await?;
+        Ok(crate::bridge::Caller::new(
+            &state.manager().layout,
+            Arc::new(caller.record),
+            caller.origin,
+        ))
+    }
+}
+
+impl axum::extract::FromRequestParts<AppState> for crate::bridge::DashboardAccess {
+    type Rejection = crate::error::ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let session = DashboardSession::from_request_parts(parts, state).await?;
+        Ok(crate::bridge::DashboardAccess {
+            origin: session.origin,
+        })
+    }
 }

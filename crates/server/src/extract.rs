@@ -8,7 +8,7 @@
 //! origin. The router already refused such requests before any route runs
 //! (see [`crate::app`]); the extractors check again and hand over the data.
 //!
-//! ```ignore
+//! ```text
 //! async fn info(caller: ExtensionCaller, State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
 //!     let id = &caller.record.id;             // which extension calls
 //!     let tool = caller.paths.host.join("tool");

@@ -5,7 +5,7 @@
 //! [`ProcessGuard`] for as long as the process lives, racing the process
 //! against [`ProcessGuard::killed`]:
 //!
-//! ```ignore
+//! ```text
 //! let mut guard = state.processes().register(&caller.record.id, caller.session)?;
 //! let mut child = command.kill_on_drop(true).spawn()?;
 //! tokio::select! {

@@ -32,6 +32,8 @@ pub struct ServeOptions {
     pub port: u16,
     /// Allow an address other than loopback.
     pub allow_non_loopback: bool,
+    /// The user's home: where bridge processes start and the file picker opens.
+    pub user_home: std::path::PathBuf,
 }
 
 impl Default for ServeOptions {
@@ -40,6 +42,7 @@ impl Default for ServeOptions {
             bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port: DEFAULT_PORT,
             allow_non_loopback: false,
+            user_home: std::path::PathBuf::from("/"),
         }
     }
 }
@@ -114,7 +117,7 @@ impl Server {
         let addr = listener
             .local_addr()
             .map_err(|source| ServeError::Bind { addr: want, source })?;
-        let state = AppState::new(manager, addr.port());
+        let state = AppState::with_user_home(manager, addr.port(), options.user_home.clone());
         let token = state
             .auth()
             .issue_startup_token()
@@ -156,6 +159,7 @@ impl Server {
             shutdown.await;
             on_signal.request_shutdown();
             on_signal.processes().kill_all();
+            on_signal.bridge().processes.kill_all();
         };
         let serve = axum::serve(self.listener, router(state.clone()))
             .with_graceful_shutdown(graceful)
@@ -172,6 +176,7 @@ impl Server {
             () = deadline => true,
         };
         state.processes().kill_all();
+        state.bridge().processes.kill_all();
         state.processes().wait_idle(GRACE).await;
         Ok(Stopped {
             forced,

@@ -111,19 +111,54 @@ async fn enter(
     Ok(r)
 }
 
-/// `ddclient.js` as embedded from `web/`, with the shell's origin written in.
-pub fn ddclient_source(shell_origin: &str) -> Option<String> {
+/// What `ddclient.js` says where the extension's facts go.
+pub const INFO_PLACEHOLDER: &str = "__DOCKHAND_INFO__";
+
+/// `ddclient.js` as embedded from `web/`, with the shell's origin and the
+/// extension's facts (`/.dockhand/api/info`) written in, so that
+/// `window.ddClient` is complete before any page script runs.
+pub fn ddclient_source(shell_origin: &str, info: &serde_json::Value) -> Option<String> {
     let raw = crate::assets::get("ddclient.js")?;
-    Some(String::from_utf8_lossy(raw).replace(SHELL_ORIGIN_PLACEHOLDER, shell_origin))
+    let origin = serde_json::to_string(shell_origin).unwrap_or_default();
+    let origin = origin.trim_matches('"');
+    // `</script>` cannot occur: the file is served as a script, not inlined.
+    Some(
+        String::from_utf8_lossy(raw)
+            .replace(SHELL_ORIGIN_PLACEHOLDER, origin)
+            .replace(INFO_PLACEHOLDER, &info.to_string()),
+    )
+}
+
+/// The facts `ddClient.extension` and `ddClient.host` expose, per
+/// `docs/bridge.md` (`GET /.dockhand/api/info`).
+pub fn extension_info(caller: &ExtensionCaller) -> serde_json::Value {
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "x64",
+        "aarch64" => "arm64",
+        other => other,
+    };
+    let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_default();
+    serde_json::json!({
+        "extension": caller.record.id.as_str(),
+        "image": caller.record.image,
+        "host": { "platform": "linux", "arch": arch, "hostname": hostname },
+        "vm": caller.record.backend.is_some(),
+        "hostBinaries": caller.record.host_binaries,
+    })
 }
 
 async fn ddclient_js(
     State(state): State<AppState>,
-    _caller: ExtensionCaller,
+    caller: ExtensionCaller,
 ) -> Result<Response, ApiError> {
-    let js = ddclient_source(&state.dashboard_origin())
+    let js = ddclient_source(&state.dashboard_origin(), &extension_info(&caller))
         .ok_or_else(|| ApiError::not_found("this dockhand was built without web/ddclient.js"))?;
-    Ok(with_type("text/javascript; charset=utf-8", js))
+    let mut r = with_type("text/javascript; charset=utf-8", js);
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(r)
 }
 
 /// Any other path on an extension origin: a file of the UI.

@@ -21,6 +21,9 @@ pub fn run(args: &ServeArgs, settings: &Settings) -> Result<ExitCode> {
         bind: args.bind,
         port: args.port,
         allow_non_loopback: args.allow_non_loopback,
+        user_home: std::env::var_os("HOME")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| "/".into()),
     };
     runtime()?.block_on(async {
         let mut interrupt =

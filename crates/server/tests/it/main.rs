@@ -1,7 +1,13 @@
 //! Integration tests of dockhand-server: the router driven in process with
-//! `tower::ServiceExt::oneshot`, over a temporary `$DOCKHAND_HOME`.
+//! `tower::ServiceExt::oneshot` over a temporary `$DOCKHAND_HOME`; the bridge
+//! and the dashboard resources with a real backend on a unix socket, real
+//! processes and, when `DOCKER_HOST` names one (`scripts/deps`), a real engine.
 
 mod api;
+mod bridge;
+mod bridge_support;
+mod engine;
 mod sessions;
 mod support;
 mod ui;
+mod ws;

@@ -1,0 +1,480 @@
+//! The extension's backend: `vm.service` (HTTP proxied to the socket it
+//! exposes) and `vm.cli.exec` (a command in its first service's container,
+//! through the Engine API).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Uri, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use dockhand_engine::{Engine, StdStream};
+use dockhand_spec::ComposeFacts;
+use futures_util::StreamExt;
+use http_body_util::Full;
+use serde::Deserialize;
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use super::argv;
+use super::context::{BridgeState, Caller};
+use super::error::{ApiError, check_origin, json_response, read_json};
+use super::exec::{ExecRequest, collect};
+use super::pool::PoolError;
+use super::procs::{Event, Exit, Running, Slot, switched_on};
+
+/// The body of `POST /.dockhand/api/vm/request`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServiceRequest {
+    /// `GET` when absent.
+    #[serde(default)]
+    pub method: Option<String>,
+    /// A path with its query (`/items?x=1`); `http://host` before it is ignored.
+    pub url: String,
+    /// Request headers (values strings, numbers or booleans).
+    #[serde(default)]
+    pub headers: Option<serde_json::Map<String, Value>>,
+    /// The body: a string is sent as `text/plain`, anything else but `null` as JSON.
+    #[serde(default)]
+    pub data: Option<Value>,
+}
+
+/// Headers never forwarded: they describe one connection, not the request.
+const HOP_BY_HOP: [&str; 9] = [
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
+
+fn forwarded(name: &HeaderName) -> bool {
+    let n = name.as_str();
+    !HOP_BY_HOP.contains(&n) && n != "host" && n != "content-length"
+}
+
+/// The socket of the caller's backend; `404` when it has none.
+pub fn backend_socket(caller: &Caller) -> Result<PathBuf, ApiError> {
+    let id = caller.id();
+    let Some(backend) = &caller.record.backend else {
+        return Err(ApiError::not_found(format!(
+            "extension {id} has no backend (its metadata.json has no `vm`), so vm.service is not available"
+        )));
+    };
+    match backend.socket.as_deref() {
+        Some(s) if !s.is_empty() && !s.contains('/') && s != "." && s != ".." => {
+            Ok(caller.socket_dir.join(s))
+        }
+        Some(s) => Err(ApiError::not_found(format!(
+            "the backend of {id} exposes the socket `{s}`, which is not a file name"
+        ))),
+        None => Err(ApiError::not_found(format!(
+            "the backend of {id} exposes no socket (no `vm.exposes.socket` in metadata.json), so vm.service is not available"
+        ))),
+    }
+}
+
+/// The parts of a backend request, checked once and reusable for a retry.
+#[derive(Debug)]
+struct Prepared {
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl Prepared {
+    fn request(&self) -> Request<Full<Bytes>> {
+        let mut req = Request::new(Full::new(self.body.clone()));
+        *req.method_mut() = self.method.clone();
+        *req.uri_mut() = self.uri.clone();
+        *req.headers_mut() = self.headers.clone();
+        req
+    }
+}
+
+fn prepare(req: ServiceRequest) -> Result<Prepared, ApiError> {
+    let method_text = req.method.as_deref().unwrap_or("GET").to_ascii_uppercase();
+    let method = Method::from_bytes(method_text.as_bytes())
+        .map_err(|_| ApiError::bad_request(format!("`{method_text}` is not an HTTP method")))?;
+    let mut path = req.url.as_str();
+    for scheme in ["http://", "https://"] {
+        if let Some(rest) = path.strip_prefix(scheme) {
+            path = rest.find('/').map_or("/", |i| &rest[i..]);
+        }
+    }
+    if !path.starts_with('/') {
+        return Err(ApiError::bad_request(format!(
+            "url `{}` must be a path starting with /",
+            req.url
+        )));
+    }
+    let uri: Uri = path
+        .parse()
+        .map_err(|e| ApiError::bad_request(format!("url `{}` is not valid: {e}", req.url)))?;
+    let mut headers = HeaderMap::new();
+    for (name, value) in req.headers.iter().flatten() {
+        let value = match value {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            Value::Bool(b) => b.to_string(),
+            Value::Null => continue,
+            _ => {
+                return Err(ApiError::bad_request(format!(
+                    "header {name} must be a string"
+                )));
+            }
+        };
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| ApiError::bad_request(format!("`{name}` is not a header name")))?;
+        let value = HeaderValue::from_str(&value).map_err(|_| {
+            ApiError::bad_request(format!("the value of header {name} is not valid"))
+        })?;
+        if forwarded(&name) {
+            headers.append(name, value);
+        }
+    }
+    let (body, content_type) = match req.data {
+        None | Some(Value::Null) => (Bytes::new(), None),
+        Some(Value::String(s)) => (Bytes::from(s), Some("text/plain; charset=utf-8")),
+        Some(other) => (Bytes::from(other.to_string()), Some("application/json")),
+    };
+    if let Some(ct) = content_type
+        && !headers.contains_key(header::CONTENT_TYPE)
+    {
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+    }
+    if !body.is_empty()
+        || !matches!(
+            method,
+            Method::GET | Method::HEAD | Method::DELETE | Method::OPTIONS
+        )
+    {
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+    }
+    headers.insert(header::HOST, HeaderValue::from_static("localhost"));
+    Ok(Prepared {
+        method,
+        uri,
+        headers,
+        body,
+    })
+}
+
+fn pool_error(caller: &Caller, e: PoolError) -> ApiError {
+    let id = caller.id();
+    match e {
+        PoolError::Connect { path, source } => {
+            let why = match source.kind() {
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused => {
+                    "nothing listens there".to_owned()
+                }
+                std::io::ErrorKind::PermissionDenied => {
+                    "permission denied (restart the backend with `dockhand enable` to fix the socket's mode)".to_owned()
+                }
+                _ => source.to_string(),
+            };
+            ApiError::unavailable(format!(
+                "the backend of {id} is not reachable at {}: {why}; is it running? \
+                 (`docker ps -a --filter label={}`)",
+                path.display(),
+                caller.label()
+            ))
+        }
+        PoolError::TooLarge { .. } => ApiError::bad_gateway(e.to_string()),
+        other => ApiError::bad_gateway(format!("the backend of {id}: {other}")),
+    }
+}
+
+/// `POST /.dockhand/api/vm/request`.
+pub async fn vm_request(
+    State(state): State<Arc<BridgeState>>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let result = async {
+        check_origin(&headers, &caller.origin)?;
+        let socket = backend_socket(&caller)?;
+        let req: ServiceRequest = read_json(body, state.limits.max_body).await?;
+        let prepared = prepare(req)?;
+        let pool = state.pools.get(&socket);
+        let answer = pool
+            .send(|| prepared.request(), state.limits.max_body)
+            .await
+            .map_err(|e| pool_error(&caller, e))?;
+        let mut out_headers = serde_json::Map::new();
+        for name in answer.headers().keys() {
+            let values: Vec<String> = answer
+                .headers()
+                .get_all(name)
+                .iter()
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                .collect();
+            out_headers.insert(name.as_str().to_owned(), Value::String(values.join(", ")));
+        }
+        Ok::<_, ApiError>(serde_json::json!({
+            "status": answer.status().as_u16(),
+            "headers": out_headers,
+            "body": String::from_utf8_lossy(answer.body()),
+        }))
+    }
+    .await;
+    match result {
+        Ok(v) => json_response(&v),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// The first service of the caller's backend, from its `vm/compose.yaml`.
+pub fn first_service(caller: &Caller) -> Result<String, ApiError> {
+    let id = caller.id();
+    if caller.record.backend.is_none() {
+        return Err(ApiError::not_found(format!(
+            "extension {id} has no backend (its metadata.json has no `vm`), so vm.cli.exec is not available"
+        )));
+    }
+    let path = caller.vm_dir().join("compose.yaml");
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        ApiError::internal(format!(
+            "cannot read the compose file of {id} at {}: {e}; reinstall the extension",
+            path.display()
+        ))
+    })?;
+    let facts = ComposeFacts::parse(&text).map_err(|e| {
+        ApiError::internal(format!(
+            "the compose file {} is not valid: {e}",
+            path.display()
+        ))
+    })?;
+    facts
+        .first_service()
+        .map(|s| s.name.clone())
+        .ok_or_else(|| {
+            ApiError::internal(format!(
+                "the compose file {} has no services",
+                path.display()
+            ))
+        })
+}
+
+/// The running container of the backend's first service.
+pub async fn first_service_container(
+    engine: &Engine,
+    caller: &Caller,
+    service: &str,
+) -> Result<String, ApiError> {
+    let containers = engine.containers_by_label(&caller.label()).await?;
+    let project = caller.record.compose_project.as_deref();
+    containers
+        .into_iter()
+        .filter(|c| c.service.as_deref() == Some(service))
+        .filter(|c| project.is_none() || c.project.as_deref() == project)
+        .find(|c| c.is_running())
+        .map(|c| c.id)
+        .ok_or_else(|| {
+            ApiError::unavailable(format!(
+                "the backend service `{service}` of {} is not running: start it with `dockhand enable {}`",
+                caller.id(),
+                caller.id()
+            ))
+        })
+}
+
+/// A command for the backend container: argv, env (`K=V`), working dir, and
+/// its command line for answers.
+#[derive(Debug, Clone)]
+pub struct ContainerCommand {
+    /// argv.
+    pub argv: Vec<String>,
+    /// `NAME=value`.
+    pub env: Vec<String>,
+    /// An absolute path in the container.
+    pub cwd: Option<String>,
+}
+
+impl ContainerCommand {
+    /// From an exec request: `cmd` and `args` joined and split.
+    pub fn from_request(req: &ExecRequest) -> Result<Self, ApiError> {
+        let argv = argv::split_command(&req.cmd, &req.arg_strings()?)
+            .map_err(|e| ApiError::bad_request(e.to_string()))?;
+        Ok(Self {
+            argv,
+            env: req
+                .env()?
+                .into_iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect(),
+            cwd: req.cwd()?.map(str::to_owned),
+        })
+    }
+
+    /// The command line, for answers.
+    pub fn display(&self) -> String {
+        argv::display(&self.argv)
+    }
+}
+
+/// Starts `cmd` in the caller's first backend container.
+pub async fn start_in_backend(
+    state: &BridgeState,
+    caller: &Caller,
+    cmd: &ContainerCommand,
+) -> Result<Running, ApiError> {
+    let service = first_service(caller)?;
+    let engine = state.engine.get().await?;
+    let container = first_service_container(&engine, caller, &service).await?;
+    let slot = state.processes.acquire(caller.id())?;
+    let stream = engine
+        .exec_stream(
+            &container,
+            cmd.argv.clone(),
+            cmd.env.clone(),
+            cmd.cwd.clone(),
+        )
+        .await?;
+    let (tx, rx) = mpsc::channel(16);
+    let kill = slot.kill_handle();
+    tokio::spawn(drive_exec(engine, container, stream, tx, slot));
+    Ok(Running { events: rx, kill })
+}
+
+async fn drive_exec(
+    engine: Engine,
+    container: String,
+    mut stream: dockhand_engine::ExecStream,
+    tx: mpsc::Sender<Event>,
+    slot: Slot,
+) {
+    let mut kill = slot.killed();
+    loop {
+        let item = tokio::select! {
+            () = switched_on(&mut kill) => None,
+            () = tx.closed() => None,
+            item = stream.output.next() => Some(item),
+        };
+        let event = match item {
+            // Killed: the Engine API cannot kill an exec; try from inside.
+            None => {
+                let exec_id = stream.id().to_owned();
+                drop(stream);
+                super::container_kill::kill_exec(&engine, &container, &exec_id).await;
+                let _ = tx
+                    .send(Event::Exit(Exit {
+                        code: 128 + 15,
+                        signal: Some(15),
+                        killed: true,
+                    }))
+                    .await;
+                return;
+            }
+            Some(None) => break,
+            Some(Some(Ok(chunk))) => match chunk.stream {
+                StdStream::Stdout => Event::Stdout(chunk.data),
+                StdStream::Stderr => Event::Stderr(chunk.data),
+            },
+            Some(Some(Err(e))) => {
+                let _ = tx.send(Event::Failed(e.to_string())).await;
+                return;
+            }
+        };
+        if tx.send(event).await.is_err() {
+            continue;
+        }
+    }
+    let event = match stream.exit_code().await {
+        Ok(code) => Event::Exit(Exit {
+            code,
+            signal: None,
+            killed: false,
+        }),
+        Err(e) => Event::Failed(e.to_string()),
+    };
+    let _ = tx.send(event).await;
+    drop(slot);
+}
+
+/// `POST /.dockhand/api/vm/exec`.
+pub async fn vm_exec(
+    State(state): State<Arc<BridgeState>>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let result = async {
+        check_origin(&headers, &caller.origin)?;
+        let req: ExecRequest = read_json(body, state.limits.max_body).await?;
+        let cmd = ContainerCommand::from_request(&req)?;
+        let running = start_in_backend(&state, &caller, &cmd).await?;
+        collect(running, &state.processes, &caller, cmd.display()).await
+    }
+    .await;
+    match result {
+        Ok(r) => json_response(&r),
+        Err(e) => e.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::StatusCode;
+
+    fn prep(v: Value) -> Result<Prepared, ApiError> {
+        prepare(serde_json::from_value(v).unwrap())
+    }
+
+    #[test]
+    fn bodies_get_their_content_type() {
+        let p = prep(serde_json::json!({"method": "post", "url": "/x", "data": "hi"})).unwrap();
+        assert_eq!(p.method, Method::POST);
+        assert_eq!(p.headers[header::CONTENT_TYPE], "text/plain; charset=utf-8");
+        assert_eq!(p.body, Bytes::from("hi"));
+        let p = prep(serde_json::json!({"method": "PUT", "url": "/x", "data": {"a": 1}})).unwrap();
+        assert_eq!(p.headers[header::CONTENT_TYPE], "application/json");
+        assert_eq!(p.body, Bytes::from(r#"{"a":1}"#));
+        assert_eq!(p.headers[header::CONTENT_LENGTH], "7");
+        let p = prep(serde_json::json!({"url": "/x", "data": [1],
+            "headers": {"Content-Type": "application/vnd.x+json"}}))
+        .unwrap();
+        assert_eq!(p.headers[header::CONTENT_TYPE], "application/vnd.x+json");
+        let p = prep(serde_json::json!({"url": "/x"})).unwrap();
+        assert_eq!(p.method, Method::GET);
+        assert!(p.body.is_empty());
+        assert!(!p.headers.contains_key(header::CONTENT_LENGTH));
+    }
+
+    #[test]
+    fn hop_by_hop_and_host_headers_are_dropped() {
+        let p = prep(serde_json::json!({"url": "/x", "headers": {
+            "Connection": "close", "Host": "evil", "Transfer-Encoding": "chunked",
+            "Content-Length": "99", "X-Api-Key": "k", "X-N": 5}}))
+        .unwrap();
+        assert_eq!(p.headers[header::HOST], "localhost");
+        assert!(!p.headers.contains_key(header::CONNECTION));
+        assert!(!p.headers.contains_key(header::TRANSFER_ENCODING));
+        assert!(!p.headers.contains_key(header::CONTENT_LENGTH));
+        assert_eq!(p.headers["x-api-key"], "k");
+        assert_eq!(p.headers["x-n"], "5");
+    }
+
+    #[test]
+    fn urls_are_paths() {
+        let p = prep(serde_json::json!({"url": "http://localhost:1234/a/b?c=d"})).unwrap();
+        assert_eq!(p.uri, "/a/b?c=d");
+        let p = prep(serde_json::json!({"url": "http://backend"})).unwrap();
+        assert_eq!(p.uri, "/");
+        for bad in ["relative", "", "/a b"] {
+            let e = prep(serde_json::json!({"url": bad})).unwrap_err();
+            assert_eq!(e.status, StatusCode::BAD_REQUEST, "{bad}");
+        }
+        let e = prep(serde_json::json!({"url": "/", "method": "GE T"})).unwrap_err();
+        assert_eq!(e.status, StatusCode::BAD_REQUEST);
+    }
+}

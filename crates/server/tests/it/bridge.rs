@@ -1,0 +1,482 @@
+//! The bridge's HTTP routes, called in-process.
+
+#![allow(clippy::unwrap_used)] // helpers outside #[test] functions
+
+use std::sync::atomic::Ordering;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use dockhand_server::bridge::Limits;
+use serde_json::{Value, json};
+
+use crate::bridge_support::{Harness, Options, write_executable};
+
+#[tokio::test]
+async fn vm_request_get_passes_path_query_and_headers() {
+    let h = Harness::new().await;
+    let (status, answer) = h
+        .post(
+            "/.dockhand/api/vm/request",
+            json!({"method": "GET", "url": "/echo?x=1&y=two", "headers": {"X-Api-Key": "k", "Connection": "close", "Host": "evil"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["status"], 200);
+    assert!(
+        answer["headers"]["content-type"]
+            .as_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
+    let body: Value = serde_json::from_str(answer["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body["method"], "GET");
+    assert_eq!(body["path"], "/echo");
+    assert_eq!(body["query"], "x=1&y=two");
+    assert_eq!(body["headers"]["x-api-key"], "k");
+    assert_eq!(body["headers"]["host"], "localhost");
+    assert!(body["headers"].get("connection").is_none());
+}
+
+#[tokio::test]
+async fn vm_request_bodies_json_and_text() {
+    let h = Harness::new().await;
+    let (_, answer) = h
+        .post(
+            "/.dockhand/api/vm/request",
+            json!({"method": "POST", "url": "/echo", "data": {"name": "x", "n": [1, 2]}}),
+        )
+        .await;
+    let body: Value = serde_json::from_str(answer["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body["method"], "POST");
+    assert_eq!(body["headers"]["content-type"], "application/json");
+    assert_eq!(
+        serde_json::from_str::<Value>(body["body"].as_str().unwrap()).unwrap(),
+        json!({"name": "x", "n": [1, 2]})
+    );
+
+    let (_, answer) = h
+        .post(
+            "/.dockhand/api/vm/request",
+            json!({"method": "put", "url": "/echo", "data": "plain words"}),
+        )
+        .await;
+    let body: Value = serde_json::from_str(answer["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body["method"], "PUT");
+    assert_eq!(body["headers"]["content-type"], "text/plain; charset=utf-8");
+    assert_eq!(body["body"], "plain words");
+
+    // DELETE without data sends no body.
+    let (_, answer) = h
+        .post(
+            "/.dockhand/api/vm/request",
+            json!({"method": "DELETE", "url": "/echo"}),
+        )
+        .await;
+    let body: Value = serde_json::from_str(answer["body"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        (body["method"].as_str(), body["body"].as_str()),
+        (Some("DELETE"), Some(""))
+    );
+}
+
+#[tokio::test]
+async fn vm_request_passes_4xx_and_5xx_through() {
+    let h = Harness::new().await;
+    for code in [404, 418, 500] {
+        let (status, answer) = h
+            .post(
+                "/.dockhand/api/vm/request",
+                json!({"url": format!("/status/{code}")}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "the bridge call itself succeeds");
+        assert_eq!(answer["status"], code);
+        assert_eq!(answer["headers"]["x-backend"], "yes");
+        assert_eq!(answer["body"], "{\"message\":\"no such thing\"}");
+    }
+}
+
+#[tokio::test]
+async fn vm_request_reuses_connections() {
+    let h = Harness::new().await;
+    for i in 0..50 {
+        let (status, answer) = h
+            .post(
+                "/.dockhand/api/vm/request",
+                json!({"url": format!("/echo?i={i}")}),
+            )
+            .await;
+        assert_eq!(
+            (status, answer["status"].as_u64()),
+            (StatusCode::OK, Some(200))
+        );
+    }
+    let n = h.connections.load(Ordering::SeqCst);
+    assert_eq!(n, 1, "sequential requests share one keep-alive connection");
+}
+
+#[tokio::test]
+async fn vm_request_size_limits() {
+    let limits = Limits {
+        max_body: 4096,
+        ..Limits::default()
+    };
+    let h = Harness::with(Options {
+        limits,
+        ..Options::default()
+    })
+    .await;
+    let (status, answer) = h
+        .post(
+            "/.dockhand/api/vm/request",
+            json!({"method": "POST", "url": "/echo", "data": "x".repeat(5000)}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{answer}");
+    assert!(
+        answer["message"].as_str().unwrap().contains("4096"),
+        "{answer}"
+    );
+    // An answer larger than the limit is a bad gateway, not a truncated body.
+    let (status, answer) = h
+        .post("/.dockhand/api/vm/request", json!({"url": "/big/10000"}))
+        .await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{answer}");
+    // Under the limit all is well.
+    let (status, answer) = h
+        .post("/.dockhand/api/vm/request", json!({"url": "/big/100"}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(answer["body"].as_str().unwrap().len(), 100);
+}
+
+#[tokio::test]
+async fn vm_request_without_backend_or_socket() {
+    let h = Harness::with(Options {
+        backend: false,
+        ..Options::default()
+    })
+    .await;
+    let (status, answer) = h
+        .post("/.dockhand/api/vm/request", json!({"url": "/echo"}))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(
+        answer["message"].as_str().unwrap().contains("no backend"),
+        "{answer}"
+    );
+
+    let h = Harness::new().await;
+    std::fs::remove_file(h.socket()).unwrap();
+    let (status, answer) = h
+        .post("/.dockhand/api/vm/request", json!({"url": "/echo"}))
+        .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{answer}");
+    assert!(
+        answer["message"].as_str().unwrap().contains("backend.sock"),
+        "{answer}"
+    );
+
+    let (status, _) = h
+        .post("/.dockhand/api/vm/request", json!({"url": "no-slash"}))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn bridge_calls_need_the_extension_origin() {
+    let h = Harness::new().await;
+    for origin in [
+        None,
+        Some("http://localhost:4242"),
+        Some("http://evil.example"),
+    ] {
+        let mut req = Request::post("/.dockhand/api/host/exec");
+        if let Some(o) = origin {
+            req = req.header("origin", o);
+        }
+        let req = req
+            .body(Body::from(json!({"cmd": "ticker"}).to_string()))
+            .unwrap();
+        let (status, answer) = h.call(req).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{origin:?}: {answer}");
+        assert!(answer["message"].is_string());
+    }
+    let (status, answer) = h
+        .post("/.dockhand/api/host/exec", json!("not an object"))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+}
+
+#[tokio::test]
+async fn info_describes_the_extension() {
+    let h = Harness::new().await;
+    let (status, info) = h.get("/.dockhand/api/info").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(info["extension"], "acme/test-ext");
+    assert_eq!(info["image"], "acme/test-ext:1.0.0");
+    assert_eq!(info["vm"], true);
+    assert_eq!(info["host"]["platform"], "linux");
+    assert!(["x64", "arm64"].contains(&info["host"]["arch"].as_str().unwrap()));
+    assert!(!info["host"]["hostname"].as_str().unwrap().is_empty());
+    assert_eq!(info["hostBinaries"][0], "tool");
+}
+
+#[tokio::test]
+async fn host_exec_runs_own_binaries_with_split_args_cwd_and_env() {
+    let h = Harness::new().await;
+    let cwd = h.path("work");
+    std::fs::create_dir_all(&cwd).unwrap();
+    let (status, r) = h
+        .post(
+            "/.dockhand/api/host/exec",
+            json!({"cmd": "tool", "args": ["'a b'", "$HOME;", "\"c\""],
+                   "options": {"cwd": cwd, "env": {"FOO": "bar"}}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(r["code"], 3);
+    assert_eq!(
+        r["stdout"],
+        format!("[a b]\n[$HOME;]\n[c]\npwd={}\nFOO=bar\n", cwd.display())
+    );
+    assert_eq!(r["stderr"], "oops\n");
+    assert_eq!(r["cmd"], "tool 'a b' '$HOME;' c");
+
+    // Without cwd: the user's home.
+    let (_, r) = h
+        .post("/.dockhand/api/host/exec", json!({"cmd": "tool"}))
+        .await;
+    let home = h.state.bridge.user_home.display().to_string();
+    assert!(
+        r["stdout"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("pwd={home}\n")),
+        "{r}"
+    );
+}
+
+#[tokio::test]
+async fn host_exec_refuses_anything_but_own_binaries() {
+    let h = Harness::new().await;
+    // A program elsewhere on the machine, with the same file name as nothing listed.
+    write_executable(&h.path("evil"), "#!/bin/sh\necho pwned\n");
+    let outside = h.path("evil").display().to_string();
+    for cmd in [
+        "sh",
+        "/bin/sh",
+        "evil",
+        outside.as_str(),
+        "../host/tool",
+        "./tool",
+        "host/tool",
+        "tool ",
+        "",
+        ".",
+        "..",
+        "missing",
+    ] {
+        let (status, r) = h
+            .post("/.dockhand/api/host/exec", json!({"cmd": cmd, "args": []}))
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{cmd:?}: {r}");
+        assert!(
+            r["message"]
+                .as_str()
+                .unwrap()
+                .contains("not one of this extension's host binaries"),
+            "{r}"
+        );
+    }
+    // A symlink planted in host/ under a listed name is not run either.
+    let link = h.caller().host_dir().join("missing");
+    std::os::unix::fs::symlink("/bin/sh", &link).unwrap();
+    let (status, _) = h
+        .post("/.dockhand/api/host/exec", json!({"cmd": "missing"}))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn exec_argument_errors_are_400() {
+    let h = Harness::new().await;
+    let (status, r) = h
+        .post(
+            "/.dockhand/api/host/exec",
+            json!({"cmd": "tool", "args": ["'unclosed"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(r["message"].as_str().unwrap().contains("unbalanced"), "{r}");
+    let (status, _) = h
+        .post(
+            "/.dockhand/api/host/exec",
+            json!({"cmd": "tool", "options": {"cwd": "/no/such/dir"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+/// A fake docker CLI that prints its arguments: the argv the bridge built.
+#[tokio::test]
+async fn docker_exec_splits_like_docker_desktop_and_never_uses_a_shell() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fake = tmp.path().join("docker");
+    write_executable(
+        &fake,
+        "#!/bin/sh\nfor a in \"$@\"; do printf '[%s]\\n' \"$a\"; done\n\
+         printf 'DOCKER_HOST=%s\\n' \"$DOCKER_HOST\"\nprintf 'CTX=%s\\n' \"${DOCKER_CONTEXT-unset}\"\n",
+    );
+    let engine: dockhand_engine::EngineHost = "unix:///run/test-engine.sock".parse().unwrap();
+    let h = Harness::with(Options {
+        docker_cli: Some(fake),
+        engine: Some(engine),
+        ..Options::default()
+    })
+    .await;
+    let cwd = h.path("cwd");
+    std::fs::create_dir_all(&cwd).unwrap();
+    let (status, r) = h
+        .post(
+            "/.dockhand/api/docker/exec",
+            json!({"cmd": "ps", "args": ["--format", "\"{{json .}}\"", "; rm -rf /", "$(id)", "`id`",
+                   "$HOME", "*", "a|b", "&&", ">", "out"],
+                   "options": {"cwd": cwd, "env": {"DOCKER_HOST": "tcp://elsewhere:1", "DOCKER_CONTEXT": "x"}}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(r["code"], 0);
+    let want = [
+        "ps",
+        "--format",
+        "{{json .}}",
+        ";",
+        "rm",
+        "-rf",
+        "/",
+        "$(id)",
+        "`id`",
+        "$HOME",
+        "*",
+        "a|b",
+        "&&",
+        ">",
+        "out",
+    ];
+    let mut expected: String = want.iter().map(|w| format!("[{w}]\n")).collect();
+    expected.push_str("DOCKER_HOST=unix:///run/test-engine.sock\nCTX=unset\n");
+    assert_eq!(r["stdout"], expected);
+    assert!(
+        std::fs::read_dir(&cwd).unwrap().next().is_none(),
+        "`> out` created no file"
+    );
+    assert!(
+        r["cmd"]
+            .as_str()
+            .unwrap()
+            .starts_with("docker ps --format '{{json .}}' ';'")
+    );
+}
+
+#[tokio::test]
+async fn docker_exec_without_a_docker_cli_is_503() {
+    let h = Harness::new().await;
+    let (status, r) = h
+        .post("/.dockhand/api/docker/exec", json!({"cmd": "ps"}))
+        .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(r["message"].as_str().unwrap().contains("docker CLI"), "{r}");
+}
+
+#[tokio::test]
+async fn docker_exec_runs_the_real_cli_against_the_engine() {
+    let test = "docker_exec_runs_the_real_cli_against_the_engine";
+    let Some(engine) = crate::bridge_support::engine_host(test) else {
+        return;
+    };
+    let Some(docker) = crate::bridge_support::docker_on_path() else {
+        crate::bridge_support::skip(test, "no docker CLI on PATH");
+        return;
+    };
+    let h = Harness::with(Options {
+        docker_cli: Some(docker),
+        engine: Some(engine),
+        ..Options::default()
+    })
+    .await;
+    let (status, r) = h
+        .post(
+            "/.dockhand/api/docker/exec",
+            json!({"cmd": "version", "args": ["--format", "'{{.Client.Version}} {{.Server.Version}}'"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(r["code"], 0, "{r}");
+    let out = r["stdout"].as_str().unwrap().trim();
+    let parts: Vec<&str> = out.split(' ').collect();
+    assert_eq!(parts.len(), 2, "client and server versions: {out}");
+    assert!(
+        parts
+            .iter()
+            .all(|p| p.starts_with(|c: char| c.is_ascii_digit())),
+        "{out}"
+    );
+    // A shell operator is an argument: docker refuses it, nothing else runs.
+    let (_, r) = h
+        .post(
+            "/.dockhand/api/docker/exec",
+            json!({"cmd": "version", "args": ["; echo", "pwned"]}),
+        )
+        .await;
+    assert_ne!(r["code"], 0, "{r}");
+    assert!(!r["stdout"].as_str().unwrap().contains("pwned"), "{r}");
+}
+
+#[tokio::test]
+async fn collected_output_is_capped_per_extension() {
+    let h = Harness::with(Options {
+        limits: Limits {
+            max_buffered: 10_000,
+            ..Limits::default()
+        },
+        ..Options::default()
+    })
+    .await;
+    let (status, r) = h
+        .post(
+            "/.dockhand/api/host/exec",
+            json!({"cmd": "chatty", "args": ["5000"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(r["stdout"].as_str().unwrap().len(), 5000);
+    let (status, r) = h
+        .post(
+            "/.dockhand/api/host/exec",
+            json!({"cmd": "chatty", "args": ["200000"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::INSUFFICIENT_STORAGE, "{r}");
+    assert!(r["message"].as_str().unwrap().contains("stream"), "{r}");
+    // The budget was given back.
+    let (status, _) = h
+        .post(
+            "/.dockhand/api/host/exec",
+            json!({"cmd": "chatty", "args": ["5000"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(h.state.bridge.processes.running(h.caller().id()), 0);
+}
+
+#[tokio::test]
+async fn vm_exec_without_backend_is_404() {
+    let h = Harness::with(Options {
+        backend: false,
+        ..Options::default()
+    })
+    .await;
+    let (status, r) = h.post("/.dockhand/api/vm/exec", json!({"cmd": "ls"})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{r}");
+}

@@ -1,0 +1,225 @@
+//! The streaming exec WebSocket, over a real socket.
+
+#![allow(clippy::unwrap_used)] // helpers outside #[test] functions
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+use crate::bridge_support::{Harness, ORIGIN, Options, alive, eventually, read_pid};
+use dockhand_server::bridge::Limits;
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(addr: std::net::SocketAddr, origin: &str) -> Result<Ws, String> {
+    let mut req = format!("ws://{addr}/.dockhand/api/exec/ws")
+        .into_client_request()
+        .unwrap();
+    req.headers_mut().insert("origin", origin.parse().unwrap());
+    tokio_tungstenite::connect_async(req)
+        .await
+        .map(|(ws, _)| ws)
+        .map_err(|e| e.to_string())
+}
+
+async fn send(ws: &mut Ws, v: Value) {
+    ws.send(Message::text(v.to_string())).await.unwrap();
+}
+
+/// The next JSON message; `None` at close.
+async fn next(ws: &mut Ws) -> Option<Value> {
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(20), ws.next())
+            .await
+            .expect("a message within 20 s")?;
+        match msg.ok()? {
+            Message::Text(t) => return Some(serde_json::from_str(t.as_str()).unwrap()),
+            Message::Close(_) => return None,
+            _ => {}
+        }
+    }
+}
+
+/// Every message up to the close.
+async fn all(ws: &mut Ws) -> Vec<Value> {
+    let mut out = Vec::new();
+    while let Some(v) = next(ws).await {
+        out.push(v);
+    }
+    out
+}
+
+fn text_of(messages: &[Value], key: &str) -> String {
+    messages
+        .iter()
+        .filter_map(|m| m.get(key).and_then(Value::as_str))
+        .collect()
+}
+
+#[tokio::test]
+async fn streams_output_then_exit() {
+    let h = Harness::new().await;
+    let addr = h.serve_tcp().await;
+    let mut ws = connect(addr, ORIGIN).await.unwrap();
+    send(
+        &mut ws,
+        json!({"kind": "host", "cmd": "ticker", "args": []}),
+    )
+    .await;
+    let messages = all(&mut ws).await;
+    assert_eq!(text_of(&messages, "stdout"), "tick 1\ntick 2\ntick 3\n");
+    assert_eq!(text_of(&messages, "stderr"), "done\n");
+    assert_eq!(messages.last().unwrap(), &json!({"exit": 0}));
+
+    let mut ws = connect(addr, ORIGIN).await.unwrap();
+    send(
+        &mut ws,
+        json!({"kind": "host", "cmd": "tool", "args": ["x"]}),
+    )
+    .await;
+    let messages = all(&mut ws).await;
+    assert_eq!(messages.last().unwrap(), &json!({"exit": 3}));
+}
+
+#[tokio::test]
+async fn errors_are_reported_then_closed() {
+    let h = Harness::new().await;
+    let addr = h.serve_tcp().await;
+    for (request, needle) in [
+        (
+            json!({"kind": "host", "cmd": "sh", "args": ["-c", "id"]}),
+            "not one of this extension's host binaries",
+        ),
+        (json!({"kind": "shell", "cmd": "id"}), "not an exec request"),
+        (json!({"kind": "docker", "cmd": "ps"}), "docker CLI"),
+        (
+            json!({"kind": "host", "cmd": "tool", "args": ["\"open"]}),
+            "unbalanced",
+        ),
+    ] {
+        let mut ws = connect(addr, ORIGIN).await.unwrap();
+        send(&mut ws, request.clone()).await;
+        let messages = all(&mut ws).await;
+        assert_eq!(messages.len(), 1, "{request}: {messages:?}");
+        let error = messages[0]["error"].as_str().unwrap();
+        assert!(error.contains(needle), "{request}: {error}");
+    }
+}
+
+#[tokio::test]
+async fn other_origins_cannot_open_the_socket() {
+    let h = Harness::new().await;
+    let addr = h.serve_tcp().await;
+    for origin in ["http://evil.example", "http://localhost:4242"] {
+        let e = connect(addr, origin).await.unwrap_err();
+        assert!(e.contains("403"), "{origin}: {e}");
+    }
+}
+
+async fn start_sleeper(addr: std::net::SocketAddr, pidfile: &std::path::Path) -> (Ws, u32) {
+    let mut ws = connect(addr, ORIGIN).await.unwrap();
+    send(
+        &mut ws,
+        json!({"kind": "host", "cmd": "sleeper", "args": [pidfile.display().to_string()]}),
+    )
+    .await;
+    assert_eq!(next(&mut ws).await, Some(json!({"stdout": "started\n"})));
+    let pid = read_pid(pidfile).await;
+    assert!(alive(pid));
+    (ws, pid)
+}
+
+#[tokio::test]
+async fn close_request_kills_the_process_group() {
+    let h = Harness::new().await;
+    let addr = h.serve_tcp().await;
+    let pidfile = h.path("sleep.pid");
+    let (mut ws, pid) = start_sleeper(addr, &pidfile).await;
+    send(&mut ws, json!({"close": true})).await;
+    let messages = all(&mut ws).await;
+    let exit = messages.last().unwrap();
+    assert_eq!(exit["killed"], true, "{messages:?}");
+    assert_eq!(exit["exit"], 143, "{messages:?}");
+    assert_eq!(exit["signal"], "SIGTERM");
+    assert!(
+        eventually(5, || !alive(pid)).await,
+        "sleep {pid} still runs"
+    );
+    assert!(eventually(5, || h.state.bridge.processes.running(h.caller().id()) == 0).await);
+}
+
+#[tokio::test]
+async fn disconnecting_kills_the_process() {
+    let h = Harness::new().await;
+    let addr = h.serve_tcp().await;
+    // A clean close.
+    let pidfile = h.path("a.pid");
+    let (mut ws, pid) = start_sleeper(addr, &pidfile).await;
+    ws.close(None).await.unwrap();
+    assert!(
+        eventually(5, || !alive(pid)).await,
+        "sleep {pid} still runs after close"
+    );
+    // The connection just dropped.
+    let pidfile = h.path("b.pid");
+    let (ws, pid) = start_sleeper(addr, &pidfile).await;
+    drop(ws);
+    assert!(
+        eventually(5, || !alive(pid)).await,
+        "sleep {pid} still runs after a drop"
+    );
+    assert!(eventually(5, || h.state.bridge.processes.running(h.caller().id()) == 0).await);
+}
+
+#[tokio::test]
+async fn shutdown_kills_everything() {
+    let h = Harness::new().await;
+    let addr = h.serve_tcp().await;
+    let (_ws, pid) = start_sleeper(addr, &h.path("c.pid")).await;
+    assert_eq!(h.state.bridge.processes.kill_all(), 1);
+    assert!(
+        eventually(5, || !alive(pid)).await,
+        "sleep {pid} survived kill_all"
+    );
+}
+
+#[tokio::test]
+async fn processes_are_limited_per_extension() {
+    let h = Harness::with(Options {
+        limits: Limits {
+            max_processes: 2,
+            ..Limits::default()
+        },
+        ..Options::default()
+    })
+    .await;
+    let addr = h.serve_tcp().await;
+    let (ws1, pid1) = start_sleeper(addr, &h.path("1.pid")).await;
+    let (_ws2, _pid2) = start_sleeper(addr, &h.path("2.pid")).await;
+    let (status, r) = h
+        .post("/.dockhand/api/host/exec", json!({"cmd": "ticker"}))
+        .await;
+    assert_eq!(status, axum::http::StatusCode::TOO_MANY_REQUESTS, "{r}");
+    let mut ws3 = connect(addr, ORIGIN).await.unwrap();
+    send(&mut ws3, json!({"kind": "host", "cmd": "ticker"})).await;
+    let m = all(&mut ws3).await;
+    assert!(
+        m[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("already runs 2 processes"),
+        "{m:?}"
+    );
+    // Closing one frees its slot.
+    drop(ws1);
+    assert!(eventually(5, || !alive(pid1)).await);
+    assert!(eventually(5, || h.state.bridge.processes.running(h.caller().id()) == 1).await);
+    let (status, _) = h
+        .post("/.dockhand/api/host/exec", json!({"cmd": "ticker"}))
+        .await;
+    assert_eq!(status, axum::http::StatusCode::OK);
+}
