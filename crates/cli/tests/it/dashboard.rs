@@ -10,11 +10,6 @@
 //! inside each extension's iframe, clicks the example UIs' buttons and runs
 //! ddClient calls, checking what the shell shows for them (toasts, the file
 //! picker, its routes). Screenshots go to `<target>/e2e-screenshots/`.
-//!
-//! Until the bridge (`/.dockhand/api/*`) and the dashboard's engine routes
-//! (`/api/containers…`, `/api/fs`) replace their stubs in
-//! `crates/server/src/`, the calls that need them are left out (and said so
-//! on stderr); everything else is checked.
 
 use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream};
@@ -29,7 +24,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 
 use crate::lifecycle::{Home, docker, example, publish};
-use crate::support::{self, RealEnv, TempDir, repo_root};
+use crate::support::{self, RealEnv, TempDir};
 
 const TEST: &str = "dashboard_and_ddclient_in_chromium";
 
@@ -92,11 +87,6 @@ fn have_npm() -> bool {
         );
     }
     ok
-}
-
-/// Whether a part of the server still is the stub written before it landed.
-fn landed(rel: &str) -> bool {
-    std::fs::read_to_string(repo_root().join(rel)).is_ok_and(|s| !s.contains("Stub until"))
 }
 
 /// The cargo target dir (`<target>/debug/dockhand` is the binary under test).
@@ -580,8 +570,6 @@ async fn screenshot(c: &Client, name: &str) -> Result<PathBuf> {
 struct Ctx {
     /// The ids by title.
     ids: Vec<(&'static str, String)>,
-    bridge: bool,
-    resources: bool,
     /// A folder with `chosen.txt` for the file picker.
     pick: PathBuf,
     /// A backend container, its image id, and a volume, for navigate.
@@ -614,30 +602,6 @@ fn dashboard_and_ddclient_in_chromium() {
         return;
     }
     let started = Instant::now();
-    if !repo_root().join("web/index.html").is_file() {
-        // The shell lands with web/index.html; before that there is nothing to click.
-        eprintln!(
-            "{TEST}: NOTE: the dashboard front end (web/index.html) is not in this tree: only the login is checked"
-        );
-        login_only(&browser, &env);
-        return;
-    }
-    let bridge = landed("crates/server/src/bridge/mod.rs");
-    let resources = landed("crates/server/src/resources.rs");
-    if !bridge || !resources {
-        eprintln!(
-            "{TEST}: NOTE: {} still stubs in this tree: the ddClient calls that need them are not checked",
-            [
-                (!bridge).then_some("the bridge (/.dockhand/api/*)"),
-                (!resources).then_some("the engine routes (/api/containers…, /api/fs)")
-            ]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" and ")
-        );
-    }
-
     let tmp = TempDir::new("e2e");
     let home = Home::new(&env, "e2e-home");
 
@@ -709,8 +673,6 @@ fn dashboard_and_ddclient_in_chromium() {
             .iter()
             .map(|(t, (_, id))| (*t, id.clone()))
             .collect(),
-        bridge,
-        resources,
         pick,
         container,
         image,
@@ -755,39 +717,6 @@ fn dashboard_and_ddclient_in_chromium() {
     drop(serve);
     drop(cleanup);
     eprintln!("{TEST}: passed in {:?}", started.elapsed());
-}
-
-/// Before the front end lands: Chromium follows the printed URL and keeps
-/// the session cookie.
-fn login_only(browser: &Browser, env: &RealEnv) {
-    let tmp = TempDir::new("e2e-login");
-    let home = Home::new(env, "e2e-login-home");
-    let serve = Serve::start(&home, tmp.0.join("serve.log")).expect("dockhand serve");
-    let driver = Driver::start(&browser.chromedriver, &tmp.0.join("chromedriver.log"))
-        .expect("chromedriver");
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
-    let outcome: Result<()> = runtime.block_on(async {
-        let c = connect(&driver, browser, &tmp.0.join("profile")).await?;
-        let result = async {
-            c.goto(&serve.url).await?;
-            let origin = serve.url.split("/?").next().unwrap_or_default();
-            ensure!(c.current_url().await?.as_str() == format!("{origin}/"));
-            // The session cookie is HttpOnly: fetch shows that it is sent.
-            let status = call(&c, "return (await fetch('/api/extensions')).status").await?;
-            ensure!(status == Ok(json!(200)), "GET /api/extensions: {status:?}");
-            Ok(())
-        }
-        .await;
-        let _ = c.close().await;
-        result
-    });
-    drop(driver);
-    if let Err(e) = outcome {
-        panic!("{e:#}\n--- dockhand serve's stderr:\n{}", serve.stderr());
-    }
 }
 
 async fn run(c: &Client, serve: &Serve, ctx: &Ctx) -> Result<()> {
@@ -871,105 +800,102 @@ async fn minimal_ui(c: &Client, ctx: &Ctx) -> Result<()> {
     open_tab(c, ctx.id(MINIMAL), MINIMAL).await?;
     let host = ok(c, "return [document.getElementById('host-platform').textContent, document.getElementById('host-arch').textContent, document.getElementById('host-hostname').textContent]").await?;
     ensure!(host[0] == "linux", "host.platform: {host}");
-    if ctx.bridge {
-        let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname")?;
-        ensure!(
-            ["x64", "arm64"].contains(&host[1].as_str().unwrap_or_default()),
-            "host.arch: {host}"
-        );
-        ensure!(host[2] == hostname.trim(), "host.hostname: {host}");
+    let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname")?;
+    ensure!(
+        ["x64", "arm64"].contains(&host[1].as_str().unwrap_or_default()),
+        "host.arch: {host}"
+    );
+    ensure!(host[2] == hostname.trim(), "host.hostname: {host}");
 
-        let version: Value =
-            serde_json::from_str(&click_ok(c, "version-button", "version-result").await?)?;
-        ensure!(
-            version["Server"]["Version"] == ctx.server_version.as_str(),
-            "docker version: {version}"
-        );
-        let containers: Value =
-            serde_json::from_str(&click_ok(c, "containers-button", "containers-result").await?)?;
-        let short = &ctx.container[..12];
-        ensure!(
-            containers
-                .as_array()
-                .is_some_and(|a| a.iter().any(|x| x["id"] == short)),
-            "listContainers lacks the backend {short}: {containers}"
-        );
-    }
+    let version: Value =
+        serde_json::from_str(&click_ok(c, "version-button", "version-result").await?)?;
+    ensure!(
+        version["Server"]["Version"] == ctx.server_version.as_str(),
+        "docker version: {version}"
+    );
+    let containers: Value =
+        serde_json::from_str(&click_ok(c, "containers-button", "containers-result").await?)?;
+    let short = &ctx.container[..12];
+    ensure!(
+        containers
+            .as_array()
+            .is_some_and(|a| a.iter().any(|x| x["id"] == short)),
+        "listContainers lacks the backend {short}: {containers}"
+    );
 
     ensure!(click_ok(c, "toast-button", "toast-result").await? == "toast shown");
     expect_toast(c, MINIMAL, "Hello from the Minimal UI example").await?;
     enter(c, MINIMAL).await?;
+    c.execute("window.scrollTo(0, 0)", vec![]).await?;
     screenshot(c, "extension-minimal-ui.png").await?;
 
-    if ctx.resources {
-        // The shell's file picker: go to the folder, pick a file, open it.
-        enter(c, MINIMAL).await?;
-        c.find(Locator::Id("dialog-button")).await?.click().await?;
-        top(c).await?;
-        let path = c
-            .wait()
-            .at_most(WAIT)
-            .for_element(Locator::Css("dialog.fp-dialog input.fp-path"))
-            .await?;
-        wait_js(
-            c,
-            "the picker's first folder",
-            "return document.querySelector('dialog.fp-dialog input.fp-path').value !== ''",
-        )
+    // The shell's file picker: go to the folder, pick a file, open it.
+    enter(c, MINIMAL).await?;
+    c.find(Locator::Id("dialog-button")).await?.click().await?;
+    top(c).await?;
+    let path = c
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("dialog.fp-dialog input.fp-path"))
         .await?;
-        path.clear().await?;
-        path.send_keys(&format!("{}\u{E007}", ctx.pick.display()))
-            .await?;
-        let chosen = c
-            .wait()
-            .at_most(WAIT)
-            .for_element(Locator::XPath(
-                "//dialog[contains(@class,'fp-dialog')]//button[contains(@class,'fp-item')][contains(., 'chosen.txt')]",
-            ))
-            .await?;
-        chosen.click().await?;
-        screenshot(c, "file-picker.png").await?;
-        c.find(Locator::Css("dialog.fp-dialog button[type=submit]"))
-            .await?
-            .click()
-            .await?;
-        enter(c, MINIMAL).await?;
-        let picked = wait_js(
-            c,
-            "the dialog's result",
-            "const e = document.getElementById('dialog-result'); return e.dataset.state === 'ok' ? e.textContent : null",
-        )
+    wait_js(
+        c,
+        "the picker's first folder",
+        "return document.querySelector('dialog.fp-dialog input.fp-path').value !== ''",
+    )
+    .await?;
+    path.clear().await?;
+    path.send_keys(&format!("{}\u{E007}", ctx.pick.display()))
         .await?;
-        let picked: Value = serde_json::from_str(picked.as_str().unwrap_or_default())?;
-        let want = ctx.pick.join("chosen.txt").display().to_string();
-        ensure!(
-            picked == json!({"canceled": false, "filePaths": [want]}),
-            "showOpenDialog: {picked}"
-        );
-        // Cancel: canceled, no paths.
-        c.execute(
-            "window.__dialog = ddClient.desktopUI.dialog.showOpenDialog({properties: ['openDirectory']})",
-            vec![],
-        )
-        .await?;
-        top(c).await?;
-        c.wait()
-            .at_most(WAIT)
-            .for_element(Locator::Css("dialog.fp-dialog"))
-            .await?;
-        c.find(Locator::XPath(
-            "//dialog[contains(@class,'fp-dialog')]//button[normalize-space()='Cancel']",
+    let chosen = c
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::XPath(
+            "//dialog[contains(@class,'fp-dialog')]//button[contains(@class,'fp-item')][contains(., 'chosen.txt')]",
         ))
+        .await?;
+    chosen.click().await?;
+    screenshot(c, "file-picker.png").await?;
+    c.find(Locator::Css("dialog.fp-dialog button[type=submit]"))
         .await?
         .click()
         .await?;
-        enter(c, MINIMAL).await?;
-        let canceled = ok(c, "return await window.__dialog").await?;
-        ensure!(
-            canceled == json!({"canceled": true, "filePaths": []}),
-            "a dismissed dialog: {canceled}"
-        );
-    }
+    enter(c, MINIMAL).await?;
+    let picked = wait_js(
+        c,
+        "the dialog's result",
+        "const e = document.getElementById('dialog-result'); return e.dataset.state === 'ok' ? e.textContent : null",
+    )
+    .await?;
+    let picked: Value = serde_json::from_str(picked.as_str().unwrap_or_default())?;
+    let want = ctx.pick.join("chosen.txt").display().to_string();
+    ensure!(
+        picked == json!({"canceled": false, "filePaths": [want]}),
+        "showOpenDialog: {picked}"
+    );
+    // Cancel: canceled, no paths.
+    c.execute(
+        "window.__dialog = ddClient.desktopUI.dialog.showOpenDialog({properties: ['openDirectory']})",
+        vec![],
+    )
+    .await?;
+    top(c).await?;
+    c.wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("dialog.fp-dialog"))
+        .await?;
+    c.find(Locator::XPath(
+        "//dialog[contains(@class,'fp-dialog')]//button[normalize-space()='Cancel']",
+    ))
+    .await?
+    .click()
+    .await?;
+    enter(c, MINIMAL).await?;
+    let canceled = ok(c, "return await window.__dialog").await?;
+    ensure!(
+        canceled == json!({"canceled": true, "filePaths": []}),
+        "a dismissed dialog: {canceled}"
+    );
 
     // The example's navigate button: the shell goes to its containers page.
     enter(c, MINIMAL).await?;
@@ -1001,9 +927,6 @@ async fn docker_api(c: &Client, ctx: &Ctx) -> Result<()> {
     .await?;
     // A UI-only extension has no backend: ddClient.backend is undefined.
     ensure!(names == json!(["backend"]), "missing v0 names: {names}");
-    if !ctx.bridge {
-        return Ok(());
-    }
 
     let v = ok(
         c,
@@ -1151,64 +1074,62 @@ async fn navigation(c: &Client, ctx: &Ctx) -> Result<()> {
         ("navigateToImages()".into(), "#/images".into()),
         ("navigateToVolumes()".into(), "#/volumes".into()),
     ];
-    if ctx.resources {
-        let with_id: [(&str, String); 14] = [
-            (
-                "desktopUI.navigate.viewContainer",
-                format!("#/container/{id}"),
-            ),
-            (
-                "desktopUI.navigate.viewContainerLogs",
-                format!("#/container/{id}"),
-            ),
-            (
-                "desktopUI.navigate.viewContainerInspect",
-                format!("#/container/{id}/inspect"),
-            ),
-            (
-                "desktopUI.navigate.viewContainerTerminal",
-                format!("#/container/{id}/terminal"),
-            ),
-            (
-                "desktopUI.navigate.viewContainerStats",
-                format!("#/container/{id}/stats"),
-            ),
-            ("desktopUI.navigate.viewImage", format!("#/image/{image}")),
-            (
-                "desktopUI.navigate.viewVolume",
-                format!("#/volume/{volume}"),
-            ),
-            ("navigateToContainer", format!("#/container/{id}")),
-            ("navigateToContainerLogs", format!("#/container/{id}")),
-            (
-                "navigateToContainerInspect",
-                format!("#/container/{id}/inspect"),
-            ),
-            (
-                "navigateToContainerStats",
-                format!("#/container/{id}/stats"),
-            ),
-            ("navigateToImage", format!("#/image/{image}")),
-            ("navigateToVolume", format!("#/volume/{volume}")),
-            (
-                "desktopUI.navigate.viewImage",
-                format!("#/image/{image}/e2e-tag"),
-            ),
-        ];
-        for (i, (method, hash)) in with_id.into_iter().enumerate() {
-            let arg = if method.ends_with("Volume") {
-                json!(volume).to_string()
-            } else if method.ends_with("Image") {
-                if i == 13 {
-                    format!("{}, 'e2e-tag'", json!(image))
-                } else {
-                    json!(image).to_string()
-                }
+    let with_id: [(&str, String); 14] = [
+        (
+            "desktopUI.navigate.viewContainer",
+            format!("#/container/{id}"),
+        ),
+        (
+            "desktopUI.navigate.viewContainerLogs",
+            format!("#/container/{id}"),
+        ),
+        (
+            "desktopUI.navigate.viewContainerInspect",
+            format!("#/container/{id}/inspect"),
+        ),
+        (
+            "desktopUI.navigate.viewContainerTerminal",
+            format!("#/container/{id}/terminal"),
+        ),
+        (
+            "desktopUI.navigate.viewContainerStats",
+            format!("#/container/{id}/stats"),
+        ),
+        ("desktopUI.navigate.viewImage", format!("#/image/{image}")),
+        (
+            "desktopUI.navigate.viewVolume",
+            format!("#/volume/{volume}"),
+        ),
+        ("navigateToContainer", format!("#/container/{id}")),
+        ("navigateToContainerLogs", format!("#/container/{id}")),
+        (
+            "navigateToContainerInspect",
+            format!("#/container/{id}/inspect"),
+        ),
+        (
+            "navigateToContainerStats",
+            format!("#/container/{id}/stats"),
+        ),
+        ("navigateToImage", format!("#/image/{image}")),
+        ("navigateToVolume", format!("#/volume/{volume}")),
+        (
+            "desktopUI.navigate.viewImage",
+            format!("#/image/{image}/e2e-tag"),
+        ),
+    ];
+    for (i, (method, hash)) in with_id.into_iter().enumerate() {
+        let arg = if method.ends_with("Volume") {
+            json!(volume).to_string()
+        } else if method.ends_with("Image") {
+            if i == 13 {
+                format!("{}, 'e2e-tag'", json!(image))
             } else {
-                json!(id).to_string()
-            };
-            cases.push((format!("{method}({arg})"), hash));
-        }
+                json!(image).to_string()
+            }
+        } else {
+            json!(id).to_string()
+        };
+        cases.push((format!("{method}({arg})"), hash));
     }
     for (call_text, hash) in &cases {
         set_route(c, "#/extensions").await?;
@@ -1219,38 +1140,36 @@ async fn navigation(c: &Client, ctx: &Ctx) -> Result<()> {
         ensure!(v.is_null(), "{call_text} resolved with {v}");
         expect_route(c, hash).await.context(call_text.clone())?;
     }
-    if ctx.resources {
-        // The containers page lists the backend; a container's page shows it.
-        set_route(c, &format!("#/container/{id}/inspect")).await?;
-        wait_js(
-            c,
-            "the container's inspect view",
-            &format!(
-                "return document.getElementById('view').textContent.includes({})",
-                json!(id)
-            ),
-        )
-        .await?;
-        for missing in [
-            "desktopUI.navigate.viewContainer('dockhand-e2e-missing')",
-            "desktopUI.navigate.viewContainerLogs('dockhand-e2e-missing')",
-            "desktopUI.navigate.viewImage('dockhand-e2e-missing')",
-            "desktopUI.navigate.viewVolume('dockhand-e2e-missing')",
-            "navigateToContainer('dockhand-e2e-missing')",
-        ] {
-            set_route(c, "#/extensions").await?;
-            enter(c, MINIMAL).await?;
-            let e = rejects(c, &format!("await ddClient.{missing}")).await?;
-            ensure!(
-                e["message"]
-                    .as_str()
-                    .is_some_and(|m| m.contains("does not exist")),
-                "{missing}: {e}"
-            );
-            top(c).await?;
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            expect_route(c, "#/extensions").await.context(missing)?;
-        }
+    // The containers page lists the backend; a container's page shows it.
+    set_route(c, &format!("#/container/{id}/inspect")).await?;
+    wait_js(
+        c,
+        "the container's inspect view",
+        &format!(
+            "return document.getElementById('view').textContent.includes({})",
+            json!(id)
+        ),
+    )
+    .await?;
+    for missing in [
+        "desktopUI.navigate.viewContainer('dockhand-e2e-missing')",
+        "desktopUI.navigate.viewContainerLogs('dockhand-e2e-missing')",
+        "desktopUI.navigate.viewImage('dockhand-e2e-missing')",
+        "desktopUI.navigate.viewVolume('dockhand-e2e-missing')",
+        "navigateToContainer('dockhand-e2e-missing')",
+    ] {
+        set_route(c, "#/extensions").await?;
+        enter(c, MINIMAL).await?;
+        let e = rejects(c, &format!("await ddClient.{missing}")).await?;
+        ensure!(
+            e["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("does not exist")),
+            "{missing}: {e}"
+        );
+        top(c).await?;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        expect_route(c, "#/extensions").await.context(missing)?;
     }
     set_route(c, "#/extensions").await
 }
@@ -1258,10 +1177,6 @@ async fn navigation(c: &Client, ctx: &Ctx) -> Result<()> {
 /// The Backend Image example: vm.service and vm.cli, buttons and calls.
 async fn backend_image(c: &Client, ctx: &Ctx) -> Result<()> {
     open_tab(c, ctx.id(IMAGE), IMAGE).await?;
-    if !ctx.bridge {
-        // ddclient.js learns that there is a backend from /.dockhand/api/info.
-        return Ok(());
-    }
     let names = ok(
         c,
         "return [typeof ddClient.extension.vm, typeof ddClient.backend, typeof ddClient.backend?.execInVMExtension]",
@@ -1289,6 +1204,7 @@ async fn backend_image(c: &Client, ctx: &Ctx) -> Result<()> {
     );
     let version = click_ok(c, "exec-button", "exec-result").await?;
     ensure!(version.contains("0.1.0"), "/backend --version: {version}");
+    c.execute("window.scrollTo(0, 0)", vec![]).await?;
     screenshot(c, "extension-backend-image.png").await?;
 
     // The same as calls, with the v0 names.
@@ -1329,9 +1245,6 @@ async fn backend_image(c: &Client, ctx: &Ctx) -> Result<()> {
 
 async fn backend_compose(c: &Client, ctx: &Ctx) -> Result<()> {
     open_tab(c, ctx.id(COMPOSE), COMPOSE).await?;
-    if !ctx.bridge {
-        return Ok(());
-    }
     let hello: Value = serde_json::from_str(&click_ok(c, "hello-button", "hello-result").await?)?;
     ensure!(
         hello["message"] == "hello from the backend",
@@ -1344,9 +1257,6 @@ async fn backend_compose(c: &Client, ctx: &Ctx) -> Result<()> {
 /// execHostCmd.
 async fn host_binaries(c: &Client, ctx: &Ctx) -> Result<()> {
     open_tab(c, ctx.id(HOSTS), HOSTS).await?;
-    if !ctx.bridge {
-        return Ok(());
-    }
     // Arguments are joined and split again as Docker Desktop does
     // (docs/bridge.md, "Exec arguments"): "a b" arrives as two words.
     let stdout = click_ok(c, "hello-button", "hello-stdout").await?;
@@ -1404,13 +1314,11 @@ async fn official_client(c: &Client, ctx: &Ctx) -> Result<()> {
         "official client: {r}"
     );
     expect_toast(c, OFFICIAL, "Hello from the official client").await?;
-    if ctx.bridge {
-        ensure!(
-            r["serverVersion"] == ctx.server_version.as_str()
-                && r["containers"].as_u64().is_some_and(|n| n >= 1),
-            "official client: {r}"
-        );
-    }
+    ensure!(
+        r["serverVersion"] == ctx.server_version.as_str()
+            && r["containers"].as_u64().is_some_and(|n| n >= 1),
+        "official client: {r}"
+    );
     screenshot(c, "extension-official-client.png").await?;
     Ok(())
 }
