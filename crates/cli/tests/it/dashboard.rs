@@ -602,6 +602,7 @@ fn dashboard_and_ddclient_in_chromium() {
         return;
     }
     let started = Instant::now();
+    let _ = std::fs::remove_file(target_dir().join("e2e-screenshots/failure.png"));
     let tmp = TempDir::new("e2e");
     let home = Home::new(&env, "e2e-home");
 
