@@ -3,6 +3,7 @@
 //! after itself. To add one: a module here with a `run` function and an entry
 //! in [`SUITES`].
 
+pub mod bridge;
 pub mod install;
 pub mod oci;
 
@@ -44,5 +45,11 @@ pub const SUITES: &[Suite] = &[
         about: "install/rm (UI-only, backend) vs docker and compose CLIs, doctor with 20 extensions",
         needs: "DOCKER_HOST (a local engine), DOCKHAND_TEST_REGISTRY, docker, docker-compose, the dockhand binary",
         run: install::run,
+    },
+    Suite {
+        name: "bridge",
+        about: "serve + ddClient bridge: vm.service latency/throughput vs the socket and socat, docker exec, start-up, RSS, 1,000 concurrent calls",
+        needs: "DOCKER_HOST (a local engine), DOCKHAND_TEST_REGISTRY, docker, socat, the dockhand binary",
+        run: bridge::run,
     },
 ];

@@ -1,0 +1,1150 @@
+//! Suite `bridge`: `dockhand serve` and the ddClient bridge on a real
+//! backend, against talking to the backend straight and through a socat
+//! relay, and the docker CLI run directly.
+//!
+//! Setup builds `examples/backend-image` (on the base image
+//! `dockhand-examples/backend-base:0.1.0`; `scripts/build-examples --docker`
+//! builds it when the engine lacks it) and `examples/minimal-ui`, pushes them
+//! under `dockhand-bench/bridge-*` and installs the backend and 10 UI-only
+//! extensions (a repository each) into a temporary `DOCKHAND_HOME`. Then it
+//! starts `dockhand serve --port 0`, logs in with the one-time token, asks for
+//! a ticket for the backend extension and enters its origin, as a browser
+//! does, with a small HTTP/1.1 client written here. Tables:
+//!
+//! 1. `vm.service` GET /hello latency (p50/p99, keep-alive, sequential) and
+//!    throughput (concurrency 8) against the backend socket and a socat relay;
+//! 2. `docker.cli.exec('version')` against `docker version`;
+//! 3. `serve` start-up (spawn → first 303 of the login URL) and idle RSS;
+//! 4. 1,000 concurrent `vm.service` calls, each on a connection of its own.
+//!
+//! Everything is removed at the end, also when a step fails ([`Env`]'s
+//! `Drop`): serve and socat are ended, the extensions removed.
+
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+use std::io::{BufRead as _, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail, ensure};
+use dockhand_engine::{EXTENSION_LABEL, Engine};
+use dockhand_host::layout::Layout;
+use dockhand_oci::{ExtensionId, Reference};
+use tokio::runtime::Runtime;
+
+use super::Options;
+use crate::measure::{Contender, Plan, Samples, interleaved};
+use crate::progress;
+use crate::support;
+use crate::table::{self, Report, Row, Table};
+
+const EPOCH: &str = "1700000000";
+const BASE_IMAGE: &str = "dockhand-examples/backend-base:0.1.0";
+const IMAGE_LABEL: &str = "dev.dockhand.bench=bridge";
+const REPOSITORY: &str = "dockhand-bench";
+const BACKEND_SOCKET: &str = "backend.sock";
+/// UI-only extensions installed next to the backend.
+const UI_EXTENSIONS: usize = 10;
+/// Sequential requests per latency contender (after [`LATENCY_WARMUP`]).
+const LATENCY_REQUESTS: usize = 2000;
+const LATENCY_WARMUP: usize = 200;
+/// Latency requests are taken in this many interleaved rounds.
+const LATENCY_ROUNDS: usize = 10;
+const LATENCY_RATIO_TARGET: f64 = 1.5;
+const THROUGHPUT_CONCURRENCY: usize = 8;
+const THROUGHPUT_TIME: Duration = Duration::from_secs(2);
+const THROUGHPUT_TARGET: f64 = 5000.0;
+const EXEC_MIN_RUNS: usize = 10;
+const EXEC_RATIO_TARGET: f64 = 1.2;
+const RSS_TARGET_KIB: u64 = 40 * 1024;
+const STARTUP_TARGET: Duration = Duration::from_millis(200);
+const STARTUP_MIN_RUNS: usize = 10;
+const CONCURRENT_CALLS: usize = 1000;
+const READY_TIMEOUT: Duration = Duration::from_secs(60);
+const IO_TIMEOUT: Duration = Duration::from_secs(30);
+
+// ---------------------------------------------------------------------------
+// A small HTTP/1.1 client (keep-alive, Content-Length or chunked bodies)
+
+/// A byte stream: TCP or unix.
+trait Stream: Read + Write + Send {}
+impl Stream for TcpStream {}
+impl Stream for UnixStream {}
+
+struct Response {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Response {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The value of the cookie `name` this response sets.
+    fn cookie(&self, name: &str) -> Option<String> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case("set-cookie"))
+            .filter_map(|(_, v)| v.split(';').next())
+            .find(|c| c.starts_with(&format!("{name}=")))
+            .map(str::to_owned)
+    }
+}
+
+struct Client {
+    r: BufReader<Box<dyn Stream>>,
+}
+
+fn tcp(port: u16) -> std::io::Result<TcpStream> {
+    let s = TcpStream::connect(("127.0.0.1", port))?;
+    s.set_nodelay(true)?;
+    s.set_read_timeout(Some(IO_TIMEOUT))?;
+    s.set_write_timeout(Some(IO_TIMEOUT))?;
+    Ok(s)
+}
+
+fn unix(path: &Path) -> std::io::Result<UnixStream> {
+    let s = UnixStream::connect(path)?;
+    s.set_read_timeout(Some(IO_TIMEOUT))?;
+    s.set_write_timeout(Some(IO_TIMEOUT))?;
+    Ok(s)
+}
+
+fn bad(msg: impl Into<String>) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::InvalidData, msg.into())
+}
+
+impl Client {
+    fn new(s: impl Stream + 'static) -> Self {
+        Client {
+            r: BufReader::with_capacity(16 * 1024, Box::new(s)),
+        }
+    }
+
+    fn send(&mut self, request: &[u8]) -> std::io::Result<Response> {
+        self.r.get_mut().write_all(request)?;
+        self.r.get_mut().flush()?;
+        self.read_response()
+    }
+
+    fn line(&mut self) -> std::io::Result<String> {
+        let mut line = String::new();
+        if self.r.read_line(&mut line)? == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+    }
+
+    fn read_response(&mut self) -> std::io::Result<Response> {
+        let status_line = self.line()?;
+        let status = status_line
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| bad(format!("bad status line {status_line:?}")))?;
+        let mut headers = Vec::new();
+        loop {
+            let line = self.line()?;
+            if line.is_empty() {
+                break;
+            }
+            let (n, v) = line
+                .split_once(':')
+                .ok_or_else(|| bad(format!("bad header {line:?}")))?;
+            headers.push((n.trim().to_owned(), v.trim().to_owned()));
+        }
+        let mut response = Response {
+            status,
+            headers,
+            body: Vec::new(),
+        };
+        let chunked = response
+            .header("transfer-encoding")
+            .is_some_and(|v| v.eq_ignore_ascii_case("chunked"));
+        if chunked {
+            loop {
+                let size = self.line()?;
+                let size = usize::from_str_radix(size.split(';').next().unwrap_or("").trim(), 16)
+                    .map_err(|_| bad(format!("bad chunk size {size:?}")))?;
+                if size == 0 {
+                    while !self.line()?.is_empty() {}
+                    break;
+                }
+                let start = response.body.len();
+                response.body.resize(start + size, 0);
+                self.r.read_exact(&mut response.body[start..])?;
+                self.line()?;
+            }
+        } else if let Some(len) = response.header("content-length") {
+            let len: usize = len.parse().map_err(|_| bad("bad content-length"))?;
+            response.body.resize(len, 0);
+            self.r.read_exact(&mut response.body)?;
+        } else if status != 204 && status != 304 && !(100..200).contains(&status) {
+            self.r.read_to_end(&mut response.body)?;
+        }
+        Ok(response)
+    }
+}
+
+fn request(method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
+    let mut r = format!("{method} {path} HTTP/1.1\r\n");
+    for (n, v) in headers {
+        r.push_str(&format!("{n}: {v}\r\n"));
+    }
+    if !body.is_empty() || method == "POST" {
+        r.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    r.push_str("\r\n");
+    let mut bytes = r.into_bytes();
+    bytes.extend_from_slice(body);
+    bytes
+}
+
+/// Every byte outside `[A-Za-z0-9._~-]` percent-encoded (a path segment).
+fn encode_segment(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------
+// The environment
+
+/// A running `dockhand serve`, logged in, with a session on the backend's origin.
+struct Serve {
+    child: Child,
+    port: u16,
+    session: String,
+    /// `<slug>.localhost:PORT`.
+    ext_host: String,
+    ext_cookie: String,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        end(&mut self.child);
+    }
+}
+
+impl Serve {
+    fn dashboard_host(&self) -> String {
+        format!("localhost:{}", self.port)
+    }
+
+    fn ext_origin(&self) -> String {
+        format!("http://{}", self.ext_host)
+    }
+
+    fn bridge(&self, route: &str, body: &str) -> Vec<u8> {
+        let origin = self.ext_origin();
+        request(
+            "POST",
+            route,
+            &[
+                ("Host", &self.ext_host),
+                ("Origin", &origin),
+                ("Cookie", &self.ext_cookie),
+                ("Content-Type", "application/json"),
+            ],
+            body.as_bytes(),
+        )
+    }
+
+    fn dashboard_get(&self, path: &str) -> Vec<u8> {
+        request(
+            "GET",
+            path,
+            &[("Host", &self.dashboard_host()), ("Cookie", &self.session)],
+            b"",
+        )
+    }
+}
+
+struct Env {
+    registry: String,
+    dockhand: PathBuf,
+    docker: PathBuf,
+    socat: PathBuf,
+    engine: Engine,
+    rt: Runtime,
+    runtime_dir: PathBuf,
+    home: PathBuf,
+    scratch: tempfile::TempDir,
+    /// Extension ids installed into `home`.
+    installed: RefCell<BTreeSet<String>>,
+    /// Images the backend install may have loaded into the engine.
+    images: RefCell<BTreeSet<String>>,
+    /// Processes started here (socat), ended at cleanup.
+    children: RefCell<Vec<Child>>,
+    done: std::cell::Cell<bool>,
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        if !self.done.get() {
+            progress("bridge: cleaning up after a failure");
+            if let Err(e) = self.clean_up() {
+                progress(&format!("bridge: cleanup incomplete: {e:#}"));
+            }
+        }
+    }
+}
+
+fn output(cmd: &mut Command) -> Result<String> {
+    let shown = format!("{cmd:?}");
+    let out = cmd
+        .stdin(Stdio::null())
+        .output()
+        .with_context(|| format!("cannot run {shown}"))?;
+    if !out.status.success() {
+        bail!(
+            "{shown} failed ({}): {}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout).trim(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Ends `child` with SIGTERM (SIGKILL after 5 s) and reaps it.
+fn end(child: &mut Child) {
+    if matches!(child.try_wait(), Ok(Some(_))) {
+        return;
+    }
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .stderr(Stdio::null())
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if matches!(child.try_wait(), Ok(Some(_))) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// VmRSS of `pid` in KiB.
+fn rss_kib(pid: u32) -> Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .context("no VmRSS in /proc/PID/status")
+}
+
+impl Env {
+    fn open() -> Result<Env> {
+        let registry = support::require_env("DOCKHAND_TEST_REGISTRY")?;
+        let docker_host = support::require_env("DOCKER_HOST")?;
+        let bin = support::dockhand_binary().context(
+            "no dockhand binary next to dockhand-bench and no DOCKHAND_BIN: run scripts/bench bridge, which builds it",
+        )?;
+        let docker = support::program("docker", "DOCKHAND_BENCH_DOCKER")?;
+        let socat = support::program("socat", "SOCAT")
+            .context("socat is needed for the relay baseline: apt-get install -y socat")?;
+        let scratch = support::scratch_dir("bridge")?;
+        let dockhand = scratch.path().join("bin/dockhand");
+        std::fs::create_dir_all(scratch.path().join("bin"))?;
+        std::fs::copy(&bin, &dockhand)
+            .with_context(|| format!("cannot copy {} to the scratch dir", bin.display()))?;
+        let runtime_dir = scratch.path().join("run");
+        std::fs::create_dir_all(&runtime_dir)?;
+        let home = scratch.path().join("home");
+        let rt = support::runtime()?;
+        let host = dockhand_engine::resolve_host(Some(&docker_host), None, Path::new(""))?;
+        let engine = rt.block_on(Engine::connect(&host))?;
+        Ok(Env {
+            registry,
+            dockhand,
+            docker,
+            socat,
+            engine,
+            rt,
+            runtime_dir,
+            home,
+            scratch,
+            installed: RefCell::default(),
+            images: RefCell::default(),
+            children: RefCell::default(),
+            done: std::cell::Cell::new(false),
+        })
+    }
+
+    fn dockhand(&self, home: &Path) -> Command {
+        let mut c = Command::new(&self.dockhand);
+        c.env("DOCKHAND_HOME", home)
+            .env("XDG_RUNTIME_DIR", &self.runtime_dir)
+            .env("SOURCE_DATE_EPOCH", EPOCH)
+            .env("NO_COLOR", "1")
+            .arg("--quiet");
+        c
+    }
+
+    fn reference(&self, name: &str) -> Result<Reference> {
+        Ok(Reference::parse(&format!(
+            "{}/{REPOSITORY}/{name}:1",
+            self.registry
+        ))?)
+    }
+
+    fn socket(&self, id: &ExtensionId) -> PathBuf {
+        Layout {
+            home: self.home.clone(),
+            runtime: self.runtime_dir.clone(),
+        }
+        .socket_dir(id)
+        .join(BACKEND_SOCKET)
+    }
+
+    fn clean_up(&self) -> Result<()> {
+        self.done.set(true);
+        for mut c in self.children.borrow_mut().drain(..) {
+            end(&mut c);
+        }
+        let ids: Vec<String> = self.installed.borrow().iter().cloned().collect();
+        for id in &ids {
+            if let Err(e) = output(self.dockhand(&self.home).args(["rm", id])) {
+                progress(&format!("cleanup: {e:#}"));
+            }
+        }
+        self.installed.borrow_mut().clear();
+        let mut left = Vec::new();
+        for id in &ids {
+            let label = format!("{EXTENSION_LABEL}={id}");
+            self.rt
+                .block_on(self.engine.remove_containers_by_label(&label))?;
+            for c in self.rt.block_on(self.engine.containers_by_label(&label))? {
+                left.push(c.name);
+            }
+        }
+        for image in self.images.borrow().iter() {
+            if self.rt.block_on(self.engine.image(image))?.is_some()
+                && let Err(e) = output(Command::new(&self.docker).args(["rmi", image]))
+            {
+                progress(&format!("cleanup: {e:#}"));
+            }
+        }
+        ensure!(
+            left.is_empty(),
+            "containers left on the engine: {}",
+            left.join(", ")
+        );
+        Ok(())
+    }
+
+    fn finish(self) -> Result<()> {
+        self.clean_up()
+    }
+
+    /// Builds, pushes and installs the backend and the UI-only extensions;
+    /// returns the backend's id.
+    fn set_up(&self) -> Result<ExtensionId> {
+        if self.rt.block_on(self.engine.image(BASE_IMAGE))?.is_none() {
+            progress(&format!(
+                "setup: {BASE_IMAGE} is not in the engine: scripts/build-examples --docker"
+            ));
+            let status = Command::new(support::repo_root().join("scripts/build-examples"))
+                .arg("--docker")
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .status()
+                .context("cannot run scripts/build-examples")?;
+            ensure!(status.success(), "scripts/build-examples --docker failed");
+        }
+        let backend = self.reference("bridge-backend")?;
+        let uis: Vec<Reference> = (1..=UI_EXTENSIONS)
+            .map(|i| self.reference(&format!("bridge-ui-{i:02}")))
+            .collect::<Result<_>>()?;
+        progress("setup: dockhand build --push of examples/backend-image and examples/minimal-ui");
+        let build_home = self.scratch.path().join("build-home");
+        let build = |example: &str, reference: &Reference, base: bool| -> Result<()> {
+            let mut cmd = self.dockhand(&build_home);
+            cmd.arg("build")
+                .arg(support::repo_root().join("examples").join(example))
+                .args(["-t", &reference.to_string(), "--label", IMAGE_LABEL]);
+            if base {
+                cmd.args(["--base", &format!("engine:{BASE_IMAGE}")]);
+            }
+            output(cmd.arg("--push"))?;
+            Ok(())
+        };
+        build("backend-image", &backend, true)?;
+        build("minimal-ui", &uis[0], false)?;
+        for r in &uis[1..] {
+            output(
+                self.dockhand(&build_home)
+                    .args(["push", &uis[0].to_string(), &r.to_string()]),
+            )?;
+        }
+        support::remove_dir(&build_home)?;
+
+        progress(&format!(
+            "setup: installing {backend} and {UI_EXTENSIONS} UI-only extensions"
+        ));
+        let id = ExtensionId::of(&backend);
+        for r in std::iter::once(&backend).chain(&uis) {
+            let rid = ExtensionId::of(r);
+            // Leftovers of an interrupted run carry the same label.
+            self.rt.block_on(
+                self.engine
+                    .remove_containers_by_label(&format!("{EXTENSION_LABEL}={rid}")),
+            )?;
+            self.installed.borrow_mut().insert(rid.to_string());
+            if r == &backend {
+                self.images.borrow_mut().insert(r.to_string());
+            }
+            output(
+                self.dockhand(&self.home)
+                    .args(["install", &r.to_string(), "-y"]),
+            )?;
+        }
+        let socket = self.socket(&id);
+        let deadline = Instant::now() + READY_TIMEOUT;
+        loop {
+            let answer = unix(&socket).and_then(|s| {
+                Client::new(s).send(&request("GET", "/hello", &[("Host", "x")], b""))
+            });
+            match answer {
+                Ok(r) if r.status == 200 => break,
+                _ if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
+                Ok(r) => bail!("GET /hello on {} answered {}", socket.display(), r.status),
+                Err(e) => bail!("the backend does not answer on {}: {e}", socket.display()),
+            }
+        }
+        Ok(id)
+    }
+
+    /// Spawns `dockhand serve --port 0`; returns the child, its port and the
+    /// one-time token, and the instant it was spawned.
+    fn spawn_serve(&self) -> Result<(Child, u16, String, Instant)> {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.scratch.path().join("serve.log"))?;
+        let start = Instant::now();
+        let mut child = self
+            .dockhand(&self.home)
+            .args(["serve", "--port", "0"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .context("cannot start dockhand serve")?;
+        let stdout = child.stdout.take().context("serve: no stdout")?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let r = BufReader::new(stdout).read_line(&mut line).map(|_| line);
+            let _ = tx.send(r);
+        });
+        let line = match rx.recv_timeout(IO_TIMEOUT) {
+            Ok(Ok(line)) if !line.trim().is_empty() => line,
+            other => {
+                end(&mut child);
+                bail!("dockhand serve printed no URL: {other:?}");
+            }
+        };
+        let url = line.trim();
+        let parsed = url
+            .strip_prefix("http://localhost:")
+            .and_then(|rest| rest.split_once("/?token="))
+            .and_then(|(port, token)| Some((port.parse::<u16>().ok()?, token.to_owned())));
+        let Some((port, token)) = parsed else {
+            end(&mut child);
+            bail!("dockhand serve printed {url:?}, not http://localhost:PORT/?token=T");
+        };
+        Ok((child, port, token, start))
+    }
+
+    /// Logs in with `token`: the `dockhand_session` cookie.
+    fn login(port: u16, token: &str) -> Result<String> {
+        let mut c = Client::new(tcp(port)?);
+        let r = c.send(&request(
+            "GET",
+            &format!("/?token={token}"),
+            &[("Host", &format!("localhost:{port}"))],
+            b"",
+        ))?;
+        ensure!(
+            r.status == 303 || r.status == 200,
+            "GET /?token= answered {}",
+            r.status
+        );
+        r.cookie("dockhand_session")
+            .context("the login set no dockhand_session cookie")
+    }
+
+    /// Starts serve, logs in, enters `id`'s origin.
+    fn serve(&self, id: &ExtensionId) -> Result<Serve> {
+        let (child, port, token, _) = self.spawn_serve()?;
+        // Ended when dropped, also on the errors below.
+        let mut serve = Serve {
+            child,
+            port,
+            session: String::new(),
+            ext_host: String::new(),
+            ext_cookie: String::new(),
+        };
+        serve.session = Self::login(port, &token)?;
+        let dashboard = serve.dashboard_host();
+        let origin = format!("http://{dashboard}");
+        let mut c = Client::new(tcp(port)?);
+        let r = c.send(&request(
+            "POST",
+            &format!("/api/extensions/{}/ticket", encode_segment(id.as_str())),
+            &[
+                ("Host", &dashboard),
+                ("Origin", &origin),
+                ("Cookie", &serve.session),
+            ],
+            b"",
+        ))?;
+        ensure!(
+            r.status == 200,
+            "POST …/ticket answered {}: {}",
+            r.status,
+            r.text()
+        );
+        let v: serde_json::Value = serde_json::from_slice(&r.body).context("ticket JSON")?;
+        let url = v["url"].as_str().context("ticket: no url")?;
+        let (ext_host, path) = url
+            .strip_prefix("http://")
+            .and_then(|u| u.find('/').map(|i| (u[..i].to_owned(), u[i..].to_owned())))
+            .with_context(|| format!("ticket url {url:?}"))?;
+        let mut e = Client::new(tcp(port)?);
+        let r = e.send(&request("GET", &path, &[("Host", &ext_host)], b""))?;
+        ensure!(r.status == 303, "GET {path} answered {}", r.status);
+        serve.ext_cookie = r
+            .cookie("dockhand_ext")
+            .context("entering set no dockhand_ext cookie")?;
+        progress(&format!(
+            "serve: pid {}, port {port}, extension origin http://{ext_host}",
+            serve.child.id()
+        ));
+        serve.ext_host = ext_host;
+        Ok(serve)
+    }
+
+    /// Starts a socat TCP → unix relay to `socket`; returns its port.
+    fn socat(&self, socket: &Path) -> Result<u16> {
+        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let child = Command::new(&self.socat)
+            .arg(format!("TCP-LISTEN:{port},bind=127.0.0.1,fork,reuseaddr"))
+            .arg(format!("UNIX-CONNECT:{}", socket.display()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .spawn()
+            .context("cannot start socat")?;
+        self.children.borrow_mut().push(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            ensure!(Instant::now() < deadline, "socat does not listen on {port}");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        Ok(port)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Measurements
+
+/// How to reach `/hello`: a connection and the request to send on it.
+#[derive(Clone)]
+struct Target {
+    name: &'static str,
+    connect: Arc<dyn Fn() -> std::io::Result<Client> + Send + Sync>,
+    request: Arc<Vec<u8>>,
+    /// Whether the answer is through the bridge (a JSON envelope).
+    bridged: bool,
+}
+
+impl Target {
+    fn check(&self, r: &Response) -> std::io::Result<()> {
+        if r.status != 200 {
+            return Err(bad(format!(
+                "{}: status {}: {}",
+                self.name,
+                r.status,
+                r.text()
+            )));
+        }
+        let text = r.text();
+        if !text.contains("hello from the backend") {
+            return Err(bad(format!("{}: unexpected answer {text:?}", self.name)));
+        }
+        if self.bridged && !text.contains("\"status\":200") {
+            return Err(bad(format!(
+                "{}: backend status not 200: {text}",
+                self.name
+            )));
+        }
+        Ok(())
+    }
+
+    fn call(&self, c: &mut Client) -> std::io::Result<()> {
+        let r = c.send(&self.request)?;
+        self.check(&r)
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[i]
+}
+
+struct Latency {
+    p50: Duration,
+    p99: Duration,
+}
+
+/// `LATENCY_REQUESTS` sequential keep-alive requests per target, in
+/// interleaved rounds, after `LATENCY_WARMUP` untimed ones.
+fn latencies(targets: &[Target]) -> Result<Vec<Latency>> {
+    let mut clients: Vec<Client> = targets
+        .iter()
+        .map(|t| (t.connect)().with_context(|| format!("cannot connect to {}", t.name)))
+        .collect::<Result<_>>()?;
+    for (t, c) in targets.iter().zip(&mut clients) {
+        for _ in 0..LATENCY_WARMUP {
+            t.call(c)?;
+        }
+    }
+    let mut times = vec![Vec::with_capacity(LATENCY_REQUESTS); targets.len()];
+    let per_round = LATENCY_REQUESTS / LATENCY_ROUNDS;
+    for _ in 0..LATENCY_ROUNDS {
+        for ((t, c), v) in targets.iter().zip(&mut clients).zip(&mut times) {
+            for _ in 0..per_round {
+                let start = Instant::now();
+                t.call(c)?;
+                v.push(start.elapsed());
+            }
+        }
+    }
+    Ok(times
+        .into_iter()
+        .map(|mut v| {
+            v.sort();
+            Latency {
+                p50: percentile(&v, 0.50),
+                p99: percentile(&v, 0.99),
+            }
+        })
+        .collect())
+}
+
+/// Requests/s with `THROUGHPUT_CONCURRENCY` keep-alive connections for
+/// `THROUGHPUT_TIME`; fails on any error.
+fn throughput(t: &Target) -> Result<f64> {
+    let done = Arc::new(AtomicUsize::new(0));
+    let barrier = Arc::new(Barrier::new(THROUGHPUT_CONCURRENCY + 1));
+    let mut handles = Vec::new();
+    for _ in 0..THROUGHPUT_CONCURRENCY {
+        let (t, done, barrier) = (t.clone(), done.clone(), barrier.clone());
+        handles.push(std::thread::spawn(move || -> std::io::Result<()> {
+            let mut c = (t.connect)()?;
+            t.call(&mut c)?;
+            barrier.wait();
+            let end = Instant::now() + THROUGHPUT_TIME;
+            let mut n = 0;
+            while Instant::now() < end {
+                t.call(&mut c)?;
+                n += 1;
+            }
+            done.fetch_add(n, Ordering::Relaxed);
+            Ok(())
+        }));
+    }
+    barrier.wait();
+    let start = Instant::now();
+    for h in handles {
+        h.join()
+            .map_err(|_| anyhow::anyhow!("a throughput thread panicked"))?
+            .with_context(|| format!("throughput of {}", t.name))?;
+    }
+    let took = start.elapsed();
+    Ok(done.load(Ordering::Relaxed) as f64 / took.as_secs_f64())
+}
+
+/// `CONCURRENT_CALLS` calls at once, each on a connection of its own;
+/// returns the errors (first few kept) and the wall time.
+fn concurrent(t: &Target) -> (usize, Vec<String>, Duration) {
+    let barrier = Arc::new(Barrier::new(CONCURRENT_CALLS + 1));
+    let mut handles = Vec::new();
+    for _ in 0..CONCURRENT_CALLS {
+        let (t, barrier) = (t.clone(), barrier.clone());
+        let h = std::thread::Builder::new().stack_size(256 * 1024).spawn(
+            move || -> std::io::Result<()> {
+                barrier.wait();
+                let mut c = (t.connect)()?;
+                t.call(&mut c)
+            },
+        );
+        handles.push(h);
+    }
+    let spawned = handles.iter().filter(|h| h.is_ok()).count();
+    // Threads that could not be spawned never reach the barrier: release the others.
+    for _ in spawned..CONCURRENT_CALLS {
+        let b = barrier.clone();
+        std::thread::spawn(move || {
+            b.wait();
+        });
+    }
+    barrier.wait();
+    let start = Instant::now();
+    let mut errors = 0;
+    let mut samples = Vec::new();
+    for h in handles {
+        let err = match h {
+            Err(e) => Some(format!("cannot spawn a thread: {e}")),
+            Ok(h) => match h.join() {
+                Ok(Ok(())) => None,
+                Ok(Err(e)) => Some(e.to_string()),
+                Err(_) => Some("panicked".to_owned()),
+            },
+        };
+        if let Some(e) = err {
+            errors += 1;
+            if samples.len() < 3 {
+                samples.push(e);
+            }
+        }
+    }
+    (errors, samples, start.elapsed())
+}
+
+fn per_second(r: f64) -> String {
+    format!("{r:.0} req/s")
+}
+
+fn service_tables(env: &Env, serve: &Serve, id: &ExtensionId, report: &mut Report) -> Result<()> {
+    let socket = env.socket(id);
+    let socat_port = env.socat(&socket)?;
+    let hello = Arc::new(request("GET", "/hello", &[("Host", "backend")], b""));
+    let direct = Target {
+        name: "direct",
+        connect: {
+            let socket = socket.clone();
+            Arc::new(move || Ok(Client::new(unix(&socket)?)))
+        },
+        request: hello.clone(),
+        bridged: false,
+    };
+    let socat = Target {
+        name: "socat",
+        connect: Arc::new(move || Ok(Client::new(tcp(socat_port)?))),
+        request: Arc::new(request(
+            "GET",
+            "/hello",
+            &[("Host", &format!("127.0.0.1:{socat_port}"))],
+            b"",
+        )),
+        bridged: false,
+    };
+    let port = serve.port;
+    let bridge = Target {
+        name: "bridge",
+        connect: Arc::new(move || Ok(Client::new(tcp(port)?))),
+        request: Arc::new(serve.bridge(
+            "/.dockhand/api/vm/request",
+            r#"{"method":"GET","url":"/hello"}"#,
+        )),
+        bridged: true,
+    };
+
+    progress(&format!(
+        "vm.service: {LATENCY_REQUESTS} sequential GET /hello each (bridge, direct, socat)"
+    ));
+    let targets = [bridge.clone(), direct.clone(), socat.clone()];
+    let lat = latencies(&targets)?;
+    let (b, d, s) = (&lat[0], &lat[1], &lat[2]);
+    progress(&format!(
+        "vm.service: throughput, {THROUGHPUT_CONCURRENCY} connections × {} s each",
+        THROUGHPUT_TIME.as_secs()
+    ));
+    let b_rps = throughput(&bridge)?;
+    let d_rps = throughput(&direct)?;
+    let s_rps = throughput(&socat)?;
+
+    let ratio = |a: Duration, b: Duration| table::ratio(a.as_secs_f64(), b.as_secs_f64());
+    let mut t = Table::new("bridge: vm.service GET /hello (examples/backend-image)");
+    for (name, ours, base) in [("p50", b.p50, d.p50), ("p99", b.p99, d.p99)] {
+        let r = ratio(ours, base);
+        t.row(
+            Row::new(
+                format!("latency {name}, bridge vs direct to the socket"),
+                table::duration(ours),
+            )
+            .baseline(table::duration(base), r)
+            .target(
+                format!("≤ {LATENCY_RATIO_TARGET:.1}×"),
+                r.is_some_and(|r| r <= LATENCY_RATIO_TARGET),
+            ),
+        );
+    }
+    for (name, ours, base) in [("p50", b.p50, s.p50), ("p99", b.p99, s.p99)] {
+        let r = ratio(ours, base);
+        t.row(
+            Row::new(
+                format!("latency {name}, bridge vs socat relay"),
+                table::duration(ours),
+            )
+            .baseline(table::duration(base), r)
+            .target("< 1×", r.is_some_and(|r| r < 1.0)),
+        );
+    }
+    t.row(
+        Row::new(
+            format!("throughput, {THROUGHPUT_CONCURRENCY} connections, bridge vs direct"),
+            per_second(b_rps),
+        )
+        .baseline(per_second(d_rps), table::ratio(b_rps, d_rps))
+        .target(
+            format!("≥ {}", per_second(THROUGHPUT_TARGET)),
+            b_rps >= THROUGHPUT_TARGET,
+        ),
+    );
+    t.row(
+        Row::new(
+            format!("throughput, {THROUGHPUT_CONCURRENCY} connections, bridge vs socat"),
+            per_second(b_rps),
+        )
+        .baseline(per_second(s_rps), table::ratio(b_rps, s_rps))
+        .goal("(none)"),
+    );
+    t.note(format!(
+        "latency: {LATENCY_REQUESTS} sequential requests per contender on one keep-alive connection each (after {LATENCY_WARMUP} untimed), taken in {LATENCY_ROUNDS} interleaved rounds; a small HTTP/1.1 client in this process, every answer checked"
+    ));
+    t.note("bridge: POST /.dockhand/api/vm/request {\"method\":\"GET\",\"url\":\"/hello\"} on the extension origin (Host <slug>.localhost:PORT, Origin, dockhand_ext cookie) of `dockhand serve`; its JSON envelope must hold status 200 and the backend's text");
+    t.note("direct: GET /hello on the backend's unix socket (what `curl --unix-socket SOCK http://x/hello` sends); socat: the same through `socat TCP-LISTEN:P,bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:SOCK`");
+    t.note(format!(
+        "throughput: {THROUGHPUT_CONCURRENCY} threads, a keep-alive connection each, requests back to back for {} s; ratio = dockhand / baseline (above 1 dockhand serves more)",
+        THROUGHPUT_TIME.as_secs()
+    ));
+    report.print(&t);
+
+    progress(&format!(
+        "vm.service: {CONCURRENT_CALLS} concurrent calls, a connection each"
+    ));
+    let (b_err, b_why, b_took) = concurrent(&bridge);
+    let (d_err, _, d_took) = concurrent(&direct);
+    let mut t = Table::new(format!(
+        "bridge: {CONCURRENT_CALLS} concurrent vm.service calls"
+    ));
+    t.row(
+        Row::new("errors", b_err.to_string())
+            .baseline(d_err.to_string(), None)
+            .target("0", b_err == 0),
+    );
+    t.row(
+        Row::new("all answered after", table::duration(b_took))
+            .baseline(table::duration(d_took), ratio(b_took, d_took))
+            .goal("(none)"),
+    );
+    for w in &b_why {
+        t.note(format!("bridge error: {w}"));
+    }
+    t.note(format!(
+        "{CONCURRENT_CALLS} threads released together by a barrier, each opening its own connection and making one call (bridge: POST vm/request; baseline: GET /hello straight on the backend socket, thread per connection there); an error is a failed connect/read or any answer but 200 with the backend's text"
+    ));
+    report.print(&t);
+    drop(targets);
+    Ok(())
+}
+
+fn exec_table(env: &Env, serve: &Serve, options: &Options) -> Result<Table> {
+    progress("docker.cli.exec('version') through the bridge vs docker version");
+    let plan = Plan {
+        runs: options.plan.runs.max(EXEC_MIN_RUNS),
+        warmup: options.plan.warmup,
+    };
+    let req = serve.bridge(
+        "/.dockhand/api/docker/exec",
+        r#"{"cmd":"version","args":[]}"#,
+    );
+    let client = RefCell::new(Client::new(tcp(serve.port)?));
+    let samples: Vec<Samples> = {
+        let mut contenders = [
+            Contender::new("bridge docker/exec", || {
+                let start = Instant::now();
+                let r = client.borrow_mut().send(&req)?;
+                let took = start.elapsed();
+                ensure!(
+                    r.status == 200,
+                    "docker/exec answered {}: {}",
+                    r.status,
+                    r.text()
+                );
+                let v: serde_json::Value = serde_json::from_slice(&r.body)?;
+                ensure!(v["code"] == 0, "docker version through the bridge: {v}");
+                Ok(took)
+            }),
+            Contender::new("docker version", || {
+                support::run_timed(Command::new(&env.docker).arg("version"))
+            }),
+        ];
+        interleaved(plan, &mut contenders)?
+    };
+    let r = table::time_ratio(&samples[0], &samples[1]);
+    let mut t = Table::new("bridge: docker.cli.exec('version')");
+    t.row(
+        Row::new("round trip", table::samples(&samples[0]))
+            .baseline(table::samples(&samples[1]), r)
+            .target(
+                format!("≤ {EXEC_RATIO_TARGET:.1}×"),
+                r.is_some_and(|r| r <= EXEC_RATIO_TARGET),
+            ),
+    );
+    t.note(format!(
+        "times: median of {} runs (min in parentheses), contenders interleaved, after {} untimed warm-up run{} each ({EXEC_MIN_RUNS} runs at least)",
+        plan.runs,
+        plan.warmup,
+        if plan.warmup == 1 { "" } else { "s" }
+    ));
+    t.note("dockhand: POST /.dockhand/api/docker/exec {\"cmd\":\"version\",\"args\":[]} on a keep-alive connection, until the JSON answer (exit code 0) is read; baseline: `docker version` spawned directly, until it exits");
+    Ok(t)
+}
+
+fn startup_table(env: &Env, options: &Options) -> Result<Table> {
+    progress("serve: spawn → first answer of the login URL");
+    let plan = Plan {
+        runs: options.plan.runs.max(STARTUP_MIN_RUNS),
+        warmup: options.plan.warmup,
+    };
+    let samples = {
+        let mut contenders = [
+            Contender::new("serve → 303", || {
+                let (mut child, port, token, start) = env.spawn_serve()?;
+                let result = Env::login(port, &token).map(|_| start.elapsed());
+                end(&mut child);
+                result
+            }),
+            Contender::new("dockhand --version", || {
+                support::run_timed(Command::new(&env.dockhand).arg("--version"))
+            }),
+        ];
+        interleaved(plan, &mut contenders)?
+    };
+    let (ours, base) = (&samples[0], &samples[1]);
+    let mut t = Table::new(format!(
+        "bridge: dockhand serve start-up, {} extensions installed",
+        UI_EXTENSIONS + 1
+    ));
+    t.row(
+        Row::new("spawn → GET /?token= answers", table::samples(ours))
+            .baseline(table::samples(base), table::time_ratio(ours, base))
+            .target(
+                format!("≤ {}", table::duration(STARTUP_TARGET)),
+                ours.median() <= STARTUP_TARGET,
+            ),
+    );
+    t.note(format!(
+        "times: median of {} runs (min in parentheses), interleaved, after {} untimed warm-up run{} each ({STARTUP_MIN_RUNS} runs at least)",
+        plan.runs,
+        plan.warmup,
+        if plan.warmup == 1 { "" } else { "s" }
+    ));
+    t.note("dockhand: from spawning `dockhand serve --port 0` (release binary) until it has printed its URL and GET /?token=T on it answered 303 with the session cookie; baseline: `dockhand --version` spawned until it exits (the cost of starting the process at all)");
+    Ok(t)
+}
+
+fn rss_row(t: &mut Table, what: &str, kib: u64, target: bool) {
+    let row = Row::new(what, table::bytes(kib * 1024));
+    t.row(if target {
+        row.target(
+            format!("≤ {}", table::bytes(RSS_TARGET_KIB * 1024)),
+            kib <= RSS_TARGET_KIB,
+        )
+    } else {
+        row.goal("(none)")
+    });
+}
+
+pub fn run(options: &Options, report: &mut Report) -> Result<()> {
+    let env = Env::open()?;
+    progress(&format!(
+        "bridge: registry {}, scratch {}",
+        env.registry,
+        env.scratch.path().display()
+    ));
+    let id = env.set_up()?;
+
+    report.print(&startup_table(&env, options)?);
+
+    progress("serve: idle RSS after login, ticket and a few requests");
+    let serve = env.serve(&id)?;
+    {
+        let mut c = Client::new(tcp(serve.port)?);
+        for path in ["/api/info", "/api/extensions", "/"] {
+            let r = c.send(&serve.dashboard_get(path))?;
+            ensure!(r.status == 200, "GET {path} answered {}", r.status);
+        }
+        let mut e = Client::new(tcp(serve.port)?);
+        let req = serve.bridge(
+            "/.dockhand/api/vm/request",
+            r#"{"method":"GET","url":"/hello"}"#,
+        );
+        for _ in 0..5 {
+            let r = e.send(&req)?;
+            ensure!(
+                r.status == 200,
+                "vm/request answered {}: {}",
+                r.status,
+                r.text()
+            );
+        }
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let idle = rss_kib(serve.child.id())?;
+
+    report.print(&exec_table(&env, &serve, options)?);
+    service_tables(&env, &serve, &id, report)?;
+    let loaded = rss_kib(serve.child.id())?;
+
+    let mut t = Table::new(format!(
+        "bridge: dockhand serve memory, {} extensions installed",
+        UI_EXTENSIONS + 1
+    ));
+    rss_row(
+        &mut t,
+        "idle RSS after start and a few requests",
+        idle,
+        true,
+    );
+    rss_row(&mut t, "RSS after all the tables above", loaded, false);
+    t.note(format!(
+        "VmRSS of the serve process from /proc/PID/status; idle: after login, a ticket, GET /api/info, /api/extensions, / and 5 vm.service calls, then 500 ms; {UI_EXTENSIONS} UI-only extensions (examples/minimal-ui, a repository each) and examples/backend-image installed"
+    ));
+    report.print(&t);
+
+    drop(serve);
+    env.finish()
+}
