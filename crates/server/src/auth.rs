@@ -240,8 +240,14 @@ pub fn session_cookie(session: &str) -> String {
 
 /// `Set-Cookie` for an extension origin's session (browsers treat
 /// `*.localhost` as a secure context, so `Secure` works over plain HTTP).
+///
+/// `<slug>.localhost` and `localhost` are different sites (`localhost` is a
+/// top-level name, so each `<slug>.localhost` is its own registrable
+/// domain): inside the dashboard's iframe this is a third-party cookie,
+/// which Chromium blocks unless it is `Partitioned` (CHIPS: kept per
+/// top-level site, here the dashboard's). Firefox partitions it anyway.
 pub fn extension_cookie(secret: &str) -> String {
-    format!("{EXTENSION_COOKIE}={secret}; HttpOnly; SameSite=None; Secure; Path=/")
+    format!("{EXTENSION_COOKIE}={secret}; HttpOnly; SameSite=None; Secure; Partitioned; Path=/")
 }
 
 /// True for the methods that change state: `POST`, `PUT`, `PATCH`, `DELETE`.
@@ -408,7 +414,7 @@ mod tests {
         );
         assert_eq!(
             extension_cookie("v"),
-            "dockhand_ext=v; HttpOnly; SameSite=None; Secure; Path=/"
+            "dockhand_ext=v; HttpOnly; SameSite=None; Secure; Partitioned; Path=/"
         );
     }
 

@@ -39,7 +39,9 @@ function main() {
     return;
   }
 
-  // Called by file name; "a b" must arrive as one argument.
+  // Called by file name. As in Docker Desktop the arguments are joined and split again like a
+  // shell would (docs/bridge.md, "Exec arguments"): "a b" arrives as two words, a b; written
+  // '"a b"' it would stay one.
   wire("hello-button", "hello-stdout", async () => {
     const result = await host.cli.exec("hello", ["a b", "c"]);
     return result.stdout;

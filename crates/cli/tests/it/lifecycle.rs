@@ -14,14 +14,14 @@ use crate::fault_engine::FaultEngine;
 use crate::support::{self, RealEnv, TempDir, repo_root};
 
 /// A DOCKHAND_HOME and runtime dir of one test.
-struct Home {
+pub(crate) struct Home {
     dir: TempDir,
     env: RealEnv,
     docker_host: String,
 }
 
 impl Home {
-    fn new(env: &RealEnv, tag: &str) -> Self {
+    pub(crate) fn new(env: &RealEnv, tag: &str) -> Self {
         Self {
             dir: TempDir::new(tag),
             env: env.clone(),
@@ -29,7 +29,7 @@ impl Home {
         }
     }
 
-    fn cmd(&self, args: &[&str]) -> Command {
+    pub(crate) fn cmd(&self, args: &[&str]) -> Command {
         let mut c = support::dockhand();
         c.env("DOCKHAND_HOME", self.dir.0.join("home"))
             .env("XDG_RUNTIME_DIR", self.dir.0.join("run"))
@@ -40,11 +40,11 @@ impl Home {
         c
     }
 
-    fn run(&self, args: &[&str]) -> Output {
+    pub(crate) fn run(&self, args: &[&str]) -> Output {
         self.cmd(args).output().expect("dockhand runs")
     }
 
-    fn ok(&self, args: &[&str]) -> String {
+    pub(crate) fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
         assert!(
             out.status.success(),
@@ -66,7 +66,7 @@ impl Home {
         String::from_utf8(out.stderr).expect("utf-8")
     }
 
-    fn ls(&self) -> Vec<Value> {
+    pub(crate) fn ls(&self) -> Vec<Value> {
         serde_json::from_str::<Value>(&self.ok(&["ls", "--format", "json"]))
             .expect("json")
             .as_array()
@@ -121,7 +121,7 @@ impl Home {
     }
 }
 
-fn docker(env: &RealEnv, args: &[&str]) -> String {
+pub(crate) fn docker(env: &RealEnv, args: &[&str]) -> String {
     let out = Command::new("docker")
         .env("DOCKER_HOST", &env.docker_host)
         .args(args)
@@ -170,7 +170,12 @@ fn base_image(env: &RealEnv) -> &'static str {
 
 /// Builds an extension directory and pushes it under a unique name; returns
 /// `(reference, id)`.
-fn publish(env: &RealEnv, dir: &Path, backend: bool, extra: &[&str]) -> (String, String) {
+pub(crate) fn publish(
+    env: &RealEnv,
+    dir: &Path,
+    backend: bool,
+    extra: &[&str],
+) -> (String, String) {
     let name = dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -205,7 +210,7 @@ fn publish(env: &RealEnv, dir: &Path, backend: bool, extra: &[&str]) -> (String,
     (reference, id)
 }
 
-fn example(name: &str) -> PathBuf {
+pub(crate) fn example(name: &str) -> PathBuf {
     repo_root().join("examples").join(name)
 }
 

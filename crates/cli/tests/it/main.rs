@@ -1,6 +1,7 @@
 //! Integration tests of the `dockhand` binary.
 
 mod corpus;
+mod dashboard;
 mod examples;
 mod fault_engine;
 mod lifecycle;

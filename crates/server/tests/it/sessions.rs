@@ -215,7 +215,7 @@ async fn a_ticket_opens_one_extension_once() {
     assert!(cookie.starts_with("dockhand_ext="));
     assert_eq!(
         set.strip_prefix(&cookie),
-        Some("; HttpOnly; SameSite=None; Secure; Path=/")
+        Some("; HttpOnly; SameSite=None; Secure; Partitioned; Path=/")
     );
     let twice = f.get(&host, &path, None).await;
     assert_eq!(twice.status, StatusCode::UNAUTHORIZED);
