@@ -161,7 +161,11 @@ impl Server {
             on_signal.processes().kill_all();
             on_signal.bridge().processes.kill_all();
         };
-        let serve = axum::serve(self.listener, router(state.clone()))
+        // Small request/answer exchanges (the bridge) must not wait for Nagle.
+        let listener = axum::serve::ListenerExt::tap_io(self.listener, |tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
+        let serve = axum::serve(listener, router(state.clone()))
             .with_graceful_shutdown(graceful)
             .into_future();
         let deadline = async {
