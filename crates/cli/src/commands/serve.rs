@@ -13,7 +13,7 @@ use tokio::signal::unix::{SignalKind, signal};
 
 use super::lifecycle::manager;
 use crate::args::ServeArgs;
-use crate::settings::{Settings, runtime};
+use crate::settings::Settings;
 
 pub fn run(args: &ServeArgs, settings: &Settings) -> Result<ExitCode> {
     let manager = Arc::new(manager(settings)?);
@@ -25,7 +25,15 @@ pub fn run(args: &ServeArgs, settings: &Settings) -> Result<ExitCode> {
             .map(std::path::PathBuf::from)
             .unwrap_or_else(|| "/".into()),
     };
-    runtime()?.block_on(async {
+    // One thread runs every task: a bridge call hops between the server's
+    // connection, the handler and the backend client's connection, and on a
+    // multi-threaded runtime each hop can be a cross-thread wake-up.
+    // Blocking work (SQLite, processes) goes to tokio's blocking pool anyway.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    rt.block_on(async {
         let mut interrupt =
             signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
         let mut terminate =
