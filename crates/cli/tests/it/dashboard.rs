@@ -23,8 +23,8 @@ use fantoccini::wd::TimeoutConfiguration;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 
-use crate::lifecycle::{Home, docker, example, publish};
-use crate::support::{self, RealEnv, TempDir};
+use crate::lifecycle::{Home, example, publish};
+use crate::support::{self, RealEnv, TempDir, docker};
 
 const TEST: &str = "dashboard_and_ddclient_in_chromium";
 

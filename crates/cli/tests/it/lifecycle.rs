@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use serde_json::Value;
 
 use crate::fault_engine::FaultEngine;
-use crate::support::{self, RealEnv, TempDir, repo_root};
+use crate::support::{self, RealEnv, TempDir, docker, repo_root};
 
 /// A DOCKHAND_HOME and runtime dir of one test.
 pub(crate) struct Home {
@@ -119,20 +119,6 @@ impl Home {
         assert!(networks.trim().is_empty(), "networks of {id} left");
         assert!(!self.extension_dir(id).exists(), "files of {id} left");
     }
-}
-
-pub(crate) fn docker(env: &RealEnv, args: &[&str]) -> String {
-    let out = Command::new("docker")
-        .env("DOCKER_HOST", &env.docker_host)
-        .args(args)
-        .output()
-        .expect("docker runs");
-    assert!(
-        out.status.success(),
-        "docker {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8")
 }
 
 fn unique(name: &str) -> String {

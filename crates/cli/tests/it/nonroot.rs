@@ -8,21 +8,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use crate::support::{self, RealEnv, TempDir, repo_root};
-
-fn docker(env: &RealEnv, args: &[&str]) -> String {
-    let out = Command::new("docker")
-        .env("DOCKER_HOST", &env.docker_host)
-        .args(args)
-        .output()
-        .expect("docker");
-    assert!(
-        out.status.success(),
-        "docker {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8")
-}
+use crate::support::{self, RealEnv, TempDir, docker, repo_root};
 
 fn as_user(user: &str, home: &Path, env: &RealEnv, args: &[&str]) -> Output {
     Command::new("runuser")

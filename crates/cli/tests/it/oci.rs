@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-use crate::support::{self, RealEnv, TempDir, repo_root};
+use crate::support::{self, RealEnv, TempDir, docker, repo_root};
 
 fn dh(home: &TempDir, env: &RealEnv, args: &[&str]) -> Output {
     support::dockhand()
@@ -35,20 +35,6 @@ fn dh_json(home: &TempDir, env: &RealEnv, args: &[&str]) -> Value {
     let mut all = args.to_vec();
     all.extend(["--format", "json"]);
     serde_json::from_str(&dh_ok(home, env, &all)).expect("json")
-}
-
-fn docker(env: &RealEnv, args: &[&str]) -> String {
-    let out = Command::new("docker")
-        .env("DOCKER_HOST", &env.docker_host)
-        .args(args)
-        .output()
-        .expect("docker runs");
-    assert!(
-        out.status.success(),
-        "docker {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8")
 }
 
 /// A repository name no earlier run used (the registry outlives test runs).

@@ -110,3 +110,18 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// Runs the docker CLI against `env`'s engine; fails the test when it fails.
+pub fn docker(env: &RealEnv, args: &[&str]) -> String {
+    let out = std::process::Command::new("docker")
+        .env("DOCKER_HOST", &env.docker_host)
+        .args(args)
+        .output()
+        .expect("docker runs");
+    assert!(
+        out.status.success(),
+        "docker {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
