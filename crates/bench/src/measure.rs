@@ -43,6 +43,17 @@ impl Samples {
         }
     }
 
+    /// The run at quantile `q` (0.5 = median without averaging, 0.99 = p99;
+    /// zero when there are no runs).
+    pub fn quantile(&self, q: f64) -> Duration {
+        let v = self.sorted();
+        if v.is_empty() {
+            return Duration::ZERO;
+        }
+        let i = ((v.len() as f64 * q).ceil() as usize).clamp(1, v.len()) - 1;
+        v[i]
+    }
+
     /// The fastest run (zero when there are no runs).
     pub fn min(&self) -> Duration {
         self.runs.iter().min().copied().unwrap_or_default()

@@ -37,6 +37,10 @@ use dockhand_host::layout::Layout;
 use dockhand_oci::{ExtensionId, Reference};
 use tokio::runtime::Runtime;
 
+mod curl;
+mod service;
+mod tables;
+
 use super::Options;
 use crate::measure::{Contender, Plan, Samples, interleaved};
 use crate::progress;
@@ -671,423 +675,6 @@ impl Env {
     }
 }
 
-// ---------------------------------------------------------------------------
-// Measurements
-
-/// How to reach `/hello`: a connection and the request to send on it.
-#[derive(Clone)]
-struct Target {
-    name: &'static str,
-    connect: Arc<dyn Fn() -> std::io::Result<Client> + Send + Sync>,
-    request: Arc<Vec<u8>>,
-    /// Whether the answer is through the bridge (a JSON envelope).
-    bridged: bool,
-}
-
-impl Target {
-    fn check(&self, r: &Response) -> std::io::Result<()> {
-        if r.status != 200 {
-            return Err(bad(format!(
-                "{}: status {}: {}",
-                self.name,
-                r.status,
-                r.text()
-            )));
-        }
-        let text = r.text();
-        if !text.contains("hello from the backend") {
-            return Err(bad(format!("{}: unexpected answer {text:?}", self.name)));
-        }
-        if self.bridged && !text.contains("\"status\":200") {
-            return Err(bad(format!(
-                "{}: backend status not 200: {text}",
-                self.name
-            )));
-        }
-        Ok(())
-    }
-
-    fn call(&self, c: &mut Client) -> std::io::Result<()> {
-        let r = c.send(&self.request)?;
-        self.check(&r)
-    }
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
-    sorted[i]
-}
-
-struct Latency {
-    p50: Duration,
-    p99: Duration,
-}
-
-/// `LATENCY_REQUESTS` sequential keep-alive requests per target, in
-/// interleaved rounds, after `LATENCY_WARMUP` untimed ones.
-fn latencies(targets: &[Target]) -> Result<Vec<Latency>> {
-    let mut clients: Vec<Client> = targets
-        .iter()
-        .map(|t| (t.connect)().with_context(|| format!("cannot connect to {}", t.name)))
-        .collect::<Result<_>>()?;
-    for (t, c) in targets.iter().zip(&mut clients) {
-        for _ in 0..LATENCY_WARMUP {
-            t.call(c)?;
-        }
-    }
-    let mut times = vec![Vec::with_capacity(LATENCY_REQUESTS); targets.len()];
-    let per_round = LATENCY_REQUESTS / LATENCY_ROUNDS;
-    for _ in 0..LATENCY_ROUNDS {
-        for ((t, c), v) in targets.iter().zip(&mut clients).zip(&mut times) {
-            for _ in 0..per_round {
-                let start = Instant::now();
-                t.call(c)?;
-                v.push(start.elapsed());
-            }
-        }
-    }
-    Ok(times
-        .into_iter()
-        .map(|mut v| {
-            v.sort();
-            Latency {
-                p50: percentile(&v, 0.50),
-                p99: percentile(&v, 0.99),
-            }
-        })
-        .collect())
-}
-
-/// Requests/s with `THROUGHPUT_CONCURRENCY` keep-alive connections for
-/// `THROUGHPUT_TIME`; fails on any error.
-fn throughput(t: &Target) -> Result<f64> {
-    let done = Arc::new(AtomicUsize::new(0));
-    let barrier = Arc::new(Barrier::new(THROUGHPUT_CONCURRENCY + 1));
-    let mut handles = Vec::new();
-    for _ in 0..THROUGHPUT_CONCURRENCY {
-        let (t, done, barrier) = (t.clone(), done.clone(), barrier.clone());
-        handles.push(std::thread::spawn(move || -> std::io::Result<()> {
-            let mut c = (t.connect)()?;
-            t.call(&mut c)?;
-            barrier.wait();
-            let end = Instant::now() + THROUGHPUT_TIME;
-            let mut n = 0;
-            while Instant::now() < end {
-                t.call(&mut c)?;
-                n += 1;
-            }
-            done.fetch_add(n, Ordering::Relaxed);
-            Ok(())
-        }));
-    }
-    barrier.wait();
-    let start = Instant::now();
-    for h in handles {
-        h.join()
-            .map_err(|_| anyhow::anyhow!("a throughput thread panicked"))?
-            .with_context(|| format!("throughput of {}", t.name))?;
-    }
-    let took = start.elapsed();
-    Ok(done.load(Ordering::Relaxed) as f64 / took.as_secs_f64())
-}
-
-/// `CONCURRENT_CALLS` calls at once, each on a connection of its own;
-/// returns the errors (first few kept) and the wall time.
-fn concurrent(t: &Target) -> (usize, Vec<String>, Duration) {
-    let barrier = Arc::new(Barrier::new(CONCURRENT_CALLS + 1));
-    let mut handles = Vec::new();
-    for _ in 0..CONCURRENT_CALLS {
-        let (t, barrier) = (t.clone(), barrier.clone());
-        let h = std::thread::Builder::new().stack_size(256 * 1024).spawn(
-            move || -> std::io::Result<()> {
-                barrier.wait();
-                let mut c = (t.connect)()?;
-                t.call(&mut c)
-            },
-        );
-        handles.push(h);
-    }
-    let spawned = handles.iter().filter(|h| h.is_ok()).count();
-    // Threads that could not be spawned never reach the barrier: release the others.
-    for _ in spawned..CONCURRENT_CALLS {
-        let b = barrier.clone();
-        std::thread::spawn(move || {
-            b.wait();
-        });
-    }
-    barrier.wait();
-    let start = Instant::now();
-    let mut errors = 0;
-    let mut samples = Vec::new();
-    for h in handles {
-        let err = match h {
-            Err(e) => Some(format!("cannot spawn a thread: {e}")),
-            Ok(h) => match h.join() {
-                Ok(Ok(())) => None,
-                Ok(Err(e)) => Some(e.to_string()),
-                Err(_) => Some("panicked".to_owned()),
-            },
-        };
-        if let Some(e) = err {
-            errors += 1;
-            if samples.len() < 3 {
-                samples.push(e);
-            }
-        }
-    }
-    (errors, samples, start.elapsed())
-}
-
-fn per_second(r: f64) -> String {
-    format!("{r:.0} req/s")
-}
-
-fn service_tables(env: &Env, serve: &Serve, id: &ExtensionId, report: &mut Report) -> Result<()> {
-    let socket = env.socket(id);
-    let socat_port = env.socat(&socket)?;
-    let hello = Arc::new(request("GET", "/hello", &[("Host", "backend")], b""));
-    let direct = Target {
-        name: "direct",
-        connect: {
-            let socket = socket.clone();
-            Arc::new(move || Ok(Client::new(unix(&socket)?)))
-        },
-        request: hello.clone(),
-        bridged: false,
-    };
-    let socat = Target {
-        name: "socat",
-        connect: Arc::new(move || Ok(Client::new(tcp(socat_port)?))),
-        request: Arc::new(request(
-            "GET",
-            "/hello",
-            &[("Host", &format!("127.0.0.1:{socat_port}"))],
-            b"",
-        )),
-        bridged: false,
-    };
-    let port = serve.port;
-    let bridge = Target {
-        name: "bridge",
-        connect: Arc::new(move || Ok(Client::new(tcp(port)?))),
-        request: Arc::new(serve.bridge(
-            "/.dockhand/api/vm/request",
-            r#"{"method":"GET","url":"/hello"}"#,
-        )),
-        bridged: true,
-    };
-
-    progress(&format!(
-        "vm.service: {LATENCY_REQUESTS} sequential GET /hello each (bridge, direct, socat)"
-    ));
-    let targets = [bridge.clone(), direct.clone(), socat.clone()];
-    let lat = latencies(&targets)?;
-    let (b, d, s) = (&lat[0], &lat[1], &lat[2]);
-    progress(&format!(
-        "vm.service: throughput, {THROUGHPUT_CONCURRENCY} connections × {} s each",
-        THROUGHPUT_TIME.as_secs()
-    ));
-    let b_rps = throughput(&bridge)?;
-    let d_rps = throughput(&direct)?;
-    let s_rps = throughput(&socat)?;
-
-    let ratio = |a: Duration, b: Duration| table::ratio(a.as_secs_f64(), b.as_secs_f64());
-    let mut t = Table::new("bridge: vm.service GET /hello (examples/backend-image)");
-    for (name, ours, base) in [("p50", b.p50, d.p50), ("p99", b.p99, d.p99)] {
-        let r = ratio(ours, base);
-        t.row(
-            Row::new(
-                format!("latency {name}, bridge vs direct to the socket"),
-                table::duration(ours),
-            )
-            .baseline(table::duration(base), r)
-            .target(
-                format!("≤ {LATENCY_RATIO_TARGET:.1}×"),
-                r.is_some_and(|r| r <= LATENCY_RATIO_TARGET),
-            ),
-        );
-    }
-    for (name, ours, base) in [("p50", b.p50, s.p50), ("p99", b.p99, s.p99)] {
-        let r = ratio(ours, base);
-        t.row(
-            Row::new(
-                format!("latency {name}, bridge vs socat relay"),
-                table::duration(ours),
-            )
-            .baseline(table::duration(base), r)
-            .target("< 1×", r.is_some_and(|r| r < 1.0)),
-        );
-    }
-    t.row(
-        Row::new(
-            format!("throughput, {THROUGHPUT_CONCURRENCY} connections, bridge vs direct"),
-            per_second(b_rps),
-        )
-        .baseline(per_second(d_rps), table::ratio(b_rps, d_rps))
-        .target(
-            format!("≥ {}", per_second(THROUGHPUT_TARGET)),
-            b_rps >= THROUGHPUT_TARGET,
-        ),
-    );
-    t.row(
-        Row::new(
-            format!("throughput, {THROUGHPUT_CONCURRENCY} connections, bridge vs socat"),
-            per_second(b_rps),
-        )
-        .baseline(per_second(s_rps), table::ratio(b_rps, s_rps))
-        .goal("(none)"),
-    );
-    t.note(format!(
-        "latency: {LATENCY_REQUESTS} sequential requests per contender on one keep-alive connection each (after {LATENCY_WARMUP} untimed), taken in {LATENCY_ROUNDS} interleaved rounds; a small HTTP/1.1 client in this process, every answer checked"
-    ));
-    t.note("bridge: POST /.dockhand/api/vm/request {\"method\":\"GET\",\"url\":\"/hello\"} on the extension origin (Host <slug>.localhost:PORT, Origin, dockhand_ext cookie) of `dockhand serve`; its JSON envelope must hold status 200 and the backend's text");
-    t.note("direct: GET /hello on the backend's unix socket (what `curl --unix-socket SOCK http://x/hello` sends); socat: the same through `socat TCP-LISTEN:P,bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:SOCK`");
-    t.note(format!(
-        "throughput: {THROUGHPUT_CONCURRENCY} threads, a keep-alive connection each, requests back to back for {} s; ratio = dockhand / baseline (above 1 dockhand serves more)",
-        THROUGHPUT_TIME.as_secs()
-    ));
-    report.print(&t);
-
-    progress(&format!(
-        "vm.service: {CONCURRENT_CALLS} concurrent calls, a connection each"
-    ));
-    let (b_err, b_why, b_took) = concurrent(&bridge);
-    let (d_err, _, d_took) = concurrent(&direct);
-    let mut t = Table::new(format!(
-        "bridge: {CONCURRENT_CALLS} concurrent vm.service calls"
-    ));
-    t.row(
-        Row::new("errors", b_err.to_string())
-            .baseline(d_err.to_string(), None)
-            .target("0", b_err == 0),
-    );
-    t.row(
-        Row::new("all answered after", table::duration(b_took))
-            .baseline(table::duration(d_took), ratio(b_took, d_took))
-            .goal("(none)"),
-    );
-    for w in &b_why {
-        t.note(format!("bridge error: {w}"));
-    }
-    t.note(format!(
-        "{CONCURRENT_CALLS} threads released together by a barrier, each opening its own connection and making one call (bridge: POST vm/request; baseline: GET /hello straight on the backend socket, thread per connection there); an error is a failed connect/read or any answer but 200 with the backend's text"
-    ));
-    report.print(&t);
-    drop(targets);
-    Ok(())
-}
-
-fn exec_table(env: &Env, serve: &Serve, options: &Options) -> Result<Table> {
-    progress("docker.cli.exec('version') through the bridge vs docker version");
-    let plan = Plan {
-        runs: options.plan.runs.max(EXEC_MIN_RUNS),
-        warmup: options.plan.warmup,
-    };
-    let req = serve.bridge(
-        "/.dockhand/api/docker/exec",
-        r#"{"cmd":"version","args":[]}"#,
-    );
-    let client = RefCell::new(Client::new(tcp(serve.port)?));
-    let samples: Vec<Samples> = {
-        let mut contenders = [
-            Contender::new("bridge docker/exec", || {
-                let start = Instant::now();
-                let r = client.borrow_mut().send(&req)?;
-                let took = start.elapsed();
-                ensure!(
-                    r.status == 200,
-                    "docker/exec answered {}: {}",
-                    r.status,
-                    r.text()
-                );
-                let v: serde_json::Value = serde_json::from_slice(&r.body)?;
-                ensure!(v["code"] == 0, "docker version through the bridge: {v}");
-                Ok(took)
-            }),
-            Contender::new("docker version", || {
-                support::run_timed(Command::new(&env.docker).arg("version"))
-            }),
-        ];
-        interleaved(plan, &mut contenders)?
-    };
-    let r = table::time_ratio(&samples[0], &samples[1]);
-    let mut t = Table::new("bridge: docker.cli.exec('version')");
-    t.row(
-        Row::new("round trip", table::samples(&samples[0]))
-            .baseline(table::samples(&samples[1]), r)
-            .target(
-                format!("≤ {EXEC_RATIO_TARGET:.1}×"),
-                r.is_some_and(|r| r <= EXEC_RATIO_TARGET),
-            ),
-    );
-    t.note(format!(
-        "times: median of {} runs (min in parentheses), contenders interleaved, after {} untimed warm-up run{} each ({EXEC_MIN_RUNS} runs at least)",
-        plan.runs,
-        plan.warmup,
-        if plan.warmup == 1 { "" } else { "s" }
-    ));
-    t.note("dockhand: POST /.dockhand/api/docker/exec {\"cmd\":\"version\",\"args\":[]} on a keep-alive connection, until the JSON answer (exit code 0) is read; baseline: `docker version` spawned directly, until it exits");
-    Ok(t)
-}
-
-fn startup_table(env: &Env, options: &Options) -> Result<Table> {
-    progress("serve: spawn → first answer of the login URL");
-    let plan = Plan {
-        runs: options.plan.runs.max(STARTUP_MIN_RUNS),
-        warmup: options.plan.warmup,
-    };
-    let samples = {
-        let mut contenders = [
-            Contender::new("serve → 303", || {
-                let (mut child, port, token, start) = env.spawn_serve()?;
-                let result = Env::login(port, &token).map(|_| start.elapsed());
-                end(&mut child);
-                result
-            }),
-            Contender::new("dockhand --version", || {
-                support::run_timed(Command::new(&env.dockhand).arg("--version"))
-            }),
-        ];
-        interleaved(plan, &mut contenders)?
-    };
-    let (ours, base) = (&samples[0], &samples[1]);
-    let mut t = Table::new(format!(
-        "bridge: dockhand serve start-up, {} extensions installed",
-        UI_EXTENSIONS + 1
-    ));
-    t.row(
-        Row::new("spawn → GET /?token= answers", table::samples(ours))
-            .baseline(table::samples(base), table::time_ratio(ours, base))
-            .target(
-                format!("≤ {}", table::duration(STARTUP_TARGET)),
-                ours.median() <= STARTUP_TARGET,
-            ),
-    );
-    t.note(format!(
-        "times: median of {} runs (min in parentheses), interleaved, after {} untimed warm-up run{} each ({STARTUP_MIN_RUNS} runs at least)",
-        plan.runs,
-        plan.warmup,
-        if plan.warmup == 1 { "" } else { "s" }
-    ));
-    t.note("dockhand: from spawning `dockhand serve --port 0` (release binary) until it has printed its URL and GET /?token=T on it answered 303 with the session cookie; baseline: `dockhand --version` spawned until it exits (the cost of starting the process at all)");
-    Ok(t)
-}
-
-fn rss_row(t: &mut Table, what: &str, kib: u64, target: bool) {
-    let row = Row::new(what, table::bytes(kib * 1024));
-    t.row(if target {
-        row.target(
-            format!("≤ {}", table::bytes(RSS_TARGET_KIB * 1024)),
-            kib <= RSS_TARGET_KIB,
-        )
-    } else {
-        row.goal("(none)")
-    });
-}
-
 pub fn run(options: &Options, report: &mut Report) -> Result<()> {
     let env = Env::open()?;
     progress(&format!(
@@ -1097,7 +684,7 @@ pub fn run(options: &Options, report: &mut Report) -> Result<()> {
     ));
     let id = env.set_up()?;
 
-    report.print(&startup_table(&env, options)?);
+    report.print(&tables::startup_table(&env, options)?);
 
     progress("serve: idle RSS after login, ticket and a few requests");
     let serve = env.serve(&id)?;
@@ -1125,21 +712,22 @@ pub fn run(options: &Options, report: &mut Report) -> Result<()> {
     std::thread::sleep(Duration::from_millis(500));
     let idle = rss_kib(serve.child.id())?;
 
-    report.print(&exec_table(&env, &serve, options)?);
-    service_tables(&env, &serve, &id, report)?;
+    report.print(&tables::exec_table(&env, &serve, options)?);
+    service::service_tables(&env, &serve, &id, report)?;
+    report.print(&curl::curl_table(&env, &serve, &id)?);
     let loaded = rss_kib(serve.child.id())?;
 
     let mut t = Table::new(format!(
         "bridge: dockhand serve memory, {} extensions installed",
         UI_EXTENSIONS + 1
     ));
-    rss_row(
+    tables::rss_row(
         &mut t,
         "idle RSS after start and a few requests",
         idle,
         true,
     );
-    rss_row(&mut t, "RSS after all the tables above", loaded, false);
+    tables::rss_row(&mut t, "RSS after all the tables above", loaded, false);
     t.note(format!(
         "VmRSS of the serve process from /proc/PID/status; idle: after login, a ticket, GET /api/info, /api/extensions, / and 5 vm.service calls, then 500 ms; {UI_EXTENSIONS} UI-only extensions (examples/minimal-ui, a repository each) and examples/backend-image installed"
     ));
