@@ -2,6 +2,7 @@
 
 mod corpus;
 mod dashboard;
+mod dev;
 mod examples;
 mod fault_engine;
 mod lifecycle;
