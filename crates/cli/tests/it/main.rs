@@ -3,6 +3,7 @@
 mod corpus;
 mod dashboard;
 mod dev;
+mod dev_e2e;
 mod examples;
 mod fault_engine;
 mod lifecycle;
