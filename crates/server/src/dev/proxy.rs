@@ -320,7 +320,13 @@ async fn respond(
 ) -> Response {
     let status = resp.status();
     let mut headers = response_headers(resp.headers(), source);
-    if !is_html(resp.headers()) || *method == Method::HEAD {
+    // No body to rewrite: HEAD, 1xx, 204, 304 (a dev server's answer to
+    // `If-None-Match` on its index.html), or not HTML.
+    let bodiless = *method == Method::HEAD
+        || status.is_informational()
+        || status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED;
+    if bodiless || !is_html(resp.headers()) {
         let body = Body::from_stream(resp.bytes_stream());
         let mut out = Response::new(body);
         *out.status_mut() = status;

@@ -116,6 +116,22 @@ async fn html_gets_ddclient_and_other_files_are_untouched() {
     );
     assert!(gz.header(header::CONTENT_ENCODING).is_none());
 
+    // A 304 stays empty.
+    let req = Request::builder()
+        .uri("/cached.html")
+        .header(header::HOST, &host)
+        .header(header::COOKIE, &cookie)
+        .header(header::IF_NONE_MATCH, "\"v1\"")
+        .body(Body::empty())
+        .unwrap();
+    let a = f.send(req).await;
+    assert_eq!(a.status, StatusCode::NOT_MODIFIED);
+    assert!(a.body.is_empty(), "{}", a.text());
+    let a = f.get(&host, "/cached.html", Some(&cookie)).await;
+    assert!(a.text().contains(TAG));
+    let head = f.call(Method::HEAD, &host, "/", Some(&cookie), None).await;
+    assert_eq!(head.status, StatusCode::OK);
+
     // The dev server's own 404 passes through.
     let missing = f.get(&host, "/nope.js", Some(&cookie)).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);

@@ -66,6 +66,7 @@ impl DevServer {
                 get(|| async { endless("application/octet-stream") }),
             )
             .route("/redirect", get(redirect))
+            .route("/cached.html", get(not_modified))
             .route("/ws", get(ws))
             .fallback(|| async { (StatusCode::NOT_FOUND, "dev server: no such file") })
             .layer(axum::middleware::from_fn_with_state(shared.clone(), count))
@@ -167,6 +168,29 @@ async fn redirect(headers: HeaderMap) -> Response {
             header::LOCATION,
             format!("http://{host}/echo?from=redirect"),
         )],
+    )
+        .into_response()
+}
+
+/// `304` to a conditional request for an HTML page, as Vite answers for
+/// an unchanged index.html.
+async fn not_modified(headers: HeaderMap) -> Response {
+    if headers.contains_key(header::IF_NONE_MATCH) {
+        return (
+            StatusCode::NOT_MODIFIED,
+            [
+                (header::CONTENT_TYPE, "text/html"),
+                (header::ETAG, "\"v1\""),
+            ],
+        )
+            .into_response();
+    }
+    (
+        [
+            (header::CONTENT_TYPE, "text/html"),
+            (header::ETAG, "\"v1\""),
+        ],
+        PAGE,
     )
         .into_response()
 }
