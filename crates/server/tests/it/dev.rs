@@ -498,3 +498,37 @@ async fn debug_logs_bridge_calls_without_secrets() {
         .await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn the_streaming_exec_socket_still_upgrades_when_logged() {
+    let f = fixture();
+    let rec = f.add_extension("acme/dbg", &[("index.html", "<p>installed</p>")]);
+    set_dev(&f, &rec, None, true);
+    let (host, cookie) = f.enter(&rec.id).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = f.app.clone();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let mut req = format!("ws://{addr}/.dockhand/api/exec/ws")
+        .into_client_request()
+        .unwrap();
+    let h = req.headers_mut();
+    h.insert("host", host.parse().unwrap());
+    h.insert("origin", origin_of(&host).parse().unwrap());
+    h.insert("cookie", cookie.parse().unwrap());
+    let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+    ws.send(Message::text(
+        serde_json::json!({"kind": "host", "cmd": "nope", "args": []}).to_string(),
+    ))
+    .await
+    .unwrap();
+    let answer = next_json(&mut ws).await;
+    assert!(answer["error"].is_string(), "{answer}");
+    let log = BridgeLog::of(&f.state.manager().layout, &rec.id);
+    let lines = log.tail(None).unwrap();
+    let entry: serde_json::Value = serde_json::from_str(lines.last().unwrap()).unwrap();
+    assert_eq!(entry["kind"], "exec.stream");
+    assert_eq!(entry["status"], 101);
+}
