@@ -70,7 +70,9 @@ function renderSidebar() {
   const route = parseHash(location.hash);
   const items = (state.extensions || []).filter((e) => e.enabled && e.ui).map((e) =>
     h("li", {}, h("a", { href: href.ext(e.id), "aria-current": route.page === "ext" && route.id === e.id ? "page" : null, title: e.id },
-      extIcon(e, "ext-icon-sm"), h("span.ellipsis", { text: e.ui.title || e.title }))));
+      extIcon(e, "ext-icon-sm"), h("span.ellipsis", { text: e.ui.title || e.title }),
+      // The word comes from CSS, so the entry's text stays the tab title.
+      e.dev ? h("span.badge.warn.dev-mark", { title: "In dev mode (dockhand dev)", role: "img", "aria-label": "dev mode" }) : null)));
   mount($("ext-nav"), items.length ? items : h("li.muted.small.nav-empty", { text: "None installed" }));
   const section = { container: "containers", image: "images", volume: "volumes" }[route.page] || route.page;
   for (const a of document.querySelectorAll(".nav a[data-page]")) {

@@ -4,6 +4,7 @@ import { api, seg } from "./api.js";
 import { href } from "./router.js";
 import { confirmDialog } from "./modal.js";
 import { sanitizeHtml, looksLikeHtml, safeHref } from "./sanitize.js";
+import { describeCall, callTime } from "./devcalls.js";
 
 const VM_KIND = { running: "ok", degraded: "warn", stopped: "err", disabled: "muted" };
 
@@ -71,6 +72,8 @@ function card(ext, ctx) {
     ext.vm ? badge(`Backend ${ext.vm.state}${ext.vm.containers ? ` (${ext.vm.containers})` : ""}`, VM_KIND[ext.vm.state] || "muted") : badge("No backend"),
     ext.host_binaries?.length ? badge(`Host: ${ext.host_binaries.join(", ")}`) : null,
     ext.update_available ? badge(`Update ${ext.update_available}`, "warn") : null,
+    ext.dev?.ui_source ? badge(`Dev mode: UI from ${ext.dev.ui_source}`, "warn") : null,
+    ext.dev?.debug ? badge("Bridge log on", "warn") : null,
   ];
   return h("article.card", { "aria-labelledby": `ext-${domId}` },
     h("div.card-main", {},
@@ -84,6 +87,7 @@ function card(ext, ctx) {
       ext.enabled ? act("Disable", setEnabled(false)) : act("Enable", setEnabled(true)),
       (toggles.details = toggleButton("Details", toggle("details", () => details(ext)), panelId)),
       ext.vm ? (toggles.logs = toggleButton("Logs", toggle("logs", () => logs(ext)), panelId)) : null,
+      ext.dev?.debug ? (toggles.calls = toggleButton("Bridge log", toggle("calls", () => bridgeLog(ext)), panelId)) : null,
       act("Uninstall…", uninstall, "danger")),
     panel);
 }
@@ -100,6 +104,27 @@ async function logs(ext) {
   const pre = h("pre.logs.short", { tabindex: "0", "aria-label": `${ext.title} backend logs`, text: text || "(no output)" });
   requestAnimationFrame(() => { pre.scrollTop = pre.scrollHeight; });
   return pre;
+}
+
+/** The extension's bridge call log (`dockhand dev debug ID`), newest last. */
+async function bridgeLog(ext) {
+  const log = await api.json(`/api/extensions/${seg(ext.id)}/bridge-log?tail=200`);
+  const entries = log.entries || [];
+  const rows = entries.map((e) => h("tr", { class: e.status >= 400 ? "call-failed" : null },
+    h("td", { text: callTime(e.ts) }),
+    h("td", {}, h("code", { text: e.kind || "" })),
+    h("td.call", { text: describeCall(e) }),
+    h("td", { text: String(e.status ?? "") }),
+    h("td", { text: e.duration_ms != null ? `${Number(e.duration_ms).toFixed(1)} ms` : "" }),
+    h("td", { text: e.bytes_out != null ? `${e.bytes_out} B` : "" })));
+  return h("div.bridge-log", {},
+    h("p.muted.small", {}, `Bridge calls of ${ext.title}, from `, h("code", { text: log.path || "" }),
+      ". In a terminal: ", h("code", { text: `dockhand logs ${ext.id} --bridge -f` })),
+    entries.length
+      ? h("div.table-wrap", {}, h("table.calls", { "aria-label": `${ext.title} bridge calls` },
+        h("thead", {}, h("tr", {}, ["Time", "Call", "What", "Status", "Took", "Sent"].map((t) => h("th", { text: t })))),
+        h("tbody", {}, rows)))
+      : note("No bridge call logged yet: use the extension's tab."));
 }
 
 /** Label text: HTML is sanitized, plain text keeps its line breaks. */
@@ -128,6 +153,7 @@ async function details(ext) {
       ["Publisher", publisher ? h("a", { href: publisher, target: "_blank", rel: "noopener noreferrer", text: ext.vendor || publisher }) : ext.vendor],
       ["Categories", (L["com.docker.extension.categories"] || "").split(",").map((c) => c.trim()).filter(Boolean).join(", ")],
       ["API version", L["com.docker.desktop.extension.api.version"]],
+      ["Dev mode", ext.dev ? [ext.dev.ui_source ? `UI from ${ext.dev.ui_source}` : null, ext.dev.debug ? "bridge calls logged" : null].filter(Boolean).join("; ") : null],
     ]),
     L["org.opencontainers.image.description"] ? h("p", { text: L["org.opencontainers.image.description"] }) : null,
     L["com.docker.extension.detailed-description"] ? [h("h3", { text: "Description" }), labelText(L["com.docker.extension.detailed-description"])] : null,

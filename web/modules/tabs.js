@@ -18,6 +18,7 @@ export function createTabs(container, bridge) {
     const wrap = h("section.ext-tab", { "aria-label": title },
       h("div.ext-head", {}, extIcon(ext, "ext-icon-sm"), h("h1", { tabindex: "-1", text: title }),
         h("span.muted.small", { text: ext.version ? `${ext.id} ${ext.version}` : ext.id }),
+        ext.dev?.ui_source ? h("span.badge.warn.dev-badge", { text: `dev: ${ext.dev.ui_source}`, title: `Loaded from the dev server; dockhand dev reset ${ext.id} goes back to the installed UI` }) : null,
         button("Reload", () => load(ext), "small")),
       body);
     return { wrap, body, iframe: null };

@@ -63,7 +63,8 @@ pub enum Command {
     Enable(IdArgs),
     /// Stop an extension's backend and hide its tab
     Disable(IdArgs),
-    /// Show an extension's backend logs
+    /// Show an extension's backend logs, or with --bridge its bridge call log
+    #[command(long_about = LOGS_ABOUT)]
     Logs(LogsArgs),
     /// Check the engine, compose and dockhand's state; repair interrupted operations
     Doctor(DoctorArgs),
@@ -85,6 +86,62 @@ pub enum Command {
     Store(StoreCommand),
     /// Print dockhand's version and the extension API version it implements
     Version(VersionArgs),
+    /// Development mode: an extension's tab from a dev server, its bridge calls logged
+    #[command(subcommand, long_about = DEV_ABOUT)]
+    Dev(DevCommand),
+}
+
+const LOGS_ABOUT: &str = "\
+Show an extension's backend logs (every container of its compose project, prefixed with the
+service name when there are several).
+
+With --bridge, show its bridge call log instead: one line per ddClient call its UI made
+(docker.cli.exec, vm.service, host.cli.exec, …) with the target, arguments, status, duration
+and size, written while `dockhand dev debug ID` is on. --format json prints the log's JSON
+lines as they are.";
+
+const DEV_ABOUT: &str = "\
+Development mode for extension authors, per installed extension, kept in dockhand's state until
+`dockhand dev reset ID` (a running `dockhand serve` picks changes up within a second):
+
+  dockhand dev ui-source ID URL   the extension's tab loads from the dev server at URL (Vite,
+                                  webpack, …) through the extension's own origin, with
+                                  window.ddClient injected and WebSockets passed on, so hot
+                                  reload works; the bridge and the backend stay the installed ones
+  dockhand dev debug ID           every ddClient bridge call is logged (no secrets: environment
+                                  names only, bodies cut): `dockhand logs ID --bridge -f`, or the
+                                  extension's page in the dashboard
+  dockhand dev reset ID           both off: the installed UI again, no log
+
+URL must be http(s) on this machine (localhost, 127.0.0.1, [::1]) unless --allow-remote: the dev
+server gets every request of the tab, and its pages get the extension's whole ddClient.";
+
+/// `dockhand dev`.
+#[derive(Debug, Subcommand)]
+pub enum DevCommand {
+    /// Load an extension's tab from a dev server (hot reload works)
+    #[command(name = "ui-source")]
+    UiSource(DevUiSourceArgs),
+    /// Log every ddClient bridge call of an extension (`dockhand logs ID --bridge`)
+    Debug(IdArgs),
+    /// Take an extension out of dev mode: its installed UI again, no call log
+    Reset(IdArgs),
+}
+
+/// `dockhand dev ui-source`.
+#[derive(Debug, Args)]
+pub struct DevUiSourceArgs {
+    /// The extension id (its image repository, e.g. acme/my-extension)
+    #[arg(value_name = "ID")]
+    pub id: String,
+
+    /// The dev server's URL, e.g. http://localhost:5173 (the tab opens at its path)
+    #[arg(value_name = "URL")]
+    pub url: String,
+
+    /// Allow a dev server on another machine (it gets the extension's whole ddClient)
+    #[arg(long)]
+    pub allow_remote: bool,
 }
 
 const INSTALL_ABOUT: &str = "\
@@ -229,9 +286,17 @@ pub struct LogsArgs {
     #[arg(short, long)]
     pub follow: bool,
 
-    /// Only the last N lines of each container
+    /// Only the last N lines of each container (with --bridge: of the call log)
     #[arg(long, value_name = "N")]
     pub tail: Option<usize>,
+
+    /// Show the bridge call log (`dockhand dev debug ID`) instead of the backend's
+    #[arg(long)]
+    pub bridge: bool,
+
+    /// Output format of --bridge (json: the log's JSON lines)
+    #[arg(long, value_enum, default_value_t, requires = "bridge")]
+    pub format: Format,
 }
 
 /// `dockhand doctor`.

@@ -10,6 +10,7 @@
 
 pub mod backend;
 pub mod consent;
+pub mod dev;
 pub mod doctor;
 pub mod error;
 pub mod fetch;

@@ -50,6 +50,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/extensions/{id}/enable", post(enable))
         .route("/api/extensions/{id}/disable", post(disable))
         .route("/api/extensions/{id}/logs", get(logs))
+        .route(
+            "/api/extensions/{id}/bridge-log",
+            get(crate::dev::bridge_log),
+        )
 }
 
 /// `id` encoded for one path segment.
@@ -57,7 +61,7 @@ pub fn encode_id(id: &ExtensionId) -> String {
     utf8_percent_encode(id.as_str(), SEGMENT).to_string()
 }
 
-fn parse_id(raw: &str) -> Result<ExtensionId, ApiError> {
+pub(crate) fn parse_id(raw: &str) -> Result<ExtensionId, ApiError> {
     ExtensionId::parse(raw).map_err(|e| {
         ApiError::bad_request(format!(
             "`{raw}` is not an extension id ({e}): URL-encode the id in one path segment"
@@ -154,6 +158,8 @@ pub struct ExtensionEntry {
     pub slug: String,
     /// `/api/extensions/{id}/icon`, or null when it has none.
     pub icon: Option<String>,
+    /// `{"ui_source", "debug"}` when it is in dev mode (`dockhand dev`), else null.
+    pub dev: Option<crate::dev::DevJson>,
 }
 
 async fn icon_file(state: &AppState, record: &ExtensionRecord) -> Option<std::path::PathBuf> {
@@ -171,10 +177,12 @@ async fn entry(
     let icon = icon_file(state, record)
         .await
         .map(|_| format!("/api/extensions/{}/icon", encode_id(&record.id)));
+    let dev = state.dev_settings().await.ok();
     ExtensionEntry {
         ls: ls_json(record, running, containers),
         slug: crate::slug::slug(&record.id),
         icon,
+        dev: crate::dev::DevJson::of(dev.as_ref().and_then(|d| d.get(&record.id)).map(|d| &**d)),
     }
 }
 
@@ -266,9 +274,15 @@ async fn ticket(
 ) -> Result<Json<TicketUrl>, ApiError> {
     let id = parse_id(&id)?;
     let record = state.manager().get(&id)?;
-    if crate::extract::ExtensionPaths::of(&state.manager().layout, &record)
-        .ui_root
-        .is_none()
+    let dev_ui = state
+        .dev_settings()
+        .await?
+        .get(&id)
+        .is_some_and(|d| d.ui_source.is_some());
+    if !dev_ui
+        && crate::extract::ExtensionPaths::of(&state.manager().layout, &record)
+            .ui_root
+            .is_none()
     {
         return Err(ApiError::not_found(format!("{id} has no UI to open")));
     }

@@ -48,6 +48,7 @@ use axum::extract::Request;
 use axum::http::{HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
 use dockhand_host::Manager;
+use dockhand_host::dev::DevSettings;
 use dockhand_host::state::ExtensionRecord;
 use tokio::sync::watch;
 use tower::ServiceExt as _;
@@ -72,11 +73,24 @@ struct Inner {
     processes: Arc<ProcessRegistry>,
     shutdown: watch::Sender<bool>,
     bridge: Arc<crate::bridge::BridgeState>,
+    dev: crate::dev::DevState,
     /// The installed extensions as last read, and when: every request on an
     /// extension origin needs its record, and reading SQLite for each one
     /// would cost more than the proxying itself.
-    records: std::sync::Mutex<Option<(std::time::Instant, Arc<Vec<ExtensionRecord>>)>>,
+    records: std::sync::Mutex<Option<Cached>>,
 }
+
+/// The installed extensions and the dev settings of those in dev mode, as
+/// read at one instant.
+#[derive(Debug)]
+struct Cached {
+    at: std::time::Instant,
+    records: Arc<Vec<ExtensionRecord>>,
+    dev: Arc<DevMap>,
+}
+
+/// The dev settings of the extensions in dev mode.
+pub type DevMap = std::collections::BTreeMap<dockhand_oci::ExtensionId, Arc<DevSettings>>;
 
 /// How long the cached list of installed extensions is trusted: changes made
 /// through this server drop it at once, changes made by another dockhand
@@ -105,6 +119,7 @@ impl AppState {
                 processes: Arc::new(ProcessRegistry::new()),
                 shutdown,
                 bridge,
+                dev: crate::dev::DevState::default(),
                 records: std::sync::Mutex::new(None),
             }),
         }
@@ -112,22 +127,40 @@ impl AppState {
 
     /// The installed extensions, from a cache at most [`RECORDS_TTL`] old.
     pub async fn records(&self) -> Result<Arc<Vec<ExtensionRecord>>, ApiError> {
+        Ok(self.cached().await?.0)
+    }
+
+    /// The dev settings of the extensions in dev mode (`dockhand dev`),
+    /// from the same cache as [`records`](Self::records).
+    pub async fn dev_settings(&self) -> Result<Arc<DevMap>, ApiError> {
+        Ok(self.cached().await?.1)
+    }
+
+    async fn cached(&self) -> Result<(Arc<Vec<ExtensionRecord>>, Arc<DevMap>), ApiError> {
         {
             let cached = self.inner.records.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some((at, records)) = cached.as_ref()
-                && at.elapsed() < RECORDS_TTL
+            if let Some(c) = cached.as_ref()
+                && c.at.elapsed() < RECORDS_TTL
             {
-                return Ok(Arc::clone(records));
+                return Ok((Arc::clone(&c.records), Arc::clone(&c.dev)));
             }
         }
         let manager = Arc::clone(self.manager());
-        let records = tokio::task::spawn_blocking(move || manager.state.list())
-            .await
-            .map_err(|e| ApiError::internal(format!("reading the installed extensions: {e}")))??;
+        let (records, dev) = tokio::task::spawn_blocking(move || {
+            let records = manager.state.list()?;
+            let dev = manager.state.all_dev_settings()?;
+            Ok::<_, dockhand_host::state::StateError>((records, dev))
+        })
+        .await
+        .map_err(|e| ApiError::internal(format!("reading the installed extensions: {e}")))??;
         let records = Arc::new(records);
-        *self.inner.records.lock().unwrap_or_else(|e| e.into_inner()) =
-            Some((std::time::Instant::now(), Arc::clone(&records)));
-        Ok(records)
+        let dev: Arc<DevMap> = Arc::new(dev.into_iter().map(|(k, v)| (k, Arc::new(v))).collect());
+        *self.inner.records.lock().unwrap_or_else(|e| e.into_inner()) = Some(Cached {
+            at: std::time::Instant::now(),
+            records: Arc::clone(&records),
+            dev: Arc::clone(&dev),
+        });
+        Ok((records, dev))
     }
 
     /// Drops the cached list of installed extensions (after a change).
@@ -138,6 +171,11 @@ impl AppState {
     /// The bridge's state (its engine handle, processes and connection pools).
     pub fn bridge(&self) -> &Arc<crate::bridge::BridgeState> {
         &self.inner.bridge
+    }
+
+    /// Dev mode's state (the clients that reach dev servers).
+    pub fn dev(&self) -> &crate::dev::DevState {
+        &self.inner.dev
     }
 
     /// The extension manager.
@@ -211,6 +249,8 @@ pub struct ExtensionSite {
     pub slug: String,
     /// `http://<slug>.localhost:PORT`.
     pub origin: String,
+    /// Its dev settings when it is in dev mode (`dockhand dev`).
+    pub dev: Option<Arc<DevSettings>>,
 }
 
 /// The whole application: both origins, with the checks described in the
@@ -264,7 +304,7 @@ pub async fn site_of(state: &AppState, host: Option<&str>) -> Result<Site, ApiEr
             origin: format!("http://{}", host.to_ascii_lowercase()),
         }),
         HostName::Extension(slug) => {
-            let records = state.records().await?;
+            let (records, dev) = state.cached().await?;
             let record = records
                 .iter()
                 .find(|r| crate::slug::slug(&r.id) == slug)
@@ -272,6 +312,7 @@ pub async fn site_of(state: &AppState, host: Option<&str>) -> Result<Site, ApiEr
                 .ok_or_else(misdirected)?;
             Ok(Site::Extension(Arc::new(ExtensionSite {
                 origin: state.extension_origin(&slug),
+                dev: dev.get(&record.id).cloned(),
                 record,
                 slug,
             })))
@@ -323,15 +364,23 @@ async fn dispatch(state: AppState, dashboard: Router, extension: Router, req: Re
     let mut response = match gate(&state, &site, &parts) {
         Err(e) => e.into_response(),
         Ok(()) => {
+            // Not in dev mode: one `None` check on the cached site.
+            let dev_site = match &site {
+                Site::Extension(s) if s.dev.is_some() => Some(Arc::clone(s)),
+                _ => None,
+            };
             let router = match site {
                 Site::Dashboard { .. } => dashboard,
                 Site::Extension(_) => extension,
             };
             parts.extensions.insert(site);
             let req = Request::from_parts(parts, body);
-            match router.oneshot(req).await {
-                Ok(r) => r,
-                Err(never) => match never {},
+            match dev_site {
+                Some(s) => crate::dev::route(&state, &s, router, req).await,
+                None => match router.oneshot(req).await {
+                    Ok(r) => r,
+                    Err(never) => match never {},
+                },
             }
         }
     };

@@ -203,6 +203,7 @@ impl FromRequestParts<AppState> for ExtensionCaller {
             record,
             slug,
             origin,
+            ..
         } = Arc::unwrap_or_clone(site);
         Ok(Self {
             paths: ExtensionPaths::of(&state.manager().layout, &record),

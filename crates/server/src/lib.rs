@@ -17,6 +17,7 @@
 //!   [`assets`]: the embedded `web/`; [`api`]: the dashboard's own routes;
 //! - [`bridge`]: `/.dockhand/api/*`; [`resources`]: the dashboard's engine
 //!   views (`/api/containers…`, `/api/images…`, `/api/volumes…`, `/api/fs`);
+//! - [`dev`]: dev mode, the dev-server proxy and the bridge call log;
 //! - [`process`]: the processes the server started; [`serve`]: binding,
 //!   running, shutting down; [`error`]: errors as `{"message"}` responses.
 
@@ -25,6 +26,7 @@ pub mod app;
 pub mod assets;
 pub mod auth;
 pub mod bridge;
+pub mod dev;
 pub mod error;
 pub mod extract;
 pub mod listing;

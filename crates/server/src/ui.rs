@@ -81,7 +81,11 @@ async fn enter(
                 site.record.id
             ))
         })?;
-    let entry = ui_field(&site.record, "src").unwrap_or_else(|| "index.html".to_owned());
+    // In dev mode the tab opens where the dev server's URL points.
+    let entry = match site.dev.as_ref().and_then(|d| d.ui_source.as_ref()) {
+        Some(source) => source.entry(),
+        None => ui_field(&site.record, "src").unwrap_or_else(|| "index.html".to_owned()),
+    };
     // Never `//host`: the entry page stays on this origin.
     let entry = entry.trim_start_matches(['/', '\\']);
     let rest: Vec<&str> = uri

@@ -15,6 +15,9 @@ pub fn run(args: &LogsArgs, settings: &Settings) -> Result<ExitCode> {
     let id = id(&args.id)?;
     let manager = manager(settings)?;
     let record = manager.get(&id)?;
+    if args.bridge {
+        return super::dev::bridge_logs(&manager, &id, args, settings);
+    }
     if record.backend.is_none() {
         anyhow::bail!("{id} has no backend: there are no logs");
     }

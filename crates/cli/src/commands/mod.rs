@@ -3,6 +3,7 @@
 //! content store.
 
 mod build;
+mod dev;
 mod doctor;
 mod enable;
 mod image_tree;
@@ -49,6 +50,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Doctor(args) => doctor::run(args, &settings),
         Command::Up(args) => doctor::up(args, &settings),
         Command::Serve(args) => serve::run(args, &settings),
+        Command::Dev(cmd) => dev::run(cmd, &settings),
     }
 }
 

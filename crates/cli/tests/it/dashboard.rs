@@ -42,12 +42,12 @@ const OFFICIAL: &str = "Official Client";
 // What the machine must have
 
 /// Chromium and its WebDriver server.
-struct Browser {
+pub(crate) struct Browser {
     chromium: PathBuf,
-    chromedriver: PathBuf,
+    pub(crate) chromedriver: PathBuf,
 }
 
-fn browser() -> Option<Browser> {
+pub(crate) fn browser() -> Option<Browser> {
     let pick = |var: &str, default: &str| {
         std::env::var_os(var)
             .map(PathBuf::from)
@@ -73,7 +73,7 @@ fn browser() -> Option<Browser> {
     })
 }
 
-fn have_npm() -> bool {
+pub(crate) fn have_npm() -> bool {
     let ok = Command::new("npm")
         .arg("--version")
         .stdout(Stdio::null())
@@ -90,7 +90,7 @@ fn have_npm() -> bool {
 }
 
 /// The cargo target dir (`<target>/debug/dockhand` is the binary under test).
-fn target_dir() -> PathBuf {
+pub(crate) fn target_dir() -> PathBuf {
     let bin = Path::new(env!("CARGO_BIN_EXE_dockhand"));
     bin.parent()
         .and_then(Path::parent)
@@ -118,13 +118,13 @@ fn kill_group(pgid: u32, signal: &str) {
 
 /// chromedriver in its own process group: the browsers it starts are killed
 /// with it.
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     port: u16,
 }
 
 impl Driver {
-    fn start(path: &Path, log: &Path) -> Result<Self> {
+    pub(crate) fn start(path: &Path, log: &Path) -> Result<Self> {
         let port = free_port();
         let child = Command::new(path)
             .arg(format!("--port={port}"))
@@ -160,14 +160,14 @@ impl Drop for Driver {
 }
 
 /// `dockhand serve --port 0` on the test's home.
-struct Serve {
+pub(crate) struct Serve {
     child: Child,
-    url: String,
+    pub(crate) url: String,
     log: PathBuf,
 }
 
 impl Serve {
-    fn start(home: &Home, log: PathBuf) -> Result<Self> {
+    pub(crate) fn start(home: &Home, log: PathBuf) -> Result<Self> {
         let stderr = std::fs::File::create(&log)?;
         let mut child = home
             .cmd(&["serve", "--port", "0"])
@@ -193,7 +193,7 @@ impl Serve {
         Ok(serve)
     }
 
-    fn stderr(&self) -> String {
+    pub(crate) fn stderr(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 }
@@ -364,7 +364,7 @@ fn official_extension(tmp: &TempDir) -> Result<PathBuf> {
 // ---------------------------------------------------------------------------
 // WebDriver helpers
 
-async fn connect(driver: &Driver, browser: &Browser, profile: &Path) -> Result<Client> {
+pub(crate) async fn connect(driver: &Driver, browser: &Browser, profile: &Path) -> Result<Client> {
     let mut caps = serde_json::Map::new();
     caps.insert("browserName".into(), json!("chrome"));
     caps.insert(
@@ -396,7 +396,7 @@ async fn connect(driver: &Driver, browser: &Browser, profile: &Path) -> Result<C
 
 /// Polls `script` (run in the current frame) until it returns something
 /// other than `null`/`false`; errors while a page loads count as not yet.
-async fn wait_js(c: &Client, what: &str, script: &str) -> Result<Value> {
+pub(crate) async fn wait_js(c: &Client, what: &str, script: &str) -> Result<Value> {
     let until = Instant::now() + WAIT;
     let mut last = String::new();
     loop {
@@ -414,7 +414,7 @@ async fn wait_js(c: &Client, what: &str, script: &str) -> Result<Value> {
 
 /// Runs `body` (the body of an async function, in the current frame) and
 /// gives what it returned, or what it threw as `Err`.
-async fn call(c: &Client, body: &str) -> Result<std::result::Result<Value, Value>> {
+pub(crate) async fn call(c: &Client, body: &str) -> Result<std::result::Result<Value, Value>> {
     let script = format!(
         r#"const done = arguments[arguments.length - 1];
 const describe = (e) => (e && typeof e === "object")
@@ -433,7 +433,7 @@ const describe = (e) => (e && typeof e === "object")
 }
 
 /// `call` that must resolve.
-async fn ok(c: &Client, body: &str) -> Result<Value> {
+pub(crate) async fn ok(c: &Client, body: &str) -> Result<Value> {
     call(c, body)
         .await?
         .map_err(|e| anyhow!("`{body}` rejected: {e}"))
@@ -448,14 +448,14 @@ async fn rejects(c: &Client, body: &str) -> Result<Value> {
 }
 
 /// Back to the shell (the top-level document).
-async fn top(c: &Client) -> Result<()> {
+pub(crate) async fn top(c: &Client) -> Result<()> {
     c.enter_parent_frame().await?;
     Ok(())
 }
 
 /// Into the iframe of the extension tab titled `title`, once its page has
 /// `window.ddClient` and has loaded.
-async fn enter(c: &Client, title: &str) -> Result<()> {
+pub(crate) async fn enter(c: &Client, title: &str) -> Result<()> {
     top(c).await?;
     let css = format!(r#"section.ext-tab[aria-label="{title}"] iframe.ext-frame"#);
     let frame = c
@@ -475,7 +475,7 @@ async fn enter(c: &Client, title: &str) -> Result<()> {
 }
 
 /// Opens a tab by clicking its sidebar entry, then enters its iframe.
-async fn open_tab(c: &Client, id: &str, title: &str) -> Result<()> {
+pub(crate) async fn open_tab(c: &Client, id: &str, title: &str) -> Result<()> {
     top(c).await?;
     let link = c
         .find(Locator::Css(&format!(r#"#ext-nav a[title="{id}"]"#)))
@@ -553,7 +553,7 @@ async fn set_route(c: &Client, hash: &str) -> Result<()> {
     expect_route(c, hash).await
 }
 
-async fn screenshot(c: &Client, name: &str) -> Result<PathBuf> {
+pub(crate) async fn screenshot(c: &Client, name: &str) -> Result<PathBuf> {
     top(c).await?;
     let dir = target_dir().join("e2e-screenshots");
     std::fs::create_dir_all(&dir)?;

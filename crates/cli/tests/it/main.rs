@@ -2,6 +2,8 @@
 
 mod corpus;
 mod dashboard;
+mod dev;
+mod dev_e2e;
 mod examples;
 mod fault_engine;
 mod lifecycle;

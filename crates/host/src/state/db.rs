@@ -67,6 +67,20 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (op, seq)
     ) STRICT;
     ",
+    // 2: development mode (`dockhand dev`), one row per extension in it.
+    // Removing the extension removes its row; replacing the record (an
+    // update's `INSERT OR REPLACE`) does not, since recursive triggers are off.
+    "
+    CREATE TABLE dev_settings (
+        id        TEXT PRIMARY KEY NOT NULL,
+        ui_source TEXT,
+        debug     INTEGER NOT NULL DEFAULT 0 CHECK (debug IN (0, 1))
+    ) STRICT;
+    CREATE TRIGGER dev_settings_forget AFTER DELETE ON extensions
+    BEGIN
+        DELETE FROM dev_settings WHERE id = OLD.id;
+    END;
+    ",
 ];
 
 /// Opens `path` with dockhand's pragmas and migrates it to [`SCHEMA_VERSION`].

@@ -19,6 +19,7 @@
 //! serialises its callers on one connection with cached prepared statements.
 
 mod db;
+mod dev;
 mod extensions;
 mod journal;
 mod lock;

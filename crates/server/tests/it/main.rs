@@ -6,6 +6,8 @@
 mod api;
 mod bridge;
 mod bridge_support;
+mod dev;
+mod dev_server;
 mod engine;
 mod sessions;
 mod support;
