@@ -470,7 +470,7 @@ pub struct BuildArgs {
     pub add: Vec<String>,
 
     /// Command of the image's containers (repeat for each argument), e.g. --cmd /backend
-    #[arg(long = "cmd", value_name = "ARG")]
+    #[arg(long = "cmd", value_name = "ARG", allow_hyphen_values = true)]
     pub cmd: Vec<String>,
 
     /// Signal that stops the image's containers, e.g. SIGKILL for a PID 1 without handlers

@@ -42,12 +42,12 @@ const OFFICIAL: &str = "Official Client";
 // What the machine must have
 
 /// Chromium and its WebDriver server.
-struct Browser {
+pub(crate) struct Browser {
     chromium: PathBuf,
-    chromedriver: PathBuf,
+    pub(crate) chromedriver: PathBuf,
 }
 
-fn browser() -> Option<Browser> {
+pub(crate) fn browser() -> Option<Browser> {
     let pick = |var: &str, default: &str| {
         std::env::var_os(var)
             .map(PathBuf::from)
@@ -90,7 +90,7 @@ fn have_npm() -> bool {
 }
 
 /// The cargo target dir (`<target>/debug/dockhand` is the binary under test).
-fn target_dir() -> PathBuf {
+pub(crate) fn target_dir() -> PathBuf {
     let bin = Path::new(env!("CARGO_BIN_EXE_dockhand"));
     bin.parent()
         .and_then(Path::parent)
@@ -118,13 +118,13 @@ fn kill_group(pgid: u32, signal: &str) {
 
 /// chromedriver in its own process group: the browsers it starts are killed
 /// with it.
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     port: u16,
 }
 
 impl Driver {
-    fn start(path: &Path, log: &Path) -> Result<Self> {
+    pub(crate) fn start(path: &Path, log: &Path) -> Result<Self> {
         let port = free_port();
         let child = Command::new(path)
             .arg(format!("--port={port}"))
@@ -160,14 +160,14 @@ impl Drop for Driver {
 }
 
 /// `dockhand serve --port 0` on the test's home.
-struct Serve {
+pub(crate) struct Serve {
     child: Child,
-    url: String,
+    pub(crate) url: String,
     log: PathBuf,
 }
 
 impl Serve {
-    fn start(home: &Home, log: PathBuf) -> Result<Self> {
+    pub(crate) fn start(home: &Home, log: PathBuf) -> Result<Self> {
         let stderr = std::fs::File::create(&log)?;
         let mut child = home
             .cmd(&["serve", "--port", "0"])
@@ -193,7 +193,7 @@ impl Serve {
         Ok(serve)
     }
 
-    fn stderr(&self) -> String {
+    pub(crate) fn stderr(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 }
@@ -364,7 +364,7 @@ fn official_extension(tmp: &TempDir) -> Result<PathBuf> {
 // ---------------------------------------------------------------------------
 // WebDriver helpers
 
-async fn connect(driver: &Driver, browser: &Browser, profile: &Path) -> Result<Client> {
+pub(crate) async fn connect(driver: &Driver, browser: &Browser, profile: &Path) -> Result<Client> {
     let mut caps = serde_json::Map::new();
     caps.insert("browserName".into(), json!("chrome"));
     caps.insert(
@@ -396,7 +396,7 @@ async fn connect(driver: &Driver, browser: &Browser, profile: &Path) -> Result<C
 
 /// Polls `script` (run in the current frame) until it returns something
 /// other than `null`/`false`; errors while a page loads count as not yet.
-async fn wait_js(c: &Client, what: &str, script: &str) -> Result<Value> {
+pub(crate) async fn wait_js(c: &Client, what: &str, script: &str) -> Result<Value> {
     let until = Instant::now() + WAIT;
     let mut last = String::new();
     loop {
@@ -475,7 +475,7 @@ async fn enter(c: &Client, title: &str) -> Result<()> {
 }
 
 /// Opens a tab by clicking its sidebar entry, then enters its iframe.
-async fn open_tab(c: &Client, id: &str, title: &str) -> Result<()> {
+pub(crate) async fn open_tab(c: &Client, id: &str, title: &str) -> Result<()> {
     top(c).await?;
     let link = c
         .find(Locator::Css(&format!(r#"#ext-nav a[title="{id}"]"#)))
@@ -496,7 +496,11 @@ async fn open_tab(c: &Client, id: &str, title: &str) -> Result<()> {
 
 /// Clicks `button` in the current frame and waits for `result` to leave the
 /// `idle`/`pending` states; gives `(state, text)`.
-async fn click_result(c: &Client, button: &str, result: &str) -> Result<(String, String)> {
+pub(crate) async fn click_result(
+    c: &Client,
+    button: &str,
+    result: &str,
+) -> Result<(String, String)> {
     c.find(Locator::Id(button)).await?.click().await?;
     let v = wait_js(
         c,
@@ -521,7 +525,7 @@ async fn click_ok(c: &Client, button: &str, result: &str) -> Result<String> {
 }
 
 /// In the shell: a toast from `source` saying `message` is shown.
-async fn expect_toast(c: &Client, source: &str, message: &str) -> Result<()> {
+pub(crate) async fn expect_toast(c: &Client, source: &str, message: &str) -> Result<()> {
     top(c).await?;
     let script = format!(
         "return [...document.querySelectorAll('#toasts .toast')].some((t) => \
@@ -553,7 +557,7 @@ async fn set_route(c: &Client, hash: &str) -> Result<()> {
     expect_route(c, hash).await
 }
 
-async fn screenshot(c: &Client, name: &str) -> Result<PathBuf> {
+pub(crate) async fn screenshot(c: &Client, name: &str) -> Result<PathBuf> {
     top(c).await?;
     let dir = target_dir().join("e2e-screenshots");
     std::fs::create_dir_all(&dir)?;

@@ -4,6 +4,7 @@ mod corpus;
 mod dashboard;
 mod examples;
 mod fault_engine;
+mod init;
 mod lifecycle;
 mod nonroot;
 mod oci;
