@@ -8,6 +8,7 @@ mod init;
 mod lifecycle;
 mod nonroot;
 mod oci;
+mod plugin;
 mod podman;
 mod serve;
 mod support;
