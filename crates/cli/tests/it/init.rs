@@ -338,3 +338,113 @@ fn init_extensions_build_install_and_answer() {
         docker(&env, &["rmi", "-f", &format!("{name}:0.1.0")]);
     }
 }
+
+/// The init'd extension in the dashboard, in headless Chromium: its tab loads with
+/// window.ddClient, shows its toast, and its `vm.service.get("/hello")` and host binary
+/// answers appear in the page.
+#[test]
+fn init_extension_tab_works_in_chromium() {
+    const TEST: &str = "init_extension_tab_works_in_chromium";
+    use crate::dashboard::{
+        Driver, Serve, browser, click_result, connect, expect_toast, open_tab, screenshot, wait_js,
+    };
+    let Some(env) = support::real_env(TEST) else {
+        return;
+    };
+    let Some(browser) = browser() else {
+        return;
+    };
+    let tmp = TempDir::new("init-chromium");
+    let home = Home::new(&env, "init-chromium-home");
+    let name = unique_name("tab");
+    let title = "Init Tab";
+    let dir = tmp.0.join("ext");
+    init_ok(
+        &dir,
+        &[
+            "--name",
+            &name,
+            "--backend",
+            "image",
+            "--host-binaries",
+            "--title",
+            title,
+        ],
+    );
+    build_backend(&dir);
+    let reference = build_and_load(&home, &dir, &name, true);
+    home.ok(&["install", &reference, "-y"]);
+
+    let serve = Serve::start(&home, tmp.0.join("serve.log")).expect("dockhand serve");
+    let driver = Driver::start(&browser.chromedriver, &tmp.0.join("chromedriver.log"))
+        .expect("chromedriver");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let bin = name.rsplit('/').next().unwrap_or_default().to_owned();
+    let outcome: anyhow::Result<()> = runtime.block_on(async {
+        let c = connect(&driver, &browser, &tmp.0.join("profile")).await?;
+        let result = async {
+            c.goto(&serve.url).await?;
+            wait_js(
+                &c,
+                "the sidebar entry",
+                &format!(r#"return document.querySelector('#ext-nav a[title="{name}"]') !== null"#),
+            )
+            .await?;
+            open_tab(&c, &name, title).await?;
+            // The page calls the backend as it loads.
+            let hello = wait_js(
+                &c,
+                "#hello-result",
+                "const e = document.getElementById('hello-result'); \
+                 return ['ok', 'error'].includes(e.dataset.state) ? [e.dataset.state, e.textContent] : null",
+            )
+            .await?;
+            anyhow::ensure!(
+                hello[0] == "ok"
+                    && hello[1]
+                        .as_str()
+                        .is_some_and(|t| t.contains(&format!("hello from the {name} backend"))),
+                "#hello-result: {hello}"
+            );
+            // Again, by its button.
+            let (state, text) = click_result(&c, "hello-button", "hello-result").await?;
+            anyhow::ensure!(state == "ok" && text.contains("\"version\": \"0.1.0\""), "{text}");
+            let (state, text) = click_result(&c, "host-binary-button", "host-binary-result").await?;
+            anyhow::ensure!(
+                state == "ok" && text.contains(&format!("hello from {bin} on Linux")),
+                "host binary: {state} {text}"
+            );
+            let facts = wait_js(
+                &c,
+                "#host-facts-result",
+                "const e = document.getElementById('host-facts-result'); return e.dataset.state === 'ok' ? e.textContent : null",
+            )
+            .await?;
+            anyhow::ensure!(
+                facts.as_str().is_some_and(|t| t.contains("\"platform\": \"linux\"")),
+                "{facts}"
+            );
+            expect_toast(&c, title, "Init Tab is loaded").await?;
+            screenshot(&c, "init-tab.png").await?;
+            Ok(())
+        }
+        .await;
+        if result.is_err() {
+            let _ = screenshot(&c, "init-failure.png").await;
+        }
+        let _ = c.close().await;
+        result
+    });
+    drop(driver);
+    let stderr = serve.stderr();
+    drop(serve);
+    home.ok(&["rm", &name]);
+    docker(&env, &["rmi", "-f", &format!("{name}:0.1.0")]);
+    if let Err(e) = outcome {
+        panic!("{e:#}\n--- dockhand serve's stderr:\n{stderr}");
+    }
+}
