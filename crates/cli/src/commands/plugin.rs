@@ -28,13 +28,12 @@ fn plugin_dir(dir: Option<&PathBuf>, cli: &Cli) -> PathBuf {
 /// Whether the file at `path` is dockhand's plugin: a symlink to a program named dockhand,
 /// or a program that says it is dockhand's in the handshake.
 fn is_ours(path: &Path) -> bool {
-    if let Ok(target) = fs_err::read_link(path) {
-        if target
+    if fs_err::read_link(path).is_ok_and(|target| {
+        target
             .file_name()
             .is_some_and(|n| n.to_string_lossy().starts_with("dockhand"))
-        {
-            return true;
-        }
+    }) {
+        return true;
     }
     std::process::Command::new(path)
         .arg("docker-cli-plugin-metadata")
