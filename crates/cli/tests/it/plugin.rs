@@ -203,6 +203,44 @@ fn docker_extension_runs_dockhand_through_the_real_docker_cli() {
         "the dropped flag is said: {}",
         text(&out)
     );
+    // install -f (no question), ls, rm IMAGE:TAG (the tag dropped) through the plugin.
+    let name = crate::init::unique_name("plugin");
+    let reference = format!("{name}:0.1.0");
+    let build = support::dockhand()
+        .env("DOCKHAND_HOME", &home)
+        .env("DOCKER_HOST", &env.docker_host)
+        .args(["build", &dir, "-t", &reference, "--load"])
+        .output()
+        .expect("build");
+    assert!(build.status.success(), "{}", text(&build));
+    let engine_ref = format!("engine:{reference}");
+    let out = docker_cli(
+        &config,
+        &home,
+        host,
+        &["extension", "install", &engine_ref, "-f"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let out = docker_cli(&config, &home, host, &["extension", "ls"]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&name),
+        "{}",
+        text(&out)
+    );
+    let out = docker_cli(&config, &home, host, &["extension", "rm", &reference]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = docker_cli(
+        &config,
+        &home,
+        host,
+        &["extension", "ls", "--format", "json"],
+    );
+    assert_eq!(
+        serde_json::from_slice::<Value>(&out.stdout).expect("json"),
+        serde_json::json!([])
+    );
+    crate::support::docker(&env, &["rmi", "-f", &reference]);
+
     // An invalid extension fails the same way as `dockhand validate`.
     std::fs::write(ext.join("metadata.json"), "{").expect("write");
     let out = docker_cli(&config, &home, host, &["extension", "validate", &dir]);
