@@ -252,10 +252,15 @@ pub fn render(plan: &Plan) -> Vec<GeneratedFile> {
         (
             "platform_note",
             if has_backend(plan) {
-                " (the backend binary must then be built for each: `cargo build --target` per platform)"
-                    .to_owned()
+                concat!(
+                    "The image has one platform because the backend binary is built for this machine:\n",
+                    "for more, build the backend for each (`cargo build --target`) and build one image\n",
+                    "per platform, or use `--base` with a multi-platform image holding the binaries.\n",
+                )
+                .to_owned()
             } else {
-                String::new()
+                "The image is built for linux/amd64 and linux/arm64 (`--platform` to change it).\n"
+                    .to_owned()
             },
         ),
         (
