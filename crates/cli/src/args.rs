@@ -41,6 +41,19 @@ pub struct Cli {
     #[arg(short, long, global = true)]
     pub verbose: bool,
 
+    /// Docker's config directory (docker --config; the plugin mode passes it)
+    #[arg(long = "docker-config", global = true, hide = true, value_name = "DIR")]
+    pub docker_config: Option<PathBuf>,
+
+    /// Docker context (docker --context; the plugin mode passes it)
+    #[arg(
+        long = "docker-context",
+        global = true,
+        hide = true,
+        value_name = "NAME"
+    )]
+    pub docker_context: Option<String>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -89,6 +102,17 @@ pub enum Command {
     /// Development mode: an extension's tab from a dev server, its bridge calls logged
     #[command(subcommand, long_about = DEV_ABOUT)]
     Dev(DevCommand),
+    /// Create a new extension: metadata, labels, icon, UI, and optionally a backend and host binaries
+    #[command(long_about = INIT_ABOUT)]
+    Init(InitArgs),
+    /// Install or remove the Docker CLI plugin, so that `docker extension …` runs dockhand
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+    /// Print a shell completion script (bash, zsh or fish)
+    #[command(long_about = COMPLETION_ABOUT)]
+    Completion(CompletionArgs),
+    /// Print dockhand's man page (roff), or write one page per command into a directory
+    Man(ManArgs),
 }
 
 const LOGS_ABOUT: &str = "\
@@ -144,6 +168,147 @@ pub struct DevUiSourceArgs {
     pub allow_remote: bool,
 }
 
+const INIT_ABOUT: &str = "\
+Create a new extension in DIR: metadata.json, a Dockerfile with every label the format
+expects, an icon, and a tab in plain HTML and JavaScript (no build step) that uses
+window.ddClient. It validates with no errors or warnings, builds offline with `dockhand build`
+and installs with `dockhand install`; DIR/README.md lists the exact commands.
+
+--backend image adds a backend run from the extension's own image (vm.image); --backend
+compose the same backend as a compose file (vm.composefile). The backend is a Rust program
+using the standard library only (DIR/backend), linked statically into the image, listening on
+the socket metadata.json names. --host-binaries adds a small program for Linux, macOS and
+Windows that the tab runs on the user's machine.
+
+The image name (--name) defaults to my-org/<DIR's name>; the title to the name's last part.
+DIR must be empty or new unless --force.";
+
+const COMPLETION_ABOUT: &str = "\
+Print a completion script for SHELL on stdout. Load it for the current shell, or install it:
+
+  bash:  dockhand completion bash > ~/.local/share/bash-completion/completions/dockhand
+  zsh:   dockhand completion zsh > ~/.zfunc/_dockhand   (with fpath+=(~/.zfunc) before compinit)
+  fish:  dockhand completion fish > ~/.config/fish/completions/dockhand.fish";
+
+/// The kind of backend `init` generates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum InitBackend {
+    /// A UI only
+    #[default]
+    None,
+    /// vm.image: the backend runs from the extension's own image
+    Image,
+    /// vm.composefile: a compose file whose service runs the extension's own image
+    Compose,
+}
+
+/// `dockhand init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The directory to create (or an empty one)
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+
+    /// Image name, ORG/REPO (default: my-org/<DIR's name>)
+    #[arg(long, value_name = "ORG/REPO")]
+    pub name: Option<String>,
+
+    /// Backend: none, image (vm.image) or compose (vm.composefile)
+    #[arg(long, value_enum, default_value_t)]
+    pub backend: InitBackend,
+
+    /// Add a host binary for Linux, macOS and Windows that the tab runs
+    #[arg(long)]
+    pub host_binaries: bool,
+
+    /// Title of the tab and the image (default: from the name)
+    #[arg(long, value_name = "TITLE")]
+    pub title: Option<String>,
+
+    /// Write into DIR even when it is not empty (files of the same name are replaced)
+    #[arg(long)]
+    pub force: bool,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// `dockhand plugin …`.
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// Install docker-extension into Docker's cli-plugins directory
+    #[command(long_about = PLUGIN_INSTALL_ABOUT)]
+    Install(PluginInstallArgs),
+    /// Remove docker-extension from Docker's cli-plugins directory
+    Uninstall(PluginUninstallArgs),
+}
+
+const PLUGIN_INSTALL_ABOUT: &str = "\
+Install dockhand as the Docker CLI plugin docker-extension, in $DOCKER_CONFIG/cli-plugins
+(default ~/.docker/cli-plugins), so that `docker extension ls|install|rm|update|validate|init|
+dev|enable|disable|version …` run dockhand with Docker's flags (install -f, validate -a -e -s -i).
+
+The plugin is a symlink to this dockhand binary: upgrading dockhand upgrades the plugin, where a
+copy would go stale. --copy makes a copy instead, for a binary that will move or be deleted
+(a cargo target directory). An existing docker-extension that is not dockhand's (Docker
+Desktop's own) is left alone unless --force.";
+
+/// `dockhand plugin install`.
+#[derive(Debug, Args)]
+pub struct PluginInstallArgs {
+    /// Directory of Docker CLI plugins (default: $DOCKER_CONFIG/cli-plugins or ~/.docker/cli-plugins)
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+
+    /// Copy the binary instead of linking to it
+    #[arg(long)]
+    pub copy: bool,
+
+    /// Replace a docker-extension that is not dockhand's
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `dockhand plugin uninstall`.
+#[derive(Debug, Args)]
+pub struct PluginUninstallArgs {
+    /// Directory of Docker CLI plugins (default: $DOCKER_CONFIG/cli-plugins or ~/.docker/cli-plugins)
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+
+    /// Remove docker-extension even when it is not dockhand's
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// A shell `completion` knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    /// GNU bash
+    Bash,
+    /// Z shell
+    Zsh,
+    /// fish
+    Fish,
+}
+
+/// `dockhand completion`.
+#[derive(Debug, Args)]
+pub struct CompletionArgs {
+    /// The shell
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: Shell,
+}
+
+/// `dockhand man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write dockhand.1 and one dockhand-COMMAND.1 per command into DIR instead of printing
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
 const INSTALL_ABOUT: &str = "\
 Install an extension: fetch its image, check it, show what it will get (its UI tab, backend
 services and images, access to the engine's socket, host binaries, privileges) and ask, then
@@ -180,7 +345,9 @@ The image is a multi-platform index. The UI, the host binaries, the icon and com
 metadata.json go into their own layers, metadata.json last, so inspect reads one small blob.
 Entries are sorted and owned by 0:0 with fixed modes and times (SOURCE_DATE_EPOCH, else 0):
 the same input gives the same digest. A backend's runtime comes from --base, whose layers
-and run config (entrypoint, command, environment) go underneath, per platform.
+and run config (entrypoint, command, environment) go underneath, per platform, or from the
+directory itself: --add puts a file metadata.json does not name (a static backend binary) into
+the image, --cmd and --stop-signal set how its containers run (a FROM scratch backend).
 
 Output: dockhand's content store (tagged -t REF) unless --output oci:DIR; --push sends it to the
 registry of REF; --load puts this host's platform into the Docker engine as REF.";
@@ -361,6 +528,19 @@ pub struct BuildArgs {
     /// Value for a Dockerfile ARG used by LABEL lines (repeatable)
     #[arg(long = "build-arg", value_name = "NAME=VALUE")]
     pub build_args: Vec<String>,
+
+    /// Also put the file SRC (in DIR) into the image at DEST, e.g. a backend binary:
+    /// --add backend/dist/backend:/backend (repeatable)
+    #[arg(long = "add", value_name = "SRC:DEST")]
+    pub add: Vec<String>,
+
+    /// Command of the image's containers (repeat for each argument), e.g. --cmd /backend
+    #[arg(long = "cmd", value_name = "ARG", allow_hyphen_values = true)]
+    pub cmd: Vec<String>,
+
+    /// Signal that stops the image's containers, e.g. SIGKILL for a PID 1 without handlers
+    #[arg(long = "stop-signal", value_name = "SIGNAL")]
+    pub stop_signal: Option<String>,
 
     /// Write the image to an OCI layout directory instead of dockhand's store
     #[arg(long, value_name = "oci:DIR", conflicts_with_all = ["push", "load"])]

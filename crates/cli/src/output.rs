@@ -26,6 +26,14 @@ pub fn json<T: Serialize>(value: &T) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Writes bytes on stdout as they are (a generated script or man page).
+pub fn raw(bytes: &[u8]) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)?;
+    out.flush()?;
+    Ok(())
+}
+
 /// Prints a progress line on stderr.
 pub fn progress(text: &str) {
     let mut err = anstream::stderr();

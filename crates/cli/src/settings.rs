@@ -45,12 +45,11 @@ impl Settings {
                 data.join("dockhand")
             }
         };
-        let docker_config = std::env::var_os("DOCKER_CONFIG")
-            .map(PathBuf::from)
-            .or_else(|| home_dir.map(|h| h.join(".docker")))
-            .unwrap_or_else(|| PathBuf::from(".docker"));
-        let context = std::env::var("DOCKER_CONTEXT")
-            .ok()
+        let docker_config = docker_config_dir(cli);
+        let context = cli
+            .docker_context
+            .clone()
+            .or_else(|| std::env::var("DOCKER_CONTEXT").ok())
             .filter(|c| !c.is_empty());
         let engine: EngineHost = dockhand_engine::resolve_host(
             cli.docker_host.as_deref().filter(|h| !h.is_empty()),
@@ -102,6 +101,17 @@ impl Settings {
             crate::output::progress(&msg.to_string());
         }
     }
+}
+
+/// Docker's config directory: docker's `--config` (plugin mode), `$DOCKER_CONFIG`, else
+/// `~/.docker`.
+pub fn docker_config_dir(cli: &Cli) -> PathBuf {
+    cli.docker_config
+        .clone()
+        .or_else(|| std::env::var_os("DOCKER_CONFIG").map(PathBuf::from))
+        .filter(|p| !p.as_os_str().is_empty())
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".docker")))
+        .unwrap_or_else(|| PathBuf::from(".docker"))
 }
 
 /// A runtime for commands that talk to the network or the engine.

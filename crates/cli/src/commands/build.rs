@@ -43,6 +43,18 @@ pub fn run(args: &BuildArgs, settings: &Settings) -> Result<ExitCode> {
         build_args: key_values(&args.build_args, "--build-arg")?,
         extra_labels: key_values(&args.labels, "--label")?,
         source_date_epoch: settings.source_date_epoch,
+        extra_files: args
+            .add
+            .iter()
+            .map(|a| match a.rsplit_once(':') {
+                Some((src, dest)) if !src.is_empty() && dest.starts_with('/') => {
+                    Ok((src.to_owned(), dest.to_owned()))
+                }
+                _ => bail!("--add `{a}` is not SRC:DEST: write e.g. --add dist/backend:/backend"),
+            })
+            .collect::<Result<_>>()?,
+        cmd: (!args.cmd.is_empty()).then(|| args.cmd.clone()),
+        stop_signal: args.stop_signal.clone(),
         ..Default::default()
     };
     let asked: Vec<Platform> = args

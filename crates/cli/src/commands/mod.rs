@@ -3,15 +3,19 @@
 //! content store.
 
 mod build;
+mod completion;
 mod dev;
 mod doctor;
 mod enable;
 mod image_tree;
+pub mod init;
 mod inspect;
 mod install;
 mod lifecycle;
 mod logs;
 mod ls;
+mod man;
+mod plugin;
 pub mod push;
 mod rm;
 mod serve;
@@ -33,6 +37,15 @@ use crate::settings::Settings;
 
 /// Runs the parsed command line.
 pub fn dispatch(cli: Cli) -> Result<ExitCode> {
+    // Commands that need neither the engine nor dockhand's state: they run even where
+    // those settings cannot be resolved.
+    match &cli.command {
+        Command::Init(args) => return init::run(args),
+        Command::Plugin(cmd) => return plugin::run(cmd, &cli),
+        Command::Completion(args) => return completion::run(args),
+        Command::Man(args) => return man::run(args),
+        _ => {}
+    }
     let settings = Settings::resolve(&cli)?;
     match &cli.command {
         Command::Validate(args) => validate::run(args, &settings),
@@ -51,6 +64,10 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Up(args) => doctor::up(args, &settings),
         Command::Serve(args) => serve::run(args, &settings),
         Command::Dev(cmd) => dev::run(cmd, &settings),
+        // Run above.
+        Command::Init(_) | Command::Plugin(_) | Command::Completion(_) | Command::Man(_) => {
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

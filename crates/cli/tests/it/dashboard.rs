@@ -496,7 +496,11 @@ pub(crate) async fn open_tab(c: &Client, id: &str, title: &str) -> Result<()> {
 
 /// Clicks `button` in the current frame and waits for `result` to leave the
 /// `idle`/`pending` states; gives `(state, text)`.
-async fn click_result(c: &Client, button: &str, result: &str) -> Result<(String, String)> {
+pub(crate) async fn click_result(
+    c: &Client,
+    button: &str,
+    result: &str,
+) -> Result<(String, String)> {
     c.find(Locator::Id(button)).await?.click().await?;
     let v = wait_js(
         c,
@@ -521,7 +525,7 @@ async fn click_ok(c: &Client, button: &str, result: &str) -> Result<String> {
 }
 
 /// In the shell: a toast from `source` saying `message` is shown.
-async fn expect_toast(c: &Client, source: &str, message: &str) -> Result<()> {
+pub(crate) async fn expect_toast(c: &Client, source: &str, message: &str) -> Result<()> {
     top(c).await?;
     let script = format!(
         "return [...document.querySelectorAll('#toasts .toast')].some((t) => \

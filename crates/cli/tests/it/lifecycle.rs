@@ -75,7 +75,7 @@ impl Home {
     }
 
     /// The socket dir of an extension (as `layout::socket_dir` computes it).
-    fn socket(&self, id: &str, name: &str) -> PathBuf {
+    pub(crate) fn socket(&self, id: &str, name: &str) -> PathBuf {
         let layout = dockhand_host::layout::Layout {
             home: PathBuf::new(),
             runtime: self.dir.0.join("run"),
@@ -90,7 +90,7 @@ impl Home {
     }
 
     /// Nothing of `id` left: no record, no container, no network, no files.
-    fn assert_gone(&self, id: &str) {
+    pub(crate) fn assert_gone(&self, id: &str) {
         assert!(self.ls().iter().all(|e| e["id"] != id), "{id} still listed");
         let containers = docker(
             &self.env,
@@ -200,7 +200,7 @@ pub(crate) fn example(name: &str) -> PathBuf {
     repo_root().join("examples").join(name)
 }
 
-fn http_get(sock: &Path, path: &str) -> String {
+pub(crate) fn http_get(sock: &Path, path: &str) -> String {
     use std::io::{Read, Write};
     let mut s = std::os::unix::net::UnixStream::connect(sock)
         .unwrap_or_else(|e| panic!("connect {}: {e}", sock.display()));

@@ -62,6 +62,14 @@ pub struct BuildOptions {
     pub source_date_epoch: Option<u64>,
     /// Base image per platform.
     pub bases: BTreeMap<Platform, BaseImage>,
+    /// Files metadata.json does not name that go into the image too (a
+    /// backend binary): `(path in the directory, path in the image)`. They
+    /// form one layer below the UI.
+    pub extra_files: Vec<(String, String)>,
+    /// The command a container of the image runs, set over the base's.
+    pub cmd: Option<Vec<String>>,
+    /// The signal that stops such a container (`SIGKILL`…), set over the base's.
+    pub stop_signal: Option<String>,
 }
 
 /// Why a build failed. Nothing was written when validation failed.
@@ -177,7 +185,8 @@ pub fn build(
         });
     };
     let mtime = options.source_date_epoch.unwrap_or(0);
-    let layers = extension_layers(dir, &metadata, metadata_bytes, mtime)?;
+    let mut layers = vec![extra_layer(dir, &options.extra_files)?];
+    layers.extend(extension_layers(dir, &metadata, metadata_bytes, mtime)?);
     let mut ours = Vec::new();
     for spec in layers.iter().filter(|l| !l.is_empty()) {
         let built = spec.build(mtime)?;
@@ -191,7 +200,12 @@ pub fn build(
     let mut manifests = Vec::new();
     for platform in &options.platforms {
         let base = options.bases.get(platform);
-        let desc = platform_manifest(platform, base, &ours, &labels, &created, sink)?;
+        let run = Run {
+            labels: &labels,
+            cmd: options.cmd.as_ref(),
+            stop_signal: options.stop_signal.as_deref(),
+        };
+        let desc = platform_manifest(platform, base, &ours, &run, &created, sink)?;
         manifests.push((platform.clone(), desc));
     }
     let index = ImageIndex {
@@ -243,11 +257,18 @@ fn merge_labels(found: LabelsInput, extra: &BTreeMap<String, String>) -> LabelsI
     }
 }
 
+/// What the build sets in each platform's run config.
+struct Run<'a> {
+    labels: &'a BTreeMap<String, String>,
+    cmd: Option<&'a Vec<String>>,
+    stop_signal: Option<&'a str>,
+}
+
 fn platform_manifest(
     platform: &Platform,
     base: Option<&BaseImage>,
     ours: &[(Descriptor, Digest)],
-    labels: &BTreeMap<String, String>,
+    set: &Run<'_>,
     created: &str,
     sink: &mut dyn BlobSink,
 ) -> Result<Descriptor, BuildError> {
@@ -259,8 +280,17 @@ fn platform_manifest(
     diff_ids.extend(ours.iter().map(|(_, id)| id.clone()));
     let mut run = base.map(|b| b.config.config.clone()).unwrap_or_default();
     let mut all_labels = run.labels.clone().unwrap_or_default();
-    all_labels.extend(labels.clone());
+    all_labels.extend(set.labels.clone());
     run.labels = Some(all_labels);
+    if let Some(cmd) = set.cmd {
+        run.cmd = Some(cmd.clone());
+    }
+    if let Some(signal) = set.stop_signal {
+        run.extra.insert(
+            "StopSignal".to_owned(),
+            serde_json::Value::String(signal.to_owned()),
+        );
+    }
     let config = ImageConfig {
         created: Some(created.to_owned()),
         architecture: platform.architecture().to_owned(),
@@ -331,7 +361,42 @@ fn extension_layers(
     Ok(vec![ui, host, assets, meta])
 }
 
+/// The layer of files added besides those metadata.json names.
+fn extra_layer(dir: &ExtensionDir, files: &[(String, String)]) -> Result<LayerSpec, BuildError> {
+    let mut layer = LayerSpec::default();
+    for (source, dest) in files {
+        let source = source.trim_start_matches("./");
+        let dest = dest.trim_matches('/');
+        if dest.is_empty() || dest.split('/').any(|c| c == ".." || c == ".") {
+            return Err(BuildError::File {
+                path: source.to_owned(),
+                message: format!(
+                    "`{dest}` is not a path in the image: write an absolute path such as /backend"
+                ),
+            });
+        }
+        if fs_err::metadata(dir.root.join(source)).is_ok_and(|m| m.is_dir()) {
+            return Err(BuildError::File {
+                path: source.to_owned(),
+                message: "is a directory: add its files one by one".into(),
+            });
+        }
+        add_file_at(dir, source, dest, &mut layer)?;
+    }
+    Ok(layer)
+}
+
 fn add_file(dir: &ExtensionDir, rel: &str, layer: &mut LayerSpec) -> Result<(), BuildError> {
+    add_file_at(dir, rel, rel, layer)
+}
+
+/// Adds the file `rel` of the directory at `dest` in the image.
+fn add_file_at(
+    dir: &ExtensionDir,
+    rel: &str,
+    dest: &str,
+    layer: &mut LayerSpec,
+) -> Result<(), BuildError> {
     let full = dir.root.join(rel);
     let meta = std::fs::metadata(&full).map_err(|e| BuildError::File {
         path: rel.to_owned(),
@@ -347,7 +412,7 @@ fn add_file(dir: &ExtensionDir, rel: &str, layer: &mut LayerSpec) -> Result<(), 
     use std::os::unix::fs::PermissionsExt;
     let executable = meta.permissions().mode() & 0o111 != 0;
     layer.add(
-        rel,
+        dest,
         EntryKind::File {
             source: real,
             executable,
