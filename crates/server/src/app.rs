@@ -76,6 +76,8 @@ struct Inner {
     /// extension origin needs its record, and reading SQLite for each one
     /// would cost more than the proxying itself.
     records: std::sync::Mutex<Option<(std::time::Instant, Arc<Vec<ExtensionRecord>>)>>,
+    /// How updates are checked, when they are (`crate::updates`).
+    updates: std::sync::OnceLock<Arc<crate::updates::UpdateService>>,
 }
 
 /// How long the cached list of installed extensions is trusted: changes made
@@ -106,6 +108,7 @@ impl AppState {
                 shutdown,
                 bridge,
                 records: std::sync::Mutex::new(None),
+                updates: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -128,6 +131,16 @@ impl AppState {
         *self.inner.records.lock().unwrap_or_else(|e| e.into_inner()) =
             Some((std::time::Instant::now(), Arc::clone(&records)));
         Ok(records)
+    }
+
+    /// Turns on update checks and `POST /api/extensions/{id}/update` (once).
+    pub fn set_updates(&self, service: crate::updates::UpdateService) {
+        let _ = self.inner.updates.set(Arc::new(service));
+    }
+
+    /// How updates are checked, when they are.
+    pub fn updates(&self) -> Option<Arc<crate::updates::UpdateService>> {
+        self.inner.updates.get().cloned()
     }
 
     /// Drops the cached list of installed extensions (after a change).
@@ -219,6 +232,7 @@ pub struct ExtensionSite {
 pub fn router(state: AppState) -> Router {
     let dashboard = crate::api::routes()
         .merge(crate::resources::routes())
+        .merge(crate::updates::routes())
         .fallback(crate::assets::serve)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state.clone());

@@ -17,6 +17,7 @@
 //!   [`assets`]: the embedded `web/`; [`api`]: the dashboard's own routes;
 //! - [`bridge`]: `/.dockhand/api/*`; [`resources`]: the dashboard's engine
 //!   views (`/api/containers…`, `/api/images…`, `/api/volumes…`, `/api/fs`);
+//! - [`updates`]: the periodic update check and the update routes;
 //! - [`process`]: the processes the server started; [`serve`]: binding,
 //!   running, shutting down; [`error`]: errors as `{"message"}` responses.
 
@@ -33,6 +34,7 @@ pub mod resources;
 pub mod serve;
 pub mod slug;
 pub mod ui;
+pub mod updates;
 
 pub use app::{AppState, DashboardSession, ExtensionCaller, router};
 pub use error::ApiError;

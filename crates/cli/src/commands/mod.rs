@@ -15,6 +15,7 @@ pub mod push;
 mod rm;
 mod serve;
 mod store;
+mod update;
 mod validate;
 mod version;
 
@@ -47,6 +48,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Disable(args) => enable::run(args, &settings, false),
         Command::Logs(args) => logs::run(args, &settings),
         Command::Doctor(args) => doctor::run(args, &settings),
+        Command::Update(args) => update::run(args, &settings),
         Command::Up(args) => doctor::up(args, &settings),
         Command::Serve(args) => serve::run(args, &settings),
     }
