@@ -238,6 +238,32 @@ mod tests {
     }
 
     #[test]
+    fn check_intervals_parse() {
+        use crate::args::{CheckInterval, parse_interval};
+        use std::time::Duration;
+        assert_eq!(
+            parse_interval("12h"),
+            Ok(CheckInterval(Some(Duration::from_secs(43_200))))
+        );
+        assert_eq!(
+            parse_interval("30m"),
+            Ok(CheckInterval(Some(Duration::from_secs(1800))))
+        );
+        assert_eq!(
+            parse_interval("90"),
+            Ok(CheckInterval(Some(Duration::from_secs(90))))
+        );
+        assert_eq!(
+            parse_interval("2d"),
+            Ok(CheckInterval(Some(Duration::from_secs(172_800))))
+        );
+        assert_eq!(parse_interval("0"), Ok(CheckInterval(None)));
+        assert_eq!(parse_interval("off"), Ok(CheckInterval(None)));
+        assert!(parse_interval("12x").unwrap_err().contains("unit"));
+        assert!(parse_interval("soon").is_err());
+    }
+
+    #[test]
     fn check_table_shows_each_case() {
         let row = |id: &str, latest: Option<&str>, update: bool, blocked: Option<&str>| CheckJson {
             id: id.into(),

@@ -10,5 +10,6 @@ mod oci;
 mod podman;
 mod serve;
 mod support;
+mod update;
 mod validate;
 mod version;
