@@ -10,4 +10,5 @@ mod engine;
 mod sessions;
 mod support;
 mod ui;
+mod updates;
 mod ws;
