@@ -226,10 +226,12 @@ async fn update(
             version: c.installed,
             from: None,
         },
-        Err(UpdateError::Install(dockhand_host::InstallError::NotConfirmed(why))) => {
-            return Err(ApiError::conflict(why));
+        Err(UpdateError::Install(e)) => {
+            return Err(match *e {
+                dockhand_host::InstallError::NotConfirmed(why) => ApiError::conflict(why),
+                other => other.into(),
+            });
         }
-        Err(UpdateError::Install(e)) => return Err(e.into()),
         Err(UpdateError::State(e)) => return Err(e.into()),
         Err(e) => return Err(ApiError::bad_gateway(e.to_string())),
     };

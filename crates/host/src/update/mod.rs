@@ -120,7 +120,7 @@ pub enum UpdateError {
     State(#[from] StateError),
     /// Installing the new version failed (the old one is still installed).
     #[error(transparent)]
-    Install(#[from] InstallError),
+    Install(Box<InstallError>),
     /// The extension was not installed from a registry.
     #[error(
         "{id} was installed from {from}, which has no registry to update from: install the new version with dockhand install"
@@ -139,6 +139,12 @@ pub enum UpdateError {
         /// The tag.
         tag: String,
     },
+}
+
+impl From<InstallError> for UpdateError {
+    fn from(e: InstallError) -> Self {
+        Self::Install(Box::new(e))
+    }
 }
 
 /// What to update.

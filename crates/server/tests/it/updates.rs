@@ -2,6 +2,8 @@
 //! in `GET /api/extensions`, the periodic check, and
 //! `POST /api/extensions/{id}/update`, against a small fake registry.
 
+#![allow(clippy::unwrap_used)] // helpers outside #[test] functions
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
