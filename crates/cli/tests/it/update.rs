@@ -448,6 +448,27 @@ fn updates_keep_volume_data_and_a_failed_update_leaves_the_old_version_serving()
     );
     home.ok(&["doctor"]);
 
+    // 1.2.1's service exits at once (its command does not exist): the same.
+    std::fs::write(
+        root.join("docker-compose.yaml"),
+        "services:\n  api:\n    image: ${DESKTOP_PLUGIN_IMAGE}\n    command: [\"/no-such-program\"]\n    volumes:\n      - data:/data\nvolumes:\n  data: {}\n",
+    )
+    .expect("write");
+    push_version(&env, &root, &repo, "1.2.1", true, &[]);
+    let failed = home
+        .cmd(&["update", &format!("{repo}:1.2.1"), "-y"])
+        .env("DOCKHAND_READY_TIMEOUT", "4")
+        .output()
+        .expect("runs");
+    assert_eq!(
+        failed.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&failed.stderr)
+    );
+    assert_eq!(home.ls()[0]["version"], "1.1.0");
+    assert!(http_get(&sock, "/hello").contains("hello from the backend"));
+
     // 1.3.0 adds engine access: without a terminal and without -y it is refused.
     std::fs::write(
         root.join("docker-compose.yaml"),
