@@ -483,3 +483,99 @@ fn updates_keep_volume_data_and_a_failed_update_leaves_the_old_version_serving()
     assert_eq!(home.ls()[0]["version"], "1.3.0");
     home.ok(&["rm", &repo, "--volumes"]);
 }
+
+/// One HTTP/1.1 request with `Connection: close`: status code and body.
+fn http(port: u16, method: &str, path: &str, cookie: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(std::time::Duration::from_secs(120)))
+        .expect("timeout");
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: localhost:{port}\r\nOrigin: http://localhost:{port}\r\nCookie: {cookie}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .expect("write");
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).expect("read");
+    let (head, body) = raw.split_once("\r\n\r\n").expect("an answer");
+    let code = head
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .expect("a status");
+    let cookie = head
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("set-cookie: ")
+                .or_else(|| l.strip_prefix("Set-Cookie: "))
+        })
+        .and_then(|c| c.split(';').next())
+        .unwrap_or_default();
+    if method == "GET" && path.starts_with("/?token=") {
+        return (code, cookie.to_owned());
+    }
+    (code, body.to_owned())
+}
+
+#[test]
+fn serve_checks_periodically_and_updates_from_the_dashboard() {
+    let Some(env) = support::real_env("serve_checks_periodically_and_updates_from_the_dashboard")
+    else {
+        return;
+    };
+    let dir = example("minimal-ui");
+    let repo = format!("{}/{}", env.registry, unique("serve"));
+    push_version(&env, &dir, &repo, "1.0.0", false, &[]);
+    push_version(&env, &dir, &repo, "1.1.0", false, &[]);
+    let home = Home::new(&env, "up-serve");
+    home.ok(&["install", &format!("{repo}:1.0.0"), "-y"]);
+    let mut child = home
+        .cmd(&["serve", "--port", "0", "--check-interval", "1s"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("serve starts");
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().expect("stdout")),
+        &mut line,
+    )
+    .expect("the URL");
+    let url = line
+        .trim()
+        .strip_prefix("http://localhost:")
+        .expect("a URL");
+    let (port, token_path) = url.split_at(url.find('/').expect("a path"));
+    let port: u16 = port.parse().expect("a port");
+    let (code, cookie) = http(port, "GET", token_path, "");
+    assert_eq!(code, 303);
+    let mut seen = Value::Null;
+    for _ in 0..100 {
+        let (_, body) = http(port, "GET", "/api/extensions", &cookie);
+        let list: Value = serde_json::from_str(&body).expect("json");
+        seen = list[0]["update_available"].clone();
+        if !seen.is_null() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(seen, "1.1.0", "the periodic check found the update");
+    let id = dockhand_oci::ExtensionId::parse(&repo).expect("id");
+    let path = format!(
+        "/api/extensions/{}/update",
+        dockhand_server::api::encode_id(&id)
+    );
+    let (code, body) = http(port, "POST", &path, &cookie);
+    assert_eq!(code, 200, "{body}");
+    let answer: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(answer["outcome"], "updated", "{answer}");
+    assert_eq!(answer["from"], "1.0.0");
+    assert_eq!(answer["version"], "1.1.0");
+    let (_, body) = http(port, "GET", "/api/extensions", &cookie);
+    let list: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(list[0]["version"], "1.1.0");
+    assert_eq!(list[0]["update_available"], Value::Null);
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+}
