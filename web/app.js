@@ -8,6 +8,7 @@ import { createTabs } from "./modules/tabs.js";
 import { toast } from "./modules/toast.js";
 import { showOpenDialog } from "./modules/filepicker.js";
 import { safeHref } from "./modules/sanitize.js";
+import { newlyAvailable, noticeText, POLL_MS } from "./modules/updates.js";
 import * as extensionsPage from "./modules/page-extensions.js";
 import * as containersPage from "./modules/page-containers.js";
 import * as containerPage from "./modules/page-container.js";
@@ -18,7 +19,7 @@ const $ = (id) => document.getElementById(id);
 const view = $("view");
 const frames = $("frames");
 
-const state = { extensions: null, page: null, lastPage: null };
+const state = { extensions: null, page: null, lastPage: null, announced: new Set() };
 const ctx = {
   get extensions() { return state.extensions; },
   refreshExtensions,
@@ -61,6 +62,9 @@ async function refreshExtensions() {
     toast("error", `Cannot list extensions: ${e.message}`);
   }
   tabs.sync(state.extensions);
+  const updates = newlyAvailable(state.announced, state.extensions);
+  state.announced = updates.announced;
+  if (updates.fresh.length) toast("info", noticeText(updates.fresh), "Updates");
   renderSidebar();
   if (state.page?.update) state.page.update();
   if (parseHash(location.hash).page === "ext") render();
@@ -72,7 +76,8 @@ function renderSidebar() {
     h("li", {}, h("a", { href: href.ext(e.id), "aria-current": route.page === "ext" && route.id === e.id ? "page" : null, title: e.id },
       extIcon(e, "ext-icon-sm"), h("span.ellipsis", { text: e.ui.title || e.title }),
       // The word comes from CSS, so the entry's text stays the tab title.
-      e.dev ? h("span.badge.warn.dev-mark", { title: "In dev mode (dockhand dev)", role: "img", "aria-label": "dev mode" }) : null)));
+      e.dev ? h("span.badge.warn.dev-mark", { title: "In dev mode (dockhand dev)", role: "img", "aria-label": "dev mode" }) : null,
+      e.update_available ? h("span.update-dot", { title: `Update ${e.update_available} available`, role: "img", "aria-label": `update ${e.update_available} available` }) : null)));
   mount($("ext-nav"), items.length ? items : h("li.muted.small.nav-empty", { text: "None installed" }));
   const section = { container: "containers", image: "images", volume: "volumes" }[route.page] || route.page;
   for (const a of document.querySelectorAll(".nav a[data-page]")) {
@@ -161,3 +166,5 @@ window.addEventListener("hashchange", render);
 api.json("/api/info").then((i) => { $("engine").textContent = `v${i.version} · API ${i.api_version}${i.engine ? " · " + i.engine : ""}`; }, () => {});
 render();
 refreshExtensions();
+// The server checks for updates periodically; read the list again to notice them.
+setInterval(refreshExtensions, POLL_MS);

@@ -5,6 +5,7 @@ import { href } from "./router.js";
 import { confirmDialog } from "./modal.js";
 import { sanitizeHtml, looksLikeHtml, safeHref } from "./sanitize.js";
 import { describeCall, callTime } from "./devcalls.js";
+import { updateExtension } from "./update-actions.js";
 
 const VM_KIND = { running: "ok", degraded: "warn", stopped: "err", disabled: "muted" };
 
@@ -84,6 +85,7 @@ function card(ext, ctx) {
         h("div.badges", {}, badges))),
     h("div.card-actions", {},
       ext.enabled && ext.ui ? h("a.btn.primary", { href: href.ext(ext.id), text: "Open" }) : null,
+      ext.update_available ? act(`Update to ${ext.update_available}`, () => updateExtension(ext, ctx), "primary") : null,
       ext.enabled ? act("Disable", setEnabled(false)) : act("Enable", setEnabled(true)),
       (toggles.details = toggleButton("Details", toggle("details", () => details(ext)), panelId)),
       ext.vm ? (toggles.logs = toggleButton("Logs", toggle("logs", () => logs(ext)), panelId)) : null,

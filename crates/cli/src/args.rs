@@ -81,6 +81,9 @@ pub enum Command {
     Logs(LogsArgs),
     /// Check the engine, compose and dockhand's state; repair interrupted operations
     Doctor(DoctorArgs),
+    /// Install a newer compatible version (or a named one), or list available updates
+    #[command(long_about = UPDATE_ABOUT)]
+    Update(UpdateArgs),
     /// Start the backends of every enabled extension (after an engine or machine restart)
     Up(UpArgs),
     /// Serve the dashboard and every extension's UI on this machine
@@ -380,6 +383,96 @@ pub struct ServeArgs {
     /// Open the dashboard in the browser (xdg-open)
     #[arg(long)]
     pub open: bool,
+
+    /// How often to check installed extensions for updates (12h, 30m, 90s); 0 or off: never
+    #[arg(long, default_value = "12h", value_name = "DURATION", value_parser = parse_interval)]
+    pub check_interval: CheckInterval,
+}
+
+/// `serve --check-interval`: a duration, or never.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckInterval(pub Option<std::time::Duration>);
+
+/// Parses `12h`, `30m`, `90s`, `2d`, a bare number of seconds, or `0`/`off`.
+pub fn parse_interval(raw: &str) -> Result<CheckInterval, String> {
+    let raw = raw.trim();
+    if raw == "off" || raw == "never" {
+        return Ok(CheckInterval(None));
+    }
+    let (number, unit) = match raw.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => raw.split_at(i),
+        None => (raw, "s"),
+    };
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("`{raw}` is not a duration: write it as 12h, 30m, 90s, 2d, or off"))?;
+    let seconds = match unit {
+        "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => {
+            return Err(format!(
+                "`{raw}` has an unknown unit `{unit}`: use s, m, h or d (12h), or off"
+            ));
+        }
+    };
+    Ok(CheckInterval(
+        (seconds > 0).then(|| std::time::Duration::from_secs(seconds)),
+    ))
+}
+
+const UPDATE_ABOUT: &str = "\
+Install another version of an installed extension, or (--check) list the available updates.
+
+`update --check [ID...]` lists each extension's registry tags, keeps semver tags (a leading v
+is accepted; pre-releases only with --pre; other tags such as latest are ignored) and reads
+each candidate's com.docker.desktop.extension.api.version from its manifest and config only,
+never a layer: LATEST is the highest tag whose api.version this host's extension API (0.4.2)
+satisfies, and BLOCKED BY API names a higher tag that needs a newer API. Answers are cached in
+the state, so `ls` shows them in its UPDATE column. Extensions installed from engine:, oci: or
+archive: have no registry and are skipped with that reason.
+
+`update ID` installs the latest compatible version; `update ID:TAG` installs that tag, older
+ones too (a rollback). The new version is installed beside the old one, then switched to; the
+backend's volumes are kept, and any failure leaves the old version installed and running. The
+summary of what the extension gets is asked about again only when the new version wants more;
+-y skips the question, and without a terminal and without -y such an update is refused.";
+
+/// `dockhand update`.
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// The extension (ID or ID:TAG); with --check, any number of ids (none: all)
+    #[arg(value_name = "ID[:TAG]")]
+    pub ids: Vec<String>,
+
+    /// List available updates instead of installing one
+    #[arg(long)]
+    pub check: bool,
+
+    /// Consider pre-release versions (1.2.0-rc.1) too
+    #[arg(long)]
+    pub pre: bool,
+
+    /// Do not ask, even when the new version wants more than the installed one
+    #[arg(short = 'y', long = "yes")]
+    pub yes: bool,
+
+    /// Reinstall even when the tag names the installed image (implies --yes)
+    #[arg(short = 'f', long)]
+    pub force: bool,
+
+    /// Platform to read and install (default: this host's)
+    #[arg(long, value_name = "OS/ARCH")]
+    pub platform: Option<String>,
+
+    /// Registry to reach over plain HTTP (loopback registries always are); repeatable
+    #[arg(long = "insecure-registry", value_name = "HOST[:PORT]")]
+    pub insecure_registries: Vec<String>,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
 }
 
 /// `dockhand install`.

@@ -101,6 +101,19 @@ impl Manager {
         client: &RegistryClient,
         hooks: &dyn Hooks,
     ) -> Result<Installed, InstallError> {
+        self.install_with(req, client, hooks, None).await
+    }
+
+    /// [`Manager::install`], asking for consent only when the new version's
+    /// summary widens `previous` (an update), or always when `previous` is
+    /// `None`.
+    pub(crate) async fn install_with(
+        &self,
+        req: &InstallRequest,
+        client: &RegistryClient,
+        hooks: &dyn Hooks,
+        previous: Option<&Summary>,
+    ) -> Result<Installed, InstallError> {
         let store = Store::open(self.layout.store())?;
         hooks.progress(&format!("fetching {}", req.source));
         let (name, top) = match &req.source {
@@ -138,7 +151,8 @@ impl Manager {
         hooks.progress("unpacking");
         let prepared = self.prepare(&store, id, name, version, digest, image, labels)?;
         let summary = Summary::of(&prepared.metadata, prepared.facts.as_ref());
-        if !(req.yes || req.force) {
+        let widens = previous.is_none_or(|before| summary.widens(before));
+        if !(req.yes || req.force) && widens {
             match hooks.confirm(&prepared.id, &summary, &prepared.warnings) {
                 Ok(true) => {}
                 Ok(false) => {

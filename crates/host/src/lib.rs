@@ -5,7 +5,8 @@
 //! content store ([`fetch`]), the state of what is installed and the journal
 //! that makes install / update / uninstall recoverable ([`state`]), those
 //! transactions themselves ([`install`], [`uninstall`]), the permission
-//! summary asked about at install ([`consent`]), backends on the engine
+//! summary asked about at install ([`consent`]), update checks and updates
+//! ([`update`]), backends on the engine
 //! ([`backend`]), the on-disk layout ([`layout`]) and `doctor`.
 
 pub mod backend;
@@ -20,6 +21,7 @@ mod manager;
 pub mod socket_dir;
 pub mod state;
 pub mod uninstall;
+pub mod update;
 
 pub use error::InstallError;
 pub use manager::{Hooks, Listed, Manager, Quiet};

@@ -115,6 +115,8 @@ impl Manager {
         }
         self.step(op, "commit", hooks)?;
         self.state.commit_remove(op, id)?;
+        // The last update check of a removed extension means nothing any more.
+        let _ = self.state.forget_check(id);
         Ok(())
     }
 

@@ -78,6 +78,8 @@ struct Inner {
     /// extension origin needs its record, and reading SQLite for each one
     /// would cost more than the proxying itself.
     records: std::sync::Mutex<Option<Cached>>,
+    /// How updates are checked, when they are (`crate::updates`).
+    updates: std::sync::OnceLock<Arc<crate::updates::UpdateService>>,
 }
 
 /// The installed extensions and the dev settings of those in dev mode, as
@@ -121,6 +123,7 @@ impl AppState {
                 bridge,
                 dev: crate::dev::DevState::default(),
                 records: std::sync::Mutex::new(None),
+                updates: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -161,6 +164,16 @@ impl AppState {
             dev: Arc::clone(&dev),
         });
         Ok((records, dev))
+    }
+
+    /// Turns on update checks and `POST /api/extensions/{id}/update` (once).
+    pub fn set_updates(&self, service: crate::updates::UpdateService) {
+        let _ = self.inner.updates.set(Arc::new(service));
+    }
+
+    /// How updates are checked, when they are.
+    pub fn updates(&self) -> Option<Arc<crate::updates::UpdateService>> {
+        self.inner.updates.get().cloned()
     }
 
     /// Drops the cached list of installed extensions (after a change).
@@ -259,6 +272,7 @@ pub struct ExtensionSite {
 pub fn router(state: AppState) -> Router {
     let dashboard = crate::api::routes()
         .merge(crate::resources::routes())
+        .merge(crate::updates::routes())
         .fallback(crate::assets::serve)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state.clone());

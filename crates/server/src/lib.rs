@@ -18,6 +18,7 @@
 //! - [`bridge`]: `/.dockhand/api/*`; [`resources`]: the dashboard's engine
 //!   views (`/api/containers…`, `/api/images…`, `/api/volumes…`, `/api/fs`);
 //! - [`dev`]: dev mode, the dev-server proxy and the bridge call log;
+//! - [`updates`]: the periodic update check and the update routes;
 //! - [`process`]: the processes the server started; [`serve`]: binding,
 //!   running, shutting down; [`error`]: errors as `{"message"}` responses.
 
@@ -35,6 +36,7 @@ pub mod resources;
 pub mod serve;
 pub mod slug;
 pub mod ui;
+pub mod updates;
 
 pub use app::{AppState, DashboardSession, ExtensionCaller, router};
 pub use error::ApiError;

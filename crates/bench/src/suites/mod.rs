@@ -6,6 +6,7 @@
 pub mod bridge;
 pub mod install;
 pub mod oci;
+pub mod update;
 
 use anyhow::Result;
 
@@ -51,5 +52,11 @@ pub const SUITES: &[Suite] = &[
         about: "serve + ddClient bridge: vm.service latency/throughput vs the socket and socat, docker exec, start-up, RSS, 1,000 concurrent calls",
         needs: "DOCKER_HOST (a local engine), DOCKHAND_TEST_REGISTRY, docker, socat, the dockhand binary",
         run: bridge::run,
+    },
+    Suite {
+        name: "update",
+        about: "update --check of 20 installed extensions: total time cold and cached vs skopeo, bytes and requests per extension, layer requests",
+        needs: "DOCKHAND_TEST_REGISTRY (a registry on loopback), the dockhand binary; skopeo for the baseline",
+        run: update::run,
     },
 ];

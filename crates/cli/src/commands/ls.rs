@@ -21,7 +21,7 @@ pub fn run(args: &LsArgs, settings: &Settings) -> Result<ExitCode> {
             crate::output::json(&all)?;
         }
         Format::Text => {
-            let rows: Vec<[String; 6]> = listed
+            let rows: Vec<[String; 7]> = listed
                 .iter()
                 .map(|l| {
                     let r = &l.record;
@@ -47,11 +47,20 @@ pub fn run(args: &LsArgs, settings: &Settings) -> Result<ExitCode> {
                         ui,
                         vm,
                         host,
+                        r.update_available.clone().unwrap_or_else(|| "-".to_owned()),
                     ]
                 })
                 .collect();
             crate::output::data(&crate::output::table(
-                &["EXTENSION", "PROVIDER", "VERSION", "UI", "VM", "HOST"],
+                &[
+                    "EXTENSION",
+                    "PROVIDER",
+                    "VERSION",
+                    "UI",
+                    "VM",
+                    "HOST",
+                    "UPDATE",
+                ],
                 &rows,
             ));
         }

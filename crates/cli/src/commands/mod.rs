@@ -20,6 +20,7 @@ pub mod push;
 mod rm;
 mod serve;
 mod store;
+mod update;
 mod validate;
 mod version;
 
@@ -61,6 +62,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Disable(args) => enable::run(args, &settings, false),
         Command::Logs(args) => logs::run(args, &settings),
         Command::Doctor(args) => doctor::run(args, &settings),
+        Command::Update(args) => update::run(args, &settings),
         Command::Up(args) => doctor::up(args, &settings),
         Command::Serve(args) => serve::run(args, &settings),
         Command::Dev(cmd) => dev::run(cmd, &settings),

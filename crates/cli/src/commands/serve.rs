@@ -39,6 +39,12 @@ pub fn run(args: &ServeArgs, settings: &Settings) -> Result<ExitCode> {
         let mut terminate =
             signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
         let server = Server::bind(manager, &options).await?;
+        server.state().set_updates(dockhand_server::updates::UpdateService {
+            client: super::registry_client(settings, &[])?,
+            interval: args.check_interval.0,
+            options: Default::default(),
+        });
+        tokio::spawn(dockhand_server::updates::run_periodic(server.state().clone()));
         if !options.bind.is_loopback() {
             crate::output::warning(&format!(
                 "listening on {}, which other machines may reach (the dashboard still answers only to Host localhost:PORT, as through an SSH tunnel): keep the URL secret",

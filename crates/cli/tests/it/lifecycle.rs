@@ -40,6 +40,11 @@ impl Home {
         c
     }
 
+    /// The test's directory (`home/` is `DOCKHAND_HOME`).
+    pub(crate) fn dir_path(&self) -> &Path {
+        &self.dir.0
+    }
+
     pub(crate) fn run(&self, args: &[&str]) -> Output {
         self.cmd(args).output().expect("dockhand runs")
     }
@@ -55,7 +60,7 @@ impl Home {
         String::from_utf8(out.stdout).expect("utf-8")
     }
 
-    fn fails(&self, args: &[&str]) -> String {
+    pub(crate) fn fails(&self, args: &[&str]) -> String {
         let out = self.run(args);
         assert_eq!(
             out.status.code(),
@@ -130,7 +135,7 @@ fn unique(name: &str) -> String {
 }
 
 /// The backend runtime image in the engine (built once per test run).
-fn base_image(env: &RealEnv) -> &'static str {
+pub(crate) fn base_image(env: &RealEnv) -> &'static str {
     static BASE: OnceLock<()> = OnceLock::new();
     BASE.get_or_init(|| {
         let bin = repo_root().join("examples/backend-image/dist/backend");
@@ -406,7 +411,7 @@ fn installs_from_engine_and_oci_sources() {
 }
 
 /// A compose extension with a named volume, to test `rm --volumes`.
-fn volume_extension(dir: &TempDir) -> PathBuf {
+pub(crate) fn volume_extension(dir: &TempDir) -> PathBuf {
     let root = dir.0.join("ext");
     let src = example("backend-compose");
     for f in ["metadata.json", "icon.svg", "Dockerfile"] {
@@ -422,7 +427,7 @@ fn volume_extension(dir: &TempDir) -> PathBuf {
     root
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+pub(crate) fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("mkdir");
     for e in std::fs::read_dir(from).expect("read") {
         let e = e.expect("entry");

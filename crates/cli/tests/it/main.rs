@@ -14,5 +14,6 @@ mod plugin;
 mod podman;
 mod serve;
 mod support;
+mod update;
 mod validate;
 mod version;

@@ -81,6 +81,28 @@ const MIGRATIONS: &[&str] = &[
         DELETE FROM dev_settings WHERE id = OLD.id;
     END;
     ",
+    // 3: the update-check cache: the last answer per extension, and what a
+    // registry tag's manifest said (api.version) per digest, so a repeated
+    // check reads only configs it has not seen.
+    "
+    CREATE TABLE update_checks (
+        extension        TEXT PRIMARY KEY NOT NULL,
+        checked_at       INTEGER NOT NULL,
+        installed        TEXT NOT NULL,
+        latest           TEXT,
+        update_available INTEGER NOT NULL CHECK (update_available IN (0, 1)),
+        blocked_by_api   TEXT
+    ) STRICT;
+
+    CREATE TABLE update_manifests (
+        repository  TEXT NOT NULL,
+        digest      TEXT NOT NULL,
+        platform    TEXT NOT NULL,
+        manifest    TEXT NOT NULL,
+        api_version TEXT,
+        PRIMARY KEY (repository, digest, platform)
+    ) STRICT;
+    ",
 ];
 
 /// Opens `path` with dockhand's pragmas and migrates it to [`SCHEMA_VERSION`].

@@ -23,6 +23,7 @@ mod dev;
 mod extensions;
 mod journal;
 mod lock;
+mod updates;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -34,6 +35,7 @@ pub use db::SCHEMA_VERSION;
 pub use extensions::{BackendRecord, ExtensionRecord};
 pub use journal::{OpId, OpKind, OpRecord, Outcome, PendingOp};
 pub use lock::{ExtensionLock, ExtensionLockGuard, LockError, StateLock, StateLockGuard};
+pub use updates::{CachedCheck, CachedManifest, check_time};
 
 /// The database's file name inside `$DOCKHAND_HOME`.
 pub const DB_FILE: &str = "dockhand.db";

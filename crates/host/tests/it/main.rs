@@ -1,3 +1,4 @@
 //! Integration tests of dockhand-host.
 
 mod state;
+mod update;

@@ -12,4 +12,5 @@ mod engine;
 mod sessions;
 mod support;
 mod ui;
+mod updates;
 mod ws;

@@ -1,0 +1,240 @@
+//! One extension's update check against its registry: the tag list, then,
+//! from the highest version down, each candidate's api.version label from
+//! its manifest and config (never a layer), cached per digest.
+
+use dockhand_oci::registry::{ManifestKind, RegistryClient};
+use dockhand_oci::{Digest, Platform, Reference};
+use dockhand_spec::{ApiVersionReq, labels::name};
+
+use super::tags::{VersionTag, candidates, version_tags};
+use super::{CheckOptions, UpdateError};
+use crate::state::{CachedManifest, State};
+
+/// The largest image config read for its labels.
+pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+
+/// What one candidate tag is, as far as a check cares.
+#[derive(Debug, Clone)]
+pub(super) struct Candidate {
+    /// The platform image manifest's digest.
+    pub manifest: String,
+    /// Whether dockhand's extension API satisfies its api.version label.
+    pub compatible: bool,
+}
+
+/// Counters of one check (for `--verbose`, tests and the benchmark).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CheckCounts {
+    /// Tags the registry listed.
+    pub tags: usize,
+    /// Tags that are not versions (or pre-releases without `--pre`).
+    pub ignored: usize,
+    /// Candidates whose labels came from the cache.
+    pub cached: usize,
+    /// Image configs read from the registry.
+    pub configs_read: usize,
+}
+
+/// True when dockhand's API satisfies an api.version label (absent: any).
+pub fn api_satisfied(label: Option<&str>) -> bool {
+    let raw = label.filter(|l| !l.trim().is_empty()).unwrap_or(">= 0.0.0");
+    ApiVersionReq::parse(raw).is_ok_and(|r| r.satisfied_by_implemented())
+}
+
+/// Checks `repo` (the installed reference, its tag ignored) for a version
+/// above `installed` whose api.version dockhand satisfies.
+pub(super) async fn check_repository(
+    client: &RegistryClient,
+    state: &State,
+    repo: &Reference,
+    installed: &Installed,
+    options: &CheckOptions,
+) -> Result<(Outcome, CheckCounts), UpdateError> {
+    let wrap = |source| UpdateError::Registry {
+        name: repo.name(),
+        source: Box::new(source),
+    };
+    let listed = client
+        .list_tags(repo, options.max_tags)
+        .await
+        .map_err(wrap)?;
+    let mut counts = CheckCounts {
+        tags: listed.len(),
+        ..Default::default()
+    };
+    let (all, ignored) = version_tags(listed.iter().map(String::as_str), options.pre);
+    counts.ignored = ignored;
+    let walk = candidates(&all, installed.version.as_ref());
+    let mut blocked_by_api = None;
+    for tag in walk {
+        let c = read_candidate(client, state, repo, tag, &options.platform, &mut counts).await?;
+        let Some(c) = c else { continue };
+        if c.compatible {
+            return Ok((
+                Outcome {
+                    latest: Some((tag.tag.clone(), c.manifest)),
+                    blocked_by_api,
+                },
+                counts,
+            ));
+        }
+        if blocked_by_api.is_none() {
+            blocked_by_api = Some(tag.tag.clone());
+        }
+    }
+    Ok((
+        Outcome {
+            latest: None,
+            blocked_by_api,
+        },
+        counts,
+    ))
+}
+
+/// What the installed version is, for comparing.
+#[derive(Debug, Clone)]
+pub(super) struct Installed {
+    /// Its tag as a version, when it is one.
+    pub version: Option<semver::Version>,
+}
+
+/// The raw answer of a check.
+#[derive(Debug, Clone)]
+pub(super) struct Outcome {
+    /// The highest compatible candidate: tag and platform manifest digest.
+    pub latest: Option<(String, String)>,
+    /// The highest incompatible candidate above it.
+    pub blocked_by_api: Option<String>,
+}
+
+/// Reads one candidate: `HEAD` for its digest, then the cache, else its
+/// manifest (the platform's one in an index) and config. `None` when the
+/// tag has no image for this platform.
+async fn read_candidate(
+    client: &RegistryClient,
+    state: &State,
+    repo: &Reference,
+    tag: &VersionTag,
+    platform: &Platform,
+    counts: &mut CheckCounts,
+) -> Result<Option<Candidate>, UpdateError> {
+    let wrap = |source| UpdateError::Registry {
+        name: format!("{}:{}", repo.name(), tag.tag),
+        source: Box::new(source),
+    };
+    let tagged = repo.with_tag(&tag.tag).map_err(|e| UpdateError::Invalid {
+        what: format!("tag {} of {}", tag.tag, repo.name()),
+        reason: e.to_string(),
+    })?;
+    let repository = repo.name();
+    let platform_key = platform.to_string();
+    let head = client.head_manifest(&tagged).await.map_err(wrap)?;
+    let Some(head) = head else { return Ok(None) };
+    if let Some(digest) = &head.digest
+        && let Some(hit) =
+            state.get_manifest_api(&repository, &digest.to_string(), &platform_key)?
+    {
+        counts.cached += 1;
+        return Ok(Some(Candidate {
+            compatible: api_satisfied(hit.api_version.as_deref()),
+            manifest: hit.manifest,
+        }));
+    }
+    // Pinned by the digest the HEAD gave, so what is read is what was asked about.
+    let top_ref = match &head.digest {
+        Some(d) => tagged.with_digest(d.clone()),
+        None => tagged.clone(),
+    };
+    let top = client.get_manifest(&top_ref).await.map_err(wrap)?;
+    let top_digest = top.digest.clone();
+    let image = match top.parse().map_err(|e| invalid(&tagged, e))? {
+        ManifestKind::Image(m) => (m, top_digest.clone()),
+        ManifestKind::Index(index) => {
+            let Some(entry) = index.find_platform(platform) else {
+                return Ok(None);
+            };
+            let pinned = tagged.with_digest(entry.digest.clone());
+            let m = client.get_manifest(&pinned).await.map_err(wrap)?;
+            let digest = m.digest.clone();
+            match m.parse().map_err(|e| invalid(&tagged, e))? {
+                ManifestKind::Image(m) => (m, digest),
+                ManifestKind::Index(_) => {
+                    return Err(UpdateError::Invalid {
+                        what: tagged.to_string(),
+                        reason: format!("the index entry for {platform} is another index"),
+                    });
+                }
+            }
+        }
+    };
+    let (manifest, manifest_digest) = image;
+    let labels = read_labels(
+        client,
+        &tagged,
+        &manifest.config.digest,
+        manifest.config.size,
+    )
+    .await
+    .map_err(|e| match e {
+        Read::Registry(source) => wrap(source),
+        Read::Invalid(reason) => UpdateError::Invalid {
+            what: format!("the config of {tagged}"),
+            reason,
+        },
+    })?;
+    counts.configs_read += 1;
+    let api_version = labels.get(name::API_VERSION).cloned();
+    let value = CachedManifest {
+        manifest: manifest_digest.to_string(),
+        api_version,
+    };
+    state.put_manifest_api(&repository, &top_digest.to_string(), &platform_key, &value)?;
+    Ok(Some(Candidate {
+        compatible: api_satisfied(value.api_version.as_deref()),
+        manifest: value.manifest,
+    }))
+}
+
+fn invalid(what: &Reference, e: impl std::fmt::Display) -> UpdateError {
+    UpdateError::Invalid {
+        what: what.to_string(),
+        reason: e.to_string(),
+    }
+}
+
+enum Read {
+    Registry(dockhand_oci::registry::RegistryError),
+    Invalid(String),
+}
+
+/// The labels of the config blob `digest` (at most [`MAX_CONFIG_BYTES`]).
+async fn read_labels(
+    client: &RegistryClient,
+    repo: &Reference,
+    digest: &Digest,
+    size: u64,
+) -> Result<std::collections::BTreeMap<String, String>, Read> {
+    if size > MAX_CONFIG_BYTES {
+        return Err(Read::Invalid(format!(
+            "it is {size} bytes, more than the {MAX_CONFIG_BYTES} an image config may have"
+        )));
+    }
+    let mut bytes = Vec::new();
+    client
+        .fetch_blob(repo, digest, size, &mut bytes)
+        .await
+        .map_err(Read::Registry)?;
+    #[derive(serde::Deserialize)]
+    struct Config {
+        #[serde(default)]
+        config: Option<RunConfig>,
+    }
+    #[derive(serde::Deserialize)]
+    struct RunConfig {
+        #[serde(default, rename = "Labels")]
+        labels: Option<std::collections::BTreeMap<String, String>>,
+    }
+    let config: Config = serde_json::from_slice(&bytes)
+        .map_err(|e| Read::Invalid(format!("not a valid image config: {e}")))?;
+    Ok(config.config.and_then(|c| c.labels).unwrap_or_default())
+}

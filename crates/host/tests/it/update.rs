@@ -1,0 +1,527 @@
+//! Update checks against a hand-written fake registry: tags listed across
+//! `Link` pages (10,000 of them), non-semver tags ignored, the walk from the
+//! highest version down to the first compatible one, indexes, the cache, and
+//! not one layer request.
+
+#![allow(clippy::unwrap_used)] // helpers outside #[test] functions
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use dockhand_engine::EngineHost;
+use dockhand_host::Manager;
+use dockhand_host::layout::Layout;
+use dockhand_host::state::ExtensionRecord;
+use dockhand_host::update::{CheckOptions, Checked, UpdateCheck};
+use dockhand_oci::registry::{RegistryClient, RegistryOptions};
+use dockhand_oci::{Digest, ExtensionId, Platform};
+
+/// What the fake registry serves: one repository `acme/ext`.
+struct Repo {
+    /// Tags in listing order.
+    tags: Vec<String>,
+    /// tag → api.version label (absent: no label).
+    api: HashMap<String, Option<String>>,
+    /// Serve tags whose name starts with this as an index (amd64 + arm64).
+    index_prefix: Option<String>,
+    /// Tags per page.
+    page: usize,
+}
+
+#[derive(Default)]
+struct Docs {
+    /// digest → (media type, bytes)
+    manifests: HashMap<String, (String, Vec<u8>)>,
+    /// tag → digest of what the tag names
+    tags: HashMap<String, String>,
+    configs: HashMap<String, Vec<u8>>,
+    layers: std::collections::HashSet<String>,
+}
+
+#[derive(Default)]
+struct Counts {
+    requests: AtomicU64,
+    bytes: AtomicU64,
+    layer_requests: AtomicU64,
+    config_requests: AtomicU64,
+    pages: AtomicU64,
+}
+
+struct Fake {
+    addr: String,
+    counts: Arc<Counts>,
+}
+
+const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+
+fn sha(bytes: &[u8]) -> String {
+    Digest::sha256_of(bytes).to_string()
+}
+
+fn image_docs(docs: &mut Docs, tag: &str, arch: &str, api: Option<&str>) -> (String, usize) {
+    let labels = match api {
+        Some(a) => serde_json::json!({ "com.docker.desktop.extension.api.version": a }),
+        None => serde_json::json!({}),
+    };
+    let config = serde_json::to_vec(&serde_json::json!({
+        "architecture": arch, "os": "linux",
+        "config": { "Labels": labels },
+        "rootfs": { "type": "layers", "diff_ids": [] }
+    }))
+    .unwrap();
+    let config_digest = sha(&config);
+    let layer = sha(format!("layer of {tag} {arch}").as_bytes());
+    docs.layers.insert(layer.clone());
+    let manifest = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2, "mediaType": OCI_MANIFEST,
+        "config": { "mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config.len() },
+        "layers": [{ "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": layer, "size": 1234 }]
+    }))
+    .unwrap();
+    let digest = sha(&manifest);
+    let size = manifest.len();
+    docs.configs.insert(config_digest, config);
+    docs.manifests
+        .insert(digest.clone(), (OCI_MANIFEST.into(), manifest));
+    (digest, size)
+}
+
+impl Fake {
+    fn start(repo: Repo) -> Fake {
+        let mut docs = Docs::default();
+        for tag in &repo.tags {
+            let api = repo.api.get(tag).cloned().flatten();
+            let indexed = repo
+                .index_prefix
+                .as_deref()
+                .is_some_and(|p| tag.starts_with(p));
+            let digest = if indexed {
+                let (arm, arm_size) = image_docs(&mut docs, tag, "arm64", Some(">= 99.0.0"));
+                let (amd, amd_size) = image_docs(&mut docs, tag, "amd64", api.as_deref());
+                let index = serde_json::to_vec(&serde_json::json!({
+                    "schemaVersion": 2, "mediaType": OCI_INDEX,
+                    "manifests": [
+                        { "mediaType": OCI_MANIFEST, "digest": arm, "size": arm_size, "platform": { "os": "linux", "architecture": "arm64" } },
+                        { "mediaType": OCI_MANIFEST, "digest": amd, "size": amd_size, "platform": { "os": "linux", "architecture": "amd64" } }
+                    ]
+                }))
+                .unwrap();
+                let d = sha(&index);
+                docs.manifests.insert(d.clone(), (OCI_INDEX.into(), index));
+                d
+            } else {
+                image_docs(&mut docs, tag, "amd64", api.as_deref()).0
+            };
+            docs.tags.insert(tag.clone(), digest);
+        }
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let counts = Arc::new(Counts::default());
+        let shared = Arc::new((repo, Mutex::new(docs)));
+        let c = Arc::clone(&counts);
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(conn) = conn else { return };
+                let (shared, c) = (Arc::clone(&shared), Arc::clone(&c));
+                std::thread::spawn(move || serve(conn, &shared, &c));
+            }
+        });
+        Fake { addr, counts }
+    }
+}
+
+fn serve(conn: TcpStream, shared: &(Repo, Mutex<Docs>), counts: &Counts) {
+    let mut reader = BufReader::new(conn.try_clone().unwrap());
+    let mut out = conn;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        loop {
+            let mut h = String::new();
+            if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                break;
+            }
+        }
+        let mut parts = line.split_whitespace();
+        let method = parts.next().unwrap_or_default().to_owned();
+        let target = parts.next().unwrap_or_default().to_owned();
+        counts.requests.fetch_add(1, Ordering::SeqCst);
+        let (status, headers, body) = answer(&target, shared, counts);
+        let mut head = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\n", body.len());
+        for (k, v) in headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        head.push_str("\r\n");
+        let _ = out.write_all(head.as_bytes());
+        if method != "HEAD" {
+            counts.bytes.fetch_add(body.len() as u64, Ordering::SeqCst);
+            let _ = out.write_all(&body);
+        }
+    }
+}
+
+type Answer = (&'static str, Vec<(&'static str, String)>, Vec<u8>);
+
+fn answer(target: &str, shared: &(Repo, Mutex<Docs>), counts: &Counts) -> Answer {
+    let (repo, docs) = shared;
+    let docs = docs.lock().unwrap();
+    let not_found = (
+        "404 Not Found",
+        vec![],
+        b"{\"errors\":[{\"code\":\"MANIFEST_UNKNOWN\"}]}".to_vec(),
+    );
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    if path == "/v2/" {
+        return ("200 OK", vec![], b"{}".to_vec());
+    }
+    if path == "/v2/acme/ext/tags/list" {
+        counts.pages.fetch_add(1, Ordering::SeqCst);
+        let last = query
+            .split('&')
+            .find_map(|kv| kv.strip_prefix("last="))
+            .map(str::to_owned);
+        let start = match &last {
+            Some(l) => repo.tags.iter().position(|t| t == l).map_or(0, |i| i + 1),
+            None => 0,
+        };
+        let end = (start + repo.page).min(repo.tags.len());
+        let page = &repo.tags[start..end];
+        let mut headers = vec![("Content-Type", "application/json".to_owned())];
+        if end < repo.tags.len() {
+            headers.push((
+                "Link",
+                format!(
+                    "</v2/acme/ext/tags/list?n={}&last={}>; rel=\"next\"",
+                    repo.page,
+                    page.last().unwrap()
+                ),
+            ));
+        }
+        let body =
+            serde_json::to_vec(&serde_json::json!({ "name": "acme/ext", "tags": page })).unwrap();
+        return ("200 OK", headers, body);
+    }
+    if let Some(r) = path.strip_prefix("/v2/acme/ext/manifests/") {
+        let digest = if r.starts_with("sha256:") {
+            r.to_owned()
+        } else {
+            match docs.tags.get(r) {
+                Some(d) => d.clone(),
+                None => return not_found,
+            }
+        };
+        let Some((media, bytes)) = docs.manifests.get(&digest) else {
+            return not_found;
+        };
+        let headers = vec![
+            ("Content-Type", media.clone()),
+            ("Docker-Content-Digest", digest.clone()),
+        ];
+        // A HEAD gets the same headers and Content-Length, and no body (see `serve`).
+        return ("200 OK", headers, bytes.clone());
+    }
+    if let Some(d) = path.strip_prefix("/v2/acme/ext/blobs/") {
+        if docs.layers.contains(d) {
+            counts.layer_requests.fetch_add(1, Ordering::SeqCst);
+            return not_found;
+        }
+        if let Some(config) = docs.configs.get(d) {
+            counts.config_requests.fetch_add(1, Ordering::SeqCst);
+            return ("200 OK", vec![], config.clone());
+        }
+    }
+    not_found
+}
+
+fn manager(home: &Path) -> Manager {
+    let layout = Layout {
+        home: home.join("home"),
+        runtime: home.join("run"),
+    };
+    Manager::open(
+        layout,
+        "unix:///nonexistent.sock".parse::<EngineHost>().unwrap(),
+        "docker".into(),
+        vec![],
+    )
+    .unwrap()
+}
+
+fn record(id: &str, source: &str, version: Option<&str>, digest: &str) -> ExtensionRecord {
+    ExtensionRecord {
+        id: ExtensionId::parse(id).unwrap(),
+        image: source.into(),
+        source: source.into(),
+        digest: digest.into(),
+        version: version.map(Into::into),
+        title: "Ext".into(),
+        vendor: "Acme".into(),
+        enabled: true,
+        installed_at: 1,
+        dir: "/nonexistent".into(),
+        compose_project: None,
+        backend: None,
+        host_binaries: vec![],
+        ui_title: None,
+        metadata: serde_json::json!({}),
+        labels: Default::default(),
+        update_available: None,
+    }
+}
+
+fn client() -> RegistryClient {
+    RegistryClient::new(RegistryOptions::default()).unwrap()
+}
+
+fn amd64() -> CheckOptions {
+    CheckOptions {
+        platform: Platform::new("linux", "amd64", None),
+        ..Default::default()
+    }
+}
+
+fn checked(c: Checked) -> UpdateCheck {
+    match c {
+        Checked::Checked(c) => c,
+        other => panic!("not checked: {other:?}"),
+    }
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn small_repo() -> Repo {
+    let tags = [
+        "1.0.0",
+        "latest",
+        "foo",
+        "v1.1.0",
+        "2.0.0",
+        "1.2.0-rc.1",
+        "1.0",
+    ];
+    let mut api = HashMap::new();
+    for t in tags {
+        api.insert(t.to_owned(), Some(">= 0.3.0".to_owned()));
+    }
+    api.insert("2.0.0".into(), Some(">= 9.0.0".into()));
+    Repo {
+        tags: tags.iter().map(|t| t.to_string()).collect(),
+        api,
+        index_prefix: Some("v1.1".into()),
+        page: 3,
+    }
+}
+
+#[test]
+fn picks_the_highest_compatible_tag_without_a_layer_request_and_caches() {
+    let fake = Fake::start(small_repo());
+    let tmp = tempfile::tempdir().unwrap();
+    let m = manager(tmp.path());
+    let id = format!("{}/acme/ext", fake.addr);
+    let source = format!("{id}:1.0.0");
+    m.state
+        .put(&record(&id, &source, Some("1.0.0"), "sha256:00"))
+        .unwrap();
+    let id = ExtensionId::parse(&id).unwrap();
+    let rt = rt();
+    let c = checked(
+        rt.block_on(m.check_update(&id, &client(), &amd64()))
+            .unwrap(),
+    );
+    assert_eq!(c.latest.as_deref(), Some("v1.1.0"));
+    assert!(c.update_available);
+    assert_eq!(c.blocked_by_api.as_deref(), Some("2.0.0"));
+    assert_eq!(c.counts.tags, 7);
+    // latest, foo, 1.0 and the pre-release.
+    assert_eq!(c.counts.ignored, 4);
+    assert_eq!(c.counts.configs_read, 2);
+    assert_eq!(fake.counts.layer_requests.load(Ordering::SeqCst), 0);
+    assert_eq!(fake.counts.config_requests.load(Ordering::SeqCst), 2);
+    assert_eq!(fake.counts.pages.load(Ordering::SeqCst), 3);
+    // The record and the cache say so.
+    let r = m.state.get(&id).unwrap().unwrap();
+    assert_eq!(r.update_available.as_deref(), Some("v1.1.0"));
+    assert!(m.state.get_check(&id).unwrap().unwrap().update_available);
+
+    // Again: every candidate from the cache, no config read.
+    let c2 = checked(
+        rt.block_on(m.check_update(&id, &client(), &amd64()))
+            .unwrap(),
+    );
+    assert_eq!(c2.latest, c.latest);
+    assert_eq!(c2.counts.configs_read, 0);
+    assert_eq!(c2.counts.cached, 2);
+    assert_eq!(fake.counts.config_requests.load(Ordering::SeqCst), 2);
+
+    // With --pre the release candidate counts (and is compatible).
+    let pre = CheckOptions {
+        pre: true,
+        ..amd64()
+    };
+    let c3 = checked(rt.block_on(m.check_update(&id, &client(), &pre)).unwrap());
+    assert_eq!(c3.latest.as_deref(), Some("1.2.0-rc.1"));
+    assert_eq!(fake.counts.layer_requests.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn the_highest_installed_is_up_to_date_and_local_sources_are_skipped() {
+    let fake = Fake::start(small_repo());
+    let tmp = tempfile::tempdir().unwrap();
+    let m = manager(tmp.path());
+    let id = format!("{}/acme/ext", fake.addr);
+    m.state
+        .put(&record(
+            &id,
+            &format!("{id}:v1.1.0"),
+            Some("v1.1.0"),
+            "sha256:00",
+        ))
+        .unwrap();
+    m.state
+        .put(&record(
+            "local/ext",
+            "engine:local/ext:1",
+            Some("1"),
+            "sha256:11",
+        ))
+        .unwrap();
+    let rt = rt();
+    let all = rt
+        .block_on(m.check_updates(&[], &client(), &amd64(), 4))
+        .unwrap();
+    assert_eq!(all.len(), 2);
+    let local = all.iter().find(|(i, _)| i.as_str() == "local/ext").unwrap();
+    match local.1.as_ref().unwrap() {
+        Checked::Skipped { reason, .. } => assert!(reason.contains("engine:"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+    let remote = all.iter().find(|(i, _)| i.as_str() != "local/ext").unwrap();
+    let c = checked(remote.1.as_ref().unwrap().clone());
+    assert_eq!(c.latest.as_deref(), Some("v1.1.0"));
+    assert!(!c.update_available);
+    assert_eq!(c.blocked_by_api.as_deref(), Some("2.0.0"));
+}
+
+#[test]
+fn an_extension_installed_by_digest_compares_manifests() {
+    let fake = Fake::start(small_repo());
+    let tmp = tempfile::tempdir().unwrap();
+    let m = manager(tmp.path());
+    let id = format!("{}/acme/ext", fake.addr);
+    let source = format!("{id}@sha256:{}", "ab".repeat(32));
+    m.state
+        .put(&record(&id, &source, None, "sha256:0000"))
+        .unwrap();
+    let idv = ExtensionId::parse(&id).unwrap();
+    let rt = rt();
+    let c = checked(
+        rt.block_on(m.check_update(&idv, &client(), &amd64()))
+            .unwrap(),
+    );
+    assert_eq!(c.latest.as_deref(), Some("v1.1.0"));
+    assert!(c.update_available, "another digest than the installed one");
+    // Installed the very manifest v1.1.0 names for amd64: nothing to do.
+    let cached = m
+        .state
+        .get_manifest_api(&id, &head_digest(&fake, "v1.1.0"), "linux/amd64")
+        .unwrap()
+        .unwrap();
+    m.state
+        .put(&record(&id, &source, None, &cached.manifest))
+        .unwrap();
+    let c = checked(
+        rt.block_on(m.check_update(&idv, &client(), &amd64()))
+            .unwrap(),
+    );
+    assert!(!c.update_available);
+}
+
+fn head_digest(fake: &Fake, tag: &str) -> String {
+    let mut s = TcpStream::connect(&fake.addr).unwrap();
+    write!(
+        s,
+        "HEAD /v2/acme/ext/manifests/{tag} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let reader = BufReader::new(s);
+    for line in reader.lines() {
+        let line = line.unwrap();
+        if let Some(d) = line.strip_prefix("Docker-Content-Digest: ") {
+            return d.trim().to_owned();
+        }
+        if line.is_empty() {
+            break;
+        }
+    }
+    panic!("no digest for {tag}")
+}
+
+#[test]
+fn ten_thousand_tags_across_link_pages() {
+    // 10,000 versions X.Y.Z and ten tags that are not versions, in the
+    // registry's (lexical) order, 1,000 a page. Versions from 9.9.0 up need
+    // a newer API; 9.8.99 is the answer.
+    let mut tags: Vec<String> = (0..10_000)
+        .map(|i| format!("{}.{}.{}", i / 1000, (i / 100) % 10, i % 100))
+        .collect();
+    for t in [
+        "latest", "main", "foo", "sha-abc", "1.0", "v", "x.y.z", "stable", "edge", "nightly",
+    ] {
+        tags.push(t.to_owned());
+    }
+    tags.sort();
+    let mut api = HashMap::new();
+    for t in &tags {
+        let needs_new = t.starts_with("9.9.");
+        api.insert(
+            t.clone(),
+            Some(if needs_new { ">= 9.0.0" } else { ">= 0.2.0" }.to_owned()),
+        );
+    }
+    let total = tags.len();
+    let fake = Fake::start(Repo {
+        tags,
+        api,
+        index_prefix: None,
+        page: 1000,
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let m = manager(tmp.path());
+    let id = format!("{}/acme/ext", fake.addr);
+    m.state
+        .put(&record(
+            &id,
+            &format!("{id}:0.5.0"),
+            Some("0.5.0"),
+            "sha256:00",
+        ))
+        .unwrap();
+    let idv = ExtensionId::parse(&id).unwrap();
+    let c = checked(
+        rt().block_on(m.check_update(&idv, &client(), &amd64()))
+            .unwrap(),
+    );
+    assert_eq!(c.counts.tags, total);
+    assert_eq!(c.counts.ignored, 10);
+    assert_eq!(c.latest.as_deref(), Some("9.8.99"));
+    assert_eq!(c.blocked_by_api.as_deref(), Some("9.9.99"));
+    // 9.9.0–9.9.99 and then 9.8.99: 101 configs, not thousands.
+    assert_eq!(c.counts.configs_read, 101);
+    assert_eq!(fake.counts.layer_requests.load(Ordering::SeqCst), 0);
+    assert_eq!(
+        fake.counts.pages.load(Ordering::SeqCst),
+        total.div_ceil(1000) as u64
+    );
+}

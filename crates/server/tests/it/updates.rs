@@ -1,0 +1,228 @@
+//! Updates in the dashboard: `POST /api/updates/check`, `update_available`
+//! in `GET /api/extensions`, the periodic check, and
+//! `POST /api/extensions/{id}/update`, against a small fake registry.
+
+#![allow(clippy::unwrap_used)] // helpers outside #[test] functions
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use dockhand_host::update::CheckOptions;
+use dockhand_oci::registry::{RegistryClient, RegistryOptions};
+use dockhand_oci::{Digest, Platform};
+use dockhand_server::api::encode_id;
+use dockhand_server::updates::UpdateService;
+
+use crate::support::*;
+
+const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+
+#[derive(Default)]
+struct Docs {
+    tags: HashMap<String, String>,
+    blobs: HashMap<String, (String, Vec<u8>)>,
+}
+
+/// A registry with `acme/a` tagged 1.0.0, 1.1.0 (compatible), 2.0.0 (needs
+/// API 9) and `latest`. Layers are never served.
+async fn fake_registry() -> String {
+    let mut docs = Docs::default();
+    for (tag, api) in [
+        ("1.0.0", ">= 0.3.0"),
+        ("1.1.0", ">= 0.3.0"),
+        ("2.0.0", ">= 9.0.0"),
+        ("latest", ">= 0.3.0"),
+    ] {
+        let config = serde_json::to_vec(&serde_json::json!({
+            "architecture": "amd64", "os": "linux",
+            "config": { "Labels": { "com.docker.desktop.extension.api.version": api, "v": tag } },
+            "rootfs": { "type": "layers", "diff_ids": [] }
+        }))
+        .unwrap();
+        let cd = Digest::sha256_of(&config).to_string();
+        let manifest = serde_json::to_vec(&serde_json::json!({
+            "schemaVersion": 2, "mediaType": OCI_MANIFEST,
+            "config": { "mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd, "size": config.len() },
+            "layers": [{ "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": Digest::sha256_of(tag.as_bytes()).to_string(), "size": 10 }]
+        }))
+        .unwrap();
+        let md = Digest::sha256_of(&manifest).to_string();
+        docs.blobs
+            .insert(cd, ("application/octet-stream".into(), config));
+        docs.blobs
+            .insert(md.clone(), (OCI_MANIFEST.into(), manifest));
+        docs.tags.insert(tag.into(), md);
+    }
+    let docs = Arc::new(docs);
+    async fn doc(State(d): State<Arc<Docs>>, Path((kind, r)): Path<(String, String)>) -> Response {
+        let digest = if r.starts_with("sha256:") {
+            r
+        } else {
+            match d.tags.get(&r) {
+                Some(x) => x.clone(),
+                None => return StatusCode::NOT_FOUND.into_response(),
+            }
+        };
+        if kind != "manifests" && kind != "blobs" {
+            return StatusCode::NOT_FOUND.into_response();
+        }
+        match d.blobs.get(&digest) {
+            Some((media, bytes)) => {
+                let mut h = HeaderMap::new();
+                h.insert(header::CONTENT_TYPE, HeaderValue::from_str(media).unwrap());
+                h.insert(
+                    "docker-content-digest",
+                    HeaderValue::from_str(&digest).unwrap(),
+                );
+                (h, bytes.clone()).into_response()
+            }
+            None => StatusCode::NOT_FOUND.into_response(),
+        }
+    }
+    let app = axum::Router::new()
+        .route("/v2/", get(|| async { "{}" }))
+        .route(
+            "/v2/acme/a/tags/list",
+            get(|| async {
+                axum::Json(serde_json::json!({
+                    "name": "acme/a", "tags": ["1.0.0", "1.1.0", "2.0.0", "latest"]
+                }))
+            }),
+        )
+        .route("/v2/acme/a/{kind}/{r}", get(doc))
+        .with_state(docs);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    addr
+}
+
+fn service(interval: Option<Duration>) -> UpdateService {
+    UpdateService {
+        client: RegistryClient::new(RegistryOptions::default()).unwrap(),
+        interval,
+        options: CheckOptions {
+            platform: Platform::new("linux", "amd64", None),
+            ..Default::default()
+        },
+    }
+}
+
+async fn post(f: &Fixture, session: &str, path: &str) -> Answer {
+    f.call(
+        Method::POST,
+        DASHBOARD,
+        path,
+        Some(session),
+        Some(DASHBOARD_ORIGIN),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_check_shows_in_the_extension_list() {
+    let registry = fake_registry().await;
+    let f = fixture();
+    let id = format!("{registry}/acme/a");
+    f.add_extension(&id, &[("index.html", "<p>")]);
+    f.state.set_updates(service(None));
+    let session = f.login().await;
+    let list = f
+        .get(DASHBOARD, "/api/extensions", Some(&session))
+        .await
+        .json();
+    assert_eq!(list[0]["update_available"], serde_json::Value::Null);
+
+    let a = post(&f, &session, "/api/updates/check").await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    assert_eq!(
+        a.json(),
+        serde_json::json!([{
+            "id": id, "installed": "1.0.0", "latest": "1.1.0",
+            "update_available": true, "blocked_by_api": "2.0.0"
+        }])
+    );
+    let list = f
+        .get(DASHBOARD, "/api/extensions", Some(&session))
+        .await
+        .json();
+    assert_eq!(list[0]["update_available"], "1.1.0");
+
+    // The update route runs the install transaction; this registry serves no
+    // layers, so it fails and the installed version stays.
+    let path = format!(
+        "/api/extensions/{}/update",
+        encode_id(&dockhand_oci::ExtensionId::parse(&id).unwrap())
+    );
+    let a = post(&f, &session, &path).await;
+    assert!(!a.status.is_success(), "{}", a.text());
+    assert!(a.json()["message"].as_str().is_some(), "{}", a.text());
+    let list = f
+        .get(DASHBOARD, "/api/extensions", Some(&session))
+        .await
+        .json();
+    assert_eq!(list[0]["version"], "1.0.0");
+}
+
+#[tokio::test]
+async fn the_periodic_check_fills_update_available_and_stops_with_the_server() {
+    let registry = fake_registry().await;
+    let f = fixture();
+    let id = format!("{registry}/acme/a");
+    f.add_extension(&id, &[("index.html", "<p>")]);
+    f.state
+        .set_updates(service(Some(Duration::from_millis(50))));
+    let task = tokio::spawn(dockhand_server::updates::run_periodic(f.state.clone()));
+    let session = f.login().await;
+    let mut found = serde_json::Value::Null;
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let list = f
+            .get(DASHBOARD, "/api/extensions", Some(&session))
+            .await
+            .json();
+        found = list[0]["update_available"].clone();
+        if !found.is_null() {
+            break;
+        }
+    }
+    assert_eq!(found, "1.1.0");
+    f.state.request_shutdown();
+    tokio::time::timeout(Duration::from_secs(5), task)
+        .await
+        .expect("the task ends at shutdown")
+        .unwrap();
+}
+
+#[tokio::test]
+async fn without_update_checks_the_routes_say_so() {
+    let f = fixture();
+    let rec = f.add_extension("127.0.0.1:5000/acme/a", &[("index.html", "<p>")]);
+    let session = f.login().await;
+    let a = post(&f, &session, "/api/updates/check").await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND);
+    assert!(a.text().contains("dockhand update"), "{}", a.text());
+    let a = post(
+        &f,
+        &session,
+        &format!("/api/extensions/{}/update", encode_id(&rec.id)),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND);
+    // Without a session: refused before anything runs.
+    let a = f
+        .call(
+            Method::POST,
+            DASHBOARD,
+            "/api/updates/check",
+            None,
+            Some(DASHBOARD_ORIGIN),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+}
