@@ -13,8 +13,9 @@ use crate::reference::Reference;
 
 type Result<T, E = RegistryError> = std::result::Result<T, E>;
 
-/// The most pages one listing follows.
-pub const MAX_TAG_PAGES: usize = 50;
+/// The most pages one listing follows: 100,000 tags at the 100 a page
+/// Docker Hub serves, while a `Link` loop or an endless registry still ends.
+pub const MAX_TAG_PAGES: usize = 1000;
 /// The most bytes of one page.
 const MAX_PAGE_BYTES: u64 = 8 * 1024 * 1024;
 
