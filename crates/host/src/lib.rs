@@ -6,9 +6,14 @@
 //! that makes install / update / uninstall recoverable ([`state`]), those
 //! transactions themselves ([`install`], [`uninstall`]), the permission
 //! summary asked about at install ([`consent`]), backends on the engine
-//! ([`backend`]), the on-disk layout ([`layout`]) and `doctor`.
+//! ([`backend`]), the on-disk layout ([`layout`]) and `doctor`; the
+//! configuration files ([`config`]), the allow-list every install goes
+//! through ([`allow`]) and the catalogs ([`catalog`]).
 
+pub mod allow;
 pub mod backend;
+pub mod catalog;
+pub mod config;
 pub mod consent;
 pub mod doctor;
 pub mod error;
