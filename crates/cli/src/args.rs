@@ -72,6 +72,9 @@ pub enum Command {
     /// Serve the dashboard and every extension's UI on this machine
     #[command(long_about = SERVE_ABOUT)]
     Serve(ServeArgs),
+    /// List the extensions of the configured catalogs
+    #[command(long_about = CATALOG_ABOUT)]
+    Catalog(CatalogArgs),
     /// Show an extension image's labels, metadata.json and platforms, without downloading its UI
     #[command(long_about = INSPECT_ABOUT)]
     Inspect(InspectArgs),
@@ -137,6 +140,46 @@ Prints one line on stdout: the dashboard URL with a one-time token (valid 10 min
 logs the browser in. Everything else goes to stderr. Listens on 127.0.0.1:7411 unless told
 otherwise; a fixed port keeps each extension's origin, and so its stored data, the same from
 one run to the next. Ctrl-C or SIGTERM stops it and every process it started.";
+
+const CATALOG_ABOUT: &str = "\
+List the extensions of the catalogs configured in $DOCKHAND_HOME/config.toml and the system
+file (/etc/dockhand/config.toml, or $DOCKHAND_SYSTEM_CONFIG): title, vendor, description,
+categories, the latest version whose api.version dockhand's 0.4.2 satisfies, and whether it is
+installed (and which version).
+
+A catalog is a file (dockhand's JSON format, docs/catalog.schema.json, or Docker's
+extensions.txt: org/repo[:tag] a line) or a registry namespace (url = \"127.0.0.1:5000/acme\"),
+whose repositories are listed with /v2/_catalog. Only manifests and image configs are read,
+never a layer; answers are cached in dockhand.db, so a second run only revalidates each entry
+with one HEAD request (tag and repository listings are trusted for an hour, or re-read with
+--refresh). See docs/catalog.md.
+
+SEARCH keeps the entries whose id, title, vendor, description or categories contain it
+(case-insensitive).";
+
+/// `dockhand catalog`.
+#[derive(Debug, Args)]
+pub struct CatalogArgs {
+    /// Keep entries containing this text (id, title, vendor, description, categories)
+    #[arg(value_name = "SEARCH")]
+    pub search: Option<String>,
+
+    /// Keep entries of this category (e.g. utility-tools)
+    #[arg(long, value_name = "C")]
+    pub category: Option<String>,
+
+    /// Ask registries for tag and repository lists again instead of trusting cached ones
+    #[arg(long)]
+    pub refresh: bool,
+
+    /// Registry to reach over plain HTTP (loopback registries always are); repeatable
+    #[arg(long = "insecure-registry", value_name = "HOST[:PORT]")]
+    pub insecure_registries: Vec<String>,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
 
 /// `dockhand serve`.
 #[derive(Debug, Args)]

@@ -3,6 +3,7 @@
 //! content store.
 
 mod build;
+mod catalog;
 mod doctor;
 mod enable;
 mod image_tree;
@@ -49,7 +50,18 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Doctor(args) => doctor::run(args, &settings),
         Command::Up(args) => doctor::up(args, &settings),
         Command::Serve(args) => serve::run(args, &settings),
+        Command::Catalog(args) => catalog::run(args, &settings),
     }
+}
+
+/// The configuration files (`docs/config.md`), read once; their warnings
+/// (a locked setting in the user file) are printed.
+pub fn config(settings: &Settings) -> Result<dockhand_host::config::Config> {
+    let config = dockhand_host::config::Config::load(&settings.config_paths())?;
+    for w in &config.warnings {
+        crate::output::warning(w);
+    }
+    Ok(config)
 }
 
 /// A registry client with the user's docker credentials.
