@@ -196,6 +196,10 @@ pub struct ServeArgs {
     #[arg(long)]
     pub allow_non_loopback: bool,
 
+    /// Registry to reach over plain HTTP for the catalog and installs (loopback registries always are); repeatable
+    #[arg(long = "insecure-registry", value_name = "HOST[:PORT]")]
+    pub insecure_registries: Vec<String>,
+
     /// Open the dashboard in the browser (xdg-open)
     #[arg(long)]
     pub open: bool,

@@ -76,6 +76,8 @@ struct Inner {
     /// extension origin needs its record, and reading SQLite for each one
     /// would cost more than the proxying itself.
     records: std::sync::Mutex<Option<(std::time::Instant, Arc<Vec<ExtensionRecord>>)>>,
+    /// The registry client and configuration of the catalog and install routes.
+    catalog: crate::catalog::CatalogSetup,
 }
 
 /// How long the cached list of installed extensions is trusted: changes made
@@ -92,6 +94,22 @@ impl AppState {
     /// The state of a server whose bridge starts local processes (and the
     /// file picker) in `user_home`.
     pub fn with_user_home(manager: Arc<Manager>, port: u16, user_home: std::path::PathBuf) -> Self {
+        Self::with_catalog(
+            manager,
+            port,
+            user_home,
+            crate::catalog::CatalogSetup::default(),
+        )
+    }
+
+    /// The state of a server with a registry client and configuration for
+    /// the catalog and install routes.
+    pub fn with_catalog(
+        manager: Arc<Manager>,
+        port: u16,
+        user_home: std::path::PathBuf,
+        catalog: crate::catalog::CatalogSetup,
+    ) -> Self {
         let (shutdown, _) = watch::channel(false);
         let docker =
             crate::bridge::procs::resolve_program(&manager.docker_cli, &manager.search_path);
@@ -106,8 +124,14 @@ impl AppState {
                 shutdown,
                 bridge,
                 records: std::sync::Mutex::new(None),
+                catalog,
             }),
         }
+    }
+
+    /// The catalog routes' registry client and configuration.
+    pub fn catalog(&self) -> &crate::catalog::CatalogSetup {
+        &self.inner.catalog
     }
 
     /// The installed extensions, from a cache at most [`RECORDS_TTL`] old.
@@ -219,6 +243,7 @@ pub struct ExtensionSite {
 pub fn router(state: AppState) -> Router {
     let dashboard = crate::api::routes()
         .merge(crate::resources::routes())
+        .merge(crate::catalog::routes())
         .fallback(crate::assets::serve)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state.clone());

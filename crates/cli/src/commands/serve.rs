@@ -17,6 +17,11 @@ use crate::settings::Settings;
 
 pub fn run(args: &ServeArgs, settings: &Settings) -> Result<ExitCode> {
     let manager = Arc::new(manager(settings)?);
+    let catalog = dockhand_server::catalog::CatalogSetup {
+        registry: Some(super::registry_client(settings, &args.insecure_registries)?),
+        config: super::load_config(settings)?,
+        options: Default::default(),
+    };
     let options = ServeOptions {
         bind: args.bind,
         port: args.port,
@@ -24,6 +29,7 @@ pub fn run(args: &ServeArgs, settings: &Settings) -> Result<ExitCode> {
         user_home: std::env::var_os("HOME")
             .map(std::path::PathBuf::from)
             .unwrap_or_else(|| "/".into()),
+        catalog,
     };
     // One thread runs every task: a bridge call hops between the server's
     // connection, the handler and the backend client's connection, and on a

@@ -223,16 +223,50 @@ pub async fn list(
     client: &RegistryClient,
     options: &CatalogOptions,
 ) -> Result<Listing, CatalogError> {
-    if config.catalogs.is_empty() {
-        return Err(CatalogError::NoCatalogs(
-            state.home().join("config.toml").display().to_string(),
-        ));
-    }
     let remote = remote::Remote {
         state,
         client,
         options,
     };
+    let (sources, problems) = sources(config, &remote).await?;
+    let mut resolved: Vec<(usize, CatalogItem)> =
+        futures_util::stream::iter(sources.iter().enumerate())
+            .map(|(i, s)| {
+                let remote = &remote;
+                async move { (i, remote.resolve(s).await) }
+            })
+            .buffer_unordered(options.concurrency.max(1))
+            .collect()
+            .await;
+    resolved.sort_by_key(|(i, _)| *i);
+    let installed: BTreeMap<String, Option<String>> = state
+        .list()?
+        .into_iter()
+        .map(|r| (r.id.to_string(), r.version))
+        .collect();
+    let items = resolved
+        .into_iter()
+        .map(|(_, mut item)| {
+            if let Some(v) = installed.get(&item.id) {
+                item.installed = Some(v.clone().unwrap_or_default());
+            }
+            item
+        })
+        .collect();
+    Ok(Listing { items, problems })
+}
+
+/// Every entry of every configured catalog, and the catalogs that could not
+/// be read.
+async fn sources(
+    config: &Config,
+    remote: &remote::Remote<'_>,
+) -> Result<(Vec<Source>, Vec<String>), CatalogError> {
+    if config.catalogs.is_empty() {
+        return Err(CatalogError::NoCatalogs(
+            remote.state.home().join("config.toml").display().to_string(),
+        ));
+    }
     let mut sources = Vec::new();
     let mut problems = Vec::new();
     for c in &config.catalogs {
@@ -272,38 +306,44 @@ pub async fn list(
             },
         }
     }
-    let mut resolved: Vec<(usize, CatalogItem)> =
-        futures_util::stream::iter(sources.iter().enumerate())
-            .map(|(i, s)| {
-                let remote = &remote;
-                async move { (i, remote.resolve(s).await) }
-            })
-            .buffer_unordered(options.concurrency.max(1))
-            .collect()
-            .await;
-    resolved.sort_by_key(|(i, _)| *i);
-    let installed: BTreeMap<String, Option<String>> = state
-        .list()?
-        .into_iter()
-        .map(|r| (r.id.to_string(), r.version))
-        .collect();
-    let items = resolved
-        .into_iter()
-        .map(|(_, mut item)| {
-            if let Some(v) = installed.get(&item.id) {
-                item.installed = Some(v.clone().unwrap_or_default());
-            }
-            item
-        })
-        .collect();
-    Ok(Listing { items, problems })
+    Ok((sources, problems))
+}
+
+/// One extension of the catalogs, by id (or reference), resolved alone.
+pub async fn entry(
+    config: &Config,
+    state: &State,
+    client: &RegistryClient,
+    options: &CatalogOptions,
+    wanted: &str,
+) -> Result<CatalogItem, CatalogError> {
+    let remote = remote::Remote {
+        state,
+        client,
+        options,
+    };
+    let (sources, _) = sources(config, &remote).await?;
+    let id = id_of(wanted);
+    let source = sources
+        .iter()
+        .find(|s| ExtensionId::of(&s.reference).to_string() == id)
+        .ok_or_else(|| CatalogError::NotListed(wanted.to_owned()))?;
+    let mut item = remote.resolve(source).await;
+    if let Some(r) = state.list()?.into_iter().find(|r| r.id.to_string() == item.id) {
+        item.installed = Some(r.version.unwrap_or_default());
+    }
+    Ok(item)
+}
+
+fn id_of(wanted: &str) -> String {
+    Reference::parse_loose(wanted)
+        .map(|r| ExtensionId::of(&r).to_string())
+        .unwrap_or_else(|_| wanted.to_owned())
 }
 
 /// The entry of `listing` whose id or reference is `wanted`.
 pub fn find<'a>(listing: &'a Listing, wanted: &str) -> Result<&'a CatalogItem, CatalogError> {
-    let id = Reference::parse_loose(wanted)
-        .map(|r| ExtensionId::of(&r).to_string())
-        .unwrap_or_else(|_| wanted.to_owned());
+    let id = id_of(wanted);
     listing
         .items
         .iter()
