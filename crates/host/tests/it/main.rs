@@ -1,3 +1,6 @@
 //! Integration tests of dockhand-host.
 
+mod allow;
+mod catalog;
+mod fake_registry;
 mod state;
