@@ -9,6 +9,7 @@ import { toast } from "./modules/toast.js";
 import { showOpenDialog } from "./modules/filepicker.js";
 import { safeHref } from "./modules/sanitize.js";
 import * as extensionsPage from "./modules/page-extensions.js";
+import * as catalogPage from "./modules/page-catalog.js";
 import * as containersPage from "./modules/page-containers.js";
 import * as containerPage from "./modules/page-container.js";
 import * as imagesPage from "./modules/page-images.js";
@@ -83,6 +84,7 @@ function renderSidebar() {
 
 const PAGES = {
   extensions: extensionsPage.render,
+  catalog: catalogPage.render,
   containers: containersPage.render,
   container: containerPage.render,
   images: imagesPage.render,
