@@ -1,5 +1,6 @@
 //! Integration tests of the `dockhand` binary.
 
+mod catalog;
 mod corpus;
 mod dashboard;
 mod examples;

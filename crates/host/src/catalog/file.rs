@@ -138,9 +138,8 @@ pub fn parse_reference(raw: &str) -> Result<Reference, String> {
     if raw.is_empty() {
         return Err("empty reference".to_owned());
     }
-    Reference::parse_loose(raw).map_err(|e| {
-        format!("`{raw}` is not an image reference ({e}): write org/repo, org/repo:tag or org/repo@sha256:…")
-    })
+    Reference::parse_loose(raw)
+        .map_err(|e| format!("{e}: write org/repo, org/repo:tag or org/repo@sha256:…"))
 }
 
 fn parse_txt(text: &str) -> (Vec<FileEntry>, Vec<(usize, String)>) {
