@@ -235,8 +235,7 @@ impl AllowList {
             .iter()
             .filter(|(e, _)| match e {
                 AllowEntry::Image(r) => {
-                    r.registry() == reference.registry()
-                        && r.repository() == reference.repository()
+                    r.registry() == reference.registry() && r.repository() == reference.repository()
                 }
                 AllowEntry::Namespace(ns) => {
                     ns.contains(reference.registry(), reference.repository())
@@ -411,7 +410,10 @@ mod tests {
 
     #[test]
     fn digest_pins() {
-        let l = list(&[&format!("acme/pinned@{}", d('a')), &format!("acme/both:1.0@{}", d('b'))]);
+        let l = list(&[
+            &format!("acme/pinned@{}", d('a')),
+            &format!("acme/both:1.0@{}", d('b')),
+        ]);
         // By the digest: fetched by it, verified by the client.
         let p = l.check(&r(&format!("acme/pinned@{}", d('a')))).unwrap();
         assert_eq!(p.pins, [d('a')]);
@@ -434,6 +436,10 @@ mod tests {
         let l = list(&["acme/any", &format!("acme/pinned@{}", d('a'))]);
         assert!(l.check_local(&r("acme/any:1"), &d('1'), &d('2')).is_err());
         assert!(l.check_local(&r("acme/pinned:1"), &d('1'), &d('a')).is_ok());
-        assert!(AllowList::disabled().check_local(&r("q/q:1"), &d('1'), &d('2')).is_ok());
+        assert!(
+            AllowList::disabled()
+                .check_local(&r("q/q:1"), &d('1'), &d('2'))
+                .is_ok()
+        );
     }
 }

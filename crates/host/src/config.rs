@@ -268,7 +268,10 @@ fn parse_file(path: &Path, text: &str) -> Result<FileConfig, ConfigError> {
         for c in catalogs.into_inner() {
             let name = c.name.get_ref().trim().to_owned();
             if name.is_empty() {
-                return Err(invalid(c.name.span().start, "a catalog needs a name".into()));
+                return Err(invalid(
+                    c.name.span().start,
+                    "a catalog needs a name".into(),
+                ));
             }
             if list.iter().any(|o| o.name == name) {
                 return Err(invalid(
@@ -324,7 +327,10 @@ fn parse_file(path: &Path, text: &str) -> Result<FileConfig, ConfigError> {
         let line = line_of(text, updates.span().start);
         if let Some(interval) = updates.into_inner().check_interval {
             let d = parse_duration(interval.get_ref()).map_err(|m| {
-                invalid(interval.span().start, format!("[updates] check_interval: {m}"))
+                invalid(
+                    interval.span().start,
+                    format!("[updates] check_interval: {m}"),
+                )
             })?;
             out.check_interval = Some((d, line));
         }
@@ -358,10 +364,7 @@ impl Config {
     }
 
     /// Parses both files' text.
-    pub fn parse_pair(
-        system: (&Path, &str),
-        user: (&Path, &str),
-    ) -> Result<Self, ConfigError> {
+    pub fn parse_pair(system: (&Path, &str), user: (&Path, &str)) -> Result<Self, ConfigError> {
         Ok(Self::merge(
             parse_file(system.0, system.1)?,
             parse_file(user.0, user.1)?,
@@ -480,7 +483,9 @@ impl Config {
 /// Parses `30s`, `15m`, `12h`, `1d`, `1h30m` (a number and a unit, repeated).
 pub fn parse_duration(raw: &str) -> Result<Duration, String> {
     let bad = || {
-        format!("`{raw}` is not a duration: write a number and a unit (s, m, h, d), for example \"12h\" or \"1h30m\"")
+        format!(
+            "`{raw}` is not a duration: write a number and a unit (s, m, h, d), for example \"12h\" or \"1h30m\""
+        )
     };
     let mut total: u64 = 0;
     let mut digits = String::new();
@@ -588,7 +593,8 @@ check_interval = "6h"
         let e = parse("[allow]\nenabled = true\nextensions = [\"acme/ext\", \"Bad Ref\"]\n")
             .unwrap_err();
         assert!(
-            e.to_string().starts_with("/home/u/config.toml:3: in [allow] extensions"),
+            e.to_string()
+                .starts_with("/home/u/config.toml:3: in [allow] extensions"),
             "{e}"
         );
         let e = parse("[updates]\n\ncheck_interval = \"soon\"\n").unwrap_err();

@@ -90,7 +90,9 @@ where
 
 fn registry(state: &AppState) -> Result<&RegistryClient, ApiError> {
     state.catalog().registry.as_ref().ok_or_else(|| {
-        ApiError::unavailable("this server was started without a registry client: restart `dockhand serve`")
+        ApiError::unavailable(
+            "this server was started without a registry client: restart `dockhand serve`",
+        )
     })
 }
 
@@ -143,7 +145,11 @@ async fn list(
         .items
         .into_iter()
         .filter(|i| q.q.as_deref().is_none_or(|s| i.matches(s)))
-        .filter(|i| q.category.as_deref().is_none_or(|c| c.is_empty() || i.in_category(c)))
+        .filter(|i| {
+            q.category
+                .as_deref()
+                .is_none_or(|c| c.is_empty() || i.in_category(c))
+        })
         .collect();
     Ok(Json(ListAnswer {
         items,
@@ -311,11 +317,7 @@ async fn preview(
             }
             Err(e) => Err(InstallError::Invalid(e.message)),
         };
-        let asked = hooks
-            .asked
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
+        let asked = hooks.asked.lock().unwrap_or_else(|e| e.into_inner()).take();
         (outcome, asked)
     })
     .await?;
@@ -324,9 +326,10 @@ async fn preview(
             Ok(Json(summary_json(&id, &reference, &summary, &warnings)))
         }
         (Ok(Installed::Unchanged(record)), _) => {
-            let summary = serde_json::from_value::<dockhand_spec::Metadata>(record.metadata.clone())
-                .map(|m| Summary::of(&m, None))
-                .unwrap_or_default();
+            let summary =
+                serde_json::from_value::<dockhand_spec::Metadata>(record.metadata.clone())
+                    .map(|m| Summary::of(&m, None))
+                    .unwrap_or_default();
             let mut s = summary_json(&record.id, &reference, &summary, &[]);
             s.installed = true;
             Ok(Json(s))

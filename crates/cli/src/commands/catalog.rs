@@ -57,7 +57,10 @@ fn text(items: &[&CatalogItem]) -> String {
         .map(|i| {
             let latest = match (&i.latest, i.compatible) {
                 (Some(v), true) => v.clone(),
-                (Some(v), false) => format!("{v} (needs API {})", i.api_version.as_deref().unwrap_or("?")),
+                (Some(v), false) => format!(
+                    "{v} (needs API {})",
+                    i.api_version.as_deref().unwrap_or("?")
+                ),
                 (None, _) => "-".to_owned(),
             };
             let installed = match &i.installed {

@@ -66,7 +66,9 @@ pub fn config(settings: &Settings) -> Result<dockhand_host::config::Config> {
 
 /// The configuration files, read without printing their warnings.
 pub fn load_config(settings: &Settings) -> Result<dockhand_host::config::Config> {
-    Ok(dockhand_host::config::Config::load(&settings.config_paths())?)
+    Ok(dockhand_host::config::Config::load(
+        &settings.config_paths(),
+    )?)
 }
 
 /// A registry client with the user's docker credentials.

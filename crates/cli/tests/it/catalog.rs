@@ -49,14 +49,21 @@ impl Setup {
     fn ok(&self, args: &[&str]) -> (String, String) {
         let out = self.run(args);
         let (stdout, stderr) = texts(&out);
-        assert!(out.status.success(), "dockhand {args:?} failed:\n{stdout}{stderr}");
+        assert!(
+            out.status.success(),
+            "dockhand {args:?} failed:\n{stdout}{stderr}"
+        );
         (stdout, stderr)
     }
 
     fn fails(&self, args: &[&str]) -> String {
         let out = self.run(args);
         let (stdout, stderr) = texts(&out);
-        assert_eq!(out.status.code(), Some(1), "dockhand {args:?}: {stdout}{stderr}");
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "dockhand {args:?}: {stdout}{stderr}"
+        );
         stderr.replace(&self.dir.arg(), "[DIR]")
     }
 }
@@ -104,7 +111,9 @@ fn config_errors_name_the_file_and_line() {
     s.user_config("[[catalog]]\nname = \"team\"\nurl = \"127.0.0.1:5000/acme\"\n\n[updates]\ncheck_interval = \"soon\"\n");
     let err = s.fails(&["catalog"]);
     assert!(
-        err.contains("[DIR]/home/config.toml:6: [updates] check_interval: `soon` is not a duration"),
+        err.contains(
+            "[DIR]/home/config.toml:6: [updates] check_interval: `soon` is not a duration"
+        ),
         "{err}"
     );
     s.user_config("[catalog]\nname = 1\n");
@@ -118,7 +127,8 @@ fn config_errors_name_the_file_and_line() {
 #[test]
 fn a_locked_setting_in_the_user_file_is_ignored_with_a_warning() {
     let s = Setup::new("cat-locked");
-    s.dir.write("etc/approved.txt", "127.0.0.1:9/acme/only:1.0.0\n");
+    s.dir
+        .write("etc/approved.txt", "127.0.0.1:9/acme/only:1.0.0\n");
     s.system_config(
         "locked = [\"allow\"]\n\n[[catalog]]\nname = \"approved\"\nfile = \"approved.txt\"\n\n[allow]\ncatalogs = [\"approved\"]\n",
     );
@@ -134,7 +144,9 @@ fn a_locked_setting_in_the_user_file_is_ignored_with_a_warning() {
     );
     let err = s.fails(&["install", "-y", "127.0.0.1:9/acme/only:2.0.0"]);
     assert!(
-        err.contains("only 127.0.0.1:9/acme/only:1.0.0 ([DIR]/etc/approved.txt:1) may be installed"),
+        err.contains(
+            "only 127.0.0.1:9/acme/only:1.0.0 ([DIR]/etc/approved.txt:1) may be installed"
+        ),
         "{err}"
     );
 }
@@ -161,7 +173,11 @@ fn push(env: &RealEnv, repo: &str, tag: &str, labels: &[&str]) {
         .args(&args)
         .output()
         .expect("build runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// A namespace of its own on the registry.
@@ -170,7 +186,11 @@ fn namespace(env: &RealEnv) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or_default();
-    format!("{}/dockhand-cat-{}-{nanos}", env.registry, std::process::id())
+    format!(
+        "{}/dockhand-cat-{}-{nanos}",
+        env.registry,
+        std::process::id()
+    )
 }
 
 fn json(stdout: &str) -> Vec<Value> {
@@ -189,7 +209,12 @@ fn catalog_and_allow_list_on_the_real_registry() {
     let ns = namespace(&env);
     let repo = format!("{ns}/minimal");
     push(&env, &repo, "1.0.0", &[]);
-    push(&env, &repo, "1.1.0", &["org.opencontainers.image.title=Minimal 1.1"]);
+    push(
+        &env,
+        &repo,
+        "1.1.0",
+        &["org.opencontainers.image.title=Minimal 1.1"],
+    );
     push(
         &env,
         &repo,

@@ -42,12 +42,12 @@ const OFFICIAL: &str = "Official Client";
 // What the machine must have
 
 /// Chromium and its WebDriver server.
-struct Browser {
+pub(crate) struct Browser {
     chromium: PathBuf,
-    chromedriver: PathBuf,
+    pub(crate) chromedriver: PathBuf,
 }
 
-fn browser() -> Option<Browser> {
+pub(crate) fn browser() -> Option<Browser> {
     let pick = |var: &str, default: &str| {
         std::env::var_os(var)
             .map(PathBuf::from)
@@ -118,13 +118,13 @@ fn kill_group(pgid: u32, signal: &str) {
 
 /// chromedriver in its own process group: the browsers it starts are killed
 /// with it.
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     port: u16,
 }
 
 impl Driver {
-    fn start(path: &Path, log: &Path) -> Result<Self> {
+    pub(crate) fn start(path: &Path, log: &Path) -> Result<Self> {
         let port = free_port();
         let child = Command::new(path)
             .arg(format!("--port={port}"))
@@ -160,14 +160,14 @@ impl Drop for Driver {
 }
 
 /// `dockhand serve --port 0` on the test's home.
-struct Serve {
+pub(crate) struct Serve {
     child: Child,
-    url: String,
+    pub(crate) url: String,
     log: PathBuf,
 }
 
 impl Serve {
-    fn start(home: &Home, log: PathBuf) -> Result<Self> {
+    pub(crate) fn start(home: &Home, log: PathBuf) -> Result<Self> {
         let stderr = std::fs::File::create(&log)?;
         let mut child = home
             .cmd(&["serve", "--port", "0"])
@@ -193,7 +193,7 @@ impl Serve {
         Ok(serve)
     }
 
-    fn stderr(&self) -> String {
+    pub(crate) fn stderr(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 }
@@ -364,7 +364,7 @@ fn official_extension(tmp: &TempDir) -> Result<PathBuf> {
 // ---------------------------------------------------------------------------
 // WebDriver helpers
 
-async fn connect(driver: &Driver, browser: &Browser, profile: &Path) -> Result<Client> {
+pub(crate) async fn connect(driver: &Driver, browser: &Browser, profile: &Path) -> Result<Client> {
     let mut caps = serde_json::Map::new();
     caps.insert("browserName".into(), json!("chrome"));
     caps.insert(
@@ -396,7 +396,7 @@ async fn connect(driver: &Driver, browser: &Browser, profile: &Path) -> Result<C
 
 /// Polls `script` (run in the current frame) until it returns something
 /// other than `null`/`false`; errors while a page loads count as not yet.
-async fn wait_js(c: &Client, what: &str, script: &str) -> Result<Value> {
+pub(crate) async fn wait_js(c: &Client, what: &str, script: &str) -> Result<Value> {
     let until = Instant::now() + WAIT;
     let mut last = String::new();
     loop {
@@ -448,7 +448,7 @@ async fn rejects(c: &Client, body: &str) -> Result<Value> {
 }
 
 /// Back to the shell (the top-level document).
-async fn top(c: &Client) -> Result<()> {
+pub(crate) async fn top(c: &Client) -> Result<()> {
     c.enter_parent_frame().await?;
     Ok(())
 }
@@ -546,14 +546,14 @@ async fn expect_route(c: &Client, hash: &str) -> Result<()> {
         .with_context(|| format!("not at {hash}"))
 }
 
-async fn set_route(c: &Client, hash: &str) -> Result<()> {
+pub(crate) async fn set_route(c: &Client, hash: &str) -> Result<()> {
     top(c).await?;
     c.execute(&format!("location.hash = {}", json!(hash)), vec![])
         .await?;
     expect_route(c, hash).await
 }
 
-async fn screenshot(c: &Client, name: &str) -> Result<PathBuf> {
+pub(crate) async fn screenshot(c: &Client, name: &str) -> Result<PathBuf> {
     top(c).await?;
     let dir = target_dir().join("e2e-screenshots");
     std::fs::create_dir_all(&dir)?;

@@ -109,8 +109,8 @@ impl CatalogFile {
 
     /// Parses `text` as the file `path`.
     pub fn parse(path: &Path, text: &str) -> Result<Self, CatalogFileError> {
-        let json = path.extension().is_some_and(|e| e == "json")
-            || text.trim_start().starts_with('{');
+        let json =
+            path.extension().is_some_and(|e| e == "json") || text.trim_start().starts_with('{');
         let (name, entries, problems) = if json {
             parse_json(text)
         } else {
@@ -219,7 +219,10 @@ fn parse_json(text: &str) -> Parsed {
         },
     };
     let Some(list) = doc.get("extensions") else {
-        problems.push((1, "no `extensions` array: list the extensions there".to_owned()));
+        problems.push((
+            1,
+            "no `extensions` array: list the extensions there".to_owned(),
+        ));
         return (name, Vec::new(), problems);
     };
     let items: Vec<&RawValue> = match serde_json::from_str(list.get()) {
@@ -363,7 +366,10 @@ mod tests {
         };
         let lines: Vec<usize> = problems.iter().map(|p| p.0).collect();
         assert_eq!(lines, [2, 3, 4, 5], "{e}");
-        assert!(e.to_string().contains("/c/extensions.txt:3: `acme/ext` is listed already on line 1"));
+        assert!(
+            e.to_string()
+                .contains("/c/extensions.txt:3: `acme/ext` is listed already on line 1")
+        );
     }
 
     #[test]
@@ -411,8 +417,14 @@ mod tests {
 
     #[test]
     fn json_syntax_error_has_a_line() {
-        let e = CatalogFile::parse(Path::new("t.json"), "{\n  \"extensions\": [\n    {,}\n  ]\n}")
-            .unwrap_err();
-        assert!(e.to_string().starts_with("t.json:3: not a JSON object"), "{e}");
+        let e = CatalogFile::parse(
+            Path::new("t.json"),
+            "{\n  \"extensions\": [\n    {,}\n  ]\n}",
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().starts_with("t.json:3: not a JSON object"),
+            "{e}"
+        );
     }
 }

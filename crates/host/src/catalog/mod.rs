@@ -157,7 +157,10 @@ impl CatalogItem {
             || [&self.id, &self.title, &self.vendor, &self.description]
                 .iter()
                 .any(|f| f.to_lowercase().contains(&q))
-            || self.categories.iter().any(|c| c.to_lowercase().contains(&q))
+            || self
+                .categories
+                .iter()
+                .any(|c| c.to_lowercase().contains(&q))
     }
 
     /// True when the entry has `category`.
@@ -264,7 +267,12 @@ async fn sources(
 ) -> Result<(Vec<Source>, Vec<String>), CatalogError> {
     if config.catalogs.is_empty() {
         return Err(CatalogError::NoCatalogs(
-            remote.state.home().join("config.toml").display().to_string(),
+            remote
+                .state
+                .home()
+                .join("config.toml")
+                .display()
+                .to_string(),
         ));
     }
     let mut sources = Vec::new();
@@ -329,7 +337,11 @@ pub async fn entry(
         .find(|s| ExtensionId::of(&s.reference).to_string() == id)
         .ok_or_else(|| CatalogError::NotListed(wanted.to_owned()))?;
     let mut item = remote.resolve(source).await;
-    if let Some(r) = state.list()?.into_iter().find(|r| r.id.to_string() == item.id) {
+    if let Some(r) = state
+        .list()?
+        .into_iter()
+        .find(|r| r.id.to_string() == item.id)
+    {
         item.installed = Some(r.version.unwrap_or_default());
     }
     Ok(item)

@@ -129,7 +129,12 @@ impl Remote<'_> {
                 return Ok(c.clone());
             }
             match self.client.head_manifest(reference).await {
-                Ok(Some(head)) if head.digest.as_ref().is_some_and(|d| d.to_string() == c.digest) => {
+                Ok(Some(head))
+                    if head
+                        .digest
+                        .as_ref()
+                        .is_some_and(|d| d.to_string() == c.digest) =>
+                {
                     let _ = self.state.cache_touch(&key);
                     return Ok(c.clone());
                 }
@@ -137,11 +142,12 @@ impl Remote<'_> {
                 _ => {}
             }
         }
-        let fresh = self.fetch_labels(reference).await.map_err(|e| e.to_string())?;
+        let fresh = self
+            .fetch_labels(reference)
+            .await
+            .map_err(|e| e.to_string())?;
         let body = serde_json::to_string(&fresh).unwrap_or_default();
-        let _ = self
-            .state
-            .cache_put(&key, Some(&fresh.digest), None, &body);
+        let _ = self.state.cache_put(&key, Some(&fresh.digest), None, &body);
         Ok(fresh)
     }
 
@@ -157,9 +163,10 @@ impl Remote<'_> {
                 let entry = index
                     .find_platform(&self.options.platform)
                     .or_else(|| {
-                        index.manifests.iter().find(|d| {
-                            d.platform.as_ref().is_none_or(|p| p.os() != "unknown")
-                        })
+                        index
+                            .manifests
+                            .iter()
+                            .find(|d| d.platform.as_ref().is_none_or(|p| p.os() != "unknown"))
                     })
                     .ok_or_else(|| RegistryError::Protocol {
                         name: reference.name(),
@@ -188,7 +195,12 @@ impl Remote<'_> {
         }
         let mut bytes = Vec::new();
         self.client
-            .fetch_blob(reference, &image.config.digest, image.config.size, &mut bytes)
+            .fetch_blob(
+                reference,
+                &image.config.digest,
+                image.config.size,
+                &mut bytes,
+            )
             .await?;
         let config: serde_json::Value =
             serde_json::from_slice(&bytes).map_err(|e| RegistryError::Protocol {
@@ -259,7 +271,11 @@ impl Remote<'_> {
             .clone()
             .or_else(|| label(name::TITLE))
             .unwrap_or_else(|| item.id.clone());
-        item.vendor = o.vendor.clone().or_else(|| label(name::VENDOR)).unwrap_or_default();
+        item.vendor = o
+            .vendor
+            .clone()
+            .or_else(|| label(name::VENDOR))
+            .unwrap_or_default();
         item.description = o
             .description
             .clone()
@@ -280,10 +296,7 @@ impl Remote<'_> {
     /// The highest release tag whose labels dockhand's API satisfies; when
     /// none is, the highest one (marked incompatible); without release tags,
     /// `latest`.
-    async fn latest(
-        &self,
-        repo: &Reference,
-    ) -> Result<(Reference, Option<Labelled>), String> {
+    async fn latest(&self, repo: &Reference) -> Result<(Reference, Option<Labelled>), String> {
         let tags = self.tags(repo).await.map_err(|e| e.to_string())?;
         let mut candidates = release_tags(&tags);
         if candidates.is_empty() {

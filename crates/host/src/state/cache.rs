@@ -84,7 +84,9 @@ mod tests {
         let state = State::open(tmp.path()).unwrap();
         assert_eq!(state.cache_get("k").unwrap(), None);
         state.cache_put("k", Some("sha256:x"), None, "{}").unwrap();
-        state.cache_put("k", Some("sha256:y"), Some("e"), "[1]").unwrap();
+        state
+            .cache_put("k", Some("sha256:y"), Some("e"), "[1]")
+            .unwrap();
         let row = state.cache_get("k").unwrap().unwrap();
         assert_eq!(row.digest.as_deref(), Some("sha256:y"));
         assert_eq!(row.etag.as_deref(), Some("e"));

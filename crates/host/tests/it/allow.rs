@@ -65,7 +65,10 @@ async fn a_tag_pinned_to_a_digest_is_fetched_by_it_and_a_lie_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let m = manager(
         tmp.path(),
-        &format!("[allow]\nextensions = [\"{}/acme/ext:1.0.0@{pin}\"]\n", reg.addr),
+        &format!(
+            "[allow]\nextensions = [\"{}/acme/ext:1.0.0@{pin}\"]\n",
+            reg.addr
+        ),
     );
     let err = install(&m, &format!("{}/acme/ext:1.0.0", reg.addr))
         .await
@@ -97,7 +100,9 @@ async fn a_tag_must_resolve_to_the_pinned_digest() {
     let msg = err.to_string();
     assert!(matches!(err, InstallError::NotAllowed { .. }), "{msg}");
     assert!(
-        msg.contains(&format!("resolved it to {served}, but the allow-list pins {pin}")),
+        msg.contains(&format!(
+            "resolved it to {served}, but the allow-list pins {pin}"
+        )),
         "{msg}"
     );
     assert!(m.state.list().unwrap().is_empty());
@@ -118,7 +123,10 @@ async fn an_unlisted_extension_is_refused_before_any_request() {
     let err = install(&m, &format!("{}/acme/unknown:1.0.0", reg.addr))
         .await
         .unwrap_err();
-    assert!(err.to_string().contains("acme/unknown is not listed"), "{err}");
+    assert!(
+        err.to_string().contains("acme/unknown is not listed"),
+        "{err}"
+    );
     let err = install(&m, &format!("{}/acme/ext:1.0.0", reg.addr))
         .await
         .unwrap_err();

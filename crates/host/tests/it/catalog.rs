@@ -56,7 +56,9 @@ async fn cold_then_cached_then_refreshed() {
     let client = RegistryClient::new(RegistryOptions::default()).unwrap();
     let options = platform_options();
 
-    let cold = catalog::list(&config, &state, &client, &options).await.unwrap();
+    let cold = catalog::list(&config, &state, &client, &options)
+        .await
+        .unwrap();
     let ext = &cold.items[0];
     assert_eq!(ext.latest.as_deref(), Some("1.1.0"), "2.0.0 needs API 9");
     assert_eq!(ext.title, "Ext 1.1");
@@ -67,14 +69,20 @@ async fn cold_then_cached_then_refreshed() {
     let log = reg.take_log();
     assert!(log.iter().all(|l| !l.contains("layer")), "{log:?}");
     let blobs = log.iter().filter(|l| l.contains("/blobs/")).count();
-    assert_eq!(blobs, 3, "configs of 2.0.0, 1.1.0 and the pinned one: {log:?}");
+    assert_eq!(
+        blobs, 3,
+        "configs of 2.0.0, 1.1.0 and the pinned one: {log:?}"
+    );
 
     // Cached: one HEAD per label lookup, nothing else.
-    let cached = catalog::list(&config, &state, &client, &options).await.unwrap();
+    let cached = catalog::list(&config, &state, &client, &options)
+        .await
+        .unwrap();
     assert_eq!(cached.items, cold.items);
     let log = reg.take_log();
     assert!(
-        log.iter().all(|l| l.starts_with("HEAD ") && l.contains("/manifests/")),
+        log.iter()
+            .all(|l| l.starts_with("HEAD ") && l.contains("/manifests/")),
         "{log:?}"
     );
     assert_eq!(log.len(), 3, "{log:?}");
@@ -84,11 +92,14 @@ async fn cold_then_cached_then_refreshed() {
         refresh: true,
         ..platform_options()
     };
-    catalog::list(&config, &state, &client, &refresh).await.unwrap();
+    catalog::list(&config, &state, &client, &refresh)
+        .await
+        .unwrap();
     let log = reg.take_log();
     assert!(log.iter().any(|l| l.contains("/tags/list")), "{log:?}");
     assert!(
-        log.iter().all(|l| l.starts_with("HEAD ") || l.contains("/tags/list")),
+        log.iter()
+            .all(|l| l.starts_with("HEAD ") || l.contains("/tags/list")),
         "{log:?}"
     );
 }
@@ -109,11 +120,15 @@ async fn a_moved_tag_is_read_again() {
     let state = State::open(&tmp.path().join("home")).unwrap();
     let client = RegistryClient::new(RegistryOptions::default()).unwrap();
     let options = platform_options();
-    let first = catalog::list(&config, &state, &client, &options).await.unwrap();
+    let first = catalog::list(&config, &state, &client, &options)
+        .await
+        .unwrap();
     assert_eq!(first.items.len(), 1, "other/x is outside the namespace");
     assert_eq!(first.items[0].title, "Old");
     reg.image("acme/ext", "1.0.0", &labels("New", ">= 0.2.0"));
-    let again = catalog::list(&config, &state, &client, &options).await.unwrap();
+    let again = catalog::list(&config, &state, &client, &options)
+        .await
+        .unwrap();
     assert_eq!(again.items[0].title, "New");
 }
 

@@ -98,7 +98,11 @@ async fn details_of_an_unlisted_extension_are_404() {
     let f = fixture("127.0.0.1:9/acme/one\n", None);
     let s = f.login().await;
     let a = f
-        .get(DASHBOARD, "/api/catalog/127.0.0.1%3A9%2Facme%2Fnope", Some(&s))
+        .get(
+            DASHBOARD,
+            "/api/catalog/127.0.0.1%3A9%2Facme%2Fnope",
+            Some(&s),
+        )
         .await;
     assert_eq!(a.status, StatusCode::NOT_FOUND, "{}", a.text());
     assert!(a.json()["message"].as_str().unwrap().contains("acme/nope"));
@@ -109,7 +113,13 @@ async fn install_and_preview_refuse_what_the_allow_list_does_not_list() {
     let f = fixture("127.0.0.1:9/acme/one\n", Some("127.0.0.1:9/acme/one:1.0.0"));
     let s = f.login().await;
     for path in ["/api/install/preview", "/api/install"] {
-        let a = post_json(&f, path, r#"{"reference": "127.0.0.1:9/acme/one:2.0.0"}"#, &s).await;
+        let a = post_json(
+            &f,
+            path,
+            r#"{"reference": "127.0.0.1:9/acme/one:2.0.0"}"#,
+            &s,
+        )
+        .await;
         assert_eq!(a.status, StatusCode::FORBIDDEN, "{path}: {}", a.text());
         let msg = a.json()["message"].as_str().unwrap().to_owned();
         assert!(msg.contains("is not allowed by the allow-list"), "{msg}");
@@ -124,16 +134,33 @@ async fn install_and_preview_refuse_what_the_allow_list_does_not_list() {
 async fn install_takes_registry_references_only_and_says_what_is_wrong() {
     let f = fixture("127.0.0.1:9/acme/one\n", None);
     let s = f.login().await;
-    let a = post_json(&f, "/api/install", r#"{"reference": "engine:acme/one"}"#, &s).await;
+    let a = post_json(
+        &f,
+        "/api/install",
+        r#"{"reference": "engine:acme/one"}"#,
+        &s,
+    )
+    .await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
-    assert!(a.json()["message"].as_str().unwrap().contains("dockhand install"));
+    assert!(
+        a.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("dockhand install")
+    );
     let a = post_json(&f, "/api/install", r#"{"reference": "Not A Ref"}"#, &s).await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
     let a = post_json(&f, "/api/install", r#"{"ref": 1}"#, &s).await;
     assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.text());
     assert!(a.json()["message"].is_string());
     // A registry that does not answer: 502 with the registry named.
-    let a = post_json(&f, "/api/install", r#"{"reference": "127.0.0.1:9/acme/one:1"}"#, &s).await;
+    let a = post_json(
+        &f,
+        "/api/install",
+        r#"{"reference": "127.0.0.1:9/acme/one:1"}"#,
+        &s,
+    )
+    .await;
     assert_eq!(a.status, StatusCode::BAD_GATEWAY, "{}", a.text());
 }
 
