@@ -76,7 +76,7 @@ pub enum CatalogError {
         /// The namespace.
         namespace: String,
         /// Why.
-        source: RegistryError,
+        source: Box<RegistryError>,
     },
     /// The state database failed.
     #[error(transparent)]
@@ -307,7 +307,7 @@ async fn sources(
                     CatalogError::Namespace {
                         catalog: c.name.clone(),
                         namespace: ns.to_string(),
-                        source,
+                        source: Box::new(source),
                     }
                     .to_string(),
                 ),

@@ -1,6 +1,7 @@
 //! The catalog and install routes: listing a file catalog, errors as JSON
 //! with their status, the allow-list refusing from the dashboard exactly as
 //! from the CLI (before any registry request), and the route checks.
+#![allow(clippy::unwrap_used)] // test helpers
 
 use std::sync::Arc;
 
