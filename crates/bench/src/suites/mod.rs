@@ -4,6 +4,7 @@
 //! in [`SUITES`].
 
 pub mod bridge;
+pub mod catalog;
 pub mod install;
 pub mod oci;
 
@@ -51,5 +52,11 @@ pub const SUITES: &[Suite] = &[
         about: "serve + ddClient bridge: vm.service latency/throughput vs the socket and socat, docker exec, start-up, RSS, 1,000 concurrent calls",
         needs: "DOCKER_HOST (a local engine), DOCKHAND_TEST_REGISTRY, docker, socat, the dockhand binary",
         run: bridge::run,
+    },
+    Suite {
+        name: "catalog",
+        about: "dockhand catalog of 50 entries (a registry namespace): cold vs cached time, requests and bytes",
+        needs: "DOCKHAND_TEST_REGISTRY (a registry on loopback), the dockhand binary",
+        run: catalog::run,
     },
 ];

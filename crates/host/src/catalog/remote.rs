@@ -135,7 +135,8 @@ impl Remote<'_> {
                         .as_ref()
                         .is_some_and(|d| d.to_string() == c.digest) =>
                 {
-                    let _ = self.state.cache_touch(&key);
+                    // The cached labels stand; nothing is written (every
+                    // write to dockhand.db is a synced transaction).
                     return Ok(c.clone());
                 }
                 Err(RegistryError::Transport { .. }) => return Ok(c.clone()),
