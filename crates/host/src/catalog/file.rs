@@ -416,6 +416,22 @@ mod tests {
     }
 
     #[test]
+    fn the_json_schema_matches_the_parser() {
+        let schema: serde_json::Value =
+            serde_json::from_str(include_str!("../../../../docs/catalog.schema.json")).unwrap();
+        let entry = &schema["$defs"]["entry"]["properties"];
+        let keys: Vec<&str> = entry.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(keys, ["reference", "title", "vendor", "description", "categories"]);
+        let categories: Vec<&str> = entry["categories"]["items"]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        assert_eq!(categories, Category::KNOWN);
+    }
+
+    #[test]
     fn json_syntax_error_has_a_line() {
         let e = CatalogFile::parse(
             Path::new("t.json"),
