@@ -103,11 +103,14 @@ impl Manager {
         hooks: &dyn Hooks,
     ) -> Result<Installed, InstallError> {
         let store = Store::open(self.layout.store())?;
+        // The allow-list decides before anything is downloaded.
+        let permit = match &req.source {
+            ImageSource::Registry(reference) => Some(self.allow.check(reference)?),
+            _ => None,
+        };
         hooks.progress(&format!("fetching {}", req.source));
-        let (name, top, permit) = match &req.source {
-            ImageSource::Registry(reference) => {
-                // The allow-list decides before anything is downloaded.
-                let permit = self.allow.check(reference)?;
+        let (name, top, permit) = match (&req.source, permit) {
+            (ImageSource::Registry(_), Some(permit)) => {
                 let options = PullOptions {
                     platform: Some(req.platform.clone()),
                     ..Default::default()
@@ -117,7 +120,7 @@ impl Manager {
                     .map_err(|e| self.pin_refusal(&permit, e))?;
                 (permit.pull.to_string(), pulled.top, Some(permit))
             }
-            other => {
+            (other, _) => {
                 let (name, top) =
                     crate::fetch::fetch_local(other, &store, &self.engine_host).await?;
                 (name, top, None)

@@ -420,8 +420,16 @@ mod tests {
         let schema: serde_json::Value =
             serde_json::from_str(include_str!("../../../../docs/catalog.schema.json")).unwrap();
         let entry = &schema["$defs"]["entry"]["properties"];
-        let keys: Vec<&str> = entry.as_object().unwrap().keys().map(String::as_str).collect();
-        assert_eq!(keys, ["reference", "title", "vendor", "description", "categories"]);
+        let keys: Vec<&str> = entry
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            keys,
+            ["reference", "title", "vendor", "description", "categories"]
+        );
         let categories: Vec<&str> = entry["categories"]["items"]["enum"]
             .as_array()
             .unwrap()
