@@ -10,6 +10,7 @@ import { showOpenDialog } from "./modules/filepicker.js";
 import { safeHref } from "./modules/sanitize.js";
 import { newlyAvailable, noticeText, POLL_MS } from "./modules/updates.js";
 import * as extensionsPage from "./modules/page-extensions.js";
+import * as catalogPage from "./modules/page-catalog.js";
 import * as containersPage from "./modules/page-containers.js";
 import * as containerPage from "./modules/page-container.js";
 import * as imagesPage from "./modules/page-images.js";
@@ -90,6 +91,7 @@ function renderSidebar() {
 
 const PAGES = {
   extensions: extensionsPage.render,
+  catalog: catalogPage.render,
   containers: containersPage.render,
   container: containerPage.render,
   images: imagesPage.render,

@@ -16,8 +16,13 @@ export function setUnauthorizedHandler(fn) { onUnauthorized = fn; }
 /** Encode one path segment (extension ids contain "/"). */
 export const seg = (s) => encodeURIComponent(String(s));
 
-async function request(method, path, { signal } = {}) {
-  const res = await fetch(path, { method, credentials: "same-origin", signal });
+async function request(method, path, { signal, json } = {}) {
+  const init = { method, credentials: "same-origin", signal };
+  if (json !== undefined) {
+    init.headers = { "Content-Type": "application/json" };
+    init.body = JSON.stringify(json);
+  }
+  const res = await fetch(path, init);
   if (res.ok) return res;
   if (res.status === 401) onUnauthorized();
   let message = `${method} ${path} answered ${res.status}`;
@@ -34,6 +39,8 @@ export const api = {
   /** The raw response, for streamed bodies. */
   stream: (path, opts) => request("GET", path, opts),
   post: (path) => request("POST", path).then((r) => r.json()),
+  /** POST with a JSON body. */
+  postJson: (path, body) => request("POST", path, { json: body }).then((r) => r.json()),
   del: (path) => request("DELETE", path).then((r) => r.json()),
 };
 

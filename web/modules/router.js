@@ -1,5 +1,5 @@
 // Hash routes. Every id is one encoded path segment.
-//   #/extensions  #/ext/<id>
+//   #/extensions  #/ext/<id>  #/catalog
 //   #/containers  #/container/<id>[/logs|inspect|stats|terminal]
 //   #/images      #/image/<id>[/<tag>]
 //   #/volumes     #/volume/<name>
@@ -15,7 +15,7 @@ export function parseHash(hash) {
   if (parts.includes(null)) return { page: "notfound" };
   const [page = "extensions", a, b] = parts;
   const n = parts.length;
-  if (["extensions", "containers", "images", "volumes"].includes(page) && n <= 1) return { page };
+  if (["extensions", "catalog", "containers", "images", "volumes"].includes(page) && n <= 1) return { page };
   if (page === "ext" && n === 2) return { page, id: a };
   if (page === "container" && (n === 2 || (n === 3 && CONTAINER_TABS.includes(b)))) return { page, id: a, tab: b || "logs" };
   if (page === "image" && (n === 2 || n === 3)) return { page, id: a, tag: b };

@@ -89,6 +89,9 @@ pub enum Command {
     /// Serve the dashboard and every extension's UI on this machine
     #[command(long_about = SERVE_ABOUT)]
     Serve(ServeArgs),
+    /// List the extensions of the configured catalogs
+    #[command(long_about = CATALOG_ABOUT)]
+    Catalog(CatalogArgs),
     /// Show an extension image's labels, metadata.json and platforms, without downloading its UI
     #[command(long_about = INSPECT_ABOUT)]
     Inspect(InspectArgs),
@@ -365,6 +368,46 @@ logs the browser in. Everything else goes to stderr. Listens on 127.0.0.1:7411 u
 otherwise; a fixed port keeps each extension's origin, and so its stored data, the same from
 one run to the next. Ctrl-C or SIGTERM stops it and every process it started.";
 
+const CATALOG_ABOUT: &str = "\
+List the extensions of the catalogs configured in $DOCKHAND_HOME/config.toml and the system
+file (/etc/dockhand/config.toml, or $DOCKHAND_SYSTEM_CONFIG): title, vendor, description,
+categories, the latest version whose api.version dockhand's 0.4.2 satisfies, and whether it is
+installed (and which version).
+
+A catalog is a file (dockhand's JSON format, docs/catalog.schema.json, or Docker's
+extensions.txt: org/repo[:tag] a line) or a registry namespace (url = \"127.0.0.1:5000/acme\"),
+whose repositories are listed with /v2/_catalog. Only manifests and image configs are read,
+never a layer; answers are cached in dockhand.db, so a second run only revalidates each entry
+with one HEAD request (tag and repository listings are trusted for an hour, or re-read with
+--refresh). See docs/catalog.md.
+
+SEARCH keeps the entries whose id, title, vendor, description or categories contain it
+(case-insensitive).";
+
+/// `dockhand catalog`.
+#[derive(Debug, Args)]
+pub struct CatalogArgs {
+    /// Keep entries containing this text (id, title, vendor, description, categories)
+    #[arg(value_name = "SEARCH")]
+    pub search: Option<String>,
+
+    /// Keep entries of this category (e.g. utility-tools)
+    #[arg(long, value_name = "C")]
+    pub category: Option<String>,
+
+    /// Ask registries for tag and repository lists again instead of trusting cached ones
+    #[arg(long)]
+    pub refresh: bool,
+
+    /// Registry to reach over plain HTTP (loopback registries always are); repeatable
+    #[arg(long = "insecure-registry", value_name = "HOST[:PORT]")]
+    pub insecure_registries: Vec<String>,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
 /// `dockhand serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -380,46 +423,28 @@ pub struct ServeArgs {
     #[arg(long)]
     pub allow_non_loopback: bool,
 
+    /// Registry to reach over plain HTTP for the catalog and installs (loopback registries always are); repeatable
+    #[arg(long = "insecure-registry", value_name = "HOST[:PORT]")]
+    pub insecure_registries: Vec<String>,
+
     /// Open the dashboard in the browser (xdg-open)
     #[arg(long)]
     pub open: bool,
 
     /// How often to check installed extensions for updates (12h, 30m, 90s); 0 or off: never
-    #[arg(long, default_value = "12h", value_name = "DURATION", value_parser = parse_interval)]
-    pub check_interval: CheckInterval,
+    /// [default: `[updates] check_interval` of config.toml, else 12h]
+    #[arg(long, value_name = "DURATION", value_parser = parse_interval)]
+    pub check_interval: Option<CheckInterval>,
 }
 
 /// `serve --check-interval`: a duration, or never.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CheckInterval(pub Option<std::time::Duration>);
 
-/// Parses `12h`, `30m`, `90s`, `2d`, a bare number of seconds, or `0`/`off`.
+/// Parses `12h`, `30m`, `90s`, `2d`, `1h30m`, a bare number of seconds, or
+/// `0`/`off` (never), as `[updates] check_interval` in config.toml.
 pub fn parse_interval(raw: &str) -> Result<CheckInterval, String> {
-    let raw = raw.trim();
-    if raw == "off" || raw == "never" {
-        return Ok(CheckInterval(None));
-    }
-    let (number, unit) = match raw.find(|c: char| !c.is_ascii_digit()) {
-        Some(i) => raw.split_at(i),
-        None => (raw, "s"),
-    };
-    let n: u64 = number
-        .parse()
-        .map_err(|_| format!("`{raw}` is not a duration: write it as 12h, 30m, 90s, 2d, or off"))?;
-    let seconds = match unit {
-        "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        "d" => n * 86_400,
-        _ => {
-            return Err(format!(
-                "`{raw}` has an unknown unit `{unit}`: use s, m, h or d (12h), or off"
-            ));
-        }
-    };
-    Ok(CheckInterval(
-        (seconds > 0).then(|| std::time::Duration::from_secs(seconds)),
-    ))
+    dockhand_host::config::parse_duration(raw).map(|d| CheckInterval((!d.is_zero()).then_some(d)))
 }
 
 const UPDATE_ABOUT: &str = "\

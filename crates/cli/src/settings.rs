@@ -7,6 +7,9 @@ use dockhand_engine::EngineHost;
 
 use crate::args::Cli;
 
+/// The system-wide config file when `DOCKHAND_SYSTEM_CONFIG` does not name another.
+pub const SYSTEM_CONFIG: &str = "/etc/dockhand/config.toml";
+
 /// Everything below the CLI gets from the environment, typed.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -28,6 +31,9 @@ pub struct Settings {
     pub failpoint: Option<String>,
     /// `DOCKHAND_READY_TIMEOUT`: seconds a backend may take to create its socket.
     pub ready_timeout: Option<std::time::Duration>,
+    /// The system-wide config file: `DOCKHAND_SYSTEM_CONFIG`, else
+    /// `/etc/dockhand/config.toml`.
+    pub system_config: PathBuf,
 }
 
 impl Settings {
@@ -87,7 +93,19 @@ impl Settings {
                 }
                 _ => None,
             },
+            system_config: std::env::var_os("DOCKHAND_SYSTEM_CONFIG")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(SYSTEM_CONFIG)),
         })
+    }
+
+    /// The user's and the system's config files.
+    pub fn config_paths(&self) -> dockhand_host::config::ConfigPaths {
+        dockhand_host::config::ConfigPaths {
+            user: self.home.join("config.toml"),
+            system: self.system_config.clone(),
+        }
     }
 
     /// The content store directory.

@@ -7,8 +7,8 @@
 use std::path::{Path, PathBuf};
 
 use dockhand_oci::extract::{Binaries, extract_extension};
-use dockhand_oci::pull::{PullOptions, pull};
-use dockhand_oci::registry::RegistryClient;
+use dockhand_oci::pull::{PullError, PullOptions, pull};
+use dockhand_oci::registry::{RegistryClient, RegistryError};
 use dockhand_oci::source::{ImageSource, ResolvedImage, export_docker_archive, resolve};
 use dockhand_oci::store::Store;
 use dockhand_oci::unpack::Limits;
@@ -20,6 +20,7 @@ use dockhand_spec::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::allow::Permit;
 use crate::backend::{self, Backend};
 use crate::consent::Summary;
 use crate::error::InstallError;
@@ -115,26 +116,42 @@ impl Manager {
         previous: Option<&Summary>,
     ) -> Result<Installed, InstallError> {
         let store = Store::open(self.layout.store())?;
+        // The allow-list decides before anything is downloaded.
+        let permit = match &req.source {
+            ImageSource::Registry(reference) => Some(self.allow.check(reference)?),
+            _ => None,
+        };
         hooks.progress(&format!("fetching {}", req.source));
-        let (name, top) = match &req.source {
-            ImageSource::Registry(reference) => {
+        let (name, top, permit) = match (&req.source, permit) {
+            (ImageSource::Registry(_), Some(permit)) => {
                 let options = PullOptions {
                     platform: Some(req.platform.clone()),
                     ..Default::default()
                 };
-                (
-                    reference.to_string(),
-                    pull(client, &store, reference, &options).await?.top,
-                )
+                let pulled = pull(client, &store, &permit.pull, &options)
+                    .await
+                    .map_err(|e| self.pin_refusal(&permit, e))?;
+                (permit.pull.to_string(), pulled.top, Some(permit))
             }
-            other => crate::fetch::fetch_local(other, &store, &self.engine_host).await?,
+            (other, _) => {
+                let (name, top) =
+                    crate::fetch::fetch_local(other, &store, &self.engine_host).await?;
+                (name, top, None)
+            }
         };
         let reference =
             Reference::parse(&name).map_err(|_| InstallError::NoName(req.source.to_string()))?;
+        let image = resolve(&store, &top, &req.platform)?;
+        let manifest_digest = &image.manifest_descriptor.digest;
+        match &permit {
+            Some(permit) => self.allow.verify(permit, &top.digest, manifest_digest)?,
+            None => self
+                .allow
+                .check_local(&reference, &top.digest, manifest_digest)?,
+        }
         let id = ExtensionId::of(&reference);
         let _lock = ExtensionLock::acquire(&self.layout.home, &id)?;
         self.repair_one(&id, hooks).await?;
-        let image = resolve(&store, &top, &req.platform)?;
         let digest = image.manifest_descriptor.digest.to_string();
         if let Some(existing) = self.state.get(&id)?
             && existing.digest == digest
@@ -172,6 +189,26 @@ impl Manager {
             .commit_install(&store, &req.source, prepared, hooks)
             .await?;
         Ok(Installed::New(Box::new(record)))
+    }
+
+    /// A pull of a digest-pinned reference that got other bytes is the
+    /// allow-list's refusal; other failures stay as they are.
+    fn pin_refusal(&self, permit: &Permit, e: PullError) -> InstallError {
+        match e {
+            PullError::Registry(RegistryError::DigestMismatch {
+                expected, actual, ..
+            }) if permit.pins.contains(&expected) => InstallError::NotAllowed {
+                id: permit.pull.familiar(),
+                policy: format!(
+                    "the allow-list ([allow] in {})",
+                    self.allow.policy().display()
+                ),
+                reason: format!(
+                    "the registry served {actual} for the pinned {expected}: refusing an image that is not the one allowed"
+                ),
+            },
+            other => other.into(),
+        }
     }
 
     /// Unpacks what the host needs to a staging dir and validates it.

@@ -6,10 +6,15 @@
 //! that makes install / update / uninstall recoverable ([`state`]), those
 //! transactions themselves ([`install`], [`uninstall`]), the permission
 //! summary asked about at install ([`consent`]), update checks and updates
-//! ([`update`]), backends on the engine
-//! ([`backend`]), the on-disk layout ([`layout`]) and `doctor`.
+//! ([`update`]), backends on the engine ([`backend`]), the on-disk layout
+//! ([`layout`]) and `doctor`; the configuration files ([`config`]), the
+//! allow-list every install goes through ([`allow`]) and the catalogs
+//! ([`catalog`]).
 
+pub mod allow;
 pub mod backend;
+pub mod catalog;
+pub mod config;
 pub mod consent;
 pub mod dev;
 pub mod doctor;

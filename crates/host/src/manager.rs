@@ -93,6 +93,9 @@ pub struct Manager {
     pub ready_timeout: std::time::Duration,
     /// The state database.
     pub state: State,
+    /// The allow-list every install and update goes through (disabled
+    /// unless the caller sets one from the configuration).
+    pub allow: crate::allow::AllowList,
 }
 
 /// An installed extension with its backend's live state.
@@ -122,6 +125,7 @@ impl Manager {
             search_path,
             ready_timeout: backend::READY_TIMEOUT,
             state,
+            allow: crate::allow::AllowList::disabled(),
         })
     }
 

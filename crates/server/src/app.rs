@@ -80,6 +80,8 @@ struct Inner {
     records: std::sync::Mutex<Option<Cached>>,
     /// How updates are checked, when they are (`crate::updates`).
     updates: std::sync::OnceLock<Arc<crate::updates::UpdateService>>,
+    /// The registry client and configuration of the catalog and install routes.
+    catalog: crate::catalog::CatalogSetup,
 }
 
 /// The installed extensions and the dev settings of those in dev mode, as
@@ -108,6 +110,22 @@ impl AppState {
     /// The state of a server whose bridge starts local processes (and the
     /// file picker) in `user_home`.
     pub fn with_user_home(manager: Arc<Manager>, port: u16, user_home: std::path::PathBuf) -> Self {
+        Self::with_catalog(
+            manager,
+            port,
+            user_home,
+            crate::catalog::CatalogSetup::default(),
+        )
+    }
+
+    /// The state of a server with a registry client and configuration for
+    /// the catalog and install routes.
+    pub fn with_catalog(
+        manager: Arc<Manager>,
+        port: u16,
+        user_home: std::path::PathBuf,
+        catalog: crate::catalog::CatalogSetup,
+    ) -> Self {
         let (shutdown, _) = watch::channel(false);
         let docker =
             crate::bridge::procs::resolve_program(&manager.docker_cli, &manager.search_path);
@@ -124,8 +142,14 @@ impl AppState {
                 dev: crate::dev::DevState::default(),
                 records: std::sync::Mutex::new(None),
                 updates: std::sync::OnceLock::new(),
+                catalog,
             }),
         }
+    }
+
+    /// The catalog routes' registry client and configuration.
+    pub fn catalog(&self) -> &crate::catalog::CatalogSetup {
+        &self.inner.catalog
     }
 
     /// The installed extensions, from a cache at most [`RECORDS_TTL`] old.
@@ -273,6 +297,7 @@ pub fn router(state: AppState) -> Router {
     let dashboard = crate::api::routes()
         .merge(crate::resources::routes())
         .merge(crate::updates::routes())
+        .merge(crate::catalog::routes())
         .fallback(crate::assets::serve)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state.clone());

@@ -109,6 +109,12 @@ impl From<InstallError> for ApiError {
             InstallError::Engine(_) | InstallError::Compose(_) | InstallError::NotReady { .. } => {
                 StatusCode::BAD_GATEWAY
             }
+            InstallError::NotAllowed { .. } => StatusCode::FORBIDDEN,
+            InstallError::ApiVersion { .. }
+            | InstallError::Invalid(_)
+            | InstallError::NoName(_)
+            | InstallError::NotConfirmed(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            InstallError::Pull(_) => StatusCode::BAD_GATEWAY,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         Self::new(status, e.to_string())

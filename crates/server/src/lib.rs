@@ -15,6 +15,7 @@
 //!   the `Origin` check; [`slug`]: the origin names;
 //! - [`ui`]: an extension's files, `/.dockhand/enter` and `ddclient.js`;
 //!   [`assets`]: the embedded `web/`; [`api`]: the dashboard's own routes;
+//!   [`catalog`]: the catalog and install routes;
 //! - [`bridge`]: `/.dockhand/api/*`; [`resources`]: the dashboard's engine
 //!   views (`/api/containers…`, `/api/images…`, `/api/volumes…`, `/api/fs`);
 //! - [`dev`]: dev mode, the dev-server proxy and the bridge call log;
@@ -27,6 +28,7 @@ pub mod app;
 pub mod assets;
 pub mod auth;
 pub mod bridge;
+pub mod catalog;
 pub mod dev;
 pub mod error;
 pub mod extract;

@@ -34,6 +34,8 @@ pub struct ServeOptions {
     pub allow_non_loopback: bool,
     /// The user's home: where bridge processes start and the file picker opens.
     pub user_home: std::path::PathBuf,
+    /// The registry client and configuration of the catalog and install routes.
+    pub catalog: crate::catalog::CatalogSetup,
 }
 
 impl Default for ServeOptions {
@@ -43,6 +45,7 @@ impl Default for ServeOptions {
             port: DEFAULT_PORT,
             allow_non_loopback: false,
             user_home: std::path::PathBuf::from("/"),
+            catalog: crate::catalog::CatalogSetup::default(),
         }
     }
 }
@@ -117,7 +120,12 @@ impl Server {
         let addr = listener
             .local_addr()
             .map_err(|source| ServeError::Bind { addr: want, source })?;
-        let state = AppState::with_user_home(manager, addr.port(), options.user_home.clone());
+        let state = AppState::with_catalog(
+            manager,
+            addr.port(),
+            options.user_home.clone(),
+            options.catalog.clone(),
+        );
         let token = state
             .auth()
             .issue_startup_token()

@@ -4,6 +4,7 @@
 //! in [`SUITES`].
 
 pub mod bridge;
+pub mod catalog;
 pub mod install;
 pub mod oci;
 pub mod update;
@@ -58,5 +59,11 @@ pub const SUITES: &[Suite] = &[
         about: "update --check of 20 installed extensions: total time cold and cached vs skopeo, bytes and requests per extension, layer requests",
         needs: "DOCKHAND_TEST_REGISTRY (a registry on loopback), the dockhand binary; skopeo for the baseline",
         run: update::run,
+    },
+    Suite {
+        name: "catalog",
+        about: "dockhand catalog of 50 entries (a registry namespace): cold vs cached time, requests and bytes",
+        needs: "DOCKHAND_TEST_REGISTRY (a registry on loopback), the dockhand binary",
+        run: catalog::run,
     },
 ];

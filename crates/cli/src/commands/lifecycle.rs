@@ -32,6 +32,7 @@ pub fn manager(settings: &Settings) -> Result<Manager> {
     if let Some(t) = settings.ready_timeout {
         manager.ready_timeout = t;
     }
+    manager.allow = super::config(settings)?.allow_list()?;
     Ok(manager)
 }
 

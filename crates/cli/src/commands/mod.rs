@@ -3,6 +3,7 @@
 //! content store.
 
 mod build;
+mod catalog;
 mod completion;
 mod dev;
 mod doctor;
@@ -70,7 +71,25 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Init(_) | Command::Plugin(_) | Command::Completion(_) | Command::Man(_) => {
             Ok(ExitCode::SUCCESS)
         }
+        Command::Catalog(args) => catalog::run(args, &settings),
     }
+}
+
+/// The configuration files (`docs/config.md`), read once; their warnings
+/// (a locked setting in the user file) are printed.
+pub fn config(settings: &Settings) -> Result<dockhand_host::config::Config> {
+    let config = load_config(settings)?;
+    for w in &config.warnings {
+        crate::output::warning(w);
+    }
+    Ok(config)
+}
+
+/// The configuration files, read without printing their warnings.
+pub fn load_config(settings: &Settings) -> Result<dockhand_host::config::Config> {
+    Ok(dockhand_host::config::Config::load(
+        &settings.config_paths(),
+    )?)
 }
 
 /// A registry client with the user's docker credentials.

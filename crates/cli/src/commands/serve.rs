@@ -17,6 +17,17 @@ use crate::settings::Settings;
 
 pub fn run(args: &ServeArgs, settings: &Settings) -> Result<ExitCode> {
     let manager = Arc::new(manager(settings)?);
+    let config = super::load_config(settings)?;
+    // The flag wins over `[updates] check_interval`; zero means never.
+    let check_interval = match args.check_interval {
+        Some(flag) => flag.0,
+        None => Some(config.update_interval()).filter(|d| !d.is_zero()),
+    };
+    let catalog = dockhand_server::catalog::CatalogSetup {
+        registry: Some(super::registry_client(settings, &args.insecure_registries)?),
+        config,
+        options: Default::default(),
+    };
     let options = ServeOptions {
         bind: args.bind,
         port: args.port,
@@ -24,6 +35,7 @@ pub fn run(args: &ServeArgs, settings: &Settings) -> Result<ExitCode> {
         user_home: std::env::var_os("HOME")
             .map(std::path::PathBuf::from)
             .unwrap_or_else(|| "/".into()),
+        catalog,
     };
     // One thread runs every task: a bridge call hops between the server's
     // connection, the handler and the backend client's connection, and on a
@@ -40,8 +52,8 @@ pub fn run(args: &ServeArgs, settings: &Settings) -> Result<ExitCode> {
             signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
         let server = Server::bind(manager, &options).await?;
         server.state().set_updates(dockhand_server::updates::UpdateService {
-            client: super::registry_client(settings, &[])?,
-            interval: args.check_interval.0,
+            client: super::registry_client(settings, &args.insecure_registries)?,
+            interval: check_interval,
             options: Default::default(),
         });
         tokio::spawn(dockhand_server::updates::run_periodic(server.state().clone()));

@@ -550,7 +550,7 @@ async fn expect_route(c: &Client, hash: &str) -> Result<()> {
         .with_context(|| format!("not at {hash}"))
 }
 
-async fn set_route(c: &Client, hash: &str) -> Result<()> {
+pub(crate) async fn set_route(c: &Client, hash: &str) -> Result<()> {
     top(c).await?;
     c.execute(&format!("location.hash = {}", json!(hash)), vec![])
         .await?;

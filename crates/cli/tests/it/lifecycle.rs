@@ -45,6 +45,11 @@ impl Home {
         &self.dir.0
     }
 
+    /// A path under the test's directory (`home/config.toml`: the user config).
+    pub(crate) fn path(&self, rel: &str) -> PathBuf {
+        self.dir.0.join(rel)
+    }
+
     pub(crate) fn run(&self, args: &[&str]) -> Output {
         self.cmd(args).output().expect("dockhand runs")
     }

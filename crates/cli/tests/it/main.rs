@@ -1,5 +1,7 @@
 //! Integration tests of the `dockhand` binary.
 
+mod catalog;
+mod catalog_browser;
 mod corpus;
 mod dashboard;
 mod dev;

@@ -103,6 +103,18 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (repository, digest, platform)
     ) STRICT;
     ",
+    // 4: the catalog cache (crate::catalog): what registries answered, keyed
+    // by what was asked (`manifest:<reference>`, `tags:<repository>`,
+    // `repos:<namespace>`), with the manifest digest / ETag to revalidate.
+    "
+    CREATE TABLE catalog_cache (
+        key        TEXT PRIMARY KEY NOT NULL,
+        digest     TEXT,
+        etag       TEXT,
+        body       TEXT NOT NULL,
+        fetched_at INTEGER NOT NULL
+    ) STRICT;
+    ",
 ];
 
 /// Opens `path` with dockhand's pragmas and migrates it to [`SCHEMA_VERSION`].

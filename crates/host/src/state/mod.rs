@@ -11,6 +11,9 @@
 //!   it describes, so after a crash `dockhand doctor` knows exactly what may
 //!   have been half done.
 //!
+//! - the catalog cache ([`State::cache_get`], [`State::cache_put`]): what
+//!   registries answered, so a cached `dockhand catalog` only revalidates.
+//!
 //! Beside it, [`ExtensionLock`] and [`StateLock`] are OS file locks under
 //! `$DOCKHAND_HOME/locks/` that keep two processes from changing the same
 //! extension at once, and keep every writer out while `doctor` repairs.
@@ -18,6 +21,7 @@
 //! Open the database once per process: a [`State`] is `Send + Sync` and
 //! serialises its callers on one connection with cached prepared statements.
 
+mod cache;
 mod db;
 mod dev;
 mod extensions;
@@ -31,6 +35,7 @@ use std::sync::{Mutex, MutexGuard};
 use dockhand_oci::ExtensionId;
 use rusqlite::Connection;
 
+pub use cache::CacheRow;
 pub use db::SCHEMA_VERSION;
 pub use extensions::{BackendRecord, ExtensionRecord};
 pub use journal::{OpId, OpKind, OpRecord, Outcome, PendingOp};

@@ -1,4 +1,7 @@
 //! Integration tests of dockhand-host.
 
+mod allow;
+mod catalog;
+mod fake_registry;
 mod state;
 mod update;

@@ -11,6 +11,7 @@
 
 mod auth;
 mod blob;
+mod catalog;
 mod client;
 mod credentials;
 mod error;

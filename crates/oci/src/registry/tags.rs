@@ -110,7 +110,7 @@ impl RegistryClient {
 }
 
 /// The target of the `rel="next"` link in a `Link` header value.
-fn next_link(header: &str) -> Option<String> {
+pub(crate) fn next_link(header: &str) -> Option<String> {
     let mut rest = header;
     loop {
         let start = rest.find('<')?;

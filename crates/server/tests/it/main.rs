@@ -6,6 +6,7 @@
 mod api;
 mod bridge;
 mod bridge_support;
+mod catalog;
 mod dev;
 mod dev_server;
 mod engine;

@@ -1,0 +1,694 @@
+//! The configuration files: `$DOCKHAND_HOME/config.toml` (the user's) and a
+//! system-wide one (`/etc/dockhand/config.toml`) whose sections an admin can
+//! lock. Parsing only: the caller passes both paths (the CLI resolves them,
+//! `DOCKHAND_SYSTEM_CONFIG` overrides the system one). `docs/config.md` is
+//! the reference.
+//!
+//! Merging: each section comes from the user file when it has it, else from
+//! the system file; `[[catalog]]` entries of both are kept (a user entry with
+//! the name of a system one replaces it). A section the system file names in
+//! `locked = [...]` comes from the system file only; a user file that sets it
+//! anyway gets a warning naming both files.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::allow::{AllowEntry, AllowList, AllowSource};
+
+/// How often `serve` checks for updates when the files do not say.
+pub const DEFAULT_UPDATE_INTERVAL: Duration = Duration::from_secs(12 * 3600);
+
+/// The sections a system file may lock.
+pub const LOCKABLE: [&str; 3] = ["allow", "catalogs", "updates"];
+
+/// Why a configuration file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file exists but cannot be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid: the message names the file and line.
+    #[error("{path}:{line}: {message}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// What is wrong and what to do.
+        message: String,
+    },
+}
+
+/// The two files, as the caller found them.
+#[derive(Debug, Clone)]
+pub struct ConfigPaths {
+    /// `$DOCKHAND_HOME/config.toml`.
+    pub user: PathBuf,
+    /// `/etc/dockhand/config.toml` (or its override).
+    pub system: PathBuf,
+}
+
+/// A configured catalog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatalogConfig {
+    /// Its name (unique).
+    pub name: String,
+    /// Where its entries come from.
+    pub source: CatalogSource,
+    /// The configuration file that declared it.
+    pub declared_in: PathBuf,
+}
+
+/// Where a catalog's entries come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CatalogSource {
+    /// A catalog file: ours (JSON) or Docker's `extensions.txt`.
+    File(PathBuf),
+    /// Every repository under a registry namespace (`127.0.0.1:5000/acme`).
+    Namespace(Namespace),
+}
+
+/// A registry and a repository prefix (possibly empty: the whole registry).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Namespace {
+    /// `host[:port]`.
+    pub registry: String,
+    /// `acme` or `acme/team`; empty for every repository.
+    pub path: String,
+}
+
+impl Namespace {
+    /// Parses `registry[/path]`; the registry must look like a host
+    /// (`localhost`, a dot or a port).
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let raw = raw.trim().trim_end_matches('/');
+        let raw = raw
+            .strip_prefix("oci://")
+            .or_else(|| raw.strip_prefix("https://"))
+            .or_else(|| raw.strip_prefix("http://"))
+            .unwrap_or(raw);
+        let (registry, path) = raw.split_once('/').unwrap_or((raw, ""));
+        let hosty = registry == "localhost" || registry.contains('.') || registry.contains(':');
+        if registry.is_empty() || !hosty {
+            return Err(format!(
+                "`{raw}` does not start with a registry host: write it as host[:port]/namespace, for example 127.0.0.1:5000/acme"
+            ));
+        }
+        // The namespace must be a valid repository prefix.
+        if !path.is_empty() && dockhand_oci::Reference::parse_loose(&format!("{raw}/x")).is_err() {
+            return Err(format!(
+                "`{path}` is not a repository namespace: use lowercase letters, digits, `.`, `_`, `-` and `/`"
+            ));
+        }
+        Ok(Self {
+            registry: registry.to_owned(),
+            path: path.to_owned(),
+        })
+    }
+
+    /// True when `name` (`registry/repository`) is under this namespace.
+    pub fn contains(&self, registry: &str, repository: &str) -> bool {
+        registry == self.registry
+            && (self.path.is_empty()
+                || repository
+                    .strip_prefix(&self.path)
+                    .is_some_and(|rest| rest.starts_with('/')))
+    }
+}
+
+impl std::fmt::Display for Namespace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.path.is_empty() {
+            f.write_str(&self.registry)
+        } else {
+            write!(f, "{}/{}", self.registry, self.path)
+        }
+    }
+}
+
+/// The `[allow]` section as written, before its files are read.
+#[derive(Debug, Clone, Default)]
+pub struct AllowConfig {
+    /// `enabled` (or `only_listed`).
+    pub enabled: bool,
+    /// `extensions = [...]`, with their lines.
+    pub extensions: Vec<(String, usize)>,
+    /// `file = PATH` (resolved against the config file's directory).
+    pub file: Option<PathBuf>,
+    /// `catalogs = [...]`: names of configured catalogs whose entries are allowed.
+    pub catalogs: Vec<String>,
+    /// The configuration file it came from.
+    pub declared_in: PathBuf,
+}
+
+/// Both files merged.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// Configured catalogs, system ones first.
+    pub catalogs: Vec<CatalogConfig>,
+    /// `[allow]`, when a file has it.
+    pub allow: Option<AllowConfig>,
+    /// `[updates] check_interval`, when set.
+    pub check_interval: Option<Duration>,
+    /// Things worth telling the user (a locked key set in the user file).
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    locked: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    catalog: Option<Spanned<Vec<RawCatalog>>>,
+    #[serde(default)]
+    allow: Option<Spanned<RawAllow>>,
+    #[serde(default)]
+    updates: Option<Spanned<RawUpdates>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCatalog {
+    name: Spanned<String>,
+    #[serde(default)]
+    file: Option<Spanned<String>>,
+    #[serde(default)]
+    url: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAllow {
+    #[serde(default, alias = "only_listed")]
+    enabled: Option<bool>,
+    #[serde(default)]
+    extensions: Vec<Spanned<String>>,
+    #[serde(default)]
+    file: Option<Spanned<String>>,
+    #[serde(default)]
+    catalogs: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUpdates {
+    #[serde(default)]
+    check_interval: Option<Spanned<String>>,
+}
+
+/// One file, parsed and checked.
+#[derive(Debug, Default)]
+struct FileConfig {
+    path: PathBuf,
+    locked: Vec<String>,
+    catalogs: Option<(Vec<CatalogConfig>, usize)>,
+    allow: Option<(AllowConfig, usize)>,
+    check_interval: Option<(Duration, usize)>,
+}
+
+/// The 1-based line of byte `offset` in `text`.
+pub(crate) fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
+}
+
+fn parse_file(path: &Path, text: &str) -> Result<FileConfig, ConfigError> {
+    let invalid = |offset: usize, message: String| ConfigError::Invalid {
+        path: path.to_path_buf(),
+        line: line_of(text, offset),
+        message,
+    };
+    let raw: RawFile = toml::from_str(text).map_err(|e| {
+        let offset = e.span().map(|s| s.start).unwrap_or(0);
+        invalid(offset, e.message().trim().to_owned())
+    })?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let resolve = |p: &str| {
+        let p = Path::new(p);
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            dir.join(p)
+        }
+    };
+    let mut out = FileConfig {
+        path: path.to_path_buf(),
+        ..FileConfig::default()
+    };
+    if let Some(locked) = raw.locked {
+        for key in locked.into_inner() {
+            if !LOCKABLE.contains(&key.get_ref().as_str()) {
+                return Err(invalid(
+                    key.span().start,
+                    format!(
+                        "`{}` cannot be locked: locked takes {}",
+                        key.get_ref(),
+                        LOCKABLE.join(", ")
+                    ),
+                ));
+            }
+            out.locked.push(key.into_inner());
+        }
+    }
+    if let Some(catalogs) = raw.catalog {
+        let line = line_of(text, catalogs.span().start);
+        let mut list: Vec<CatalogConfig> = Vec::new();
+        for c in catalogs.into_inner() {
+            let name = c.name.get_ref().trim().to_owned();
+            if name.is_empty() {
+                return Err(invalid(
+                    c.name.span().start,
+                    "a catalog needs a name".into(),
+                ));
+            }
+            if list.iter().any(|o| o.name == name) {
+                return Err(invalid(
+                    c.name.span().start,
+                    format!("two catalogs are named `{name}`: give each its own name"),
+                ));
+            }
+            let source = match (c.file, c.url) {
+                (Some(file), None) => CatalogSource::File(resolve(file.get_ref())),
+                (None, Some(url)) => CatalogSource::Namespace(
+                    Namespace::parse(url.get_ref()).map_err(|m| invalid(url.span().start, m))?,
+                ),
+                _ => {
+                    return Err(invalid(
+                        c.name.span().start,
+                        format!(
+                            "catalog `{name}` needs exactly one of `file = PATH` and `url = \"registry/namespace\"`"
+                        ),
+                    ));
+                }
+            };
+            list.push(CatalogConfig {
+                name,
+                source,
+                declared_in: path.to_path_buf(),
+            });
+        }
+        out.catalogs = Some((list, line));
+    }
+    if let Some(allow) = raw.allow {
+        let line = line_of(text, allow.span().start);
+        let a = allow.into_inner();
+        let extensions = a
+            .extensions
+            .into_iter()
+            .map(|e| {
+                let line = line_of(text, e.span().start);
+                AllowEntry::parse(e.get_ref())
+                    .map_err(|m| invalid(e.span().start, format!("in [allow] extensions: {m}")))?;
+                Ok((e.into_inner(), line))
+            })
+            .collect::<Result<Vec<_>, ConfigError>>()?;
+        let config = AllowConfig {
+            enabled: a.enabled.unwrap_or(true),
+            extensions,
+            file: a.file.map(|f| resolve(f.get_ref())),
+            catalogs: a.catalogs.into_iter().map(Spanned::into_inner).collect(),
+            declared_in: path.to_path_buf(),
+        };
+        out.allow = Some((config, line));
+    }
+    if let Some(updates) = raw.updates {
+        let line = line_of(text, updates.span().start);
+        if let Some(interval) = updates.into_inner().check_interval {
+            let d = parse_duration(interval.get_ref()).map_err(|m| {
+                invalid(
+                    interval.span().start,
+                    format!("[updates] check_interval: {m}"),
+                )
+            })?;
+            out.check_interval = Some((d, line));
+        }
+    }
+    Ok(out)
+}
+
+fn read_file(path: &Path) -> Result<Option<FileConfig>, ConfigError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => parse_file(path, &text).map(Some),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+impl Config {
+    /// Reads and merges both files; a missing file is an empty one.
+    pub fn load(paths: &ConfigPaths) -> Result<Self, ConfigError> {
+        let system = read_file(&paths.system)?.unwrap_or_default();
+        let user = read_file(&paths.user)?.unwrap_or_default();
+        Ok(Self::merge(system, user))
+    }
+
+    /// Parses one file's text (for tests and `doctor`): as if it were the
+    /// user file and there were no system file.
+    pub fn parse(path: &Path, text: &str) -> Result<Self, ConfigError> {
+        Ok(Self::merge(FileConfig::default(), parse_file(path, text)?))
+    }
+
+    /// Parses both files' text.
+    pub fn parse_pair(system: (&Path, &str), user: (&Path, &str)) -> Result<Self, ConfigError> {
+        Ok(Self::merge(
+            parse_file(system.0, system.1)?,
+            parse_file(user.0, user.1)?,
+        ))
+    }
+
+    fn merge(system: FileConfig, user: FileConfig) -> Self {
+        let mut refusals = Vec::new();
+        let locked = |key: &str| system.locked.iter().any(|k| k == key);
+        let mut refused = |key: &str, line: usize| {
+            refusals.push(format!(
+                "{}:{line}: `{key}` is locked by {}: this setting is ignored (ask the administrator to change it there)",
+                user.path.display(),
+                system.path.display()
+            ));
+        };
+        let mut warnings = Vec::new();
+        if !user.locked.is_empty() {
+            warnings.push(format!(
+                "{}: `locked` only has an effect in the system file ({}): ignored",
+                user.path.display(),
+                system.path.display()
+            ));
+        }
+        let mut catalogs = system.catalogs.map(|(c, _)| c).unwrap_or_default();
+        if let Some((mine, line)) = user.catalogs {
+            if locked("catalogs") {
+                refused("catalog", line);
+            } else {
+                for c in mine {
+                    catalogs.retain(|o| o.name != c.name);
+                    catalogs.push(c);
+                }
+            }
+        }
+        let mut allow = system.allow.map(|(a, _)| a);
+        if let Some((mine, line)) = user.allow {
+            if locked("allow") {
+                refused("allow", line);
+            } else {
+                allow = Some(mine);
+            }
+        }
+        let mut check_interval = system.check_interval.map(|(d, _)| d);
+        if let Some((mine, line)) = user.check_interval {
+            if locked("updates") {
+                refused("updates", line);
+            } else {
+                check_interval = Some(mine);
+            }
+        }
+        warnings.extend(refusals);
+        Self {
+            catalogs,
+            allow,
+            check_interval,
+            warnings,
+        }
+    }
+
+    /// How often `serve` checks for updates (`[updates] check_interval`,
+    /// default 12 h).
+    pub fn update_interval(&self) -> Duration {
+        self.check_interval.unwrap_or(DEFAULT_UPDATE_INTERVAL)
+    }
+
+    /// The catalog named `name`.
+    pub fn catalog(&self, name: &str) -> Option<&CatalogConfig> {
+        self.catalogs.iter().find(|c| c.name == name)
+    }
+
+    /// The allow-list: `[allow]` with its file and the catalogs it names
+    /// read. Disabled when there is no `[allow]` or `enabled = false`.
+    pub fn allow_list(&self) -> Result<AllowList, crate::allow::AllowError> {
+        let Some(a) = &self.allow else {
+            return Ok(AllowList::disabled());
+        };
+        if !a.enabled {
+            return Ok(AllowList::disabled());
+        }
+        let mut list = AllowList::new(a.declared_in.clone());
+        for (raw, line) in &a.extensions {
+            list.add_parsed(
+                raw,
+                AllowSource::Config {
+                    path: a.declared_in.clone(),
+                    line: *line,
+                },
+            )?;
+        }
+        if let Some(file) = &a.file {
+            list.add_file(file)?;
+        }
+        for name in &a.catalogs {
+            let c = self
+                .catalog(name)
+                .ok_or_else(|| crate::allow::AllowError::UnknownCatalog {
+                    policy: a.declared_in.clone(),
+                    name: name.clone(),
+                })?;
+            match &c.source {
+                CatalogSource::File(path) => list.add_catalog_file(path)?,
+                CatalogSource::Namespace(ns) => list.add_namespace(
+                    ns.clone(),
+                    AllowSource::Catalog {
+                        name: c.name.clone(),
+                        path: c.declared_in.clone(),
+                    },
+                ),
+            }
+        }
+        Ok(list)
+    }
+}
+
+/// Parses `30s`, `15m`, `12h`, `1d`, `1h30m` (a number and a unit, repeated),
+/// a bare number of seconds, or `0` / `off` / `never` (zero: never).
+pub fn parse_duration(raw: &str) -> Result<Duration, String> {
+    let trimmed = raw.trim();
+    if matches!(trimmed, "off" | "never") {
+        return Ok(Duration::ZERO);
+    }
+    if !trimmed.is_empty() && trimmed.bytes().all(|b| b.is_ascii_digit()) {
+        return trimmed
+            .parse()
+            .map(Duration::from_secs)
+            .map_err(|_| format!("`{raw}` is too large a number of seconds"));
+    }
+    let bad = || {
+        format!(
+            "`{raw}` is not a duration: write a number and a unit (s, m, h, d), for example \"12h\" or \"1h30m\""
+        )
+    };
+    let mut total: u64 = 0;
+    let mut digits = String::new();
+    let text = raw.trim();
+    if text.is_empty() {
+        return Err(bad());
+    }
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            _ => return Err(bad()),
+        };
+        let n: u64 = digits.parse().map_err(|_| bad())?;
+        total = n
+            .checked_mul(unit)
+            .and_then(|v| total.checked_add(v))
+            .ok_or_else(bad)?;
+        digits.clear();
+    }
+    if !digits.is_empty() {
+        return Err(bad());
+    }
+    Ok(Duration::from_secs(total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(Path::new("/home/u/config.toml"), text)
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("12h").unwrap(), Duration::from_secs(43_200));
+        assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5_400));
+        assert_eq!(parse_duration("90s").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("2d").unwrap(), Duration::from_secs(172_800));
+        assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
+        for never in ["0", "0s", "off", "never"] {
+            assert_eq!(parse_duration(never).unwrap(), Duration::ZERO, "{never}");
+        }
+        for bad in ["", "h", "1x", "1.5h", "12 h"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn full_file() {
+        let c = parse(
+            r#"
+[[catalog]]
+name = "team"
+file = "team.json"
+
+[[catalog]]
+name = "registry"
+url = "127.0.0.1:5000/acme"
+
+[allow]
+enabled = true
+extensions = ["acme/ext", "acme/other:1.0"]
+catalogs = ["team"]
+
+[updates]
+check_interval = "6h"
+"#,
+        )
+        .unwrap();
+        assert_eq!(c.catalogs.len(), 2);
+        assert_eq!(
+            c.catalogs[0].source,
+            CatalogSource::File("/home/u/team.json".into())
+        );
+        assert_eq!(
+            c.catalogs[1].source,
+            CatalogSource::Namespace(Namespace {
+                registry: "127.0.0.1:5000".into(),
+                path: "acme".into()
+            })
+        );
+        let a = c.allow.as_ref().unwrap();
+        assert!(a.enabled);
+        assert_eq!(a.extensions[1], ("acme/other:1.0".to_owned(), 12));
+        assert_eq!(c.update_interval(), Duration::from_secs(6 * 3600));
+        assert!(c.warnings.is_empty());
+    }
+
+    #[test]
+    fn defaults() {
+        let c = parse("").unwrap();
+        assert_eq!(c.update_interval(), DEFAULT_UPDATE_INTERVAL);
+        assert!(!c.allow_list().unwrap().is_enabled());
+    }
+
+    #[test]
+    fn errors_name_file_and_line() {
+        let e = parse("[allow]\nenabled = true\nextensions = [\"acme/ext\", \"Bad Ref\"]\n")
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("/home/u/config.toml:3: in [allow] extensions"),
+            "{e}"
+        );
+        let e = parse("[updates]\n\ncheck_interval = \"soon\"\n").unwrap_err();
+        assert!(e.to_string().starts_with("/home/u/config.toml:3:"), "{e}");
+        let e = parse("[allow]\nenabld = true\n").unwrap_err();
+        assert!(e.to_string().starts_with("/home/u/config.toml:2:"), "{e}");
+        assert!(e.to_string().contains("enabld"), "{e}");
+        let e = parse("[[catalog]]\nname = \"x\"\n").unwrap_err();
+        assert!(e.to_string().contains("exactly one of"), "{e}");
+        let e = parse("[[catalog]]\nname = \"x\"\nurl = \"acme\"\n").unwrap_err();
+        assert!(e.to_string().starts_with("/home/u/config.toml:3:"), "{e}");
+        let e = parse("locked = [\"everything\"]\n").unwrap_err();
+        assert!(e.to_string().contains("cannot be locked"), "{e}");
+    }
+
+    #[test]
+    fn locked_sections_win_and_say_so() {
+        let system = r#"
+locked = ["allow", "catalogs"]
+
+[[catalog]]
+name = "approved"
+url = "registry.example.com/approved"
+
+[allow]
+extensions = ["acme/ext"]
+
+[updates]
+check_interval = "1d"
+"#;
+        let user = r#"
+[[catalog]]
+name = "mine"
+url = "127.0.0.1:5000/me"
+
+[allow]
+enabled = false
+
+[updates]
+check_interval = "1h"
+"#;
+        let c = Config::parse_pair(
+            (Path::new("/etc/dockhand/config.toml"), system),
+            (Path::new("/home/u/config.toml"), user),
+        )
+        .unwrap();
+        assert_eq!(c.catalogs.len(), 1);
+        assert_eq!(c.catalogs[0].name, "approved");
+        assert!(c.allow.as_ref().unwrap().enabled);
+        // Not locked: the user's wins.
+        assert_eq!(c.update_interval(), Duration::from_secs(3600));
+        assert_eq!(c.warnings.len(), 2, "{:?}", c.warnings);
+        assert_eq!(
+            c.warnings[0],
+            "/home/u/config.toml:2: `catalog` is locked by /etc/dockhand/config.toml: this setting is ignored (ask the administrator to change it there)"
+        );
+        assert!(c.warnings[1].starts_with("/home/u/config.toml:6: `allow` is locked"));
+    }
+
+    #[test]
+    fn unlocked_sections_merge() {
+        let system = "[[catalog]]\nname = \"a\"\nurl = \"r.example/a\"\n[[catalog]]\nname = \"b\"\nurl = \"r.example/b\"\n";
+        let user = "[[catalog]]\nname = \"b\"\nurl = \"r.example/mine\"\n";
+        let c = Config::parse_pair(
+            (Path::new("/etc/c.toml"), system),
+            (Path::new("/u/c.toml"), user),
+        )
+        .unwrap();
+        let names: Vec<_> = c.catalogs.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["a", "b"]);
+        assert_eq!(c.catalogs[1].declared_in, Path::new("/u/c.toml"));
+    }
+
+    #[test]
+    fn namespaces() {
+        let ns = Namespace::parse("127.0.0.1:5000/acme/").unwrap();
+        assert!(ns.contains("127.0.0.1:5000", "acme/ext"));
+        assert!(!ns.contains("127.0.0.1:5000", "acmex/ext"));
+        assert!(!ns.contains("localhost:5000", "acme/ext"));
+        let all = Namespace::parse("localhost:5000").unwrap();
+        assert!(all.contains("localhost:5000", "x/y"));
+        assert!(Namespace::parse("acme").is_err());
+        assert!(Namespace::parse("r.example/Bad Name").is_err());
+    }
+}

@@ -1,0 +1,138 @@
+//! The allow-list in the install path, against a registry that lies: a
+//! digest pin is verified whether the install names the tag or the digest,
+//! and an unlisted extension is refused before any request.
+#![allow(clippy::unwrap_used)] // tests
+
+use std::path::Path;
+
+use dockhand_engine::EngineHost;
+use dockhand_host::config::Config;
+use dockhand_host::install::InstallRequest;
+use dockhand_host::layout::Layout;
+use dockhand_host::{InstallError, Manager, Quiet};
+use dockhand_oci::registry::{RegistryClient, RegistryOptions};
+use dockhand_oci::source::ImageSource;
+use dockhand_oci::{Digest, Reference};
+
+use crate::fake_registry::FakeRegistry;
+
+const LABELS: &[(&str, &str)] = &[
+    ("org.opencontainers.image.title", "Pinned"),
+    ("com.docker.desktop.extension.api.version", ">= 0.3.0"),
+];
+
+fn manager(tmp: &Path, policy: &str) -> Manager {
+    let layout = Layout {
+        home: tmp.join("home"),
+        runtime: tmp.join("run"),
+    };
+    let mut m = Manager::open(
+        layout,
+        EngineHost::Unix(tmp.join("no-engine.sock")),
+        "docker".into(),
+        vec![],
+    )
+    .unwrap();
+    let path = tmp.join("system.toml");
+    std::fs::write(&path, policy).unwrap();
+    m.allow = Config::parse(&path, policy).unwrap().allow_list().unwrap();
+    m
+}
+
+async fn install(m: &Manager, reference: &str) -> Result<(), InstallError> {
+    let req = InstallRequest {
+        source: ImageSource::Registry(Reference::parse(reference).unwrap()),
+        platform: "linux/amd64".parse().unwrap(),
+        yes: true,
+        force: false,
+        ignore_api_version: false,
+    };
+    let client = RegistryClient::new(RegistryOptions::default()).unwrap();
+    m.install(&req, &client, &Quiet).await.map(|_| ())
+}
+
+fn other_digest() -> Digest {
+    Digest::sha256_of(b"the image the administrator approved")
+}
+
+#[tokio::test]
+async fn a_tag_pinned_to_a_digest_is_fetched_by_it_and_a_lie_is_refused() {
+    let reg = FakeRegistry::start();
+    reg.image("acme/ext", "1.0.0", LABELS);
+    let pin = other_digest();
+    // The registry answers the pinned digest with another manifest.
+    reg.lie("acme/ext", &pin, "1.0.0");
+    let tmp = tempfile::tempdir().unwrap();
+    let m = manager(
+        tmp.path(),
+        &format!(
+            "[allow]\nextensions = [\"{}/acme/ext:1.0.0@{pin}\"]\n",
+            reg.addr
+        ),
+    );
+    let err = install(&m, &format!("{}/acme/ext:1.0.0", reg.addr))
+        .await
+        .unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, InstallError::NotAllowed { .. }), "{msg}");
+    assert!(msg.contains(&format!("for the pinned {pin}")), "{msg}");
+    assert!(msg.contains("system.toml"), "{msg}");
+    let log = reg.take_log();
+    assert!(
+        log.iter().all(|l| !l.contains("/blobs/")),
+        "no blob is fetched for a lying manifest: {log:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_tag_must_resolve_to_the_pinned_digest() {
+    let reg = FakeRegistry::start();
+    let served = reg.image("acme/ext", "2.0.0", LABELS);
+    let pin = other_digest();
+    let tmp = tempfile::tempdir().unwrap();
+    let m = manager(
+        tmp.path(),
+        &format!("[allow]\nextensions = [\"{}/acme/ext@{pin}\"]\n", reg.addr),
+    );
+    let err = install(&m, &format!("{}/acme/ext:2.0.0", reg.addr))
+        .await
+        .unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, InstallError::NotAllowed { .. }), "{msg}");
+    assert!(
+        msg.contains(&format!(
+            "resolved it to {served}, but the allow-list pins {pin}"
+        )),
+        "{msg}"
+    );
+    assert!(m.state.list().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_unlisted_extension_is_refused_before_any_request() {
+    let reg = FakeRegistry::start();
+    reg.image("acme/ext", "1.0.0", LABELS);
+    let tmp = tempfile::tempdir().unwrap();
+    let m = manager(
+        tmp.path(),
+        &format!(
+            "[allow]\nenabled = true\nextensions = [\"{}/acme/other\", \"{}/acme/ext:0.9.0\"]\n",
+            reg.addr, reg.addr
+        ),
+    );
+    let err = install(&m, &format!("{}/acme/unknown:1.0.0", reg.addr))
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("acme/unknown is not listed"),
+        "{err}"
+    );
+    let err = install(&m, &format!("{}/acme/ext:1.0.0", reg.addr))
+        .await
+        .unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("only"), "{msg}");
+    assert!(msg.contains("acme/ext:0.9.0"), "{msg}");
+    assert!(msg.contains("system.toml:3 ([allow] extensions)"), "{msg}");
+    assert!(reg.take_log().is_empty());
+}

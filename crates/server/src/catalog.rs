@@ -1,0 +1,383 @@
+//! The dashboard's catalog and install routes (`docs/bridge.md`, "Catalog
+//! and install"):
+//!
+//! - `GET /api/catalog?q=&category=`: the configured catalogs' entries, as
+//!   `dockhand catalog --format json`;
+//! - `GET /api/catalog/{ref}`: one entry with screenshots, links, the
+//!   detailed description and changelog (untrusted HTML: the page sanitizes);
+//! - `POST /api/install/preview` `{"reference"}`: what the extension will get
+//!   (the consent summary), without installing;
+//! - `POST /api/install` `{"reference"}`: installs it (the user confirmed in
+//!   the page).
+//!
+//! Installs go through the manager's install path, so the allow-list applies
+//! exactly as on the CLI; a refusal is `403` with its message. Only registry
+//! references are accepted here: local sources (`engine:`, `oci:`,
+//! `archive:`) stay on the CLI.
+
+use std::sync::Mutex;
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use dockhand_host::catalog::{self, CatalogDetails, CatalogError, CatalogItem, CatalogOptions};
+use dockhand_host::config::Config;
+use dockhand_host::consent::Summary;
+use dockhand_host::install::{InstallRequest, Installed};
+use dockhand_host::{Hooks, InstallError};
+use dockhand_oci::registry::RegistryClient;
+use dockhand_oci::source::ImageSource;
+use dockhand_oci::{ExtensionId, Platform, Reference};
+use dockhand_spec::Diagnostic;
+use serde::{Deserialize, Serialize};
+
+use crate::app::{AppState, DashboardSession};
+use crate::error::ApiError;
+
+/// What the catalog and install routes need: a registry client and the
+/// configuration (catalogs; the allow-list is on the manager).
+#[derive(Debug, Clone, Default)]
+pub struct CatalogSetup {
+    /// The registry client (`None`: the routes answer 503).
+    pub registry: Option<RegistryClient>,
+    /// The configuration files, read.
+    pub config: Config,
+    /// How catalogs are read.
+    pub options: CatalogOptions,
+}
+
+/// The routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/catalog", get(list))
+        .route("/api/catalog/{reference}", get(details))
+        .route("/api/install/preview", post(preview))
+        .route("/api/install", post(install))
+}
+
+impl From<CatalogError> for ApiError {
+    fn from(e: CatalogError) -> Self {
+        match &e {
+            CatalogError::NotListed(_) => ApiError::not_found(e.to_string()),
+            CatalogError::NoCatalogs(_) => ApiError::not_found(e.to_string()),
+            CatalogError::File(_) => ApiError::internal(e.to_string()),
+            CatalogError::Namespace { .. } => ApiError::bad_gateway(e.to_string()),
+            CatalogError::State(_) => ApiError::internal(e.to_string()),
+        }
+    }
+}
+
+/// Runs `f`'s future on its own thread and runtime: an install unpacks
+/// layers and writes files (blocking work that must not stall the server's
+/// one thread), and the registry client's futures are not `Send`.
+async fn off_thread<T, F, Fut>(f: F) -> Result<T, ApiError>
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = T>,
+    T: Send + 'static,
+{
+    tokio::task::spawn_blocking(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| ApiError::internal(format!("cannot start a runtime: {e}")))?;
+        Ok(rt.block_on(f()))
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("the task failed: {e}")))?
+}
+
+fn registry(state: &AppState) -> Result<&RegistryClient, ApiError> {
+    state.catalog().registry.as_ref().ok_or_else(|| {
+        ApiError::unavailable(
+            "this server was started without a registry client: restart `dockhand serve`",
+        )
+    })
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    #[serde(default)]
+    q: Option<String>,
+    #[serde(default)]
+    category: Option<String>,
+    #[serde(default)]
+    refresh: bool,
+}
+
+/// `GET /api/catalog`.
+#[derive(Debug, Serialize)]
+struct ListAnswer {
+    items: Vec<CatalogItem>,
+    categories: Vec<String>,
+    problems: Vec<String>,
+}
+
+async fn list(
+    _s: DashboardSession,
+    State(state): State<AppState>,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<ListAnswer>, ApiError> {
+    let Query(q) = query?;
+    registry(&state)?;
+    let refresh = q.refresh;
+    let listing = off_thread(move || async move {
+        let setup = state.catalog();
+        let client = registry(&state)?;
+        let options = CatalogOptions {
+            refresh,
+            ..setup.options.clone()
+        };
+        Ok::<_, ApiError>(
+            catalog::list(&setup.config, &state.manager().state, client, &options).await?,
+        )
+    })
+    .await??;
+    let mut categories: Vec<String> = listing
+        .items
+        .iter()
+        .flat_map(|i| i.categories.iter().cloned())
+        .collect();
+    categories.sort();
+    categories.dedup();
+    let items = listing
+        .items
+        .into_iter()
+        .filter(|i| q.q.as_deref().is_none_or(|s| i.matches(s)))
+        .filter(|i| {
+            q.category
+                .as_deref()
+                .is_none_or(|c| c.is_empty() || i.in_category(c))
+        })
+        .collect();
+    Ok(Json(ListAnswer {
+        items,
+        categories,
+        problems: listing.problems,
+    }))
+}
+
+async fn details(
+    _s: DashboardSession,
+    State(state): State<AppState>,
+    Path(reference): Path<String>,
+) -> Result<Json<CatalogDetails>, ApiError> {
+    registry(&state)?;
+    let item = off_thread(move || async move {
+        let setup = state.catalog();
+        let client = registry(&state)?;
+        Ok::<_, ApiError>(
+            catalog::entry(
+                &setup.config,
+                &state.manager().state,
+                client,
+                &setup.options,
+                &reference,
+            )
+            .await?,
+        )
+    })
+    .await??;
+    Ok(Json(item.details()))
+}
+
+/// The body of both install routes.
+#[derive(Debug, Deserialize)]
+struct InstallBody {
+    reference: String,
+}
+
+fn registry_reference(raw: &str) -> Result<Reference, ApiError> {
+    match ImageSource::parse(raw.trim()) {
+        Ok(ImageSource::Registry(r)) => Ok(r),
+        Ok(_) => Err(ApiError::bad_request(format!(
+            "`{raw}` is not a registry reference: the dashboard installs from registries; use `dockhand install` for engine:, oci: and archive: sources"
+        ))),
+        Err(e) => Err(ApiError::bad_request(format!(
+            "`{raw}` is not an image reference ({e}): give one such as acme/ext:1.0.0"
+        ))),
+    }
+}
+
+/// The consent summary as JSON.
+#[derive(Debug, Serialize)]
+pub struct SummaryJson {
+    /// The extension.
+    pub id: String,
+    /// The reference that would be installed.
+    pub reference: String,
+    /// The dashboard tab's title.
+    pub ui_tab: Option<String>,
+    /// Backend services.
+    pub services: Vec<ServiceJson>,
+    /// Services with the engine's socket.
+    pub engine_access: Vec<String>,
+    /// Host binaries.
+    pub host_binaries: Vec<String>,
+    /// Privileges, one line each.
+    pub privileges: Vec<String>,
+    /// True when it asks for more than a UI.
+    pub privileged: bool,
+    /// The summary as the CLI prints it.
+    pub text: String,
+    /// Validation warnings (`code location: message`).
+    pub warnings: Vec<String>,
+    /// True when this exact image is installed already.
+    pub installed: bool,
+}
+
+/// One backend service.
+#[derive(Debug, Serialize)]
+pub struct ServiceJson {
+    /// Its name.
+    pub name: String,
+    /// Its image.
+    pub image: String,
+}
+
+fn summary_json(
+    id: &ExtensionId,
+    reference: &Reference,
+    s: &Summary,
+    warnings: &[Diagnostic],
+) -> SummaryJson {
+    SummaryJson {
+        id: id.to_string(),
+        reference: reference.familiar(),
+        ui_tab: s.ui_tab.clone(),
+        services: s
+            .services
+            .iter()
+            .map(|(name, image)| ServiceJson {
+                name: name.clone(),
+                image: image.clone(),
+            })
+            .collect(),
+        engine_access: s.engine_access.clone(),
+        host_binaries: s.host_binaries.clone(),
+        privileges: s.privileges.clone(),
+        privileged: s.is_privileged(),
+        text: s.to_string(),
+        warnings: warnings
+            .iter()
+            .map(|d| format!("{} {}: {}", d.code, d.location, d.message))
+            .collect(),
+        installed: false,
+    }
+}
+
+/// Hooks that record what would be asked and answer no: the install stops
+/// right before its first side effect and cleans up its staging.
+#[derive(Debug, Default)]
+struct Preview {
+    asked: Mutex<Option<(ExtensionId, Summary, Vec<Diagnostic>)>>,
+}
+
+impl Hooks for Preview {
+    fn confirm(
+        &self,
+        id: &ExtensionId,
+        summary: &Summary,
+        warnings: &[Diagnostic],
+    ) -> Result<bool, String> {
+        *self.asked.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some((id.clone(), summary.clone(), warnings.to_vec()));
+        Ok(false)
+    }
+}
+
+fn request(reference: Reference, yes: bool) -> InstallRequest {
+    InstallRequest {
+        source: ImageSource::Registry(reference),
+        platform: Platform::host(),
+        yes,
+        force: false,
+        ignore_api_version: false,
+    }
+}
+
+async fn preview(
+    _s: DashboardSession,
+    State(state): State<AppState>,
+    body: Result<Json<InstallBody>, JsonRejection>,
+) -> Result<Json<SummaryJson>, ApiError> {
+    let Json(body) = body?;
+    let reference = registry_reference(&body.reference)?;
+    registry(&state)?;
+    let wanted = reference.clone();
+    let (outcome, asked) = off_thread(move || async move {
+        let hooks = Preview::default();
+        let outcome = match registry(&state) {
+            Ok(client) => {
+                state
+                    .manager()
+                    .install(&request(wanted, false), client, &hooks)
+                    .await
+            }
+            Err(e) => Err(InstallError::Invalid(e.message)),
+        };
+        let asked = hooks.asked.lock().unwrap_or_else(|e| e.into_inner()).take();
+        (outcome, asked)
+    })
+    .await?;
+    match (outcome, asked) {
+        (Err(InstallError::NotConfirmed(_)), Some((id, summary, warnings))) => {
+            Ok(Json(summary_json(&id, &reference, &summary, &warnings)))
+        }
+        (Ok(Installed::Unchanged(record)), _) => {
+            let summary =
+                serde_json::from_value::<dockhand_spec::Metadata>(record.metadata.clone())
+                    .map(|m| Summary::of(&m, None))
+                    .unwrap_or_default();
+            let mut s = summary_json(&record.id, &reference, &summary, &[]);
+            s.installed = true;
+            Ok(Json(s))
+        }
+        (Err(e), _) => Err(e.into()),
+        (Ok(_), _) => Err(ApiError::internal(
+            "the preview installed the extension: this is a bug in dockhand, please report it",
+        )),
+    }
+}
+
+/// `POST /api/install`: the installed extension.
+#[derive(Debug, Serialize)]
+struct InstallAnswer {
+    id: String,
+    version: Option<String>,
+    digest: String,
+    changed: bool,
+}
+
+async fn install(
+    _s: DashboardSession,
+    State(state): State<AppState>,
+    body: Result<Json<InstallBody>, JsonRejection>,
+) -> Result<Json<InstallAnswer>, ApiError> {
+    let Json(body) = body?;
+    let reference = registry_reference(&body.reference)?;
+    registry(&state)?;
+    let worker = state.clone();
+    let outcome = off_thread(move || async move {
+        let client = registry(&worker)?;
+        Ok::<_, ApiError>(
+            worker
+                .manager()
+                .install(&request(reference, true), client, &dockhand_host::Quiet)
+                .await?,
+        )
+    })
+    .await??;
+    state.forget_records();
+    let (record, changed) = match outcome {
+        Installed::New(r) => (r, true),
+        Installed::Unchanged(r) => (r, false),
+    };
+    Ok(Json(InstallAnswer {
+        id: record.id.to_string(),
+        version: record.version.clone(),
+        digest: record.digest.clone(),
+        changed,
+    }))
+}
