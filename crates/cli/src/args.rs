@@ -9,8 +9,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 ///
 /// dockhand installs extension images from any OCI registry onto any Docker-API
 /// engine, serves each extension's UI with a complete window.ddClient, runs its
-/// backend and host binaries, and gives extension authors validate, build and
-/// push.
+/// backend and host binaries and keeps it updated; teams get catalogs and an
+/// allow-list, extension authors init, validate, multi-platform build, push and
+/// dev mode. As the Docker CLI plugin (`dockhand plugin install`) it answers
+/// `docker extension …` too.
 #[derive(Debug, Parser)]
 #[command(
     name = "dockhand",

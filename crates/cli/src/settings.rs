@@ -41,7 +41,11 @@ impl Settings {
     pub fn resolve(cli: &Cli) -> Result<Self> {
         let home_dir = std::env::var_os("HOME").map(PathBuf::from);
         let home = match &cli.home {
-            Some(h) => h.clone(),
+            // Absolute from here on: records, compose files and the socket
+            // dir name are derived from it, and a later command may run
+            // from another directory.
+            Some(h) => std::path::absolute(h)
+                .with_context(|| format!("cannot resolve the state directory {}", h.display()))?,
             None => {
                 let data = std::env::var_os("XDG_DATA_HOME")
                     .map(PathBuf::from)
