@@ -274,6 +274,15 @@ impl Serve {
         )
     }
 
+    fn bridge_get(&self, route: &str) -> Vec<u8> {
+        request(
+            "GET",
+            route,
+            &[("Host", &self.ext_host), ("Cookie", &self.ext_cookie)],
+            b"",
+        )
+    }
+
     fn dashboard_get(&self, path: &str) -> Vec<u8> {
         request(
             "GET",

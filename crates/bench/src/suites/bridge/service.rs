@@ -3,6 +3,8 @@
 
 use super::*;
 
+const HELLO: &str = "hello from the backend";
+
 /// How to reach `/hello`: a connection and the request to send on it.
 #[derive(Clone)]
 struct Target {
@@ -11,6 +13,8 @@ struct Target {
     request: Arc<Vec<u8>>,
     /// Whether the answer is through the bridge (a JSON envelope).
     bridged: bool,
+    /// Text the answer must contain.
+    expect: &'static str,
 }
 
 impl Target {
@@ -24,7 +28,7 @@ impl Target {
             )));
         }
         let text = r.text();
-        if !text.contains("hello from the backend") {
+        if !text.contains(self.expect) {
             return Err(bad(format!("{}: unexpected answer {text:?}", self.name)));
         }
         if self.bridged && !text.contains("\"status\":200") {
@@ -191,6 +195,7 @@ pub(super) fn service_tables(
         },
         request: hello.clone(),
         bridged: false,
+        expect: HELLO,
     };
     let socat = Target {
         name: "socat",
@@ -202,6 +207,7 @@ pub(super) fn service_tables(
             b"",
         )),
         bridged: false,
+        expect: HELLO,
     };
     let port = serve.port;
     let bridge = Target {
@@ -212,14 +218,23 @@ pub(super) fn service_tables(
             r#"{"method":"GET","url":"/hello"}"#,
         )),
         bridged: true,
+        expect: HELLO,
+    };
+    // The server's own cost per call, without the hop to the backend.
+    let info = Target {
+        name: "bridge info",
+        connect: Arc::new(move || Ok(Client::new(tcp(port)?))),
+        request: Arc::new(serve.bridge_get("/.dockhand/api/info")),
+        bridged: false,
+        expect: "\"hostBinaries\"",
     };
 
     progress(&format!(
         "vm.service: {LATENCY_REQUESTS} sequential GET /hello each (bridge, direct, socat)"
     ));
-    let targets = [bridge.clone(), direct.clone(), socat.clone()];
+    let targets = [bridge.clone(), direct.clone(), socat.clone(), info];
     let lat = latencies(&targets)?;
-    let (b, d, s) = (&lat[0], &lat[1], &lat[2]);
+    let (b, d, s, i) = (&lat[0], &lat[1], &lat[2], &lat[3]);
     progress(&format!(
         "vm.service: throughput, {THROUGHPUT_CONCURRENCY} connections × {} s each",
         THROUGHPUT_TIME.as_secs()
@@ -253,6 +268,15 @@ pub(super) fn service_tables(
             )
             .baseline(table::duration(base), r)
             .target("< 1×", r.is_some_and(|r| r < 1.0)),
+        );
+    }
+    for (name, ours) in [("p50", i.p50), ("p99", i.p99)] {
+        t.row(
+            Row::new(
+                format!("latency {name}, GET /.dockhand/api/info (no backend hop)"),
+                table::duration(ours),
+            )
+            .goal("(none)"),
         );
     }
     t.row(
