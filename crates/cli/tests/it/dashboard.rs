@@ -703,7 +703,7 @@ fn dashboard_and_ddclient_in_chromium() {
                     .execute(
                         "return {url: location.href, ready: document.readyState, \
                          body: document.body ? document.body.innerText.slice(0, 1500) : null, \
-                         failed: performance.getEntriesByType('resource').filter((r) => r.responseStatus !== 200).map((r) => [r.name, r.responseStatus])}",
+                         failed: performance.getEntriesByType('resource').filter((r) => r.responseStatus !== 200).map((r) => [r.name, r.responseStatus]), all: performance.getEntriesByType('resource').map((r) => [r.name, r.responseStatus, Math.round(r.startTime), Math.round(r.duration), r.transferSize, r.initiatorType])}",
                         vec![],
                     )
                     .await
