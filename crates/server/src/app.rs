@@ -90,8 +90,18 @@ struct Inner {
 struct Cached {
     at: std::time::Instant,
     records: Arc<Vec<ExtensionRecord>>,
+    /// Each record by its slug, so that finding a request's extension costs
+    /// neither a hash per record nor a copy of the record.
+    sites: Arc<Vec<(String, Arc<ExtensionRecord>)>>,
     dev: Arc<DevMap>,
 }
+
+/// What [`AppState::cached_sites`] answers.
+type CachedParts = (
+    Arc<Vec<ExtensionRecord>>,
+    Arc<Vec<(String, Arc<ExtensionRecord>)>>,
+    Arc<DevMap>,
+);
 
 /// The dev settings of the extensions in dev mode.
 pub type DevMap = std::collections::BTreeMap<dockhand_oci::ExtensionId, Arc<DevSettings>>;
@@ -164,12 +174,21 @@ impl AppState {
     }
 
     async fn cached(&self) -> Result<(Arc<Vec<ExtensionRecord>>, Arc<DevMap>), ApiError> {
+        let (records, _, dev) = self.cached_sites().await?;
+        Ok((records, dev))
+    }
+
+    async fn cached_sites(&self) -> Result<CachedParts, ApiError> {
         {
             let cached = self.inner.records.lock().unwrap_or_else(|e| e.into_inner());
             if let Some(c) = cached.as_ref()
                 && c.at.elapsed() < RECORDS_TTL
             {
-                return Ok((Arc::clone(&c.records), Arc::clone(&c.dev)));
+                return Ok((
+                    Arc::clone(&c.records),
+                    Arc::clone(&c.sites),
+                    Arc::clone(&c.dev),
+                ));
             }
         }
         let manager = Arc::clone(self.manager());
@@ -182,12 +201,19 @@ impl AppState {
         .map_err(|e| ApiError::internal(format!("reading the installed extensions: {e}")))??;
         let records = Arc::new(records);
         let dev: Arc<DevMap> = Arc::new(dev.into_iter().map(|(k, v)| (k, Arc::new(v))).collect());
+        let sites: Arc<Vec<(String, Arc<ExtensionRecord>)>> = Arc::new(
+            records
+                .iter()
+                .map(|r| (crate::slug::slug(&r.id), Arc::new(r.clone())))
+                .collect(),
+        );
         *self.inner.records.lock().unwrap_or_else(|e| e.into_inner()) = Some(Cached {
             at: std::time::Instant::now(),
             records: Arc::clone(&records),
+            sites: Arc::clone(&sites),
             dev: Arc::clone(&dev),
         });
-        Ok((records, dev))
+        Ok((records, sites, dev))
     }
 
     /// Turns on update checks and `POST /api/extensions/{id}/update` (once).
@@ -281,7 +307,7 @@ pub enum Site {
 #[derive(Debug, Clone)]
 pub struct ExtensionSite {
     /// The extension.
-    pub record: ExtensionRecord,
+    pub record: Arc<ExtensionRecord>,
     /// Its slug.
     pub slug: String,
     /// `http://<slug>.localhost:PORT`.
@@ -343,11 +369,11 @@ pub async fn site_of(state: &AppState, host: Option<&str>) -> Result<Site, ApiEr
             origin: format!("http://{}", host.to_ascii_lowercase()),
         }),
         HostName::Extension(slug) => {
-            let (records, dev) = state.cached().await?;
-            let record = records
+            let (_, sites, dev) = state.cached_sites().await?;
+            let record = sites
                 .iter()
-                .find(|r| crate::slug::slug(&r.id) == slug)
-                .cloned()
+                .find(|(s, _)| *s == slug)
+                .map(|(_, r)| Arc::clone(r))
                 .ok_or_else(misdirected)?;
             Ok(Site::Extension(Arc::new(ExtensionSite {
                 origin: state.extension_origin(&slug),
@@ -474,7 +500,7 @@ impl axum::extract::FromRequestParts<AppState> for crate::bridge::Caller {
         let caller = ExtensionCaller::from_request_parts(parts, state).await?;
         Ok(crate::bridge::Caller::new(
             &state.manager().layout,
-            Arc::new(caller.record),
+            caller.record,
             caller.origin,
         ))
     }

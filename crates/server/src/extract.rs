@@ -41,7 +41,7 @@ pub struct DashboardSession {
 #[derive(Debug, Clone)]
 pub struct ExtensionCaller {
     /// The installed extension.
-    pub record: ExtensionRecord,
+    pub record: std::sync::Arc<ExtensionRecord>,
     /// Its slug (`docker-volumes-backup-extension-1a2b3c4d`).
     pub slug: String,
     /// Its origin, `http://<slug>.localhost:PORT`.
