@@ -1,21 +1,15 @@
-//! Listing a registry's repositories (`GET /v2/_catalog`), following
-//! `Link: <…>; rel="next"` pages within bounds, as tag listings do.
+//! Listing a registry's repositories (`GET /v2/_catalog`), page by page
+//! ([`super::pages`]), as tag listings do.
 
-use std::collections::HashSet;
-
-use reqwest::header::LINK;
-use reqwest::{Method, Url};
+use reqwest::Method;
 use serde::Deserialize;
 
 use super::client::{Call, RegistryClient, Target};
 use super::error::RegistryError;
+use super::pages::{Page, follow_pages};
 use super::stats::RequestKind;
-use super::tags::{MAX_TAG_PAGES, next_link};
 
 type Result<T, E = RegistryError> = std::result::Result<T, E>;
-
-/// The most bytes of one page.
-const MAX_PAGE_BYTES: u64 = 8 * 1024 * 1024;
 
 #[derive(Deserialize)]
 struct CatalogPage {
@@ -27,7 +21,7 @@ impl RegistryClient {
     /// The repositories of `registry` (`host[:port]`) whose name starts with
     /// `prefix/` (every one when `prefix` is empty), in the registry's
     /// order. Follows `Link` pagination; stops at `max` repositories, after
-    /// [`MAX_TAG_PAGES`] pages, or at a page already read. Counted as
+    /// [`MAX_TAG_PAGES`](super::MAX_TAG_PAGES) pages, or at a page already read. Counted as
     /// [`RequestKind::Tags`] (listings). A registry without the catalog API
     /// answers 404 or 401/403: [`RegistryError::Status`] or
     /// [`RegistryError::Denied`].
@@ -37,40 +31,20 @@ impl RegistryClient {
         prefix: &str,
         max: usize,
     ) -> Result<Vec<String>> {
-        let mut repos = Vec::new();
-        let mut seen = HashSet::new();
-        let query = match self.inner.options.tag_page_size {
-            Some(n) => format!("?n={n}"),
-            None => String::new(),
-        };
-        let mut target = Target::Path(format!("/v2/_catalog{query}"));
+        let first = Target::Path(format!("/v2/_catalog{}", self.page_query()));
         let wanted = |r: &String| {
             prefix.is_empty()
                 || r.strip_prefix(prefix)
                     .is_some_and(|rest| rest.starts_with('/'))
         };
-        for _ in 0..MAX_TAG_PAGES {
-            if repos.len() >= max {
-                break;
-            }
-            let (page, next, url) = self.catalog_page(registry, &target).await?;
-            repos.extend(page.into_iter().filter(wanted));
-            seen.insert(url.to_string());
-            let Some(next) = next else { break };
-            if seen.contains(next.as_str()) {
-                break;
-            }
-            target = Target::Url(next);
-        }
-        repos.truncate(max);
-        Ok(repos)
+        follow_pages(first, max, |target| async move {
+            let (repos, next, url) = self.catalog_page(registry, target).await?;
+            Ok((repos.into_iter().filter(wanted).collect(), next, url))
+        })
+        .await
     }
 
-    async fn catalog_page(
-        &self,
-        registry: &str,
-        target: &Target,
-    ) -> Result<(Vec<String>, Option<Url>, Url)> {
+    async fn catalog_page(&self, registry: &str, target: Target) -> Result<Page> {
         let host = if registry == crate::reference::DEFAULT_REGISTRY {
             crate::reference::DOCKER_HUB_API_HOST
         } else {
@@ -94,23 +68,9 @@ impl RegistryClient {
                 if !resp.status().is_success() {
                     return Err(self.status_error(resp, &call).await);
                 }
-                let base = resp.url().clone();
-                let next = resp
-                    .headers()
-                    .get_all(LINK)
-                    .iter()
-                    .filter_map(|v| v.to_str().ok())
-                    .find_map(next_link)
-                    .and_then(|l| base.join(&l).ok());
-                let body = self
-                    .read_limited(resp, MAX_PAGE_BYTES, &call, "repository list page")
-                    .await?;
-                let page: CatalogPage =
-                    serde_json::from_slice(&body).map_err(|e| RegistryError::Protocol {
-                        name: registry.to_owned(),
-                        reason: format!("the repository list is not valid JSON: {e}"),
-                    })?;
-                Ok((page.repositories.unwrap_or_default(), next, base))
+                let (page, next, url): (CatalogPage, _, _) =
+                    self.read_page(resp, &call, "repository list").await?;
+                Ok((page.repositories.unwrap_or_default(), next, url))
             }
         })
         .await

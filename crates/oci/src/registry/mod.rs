@@ -17,6 +17,7 @@ mod credentials;
 mod error;
 mod manifest;
 mod media;
+mod pages;
 mod push;
 mod retry;
 mod stats;
@@ -35,7 +36,7 @@ pub use media::{
     ImageManifest, Index, MANIFEST_ACCEPT, Manifest, ManifestError, ManifestKind, OCI_CONFIG,
     OCI_INDEX, OCI_LAYER_GZIP, OCI_MANIFEST, is_image_manifest, is_index, media_type_of,
 };
+pub use pages::MAX_TAG_PAGES;
 pub use push::BlobBody;
 pub use retry::RetryPolicy;
 pub use stats::{RequestKind, Stats, StatsSnapshot};
-pub use tags::MAX_TAG_PAGES;
