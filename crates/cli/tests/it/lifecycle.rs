@@ -206,6 +206,29 @@ pub(crate) fn publish(
     (reference, id)
 }
 
+/// Builds `examples/NAME` as `reference` into the OCI layout `out`, with a
+/// scratch `DOCKHAND_HOME` beside it.
+pub(crate) fn build_to_layout(name: &str, reference: &str, out: &Path) {
+    let scratch = out.with_extension("home");
+    let built = support::dockhand()
+        .env("DOCKHAND_HOME", &scratch)
+        .args([
+            "build",
+            &example(name).display().to_string(),
+            "-t",
+            reference,
+            "--output",
+            &format!("oci:{}", out.display()),
+        ])
+        .output()
+        .expect("build");
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+}
+
 pub(crate) fn example(name: &str) -> PathBuf {
     repo_root().join("examples").join(name)
 }
@@ -381,23 +404,7 @@ fn installs_from_engine_and_oci_sources() {
     // oci: a layout written by dockhand build.
     let layout = TempDir::new("lc-oci");
     let oci_name = format!("{}:2.0.0", unique("oci-hosts"));
-    let out = support::dockhand()
-        .env("DOCKHAND_HOME", layout.0.join("h"))
-        .args([
-            "build",
-            &example("host-binaries").display().to_string(),
-            "-t",
-            &oci_name,
-            "--output",
-            &format!("oci:{}", layout.0.join("out").display()),
-        ])
-        .output()
-        .expect("build");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    build_to_layout("host-binaries", &oci_name, &layout.0.join("out"));
     home.ok(&[
         "install",
         &format!("oci:{}:{oci_name}", layout.0.join("out").display()),

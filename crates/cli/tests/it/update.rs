@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
-use crate::lifecycle::{Home, base_image, example, http_get, volume_extension};
+use crate::lifecycle::{Home, base_image, build_to_layout, example, http_get, volume_extension};
 use crate::support::{self, RealEnv, TempDir, docker};
 
 const API: &str = "com.docker.desktop.extension.api.version";
@@ -305,22 +305,10 @@ fn local_sources_are_skipped_with_a_reason() {
     };
     let home = Home::new(&env, "up-local");
     let tmp = TempDir::new("up-oci");
-    let out = support::dockhand()
-        .env("DOCKHAND_HOME", tmp.0.join("h"))
-        .args([
-            "build",
-            &example("minimal-ui").display().to_string(),
-            "-t",
-            "dockhand-up/local:1.0.0",
-            "--output",
-            &format!("oci:{}", tmp.0.join("layout").display()),
-        ])
-        .output()
-        .expect("build");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    build_to_layout(
+        "minimal-ui",
+        "dockhand-up/local:1.0.0",
+        &tmp.0.join("layout"),
     );
     home.ok(&[
         "install",
