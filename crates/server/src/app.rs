@@ -484,6 +484,26 @@ pub(crate) fn with_type(content_type: &str, body: impl Into<Body>) -> Response {
     r
 }
 
+/// Runs `f`'s future on its own thread and runtime: an install or update
+/// unpacks layers and writes files (blocking work that must not stall the
+/// server's one thread), and the registry client's futures are not `Send`.
+pub(crate) async fn off_thread<T, F, Fut>(f: F) -> Result<T, ApiError>
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = T>,
+    T: Send + 'static,
+{
+    tokio::task::spawn_blocking(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| ApiError::internal(format!("cannot start a runtime: {e}")))?;
+        Ok(rt.block_on(f()))
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("the task failed: {e}")))?
+}
+
 impl axum::extract::FromRef<AppState> for Arc<crate::bridge::BridgeState> {
     fn from_ref(state: &AppState) -> Self {
         state.inner.bridge.clone()

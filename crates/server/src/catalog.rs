@@ -68,26 +68,6 @@ impl From<CatalogError> for ApiError {
     }
 }
 
-/// Runs `f`'s future on its own thread and runtime: an install unpacks
-/// layers and writes files (blocking work that must not stall the server's
-/// one thread), and the registry client's futures are not `Send`.
-async fn off_thread<T, F, Fut>(f: F) -> Result<T, ApiError>
-where
-    F: FnOnce() -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = T>,
-    T: Send + 'static,
-{
-    tokio::task::spawn_blocking(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| ApiError::internal(format!("cannot start a runtime: {e}")))?;
-        Ok(rt.block_on(f()))
-    })
-    .await
-    .map_err(|e| ApiError::internal(format!("the task failed: {e}")))?
-}
-
 fn registry(state: &AppState) -> Result<&RegistryClient, ApiError> {
     state.catalog().registry.as_ref().ok_or_else(|| {
         ApiError::unavailable(
@@ -122,7 +102,7 @@ async fn list(
     let Query(q) = query?;
     registry(&state)?;
     let refresh = q.refresh;
-    let listing = off_thread(move || async move {
+    let listing = crate::app::off_thread(move || async move {
         let setup = state.catalog();
         let client = registry(&state)?;
         let options = CatalogOptions {
@@ -164,7 +144,7 @@ async fn details(
     Path(reference): Path<String>,
 ) -> Result<Json<CatalogDetails>, ApiError> {
     registry(&state)?;
-    let item = off_thread(move || async move {
+    let item = crate::app::off_thread(move || async move {
         let setup = state.catalog();
         let client = registry(&state)?;
         Ok::<_, ApiError>(
@@ -306,7 +286,7 @@ async fn preview(
     let reference = registry_reference(&body.reference)?;
     registry(&state)?;
     let wanted = reference.clone();
-    let (outcome, asked) = off_thread(move || async move {
+    let (outcome, asked) = crate::app::off_thread(move || async move {
         let hooks = Preview::default();
         let outcome = match registry(&state) {
             Ok(client) => {
@@ -359,7 +339,7 @@ async fn install(
     let reference = registry_reference(&body.reference)?;
     registry(&state)?;
     let worker = state.clone();
-    let outcome = off_thread(move || async move {
+    let outcome = crate::app::off_thread(move || async move {
         let client = registry(&worker)?;
         Ok::<_, ApiError>(
             worker

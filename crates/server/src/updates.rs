@@ -191,21 +191,12 @@ async fn update(
         yes: q.yes,
         force: false,
     };
-    // The pull's futures are not `Send` (a higher-ranked closure inside), so
-    // the update runs on a runtime of its own on a blocking thread.
     let manager = Arc::clone(state.manager());
     let client = svc.client.clone();
-    let result = tokio::task::spawn_blocking(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| {
-                ApiError::internal(format!("cannot start a runtime for the update: {e}"))
-            })?;
-        Ok::<_, ApiError>(rt.block_on(manager.update(&req, &client, &DashboardHooks)))
+    let result = crate::app::off_thread(move || async move {
+        manager.update(&req, &client, &DashboardHooks).await
     })
-    .await
-    .map_err(|e| ApiError::internal(format!("the update stopped: {e}")))??;
+    .await?;
     state.forget_records();
     let answer = match result {
         Ok(Updated::Updated { from, record }) => UpdateAnswer {
