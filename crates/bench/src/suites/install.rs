@@ -122,24 +122,6 @@ impl Drop for Env {
     }
 }
 
-/// Runs `cmd` and returns its stdout; fails with its stderr when it fails.
-fn output(cmd: &mut Command) -> Result<String> {
-    let shown = format!("{cmd:?}");
-    let out = cmd
-        .stdin(Stdio::null())
-        .output()
-        .with_context(|| format!("cannot run {shown}"))?;
-    if !out.status.success() {
-        bail!(
-            "{shown} failed ({}): {}{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout).trim(),
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
 /// `docker-compose` when on PATH, else `docker compose` when it answers.
 fn find_compose(docker: &Path) -> Result<Vec<OsString>> {
     if let Ok(p) = support::program("docker-compose", "DOCKER_COMPOSE") {
@@ -262,7 +244,7 @@ impl Env {
     /// Removes `image` from the engine (its tag; layers other images share stay).
     fn remove_image(&self, image: &str) -> Result<()> {
         if self.rt.block_on(self.engine.image(image))?.is_some() {
-            output(self.docker().args(["rmi", image]))?;
+            support::output(self.docker().args(["rmi", image]))?;
         }
         ensure!(
             self.rt.block_on(self.engine.image(image))?.is_none(),
@@ -334,21 +316,22 @@ impl Env {
         let installs: Vec<(PathBuf, String)> =
             self.left.installs.borrow_mut().iter().cloned().collect();
         for (home, id) in installs {
-            if let Err(e) = output(self.dockhand(&home).args(["rm", &id])) {
+            if let Err(e) = support::output(self.dockhand(&home).args(["rm", &id])) {
                 progress(&format!("cleanup: {e:#}"));
             }
         }
         self.left.installs.borrow_mut().clear();
         let files: Vec<PathBuf> = self.left.projects.borrow().iter().cloned().collect();
         for file in files {
-            if let Err(e) = output(self.compose(&file).args(["down", "--remove-orphans"])) {
+            if let Err(e) = support::output(self.compose(&file).args(["down", "--remove-orphans"]))
+            {
                 progress(&format!("cleanup: {e:#}"));
             }
         }
         self.left.projects.borrow_mut().clear();
         let containers: Vec<String> = self.left.containers.borrow().iter().cloned().collect();
         for c in containers {
-            if let Err(e) = output(self.docker().args(["rm", "-f", &c])) {
+            if let Err(e) = support::output(self.docker().args(["rm", "-f", &c])) {
                 progress(&format!("cleanup: {e:#}"));
             }
         }
@@ -526,7 +509,7 @@ impl Fixture {
             if base {
                 cmd.args(["--base", &format!("engine:{BASE_IMAGE}")]);
             }
-            output(cmd.arg("--push"))?;
+            support::output(cmd.arg("--push"))?;
             Ok(())
         };
         build("minimal-ui", &fixture.ui, false)?;
@@ -542,10 +525,11 @@ impl Fixture {
                 }
             };
             for r in refs {
-                output(
-                    env.dockhand(&home)
-                        .args(["push", &source.to_string(), &r.to_string()]),
-                )?;
+                support::output(env.dockhand(&home).args([
+                    "push",
+                    &source.to_string(),
+                    &r.to_string(),
+                ]))?;
             }
         }
         support::remove_dir(&home)?;
@@ -608,9 +592,9 @@ fn ui_table(env: &Env, fx: &Fixture, options: &Options) -> Result<Table> {
                 std::fs::create_dir_all(&dest)?;
                 env.left.images.borrow_mut().insert(reference.clone());
                 let start = Instant::now();
-                output(env.docker().args(["pull", "-q", &reference]))?;
+                support::output(env.docker().args(["pull", "-q", &reference]))?;
                 // A UI-only image has no command; create needs one (nothing runs).
-                let container = output(env.docker().args(["create", &reference, "none"]))?
+                let container = support::output(env.docker().args(["create", &reference, "none"]))?
                     .trim()
                     .to_owned();
                 env.left.containers.borrow_mut().insert(container.clone());
@@ -619,14 +603,14 @@ fn ui_table(env: &Env, fx: &Fixture, options: &Options) -> Result<Table> {
                     ("/metadata.json", "metadata.json"),
                     ("/icon.svg", "icon.svg"),
                 ] {
-                    output(
+                    support::output(
                         env.docker()
                             .arg("cp")
                             .arg(format!("{container}:{from}"))
                             .arg(dest.join(to)),
                     )?;
                 }
-                output(env.docker().args(["rm", &container]))?;
+                support::output(env.docker().args(["rm", &container]))?;
                 let took = start.elapsed();
                 env.left.containers.borrow_mut().remove(&container);
                 for f in ["ui/index.html", "metadata.json", "icon.svg"] {
@@ -702,13 +686,13 @@ fn backend_runs(env: &Env, fx: &Fixture, plan: Plan, cold: bool) -> Result<Backe
             env.track_install(&home, &id);
             env.left.images.borrow_mut().insert(reference.clone());
             let start = Instant::now();
-            output(env.dockhand(&home).args(["install", &reference, "-y"]))?;
+            support::output(env.dockhand(&home).args(["install", &reference, "-y"]))?;
             wait_hello(&socket)?;
             Ok(start.elapsed())
         }),
         Contender::new("dockhand rm", || {
             let start = Instant::now();
-            output(env.dockhand(&home).args(["rm", id.as_str()]))?;
+            support::output(env.dockhand(&home).args(["rm", id.as_str()]))?;
             env.wait_gone(&label, &project)?;
             let took = start.elapsed();
             env.untrack_install(&home, &id);
@@ -722,7 +706,7 @@ fn backend_runs(env: &Env, fx: &Fixture, plan: Plan, cold: bool) -> Result<Backe
             env.left.projects.borrow_mut().insert(compose_file.clone());
             env.left.images.borrow_mut().insert(reference.clone());
             let start = Instant::now();
-            output(
+            support::output(
                 env.compose(&compose_file)
                     .args(["up", "-d", "--remove-orphans"]),
             )?;
@@ -731,7 +715,7 @@ fn backend_runs(env: &Env, fx: &Fixture, plan: Plan, cold: bool) -> Result<Backe
         }),
         Contender::new("compose down", || {
             let start = Instant::now();
-            output(
+            support::output(
                 env.compose(&compose_file)
                     .args(["down", "--remove-orphans"]),
             )?;
@@ -836,12 +820,12 @@ fn doctor_table(env: &Env, fx: &Fixture, options: &Options) -> Result<Table> {
             let id = ExtensionId::of(r);
             env.track_install(&home, &id);
             env.left.images.borrow_mut().insert(r.to_string());
-            output(env.dockhand(&home).args(["install", &r.to_string(), "-y"]))?;
+            support::output(env.dockhand(&home).args(["install", &r.to_string(), "-y"]))?;
         }
         Ok(())
     })?;
     progress(&format!("  installed them in {}", table::duration(setup)));
-    let report: serde_json::Value = serde_json::from_str(&output(
+    let report: serde_json::Value = serde_json::from_str(&support::output(
         env.dockhand(&home).args(["doctor", "--format", "json"]),
     )?)
     .context("doctor --format json")?;
@@ -896,7 +880,7 @@ fn doctor_table(env: &Env, fx: &Fixture, options: &Options) -> Result<Table> {
     let ((), removal) = time(|| {
         for r in &fx.doctor {
             let id = ExtensionId::of(r);
-            output(env.dockhand(&home).args(["rm", id.as_str()]))?;
+            support::output(env.dockhand(&home).args(["rm", id.as_str()]))?;
             env.untrack_install(&home, &id);
         }
         Ok(())

@@ -71,22 +71,6 @@ impl Env {
     }
 }
 
-fn output(cmd: &mut Command) -> Result<String> {
-    let shown = format!("{cmd:?}");
-    let out = cmd
-        .stdin(std::process::Stdio::null())
-        .output()
-        .with_context(|| format!("cannot run {shown}"))?;
-    if !out.status.success() {
-        bail!(
-            "{shown} failed ({}): {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
 pub fn run(options: &Options, report: &mut Report) -> Result<()> {
     let registry = support::require_env("DOCKHAND_TEST_REGISTRY")?;
     let bin = support::dockhand_binary().context(
@@ -119,7 +103,7 @@ fn setup(env: &Env) -> Result<PathBuf> {
     ));
     for i in 0..EXTENSIONS {
         for (tag, api) in VERSIONS {
-            output(
+            support::output(
                 env.dockhand(&build_home)
                     .arg("build")
                     .arg(&example)
@@ -139,10 +123,11 @@ fn setup(env: &Env) -> Result<PathBuf> {
     progress("update: installing 1.0.0 of each");
     let home = env.scratch.path().join("pristine");
     for i in 0..EXTENSIONS {
-        output(
-            env.dockhand(&home)
-                .args(["install", &format!("{}:1.0.0", env.repo(i)), "-y"]),
-        )?;
+        support::output(env.dockhand(&home).args([
+            "install",
+            &format!("{}:1.0.0", env.repo(i)),
+            "-y",
+        ]))?;
     }
     Ok(home)
 }
@@ -152,13 +137,13 @@ fn copy_home(env: &Env, pristine: &Path) -> Result<PathBuf> {
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let to = env.scratch.path().join(format!("home-{n}"));
-    output(Command::new("cp").arg("-a").arg(pristine).arg(&to))?;
+    support::output(Command::new("cp").arg("-a").arg(pristine).arg(&to))?;
     Ok(to)
 }
 
 fn check_cli(env: &Env, home: &Path) -> Result<Duration> {
     let (out, took) = time(|| {
-        output(
+        support::output(
             env.dockhand(home)
                 .args(["update", "--check", "--format", "json"]),
         )
@@ -183,13 +168,13 @@ fn skopeo_reads(env: &Env, skopeo: &Path) -> Result<Duration> {
     let (_, took) = time(|| {
         for i in 0..EXTENSIONS {
             let repo = env.repo(i);
-            output(Command::new(skopeo).args([
+            support::output(Command::new(skopeo).args([
                 "list-tags",
                 "--tls-verify=false",
                 &format!("docker://{repo}"),
             ]))?;
             for tag in ["2.0.0", "1.1.0"] {
-                output(Command::new(skopeo).args([
+                support::output(Command::new(skopeo).args([
                     "inspect",
                     "--tls-verify=false",
                     "--config",

@@ -323,23 +323,6 @@ impl Drop for Env {
     }
 }
 
-fn output(cmd: &mut Command) -> Result<String> {
-    let shown = format!("{cmd:?}");
-    let out = cmd
-        .stdin(Stdio::null())
-        .output()
-        .with_context(|| format!("cannot run {shown}"))?;
-    if !out.status.success() {
-        bail!(
-            "{shown} failed ({}): {}{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout).trim(),
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
 /// Ends `child` with SIGTERM (SIGKILL after 5 s) and reaps it.
 fn end(child: &mut Child) {
     if matches!(child.try_wait(), Ok(Some(_))) {
@@ -442,7 +425,7 @@ impl Env {
         }
         let ids: Vec<String> = self.installed.borrow().iter().cloned().collect();
         for id in &ids {
-            if let Err(e) = output(self.dockhand(&self.home).args(["rm", id])) {
+            if let Err(e) = support::output(self.dockhand(&self.home).args(["rm", id])) {
                 progress(&format!("cleanup: {e:#}"));
             }
         }
@@ -458,7 +441,7 @@ impl Env {
         }
         for image in self.images.borrow().iter() {
             if self.rt.block_on(self.engine.image(image))?.is_some()
-                && let Err(e) = output(Command::new(&self.docker).args(["rmi", image]))
+                && let Err(e) = support::output(Command::new(&self.docker).args(["rmi", image]))
             {
                 progress(&format!("cleanup: {e:#}"));
             }
@@ -504,16 +487,17 @@ impl Env {
             if base {
                 cmd.args(["--base", &format!("engine:{BASE_IMAGE}")]);
             }
-            output(cmd.arg("--push"))?;
+            support::output(cmd.arg("--push"))?;
             Ok(())
         };
         build("backend-image", &backend, true)?;
         build("minimal-ui", &uis[0], false)?;
         for r in &uis[1..] {
-            output(
-                self.dockhand(&build_home)
-                    .args(["push", &uis[0].to_string(), &r.to_string()]),
-            )?;
+            support::output(self.dockhand(&build_home).args([
+                "push",
+                &uis[0].to_string(),
+                &r.to_string(),
+            ]))?;
         }
         support::remove_dir(&build_home)?;
 
@@ -532,7 +516,7 @@ impl Env {
             if r == &backend {
                 self.images.borrow_mut().insert(r.to_string());
             }
-            output(
+            support::output(
                 self.dockhand(&self.home)
                     .args(["install", &r.to_string(), "-y"]),
             )?;
