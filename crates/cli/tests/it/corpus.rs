@@ -51,7 +51,10 @@ fn validate_json(dir: &Path, folder: &str) -> (Value, i32) {
 #[test]
 fn corpus_matches_expectations() {
     let Some(dir) = support::corpus_dir() else {
-        support::skip("corpus_matches_expectations", "../shared/corpus not found");
+        support::skip(
+            "corpus_matches_expectations",
+            "the corpus (../shared/corpus or $DOCKHAND_CORPUS) was not found",
+        );
         return;
     };
     let expected = expectations();
@@ -110,7 +113,10 @@ fn corpus_matches_expectations() {
 #[test]
 fn corpus_output_snapshots() {
     let Some(dir) = support::corpus_dir() else {
-        support::skip("corpus_output_snapshots", "../shared/corpus not found");
+        support::skip(
+            "corpus_output_snapshots",
+            "the corpus (../shared/corpus or $DOCKHAND_CORPUS) was not found",
+        );
         return;
     };
     let mut text = String::new();

@@ -38,9 +38,12 @@ pub fn skip(test: &str, why: &str) {
     eprintln!("SKIPPED {test}: {why} (scripts/test runs it)");
 }
 
-/// `../shared/corpus` beside the repository, when present.
+/// `$DOCKHAND_CORPUS` (set by `scripts/test`), else `../shared/corpus`
+/// beside the repository, when present.
 pub fn corpus_dir() -> Option<PathBuf> {
-    let dir = repo_root().join("../shared/corpus");
+    let dir = std::env::var_os("DOCKHAND_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("../shared/corpus"));
     dir.is_dir().then_some(dir)
 }
 

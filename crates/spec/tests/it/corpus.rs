@@ -2,18 +2,27 @@
 
 use std::path::PathBuf;
 
-/// `../shared/corpus` beside the repository, or `None` after saying why.
+/// `$DOCKHAND_CORPUS` (set by `scripts/test`), else `../shared/corpus`
+/// beside the repository, or `None` after saying why.
 pub fn dir(test: &str) -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
+    let dir = std::env::var_os("DOCKHAND_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
+        });
     if dir.is_dir() {
         return Some(dir);
     }
     let required = std::env::var("DOCKHAND_REQUIRE_ENV").is_ok_and(|v| v == "1");
     assert!(
         !required,
-        "{test}: ../shared/corpus is missing and DOCKHAND_REQUIRE_ENV=1"
+        "{test}: the corpus is not at {} and DOCKHAND_REQUIRE_ENV=1 (set DOCKHAND_CORPUS)",
+        dir.display()
     );
-    eprintln!("SKIPPED {test}: ../shared/corpus not found beside the repository");
+    eprintln!(
+        "SKIPPED {test}: the corpus is not at {} (set DOCKHAND_CORPUS)",
+        dir.display()
+    );
     None
 }
 
