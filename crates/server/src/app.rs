@@ -82,6 +82,9 @@ struct Inner {
     updates: std::sync::OnceLock<Arc<crate::updates::UpdateService>>,
     /// The registry client and configuration of the catalog and install routes.
     catalog: crate::catalog::CatalogSetup,
+    /// The `Content-Security-Policy` of extension pages: only the dashboard
+    /// may frame them.
+    frame_ancestors: HeaderValue,
 }
 
 /// The installed extensions and the dev settings of those in dev mode, as
@@ -90,16 +93,17 @@ struct Inner {
 struct Cached {
     at: std::time::Instant,
     records: Arc<Vec<ExtensionRecord>>,
-    /// Each record by its slug, so that finding a request's extension costs
-    /// neither a hash per record nor a copy of the record.
-    sites: Arc<Vec<(String, Arc<ExtensionRecord>)>>,
+    /// Each extension's origin, built once per read: finding a request's
+    /// extension and everything about it is a scan of slugs and an `Arc`
+    /// clone, with no hashing, formatting or copying per request.
+    sites: Arc<Vec<Arc<ExtensionSite>>>,
     dev: Arc<DevMap>,
 }
 
 /// What [`AppState::cached_sites`] answers.
 type CachedParts = (
     Arc<Vec<ExtensionRecord>>,
-    Arc<Vec<(String, Arc<ExtensionRecord>)>>,
+    Arc<Vec<Arc<ExtensionSite>>>,
     Arc<DevMap>,
 );
 
@@ -153,6 +157,10 @@ impl AppState {
                 records: std::sync::Mutex::new(None),
                 updates: std::sync::OnceLock::new(),
                 catalog,
+                frame_ancestors: HeaderValue::from_str(&format!(
+                    "frame-ancestors http://localhost:{port} http://127.0.0.1:{port}"
+                ))
+                .expect("a port makes a valid header value"),
             }),
         }
     }
@@ -201,10 +209,27 @@ impl AppState {
         .map_err(|e| ApiError::internal(format!("reading the installed extensions: {e}")))??;
         let records = Arc::new(records);
         let dev: Arc<DevMap> = Arc::new(dev.into_iter().map(|(k, v)| (k, Arc::new(v))).collect());
-        let sites: Arc<Vec<(String, Arc<ExtensionRecord>)>> = Arc::new(
+        let layout = &self.manager().layout;
+        let sites: Arc<Vec<Arc<ExtensionSite>>> = Arc::new(
             records
                 .iter()
-                .map(|r| (crate::slug::slug(&r.id), Arc::new(r.clone())))
+                .map(|r| {
+                    let record = Arc::new(r.clone());
+                    let slug = crate::slug::slug(&r.id);
+                    let origin = self.extension_origin(&slug);
+                    Arc::new(ExtensionSite {
+                        paths: ExtensionPaths::of(layout, r),
+                        caller: crate::bridge::Caller::new(
+                            layout,
+                            Arc::clone(&record),
+                            origin.clone(),
+                        ),
+                        dev: dev.get(&r.id).cloned(),
+                        record,
+                        slug,
+                        origin,
+                    })
+                })
                 .collect(),
         );
         *self.inner.records.lock().unwrap_or_else(|e| e.into_inner()) = Some(Cached {
@@ -314,6 +339,10 @@ pub struct ExtensionSite {
     pub origin: String,
     /// Its dev settings when it is in dev mode (`dockhand dev`).
     pub dev: Option<Arc<DevSettings>>,
+    /// Where its files are.
+    pub paths: ExtensionPaths,
+    /// What its bridge routes are given.
+    pub caller: crate::bridge::Caller,
 }
 
 /// The whole application: both origins, with the checks described in the
@@ -369,18 +398,12 @@ pub async fn site_of(state: &AppState, host: Option<&str>) -> Result<Site, ApiEr
             origin: format!("http://{}", host.to_ascii_lowercase()),
         }),
         HostName::Extension(slug) => {
-            let (_, sites, dev) = state.cached_sites().await?;
-            let record = sites
+            let (_, sites, _) = state.cached_sites().await?;
+            sites
                 .iter()
-                .find(|(s, _)| *s == slug)
-                .map(|(_, r)| Arc::clone(r))
-                .ok_or_else(misdirected)?;
-            Ok(Site::Extension(Arc::new(ExtensionSite {
-                origin: state.extension_origin(&slug),
-                dev: dev.get(&record.id).cloned(),
-                record,
-                slug,
-            })))
+                .find(|s| s.slug == slug)
+                .map(|s| Site::Extension(Arc::clone(s)))
+                .ok_or_else(misdirected)
         }
     }
 }
@@ -420,12 +443,7 @@ async fn dispatch(state: AppState, dashboard: Router, extension: Router, req: Re
         Ok(site) => site,
         Err(e) => return e.into_response(),
     };
-    let frame_ancestors = matches!(site, Site::Extension(_)).then(|| {
-        format!(
-            "frame-ancestors http://localhost:{port} http://127.0.0.1:{port}",
-            port = state.port()
-        )
-    });
+    let framed = matches!(site, Site::Extension(_));
     let mut response = match gate(&state, &site, &parts) {
         Err(e) => e.into_response(),
         Ok(()) => {
@@ -454,20 +472,20 @@ async fn dispatch(state: AppState, dashboard: Router, extension: Router, req: Re
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    match frame_ancestors.and_then(|v| HeaderValue::from_str(&v).ok()) {
-        Some(csp) => {
-            headers.insert(header::CONTENT_SECURITY_POLICY, csp);
-        }
-        None => {
-            headers.insert(
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static("frame-ancestors 'self'"),
-            );
-            headers.insert(
-                header::REFERRER_POLICY,
-                HeaderValue::from_static("no-referrer"),
-            );
-        }
+    if framed {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            state.inner.frame_ancestors.clone(),
+        );
+    } else {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("frame-ancestors 'self'"),
+        );
+        headers.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        );
     }
     headers
         .entry(header::CACHE_CONTROL)
@@ -518,11 +536,7 @@ impl axum::extract::FromRequestParts<AppState> for crate::bridge::Caller {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let caller = ExtensionCaller::from_request_parts(parts, state).await?;
-        Ok(crate::bridge::Caller::new(
-            &state.manager().layout,
-            caller.record,
-            caller.origin,
-        ))
+        Ok(caller.site.caller.clone())
     }
 }
 

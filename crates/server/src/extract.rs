@@ -37,20 +37,24 @@ pub struct DashboardSession {
     pub origin: String,
 }
 
-/// A request on an extension's origin with that extension's `dockhand_ext`.
+/// A request on an extension's origin with that extension's `dockhand_ext`:
+/// its site (record, slug, origin, paths, through `Deref`) and session.
 #[derive(Debug, Clone)]
 pub struct ExtensionCaller {
-    /// The installed extension.
-    pub record: std::sync::Arc<ExtensionRecord>,
-    /// Its slug (`docker-volumes-backup-extension-1a2b3c4d`).
-    pub slug: String,
-    /// Its origin, `http://<slug>.localhost:PORT`.
-    pub origin: String,
-    /// Where its files are.
-    pub paths: ExtensionPaths,
+    /// The extension's origin, as built when the installed extensions were
+    /// last read.
+    pub site: Arc<ExtensionSite>,
     /// The number of the extension session (one per ticket redeemed, so
     /// roughly one per tab opened): group processes by it.
     pub session: u64,
+}
+
+impl std::ops::Deref for ExtensionCaller {
+    type Target = ExtensionSite;
+
+    fn deref(&self) -> &ExtensionSite {
+        &self.site
+    }
 }
 
 /// Where an installed extension's files are.
@@ -199,17 +203,8 @@ impl FromRequestParts<AppState> for ExtensionCaller {
         };
         let session = extension_session(state, &site, &parts.headers)?;
         check_origin_if_needed(parts, &site.origin)?;
-        let ExtensionSite {
-            record,
-            slug,
-            origin,
-            ..
-        } = Arc::unwrap_or_clone(site);
         Ok(Self {
-            paths: ExtensionPaths::of(&state.manager().layout, &record),
-            record,
-            slug,
-            origin,
+            site,
             session: session.number,
         })
     }

@@ -21,9 +21,15 @@ use super::exec::Processes;
 use super::pool::UnixPools;
 
 /// The extension a bridge request comes from, already authenticated by the
-/// server (its Host and its `dockhand_ext` cookie).
+/// server (its Host and its `dockhand_ext` cookie). Cheap to clone (one
+/// `Arc`): the server builds it once per installed extension, not once per
+/// request; its parts are reached through `Deref`.
 #[derive(Debug, Clone)]
-pub struct Caller {
+pub struct Caller(Arc<CallerParts>);
+
+/// What a [`Caller`] knows.
+#[derive(Debug)]
+pub struct CallerParts {
     /// The installed extension.
     pub record: Arc<ExtensionRecord>,
     /// The installed version's directory, absolute
@@ -36,15 +42,23 @@ pub struct Caller {
     pub origin: String,
 }
 
+impl std::ops::Deref for Caller {
+    type Target = CallerParts;
+
+    fn deref(&self) -> &CallerParts {
+        &self.0
+    }
+}
+
 impl Caller {
     /// The caller for `record` with the paths of `layout`.
     pub fn new(layout: &Layout, record: Arc<ExtensionRecord>, origin: impl Into<String>) -> Self {
-        Self {
+        Self(Arc::new(CallerParts {
             version_dir: layout.home.join(&record.dir),
             socket_dir: layout.socket_dir(&record.id),
             record,
             origin: origin.into(),
-        }
+        }))
     }
 
     /// The extension id.

@@ -25,7 +25,7 @@
 //!    Arc<ExtensionRecord>, origin)`; `origin` is the extension's origin
 //!    `http://<slug>.localhost:PORT`.
 //! 3. Nothing else: every bridge route checks `Origin` against
-//!    [`Caller::origin`] itself (`403`), POSTs and the WebSocket alike, and
+//!    [`CallerParts::origin`] itself (`403`), POSTs and the WebSocket alike, and
 //!    reads its own body with the limit in [`Limits::max_body`] (so the
 //!    router needs no `DefaultBodyLimit` for these routes).
 //!
@@ -81,7 +81,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use serde_json::json;
 
-pub use context::{BridgeState, Caller, DashboardAccess, EngineHandle, Limits};
+pub use context::{BridgeState, Caller, CallerParts, DashboardAccess, EngineHandle, Limits};
 pub use error::ApiError;
 
 /// The bridge's routes, for the extension origins (see the module docs for

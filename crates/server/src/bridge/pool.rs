@@ -2,8 +2,11 @@
 //! per socket so that `vm.service` calls do not pay a connect each.
 
 use std::collections::HashMap;
+use std::future::{Future, poll_fn};
 use std::path::{Path, PathBuf};
+use std::pin::{Pin, pin};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use axum::http::{Request, Response};
@@ -11,6 +14,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
+use tokio::net::UnixStream;
 
 /// Idle connections kept per socket.
 const MAX_IDLE: usize = 64;
@@ -54,11 +58,61 @@ pub enum PoolError {
     },
 }
 
+/// One HTTP/1.1 connection to a socket: the handle that sends requests and
+/// the connection itself, which does the reading and writing when polled.
+///
+/// The connection is not spawned as a task of its own: the request that uses
+/// it polls it beside its answer, so a `vm.service` call is one task woken by
+/// its own socket, with no hand-over between tasks (and threads) on the way.
+/// An idle connection is not polled at all; it is checked when taken.
+struct Conn {
+    sender: SendRequest<Full<Bytes>>,
+    io: Pin<Box<http1::Connection<TokioIo<UnixStream>, Full<Bytes>>>>,
+}
+
+impl Conn {
+    /// Whether the connection can still carry a request: the backend has not
+    /// closed it (polling it once reads the end of the stream, if any).
+    fn usable(&mut self) -> bool {
+        if self.sender.is_closed() {
+            return false;
+        }
+        let mut cx = Context::from_waker(Waker::noop());
+        self.io.as_mut().poll(&mut cx).is_pending() && !self.sender.is_closed()
+    }
+}
+
+/// Runs `work` (which uses the connection's sender) while driving the
+/// connection `io`; the connection's own result when it ended first.
+async fn drive<T>(
+    io: &mut Pin<Box<http1::Connection<TokioIo<UnixStream>, Full<Bytes>>>>,
+    work: impl Future<Output = T>,
+) -> (T, Option<Result<(), hyper::Error>>) {
+    let mut work = pin!(work);
+    let mut ended = None;
+    let out = poll_fn(|cx| {
+        if ended.is_none()
+            && let Poll::Ready(r) = io.as_mut().poll(cx)
+        {
+            ended = Some(r);
+        }
+        work.as_mut().poll(cx)
+    })
+    .await;
+    (out, ended)
+}
+
+impl std::fmt::Debug for Conn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Conn").finish_non_exhaustive()
+    }
+}
+
 /// Connections to one socket.
 #[derive(Debug)]
 pub struct UnixPool {
     path: PathBuf,
-    idle: Mutex<Vec<SendRequest<Full<Bytes>>>>,
+    idle: Mutex<Vec<Conn>>,
 }
 
 impl UnixPool {
@@ -75,47 +129,43 @@ impl UnixPool {
         &self.path
     }
 
-    fn take_idle(&self) -> Option<SendRequest<Full<Bytes>>> {
+    fn take_idle(&self) -> Option<Conn> {
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-        while let Some(sender) = idle.pop() {
-            if !sender.is_closed() {
-                return Some(sender);
+        while let Some(mut conn) = idle.pop() {
+            if conn.usable() {
+                return Some(conn);
             }
         }
         None
     }
 
-    fn put_idle(&self, sender: SendRequest<Full<Bytes>>) {
-        if sender.is_closed() {
-            return;
-        }
+    fn put_idle(&self, conn: Conn) {
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         if idle.len() < MAX_IDLE {
-            idle.push(sender);
+            idle.push(conn);
         }
     }
 
-    async fn connect(&self) -> Result<SendRequest<Full<Bytes>>, PoolError> {
+    async fn connect(&self) -> Result<Conn, PoolError> {
         let connect_error = |source| PoolError::Connect {
             path: self.path.clone(),
             source,
         };
-        let stream =
-            tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::UnixStream::connect(&self.path))
-                .await
-                .map_err(|_| connect_error(std::io::Error::from(std::io::ErrorKind::TimedOut)))?
-                .map_err(connect_error)?;
-        let (sender, conn) = http1::Builder::new()
+        let stream = tokio::time::timeout(CONNECT_TIMEOUT, UnixStream::connect(&self.path))
+            .await
+            .map_err(|_| connect_error(std::io::Error::from(std::io::ErrorKind::TimedOut)))?
+            .map_err(connect_error)?;
+        let (sender, io) = http1::Builder::new()
             .handshake(TokioIo::new(stream))
             .await
             .map_err(|source| PoolError::Http {
                 path: self.path.clone(),
                 source,
             })?;
-        tokio::spawn(async move {
-            let _ = conn.await;
-        });
-        Ok(sender)
+        Ok(Conn {
+            sender,
+            io: Box::pin(io),
+        })
     }
 
     /// Sends the request `make` builds on an idle connection (or a new one)
@@ -132,23 +182,24 @@ impl UnixPool {
             source,
         };
         loop {
-            let (mut sender, pooled) = match self.take_idle() {
-                Some(s) => (s, true),
+            let (mut conn, pooled) = match self.take_idle() {
+                Some(c) => (c, true),
                 None => (self.connect().await?, false),
             };
-            if let Err(e) = sender.ready().await {
-                if pooled {
-                    continue;
-                }
-                return Err(http_error(e));
-            }
-            let response = match sender.send_request(make()).await {
-                Ok(r) => r,
+            let sender = &mut conn.sender;
+            let (answer, ended) = drive(&mut conn.io, async {
+                sender.ready().await?;
+                let response = sender.send_request(make()).await?;
+                let (parts, body) = response.into_parts();
+                Ok::<_, hyper::Error>((parts, Limited::new(body, limit).collect().await))
+            })
+            .await;
+            let (parts, body) = match answer {
+                Ok(a) => a,
                 Err(e) if pooled && (e.is_canceled() || e.is_closed()) => continue,
                 Err(e) => return Err(http_error(e)),
             };
-            let (parts, body) = response.into_parts();
-            let body = Limited::new(body, limit).collect().await.map_err(|e| {
+            let body = body.map_err(|e| {
                 if e.is::<http_body_util::LengthLimitError>() {
                     PoolError::TooLarge {
                         path: self.path.clone(),
@@ -161,7 +212,9 @@ impl UnixPool {
                     }
                 }
             })?;
-            self.put_idle(sender);
+            if ended.is_none() {
+                self.put_idle(conn);
+            }
             return Ok(Response::from_parts(parts, body.to_bytes()));
         }
     }
@@ -190,5 +243,234 @@ impl UnixPools {
     pub fn forget_under(&self, dir: &Path) {
         let mut pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
         pools.retain(|path, _| !path.starts_with(dir));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The pool against hand-written backends that misbehave on purpose:
+    //! they close kept-alive connections, answer `Connection: close`, chunk
+    //! their bodies, or go away between requests.
+
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use axum::http::Method;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::UnixListener;
+
+    use super::*;
+
+    /// How the fake backend treats a connection after each answer.
+    #[derive(Clone, Copy)]
+    enum After {
+        /// Keeps it open for the next request.
+        KeepAlive,
+        /// Closes it (as a backend whose keep-alive timeout passed does).
+        Close,
+        /// Says `Connection: close` in the answer, then closes it.
+        SayClose,
+    }
+
+    struct Backend {
+        _dir: tempfile::TempDir,
+        path: PathBuf,
+        connections: Arc<AtomicUsize>,
+        /// Accepts connections and owns their tasks: aborting it closes
+        /// every connection, as a backend that exits does.
+        server: tokio::task::JoinHandle<()>,
+    }
+
+    impl Drop for Backend {
+        fn drop(&mut self) {
+            self.server.abort();
+        }
+    }
+
+    /// Reads one request head (and no body: the tests send none).
+    async fn read_head(stream: &mut UnixStream) -> Option<String> {
+        let mut buf = Vec::new();
+        let mut byte = [0u8; 1024];
+        while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = stream.read(&mut byte).await.ok()?;
+            if n == 0 {
+                return None;
+            }
+            buf.extend_from_slice(&byte[..n]);
+        }
+        Some(String::from_utf8_lossy(&buf).into_owned())
+    }
+
+    fn answer(head: &str, after: After, chunked: bool) -> Vec<u8> {
+        let path = head.split(' ').nth(1).unwrap_or("/").to_owned();
+        let connection = match after {
+            After::SayClose => "Connection: close\r\n",
+            _ => "",
+        };
+        let body = format!("you asked for {path}");
+        if chunked {
+            let (a, b) = body.split_at(4);
+            format!(
+                "HTTP/1.1 200 OK\r\n{connection}X-Multi: one\r\nX-Multi: two\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n{a}\r\n{:x}\r\n{b}\r\n0\r\n\r\n",
+                a.len(),
+                b.len()
+            )
+            .into_bytes()
+        } else {
+            format!(
+                "HTTP/1.1 200 OK\r\n{connection}Content-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .into_bytes()
+        }
+    }
+
+    fn backend(after: After, chunked: bool) -> Backend {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("backend.sock");
+        let listener = UnixListener::bind(&path).expect("bind");
+        let connections = Arc::new(AtomicUsize::new(0));
+        let count = connections.clone();
+        let server = tokio::spawn(async move {
+            let mut streams = tokio::task::JoinSet::new();
+            while let Ok((mut stream, _)) = listener.accept().await {
+                count.fetch_add(1, Ordering::SeqCst);
+                streams.spawn(async move {
+                    while let Some(head) = read_head(&mut stream).await {
+                        if stream
+                            .write_all(&answer(&head, after, chunked))
+                            .await
+                            .is_err()
+                        {
+                            return;
+                        }
+                        if !matches!(after, After::KeepAlive) {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        Backend {
+            _dir: dir,
+            path,
+            connections,
+            server,
+        }
+    }
+
+    fn get(path: &'static str) -> impl Fn() -> Request<Full<Bytes>> {
+        move || {
+            let mut req = Request::new(Full::new(Bytes::new()));
+            *req.method_mut() = Method::GET;
+            *req.uri_mut() = path.parse().expect("uri");
+            req.headers_mut()
+                .insert("host", axum::http::HeaderValue::from_static("localhost"));
+            req
+        }
+    }
+
+    async fn body_of(pool: &UnixPool, path: &'static str) -> String {
+        let answer = pool.send(get(path), 1 << 20).await.expect("an answer");
+        String::from_utf8_lossy(answer.body()).into_owned()
+    }
+
+    #[tokio::test]
+    async fn keeps_one_connection_for_sequential_requests() {
+        let b = backend(After::KeepAlive, false);
+        let pool = UnixPool::new(&b.path);
+        for _ in 0..20 {
+            assert_eq!(body_of(&pool, "/a").await, "you asked for /a");
+        }
+        assert_eq!(b.connections.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_connection_the_backend_closed_is_not_reused() {
+        let b = backend(After::Close, false);
+        let pool = UnixPool::new(&b.path);
+        for _ in 0..5 {
+            assert_eq!(body_of(&pool, "/b").await, "you asked for /b");
+            // Let the backend's close arrive before the next request.
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(b.connections.load(Ordering::SeqCst), 5);
+    }
+
+    #[tokio::test]
+    async fn a_close_racing_the_next_request_is_retried() {
+        // No pause: the next request may be written before the close is
+        // seen; the pool must still answer every one.
+        let b = backend(After::Close, false);
+        let pool = UnixPool::new(&b.path);
+        for _ in 0..50 {
+            assert_eq!(body_of(&pool, "/c").await, "you asked for /c");
+        }
+    }
+
+    #[tokio::test]
+    async fn connection_close_answers_are_not_pooled() {
+        let b = backend(After::SayClose, false);
+        let pool = UnixPool::new(&b.path);
+        for _ in 0..5 {
+            assert_eq!(body_of(&pool, "/d").await, "you asked for /d");
+        }
+        assert_eq!(b.connections.load(Ordering::SeqCst), 5);
+        assert!(pool.idle.lock().expect("lock").is_empty());
+    }
+
+    #[tokio::test]
+    async fn chunked_answers_and_repeated_headers_arrive_whole() {
+        let b = backend(After::KeepAlive, true);
+        let pool = UnixPool::new(&b.path);
+        for _ in 0..3 {
+            let answer = pool.send(get("/e"), 1 << 20).await.expect("answer");
+            assert_eq!(answer.body().as_ref(), b"you asked for /e");
+            let multi: Vec<_> = answer.headers().get_all("x-multi").iter().collect();
+            assert_eq!(multi, ["one", "two"]);
+        }
+        assert_eq!(b.connections.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_restarted_backend_is_reached_again() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let first = backend(After::KeepAlive, false);
+        let path = dir.path().join("backend.sock");
+        std::os::unix::fs::symlink(&first.path, &path).expect("link");
+        let pool = UnixPool::new(&path);
+        assert_eq!(body_of(&pool, "/f").await, "you asked for /f");
+        // The backend goes away (its idle connection dies with it) and a new
+        // one listens at the same path.
+        drop(first);
+        let second = backend(After::KeepAlive, false);
+        std::fs::remove_file(&path).expect("unlink");
+        std::os::unix::fs::symlink(&second.path, &path).expect("relink");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert_eq!(body_of(&pool, "/g").await, "you asked for /g");
+        assert_eq!(second.connections.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn concurrent_requests_each_get_a_connection() {
+        let b = backend(After::KeepAlive, false);
+        let pool = Arc::new(UnixPool::new(&b.path));
+        let calls = (0..32).map(|_| {
+            let pool = pool.clone();
+            tokio::spawn(async move { body_of(&pool, "/h").await })
+        });
+        for call in calls {
+            assert_eq!(call.await.expect("task"), "you asked for /h");
+        }
+        let n = b.connections.load(Ordering::SeqCst);
+        assert!((1..=32).contains(&n), "{n} connections");
+        assert!(pool.idle.lock().expect("lock").len() <= n);
+    }
+
+    #[tokio::test]
+    async fn nothing_listening_is_a_connect_error() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let pool = UnixPool::new(dir.path().join("none.sock"));
+        let err = pool.send(get("/"), 1024).await.expect_err("no backend");
+        assert!(matches!(err, PoolError::Connect { .. }), "{err}");
     }
 }

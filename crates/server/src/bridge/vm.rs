@@ -2,6 +2,7 @@
 //! exposes) and `vm.cli.exec` (a command in its first service's container,
 //! through the Engine API).
 
+use std::borrow::Cow;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -14,7 +15,7 @@ use dockhand_engine::{Engine, StdStream};
 use dockhand_spec::ComposeFacts;
 use futures_util::StreamExt;
 use http_body_util::Full;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
@@ -209,26 +210,53 @@ pub async fn vm_request(
             .send(|| prepared.request(), state.limits.max_body)
             .await
             .map_err(|e| pool_error(&caller, e))?;
-        let mut out_headers = serde_json::Map::new();
-        for name in answer.headers().keys() {
-            let values: Vec<String> = answer
-                .headers()
-                .get_all(name)
-                .iter()
-                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-                .collect();
-            out_headers.insert(name.as_str().to_owned(), Value::String(values.join(", ")));
-        }
-        Ok::<_, ApiError>(serde_json::json!({
-            "status": answer.status().as_u16(),
-            "headers": out_headers,
-            "body": String::from_utf8_lossy(answer.body()),
-        }))
+        Ok::<_, ApiError>(answer)
     }
     .await;
     match result {
-        Ok(v) => json_response(&v),
+        Ok(answer) => json_response(&ServiceAnswer {
+            status: answer.status().as_u16(),
+            headers: AnswerHeaders(answer.headers()),
+            body: String::from_utf8_lossy(answer.body()),
+        }),
         Err(e) => e.into_response(),
+    }
+}
+
+/// The answer of `POST /.dockhand/api/vm/request`: the backend's status,
+/// headers and body, encoded straight from the backend's answer.
+#[derive(Serialize)]
+struct ServiceAnswer<'a> {
+    status: u16,
+    headers: AnswerHeaders<'a>,
+    body: Cow<'a, str>,
+}
+
+/// Response headers as a JSON object, a header sent more than once joined
+/// with `, `.
+struct AnswerHeaders<'a>(&'a HeaderMap);
+
+impl Serialize for AnswerHeaders<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.keys_len()))?;
+        for name in self.0.keys() {
+            let mut values = self.0.get_all(name).iter();
+            let first = values.next().map(|v| String::from_utf8_lossy(v.as_bytes()));
+            let joined = match (first, values.next()) {
+                (Some(first), None) => first,
+                (first, second) => Cow::Owned(
+                    first
+                        .into_iter()
+                        .chain(second.map(|v| String::from_utf8_lossy(v.as_bytes())))
+                        .chain(values.map(|v| String::from_utf8_lossy(v.as_bytes())))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ),
+            };
+            map.serialize_entry(name.as_str(), &joined)?;
+        }
+        map.end()
     }
 }
 
@@ -476,5 +504,36 @@ mod tests {
         }
         let e = prep(serde_json::json!({"url": "/", "method": "GE T"})).unwrap_err();
         assert_eq!(e.status, StatusCode::BAD_REQUEST);
+    }
+
+    #[test]
+    fn answer_headers_join_repeated_values() {
+        let mut headers = HeaderMap::new();
+        headers.append("x-multi", HeaderValue::from_static("one"));
+        headers.append("x-multi", HeaderValue::from_static("two"));
+        headers.append("x-multi", HeaderValue::from_static("three"));
+        headers.insert("content-type", HeaderValue::from_static("text/plain"));
+        headers.insert(
+            "x-bytes",
+            HeaderValue::from_bytes(b"caf\xe9").expect("opaque bytes are allowed"),
+        );
+        let answer = ServiceAnswer {
+            status: 418,
+            headers: AnswerHeaders(&headers),
+            body: Cow::Borrowed("short \"and\" stout"),
+        };
+        let v = serde_json::to_value(&answer).expect("encodes");
+        assert_eq!(
+            v,
+            serde_json::json!({
+                "status": 418,
+                "headers": {
+                    "x-multi": "one, two, three",
+                    "content-type": "text/plain",
+                    "x-bytes": "caf\u{fffd}",
+                },
+                "body": "short \"and\" stout",
+            })
+        );
     }
 }
