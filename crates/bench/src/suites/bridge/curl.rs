@@ -114,7 +114,7 @@ impl CurlTarget {
 
 fn targets(env: &Env, serve: &Serve, id: &ExtensionId) -> Result<Vec<CurlTarget>> {
     let socket = env.socket(id);
-    let socat_port = env.socat(&socket)?;
+    let (socat_port, _) = env.socat(&socket)?;
     let origin = serve.ext_origin();
     Ok(vec![
         CurlTarget {

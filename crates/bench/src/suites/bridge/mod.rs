@@ -37,6 +37,7 @@ use dockhand_host::layout::Layout;
 use dockhand_oci::{ExtensionId, Reference};
 use tokio::runtime::Runtime;
 
+mod cpu;
 mod curl;
 mod service;
 mod tables;
@@ -60,6 +61,9 @@ const LATENCY_WARMUP: usize = 200;
 /// Latency requests are taken in this many interleaved rounds.
 const LATENCY_ROUNDS: usize = 10;
 const LATENCY_RATIO_TARGET: f64 = 1.5;
+/// Calls per contender on a new connection each (after [`FRESH_WARMUP`]).
+const FRESH_REQUESTS: usize = 1000;
+const FRESH_WARMUP: usize = 50;
 const THROUGHPUT_CONCURRENCY: usize = 8;
 const THROUGHPUT_TIME: Duration = Duration::from_secs(2);
 const THROUGHPUT_TARGET: f64 = 5000.0;
@@ -648,8 +652,8 @@ impl Env {
         Ok(serve)
     }
 
-    /// Starts a socat TCP → unix relay to `socket`; returns its port.
-    fn socat(&self, socket: &Path) -> Result<u16> {
+    /// Starts a socat TCP → unix relay to `socket`; returns its port and pid.
+    fn socat(&self, socket: &Path) -> Result<(u16, u32)> {
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let child = Command::new(&self.socat)
             .arg(format!("TCP-LISTEN:{port},bind=127.0.0.1,fork,reuseaddr"))
@@ -658,13 +662,14 @@ impl Env {
             .stdout(Stdio::null())
             .spawn()
             .context("cannot start socat")?;
+        let pid = child.id();
         self.children.borrow_mut().push(child);
         let deadline = Instant::now() + Duration::from_secs(10);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             ensure!(Instant::now() < deadline, "socat does not listen on {port}");
             std::thread::sleep(Duration::from_millis(5));
         }
-        Ok(port)
+        Ok((port, pid))
     }
 }
 
