@@ -109,6 +109,9 @@ fn check(args: &UpdateArgs, settings: &Settings, options: &CheckOptions) -> Resu
     }
     match args.format {
         Format::Json => crate::output::json(&rows)?,
+        Format::Text if rows.is_empty() => settings.say(
+            "no extension is installed, so there is nothing to check: install one with `dockhand install IMAGE`",
+        ),
         Format::Text => crate::output::data(&check_table(&rows)),
     }
     Ok(if failed {
@@ -176,6 +179,8 @@ fn update(args: &UpdateArgs, settings: &Settings, options: CheckOptions) -> Resu
         force: args.force,
     };
     let manager = manager(settings)?;
+    // Said plainly, not as an update that failed.
+    manager.get(&request.id)?;
     let client = super::registry_client(settings, &args.insecure_registries)?;
     let hooks = CliHooks {
         settings,

@@ -567,3 +567,41 @@ fn serve_checks_periodically_and_updates_from_the_dashboard() {
         .status();
     let _ = child.wait();
 }
+
+/// Runs dockhand on an empty home (no engine, no registry needed).
+fn on_empty_home(tmp: &TempDir, args: &[&str]) -> std::process::Output {
+    support::dockhand()
+        .env("DOCKHAND_HOME", tmp.0.join("home"))
+        .env("DOCKHAND_SYSTEM_CONFIG", tmp.0.join("none.toml"))
+        .args(args)
+        .output()
+        .expect("dockhand runs")
+}
+
+#[test]
+fn checking_with_nothing_installed_says_so() {
+    let tmp = TempDir::new("up-empty");
+    let out = on_empty_home(&tmp, &["update", "--check"]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(out.stdout.is_empty(), "no empty table: {out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("nothing to check"), "{err}");
+    // JSON stays JSON: an empty list.
+    let out = on_empty_home(&tmp, &["update", "--check", "--format", "json"]);
+    assert!(out.status.success(), "{out:?}");
+    let rows: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(rows, serde_json::json!([]));
+}
+
+#[test]
+fn updating_what_is_not_installed_says_just_that() {
+    let tmp = TempDir::new("up-none");
+    let out = on_empty_home(&tmp, &["update", "acme/nope"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("acme/nope is not installed"), "{err}");
+    assert!(
+        !err.contains("was not updated"),
+        "one message, not two: {err}"
+    );
+}
