@@ -10,7 +10,7 @@
 use super::*;
 
 /// Timed `curl` processes per contender (after [`CURL_WARMUP`]).
-const CURL_RUNS: usize = 300;
+const CURL_RUNS: usize = 600;
 const CURL_WARMUP: usize = 10;
 /// Transfers of the keep-alive `curl` per contender.
 const CURL_KEEPALIVE: usize = 1000;
