@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dockhand_host::Manager;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 
 use crate::app::{AppState, router};
 
@@ -103,6 +103,25 @@ pub struct Server {
     url: String,
 }
 
+/// Connections the kernel queues before `serve` accepts them. A tab opens
+/// a handful, but a page firing many `vm.service` calls at once (or a
+/// benchmark's 1,000) would overflow the usual 128: the kernel then drops
+/// the connection attempts and the clients retry a second later.
+const LISTEN_BACKLOG: u32 = 1024;
+
+/// A listener on `addr` with [`LISTEN_BACKLOG`] (`SO_REUSEADDR` set, as
+/// `TcpListener::bind` does).
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
 impl Server {
     /// Listens as `options` say, makes the state and the one-time startup token.
     pub async fn bind(manager: Arc<Manager>, options: &ServeOptions) -> Result<Self, ServeError> {
@@ -110,7 +129,7 @@ impl Server {
             return Err(ServeError::NonLoopback { addr: options.bind });
         }
         let want = SocketAddr::new(options.bind, options.port);
-        let listener = TcpListener::bind(want).await.map_err(|source| {
+        let listener = listen(want).map_err(|source| {
             if source.kind() == std::io::ErrorKind::AddrInUse {
                 ServeError::InUse { addr: want }
             } else {
@@ -194,5 +213,41 @@ impl Server {
             forced,
             processes_left: state.processes().len(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_listener_queues_many_connections_before_they_are_accepted() {
+        // The kernel caps every backlog at net.core.somaxconn (4096 since
+        // Linux 5.4, 128 before).
+        let cap: u32 = std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(0);
+        if cap < 600 {
+            eprintln!("skipped: net.core.somaxconn is {cap}, which caps the backlog below 600");
+            return;
+        }
+        let listener = listen("127.0.0.1:0".parse().expect("addr")).expect("listen");
+        let addr = listener.local_addr().expect("addr");
+        // Nothing accepts: every connection below waits in the kernel's
+        // queue. With the usual backlog of 128 the later attempts would be
+        // dropped (and time out here) instead.
+        let streams = tokio::task::spawn_blocking(move || {
+            (0..600)
+                .map(|i| {
+                    std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(5))
+                        .unwrap_or_else(|e| panic!("connection {i} was not queued: {e}"))
+                })
+                .collect::<Vec<_>>()
+        })
+        .await
+        .expect("connects");
+        assert_eq!(streams.len(), 600);
+        drop(listener);
     }
 }
