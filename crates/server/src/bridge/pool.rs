@@ -15,9 +15,18 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
 use tokio::net::UnixStream;
+use tokio::sync::Semaphore;
 
 /// Idle connections kept per socket.
 const MAX_IDLE: usize = 64;
+/// Calls in flight to one socket at once; more wait for one to end. A page
+/// may fire hundreds of calls together, and a backend that listens with a
+/// short queue (Python's socketserver: 5) would refuse most of the
+/// connections they open.
+const MAX_IN_FLIGHT: usize = 64;
+/// The longest pause between two attempts to connect to a socket whose
+/// queue is full.
+const MAX_CONNECT_PAUSE: Duration = Duration::from_millis(50);
 /// How long connecting to a socket may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -113,6 +122,7 @@ impl std::fmt::Debug for Conn {
 pub struct UnixPool {
     path: PathBuf,
     idle: Mutex<Vec<Conn>>,
+    in_flight: Semaphore,
 }
 
 impl UnixPool {
@@ -121,6 +131,7 @@ impl UnixPool {
         Self {
             path: path.into(),
             idle: Mutex::new(Vec::new()),
+            in_flight: Semaphore::new(MAX_IN_FLIGHT),
         }
     }
 
@@ -146,12 +157,28 @@ impl UnixPool {
         }
     }
 
+    /// Connects, trying again while the backend's queue of connections is
+    /// full (`EAGAIN` on a unix socket), with pauses growing to
+    /// [`MAX_CONNECT_PAUSE`]; the caller bounds the whole.
+    async fn connect_when_queued(&self) -> std::io::Result<UnixStream> {
+        let mut pause = Duration::from_millis(1);
+        loop {
+            match UnixStream::connect(&self.path).await {
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(MAX_CONNECT_PAUSE);
+                }
+                other => return other,
+            }
+        }
+    }
+
     async fn connect(&self) -> Result<Conn, PoolError> {
         let connect_error = |source| PoolError::Connect {
             path: self.path.clone(),
             source,
         };
-        let stream = tokio::time::timeout(CONNECT_TIMEOUT, UnixStream::connect(&self.path))
+        let stream = tokio::time::timeout(CONNECT_TIMEOUT, self.connect_when_queued())
             .await
             .map_err(|_| connect_error(std::io::Error::from(std::io::ErrorKind::TimedOut)))?
             .map_err(connect_error)?;
@@ -181,6 +208,8 @@ impl UnixPool {
             path: self.path.clone(),
             source,
         };
+        // Never closed, so acquiring cannot fail.
+        let _turn = self.in_flight.acquire().await.ok();
         loop {
             let (mut conn, pooled) = match self.take_idle() {
                 Some(c) => (c, true),
@@ -472,5 +501,46 @@ mod tests {
         let pool = UnixPool::new(dir.path().join("none.sock"));
         let err = pool.send(get("/"), 1024).await.expect_err("no backend");
         assert!(matches!(err, PoolError::Connect { .. }), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_backend_with_a_short_queue_gets_every_call_in_turn() {
+        // A backend that listens with a backlog of 1 (Python's socketserver
+        // uses 5) and accepts slowly: a page's burst of calls must wait for
+        // it, not fail with EAGAIN.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("backend.sock");
+        let socket = tokio::net::UnixSocket::new_stream().expect("socket");
+        socket.bind(&path).expect("bind");
+        let listener = socket.listen(1).expect("listen");
+        let server = tokio::spawn(async move {
+            let mut streams = tokio::task::JoinSet::new();
+            while let Ok((mut stream, _)) = listener.accept().await {
+                tokio::time::sleep(Duration::from_millis(2)).await;
+                streams.spawn(async move {
+                    while let Some(head) = read_head(&mut stream).await {
+                        if stream
+                            .write_all(&answer(&head, After::KeepAlive, false))
+                            .await
+                            .is_err()
+                        {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        let pool = Arc::new(UnixPool::new(&path));
+        let calls: Vec<_> = (0..200)
+            .map(|_| {
+                let pool = pool.clone();
+                tokio::spawn(async move { pool.send(get("/q"), 1 << 20).await })
+            })
+            .collect();
+        for call in calls {
+            let answer = call.await.expect("task").expect("every call is answered");
+            assert_eq!(answer.body().as_ref(), b"you asked for /q");
+        }
+        server.abort();
     }
 }
