@@ -9,7 +9,7 @@ use axum::http::{Request, StatusCode};
 use dockhand_server::bridge::Limits;
 use serde_json::{Value, json};
 
-use crate::bridge_support::{Harness, Options, write_executable};
+use crate::bridge_support::{Harness, ORIGIN, Options, write_executable};
 
 #[tokio::test]
 async fn vm_request_get_passes_path_query_and_headers() {
@@ -113,6 +113,37 @@ async fn vm_request_reuses_connections() {
     }
     let n = h.connections.load(Ordering::SeqCst);
     assert_eq!(n, 1, "sequential requests share one keep-alive connection");
+}
+
+#[tokio::test]
+async fn calls_abandoned_by_their_pages_do_not_hold_the_backend() {
+    // More calls than may be in flight to one backend at once, each left
+    // waiting on a backend that never answers, then abandoned by its page
+    // (the connection closed): the next call must still get through.
+    use tokio::io::AsyncWriteExt;
+    let h = Harness::new().await;
+    let addr = h.serve_tcp().await;
+    let body = json!({"url": "/hang"}).to_string();
+    let request = format!(
+        "POST /.dockhand/api/vm/request HTTP/1.1\r\nHost: x\r\nOrigin: {ORIGIN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let mut pages = Vec::new();
+    for _ in 0..80 {
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(request.as_bytes()).await.unwrap();
+        pages.push(s);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    drop(pages);
+    let answer = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        h.post("/.dockhand/api/vm/request", json!({"url": "/echo"})),
+    )
+    .await
+    .expect("a call after abandoned ones is answered");
+    assert_eq!(answer.0, StatusCode::OK, "{}", answer.1);
+    assert_eq!(answer.1["status"], 200);
 }
 
 #[tokio::test]

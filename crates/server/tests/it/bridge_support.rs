@@ -316,7 +316,7 @@ pub fn write_executable(path: &Path, text: &str) {
 }
 
 /// The backend: `/echo` answers what it got, `/status/{code}` answers with
-/// that status, `/big/{n}` with n bytes.
+/// that status, `/big/{n}` with n bytes, `/hang` never.
 fn backend_app() -> Router {
     async fn echo(method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> axum::Json<Value> {
         let headers: serde_json::Map<String, Value> = headers
@@ -348,10 +348,16 @@ fn backend_app() -> Router {
     async fn big(UrlPath(n): UrlPath<usize>) -> Vec<u8> {
         vec![b'x'; n]
     }
+    /// Never answers (a long poll, or a stuck backend).
+    async fn hang() -> &'static str {
+        std::future::pending::<()>().await;
+        "never"
+    }
     Router::new()
         .route("/echo", any(echo))
         .route("/status/{code}", get(status))
         .route("/big/{n}", get(big))
+        .route("/hang", get(hang))
 }
 
 /// True while `pid` is a live (not zombie) process.
