@@ -7,6 +7,7 @@
 //! and one `curl` process making every request on a keep-alive connection,
 //! timed by curl itself (`%{time_total}` per transfer).
 
+use super::tables::{Goal, quantile_rows};
 use super::*;
 
 /// Timed `curl` processes per contender (after [`CURL_WARMUP`]).
@@ -149,14 +150,6 @@ fn targets(env: &Env, serve: &Serve, id: &ExtensionId) -> Result<Vec<CurlTarget>
     ])
 }
 
-fn ratio_row(what: String, ours: Duration, base: Duration) -> (Row, Option<f64>) {
-    let r = table::ratio(ours.as_secs_f64(), base.as_secs_f64());
-    (
-        Row::new(what, table::duration(ours)).baseline(table::duration(base), r),
-        r,
-    )
-}
-
 /// The table (see the module docs).
 pub(super) fn curl_table(env: &Env, serve: &Serve, id: &ExtensionId) -> Result<Table> {
     let curl = support::program("curl", "CURL")
@@ -183,41 +176,41 @@ pub(super) fn curl_table(env: &Env, serve: &Serve, id: &ExtensionId) -> Result<T
         .collect::<Result<_>>()?;
 
     let mut t = Table::new("bridge: vm.service GET /hello with curl");
-    for (q, label) in [(0.5, "p50"), (0.99, "p99")] {
-        let (row, r) = ratio_row(
-            format!("one curl per request {label}, bridge vs curl --unix-socket"),
-            once[0].quantile(q),
-            once[1].quantile(q),
-        );
-        t.row(row.target(
-            format!("≤ {LATENCY_RATIO_TARGET:.1}×"),
-            r.is_some_and(|r| r <= LATENCY_RATIO_TARGET),
-        ));
-    }
-    for (q, label) in [(0.5, "p50"), (0.99, "p99")] {
-        let (row, r) = ratio_row(
-            format!("one curl per request {label}, bridge vs socat relay"),
-            once[0].quantile(q),
-            once[2].quantile(q),
-        );
-        t.row(row.target("< 1×", r.is_some_and(|r| r < 1.0)));
-    }
-    for (q, label) in [(0.5, "p50"), (0.99, "p99")] {
-        let (row, _) = ratio_row(
-            format!("curl keep-alive {label}, bridge vs curl --unix-socket"),
-            kept[0].quantile(q),
-            kept[1].quantile(q),
-        );
-        t.row(row.goal("(none)"));
-    }
-    for (q, label) in [(0.5, "p50"), (0.99, "p99")] {
-        let (row, _) = ratio_row(
-            format!("curl keep-alive {label}, bridge vs socat relay"),
-            kept[0].quantile(q),
-            kept[2].quantile(q),
-        );
-        t.row(row.goal("(none)"));
-    }
+    let ratio_target = Goal::AtMost(LATENCY_RATIO_TARGET);
+    let once_label = "one curl per request";
+    quantile_rows(
+        &mut t,
+        once_label,
+        "bridge vs curl --unix-socket",
+        &once[0],
+        &once[1],
+        ratio_target,
+    );
+    quantile_rows(
+        &mut t,
+        once_label,
+        "bridge vs socat relay",
+        &once[0],
+        &once[2],
+        Goal::Faster,
+    );
+    let kept_label = "curl keep-alive";
+    quantile_rows(
+        &mut t,
+        kept_label,
+        "bridge vs curl --unix-socket",
+        &kept[0],
+        &kept[1],
+        Goal::Info,
+    );
+    quantile_rows(
+        &mut t,
+        kept_label,
+        "bridge vs socat relay",
+        &kept[0],
+        &kept[2],
+        Goal::Info,
+    );
     t.note(format!(
         "one curl per request: {CURL_RUNS} runs per contender after {CURL_WARMUP} untimed, interleaved; a run is spawning `curl -sS --fail-with-body …` until it exits, its output checked (bridge: the JSON envelope with status 200 and the backend's text)"
     ));

@@ -1,6 +1,7 @@
 //! `vm.service` through the bridge against the backend socket and a socat
 //! relay, with a small in-process HTTP/1.1 client on keep-alive connections.
 
+use super::tables::{Goal, QUANTILES, quantile_rows};
 use super::*;
 
 const HELLO: &str = "hello from the backend";
@@ -46,22 +47,9 @@ impl Target {
     }
 }
 
-pub(super) fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
-    sorted[i]
-}
-
-struct Latency {
-    p50: Duration,
-    p99: Duration,
-}
-
 /// `LATENCY_REQUESTS` sequential keep-alive requests per target, in
 /// interleaved rounds, after `LATENCY_WARMUP` untimed ones.
-fn latencies(targets: &[Target]) -> Result<Vec<Latency>> {
+fn latencies(targets: &[Target]) -> Result<Vec<Samples>> {
     let mut clients: Vec<Client> = targets
         .iter()
         .map(|t| (t.connect)().with_context(|| format!("cannot connect to {}", t.name)))
@@ -71,7 +59,7 @@ fn latencies(targets: &[Target]) -> Result<Vec<Latency>> {
             t.call(c)?;
         }
     }
-    let mut times = vec![Vec::with_capacity(LATENCY_REQUESTS); targets.len()];
+    let mut times = vec![Samples::default(); targets.len()];
     let per_round = LATENCY_REQUESTS / LATENCY_ROUNDS;
     for _ in 0..LATENCY_ROUNDS {
         for ((t, c), v) in targets.iter().zip(&mut clients).zip(&mut times) {
@@ -82,23 +70,14 @@ fn latencies(targets: &[Target]) -> Result<Vec<Latency>> {
             }
         }
     }
-    Ok(times
-        .into_iter()
-        .map(|mut v| {
-            v.sort();
-            Latency {
-                p50: percentile(&v, 0.50),
-                p99: percentile(&v, 0.99),
-            }
-        })
-        .collect())
+    Ok(times)
 }
 
 /// `FRESH_REQUESTS` requests per target, each on a connection of its own
 /// (connect, request, answer, close), in interleaved rounds after
 /// `FRESH_WARMUP` untimed ones: what a client that does not keep
 /// connections pays, and what a relay that forks per connection costs.
-fn fresh_latencies(targets: &[Target]) -> Result<Vec<Latency>> {
+fn fresh_latencies(targets: &[Target]) -> Result<Vec<Samples>> {
     let once = |t: &Target| -> Result<Duration> {
         let start = Instant::now();
         let mut c = (t.connect)().with_context(|| format!("cannot connect to {}", t.name))?;
@@ -111,7 +90,7 @@ fn fresh_latencies(targets: &[Target]) -> Result<Vec<Latency>> {
             once(t)?;
         }
     }
-    let mut times = vec![Vec::with_capacity(FRESH_REQUESTS); targets.len()];
+    let mut times = vec![Samples::default(); targets.len()];
     let per_round = FRESH_REQUESTS / LATENCY_ROUNDS;
     for _ in 0..LATENCY_ROUNDS {
         for (t, v) in targets.iter().zip(&mut times) {
@@ -120,16 +99,7 @@ fn fresh_latencies(targets: &[Target]) -> Result<Vec<Latency>> {
             }
         }
     }
-    Ok(times
-        .into_iter()
-        .map(|mut v| {
-            v.sort();
-            Latency {
-                p50: percentile(&v, 0.50),
-                p99: percentile(&v, 0.99),
-            }
-        })
-        .collect())
+    Ok(times)
 }
 
 /// Requests/s with `THROUGHPUT_CONCURRENCY` keep-alive connections for
@@ -291,55 +261,43 @@ pub(super) fn service_tables(
 
     let ratio = |a: Duration, b: Duration| table::ratio(a.as_secs_f64(), b.as_secs_f64());
     let mut t = Table::new("bridge: vm.service GET /hello (examples/backend-image)");
-    for (name, ours, base) in [("p50", fb.p50, fd.p50), ("p99", fb.p99, fd.p99)] {
-        let r = ratio(ours, base);
+    quantile_rows(
+        &mut t,
+        "connection per call",
+        "bridge vs direct to the socket",
+        fb,
+        fd,
+        Goal::Info,
+    );
+    quantile_rows(
+        &mut t,
+        "connection per call",
+        "bridge vs socat relay",
+        fb,
+        fs,
+        Goal::Faster,
+    );
+    quantile_rows(
+        &mut t,
+        "keep-alive latency",
+        "bridge vs direct to the socket",
+        b,
+        d,
+        Goal::Info,
+    );
+    quantile_rows(
+        &mut t,
+        "keep-alive latency",
+        "bridge vs socat relay",
+        b,
+        s,
+        Goal::Info,
+    );
+    for (label, q) in QUANTILES {
         t.row(
             Row::new(
-                format!("connection per call {name}, bridge vs direct to the socket"),
-                table::duration(ours),
-            )
-            .baseline(table::duration(base), r)
-            .goal("(none)"),
-        );
-    }
-    for (name, ours, base) in [("p50", fb.p50, fs.p50), ("p99", fb.p99, fs.p99)] {
-        let r = ratio(ours, base);
-        t.row(
-            Row::new(
-                format!("connection per call {name}, bridge vs socat relay"),
-                table::duration(ours),
-            )
-            .baseline(table::duration(base), r)
-            .target("< 1×", r.is_some_and(|r| r < 1.0)),
-        );
-    }
-    for (name, ours, base) in [("p50", b.p50, d.p50), ("p99", b.p99, d.p99)] {
-        let r = ratio(ours, base);
-        t.row(
-            Row::new(
-                format!("keep-alive latency {name}, bridge vs direct to the socket"),
-                table::duration(ours),
-            )
-            .baseline(table::duration(base), r)
-            .goal("(none)"),
-        );
-    }
-    for (name, ours, base) in [("p50", b.p50, s.p50), ("p99", b.p99, s.p99)] {
-        let r = ratio(ours, base);
-        t.row(
-            Row::new(
-                format!("keep-alive latency {name}, bridge vs socat relay"),
-                table::duration(ours),
-            )
-            .baseline(table::duration(base), r)
-            .goal("(none)"),
-        );
-    }
-    for (name, ours) in [("p50", i.p50), ("p99", i.p99)] {
-        t.row(
-            Row::new(
-                format!("keep-alive latency {name}, GET /.dockhand/api/info (no backend hop)"),
-                table::duration(ours),
+                format!("keep-alive latency {label}, GET /.dockhand/api/info (no backend hop)"),
+                table::duration(i.quantile(q)),
             )
             .goal("(none)"),
         );
