@@ -75,6 +75,34 @@ pub fn discard(dir: &Path) -> Result<()> {
 }
 
 /// The async runtime, as the dockhand CLI makes it (two workers).
+/// The base image of `examples/backend-image`'s runtime (`dockhand build
+/// --base engine:…`), built by `scripts/build-examples --docker`.
+pub const EXAMPLES_BASE_IMAGE: &str = "dockhand-examples/backend-base:0.1.0";
+
+/// Builds [`EXAMPLES_BASE_IMAGE`] with `scripts/build-examples --docker` when
+/// `engine` lacks it.
+pub fn ensure_examples_base(
+    rt: &tokio::runtime::Runtime,
+    engine: &dockhand_engine::Engine,
+) -> Result<()> {
+    if rt.block_on(engine.image(EXAMPLES_BASE_IMAGE))?.is_some() {
+        return Ok(());
+    }
+    crate::progress(&format!(
+        "setup: {EXAMPLES_BASE_IMAGE} is not in the engine: scripts/build-examples --docker"
+    ));
+    let status = Command::new(repo_root().join("scripts/build-examples"))
+        .arg("--docker")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .status()
+        .context("cannot run scripts/build-examples")?;
+    if !status.success() {
+        bail!("scripts/build-examples --docker failed");
+    }
+    Ok(())
+}
+
 pub fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

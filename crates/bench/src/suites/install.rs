@@ -48,7 +48,7 @@ use crate::table::{self, Report, Row, Table};
 /// later runs upload nothing.
 const EPOCH: &str = "1700000000";
 /// The backend's runtime, for `dockhand build --base`.
-const BASE_IMAGE: &str = "dockhand-examples/backend-base:0.1.0";
+const BASE_IMAGE: &str = support::EXAMPLES_BASE_IMAGE;
 /// A label on every image built here, so that their image ids are the
 /// suite's own (the tests build the same examples with the same epoch).
 const IMAGE_LABEL: &str = "dev.dockhand.bench=install";
@@ -481,18 +481,7 @@ impl Fixture {
             ));
         }
 
-        if env.rt.block_on(env.engine.image(BASE_IMAGE))?.is_none() {
-            progress(&format!(
-                "setup: {BASE_IMAGE} is not in the engine: scripts/build-examples --docker"
-            ));
-            let status = Command::new(support::repo_root().join("scripts/build-examples"))
-                .arg("--docker")
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .status()
-                .context("cannot run scripts/build-examples")?;
-            ensure!(status.success(), "scripts/build-examples --docker failed");
-        }
+        support::ensure_examples_base(&env.rt, &env.engine)?;
         let base_id = env
             .rt
             .block_on(env.engine.image(BASE_IMAGE))?

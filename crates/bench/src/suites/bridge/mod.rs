@@ -49,7 +49,7 @@ use crate::support;
 use crate::table::{self, Report, Row, Table};
 
 const EPOCH: &str = "1700000000";
-const BASE_IMAGE: &str = "dockhand-examples/backend-base:0.1.0";
+const BASE_IMAGE: &str = support::EXAMPLES_BASE_IMAGE;
 const IMAGE_LABEL: &str = "dev.dockhand.bench=bridge";
 const REPOSITORY: &str = "dockhand-bench";
 const BACKEND_SOCKET: &str = "backend.sock";
@@ -465,18 +465,7 @@ impl Env {
     /// Builds, pushes and installs the backend and the UI-only extensions;
     /// returns the backend's id.
     fn set_up(&self) -> Result<ExtensionId> {
-        if self.rt.block_on(self.engine.image(BASE_IMAGE))?.is_none() {
-            progress(&format!(
-                "setup: {BASE_IMAGE} is not in the engine: scripts/build-examples --docker"
-            ));
-            let status = Command::new(support::repo_root().join("scripts/build-examples"))
-                .arg("--docker")
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .status()
-                .context("cannot run scripts/build-examples")?;
-            ensure!(status.success(), "scripts/build-examples --docker failed");
-        }
+        support::ensure_examples_base(&self.rt, &self.engine)?;
         let backend = self.reference("bridge-backend")?;
         let uis: Vec<Reference> = (1..=UI_EXTENSIONS)
             .map(|i| self.reference(&format!("bridge-ui-{i:02}")))
