@@ -17,7 +17,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use dockhand_host::Hooks;
 use dockhand_host::consent::Summary;
-use dockhand_host::update::{CheckOptions, Checked, UpdateError, UpdateRequest, Updated};
+use dockhand_host::update::{CheckOptions, CheckReport, UpdateError, UpdateRequest, Updated};
 use dockhand_oci::ExtensionId;
 use dockhand_oci::registry::RegistryClient;
 use dockhand_spec::Diagnostic;
@@ -55,22 +55,8 @@ fn service(state: &AppState) -> Result<Arc<UpdateService>, ApiError> {
     })
 }
 
-/// One entry of `POST /api/updates/check` (as `update --check --format json`).
-#[derive(Debug, Serialize)]
-pub struct CheckEntry {
-    id: String,
-    installed: String,
-    latest: Option<String>,
-    update_available: bool,
-    blocked_by_api: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    skipped: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
-}
-
 /// Checks every installed extension once; returns what each said.
-pub async fn check_all(state: &AppState) -> Result<Vec<CheckEntry>, ApiError> {
+pub async fn check_all(state: &AppState) -> Result<Vec<CheckReport>, ApiError> {
     let svc = service(state)?;
     let results = state
         .manager()
@@ -81,35 +67,8 @@ pub async fn check_all(state: &AppState) -> Result<Vec<CheckEntry>, ApiError> {
     Ok(results
         .into_iter()
         .map(|(id, r)| match r {
-            Ok(Checked::Checked(c)) => CheckEntry {
-                id: id.to_string(),
-                installed: c.installed,
-                latest: c.latest,
-                update_available: c.update_available,
-                blocked_by_api: c.blocked_by_api,
-                skipped: None,
-                error: None,
-            },
-            Ok(Checked::Skipped {
-                installed, reason, ..
-            }) => CheckEntry {
-                id: id.to_string(),
-                installed,
-                latest: None,
-                update_available: false,
-                blocked_by_api: None,
-                skipped: Some(reason),
-                error: None,
-            },
-            Err(e) => CheckEntry {
-                id: id.to_string(),
-                installed: String::new(),
-                latest: None,
-                update_available: false,
-                blocked_by_api: None,
-                skipped: None,
-                error: Some(e.to_string()),
-            },
+            Ok(checked) => CheckReport::of(checked),
+            Err(e) => CheckReport::failed(&id, String::new(), e.to_string()),
         })
         .collect())
 }
@@ -117,7 +76,7 @@ pub async fn check_all(state: &AppState) -> Result<Vec<CheckEntry>, ApiError> {
 async fn check_now(
     _s: DashboardSession,
     State(state): State<AppState>,
-) -> Result<Json<Vec<CheckEntry>>, ApiError> {
+) -> Result<Json<Vec<CheckReport>>, ApiError> {
     Ok(Json(check_all(&state).await?))
 }
 

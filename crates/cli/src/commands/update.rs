@@ -3,9 +3,8 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use dockhand_host::update::{CheckOptions, Checked, UpdateRequest, Updated};
+use dockhand_host::update::{CheckOptions, CheckReport, Checked, UpdateRequest, Updated};
 use dockhand_oci::{ExtensionId, Platform};
-use serde::Serialize;
 
 use super::lifecycle::{CliHooks, id, manager};
 use crate::args::{Format, UpdateArgs};
@@ -13,22 +12,6 @@ use crate::settings::{Settings, runtime};
 
 /// Checks running at once.
 const CONCURRENCY: usize = 8;
-
-/// One entry of `update --check --format json` (CLI.md).
-#[derive(Debug, Serialize)]
-pub struct CheckJson {
-    id: String,
-    installed: String,
-    latest: Option<String>,
-    update_available: bool,
-    blocked_by_api: Option<String>,
-    /// Why the extension was not checked (no registry), when it was not.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    skipped: Option<String>,
-    /// Why the check failed, when it did.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
-}
 
 pub fn run(args: &UpdateArgs, settings: &Settings) -> Result<ExitCode> {
     let platform = match &args.platform {
@@ -61,28 +44,11 @@ fn check(args: &UpdateArgs, settings: &Settings, options: &CheckOptions) -> Resu
     let mut rows = Vec::new();
     for (id, result) in results {
         let row = match result {
-            Ok(Checked::Checked(c)) => CheckJson {
-                id: id.to_string(),
-                installed: c.installed,
-                latest: c.latest,
-                update_available: c.update_available,
-                blocked_by_api: c.blocked_by_api,
-                skipped: None,
-                error: None,
-            },
-            Ok(Checked::Skipped {
-                installed, reason, ..
-            }) => {
-                settings.say(format!("{id}: skipped: {reason}"));
-                CheckJson {
-                    id: id.to_string(),
-                    installed,
-                    latest: None,
-                    update_available: false,
-                    blocked_by_api: None,
-                    skipped: Some(reason),
-                    error: None,
+            Ok(checked) => {
+                if let Checked::Skipped { reason, .. } = &checked {
+                    settings.say(format!("{id}: skipped: {reason}"));
                 }
+                CheckReport::of(checked)
             }
             Err(e) => {
                 failed = true;
@@ -94,15 +60,11 @@ fn check(args: &UpdateArgs, settings: &Settings, options: &CheckOptions) -> Resu
                     .flatten()
                     .and_then(|r| r.version)
                     .unwrap_or_default();
-                CheckJson {
-                    id: id.to_string(),
+                CheckReport::failed(
+                    &id,
                     installed,
-                    latest: None,
-                    update_available: false,
-                    blocked_by_api: None,
-                    skipped: None,
-                    error: Some("the check failed (see the message on stderr)".into()),
-                }
+                    "the check failed (see the message on stderr)".into(),
+                )
             }
         };
         rows.push(row);
@@ -122,7 +84,7 @@ fn check(args: &UpdateArgs, settings: &Settings, options: &CheckOptions) -> Resu
 }
 
 /// The `update --check` table.
-fn check_table(rows: &[CheckJson]) -> String {
+fn check_table(rows: &[CheckReport]) -> String {
     let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
     let cells: Vec<[String; 5]> = rows
         .iter()
@@ -270,15 +232,16 @@ mod tests {
 
     #[test]
     fn check_table_shows_each_case() {
-        let row = |id: &str, latest: Option<&str>, update: bool, blocked: Option<&str>| CheckJson {
-            id: id.into(),
-            installed: "1.0.0".into(),
-            latest: latest.map(Into::into),
-            update_available: update,
-            blocked_by_api: blocked.map(Into::into),
-            skipped: None,
-            error: None,
-        };
+        let row =
+            |id: &str, latest: Option<&str>, update: bool, blocked: Option<&str>| CheckReport {
+                id: id.into(),
+                installed: "1.0.0".into(),
+                latest: latest.map(Into::into),
+                update_available: update,
+                blocked_by_api: blocked.map(Into::into),
+                skipped: None,
+                error: None,
+            };
         let mut skipped = row("local/ext", None, false, None);
         skipped.skipped = Some("no registry".into());
         let rows = [

@@ -96,6 +96,71 @@ pub enum Checked {
     },
 }
 
+/// One extension's check as `update --check --format json` and the
+/// dashboard's `POST /api/updates/check` report it (CLI.md).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CheckReport {
+    /// The extension.
+    pub id: String,
+    /// The installed version.
+    pub installed: String,
+    /// The highest compatible version, when the check found one.
+    pub latest: Option<String>,
+    /// Whether `latest` is newer than what is installed.
+    pub update_available: bool,
+    /// The highest version that needs a newer extension API.
+    pub blocked_by_api: Option<String>,
+    /// Why the extension was not checked (no registry), when it was not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
+    /// Why the check failed, when it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl CheckReport {
+    /// The report of a check that ran or was skipped.
+    pub fn of(checked: Checked) -> Self {
+        match checked {
+            Checked::Checked(c) => Self {
+                id: c.id.to_string(),
+                installed: c.installed,
+                latest: c.latest,
+                update_available: c.update_available,
+                blocked_by_api: c.blocked_by_api,
+                skipped: None,
+                error: None,
+            },
+            Checked::Skipped {
+                id,
+                installed,
+                reason,
+            } => Self {
+                id: id.to_string(),
+                installed,
+                latest: None,
+                update_available: false,
+                blocked_by_api: None,
+                skipped: Some(reason),
+                error: None,
+            },
+        }
+    }
+
+    /// The report of a check that failed, saying `error`.
+    pub fn failed(id: &ExtensionId, installed: String, error: String) -> Self {
+        Self {
+            id: id.to_string(),
+            installed,
+            latest: None,
+            update_available: false,
+            blocked_by_api: None,
+            skipped: None,
+            error: Some(error),
+        }
+    }
+}
+
 /// Why a check or an update failed.
 #[derive(Debug, thiserror::Error)]
 pub enum UpdateError {
