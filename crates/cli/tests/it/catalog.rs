@@ -153,31 +153,12 @@ fn a_locked_setting_in_the_user_file_is_ignored_with_a_warning() {
 
 /// Builds `examples/minimal-ui` as `repo:tag` on the registry, with `labels`.
 fn push(env: &RealEnv, repo: &str, tag: &str, labels: &[&str]) {
-    let tmp = TempDir::new("cat-build");
-    let reference = format!("{repo}:{tag}");
-    let dir = repo_root().join("examples/minimal-ui");
-    let mut args = vec![
-        "build".to_owned(),
-        dir.display().to_string(),
-        "-t".into(),
-        reference,
-        "--push".into(),
-        "-q".into(),
-    ];
+    let mut args = vec!["-q".to_owned()];
     for l in labels {
         args.extend(["--label".to_owned(), (*l).to_owned()]);
     }
-    let out = support::dockhand()
-        .env("DOCKHAND_HOME", &tmp.0)
-        .env("DOCKER_HOST", &env.docker_host)
-        .args(&args)
-        .output()
-        .expect("build runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let dir = repo_root().join("examples/minimal-ui");
+    crate::lifecycle::build_and_push(env, &dir, &format!("{repo}:{tag}"), &args);
 }
 
 /// A namespace of its own on the registry.

@@ -178,32 +178,37 @@ pub(crate) fn publish(
         .unwrap_or_default();
     let id = format!("{}/{}", env.registry, unique(&name));
     let reference = format!("{id}:1.0.0");
-    let mut args = vec![
-        "build".to_owned(),
-        dir.display().to_string(),
-        "-t".into(),
-        reference.clone(),
-        "--push".into(),
-    ];
+    let mut args = Vec::new();
     if backend {
         args.extend(["--base".to_owned(), base_image(env).to_owned()]);
     }
-    for e in extra {
-        args.push((*e).to_owned());
-    }
-    let tmp = TempDir::new("lc-build");
+    args.extend(extra.iter().map(|e| (*e).to_owned()));
+    build_and_push(env, dir, &reference, &args);
+    (reference, id)
+}
+
+/// Runs `dockhand build DIR -t REFERENCE --push ARGS…` on the real engine
+/// with a scratch `DOCKHAND_HOME`; fails the test with its stderr.
+pub(crate) fn build_and_push(env: &RealEnv, dir: &Path, reference: &str, args: &[String]) {
+    let tmp = TempDir::new("build-push");
     let out = support::dockhand()
         .env("DOCKHAND_HOME", &tmp.0)
         .env("DOCKER_HOST", &env.docker_host)
-        .args(&args)
+        .args([
+            "build",
+            &dir.display().to_string(),
+            "-t",
+            reference,
+            "--push",
+        ])
+        .args(args)
         .output()
         .expect("build runs");
     assert!(
         out.status.success(),
-        "build {name}: {}",
+        "build {reference}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    (reference, id)
 }
 
 /// Builds `examples/NAME` as `reference` into the OCI layout `out`, with a

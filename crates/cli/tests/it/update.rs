@@ -13,7 +13,9 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
-use crate::lifecycle::{Home, base_image, build_to_layout, example, http_get, volume_extension};
+use crate::lifecycle::{
+    Home, base_image, build_and_push, build_to_layout, example, http_get, volume_extension,
+};
 use crate::support::{self, RealEnv, TempDir, docker};
 
 const API: &str = "com.docker.desktop.extension.api.version";
@@ -108,14 +110,8 @@ fn push_version(
     backend: bool,
     labels: &[(&str, &str)],
 ) {
-    let reference = format!("{repo}:{tag}");
     let mut args = vec![
-        "build".to_owned(),
-        dir.display().to_string(),
-        "-t".into(),
-        reference.clone(),
-        "--push".into(),
-        "--label".into(),
+        "--label".to_owned(),
         format!("org.opencontainers.image.version={tag}"),
     ];
     if backend {
@@ -124,18 +120,7 @@ fn push_version(
     for (k, v) in labels {
         args.extend(["--label".to_owned(), format!("{k}={v}")]);
     }
-    let tmp = TempDir::new("up-build");
-    let out = support::dockhand()
-        .env("DOCKHAND_HOME", &tmp.0)
-        .env("DOCKER_HOST", &env.docker_host)
-        .args(&args)
-        .output()
-        .expect("build runs");
-    assert!(
-        out.status.success(),
-        "build {reference}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    build_and_push(env, dir, &format!("{repo}:{tag}"), &args);
 }
 
 fn unique(name: &str) -> String {
