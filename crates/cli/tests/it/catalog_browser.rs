@@ -11,7 +11,9 @@ use anyhow::{Context, Result, ensure};
 use fantoccini::Client;
 use serde_json::{Value, json};
 
-use crate::dashboard::{Driver, Serve, browser, connect, screenshot, set_route, top, wait_js};
+use crate::dashboard::{
+    Serve, browser, e2e_runtime, in_browser, screenshot, set_route, top, wait_js,
+};
 use crate::lifecycle::{Home, example};
 use crate::support::{self, RealEnv, TempDir};
 
@@ -71,31 +73,16 @@ fn catalog_page_in_chromium() {
     .expect("config");
 
     let tmp = TempDir::new("catb");
-    let serve = Serve::start(&home, tmp.0.join("serve.log")).expect("dockhand serve");
-    let driver = Driver::start(&browser.chromedriver, &tmp.0.join("chromedriver.log"))
-        .expect("chromedriver");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
-    let outcome = runtime.block_on(async {
-        let client = connect(&driver, &browser, &tmp.0.join("profile")).await?;
-        let result = run(
-            &client,
-            &serve,
-            &allowed,
-            &blocked,
-            &config.display().to_string(),
-        )
-        .await;
-        if result.is_err() {
-            let _ = screenshot(&client, "catalog-failure.png").await;
-        }
-        let _ = client.close().await;
-        result
-    });
-    drop(driver);
+    let runtime = e2e_runtime();
+    let config_path = config.display().to_string();
+    let (serve, outcome) = in_browser(
+        &runtime,
+        &home,
+        &browser,
+        &tmp.0,
+        "catalog-failure.png",
+        async |client, serve| run(client, serve, &allowed, &blocked, &config_path).await,
+    );
     let _ = home.run(&["rm", &allowed]);
     if let Err(e) = outcome {
         panic!("{e:#}\n--- dockhand serve's stderr:\n{}", serve.stderr());

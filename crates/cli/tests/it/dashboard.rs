@@ -364,6 +364,43 @@ fn official_extension(tmp: &TempDir) -> Result<PathBuf> {
 // ---------------------------------------------------------------------------
 // WebDriver helpers
 
+/// The runtime the browser tests drive WebDriver (and their own servers) on.
+pub(crate) fn e2e_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
+/// Runs `f` in headless Chromium against `dockhand serve` on `home`
+/// (chromedriver's and serve's logs and the browser profile in `dir`); on
+/// failure saves the screenshot `failure_png`. Returns serve (still running,
+/// for its stderr) and what `f` said; the browser and chromedriver are gone.
+pub(crate) fn in_browser(
+    runtime: &tokio::runtime::Runtime,
+    home: &Home,
+    browser: &Browser,
+    dir: &Path,
+    failure_png: &str,
+    f: impl AsyncFnOnce(&Client, &Serve) -> Result<()>,
+) -> (Serve, Result<()>) {
+    let serve = Serve::start(home, dir.join("serve.log")).expect("dockhand serve");
+    let driver =
+        Driver::start(&browser.chromedriver, &dir.join("chromedriver.log")).expect("chromedriver");
+    let outcome = runtime.block_on(async {
+        let client = connect(&driver, browser, &dir.join("profile")).await?;
+        let result = f(&client, &serve).await;
+        if result.is_err() {
+            let _ = screenshot(&client, failure_png).await;
+        }
+        let _ = client.close().await;
+        result
+    });
+    drop(driver);
+    (serve, outcome)
+}
+
 pub(crate) async fn connect(driver: &Driver, browser: &Browser, profile: &Path) -> Result<Client> {
     let mut caps = serde_json::Map::new();
     caps.insert("browserName".into(), json!("chrome"));
@@ -685,43 +722,39 @@ fn dashboard_and_ddclient_in_chromium() {
         server_version,
     };
 
-    let serve = Serve::start(&home, tmp.0.join("serve.log")).expect("dockhand serve");
-    let driver = Driver::start(&browser.chromedriver, &tmp.0.join("chromedriver.log"))
-        .expect("chromedriver");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
-    let outcome = runtime.block_on(async {
-        let client = connect(&driver, &browser, &tmp.0.join("profile")).await?;
-        let result = run(&client, &serve, &ctx).await;
-        let result = match result {
+    let runtime = e2e_runtime();
+    let (serve, outcome) = in_browser(
+        &runtime,
+        &home,
+        &browser,
+        &tmp.0,
+        "failure.png",
+        async |client, serve| match run(client, serve, &ctx).await {
             Err(e) => {
-                let _ = screenshot(&client, "failure.png").await;
-                let page = client
-                    .execute(
-                        "return {url: location.href, ready: document.readyState, \
-                         body: document.body ? document.body.innerText.slice(0, 1500) : null, \
-                         failed: performance.getEntriesByType('resource').filter((r) => r.responseStatus !== 200).map((r) => [r.name, r.responseStatus]), all: performance.getEntriesByType('resource').map((r) => [r.name, r.responseStatus, Math.round(r.startTime), Math.round(r.duration), r.transferSize, r.initiatorType])}",
-                        vec![],
-                    )
-                    .await
-                    .unwrap_or_else(|e| json!(e.to_string()));
+                let page = page_state(client).await;
                 Err(e.context(format!("the shell: {page:#}")))
             }
             ok => ok,
-        };
-        let _ = client.close().await;
-        result
-    });
-    drop(driver);
+        },
+    );
     if let Err(e) = outcome {
         panic!("{e:#}\n--- dockhand serve's stderr:\n{}", serve.stderr());
     }
     drop(serve);
     drop(cleanup);
     eprintln!("{TEST}: passed in {:?}", started.elapsed());
+}
+
+/// Where the page is and what it loaded, for a failure's message.
+async fn page_state(c: &Client) -> Value {
+    c.execute(
+        "return {url: location.href, ready: document.readyState, \
+         body: document.body ? document.body.innerText.slice(0, 1500) : null, \
+         failed: performance.getEntriesByType('resource').filter((r) => r.responseStatus !== 200).map((r) => [r.name, r.responseStatus]), all: performance.getEntriesByType('resource').map((r) => [r.name, r.responseStatus, Math.round(r.startTime), Math.round(r.duration), r.transferSize, r.initiatorType])}",
+        vec![],
+    )
+    .await
+    .unwrap_or_else(|e| json!(e.to_string()))
 }
 
 async fn run(c: &Client, serve: &Serve, ctx: &Ctx) -> Result<()> {

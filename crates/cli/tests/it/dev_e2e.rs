@@ -17,7 +17,7 @@ use fantoccini::{Client, Locator};
 use serde_json::json;
 
 use crate::dashboard::{
-    Driver, Serve, browser, connect, enter, ok, open_tab, screenshot, top, wait_js,
+    Serve, browser, e2e_runtime, enter, in_browser, ok, open_tab, screenshot, top, wait_js,
 };
 use crate::lifecycle::{Home, example, publish};
 use crate::support::{self, TempDir};
@@ -105,11 +105,7 @@ fn dev_mode_in_chromium() {
     let watched = tmp.0.join("main.js");
     std::fs::write(&watched, "v1").expect("write");
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
+    let runtime = e2e_runtime();
     let addr = runtime
         .block_on(dev_server(watched.clone()))
         .expect("the dev server");
@@ -117,19 +113,14 @@ fn dev_mode_in_chromium() {
     home.ok(&["dev", "ui-source", &id, &dev_url]);
     home.ok(&["dev", "debug", &id]);
 
-    let serve = Serve::start(&home, tmp.0.join("serve.log")).expect("dockhand serve");
-    let driver = Driver::start(&browser.chromedriver, &tmp.0.join("chromedriver.log"))
-        .expect("chromedriver");
-    let outcome = runtime.block_on(async {
-        let client = connect(&driver, &browser, &tmp.0.join("profile")).await?;
-        let result = run(&client, &serve, &home, &id, &dev_url, &watched).await;
-        if result.is_err() {
-            let _ = screenshot(&client, "dev-failure.png").await;
-        }
-        let _ = client.close().await;
-        result
-    });
-    drop(driver);
+    let (serve, outcome) = in_browser(
+        &runtime,
+        &home,
+        &browser,
+        &tmp.0,
+        "dev-failure.png",
+        async |client, serve| run(client, serve, &home, &id, &dev_url, &watched).await,
+    );
     if let Err(e) = outcome {
         panic!("{e:#}\n--- dockhand serve's stderr:\n{}", serve.stderr());
     }

@@ -346,7 +346,7 @@ fn init_extensions_build_install_and_answer() {
 fn init_extension_tab_works_in_chromium() {
     const TEST: &str = "init_extension_tab_works_in_chromium";
     use crate::dashboard::{
-        Driver, Serve, browser, click_result, connect, expect_toast, open_tab, screenshot, wait_js,
+        browser, click_result, e2e_runtime, expect_toast, in_browser, open_tab, screenshot, wait_js,
     };
     let Some(env) = support::real_env(TEST) else {
         return;
@@ -375,34 +375,31 @@ fn init_extension_tab_works_in_chromium() {
     let reference = build_and_load(&home, &dir, &name, true);
     home.ok(&["install", &reference, "-y"]);
 
-    let serve = Serve::start(&home, tmp.0.join("serve.log")).expect("dockhand serve");
-    let driver = Driver::start(&browser.chromedriver, &tmp.0.join("chromedriver.log"))
-        .expect("chromedriver");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
     let bin = name.rsplit('/').next().unwrap_or_default().to_owned();
-    let outcome: anyhow::Result<()> = runtime.block_on(async {
-        let c = connect(&driver, &browser, &tmp.0.join("profile")).await?;
-        let result = async {
+    let runtime = e2e_runtime();
+    let (serve, outcome) = in_browser(
+        &runtime,
+        &home,
+        &browser,
+        &tmp.0,
+        "init-failure.png",
+        async |c, serve| {
             c.goto(&serve.url).await?;
             wait_js(
-                &c,
+                c,
                 "the sidebar entry",
                 &format!(r#"return document.querySelector('#ext-nav a[title="{name}"]') !== null"#),
             )
             .await?;
-            open_tab(&c, &name, title).await?;
+            open_tab(c, &name, title).await?;
             // The page calls the backend as it loads.
             let hello = wait_js(
-                &c,
-                "#hello-result",
-                "const e = document.getElementById('hello-result'); \
-                 return ['ok', 'error'].includes(e.dataset.state) ? [e.dataset.state, e.textContent] : null",
-            )
-            .await?;
+            c,
+            "#hello-result",
+            "const e = document.getElementById('hello-result'); \
+             return ['ok', 'error'].includes(e.dataset.state) ? [e.dataset.state, e.textContent] : null",
+        )
+        .await?;
             anyhow::ensure!(
                 hello[0] == "ok"
                     && hello[1]
@@ -411,35 +408,33 @@ fn init_extension_tab_works_in_chromium() {
                 "#hello-result: {hello}"
             );
             // Again, by its button.
-            let (state, text) = click_result(&c, "hello-button", "hello-result").await?;
-            anyhow::ensure!(state == "ok" && text.contains("\"version\": \"0.1.0\""), "{text}");
-            let (state, text) = click_result(&c, "host-binary-button", "host-binary-result").await?;
+            let (state, text) = click_result(c, "hello-button", "hello-result").await?;
+            anyhow::ensure!(
+                state == "ok" && text.contains("\"version\": \"0.1.0\""),
+                "{text}"
+            );
+            let (state, text) = click_result(c, "host-binary-button", "host-binary-result").await?;
             anyhow::ensure!(
                 state == "ok" && text.contains(&format!("hello from {bin} on Linux")),
                 "host binary: {state} {text}"
             );
             let facts = wait_js(
-                &c,
-                "#host-facts-result",
-                "const e = document.getElementById('host-facts-result'); return e.dataset.state === 'ok' ? e.textContent : null",
-            )
-            .await?;
+            c,
+            "#host-facts-result",
+            "const e = document.getElementById('host-facts-result'); return e.dataset.state === 'ok' ? e.textContent : null",
+        )
+        .await?;
             anyhow::ensure!(
-                facts.as_str().is_some_and(|t| t.contains("\"platform\": \"linux\"")),
+                facts
+                    .as_str()
+                    .is_some_and(|t| t.contains("\"platform\": \"linux\"")),
                 "{facts}"
             );
-            expect_toast(&c, title, "Init Tab is loaded").await?;
-            screenshot(&c, "init-tab.png").await?;
+            expect_toast(c, title, "Init Tab is loaded").await?;
+            screenshot(c, "init-tab.png").await?;
             Ok(())
-        }
-        .await;
-        if result.is_err() {
-            let _ = screenshot(&c, "init-failure.png").await;
-        }
-        let _ = c.close().await;
-        result
-    });
-    drop(driver);
+        },
+    );
     let stderr = serve.stderr();
     drop(serve);
     home.ok(&["rm", &name]);
