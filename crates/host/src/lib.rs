@@ -29,4 +29,4 @@ pub mod uninstall;
 pub mod update;
 
 pub use error::InstallError;
-pub use manager::{Hooks, Listed, Manager, Quiet};
+pub use manager::{Hooks, Listed, Listing, Manager, Quiet};

@@ -109,6 +109,17 @@ pub struct Listed {
     pub containers: usize,
 }
 
+/// The installed extensions, and whether the engine told their backends'
+/// states.
+#[derive(Debug)]
+pub struct Listing {
+    /// Every installed extension.
+    pub extensions: Vec<Listed>,
+    /// Why the engine could not be asked, when some extension has a backend
+    /// and it could not: the counts are then zero, not known.
+    pub engine_error: Option<String>,
+}
+
 impl Manager {
     /// Opens the state under `layout.home`.
     pub fn open(
@@ -193,27 +204,32 @@ impl Manager {
             .ok_or_else(|| InstallError::NotInstalled(id.to_string()))
     }
 
-    /// Every installed extension with its containers' state (one engine call).
-    pub async fn list(&self) -> Result<Vec<Listed>, InstallError> {
+    /// Every installed extension with its containers' state (one engine
+    /// call); without an engine, the list with why its states are unknown.
+    pub async fn list(&self) -> Result<Listing, InstallError> {
         let records = self.state.list()?;
         let mut counts: BTreeMap<String, (usize, usize)> = BTreeMap::new();
-        if records.iter().any(|r| r.backend.is_some())
-            && let Ok(engine) = self.engine().await
-        {
-            for c in engine
-                .containers_by_label(dockhand_engine::EXTENSION_LABEL)
-                .await?
-            {
-                if let Some(id) = c.labels.get(dockhand_engine::EXTENSION_LABEL) {
-                    let e = counts.entry(id.clone()).or_default();
-                    e.1 += 1;
-                    if c.is_running() {
-                        e.0 += 1;
+        let mut engine_error = None;
+        if records.iter().any(|r| r.backend.is_some()) {
+            match self.engine().await {
+                Ok(engine) => {
+                    for c in engine
+                        .containers_by_label(dockhand_engine::EXTENSION_LABEL)
+                        .await?
+                    {
+                        if let Some(id) = c.labels.get(dockhand_engine::EXTENSION_LABEL) {
+                            let e = counts.entry(id.clone()).or_default();
+                            e.1 += 1;
+                            if c.is_running() {
+                                e.0 += 1;
+                            }
+                        }
                     }
                 }
+                Err(e) => engine_error = Some(e.to_string()),
             }
         }
-        Ok(records
+        let extensions = records
             .into_iter()
             .map(|record| {
                 let (running, containers) =
@@ -224,7 +240,11 @@ impl Manager {
                     containers,
                 }
             })
-            .collect())
+            .collect();
+        Ok(Listing {
+            extensions,
+            engine_error,
+        })
     }
 
     /// Starts (`true`) or stops the backend and shows or hides the tab.

@@ -192,6 +192,7 @@ async fn listed(state: &AppState) -> Result<Vec<(ExtensionRecord, usize, usize)>
     let manager = state.manager();
     match tokio::time::timeout(ENGINE_TIMEOUT, manager.list()).await {
         Ok(Ok(all)) => Ok(all
+            .extensions
             .into_iter()
             .map(|l| (l.record, l.running, l.containers))
             .collect()),

@@ -11,7 +11,12 @@ use crate::settings::{Settings, runtime};
 
 pub fn run(args: &LsArgs, settings: &Settings) -> Result<ExitCode> {
     let manager = manager(settings)?;
-    let listed = runtime()?.block_on(manager.list())?;
+    let listing = runtime()?.block_on(manager.list())?;
+    if let Some(why) = &listing.engine_error {
+        crate::output::warning(&format!("the backends' states are unknown: {why}"));
+    }
+    let known = listing.engine_error.is_none();
+    let listed = listing.extensions;
     match args.format {
         Format::Json => {
             let all: Vec<LsJson> = listed
@@ -32,6 +37,7 @@ pub fn run(args: &LsArgs, settings: &Settings) -> Result<ExitCode> {
                     let vm = match &r.backend {
                         None => "-".to_owned(),
                         Some(_) if l.running > 0 => format!("Running({})", l.running),
+                        Some(_) if !known => "Unknown".to_owned(),
                         Some(_) if r.enabled => "Stopped".to_owned(),
                         Some(_) => "Disabled".to_owned(),
                     };

@@ -291,6 +291,27 @@ fn all_examples_install_work_and_leave_nothing_behind() {
         "{table}"
     );
     assert!(table.contains("1 tab(Minimal UI)"), "{table}");
+    // Without an engine the backends' states are unknown, and ls says why
+    // rather than calling running backends stopped.
+    let out = home
+        .cmd(&["ls"])
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .output()
+        .expect("ls runs");
+    let (table, err) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{err}");
+    assert!(
+        table.contains("Unknown") && !table.contains("Stopped"),
+        "{table}"
+    );
+    assert!(
+        err.contains("the backends' states are unknown")
+            && err.contains("/nonexistent/docker.sock"),
+        "{err}"
+    );
 
     // The vm.image backend answers on its socket.
     assert!(
