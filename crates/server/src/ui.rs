@@ -118,19 +118,26 @@ async fn enter(
 /// What `ddclient.js` says where the extension's facts go.
 pub const INFO_PLACEHOLDER: &str = "__DOCKHAND_INFO__";
 
-/// `ddclient.js` as embedded from `web/`, with the shell's origin and the
-/// extension's facts (`/.dockhand/api/info`) written in, so that
-/// `window.ddClient` is complete before any page script runs.
+/// The script served at [`DDCLIENT_PATH`]: `page-env.js` (what Docker
+/// Desktop defines in extension pages besides `ddClient`: the MUI theme
+/// globals) followed by `ddclient.js` as embedded from `web/`, with the
+/// shell's origin and the extension's facts (`/.dockhand/api/info`) written
+/// in, so that `window.ddClient` and the page environment are complete before
+/// any page script runs.
 pub fn ddclient_source(shell_origin: &str, info: &serde_json::Value) -> Option<String> {
+    let env = crate::assets::get("page-env.js")?;
     let raw = crate::assets::get("ddclient.js")?;
     let origin = serde_json::to_string(shell_origin).unwrap_or_default();
     let origin = origin.trim_matches('"');
     // `</script>` cannot occur: the file is served as a script, not inlined.
-    Some(
-        String::from_utf8_lossy(raw)
-            .replace(SHELL_ORIGIN_PLACEHOLDER, origin)
-            .replace(INFO_PLACEHOLDER, &info.to_string()),
-    )
+    let client = String::from_utf8_lossy(raw)
+        .replace(SHELL_ORIGIN_PLACEHOLDER, origin)
+        .replace(INFO_PLACEHOLDER, &info.to_string());
+    let mut out = String::with_capacity(env.len() + 1 + client.len());
+    out.push_str(&String::from_utf8_lossy(env));
+    out.push('\n');
+    out.push_str(&client);
+    Some(out)
 }
 
 /// The facts `ddClient.extension` and `ddClient.host` expose, per

@@ -17,6 +17,11 @@
 //! - operators (`;`, `|`, `&`, `&&`, `<`, `>`, `(`, `)`) and `#` are ordinary
 //!   characters of a word: `a;b` is one word `a;b`, and `;` alone is a word.
 //!
+//! That is for a collected exec only. With `options.stream` (and the v0
+//! spawn functions) Docker Desktop passes each argument as one argv element,
+//! verbatim, and extensions rely on it: `exec('stats', ['--format',
+//! '{{json .}}'], {stream})` ([`ArgMode`]).
+//!
 //! Unbalanced quotes and a trailing unquoted backslash are errors.
 
 /// Why a command line cannot be split.
@@ -38,6 +43,47 @@ pub enum ArgvError {
     /// Nothing to run.
     #[error("the command line is empty: give a command")]
     Empty,
+}
+
+/// How an exec's arguments become argv, as Docker Desktop does it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArgMode {
+    /// A collected exec: `cmd` and `args` joined and split again with shell
+    /// quoting rules ([`split_command`]).
+    ShellWords,
+    /// A streaming exec (`options.stream`, the v0 spawn functions): each
+    /// argument is one argv element as given (docker/extensions-sdk#303);
+    /// `cmd` is split at whitespace only ([`verbatim_command`]).
+    Verbatim,
+}
+
+impl ArgMode {
+    /// `cmd` followed by `args`, as this mode makes them.
+    pub fn command(self, cmd: &str, args: &[String]) -> Result<Vec<String>, ArgvError> {
+        match self {
+            Self::ShellWords => split_command(cmd, args),
+            Self::Verbatim => verbatim_command(cmd, args),
+        }
+    }
+
+    /// `args` alone (after a program named apart), as this mode makes them.
+    pub fn args(self, args: &[String]) -> Result<Vec<String>, ArgvError> {
+        match self {
+            Self::ShellWords => split_words(&args.join(" ")),
+            Self::Verbatim => Ok(args.to_vec()),
+        }
+    }
+}
+
+/// `cmd`'s words (split at whitespace, quotes kept: a command name or a
+/// subcommand never needs them) followed by every argument unchanged.
+pub fn verbatim_command(cmd: &str, args: &[String]) -> Result<Vec<String>, ArgvError> {
+    let mut words: Vec<String> = cmd.split_whitespace().map(str::to_owned).collect();
+    if words.is_empty() {
+        return Err(ArgvError::Empty);
+    }
+    words.extend(args.iter().cloned());
+    Ok(words)
 }
 
 /// Joins `cmd` and `args` with spaces and splits the result into words
@@ -261,5 +307,40 @@ mod tests {
             assert_eq!(split_words(&display(&argv)).unwrap(), argv);
         }
         assert_eq!(display(&v(&["docker", "ps"])), "docker ps");
+    }
+
+    #[test]
+    fn verbatim_keeps_every_argument_whole() {
+        let args = v(&["--format", "{{json .}}", "\"q\"", "a b", "\"open", ""]);
+        assert_eq!(
+            ArgMode::Verbatim.command("stats", &args).unwrap(),
+            v(&[
+                "stats",
+                "--format",
+                "{{json .}}",
+                "\"q\"",
+                "a b",
+                "\"open",
+                ""
+            ])
+        );
+        // The command itself splits at whitespace (a subcommand path), nothing else.
+        assert_eq!(
+            ArgMode::Verbatim.command(" compose  ls ", &[]).unwrap(),
+            v(&["compose", "ls"])
+        );
+        assert_eq!(ArgMode::Verbatim.command(" ", &args), Err(ArgvError::Empty));
+        assert_eq!(ArgMode::Verbatim.args(&args).unwrap(), args);
+        // The collected mode still removes quotes.
+        assert_eq!(
+            ArgMode::ShellWords
+                .command("ps", &v(&["--format", "\"{{json .}}\""]))
+                .unwrap(),
+            v(&["ps", "--format", "{{json .}}"])
+        );
+        assert_eq!(
+            ArgMode::ShellWords.args(&v(&["'a b'", "c"])).unwrap(),
+            v(&["a b", "c"])
+        );
     }
 }

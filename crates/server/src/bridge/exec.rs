@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::argv;
+use super::argv::{self, ArgMode};
 use super::context::{BridgeState, Caller};
 use super::error::{ApiError, check_origin, json_response, read_json};
 use super::procs::spawn_local;
@@ -162,9 +162,15 @@ fn local_cwd(req: &ExecRequest, home: &Path) -> Result<PathBuf, ApiError> {
 }
 
 /// `docker <cmd> <args…>` against the engine the server uses.
-pub fn docker_command(state: &BridgeState, req: &ExecRequest) -> Result<LocalCommand, ApiError> {
+pub fn docker_command(
+    state: &BridgeState,
+    req: &ExecRequest,
+    mode: ArgMode,
+) -> Result<LocalCommand, ApiError> {
     let program = state.docker_cli()?.to_path_buf();
-    let args = argv::split_command(&req.cmd, &req.arg_strings()?).map_err(split_error)?;
+    let args = mode
+        .command(&req.cmd, &req.arg_strings()?)
+        .map_err(split_error)?;
     let mut env = req.env()?;
     env.retain(|(k, _)| k != "DOCKER_HOST" && k != "DOCKER_CONTEXT");
     env.push(("DOCKER_HOST".to_owned(), state.engine.host().to_string()));
@@ -183,6 +189,7 @@ pub fn host_command(
     state: &BridgeState,
     caller: &Caller,
     req: &ExecRequest,
+    mode: ArgMode,
 ) -> Result<LocalCommand, ApiError> {
     let name = req.cmd.as_str();
     let not_ours = || {
@@ -204,7 +211,7 @@ pub fn host_command(
         Ok(m) if m.is_file() => {}
         _ => return Err(not_ours()),
     }
-    let args = argv::split_words(&req.arg_strings()?.join(" ")).map_err(split_error)?;
+    let args = mode.args(&req.arg_strings()?).map_err(split_error)?;
     Ok(LocalCommand {
         program,
         arg0: name.to_owned(),
@@ -310,7 +317,7 @@ pub async fn docker_exec(
     let result = async {
         check_origin(&headers, &caller.origin)?;
         let req: ExecRequest = read_json(body, state.limits.max_body).await?;
-        let cmd = docker_command(&state, &req)?;
+        let cmd = docker_command(&state, &req, ArgMode::ShellWords)?;
         run_local(&state, &caller, cmd).await
     }
     .await;
@@ -330,7 +337,7 @@ pub async fn host_exec(
     let result = async {
         check_origin(&headers, &caller.origin)?;
         let req: ExecRequest = read_json(body, state.limits.max_body).await?;
-        let cmd = host_command(&state, &caller, &req)?;
+        let cmd = host_command(&state, &caller, &req, ArgMode::ShellWords)?;
         run_local(&state, &caller, cmd).await
     }
     .await;

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-use super::argv;
+use super::argv::{self, ArgMode};
 use super::context::{BridgeState, Caller};
 use super::error::{ApiError, check_origin, json_response, read_json};
 use super::exec::{ExecRequest, collect};
@@ -328,9 +328,10 @@ pub struct ContainerCommand {
 }
 
 impl ContainerCommand {
-    /// From an exec request: `cmd` and `args` joined and split.
-    pub fn from_request(req: &ExecRequest) -> Result<Self, ApiError> {
-        let argv = argv::split_command(&req.cmd, &req.arg_strings()?)
+    /// From an exec request, its arguments made argv as `mode` says.
+    pub fn from_request(req: &ExecRequest, mode: ArgMode) -> Result<Self, ApiError> {
+        let argv = mode
+            .command(&req.cmd, &req.arg_strings()?)
             .map_err(|e| ApiError::bad_request(e.to_string()))?;
         Ok(Self {
             argv,
@@ -438,7 +439,7 @@ pub async fn vm_exec(
     let result = async {
         check_origin(&headers, &caller.origin)?;
         let req: ExecRequest = read_json(body, state.limits.max_body).await?;
-        let cmd = ContainerCommand::from_request(&req)?;
+        let cmd = ContainerCommand::from_request(&req, ArgMode::ShellWords)?;
         let running = start_in_backend(&state, &caller, &cmd).await?;
         collect(running, &state.processes, &caller, cmd.display()).await
     }

@@ -6,6 +6,9 @@
 //! UTF-8 character), then `{"exit": code}` (plus `"signal"` and `"killed"`
 //! when a signal ended it) or `{"error": message}`, then closes.
 //!
+//! As in Docker Desktop, a streaming exec's arguments are argv elements as
+//! given, with no quote removal ([`ArgMode::Verbatim`]).
+//!
 //! Each socket owns its process: `{"close": true}` kills it (the exit is
 //! still reported), and a socket that closes or drops kills it too — so when
 //! a tab's last socket closes, every process it started has been killed. A
@@ -23,6 +26,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::argv::ArgMode;
 use super::context::{BridgeState, Caller};
 use super::error::{ApiError, check_origin};
 use super::exec::{self, ExecKind, ExecRequest};
@@ -63,15 +67,15 @@ pub async fn start(
 ) -> Result<Running, ApiError> {
     match req.kind {
         ExecKind::Docker => {
-            let cmd = exec::docker_command(state, &req.exec)?;
+            let cmd = exec::docker_command(state, &req.exec, ArgMode::Verbatim)?;
             exec::start_local(state, caller, &cmd)
         }
         ExecKind::Host => {
-            let cmd = exec::host_command(state, caller, &req.exec)?;
+            let cmd = exec::host_command(state, caller, &req.exec, ArgMode::Verbatim)?;
             exec::start_local(state, caller, &cmd)
         }
         ExecKind::Vm => {
-            let cmd = vm::ContainerCommand::from_request(&req.exec)?;
+            let cmd = vm::ContainerCommand::from_request(&req.exec, ArgMode::Verbatim)?;
             vm::start_in_backend(state, caller, &cmd).await
         }
     }

@@ -150,6 +150,15 @@ async fn ddclient_js_carries_the_shell_origin() {
     );
     assert!(a.text().contains("http://localhost:7411"), "{}", a.text());
     assert!(!a.text().contains("__DOCKHAND_SHELL_ORIGIN__"));
+    // Docker Desktop's page environment comes first: the MUI theme globals
+    // are defined before `ddClient`, so before any page script.
+    let text = a.text();
+    let themes = text
+        .find("window.__ddMuiV6Themes =")
+        .expect("theme globals");
+    let client = text.find("window.ddClient = {").expect("ddClient");
+    assert!(themes < client);
+    assert!(text.contains("window.__ddMuiV5Themes ="));
 }
 
 #[tokio::test]

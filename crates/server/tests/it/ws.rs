@@ -9,7 +9,10 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-use crate::bridge_support::{Harness, ORIGIN, Options, alive, eventually, read_pid};
+use crate::bridge_support::{
+    Harness, ORIGIN, Options, alive, docker_on_path, engine_host, eventually, read_pid, skip,
+    write_executable,
+};
 use dockhand_server::bridge::Limits;
 
 type Ws =
@@ -96,10 +99,6 @@ async fn errors_are_reported_then_closed() {
         ),
         (json!({"kind": "shell", "cmd": "id"}), "not an exec request"),
         (json!({"kind": "docker", "cmd": "ps"}), "docker CLI"),
-        (
-            json!({"kind": "host", "cmd": "tool", "args": ["\"open"]}),
-            "unbalanced",
-        ),
     ] {
         let mut ws = connect(addr, ORIGIN).await.unwrap();
         send(&mut ws, request.clone()).await;
@@ -222,4 +221,119 @@ async fn processes_are_limited_per_extension() {
         .post("/.dockhand/api/host/exec", json!({"cmd": "ticker"}))
         .await;
     assert_eq!(status, axum::http::StatusCode::OK);
+}
+
+/// As in Docker Desktop (docker/extensions-sdk#303), a streaming exec's
+/// arguments are argv elements as given: nothing is split, no quote removed,
+/// and still no shell.
+#[tokio::test]
+async fn streamed_arguments_are_passed_verbatim() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fake = tmp.path().join("docker");
+    write_executable(
+        &fake,
+        "#!/bin/sh\nfor a in \"$@\"; do printf '[%s]\\n' \"$a\"; done\n",
+    );
+    let engine: dockhand_engine::EngineHost = "unix:///run/test-engine.sock".parse().unwrap();
+    let h = Harness::with(Options {
+        docker_cli: Some(fake),
+        engine: Some(engine),
+        ..Options::default()
+    })
+    .await;
+    let addr = h.serve_tcp().await;
+    let args = json!([
+        "--format",
+        "{{json .}}",
+        "\"quoted\"",
+        "a b",
+        "'x'",
+        "\"open",
+        "$(id)",
+        ";",
+        ""
+    ]);
+    let mut ws = connect(addr, ORIGIN).await.unwrap();
+    send(
+        &mut ws,
+        json!({"kind": "docker", "cmd": "stats", "args": args}),
+    )
+    .await;
+    let messages = all(&mut ws).await;
+    assert_eq!(
+        text_of(&messages, "stdout"),
+        "[stats]\n[--format]\n[{{json .}}]\n[\"quoted\"]\n[a b]\n['x']\n[\"open]\n[$(id)]\n[;]\n[]\n"
+    );
+    assert_eq!(messages.last().unwrap(), &json!({"exit": 0}));
+
+    // Host binaries too: `tool` prints its arguments one per line.
+    let mut ws = connect(addr, ORIGIN).await.unwrap();
+    send(
+        &mut ws,
+        json!({"kind": "host", "cmd": "tool", "args": ["{{json .}}", "a b"]}),
+    )
+    .await;
+    let messages = all(&mut ws).await;
+    let out = text_of(&messages, "stdout");
+    assert!(out.starts_with("[{{json .}}]\n[a b]\npwd="), "{out}");
+
+    // The same arguments collected keep Docker Desktop's quote removal.
+    let (_, r) = h
+        .post(
+            "/.dockhand/api/docker/exec",
+            json!({"cmd": "stats", "args": ["--format", "{{json .}}", "\"quoted\""]}),
+        )
+        .await;
+    assert_eq!(
+        r["stdout"],
+        "[stats]\n[--format]\n[{{json]\n[.}}]\n[quoted]\n"
+    );
+}
+
+/// With the real docker CLI and engine: a Go template with a space streams
+/// JSON, where the collected exec splits it (as Docker Desktop does) and the
+/// CLI refuses the pieces.
+#[tokio::test]
+async fn streamed_go_templates_reach_the_real_cli_whole() {
+    let test = "streamed_go_templates_reach_the_real_cli_whole";
+    let Some(engine) = engine_host(test) else {
+        return;
+    };
+    let Some(docker) = docker_on_path() else {
+        skip(test, "no docker CLI on PATH");
+        return;
+    };
+    let h = Harness::with(Options {
+        docker_cli: Some(docker),
+        engine: Some(engine),
+        ..Options::default()
+    })
+    .await;
+    let addr = h.serve_tcp().await;
+    let mut ws = connect(addr, ORIGIN).await.unwrap();
+    send(
+        &mut ws,
+        json!({"kind": "docker", "cmd": "version", "args": ["--format", "{{json .Server}}"]}),
+    )
+    .await;
+    let messages = all(&mut ws).await;
+    assert_eq!(
+        messages.last().unwrap(),
+        &json!({"exit": 0}),
+        "{messages:?}"
+    );
+    let out = text_of(&messages, "stdout");
+    let server: Value = serde_json::from_str(out.trim()).unwrap();
+    assert!(server["ApiVersion"].is_string(), "{out}");
+
+    let (_, r) = h
+        .post(
+            "/.dockhand/api/docker/exec",
+            json!({"cmd": "version", "args": ["--format", "{{json .Server}}"]}),
+        )
+        .await;
+    assert_ne!(
+        r["code"], 0,
+        "the split template is refused by the CLI: {r}"
+    );
 }
