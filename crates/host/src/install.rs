@@ -15,8 +15,8 @@ use dockhand_oci::unpack::Limits;
 use dockhand_oci::{ExtensionId, Platform, Reference};
 use dockhand_spec::labels::name;
 use dockhand_spec::{
-    ApiVersionReq, ComposeFacts, Diagnostic, FileChecks, Labels, LabelsInput, Location, Metadata,
-    Os, Severity, ValidateOptions,
+    ApiVersionReq, Code, ComposeFacts, Diagnostic, FileChecks, Labels, LabelsInput, Metadata, Os,
+    ValidateOptions,
 };
 use serde::{Deserialize, Serialize};
 
@@ -250,16 +250,15 @@ impl Manager {
                 &dir,
                 &options,
             );
-            // Label problems do not stop an install (Docker Desktop installs such
-            // images too); a wrong metadata.json, compose file or missing file does.
+            // What stops an install is the spec's rule (`blocks_install`): format
+            // errors, not marketplace findings. Only the linux host binaries were
+            // unpacked, so the others being absent is expected.
             let (errors, warnings): (Vec<Diagnostic>, Vec<Diagnostic>) = report
                 .diagnostics
                 .iter()
-                .filter(|d| d.code.number() != 403)
+                .filter(|d| d.code != Code::MissingOtherOsBinary)
                 .cloned()
-                .partition(|d| {
-                    d.severity == Severity::Error && !matches!(d.location, Location::Label(_))
-                });
+                .partition(Diagnostic::blocks_install);
             if !errors.is_empty() {
                 let text: Vec<String> = errors
                     .iter()

@@ -4,6 +4,10 @@
 //! the metadata.json file itself, `DH1xx` its fields, `DH2xx` labels, `DH3xx`
 //! the compose file, `DH4xx` files in the image. A code, once published, keeps
 //! its meaning; `docs/diagnostics.md` lists them all.
+//!
+//! Each code also has a [`Class`], which is the one rule for what stops an
+//! install ([`Diagnostic::blocks_install`]) and a build
+//! ([`Diagnostic::blocks_build`]).
 
 use std::fmt;
 
@@ -25,6 +29,36 @@ impl Severity {
         match self {
             Severity::Error => "error",
             Severity::Warning => "warning",
+        }
+    }
+}
+
+/// What a finding is about, which decides what it stops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Class {
+    /// The format a host needs to run the extension: metadata.json, the
+    /// compose file, the files it names, a label source that cannot be read.
+    /// An error of this class stops an install and a build.
+    Format,
+    /// `api.version`: install checks the constraint against the API it
+    /// implements itself (refused unless `--ignore-api-version`); a build
+    /// needs it to parse but may target a newer API.
+    ApiVersion,
+    /// What a marketplace lists (the DH2xx labels: title, vendor, changelog,
+    /// screenshots, links…). Docker Desktop installs an image whose listing
+    /// labels are missing or malformed, and so does dockhand; `validate` and
+    /// `build --strict` fail on such an error, `build` warns.
+    Marketplace,
+}
+
+impl Class {
+    /// `format`, `api-version` or `marketplace`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Class::Format => "format",
+            Class::ApiVersion => "api-version",
+            Class::Marketplace => "marketplace",
         }
     }
 }
@@ -76,11 +110,12 @@ codes! {
     LegacyBackend = 112, Warning, "legacy ui.dashboard-tab.backend socket";
     LegacyBackendTcp = 113, Warning, "ui.dashboard-tab.backend.tcp is not supported";
     SocketMismatch = 114, Warning, "legacy backend socket and vm.exposes.socket differ";
-    VmImageAndCompose = 120, Error, "vm needs exactly one of image and composefile";
+    VmImageAndCompose = 120, Error, "vm has neither image nor composefile";
     VmEmpty = 121, Error, "vm.image or vm.composefile is empty";
     BadSocketName = 122, Error, "the exposed socket is not a bare file name that fits a unix socket path";
     SocketWithoutVm = 123, Warning, "a backend socket is declared but there is no vm";
     BadComposePath = 124, Error, "vm.composefile leaves the image root";
+    VmImageIgnored = 125, Warning, "vm has both image and composefile: the compose file runs, vm.image is ignored";
     HostPathNotAbsolute = 130, Error, "a host binary path is not absolute";
     DuplicateHostBinary = 131, Warning, "a host binary is listed twice for one OS";
     UnknownOs = 132, Warning, "unknown OS key in host.binaries";
@@ -128,6 +163,20 @@ codes! {
     MissingOtherOsBinary = 403, Warning, "a host binary for another OS is not in the image";
     FilesNotChecked = 404, Warning, "none of the files metadata.json names are here: files not checked";
     NotAFile = 405, Error, "a path that must be a file is a directory";
+}
+
+impl Code {
+    /// What this code is about: the DH2xx label codes are marketplace
+    /// findings, except `api.version` (its own class) and a label source that
+    /// cannot be read (the format); every other code is about the format.
+    pub fn class(self) -> Class {
+        match self {
+            Code::ApiVersionSyntax | Code::ApiVersionUnsatisfied => Class::ApiVersion,
+            Code::LabelsUnreadable => Class::Format,
+            c if c.number() / 100 == 2 => Class::Marketplace,
+            _ => Class::Format,
+        }
+    }
 }
 
 impl fmt::Display for Code {
@@ -207,6 +256,23 @@ impl Diagnostic {
             message: message.into(),
         }
     }
+
+    /// True when this finding stops an install: an error about the format.
+    /// Marketplace findings never do (Docker Desktop installs such images);
+    /// `api.version` is checked by install itself against the API it
+    /// implements.
+    pub fn blocks_install(&self) -> bool {
+        self.severity == Severity::Error && self.code.class() == Class::Format
+    }
+
+    /// True when this finding stops a build (without `--strict`): what stops
+    /// an install, and an `api.version` that does not parse (install refuses
+    /// it too). A constraint that excludes this host's API does not: an
+    /// author may build for a newer one.
+    pub fn blocks_build(&self) -> bool {
+        self.blocks_install()
+            || (self.severity == Severity::Error && self.code == Code::ApiVersionSyntax)
+    }
 }
 
 #[cfg(test)]
@@ -222,6 +288,63 @@ mod tests {
         assert_eq!(nums, sorted);
         assert_eq!(Code::MetadataSyntax.to_string(), "DH003");
         assert_eq!(Code::MissingLabel.to_string(), "DH201");
+    }
+
+    #[test]
+    fn only_format_errors_block_an_install() {
+        let at = |code: Code| Diagnostic::new(code, Location::Label("x".into()), "m");
+        // An empty or missing listing label (a published extension ships
+        // `changelog=""`) installs and builds.
+        for code in [
+            Code::EmptyLabel,
+            Code::MissingLabel,
+            Code::LabelUrl,
+            Code::LabelJson,
+        ] {
+            assert_eq!(code.class(), Class::Marketplace, "{code}");
+            assert_eq!(code.severity(), Severity::Error, "{code}");
+            assert!(!at(code).blocks_install(), "{code}");
+            assert!(!at(code).blocks_build(), "{code}");
+        }
+        // The format blocks both.
+        for code in [
+            Code::MetadataSyntax,
+            Code::VmEmpty,
+            Code::ComposeMissing,
+            Code::MissingFile,
+            Code::LabelsUnreadable,
+        ] {
+            assert_eq!(code.class(), Class::Format, "{code}");
+            assert!(at(code).blocks_install(), "{code}");
+            assert!(at(code).blocks_build(), "{code}");
+        }
+        // api.version: install checks it itself; a build needs it to parse.
+        assert_eq!(Code::ApiVersionSyntax.class(), Class::ApiVersion);
+        assert!(!at(Code::ApiVersionSyntax).blocks_install());
+        assert!(at(Code::ApiVersionSyntax).blocks_build());
+        assert!(!at(Code::ApiVersionUnsatisfied).blocks_install());
+        assert!(!at(Code::ApiVersionUnsatisfied).blocks_build());
+        // A warning blocks nothing, whatever its class.
+        for code in Code::ALL
+            .iter()
+            .filter(|c| c.severity() == Severity::Warning)
+        {
+            assert!(
+                !at(*code).blocks_install() && !at(*code).blocks_build(),
+                "{code}"
+            );
+        }
+        // Every label code but those two and DH215 is a marketplace finding.
+        let marketplace: Vec<u16> = Code::ALL
+            .iter()
+            .filter(|c| c.class() == Class::Marketplace)
+            .map(|c| c.number())
+            .collect();
+        assert!(marketplace.iter().all(|n| (200..300).contains(n)));
+        assert_eq!(
+            marketplace.len(),
+            Code::ALL.iter().filter(|c| c.number() / 100 == 2).count() - 3
+        );
     }
 
     #[test]

@@ -21,7 +21,7 @@ pub mod validate;
 
 pub use api_version::{API_VERSION, ApiVersionError, ApiVersionReq, implemented_api_version};
 pub use compose::{ComposeError, ComposeFacts, Mount, ServiceFacts};
-pub use diagnostics::{Code, Diagnostic, Location, Severity};
+pub use diagnostics::{Class, Code, Diagnostic, Location, Severity};
 pub use dockerfile::{DockerfileError, DockerfileLabels, labels_from_dockerfile};
 pub use labels::{AdditionalUrl, Category, Labels, Screenshot};
 pub use metadata::{METADATA_MAX_BYTES, Metadata, MetadataError, Os};
