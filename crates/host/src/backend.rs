@@ -92,13 +92,15 @@ pub fn write_compose_files(
         return Err(InstallError::Invalid("metadata.json has no vm".into()));
     };
     std::fs::create_dir_all(vm_dir).map_err(InstallError::io(vm_dir))?;
+    // With both keys the compose file runs and vm.image is ignored, as in
+    // Docker Desktop (validation warns, DH125).
     let text = match (&vm.image, &vm.composefile) {
-        (Some(image), _) => {
-            serde_json::to_string_pretty(&vm_image_compose(id.as_str(), image)).unwrap_or_default()
-        }
-        (None, Some(file)) => {
+        (_, Some(file)) => {
             let path = root.join(file.trim_start_matches('/'));
             std::fs::read_to_string(&path).map_err(InstallError::io(&path))?
+        }
+        (Some(image), None) => {
+            serde_json::to_string_pretty(&vm_image_compose(id.as_str(), image)).unwrap_or_default()
         }
         (None, None) => {
             return Err(InstallError::Invalid(

@@ -270,7 +270,7 @@ impl Manager {
                 )));
             }
             let facts = match metadata.vm.as_ref() {
-                Some(vm) if vm.image.is_some() => ComposeFacts::parse(
+                Some(vm) if vm.composefile.is_none() && vm.image.is_some() => ComposeFacts::parse(
                     &serde_json::to_string(&dockhand_engine::vm_image_compose(
                         id.as_str(),
                         vm.image.as_deref().unwrap_or_default(),

@@ -263,7 +263,7 @@ fn hostile_metadata_values() {
     let (v, code) = json(&d, &[]);
     assert_eq!(code, Some(1));
     let c = codes(&v);
-    for want in ["DH111", "DH120", "DH122", "DH130", "DH131"] {
+    for want in ["DH111", "DH125", "DH122", "DH130", "DH131"] {
         assert!(c.contains(&want.to_owned()), "{want} missing from {c:?}");
     }
 }
@@ -307,4 +307,31 @@ fn text_output_groups_findings() {
         "{text}"
     );
     assert!(!text.contains('\u{1b}'), "no colour without a terminal");
+}
+
+/// Both `vm.image` and `vm.composefile` (a published Kubernetes inspector
+/// ships this; Docker Desktop installs it): one warning saying the compose
+/// file runs, and the compose file is the one checked.
+#[test]
+fn both_vm_keys_warn_and_the_compose_file_is_checked() {
+    let d = good_dir("vmboth");
+    d.write(
+        "metadata.json",
+        r#"{"icon":"icon.svg","ui":{"dashboard-tab":{"title":"T","root":"/ui","src":"index.html"}},
+            "vm":{"image":"acme/other:1","composefile":"docker-compose.yaml","exposes":{"socket":"b.sock"}}}"#,
+    );
+    d.write(
+        "docker-compose.yaml",
+        "services:\n  api:\n    image: ${DESKTOP_PLUGIN_IMAGE}\n    privileged: true\n",
+    );
+    let (v, code) = json(&d, &[]);
+    assert_eq!(code, Some(0), "{v}");
+    assert_eq!(v["valid"], true);
+    insta::assert_json_snapshot!(v["diagnostics"]);
+    let out = run(&["validate", &d.arg()]);
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(
+        text.contains("warning DH125") && text.contains("valid, 0 errors and 2 warnings"),
+        "{text}"
+    );
 }

@@ -20,9 +20,7 @@ pub(super) fn check(
     out: &mut Vec<Diagnostic>,
 ) -> Option<ComposeFacts> {
     let vm = meta.vm.as_ref()?;
-    if vm.image.is_some() {
-        return None;
-    }
+    // With both keys the compose file runs (DH125), so it is the one checked.
     let file = vm.composefile.as_deref().filter(|f| !f.trim().is_empty())?;
     let path = image_path(file).filter(|p| !p.is_empty())?;
     let bytes = match files.read(&path) {

@@ -181,10 +181,11 @@ fn vm(meta: &Metadata, out: &mut Vec<Diagnostic>) {
         return;
     };
     match (&vm.image, &vm.composefile) {
-        (Some(_), Some(_)) => out.push(Diagnostic::new(
-            Code::VmImageAndCompose,
-            at("/vm"),
-            "vm has both image and composefile: keep one",
+        // Docker Desktop installs this and runs the compose file.
+        (Some(image), Some(file)) => out.push(Diagnostic::new(
+            Code::VmImageIgnored,
+            at("/vm/image"),
+            format!("vm has both image and composefile: the compose file `{file}` runs and vm.image `{image}` is ignored; remove vm.image (or name the image in the compose file)"),
         )),
         (None, None) => out.push(Diagnostic::new(
             Code::VmImageAndCompose,

@@ -230,7 +230,7 @@ const TABLE: &[(&str, &str, bool)] = &[
     ("vm empty (DH120, not a shape error)", r#"{"vm": {}}"#, true),
     ("vm null", r#"{"vm": null}"#, true),
     (
-        "vm with image and composefile (DH120, not a shape error)",
+        "vm with image and composefile (DH125, not a shape error)",
         r#"{"vm": {"image": "a", "composefile": "c.yaml"}}"#,
         true,
     ),
