@@ -26,6 +26,68 @@
 (function (window) {
   "use strict";
 
+  // ---- page errors (first, so that they are caught from the page's first script on) -------
+  // Uncaught exceptions and unhandled promise rejections of the page are reported to
+  // POST /.dockhand/api/page/error; with `dockhand dev debug ID` on, the bridge call log keeps
+  // them as "page.error" entries (docs/dev-mode.md). The page's console still shows them; at
+  // most MAX_PAGE_ERRORS are reported per page, and reporting never throws.
+  var MAX_PAGE_ERRORS = 20;
+  var pageErrors = 0;
+  var reportFetch = typeof window.fetch === "function" ? window.fetch : null;
+
+  function clip(text, n) {
+    text = String(text);
+    return text.length > n ? text.slice(0, n) + "…" : text;
+  }
+
+  function reportPageError(type, message, source, line, column, stack) {
+    if (!reportFetch || pageErrors >= MAX_PAGE_ERRORS) return;
+    pageErrors += 1;
+    var report = { type: type, message: clip(message, 2000) };
+    if (source) report.source = clip(source, 2000);
+    if (typeof line === "number") report.line = line;
+    if (typeof column === "number") report.column = column;
+    if (stack) report.stack = clip(stack, 8000);
+    try {
+      reportFetch.call(window, "/.dockhand/api/page/error", {
+        method: "POST",
+        credentials: "same-origin",
+        keepalive: true,
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(report),
+      }).catch(function () { /* nobody to tell */ });
+    } catch (e) { /* nobody to tell */ }
+  }
+
+  /** [message, stack] of a thrown value or rejection reason. */
+  function describeThrown(value, fallback) {
+    try {
+      if (value instanceof Error || (value && typeof value === "object" && typeof value.stack === "string")) {
+        return [(value.name ? value.name + ": " : "") + value.message, value.stack];
+      }
+      if (value && typeof value === "object") {
+        // An ExecResult or ServiceError-like object: what it says, else its JSON.
+        var said = value.message || value.stderr;
+        return [said ? String(said) : JSON.stringify(value), null];
+      }
+      return [value === undefined ? fallback : String(value), null];
+    } catch (e) {
+      return [fallback, null];
+    }
+  }
+
+  if (typeof window.addEventListener === "function") {
+    window.addEventListener("error", function (ev) {
+      if (!ev || (ev.target && ev.target !== window)) return; // a resource that failed to load
+      var d = describeThrown(ev.error, ev.message || "error");
+      reportPageError("error", d[0] || ev.message, ev.filename, ev.lineno, ev.colno, d[1]);
+    });
+    window.addEventListener("unhandledrejection", function (ev) {
+      var d = describeThrown(ev && ev.reason, "a promise was rejected without a reason");
+      reportPageError("unhandledrejection", d[0], null, null, null, d[1]);
+    });
+  }
+
   var SHELL_ORIGIN = "__DOCKHAND_SHELL_ORIGIN__";
   var INFO = null;
   try {

@@ -49,6 +49,7 @@ function load({ info = INFO, fill = true, inFrame = true, routes = {}, xhrStatus
   const calls = [];
   const posted = [];
   const listeners = [];
+  const handlers = {};
   const xhrs = [];
   const opened = [];
   const logs = [];
@@ -60,7 +61,7 @@ function load({ info = INFO, fill = true, inFrame = true, routes = {}, xhrStatus
     setTimeout: (fn, ms) => setTimeout(fn, ms),
     WebSocket: FakeWS,
     open: (...a) => opened.push(a),
-    addEventListener: (type, fn) => type === "message" && listeners.push(fn),
+    addEventListener: (type, fn) => (type === "message" ? listeners.push(fn) : (handlers[type] = handlers[type] || []).push(fn)),
     fetch: async (url, init) => {
       const body = JSON.parse(init.body);
       calls.push({ url, method: init.method, credentials: init.credentials, headers: init.headers, body });
@@ -80,7 +81,9 @@ function load({ info = INFO, fill = true, inFrame = true, routes = {}, xhrStatus
   new Function("window", src)(win);
   // deliver a message from the shell (or anyone) to the page
   const deliver = (data, origin = SHELL, source = parent) => listeners.forEach((fn) => fn({ data, origin, source }));
-  return { dd: win.ddClient, calls, posted, deliver, xhrs, opened, logs, parent };
+  // dispatch a window event (error, unhandledrejection) to the page's listeners
+  const fire = (type, ev) => (handlers[type] || []).forEach((fn) => fn({ target: win, ...ev }));
+  return { dd: win.ddClient, calls, posted, deliver, fire, xhrs, opened, logs, parent };
 }
 
 const ok = (stdout, code = 0, stderr = "") => () => [200, { cmd: "x", code, stdout, stderr }];
@@ -457,4 +460,32 @@ test("v0 names: toasts, lists, navigation, openExternal", async () => {
   deliver({ dockhand: 1, id: posted[2].msg.id, ok: false, error: { message: "gone" } });
   await assert.rejects(p, /gone/);
   await tick();
+});
+
+test("page errors: uncaught exceptions and unhandled rejections are reported, at most 20", async () => {
+  const reports = [];
+  const routes = { "/.dockhand/api/page/error": (body) => (reports.push(body), [204, ""]) };
+  const { fire, calls } = load({ routes });
+  const err = new TypeError("Cannot read properties of undefined (reading 'grey')");
+  fire("error", { error: err, message: "Uncaught TypeError: …", filename: "http://x.localhost:8080/main.js", lineno: 3, colno: 14 });
+  fire("unhandledrejection", { reason: { cmd: "docker ps", code: 1, stderr: "boom" } });
+  fire("unhandledrejection", { reason: "plain" });
+  fire("unhandledrejection", {});
+  // a resource that failed to load is not an exception
+  fire("error", { target: { tagName: "IMG" }, message: "" });
+  await tick();
+  assert.equal(reports.length, 4);
+  assert.deepEqual(
+    { ...reports[0], stack: typeof reports[0].stack },
+    { type: "error", message: "TypeError: Cannot read properties of undefined (reading 'grey')", source: "http://x.localhost:8080/main.js", line: 3, column: 14, stack: "string" },
+  );
+  assert.deepEqual(reports[1], { type: "unhandledrejection", message: "boom" });
+  assert.deepEqual(reports[2], { type: "unhandledrejection", message: "plain" });
+  assert.equal(reports[3].message, "a promise was rejected without a reason");
+  const c = calls.find((x) => x.url === "/.dockhand/api/page/error");
+  assert.equal(c.method, "POST");
+  assert.equal(c.credentials, "same-origin");
+  for (let i = 0; i < 30; i++) fire("error", { error: new Error("again " + i) });
+  await tick();
+  assert.equal(reports.length, 20);
 });

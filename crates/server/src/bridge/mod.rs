@@ -8,6 +8,7 @@
 //! | `POST /.dockhand/api/docker/containers`, `…/images` | [`docker`] |
 //! | `POST /.dockhand/api/vm/request`, `POST /.dockhand/api/vm/exec` | [`vm`] |
 //! | `GET /.dockhand/api/exec/ws` (WebSocket) | [`ws`] |
+//! | `POST /.dockhand/api/page/error` | [`page`] |
 //!
 //! # What the server must provide (the adapter)
 //!
@@ -68,6 +69,7 @@ pub mod context;
 pub mod docker;
 pub mod error;
 pub mod exec;
+pub mod page;
 pub mod pool;
 pub mod procs;
 pub mod vm;
@@ -101,6 +103,7 @@ where
         .route("/.dockhand/api/vm/request", post(vm::vm_request))
         .route("/.dockhand/api/vm/exec", post(vm::vm_exec))
         .route("/.dockhand/api/exec/ws", get(ws::exec_ws))
+        .route("/.dockhand/api/page/error", post(page::page_error))
 }
 
 /// Node's name of this machine's architecture (`x64`, `arm64`).

@@ -92,6 +92,7 @@ pub fn summarize(method: &Method, path: &str, body: &[u8]) -> Map<String, Value>
         "docker/images" => "docker.listImages",
         "vm/request" => "vm.service",
         "exec/ws" => "exec.stream",
+        "page/error" => "page.error",
         _ => "other",
     };
     let mut m = Map::new();
@@ -150,6 +151,26 @@ pub fn summarize(method: &Method, path: &str, body: &[u8]) -> Map<String, Value>
                 Some(data) => {
                     m.insert("body".into(), json!(truncate(&text(data))));
                 }
+            }
+        }
+        "page.error" => {
+            // The message is the target, so `logs --bridge` shows it on the line.
+            if let Some(message) = req.get("message").and_then(Value::as_str) {
+                m.insert("target".into(), json!(truncate(message)));
+            }
+            if let Some(kind) = req.get("type").and_then(Value::as_str) {
+                m.insert("error".into(), json!(truncate(kind)));
+            }
+            if let Some(source) = req.get("source").and_then(Value::as_str) {
+                let at = match (req.get("line"), req.get("column")) {
+                    (Some(l), Some(c)) => format!("{source}:{l}:{c}"),
+                    (Some(l), None) => format!("{source}:{l}"),
+                    _ => source.to_owned(),
+                };
+                m.insert("source".into(), json!(truncate(&at)));
+            }
+            if let Some(stack) = req.get("stack").and_then(Value::as_str) {
+                m.insert("stack".into(), json!(truncate(stack)));
             }
         }
         "docker.listContainers" | "docker.listImages" => {
@@ -301,6 +322,26 @@ mod tests {
         );
         assert_eq!(m["argv"].as_array().unwrap().len(), MAX_ARGS);
         assert_eq!(m["argv_total"], 1000);
+    }
+
+    #[test]
+    fn page_errors_keep_message_source_and_a_cut_stack() {
+        let stack = format!(
+            "TypeError: x is undefined\n{}",
+            "    at f (main.js:1:2)\n".repeat(50)
+        );
+        let body = json!({"type": "unhandledrejection", "message": "TypeError: x is undefined",
+            "source": "http://a.localhost:1/main.js", "line": 3, "column": 14, "stack": stack});
+        let m = summarize(
+            &Method::POST,
+            "/.dockhand/api/page/error",
+            body.to_string().as_bytes(),
+        );
+        assert_eq!(m["kind"], "page.error");
+        assert_eq!(m["target"], "TypeError: x is undefined");
+        assert_eq!(m["error"], "unhandledrejection");
+        assert_eq!(m["source"], "http://a.localhost:1/main.js:3:14");
+        assert!(m["stack"].as_str().unwrap().ends_with('…'));
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod catalog;
 mod dev;
 mod dev_server;
 mod engine;
+mod page_errors;
 mod sessions;
 mod support;
 mod ui;
