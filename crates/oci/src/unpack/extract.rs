@@ -18,9 +18,12 @@ use super::{LayerInput, UnpackReport, layer};
 use crate::Digest;
 
 /// Permission bits kept from the tar header for files: no setuid, setgid or
-/// sticky bit, no write for group or other; the owner can always read.
+/// sticky bit, no write for group or other, and never executable (an
+/// unpacked file is data: a UI file with an exec bit could otherwise be run
+/// or preloaded by something pointed at it; host binaries get their mode
+/// when the install copies them); the owner can always read.
 pub(crate) fn file_mode(mode: u32) -> u32 {
-    (mode & 0o755) | 0o400
+    (mode & 0o644) | 0o400
 }
 
 /// Permission bits for directories: as for files, and the owner can always
@@ -464,9 +467,11 @@ mod tests {
 
     #[test]
     fn modes_are_sanitized() {
-        assert_eq!(file_mode(0o4755), 0o755);
-        assert_eq!(file_mode(0o2755), 0o755);
-        assert_eq!(file_mode(0o1777), 0o755);
+        assert_eq!(file_mode(0o4755), 0o644);
+        assert_eq!(file_mode(0o2755), 0o644);
+        assert_eq!(file_mode(0o1777), 0o644);
+        assert_eq!(file_mode(0o755), 0o644);
+        assert_eq!(file_mode(0o111), 0o400);
         assert_eq!(file_mode(0o666), 0o644);
         assert_eq!(file_mode(0o644), 0o644);
         assert_eq!(file_mode(0o000), 0o400);

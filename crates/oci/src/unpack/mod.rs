@@ -39,7 +39,8 @@
 //!   select the target. An absolute or `..` target is refused in every entry.
 //! - **Devices, fifos, sockets** and unknown entry types are skipped and
 //!   counted in [`UnpackReport::skipped_special`].
-//! - **Permissions**: files get `mode & 0o755 | 0o400`, directories
+//! - **Permissions**: files get `mode & 0o644 | 0o400` (never executable),
+//!   directories
 //!   `mode & 0o755 | 0o700`: setuid, setgid and sticky bits are stripped
 //!   (counted in [`UnpackReport::stripped_setid`]), group and other never get
 //!   write, the owner can always read files and read, enter and write

@@ -20,6 +20,7 @@ use serde_json::Value;
 use super::argv::{self, ArgMode};
 use super::context::{BridgeState, Caller};
 use super::error::{ApiError, check_origin, json_response, read_json};
+use super::policy;
 use super::procs::spawn_local;
 pub use super::procs::{
     Event, Exit, KillHandle, LocalCommand, Processes, Running, Slot, resolve_program,
@@ -171,8 +172,9 @@ pub fn docker_command(
     let args = mode
         .command(&req.cmd, &req.arg_strings()?)
         .map_err(split_error)?;
+    policy::check_docker_argv(&args)?;
     let mut env = req.env()?;
-    env.retain(|(k, _)| k != "DOCKER_HOST" && k != "DOCKER_CONTEXT");
+    policy::check_local_env(&env)?;
     env.push(("DOCKER_HOST".to_owned(), state.engine.host().to_string()));
     Ok(LocalCommand {
         program,
@@ -212,12 +214,14 @@ pub fn host_command(
         _ => return Err(not_ours()),
     }
     let args = mode.args(&req.arg_strings()?).map_err(split_error)?;
+    let env = req.env()?;
+    policy::check_local_env(&env)?;
     Ok(LocalCommand {
         program,
         arg0: name.to_owned(),
         args,
         cwd: local_cwd(req, &state.user_home)?,
-        env: req.env()?,
+        env,
         env_remove: Vec::new(),
     })
 }

@@ -70,6 +70,7 @@ pub mod docker;
 pub mod error;
 pub mod exec;
 pub mod page;
+pub mod policy;
 pub mod pool;
 pub mod procs;
 pub mod vm;

@@ -373,7 +373,7 @@ async fn docker_exec_splits_like_docker_desktop_and_never_uses_a_shell() {
             "/.dockhand/api/docker/exec",
             json!({"cmd": "ps", "args": ["--format", "\"{{json .}}\"", "; rm -rf /", "$(id)", "`id`",
                    "$HOME", "*", "a|b", "&&", ">", "out"],
-                   "options": {"cwd": cwd, "env": {"DOCKER_HOST": "tcp://elsewhere:1", "DOCKER_CONTEXT": "x"}}}),
+                   "options": {"cwd": cwd, "env": {"FOO": "x"}}}),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{r}");
@@ -408,6 +408,94 @@ async fn docker_exec_splits_like_docker_desktop_and_never_uses_a_shell() {
             .unwrap()
             .starts_with("docker ps --format '{{json .}}' ';'")
     );
+}
+
+/// `docker.cli.exec` cannot be pointed at another engine nor made to load
+/// other code: global options before the subcommand and reserved environment
+/// names are refused before anything runs (docs/security.md).
+#[tokio::test]
+async fn docker_exec_cannot_reach_another_engine_or_load_code() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fake = tmp.path().join("docker");
+    let ran = tmp.path().join("ran");
+    write_executable(&fake, &format!("#!/bin/sh\ntouch {}\n", ran.display()));
+    let engine: dockhand_engine::EngineHost = "unix:///run/test-engine.sock".parse().unwrap();
+    let h = Harness::with(Options {
+        docker_cli: Some(fake),
+        engine: Some(engine),
+        ..Options::default()
+    })
+    .await;
+    for (body, needle) in [
+        (
+            json!({"cmd": "--context", "args": ["prod", "ps"]}),
+            "global option `--context`",
+        ),
+        (
+            json!({"cmd": "-H", "args": ["tcp://10.0.0.1:2375", "ps"]}),
+            "global option `-H`",
+        ),
+        (
+            json!({"cmd": "--host=tcp://x:1 ps"}),
+            "global option `--host`",
+        ),
+        (
+            json!({"cmd": "--config", "args": ["/tmp/evil", "ps"]}),
+            "global option `--config`",
+        ),
+        (
+            json!({"cmd": "--tlsverify", "args": ["ps"]}),
+            "global option `--tlsverify`",
+        ),
+        (
+            json!({"cmd": "ps", "options": {"env": {"DOCKER_HOST": "tcp://x:1"}}}),
+            "DOCKER_HOST cannot be set",
+        ),
+        (
+            json!({"cmd": "ps", "options": {"env": {"DOCKER_CONTEXT": "prod"}}}),
+            "DOCKER_CONTEXT cannot be set",
+        ),
+        (
+            json!({"cmd": "ps", "options": {"env": {"DOCKER_CONFIG": "/tmp"}}}),
+            "DOCKER_CONFIG cannot be set",
+        ),
+        (
+            json!({"cmd": "ps", "options": {"env": {"LD_PRELOAD": "/tmp/x.so"}}}),
+            "LD_PRELOAD cannot be set",
+        ),
+        (
+            json!({"cmd": "ps", "options": {"env": {"PATH": "/tmp"}}}),
+            "PATH cannot be set",
+        ),
+        (
+            json!({"cmd": "ps", "options": {"env": {"HOME": "/tmp"}}}),
+            "HOME cannot be set",
+        ),
+    ] {
+        let (status, r) = h.post("/.dockhand/api/docker/exec", body.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {r}");
+        let message = r["message"].as_str().unwrap();
+        assert!(message.contains(needle), "{body}: {message}");
+    }
+    // The same over the streaming socket, and for host binaries.
+    let addr = h.serve_tcp().await;
+    for request in [
+        json!({"kind": "docker", "cmd": "--context", "args": ["prod", "ps"]}),
+        json!({"kind": "docker", "cmd": "ps", "options": {"env": {"LD_PRELOAD": "/x.so"}}}),
+        json!({"kind": "host", "cmd": "tool", "options": {"env": {"PATH": "/tmp"}}}),
+    ] {
+        let messages = crate::ws::exchange(addr, request.clone()).await;
+        assert_eq!(messages.len(), 1, "{request}: {messages:?}");
+        assert!(messages[0]["error"].is_string(), "{request}: {messages:?}");
+    }
+    let (status, r) = h
+        .post(
+            "/.dockhand/api/host/exec",
+            json!({"cmd": "tool", "options": {"env": {"LD_PRELOAD": "/tmp/x.so"}}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{r}");
+    assert!(!ran.exists(), "nothing ran");
 }
 
 #[tokio::test]

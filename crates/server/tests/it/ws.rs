@@ -56,6 +56,14 @@ async fn all(ws: &mut Ws) -> Vec<Value> {
     out
 }
 
+/// Connects with the extension's origin, sends `request` and reads every
+/// answer up to the close.
+pub async fn exchange(addr: std::net::SocketAddr, request: Value) -> Vec<Value> {
+    let mut ws = connect(addr, ORIGIN).await.unwrap();
+    send(&mut ws, request).await;
+    all(&mut ws).await
+}
+
 fn text_of(messages: &[Value], key: &str) -> String {
     messages
         .iter()
