@@ -4,10 +4,11 @@ use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use dockhand_oci::build::{BaseImage, BuildError, BuildOptions, ExtensionDir};
+use dockhand_oci::build::{BaseImage, BuildError, BuildOptions, ExtensionDir, ExtraFile};
 use dockhand_oci::source::{ImageSource, export_docker_archive, platforms, resolve};
 use dockhand_oci::store::Store;
 use dockhand_oci::{Platform, Reference};
+use dockhand_spec::{Class, Severity};
 use serde::Serialize;
 
 use crate::args::{BuildArgs, Format};
@@ -46,15 +47,11 @@ pub fn run(args: &BuildArgs, settings: &Settings) -> Result<ExitCode> {
         extra_files: args
             .add
             .iter()
-            .map(|a| match a.rsplit_once(':') {
-                Some((src, dest)) if !src.is_empty() && dest.starts_with('/') => {
-                    Ok((src.to_owned(), dest.to_owned()))
-                }
-                _ => bail!("--add `{a}` is not SRC:DEST: write e.g. --add dist/backend:/backend"),
-            })
-            .collect::<Result<_>>()?,
+            .map(|a| a.parse::<ExtraFile>())
+            .collect::<Result<_, _>>()?,
         cmd: (!args.cmd.is_empty()).then(|| args.cmd.clone()),
         stop_signal: args.stop_signal.clone(),
+        strict: args.strict,
         ..Default::default()
     };
     let asked: Vec<Platform> = args
@@ -116,13 +113,23 @@ pub fn run(args: &BuildArgs, settings: &Settings) -> Result<ExitCode> {
                 &shown,
                 &dockhand_spec::implemented_api_version(),
             );
+            let marketplace = report
+                .diagnostics
+                .iter()
+                .any(|d| d.severity == Severity::Error && !d.blocks_build());
             bail!(
-                "{} is not a valid extension: fix the errors above; nothing was written",
-                args.dir.display()
+                "{} is not a valid extension: fix the errors above{}; nothing was written",
+                args.dir.display(),
+                if marketplace {
+                    " (--strict refuses marketplace findings too)"
+                } else {
+                    ""
+                }
             );
         }
         Err(e) => return Err(e.into()),
     };
+    warn(&built.report);
     store.tag(&reference.to_string(), &built.index)?;
     let mut output = format!("oci:{}:{}", output_dir.display(), reference);
     if args.push {
@@ -166,6 +173,27 @@ pub fn run(args: &BuildArgs, settings: &Settings) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints the findings the build went ahead with, one warning each, and
+/// says when some of them are errors for `validate` and `--strict`.
+fn warn(report: &dockhand_spec::Report) {
+    for d in &report.diagnostics {
+        crate::output::warning(&format!("{} {}: {}", d.code, d.location, d.message));
+    }
+    let marketplace = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.code.severity() == Severity::Error && d.code.class() == Class::Marketplace)
+        .count();
+    if marketplace > 0 {
+        crate::output::warning(&format!(
+            "{marketplace} of these {} marketplace {}: the image installs, but dockhand validate and build --strict refuse {}",
+            if marketplace == 1 { "is a" } else { "are" },
+            if marketplace == 1 { "error" } else { "errors" },
+            if marketplace == 1 { "it" } else { "them" },
+        ));
+    }
 }
 
 fn load(

@@ -29,7 +29,7 @@ pub enum EntryKind {
 }
 
 /// A layer being put together: image paths (no leading `/`) to entries.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LayerSpec {
     entries: BTreeMap<String, EntryKind>,
 }

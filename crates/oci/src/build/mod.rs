@@ -8,17 +8,29 @@
 //! the same input gives the same digests, byte for byte. An optional base
 //! image per platform supplies the backend's runtime (its layers and run
 //! config) underneath.
+//!
+//! What stops a build is what stops an install
+//! ([`dockhand_spec::Diagnostic::blocks_build`]); marketplace findings (empty
+//! or missing listing labels…) come back as warnings, or stop it too with
+//! [`BuildOptions::strict`]. Files added with `--add` go below the UI, for
+//! every platform or one, and an executable among them must run on the
+//! platform whose image it goes into ([`extra`]).
 
 pub mod context;
+pub mod executable;
+pub mod extra;
 mod layer;
 mod time;
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Component, Path, PathBuf};
 
-use dockhand_spec::{FileChecks, LabelsInput, Metadata, Os, Report, ValidateOptions};
+use dockhand_spec::{
+    FileChecks, Labels, LabelsInput, Metadata, Os, Report, Severity, ValidateOptions,
+};
 
 pub use context::{ContextError, ExtensionDir, MetadataBytes};
+pub use extra::{ExtraFile, ExtraFileError};
 pub use layer::{BuiltLayer, EntryKind, LayerSpec};
 
 use crate::digest::Digest;
@@ -63,13 +75,16 @@ pub struct BuildOptions {
     /// Base image per platform.
     pub bases: BTreeMap<Platform, BaseImage>,
     /// Files metadata.json does not name that go into the image too (a
-    /// backend binary): `(path in the directory, path in the image)`. They
-    /// form one layer below the UI.
-    pub extra_files: Vec<(String, String)>,
+    /// backend binary), each for every platform or for one. They form one
+    /// layer per platform below the UI.
+    pub extra_files: Vec<ExtraFile>,
     /// The command a container of the image runs, set over the base's.
     pub cmd: Option<Vec<String>>,
     /// The signal that stops such a container (`SIGKILL`…), set over the base's.
     pub stop_signal: Option<String>,
+    /// Refuse what `validate` calls an error, marketplace findings included
+    /// (without it they are warnings, as they do not stop an install).
+    pub strict: bool,
 }
 
 /// Why a build failed. Nothing was written when validation failed.
@@ -87,14 +102,53 @@ pub enum BuildError {
         /// The validation report.
         report: Box<Report>,
     },
-    /// No labels at all.
-    #[error(
-        "{0} has no labels: add LABEL lines to its Dockerfile, a labels.json, or --label KEY=VALUE"
-    )]
-    NoLabels(String),
     /// No platform asked for.
     #[error("no platform given: pass --platform linux/amd64[,linux/arm64]")]
     NoPlatform,
+    /// An added executable cannot run on a platform whose image it goes into.
+    #[error("{path} is {found}, which cannot run in the {platform} image: {hint}")]
+    WrongArchitecture {
+        /// Path in the directory.
+        path: String,
+        /// What the file is (`an ELF executable for amd64`).
+        found: String,
+        /// The platform.
+        platform: String,
+        /// What to do.
+        hint: String,
+    },
+    /// An `--add` names a platform that is not built.
+    #[error(
+        "--add {add}: {platform} is not built here (building {building}): add it to --platform or drop this --add (for a file whose name holds `=`, write ./SRC)"
+    )]
+    AddPlatformNotBuilt {
+        /// The `--add` value.
+        add: String,
+        /// Its platform.
+        platform: String,
+        /// The platforms built.
+        building: String,
+    },
+    /// Two added files for one image path of one platform.
+    #[error(
+        "two --add files go to {dest} in the {platform} image: keep one, or qualify each with its platform (--add {platform}=SRC:DEST)"
+    )]
+    AddTwice {
+        /// The path in the image.
+        dest: String,
+        /// The platform.
+        platform: String,
+    },
+    /// An added file is outside the directory.
+    #[error(
+        "{path} is outside the directory {dir}: --add reads SRC inside DIR (relative to it); copy or build the file into {dir}"
+    )]
+    OutsideDir {
+        /// The path as given.
+        path: String,
+        /// The directory.
+        dir: String,
+    },
     /// A file cannot be put into the image.
     #[error("{path}: {message}")]
     File {
@@ -120,7 +174,8 @@ pub struct BuildOutput {
     pub manifests: Vec<(Platform, Descriptor)>,
     /// The labels written.
     pub labels: BTreeMap<String, String>,
-    /// The validation report (warnings only, since the build went ahead).
+    /// The validation report (warnings only, since the build went ahead;
+    /// marketplace errors are warnings here unless `strict`).
     pub report: Report,
 }
 
@@ -149,7 +204,12 @@ pub fn build(
             });
         }
     };
-    let labels_input = merge_labels(dir.labels(&options.build_args), &options.extra_labels);
+    // No label source means an image without labels: check them as install
+    // will see them.
+    let labels_input = match merge_labels(dir.labels(&options.build_args), &options.extra_labels) {
+        LabelsInput::Absent => LabelsInput::from_labels(Labels::default()),
+        found => found,
+    };
     let labels = match &labels_input {
         LabelsInput::Found { labels, .. } => labels.0.clone(),
         _ => BTreeMap::new(),
@@ -160,11 +220,14 @@ pub fn build(
     };
     let mut report =
         dockhand_spec::validate(&metadata_bytes, &labels_input, dir, &validate_options);
-    // Building for an API newer than this host's is an author's right: the
-    // constraint must parse, but need not admit 0.4.2.
+    // A build stops on what stops an install (the spec's rule); the rest are
+    // warnings, and with `strict` so are only those that `validate` calls
+    // warnings. Building for an API newer than this host's is an author's
+    // right either way: the constraint must parse, but need not admit 0.4.2.
     for d in &mut report.diagnostics {
-        if d.code == dockhand_spec::Code::ApiVersionUnsatisfied {
-            d.severity = dockhand_spec::Severity::Warning;
+        let unsatisfied = d.code == dockhand_spec::Code::ApiVersionUnsatisfied;
+        if d.severity == Severity::Error && !d.blocks_build() && (!options.strict || unsatisfied) {
+            d.severity = Severity::Warning;
         }
     }
     if !report.is_valid() {
@@ -175,9 +238,6 @@ pub fn build(
             report: Box::new(report),
         });
     }
-    if labels.is_empty() {
-        return Err(BuildError::NoLabels(shown));
-    }
     let Some(metadata) = report.metadata.clone() else {
         return Err(BuildError::File {
             path: "metadata.json".into(),
@@ -185,20 +245,30 @@ pub fn build(
         });
     };
     let mtime = options.source_date_epoch.unwrap_or(0);
-    let mut layers = vec![extra_layer(dir, &options.extra_files)?];
-    layers.extend(extension_layers(dir, &metadata, metadata_bytes, mtime)?);
-    let mut ours = Vec::new();
+    let extras = extra::layers(dir, &options.extra_files, &options.platforms)?;
+    let layers = extension_layers(dir, &metadata, metadata_bytes, mtime)?;
+    let mut shared = Vec::new();
     for spec in layers.iter().filter(|l| !l.is_empty()) {
-        let built = spec.build(mtime)?;
-        let digest = sink.put(&built.blob)?;
-        ours.push((
-            Descriptor::new(media::OCI_LAYER_GZIP, digest, built.blob.len() as u64),
-            built.diff_id,
-        ));
+        shared.push(put_layer(spec, mtime, sink)?);
     }
+    // Platforms given the same added files share their layer.
+    let mut extra_blobs: Vec<(&LayerSpec, (Descriptor, Digest))> = Vec::new();
     let created = time::rfc3339(mtime);
     let mut manifests = Vec::new();
-    for platform in &options.platforms {
+    for (platform, extra) in options.platforms.iter().zip(&extras) {
+        let mut ours = Vec::new();
+        if !extra.is_empty() {
+            let built = match extra_blobs.iter().find(|(s, _)| *s == extra) {
+                Some((_, built)) => built.clone(),
+                None => {
+                    let built = put_layer(extra, mtime, sink)?;
+                    extra_blobs.push((extra, built.clone()));
+                    built
+                }
+            };
+            ours.push(built);
+        }
+        ours.extend(shared.iter().cloned());
         let base = options.bases.get(platform);
         let run = Run {
             labels: &labels,
@@ -229,6 +299,20 @@ pub fn build(
         labels,
         report,
     })
+}
+
+/// Builds a layer and stores its blob: its descriptor and diff id.
+fn put_layer(
+    spec: &LayerSpec,
+    mtime: u64,
+    sink: &mut dyn BlobSink,
+) -> Result<(Descriptor, Digest), BuildError> {
+    let built = spec.build(mtime)?;
+    let digest = sink.put(&built.blob)?;
+    Ok((
+        Descriptor::new(media::OCI_LAYER_GZIP, digest, built.blob.len() as u64),
+        built.diff_id,
+    ))
 }
 
 fn merge_labels(found: LabelsInput, extra: &BTreeMap<String, String>) -> LabelsInput {
@@ -361,64 +445,70 @@ fn extension_layers(
     Ok(vec![ui, host, assets, meta])
 }
 
-/// The layer of files added besides those metadata.json names.
-fn extra_layer(dir: &ExtensionDir, files: &[(String, String)]) -> Result<LayerSpec, BuildError> {
-    let mut layer = LayerSpec::default();
-    for (source, dest) in files {
-        let source = source.trim_start_matches("./");
-        let dest = dest.trim_matches('/');
-        if dest.is_empty() || dest.split('/').any(|c| c == ".." || c == ".") {
-            return Err(BuildError::File {
-                path: source.to_owned(),
-                message: format!(
-                    "`{dest}` is not a path in the image: write an absolute path such as /backend"
-                ),
-            });
-        }
-        if fs_err::metadata(dir.root.join(source)).is_ok_and(|m| m.is_dir()) {
-            return Err(BuildError::File {
-                path: source.to_owned(),
-                message: "is a directory: add its files one by one".into(),
-            });
-        }
-        add_file_at(dir, source, dest, &mut layer)?;
-    }
-    Ok(layer)
-}
-
 fn add_file(dir: &ExtensionDir, rel: &str, layer: &mut LayerSpec) -> Result<(), BuildError> {
-    add_file_at(dir, rel, rel, layer)
+    add_file_at(dir, rel, rel, layer).map(drop)
 }
 
-/// Adds the file `rel` of the directory at `dest` in the image.
+/// Adds the file `rel` of the directory at `dest` in the image and returns
+/// its real path: a path outside the directory, or a symlink leading out of
+/// it, is refused (each called what it is).
 fn add_file_at(
     dir: &ExtensionDir,
     rel: &str,
     dest: &str,
     layer: &mut LayerSpec,
-) -> Result<(), BuildError> {
+) -> Result<PathBuf, BuildError> {
     let full = dir.root.join(rel);
+    let real = fs_err::canonicalize(&full).ok();
+    let inside = real.as_ref().is_some_and(|r| r.starts_with(&dir.root));
+    if !inside && !lexically_inside(&dir.root, &full) {
+        return Err(BuildError::OutsideDir {
+            path: rel.to_owned(),
+            dir: dir.root.display().to_string(),
+        });
+    }
     let meta = std::fs::metadata(&full).map_err(|e| BuildError::File {
         path: rel.to_owned(),
-        message: e.to_string(),
+        message: match e.kind() {
+            std::io::ErrorKind::NotFound => format!(
+                "does not exist in {} (a path is read relative to the directory)",
+                dir.root.display()
+            ),
+            _ => e.to_string(),
+        },
     })?;
-    let real = fs_err::canonicalize(&full)?;
-    if !real.starts_with(&dir.root) {
+    let Some(real) = real.filter(|_| inside) else {
         return Err(BuildError::File {
             path: rel.to_owned(),
             message: "is a symlink that leads outside the directory: copy the file in".into(),
         });
-    }
+    };
     use std::os::unix::fs::PermissionsExt;
     let executable = meta.permissions().mode() & 0o111 != 0;
     layer.add(
         dest,
         EntryKind::File {
-            source: real,
+            source: real.clone(),
             executable,
         },
     );
-    Ok(())
+    Ok(real)
+}
+
+/// True when `path`, with `.` and `..` taken as written (no symlink
+/// followed), stays inside `root`.
+fn lexically_inside(root: &Path, path: &Path) -> bool {
+    let mut parts: Vec<Component<'_>> = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::ParentDir => {
+                parts.pop();
+            }
+            Component::CurDir => {}
+            other => parts.push(other),
+        }
+    }
+    parts.iter().collect::<PathBuf>().starts_with(root)
 }
 
 /// Adds every file under `rel` (symlinks inside the tree kept as links,

@@ -1,5 +1,6 @@
 //! Integration tests of dockhand-oci.
 
+mod build;
 mod pull;
 mod reference;
 mod registry;
