@@ -23,6 +23,7 @@ pub mod fetch;
 pub mod install;
 pub mod layout;
 mod manager;
+pub mod private_dir;
 pub mod socket_dir;
 pub mod state;
 pub mod uninstall;

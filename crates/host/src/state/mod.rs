@@ -29,6 +29,7 @@ mod journal;
 mod lock;
 mod updates;
 
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
@@ -160,11 +161,23 @@ impl State {
     /// Opens (creating it and `home` when missing) `home/dockhand.db`,
     /// bringing its schema up to [`SCHEMA_VERSION`].
     pub fn open(home: &Path) -> Result<Self, StateError> {
-        std::fs::create_dir_all(home).map_err(|source| StateError::CreateHome {
+        let create_home = |source| StateError::CreateHome {
             path: home.to_path_buf(),
             source,
-        })?;
+        };
+        std::fs::create_dir_all(home).map_err(create_home)?;
         let path = home.join(DB_FILE);
+        // Private to this user: the home 0700, the database 0600 (SQLite
+        // gives its -wal and -shm files the database's mode).
+        restrict(home, 0o700).map_err(create_home)?;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(&path)
+            .map_err(create_home)?;
+        restrict(&path, 0o600).map_err(create_home)?;
         let conn = db::open(&path)?;
         Ok(Self {
             home: home.to_path_buf(),
@@ -225,6 +238,17 @@ fn unix_now() -> i64 {
         .unwrap_or(0)
 }
 
+/// Sets `path`'s mode to `mode` when it is this user's and allows more;
+/// leaves another user's file alone (root running with a user's home).
+fn restrict(path: &Path, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let meta = std::fs::metadata(path)?;
+    if meta.uid() == crate::private_dir::effective_uid()? && meta.mode() & 0o777 & !mode != 0 {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,9 +261,13 @@ mod tests {
 
     #[test]
     fn open_creates_home_and_reports_version() {
+        use std::os::unix::fs::MetadataExt;
         let tmp = tempfile::tempdir().unwrap();
         let home = tmp.path().join("a/b/home");
         let state = State::open(&home).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().mode() & 0o777;
+        assert_eq!(mode(&home), 0o700, "the home is private");
+        assert_eq!(mode(&home.join(DB_FILE)), 0o600, "the database is private");
         assert_eq!(state.path(), home.join(DB_FILE));
         assert_eq!(state.home(), home);
         assert_eq!(state.schema_version().unwrap(), SCHEMA_VERSION);
