@@ -326,6 +326,13 @@ REF is a registry reference (docker/volumes-backup-extension:1.4.0), engine:IMAG
 already in the Docker engine), oci:DIR[:NAME] (an OCI layout directory) or archive:FILE (a
 `docker save` or OCI layout tar).
 
+A registry reference without a tag or digest (acme/ext) installs the highest version tag
+(semver, a leading v accepted: 1.2.0, v1.2.0) whose api.version constraint this host's extension
+API (0.4.2) satisfies; pre-releases (2.0.0-rc.1) only with --pre, and `latest` only when the
+repository has no version tag at all. The tag chosen is printed on stderr. When no version
+suits, the install is refused naming the versions and what they need: name a tag, or pass
+--ignore-api-version to take the highest. A tag or digest given is installed as it is.
+
 Without a terminal, -y is required. The install is a transaction: any failure undoes what
 was done, and a crash is repaired by the next dockhand command or `dockhand doctor`.
 Installing the same image digest again does nothing unless --force.";
@@ -339,7 +346,10 @@ metadata.json are read: the UI and backend layers below it are never downloaded.
 
 REF is a registry reference (127.0.0.1:5000/acme/ext:1.0.0, docker/volumes-backup-extension),
 engine:IMAGE (an image in the Docker engine), oci:DIR[:NAME] (an OCI layout directory) or
-archive:FILE (a `docker save` tar or an OCI layout tar).";
+archive:FILE (a `docker save` tar or an OCI layout tar). A registry reference without a tag is
+the version `dockhand install` would take (the highest whose api.version 0.4.2 satisfies, --pre
+for pre-releases, `latest` without version tags): stderr names it, and so does `chosen_tag` in
+--format json.";
 
 const BUILD_ABOUT: &str = "\
 Assemble an extension image from DIR, a directory laid out like the image root (metadata.json
@@ -347,11 +357,7 @@ and the files it names), without a Docker daemon.
 
 Labels come from the LABEL lines of DIR/Dockerfile (final stage, ARG and ENV expanded, values
 from --build-arg), or DIR/labels.json, and --label wins over both. The directory is validated
-first, and the build stops, writing nothing, on exactly what would stop `dockhand install` of the
-image: errors in metadata.json, the compose file or the files it names (and an api.version that
-does not parse). Marketplace findings (a missing or empty title, vendor or changelog label, a
-malformed screenshots or links label…) are printed as warnings; --strict makes them errors, as
-`dockhand validate` reports them.
+first; nothing is written when it is not valid.
 
 The image is a multi-platform index. The UI, the host binaries, the icon and compose file, and
 metadata.json go into their own layers, metadata.json last, so inspect reads one small blob.
@@ -360,17 +366,6 @@ the same input gives the same digest. A backend's runtime comes from --base, who
 and run config (entrypoint, command, environment) go underneath, per platform, or from the
 directory itself: --add puts a file metadata.json does not name (a static backend binary) into
 the image, --cmd and --stop-signal set how its containers run (a FROM scratch backend).
-
---add SRC:DEST puts SRC (a path inside DIR) into every platform's image; --add
-linux/arm64=SRC:DEST into that platform's only, so each platform gets its own backend binary:
-
-  dockhand build . -t acme/ext:1 --add linux/amd64=out/amd64/backend:/backend \\
-      --add linux/arm64=out/arm64/backend:/backend --cmd /backend
-
-An added file that is an executable (ELF, Mach-O or PE, whatever its mode) must run on the
-platform whose image it goes into, OS and architecture: an amd64 binary in the linux/arm64 image
-is refused, naming the file, its architecture and the platform. Scripts and other files are not
-checked, nor metadata.json's host binaries (they run on the user's machine, listed per OS).
 
 Output: dockhand's content store (tagged -t REF) unless --output oci:DIR; --push sends it to the
 registry of REF; --load puts this host's platform into the Docker engine as REF.";
@@ -536,9 +531,13 @@ pub struct InstallArgs {
     #[arg(long, value_name = "OS/ARCH")]
     pub platform: Option<String>,
 
-    /// Install even when the extension needs a newer extension API than 0.4.2 (for authors)
+    /// Install even when the extension needs a newer extension API than 0.4.2 (for authors); without a tag, take the highest version
     #[arg(long)]
     pub ignore_api_version: bool,
+
+    /// Without a tag, consider pre-release versions (2.0.0-rc.1) too
+    #[arg(long)]
+    pub pre: bool,
 
     /// Registry to reach over plain HTTP (loopback registries always are); repeatable
     #[arg(long = "insecure-registry", value_name = "HOST[:PORT]")]
@@ -632,6 +631,10 @@ pub struct InspectArgs {
     #[arg(long, value_name = "OS/ARCH")]
     pub platform: Option<String>,
 
+    /// Without a tag, consider pre-release versions (2.0.0-rc.1) too
+    #[arg(long)]
+    pub pre: bool,
+
     /// Registry to reach over plain HTTP (loopback registries always are); repeatable
     #[arg(long = "insecure-registry", value_name = "HOST[:PORT]")]
     pub insecure_registries: Vec<String>,
@@ -665,9 +668,8 @@ pub struct BuildArgs {
     pub build_args: Vec<String>,
 
     /// Also put the file SRC (in DIR) into the image at DEST, e.g. a backend binary:
-    /// --add backend/dist/backend:/backend; PLATFORM= puts it into that platform's image only:
-    /// --add linux/arm64=out/arm64/backend:/backend (repeatable)
-    #[arg(long = "add", value_name = "[PLATFORM=]SRC:DEST")]
+    /// --add backend/dist/backend:/backend (repeatable)
+    #[arg(long = "add", value_name = "SRC:DEST")]
     pub add: Vec<String>,
 
     /// Command of the image's containers (repeat for each argument), e.g. --cmd /backend
@@ -677,11 +679,6 @@ pub struct BuildArgs {
     /// Signal that stops the image's containers, e.g. SIGKILL for a PID 1 without handlers
     #[arg(long = "stop-signal", value_name = "SIGNAL")]
     pub stop_signal: Option<String>,
-
-    /// Also refuse marketplace findings (empty or missing listing labels…), as `validate` does;
-    /// without it they are warnings, since they do not stop an install
-    #[arg(long)]
-    pub strict: bool,
 
     /// Write the image to an OCI layout directory instead of dockhand's store
     #[arg(long, value_name = "oci:DIR", conflicts_with_all = ["push", "load"])]
@@ -764,6 +761,9 @@ TARGET is one of:
   - an image: a registry reference, engine:IMAGE (in the Docker engine), oci:DIR[:NAME] (an OCI
     layout) or archive:FILE (a `docker save` or OCI layout tar). Its labels come from the image
     config; the files metadata.json names are unpacked safely (this host's platform) and checked.
+    A registry reference without a tag is the version `dockhand install` would take, for the
+    API version checked against (--api-version): stderr names it, and so does `chosen_tag` in
+    --format json.
 
 Exit status: 0 when valid (warnings allowed), 1 when not or when TARGET cannot be read, 2 on a
 usage error. Diagnostic codes are listed in docs/diagnostics.md.";
@@ -804,6 +804,10 @@ pub struct ValidateArgs {
     /// Check metadata.json, labels and the compose file only, not the other files it names
     #[arg(long)]
     pub metadata_only: bool,
+
+    /// For an image reference without a tag, consider pre-release versions (2.0.0-rc.1) too
+    #[arg(long)]
+    pub pre: bool,
 
     /// Registry to reach over plain HTTP (loopback registries always are); repeatable
     #[arg(long = "insecure-registry", value_name = "HOST[:PORT]")]

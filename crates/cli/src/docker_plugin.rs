@@ -80,8 +80,7 @@ const fn same(verb: &'static str, dockhand: &'static [&'static str]) -> Verb {
     }
 }
 
-const NO_AUTO_RESOLVE: &str =
-    "has no effect with dockhand: the tag given is validated (latest when none)";
+const NO_AUTO_RESOLVE: &str = "has no effect with dockhand: an IMAGE without a tag always resolves to its highest version whose api.version dockhand satisfies (latest when it has no version tags)";
 const NO_INSTALL_CHECK: &str = "is not done by dockhand: check installing with `docker extension install -f IMAGE` and `docker extension rm IMAGE`";
 
 /// The `docker extension` verbs. A verb not listed runs the dockhand command of the same

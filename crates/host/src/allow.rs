@@ -244,6 +244,22 @@ impl AllowList {
             .collect()
     }
 
+    /// Refuses a repository that no rule names, whatever its tag: the
+    /// first word on an untagged reference, before the registry is asked
+    /// for its versions.
+    pub fn check_listed(&self, reference: &Reference) -> Result<(), InstallError> {
+        if !self.enabled || !self.matching(reference).is_empty() {
+            return Ok(());
+        }
+        Err(self.refuse(
+            reference,
+            format!(
+                "{} is not listed: ask your administrator to add it, or install a listed extension (`dockhand catalog` shows them)",
+                reference.familiar_name()
+            ),
+        ))
+    }
+
     /// Decides about installing `reference` from its registry.
     pub fn check(&self, reference: &Reference) -> Result<Permit, InstallError> {
         let any = || Permit {
@@ -253,16 +269,8 @@ impl AllowList {
         if !self.enabled {
             return Ok(any());
         }
+        self.check_listed(reference)?;
         let matching = self.matching(reference);
-        if matching.is_empty() {
-            return Err(self.refuse(
-                reference,
-                format!(
-                    "{} is not listed: ask your administrator to add it, or install a listed extension (`dockhand catalog` shows them)",
-                    reference.familiar_name()
-                ),
-            ));
-        }
         let mut pins = Vec::new();
         for (entry, _) in &matching {
             let AllowEntry::Image(allowed) = entry else {

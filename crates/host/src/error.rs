@@ -24,6 +24,9 @@ pub enum InstallError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] dockhand_oci::store::StoreError),
+    /// A backend's socket directory cannot be made, or is not private.
+    #[error(transparent)]
+    SocketDir(#[from] crate::socket_dir::SocketDirError),
     /// Unpacking refused the image.
     #[error(transparent)]
     Extract(#[from] dockhand_oci::extract::ExtractError),
@@ -39,6 +42,9 @@ pub enum InstallError {
     /// Compose failed.
     #[error(transparent)]
     Compose(#[from] ComposeError),
+    /// An untagged reference could not be resolved to a version.
+    #[error(transparent)]
+    Resolve(#[from] crate::update::untagged::ResolveError),
     /// The image has no usable name.
     #[error("{0} does not name an extension image: give a reference such as acme/my-ext:1.0.0")]
     NoName(String),
@@ -80,17 +86,17 @@ pub enum InstallError {
         /// The engine.
         host: String,
     },
-    /// The backend never created its socket.
+    /// The backend stopped, or keeps restarting, before it created its socket.
     #[error(
-        "{id}: the backend did not create {socket} within {seconds} s; its last log lines:\n{logs}"
+        "{id}: the backend {what} before it created its socket {socket}; its last log lines:\n{logs}"
     )]
     NotReady {
         /// The extension.
         id: String,
         /// The socket.
         socket: String,
-        /// How long we waited.
-        seconds: u64,
+        /// What its containers did (`stopped (api: Exited (1) 2 seconds ago)`).
+        what: String,
         /// The logs.
         logs: String,
     },

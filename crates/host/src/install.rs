@@ -26,6 +26,8 @@ use crate::consent::Summary;
 use crate::error::InstallError;
 use crate::layout::switch_symlink;
 use crate::state::{BackendRecord, ExtensionLock, ExtensionRecord, OpKind};
+use crate::update::CheckOptions;
+use crate::update::untagged::{ResolveError, ResolveOptions, is_untagged, resolve_permitted};
 use crate::{Hooks, Manager};
 
 /// What to install.
@@ -39,8 +41,11 @@ pub struct InstallRequest {
     pub yes: bool,
     /// Reinstall the same digest too.
     pub force: bool,
-    /// Install even when api.version excludes 0.4.2.
+    /// Install even when api.version excludes 0.4.2 (an untagged reference
+    /// then takes the highest version).
     pub ignore_api_version: bool,
+    /// An untagged reference may resolve to a pre-release (`--pre`).
+    pub pre: bool,
 }
 
 /// How an install ended.
@@ -115,6 +120,14 @@ impl Manager {
         hooks: &dyn Hooks,
         previous: Option<&Summary>,
     ) -> Result<Installed, InstallError> {
+        let resolved;
+        let req = match &req.source {
+            ImageSource::Registry(repo) if is_untagged(repo) => {
+                resolved = self.resolve_untagged(req, repo, client, hooks).await?;
+                &resolved
+            }
+            _ => req,
+        };
         let store = Store::open(self.layout.store())?;
         // The allow-list decides before anything is downloaded.
         let permit = match &req.source {
@@ -189,6 +202,43 @@ impl Manager {
             .commit_install(&store, &req.source, prepared, hooks)
             .await?;
         Ok(Installed::New(Box::new(record)))
+    }
+
+    /// `req` with its untagged registry reference `repo` resolved to a
+    /// version ([`crate::update::untagged`]) among those the allow-list
+    /// permits; says which on `hooks`.
+    async fn resolve_untagged(
+        &self,
+        req: &InstallRequest,
+        repo: &Reference,
+        client: &RegistryClient,
+        hooks: &dyn Hooks,
+    ) -> Result<InstallRequest, InstallError> {
+        // The allow-list decides about the repository before its versions are listed.
+        self.allow.check_listed(repo)?;
+        let options = ResolveOptions {
+            check: CheckOptions {
+                pre: req.pre,
+                platform: req.platform.clone(),
+                ..Default::default()
+            },
+            ignore_api_version: req.ignore_api_version,
+        };
+        let permitted = |r: &Reference| self.allow.check(r).is_ok();
+        let resolved = match resolve_permitted(client, &self.state, repo, &options, permitted).await
+        {
+            Ok(r) => r,
+            Err(ResolveError::NotPermitted(highest)) => {
+                self.allow.check(&highest)?;
+                return Err(ResolveError::NotPermitted(highest).into());
+            }
+            Err(e) => return Err(e.into()),
+        };
+        hooks.progress(&resolved.message(&options));
+        Ok(InstallRequest {
+            source: ImageSource::Registry(resolved.reference),
+            ..req.clone()
+        })
     }
 
     /// A pull of a digest-pinned reference that got other bytes is the

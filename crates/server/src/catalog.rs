@@ -25,6 +25,7 @@ use dockhand_host::catalog::{self, CatalogDetails, CatalogError, CatalogItem, Ca
 use dockhand_host::config::Config;
 use dockhand_host::consent::Summary;
 use dockhand_host::install::{InstallRequest, Installed};
+use dockhand_host::update::untagged::parse_source;
 use dockhand_host::{Hooks, InstallError};
 use dockhand_oci::registry::RegistryClient;
 use dockhand_oci::source::ImageSource;
@@ -169,7 +170,8 @@ struct InstallBody {
 }
 
 fn registry_reference(raw: &str) -> Result<Reference, ApiError> {
-    match ImageSource::parse(raw.trim()) {
+    // Without a tag, the install resolves the highest compatible version.
+    match parse_source(raw.trim()) {
         Ok(ImageSource::Registry(r)) => Ok(r),
         Ok(_) => Err(ApiError::bad_request(format!(
             "`{raw}` is not a registry reference: the dashboard installs from registries; use `dockhand install` for engine:, oci: and archive: sources"
@@ -274,6 +276,7 @@ fn request(reference: Reference, yes: bool) -> InstallRequest {
         yes,
         force: false,
         ignore_api_version: false,
+        pre: false,
     }
 }
 

@@ -13,6 +13,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use dockhand_host::InstallError;
 use dockhand_host::state::{LockError, StateError};
+use dockhand_host::update::untagged::ResolveError;
 
 /// An error answered as `status` with `{"message": message}`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -115,6 +116,12 @@ impl From<InstallError> for ApiError {
             | InstallError::NoName(_)
             | InstallError::NotConfirmed(_) => StatusCode::UNPROCESSABLE_ENTITY,
             InstallError::Pull(_) => StatusCode::BAD_GATEWAY,
+            InstallError::Resolve(ResolveError::Registry { .. }) => StatusCode::BAD_GATEWAY,
+            InstallError::Resolve(
+                ResolveError::NoCompatible { .. }
+                | ResolveError::OnlyPreReleases { .. }
+                | ResolveError::NoTags { .. },
+            ) => StatusCode::UNPROCESSABLE_ENTITY,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         Self::new(status, e.to_string())

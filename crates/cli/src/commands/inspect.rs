@@ -4,6 +4,9 @@ use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
+use dockhand_host::state::State;
+use dockhand_host::update::CheckOptions;
+use dockhand_host::update::untagged::{ResolveOptions, is_untagged, parse_source, resolve};
 use dockhand_oci::Platform;
 use dockhand_oci::inspect::{Inspected, inspect_remote, inspect_stored};
 use dockhand_oci::source::ImageSource;
@@ -26,16 +29,30 @@ struct InspectJson<'a> {
     platform: String,
     layers_read: usize,
     layers_total: usize,
+    /// The tag an untagged reference resolved to (absent when REF named one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    chosen_tag: Option<String>,
 }
 
 pub fn run(args: &InspectArgs, settings: &Settings) -> Result<ExitCode> {
-    let source = ImageSource::parse(&args.reference).context("check REF")?;
+    let source = parse_source(&args.reference).context("check REF")?;
     let platform = match &args.platform {
         Some(p) => p.parse::<Platform>()?,
         None => Platform::host(),
     };
     let store = Store::open(settings.store_dir())?;
     let rt = runtime()?;
+    let wanted = Untagged {
+        pre: args.pre,
+        api: None,
+        platform: platform.clone(),
+    };
+    let (source, chosen_tag) = rt.block_on(resolve_untagged(
+        source,
+        &wanted,
+        settings,
+        &args.insecure_registries,
+    ))?;
     let inspected = rt.block_on(inspect(
         &source,
         &store,
@@ -57,12 +74,59 @@ pub fn run(args: &InspectArgs, settings: &Settings) -> Result<ExitCode> {
         platform: inspected.platform.to_string(),
         layers_read: inspected.layers_read,
         layers_total: inspected.layers_total,
+        chosen_tag,
     };
     match args.format {
         Format::Json => crate::output::json(&json)?,
         Format::Text => crate::output::data(&text(&json)),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// How an untagged registry reference is resolved on the command line.
+pub(super) struct Untagged {
+    /// Pre-releases too (`--pre`).
+    pub pre: bool,
+    /// The extension API to suit (`validate --api-version`); `None`: 0.4.2.
+    pub api: Option<semver::Version>,
+    /// The platform whose manifests are read.
+    pub platform: Platform,
+}
+
+/// A registry reference without tag or digest resolved to the highest
+/// version whose api.version the API satisfies (`latest` when there is no
+/// version tag), said on stderr; other sources as they are. Also returns
+/// the chosen tag.
+pub(super) async fn resolve_untagged(
+    source: ImageSource,
+    wanted: &Untagged,
+    settings: &Settings,
+    insecure: &[String],
+) -> Result<(ImageSource, Option<String>)> {
+    let ImageSource::Registry(repo) = &source else {
+        return Ok((source, None));
+    };
+    if !is_untagged(repo) {
+        return Ok((source, None));
+    }
+    let client = super::registry_client(settings, insecure)?;
+    let state = State::open(&settings.home)?;
+    let mut check = CheckOptions {
+        pre: wanted.pre,
+        platform: wanted.platform.clone(),
+        ..Default::default()
+    };
+    if let Some(api) = &wanted.api {
+        check.api = api.clone();
+    }
+    let options = ResolveOptions {
+        check,
+        ignore_api_version: false,
+    };
+    let resolved = resolve(&client, &state, repo, &options).await?;
+    settings.say(resolved.message(&options));
+    let tag = resolved.tag.clone();
+    Ok((ImageSource::Registry(resolved.reference), Some(tag)))
 }
 
 /// Inspects any source: a registry reference without downloading the UI,

@@ -4,15 +4,16 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use dockhand_host::install::{InstallRequest, Installed};
+use dockhand_host::update::untagged::parse_source;
 use dockhand_oci::Platform;
-use dockhand_oci::source::ImageSource;
 
 use super::lifecycle::{CliHooks, manager};
 use crate::args::{Format, InstallArgs};
 use crate::settings::{Settings, runtime};
 
 pub fn run(args: &InstallArgs, settings: &Settings) -> Result<ExitCode> {
-    let source = ImageSource::parse(&args.reference).context("check REF")?;
+    // Without a tag, the install resolves the highest compatible version.
+    let source = parse_source(&args.reference).context("check REF")?;
     let platform = match &args.platform {
         Some(p) => p.parse::<Platform>()?,
         None => Platform::host(),
@@ -23,6 +24,7 @@ pub fn run(args: &InstallArgs, settings: &Settings) -> Result<ExitCode> {
         yes: args.yes || args.force,
         force: args.force,
         ignore_api_version: args.ignore_api_version,
+        pre: args.pre,
     };
     let manager = manager(settings)?;
     let client = super::registry_client(settings, &args.insecure_registries)?;
@@ -35,6 +37,10 @@ pub fn run(args: &InstallArgs, settings: &Settings) -> Result<ExitCode> {
         Installed::New(r) => (r, true),
         Installed::Unchanged(r) => (r, false),
     };
+    // Installed all the same: the backend may create its socket later.
+    if let Some(note) = runtime()?.block_on(manager.socket_note(&record)) {
+        crate::output::warning(&note);
+    }
     match args.format {
         Format::Json => crate::output::json(&super::ls::ls_json(&record, 0, 0))?,
         Format::Text => crate::output::data(&if changed {

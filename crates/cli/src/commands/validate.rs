@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
+use dockhand_host::update::untagged::parse_source;
 use dockhand_oci::source::ImageSource;
 use dockhand_spec::{
     Code, Diagnostic, FileChecks, LabelsInput, Location, Report, Severity, ValidateOptions,
@@ -20,6 +21,9 @@ struct ValidateJson<'a> {
     valid: bool,
     api_version: String,
     diagnostics: Vec<&'a Diagnostic>,
+    /// The tag an untagged image reference resolved to (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    chosen_tag: Option<String>,
 }
 
 pub fn run(args: &ValidateArgs, settings: &crate::settings::Settings) -> Result<ExitCode> {
@@ -42,8 +46,20 @@ pub fn run(args: &ValidateArgs, settings: &crate::settings::Settings) -> Result<
             && ImageSource::parse(&target_text).is_ok()
             && !target_text.starts_with(['.', '/']));
     let staging;
+    let mut chosen_tag = None;
     let (dir, image_labels) = if is_image {
-        let source = ImageSource::parse(&target_text).context("check TARGET")?;
+        let source = parse_source(&target_text).context("check TARGET")?;
+        // Without a tag: the highest version whose api.version the API
+        // checked against satisfies.
+        let wanted = super::inspect::Untagged {
+            pre: args.pre,
+            api: Some(options.api_version.clone()),
+            platform: dockhand_oci::Platform::host(),
+        };
+        let (source, tag) = crate::settings::runtime()?.block_on(
+            super::inspect::resolve_untagged(source, &wanted, settings, &args.insecure_registries),
+        )?;
+        chosen_tag = tag;
         let (path, labels) =
             super::image_tree::unpack_for_validation(&source, settings, &args.insecure_registries)?;
         staging = Some(path);
@@ -92,6 +108,7 @@ pub fn run(args: &ValidateArgs, settings: &crate::settings::Settings) -> Result<
             valid: report.is_valid(),
             api_version: options.api_version.to_string(),
             diagnostics: shown,
+            chosen_tag,
         })?,
         Format::Text => crate::output::validation(&target, &report, &shown, &options.api_version),
     }

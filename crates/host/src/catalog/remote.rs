@@ -5,22 +5,20 @@ use std::collections::BTreeMap;
 
 use dockhand_oci::registry::{ManifestKind, RegistryClient, RegistryError};
 use dockhand_oci::{ExtensionId, Reference};
+use dockhand_spec::Labels;
 use dockhand_spec::labels::name;
-use dockhand_spec::{ApiVersionReq, Labels};
 
 use super::{CatalogItem, CatalogOptions, Source};
 use crate::config::Namespace;
 use crate::state::State;
+use crate::update::tags::{UntaggedTags, VersionTag, untagged_tags};
+use crate::update::{ReadTag, api_satisfied, walk_down};
 
 /// The most tags of one repository read.
 const MAX_TAGS: usize = 10_000;
 /// The most repositories of one namespace read.
 const MAX_REPOSITORIES: usize = 5_000;
-/// Candidate versions whose labels are read before giving up on finding a
-/// compatible one.
-const MAX_CANDIDATES: usize = 8;
-/// The largest image config read.
-const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+use crate::update::MAX_CONFIG_BYTES;
 
 pub(crate) struct Remote<'a> {
     pub state: &'a State,
@@ -38,26 +36,30 @@ struct Labelled {
 impl Labelled {
     fn compatible(&self) -> bool {
         // As install: no constraint installs.
-        Labels(self.labels.clone())
-            .non_empty(name::API_VERSION)
-            .is_none_or(|v| ApiVersionReq::parse(v).is_ok_and(|r| r.satisfied_by_implemented()))
+        api_satisfied(self.labels.get(name::API_VERSION).map(String::as_str))
     }
 }
 
-/// A tag as a version: semver, a leading `v` accepted; pre-releases left out.
-fn version_of(tag: &str) -> Option<semver::Version> {
-    let v = semver::Version::parse(tag.strip_prefix('v').unwrap_or(tag)).ok()?;
-    v.pre.is_empty().then_some(v)
+/// Reads a version tag's labels for the walk down the versions (the update
+/// check's, [`walk_down`]), through the catalog's own cache.
+struct CatalogTags<'r, 'a> {
+    remote: &'r Remote<'a>,
+    repo: &'r Reference,
 }
 
-/// Release tags, highest first.
-pub(crate) fn release_tags(tags: &[String]) -> Vec<String> {
-    let mut versions: Vec<(semver::Version, &String)> = tags
-        .iter()
-        .filter_map(|t| version_of(t).map(|v| (v, t)))
-        .collect();
-    versions.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
-    versions.into_iter().map(|(_, t)| t.clone()).collect()
+impl ReadTag for CatalogTags<'_, '_> {
+    type Value = (Reference, Labelled);
+    type Error = String;
+
+    async fn read(
+        &mut self,
+        tag: &VersionTag,
+    ) -> Result<Option<((Reference, Labelled), bool)>, String> {
+        let r = self.repo.with_tag(&tag.tag).map_err(|e| e.to_string())?;
+        let l = self.remote.labels(&r).await?;
+        let ok = l.compatible();
+        Ok(Some(((r, l), ok)))
+    }
 }
 
 impl Remote<'_> {
@@ -261,7 +263,11 @@ impl Remote<'_> {
                 item.digest = Some(l.digest.clone());
                 item.labels = l.labels;
             }
-            Ok((_, None)) => item.error = Some("the repository has no tags".to_owned()),
+            Ok((_, None)) => {
+                item.error = Some(
+                    "the repository has no version tag (such as 1.0.0) and no `latest`".to_owned(),
+                )
+            }
             Err(e) => item.error = Some(e),
         }
         let labels = Labels(item.labels.clone());
@@ -294,31 +300,34 @@ impl Remote<'_> {
         item
     }
 
-    /// The highest release tag whose labels dockhand's API satisfies; when
-    /// none is, the highest one (marked incompatible); without release tags,
-    /// `latest`.
+    /// What installing the untagged `repo` would take (the rule of
+    /// [`crate::update::untagged`]): the highest release tag whose labels
+    /// dockhand's API satisfies; when none is, the highest one (marked
+    /// incompatible); without semver tags, `latest`.
     async fn latest(&self, repo: &Reference) -> Result<(Reference, Option<Labelled>), String> {
         let tags = self.tags(repo).await.map_err(|e| e.to_string())?;
-        let mut candidates = release_tags(&tags);
-        if candidates.is_empty() {
-            if !tags.iter().any(|t| t == "latest") {
-                return Ok((repo.clone(), None));
-            }
-            candidates.push("latest".to_owned());
-        }
-        let mut first: Option<(Reference, Labelled)> = None;
-        for tag in candidates.iter().take(MAX_CANDIDATES) {
-            let r = repo.with_tag(tag).map_err(|e| e.to_string())?;
-            let l = self.labels(&r).await?;
-            if l.compatible() {
+        let versions = match untagged_tags(tags.iter().map(String::as_str), false) {
+            UntaggedTags::Versions(v) => v,
+            UntaggedTags::Latest => {
+                let r = repo.with_tag("latest").map_err(|e| e.to_string())?;
+                let l = self.labels(&r).await?;
                 return Ok((r, Some(l)));
             }
-            first.get_or_insert((r, l));
-        }
-        Ok(match first {
-            Some((r, l)) => (r, Some(l)),
-            None => (repo.clone(), None),
-        })
+            UntaggedTags::OnlyPreReleases(pre) => {
+                return Err(format!(
+                    "it has only pre-release versions ({}): install one by its tag",
+                    pre.join(", ")
+                ));
+            }
+            UntaggedTags::Nothing(_) => return Ok((repo.clone(), None)),
+        };
+        let walk = walk_down(&versions, &mut CatalogTags { remote: self, repo }).await?;
+        Ok(
+            match walk.chosen.or_else(|| walk.passed.into_iter().next()) {
+                Some((_, (r, l))) => (r, Some(l)),
+                None => (repo.clone(), None),
+            },
+        )
     }
 }
 
@@ -332,18 +341,4 @@ fn now() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or_default()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn release_tags_highest_first() {
-        let tags: Vec<String> = ["latest", "1.0.0", "v1.10.0", "1.2.0-rc.1", "1.9.3", "junk"]
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect();
-        assert_eq!(release_tags(&tags), ["v1.10.0", "1.9.3", "1.0.0"]);
-    }
 }

@@ -15,11 +15,11 @@ pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 
 /// What one candidate tag is, as far as a check cares.
 #[derive(Debug, Clone)]
-pub(super) struct Candidate {
+pub(crate) struct Candidate {
     /// The platform image manifest's digest.
     pub manifest: String,
-    /// Whether dockhand's extension API satisfies its api.version label.
-    pub compatible: bool,
+    /// Its `com.docker.desktop.extension.api.version` label, when set.
+    pub api_version: Option<String>,
 }
 
 /// Counters of one check (for `--verbose`, tests and the benchmark).
@@ -37,8 +37,96 @@ pub struct CheckCounts {
 
 /// True when dockhand's API satisfies an api.version label (absent: any).
 pub fn api_satisfied(label: Option<&str>) -> bool {
+    api_satisfied_by(label, &dockhand_spec::implemented_api_version())
+}
+
+/// True when the extension API `api` satisfies an api.version label
+/// (absent or empty: any; a bare version reads as `>= X`).
+pub fn api_satisfied_by(label: Option<&str>, api: &semver::Version) -> bool {
     let raw = label.filter(|l| !l.trim().is_empty()).unwrap_or(">= 0.0.0");
-    ApiVersionReq::parse(raw).is_ok_and(|r| r.satisfied_by_implemented())
+    ApiVersionReq::parse(raw).is_ok_and(|r| r.matches(api))
+}
+
+/// Reads what a walk needs to know about one version tag.
+pub(crate) trait ReadTag {
+    /// What was read.
+    type Value;
+    /// Why reading failed.
+    type Error;
+    /// The tag's value and whether the API satisfies it; `None` when the
+    /// tag has no image for the platform (it is left out).
+    async fn read(&mut self, tag: &VersionTag) -> Result<Option<(Self::Value, bool)>, Self::Error>;
+}
+
+/// What a walk found.
+#[derive(Debug, Clone)]
+pub(crate) struct Walk<T> {
+    /// The highest compatible tag and its value.
+    pub chosen: Option<(VersionTag, T)>,
+    /// The incompatible tags above it (all of them when none is
+    /// compatible), highest first.
+    pub passed: Vec<(VersionTag, T)>,
+}
+
+/// Walks `tags` (highest first) until the first one whose api.version the
+/// API satisfies: the one rule behind update checks, untagged references
+/// and catalog entries.
+pub(crate) async fn walk_down<R: ReadTag>(
+    tags: &[VersionTag],
+    reader: &mut R,
+) -> Result<Walk<R::Value>, R::Error> {
+    let mut passed = Vec::new();
+    for tag in tags {
+        match reader.read(tag).await? {
+            Some((value, true)) => {
+                return Ok(Walk {
+                    chosen: Some((tag.clone(), value)),
+                    passed,
+                });
+            }
+            Some((value, false)) => passed.push((tag.clone(), value)),
+            None => {}
+        }
+    }
+    Ok(Walk {
+        chosen: None,
+        passed,
+    })
+}
+
+/// Reads candidates from the registry through the `dockhand.db` cache:
+/// the api.version of each tag's manifest and config, never a layer.
+pub(crate) struct RegistryTags<'a> {
+    pub client: &'a RegistryClient,
+    pub state: &'a State,
+    pub repo: &'a Reference,
+    pub platform: &'a Platform,
+    /// The extension API candidates must suit.
+    pub api: semver::Version,
+    /// Every candidate suits (`--ignore-api-version`).
+    pub any_api: bool,
+    pub counts: CheckCounts,
+}
+
+impl ReadTag for RegistryTags<'_> {
+    type Value = Candidate;
+    type Error = UpdateError;
+
+    async fn read(&mut self, tag: &VersionTag) -> Result<Option<(Candidate, bool)>, UpdateError> {
+        let c = read_candidate(
+            self.client,
+            self.state,
+            self.repo,
+            tag,
+            self.platform,
+            &mut self.counts,
+        )
+        .await?;
+        Ok(c.map(|c| {
+            let ok = self.any_api || api_satisfied_by(c.api_version.as_deref(), &self.api);
+            (c, ok)
+        }))
+    }
 }
 
 /// Checks `repo` (the installed reference, its tag ignored) for a version
@@ -58,36 +146,27 @@ pub(super) async fn check_repository(
         .list_tags(repo, options.max_tags)
         .await
         .map_err(wrap)?;
-    let mut counts = CheckCounts {
-        tags: listed.len(),
-        ..Default::default()
-    };
     let (all, ignored) = version_tags(listed.iter().map(String::as_str), options.pre);
-    counts.ignored = ignored;
-    let walk = candidates(&all, installed.version.as_ref());
-    let mut blocked_by_api = None;
-    for tag in walk {
-        let c = read_candidate(client, state, repo, tag, &options.platform, &mut counts).await?;
-        let Some(c) = c else { continue };
-        if c.compatible {
-            return Ok((
-                Outcome {
-                    latest: Some((tag.tag.clone(), c.manifest)),
-                    blocked_by_api,
-                },
-                counts,
-            ));
-        }
-        if blocked_by_api.is_none() {
-            blocked_by_api = Some(tag.tag.clone());
-        }
-    }
+    let mut reader = RegistryTags {
+        client,
+        state,
+        repo,
+        platform: &options.platform,
+        api: options.api.clone(),
+        any_api: false,
+        counts: CheckCounts {
+            tags: listed.len(),
+            ignored,
+            ..Default::default()
+        },
+    };
+    let walk = walk_down(candidates(&all, installed.version.as_ref()), &mut reader).await?;
     Ok((
         Outcome {
-            latest: None,
-            blocked_by_api,
+            latest: walk.chosen.map(|(tag, c)| (tag.tag, c.manifest)),
+            blocked_by_api: walk.passed.into_iter().next().map(|(tag, _)| tag.tag),
         },
-        counts,
+        reader.counts,
     ))
 }
 
@@ -136,8 +215,8 @@ async fn read_candidate(
     {
         counts.cached += 1;
         return Ok(Some(Candidate {
-            compatible: api_satisfied(hit.api_version.as_deref()),
             manifest: hit.manifest,
+            api_version: hit.api_version,
         }));
     }
     // Pinned by the digest the HEAD gave, so what is read is what was asked about.
@@ -190,8 +269,8 @@ async fn read_candidate(
     };
     state.put_manifest_api(&repository, &top_digest.to_string(), &platform_key, &value)?;
     Ok(Some(Candidate {
-        compatible: api_satisfied(value.api_version.as_deref()),
         manifest: value.manifest,
+        api_version: value.api_version,
     }))
 }
 

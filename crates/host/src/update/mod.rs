@@ -22,6 +22,7 @@
 
 mod check;
 pub mod tags;
+pub mod untagged;
 
 use dockhand_oci::registry::{RegistryClient, RegistryError};
 use dockhand_oci::source::ImageSource;
@@ -29,7 +30,8 @@ use dockhand_oci::{ExtensionId, Platform, Reference};
 use dockhand_spec::{ComposeFacts, Metadata};
 use futures_util::StreamExt as _;
 
-pub use check::{CheckCounts, MAX_CONFIG_BYTES, api_satisfied};
+pub use check::{CheckCounts, MAX_CONFIG_BYTES, api_satisfied, api_satisfied_by};
+pub(crate) use check::{ReadTag, walk_down};
 
 use crate::consent::Summary;
 use crate::error::InstallError;
@@ -50,6 +52,9 @@ pub struct CheckOptions {
     pub platform: Platform,
     /// The most tags read.
     pub max_tags: usize,
+    /// The extension API a candidate's api.version must admit (default:
+    /// the one dockhand implements).
+    pub api: semver::Version,
 }
 
 impl Default for CheckOptions {
@@ -58,6 +63,7 @@ impl Default for CheckOptions {
             pre: false,
             platform: Platform::host(),
             max_tags: MAX_TAGS,
+            api: dockhand_spec::implemented_api_version(),
         }
     }
 }
@@ -386,6 +392,7 @@ impl Manager {
             yes: req.yes,
             force: req.force,
             ignore_api_version: false,
+            pre: false,
         };
         hooks.progress(&format!("updating {} from {from} to {tag}", req.id));
         let installed = self

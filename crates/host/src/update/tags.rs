@@ -49,6 +49,44 @@ pub fn version_tags<'a>(
     (out, ignored)
 }
 
+/// What an untagged reference (`acme/ext`) chooses from, by DESIGN.md's
+/// rule: the version tags, highest first (pre-releases only when asked);
+/// `latest` only when the repository has no semver tag at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UntaggedTags {
+    /// Version tags to walk down, highest first.
+    Versions(Vec<VersionTag>),
+    /// No semver tag at all, and `latest` is listed.
+    Latest,
+    /// Only pre-release versions, and they were not asked for (highest
+    /// first).
+    OnlyPreReleases(Vec<String>),
+    /// Nothing to choose: no semver tag and no `latest` (the other tags,
+    /// as listed).
+    Nothing(Vec<String>),
+}
+
+/// Applies the untagged rule to a tag listing.
+pub fn untagged_tags<'a>(
+    tags: impl IntoIterator<Item = &'a str> + Clone,
+    pre: bool,
+) -> UntaggedTags {
+    let (versions, _) = version_tags(tags.clone(), pre);
+    if !versions.is_empty() {
+        return UntaggedTags::Versions(versions);
+    }
+    let (with_pre, _) = version_tags(tags.clone(), true);
+    if !with_pre.is_empty() {
+        return UntaggedTags::OnlyPreReleases(with_pre.into_iter().map(|t| t.tag).collect());
+    }
+    let listed: Vec<String> = tags.into_iter().map(str::to_owned).collect();
+    if listed.iter().any(|t| t == "latest") {
+        UntaggedTags::Latest
+    } else {
+        UntaggedTags::Nothing(listed)
+    }
+}
+
 /// The tags a check walks, highest first: those above `installed` when it
 /// is a version, else all of them (an extension installed by digest or by a
 /// tag such as `latest` is compared by manifest digest instead).
@@ -102,6 +140,42 @@ mod tests {
         let top = Version::parse("2.0.0").unwrap();
         assert!(candidates(&v, Some(&top)).is_empty());
         assert_eq!(candidates(&v, None).len(), 4);
+    }
+
+    #[test]
+    fn untagged_takes_versions_then_latest() {
+        let tags = ["1.0.0", "1.1.0", "1.2.0", "2.0.0-rc.1", "latest"];
+        let UntaggedTags::Versions(v) = untagged_tags(tags, false) else {
+            panic!("versions")
+        };
+        assert_eq!(names(&v), ["1.2.0", "1.1.0", "1.0.0"]);
+        let UntaggedTags::Versions(v) = untagged_tags(tags, true) else {
+            panic!("versions")
+        };
+        assert_eq!(names(&v), ["2.0.0-rc.1", "1.2.0", "1.1.0", "1.0.0"]);
+        // A leading v is a version too.
+        let UntaggedTags::Versions(v) = untagged_tags(["latest", "v0.3.0"], false) else {
+            panic!("versions")
+        };
+        assert_eq!(names(&v), ["v0.3.0"]);
+        // latest only without any semver tag.
+        assert_eq!(
+            untagged_tags(["latest", "edge", "1.0"], false),
+            UntaggedTags::Latest
+        );
+        assert_eq!(
+            untagged_tags(["latest", "2.0.0-rc.1", "2.0.0-rc.2"], false),
+            UntaggedTags::OnlyPreReleases(vec!["2.0.0-rc.2".into(), "2.0.0-rc.1".into()])
+        );
+        assert!(matches!(
+            untagged_tags(["latest", "2.0.0-rc.1"], true),
+            UntaggedTags::Versions(v) if v.len() == 1
+        ));
+        assert_eq!(
+            untagged_tags(["edge", "main"], false),
+            UntaggedTags::Nothing(vec!["edge".into(), "main".into()])
+        );
+        assert_eq!(untagged_tags([], false), UntaggedTags::Nothing(vec![]));
     }
 
     #[test]

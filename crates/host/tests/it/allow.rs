@@ -46,6 +46,7 @@ async fn install(m: &Manager, reference: &str) -> Result<(), InstallError> {
         yes: true,
         force: false,
         ignore_api_version: false,
+        pre: false,
     };
     let client = RegistryClient::new(RegistryOptions::default()).unwrap();
     m.install(&req, &client, &Quiet).await.map(|_| ())

@@ -4,4 +4,5 @@ mod allow;
 mod catalog;
 mod fake_registry;
 mod state;
+mod untagged;
 mod update;
