@@ -357,7 +357,11 @@ and the files it names), without a Docker daemon.
 
 Labels come from the LABEL lines of DIR/Dockerfile (final stage, ARG and ENV expanded, values
 from --build-arg), or DIR/labels.json, and --label wins over both. The directory is validated
-first; nothing is written when it is not valid.
+first, and the build stops, writing nothing, on exactly what would stop `dockhand install` of the
+image: errors in metadata.json, the compose file or the files it names (and an api.version that
+does not parse). Marketplace findings (a missing or empty title, vendor or changelog label, a
+malformed screenshots or links label…) are printed as warnings; --strict makes them errors, as
+`dockhand validate` reports them.
 
 The image is a multi-platform index. The UI, the host binaries, the icon and compose file, and
 metadata.json go into their own layers, metadata.json last, so inspect reads one small blob.
@@ -366,6 +370,17 @@ the same input gives the same digest. A backend's runtime comes from --base, who
 and run config (entrypoint, command, environment) go underneath, per platform, or from the
 directory itself: --add puts a file metadata.json does not name (a static backend binary) into
 the image, --cmd and --stop-signal set how its containers run (a FROM scratch backend).
+
+--add SRC:DEST puts SRC (a path inside DIR) into every platform's image; --add
+linux/arm64=SRC:DEST into that platform's only, so each platform gets its own backend binary:
+
+  dockhand build . -t acme/ext:1 --add linux/amd64=out/amd64/backend:/backend \\
+      --add linux/arm64=out/arm64/backend:/backend --cmd /backend
+
+An added file that is an executable (ELF, Mach-O or PE, whatever its mode) must run on the
+platform whose image it goes into, OS and architecture: an amd64 binary in the linux/arm64 image
+is refused, naming the file, its architecture and the platform. Scripts and other files are not
+checked, nor metadata.json's host binaries (they run on the user's machine, listed per OS).
 
 Output: dockhand's content store (tagged -t REF) unless --output oci:DIR; --push sends it to the
 registry of REF; --load puts this host's platform into the Docker engine as REF.";
@@ -668,8 +683,9 @@ pub struct BuildArgs {
     pub build_args: Vec<String>,
 
     /// Also put the file SRC (in DIR) into the image at DEST, e.g. a backend binary:
-    /// --add backend/dist/backend:/backend (repeatable)
-    #[arg(long = "add", value_name = "SRC:DEST")]
+    /// --add backend/dist/backend:/backend; PLATFORM= puts it into that platform's image only:
+    /// --add linux/arm64=out/arm64/backend:/backend (repeatable)
+    #[arg(long = "add", value_name = "[PLATFORM=]SRC:DEST")]
     pub add: Vec<String>,
 
     /// Command of the image's containers (repeat for each argument), e.g. --cmd /backend
@@ -679,6 +695,11 @@ pub struct BuildArgs {
     /// Signal that stops the image's containers, e.g. SIGKILL for a PID 1 without handlers
     #[arg(long = "stop-signal", value_name = "SIGNAL")]
     pub stop_signal: Option<String>,
+
+    /// Also refuse marketplace findings (empty or missing listing labels…), as `validate` does;
+    /// without it they are warnings, since they do not stop an install
+    #[arg(long)]
+    pub strict: bool,
 
     /// Write the image to an OCI layout directory instead of dockhand's store
     #[arg(long, value_name = "oci:DIR", conflicts_with_all = ["push", "load"])]

@@ -24,9 +24,6 @@ pub enum InstallError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] dockhand_oci::store::StoreError),
-    /// A backend's socket directory cannot be made, or is not private.
-    #[error(transparent)]
-    SocketDir(#[from] crate::socket_dir::SocketDirError),
     /// Unpacking refused the image.
     #[error(transparent)]
     Extract(#[from] dockhand_oci::extract::ExtractError),
@@ -86,17 +83,17 @@ pub enum InstallError {
         /// The engine.
         host: String,
     },
-    /// The backend stopped, or keeps restarting, before it created its socket.
+    /// The backend never created its socket.
     #[error(
-        "{id}: the backend {what} before it created its socket {socket}; its last log lines:\n{logs}"
+        "{id}: the backend did not create {socket} within {seconds} s; its last log lines:\n{logs}"
     )]
     NotReady {
         /// The extension.
         id: String,
         /// The socket.
         socket: String,
-        /// What its containers did (`stopped (api: Exited (1) 2 seconds ago)`).
-        what: String,
+        /// How long we waited.
+        seconds: u64,
         /// The logs.
         logs: String,
     },
