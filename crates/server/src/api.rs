@@ -259,7 +259,35 @@ async fn icon(
     let bytes = tokio::fs::read(&file)
         .await
         .map_err(|e| ApiError::not_found(format!("{id}'s icon {}: {e}", file.display())))?;
-    Ok(with_type(crate::ui::content_type(&file), bytes))
+    icon_response(&id, bytes)
+}
+
+/// What an extension's icon may be on the dashboard's origin: an image told
+/// from its bytes (never its file name), in a sandbox where nothing runs
+/// (an SVG may carry scripts; opened as a page it must reach nothing).
+pub const ICON_CSP: &str = "sandbox; default-src 'none'; style-src 'unsafe-inline'";
+
+fn icon_response(id: &ExtensionId, bytes: Vec<u8>) -> Result<Response, ApiError> {
+    let kind = dockhand_spec::icon::sniff(&bytes).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!(
+                "the icon of {id} is not a png, jpeg, gif, webp, svg or ico image: dockhand does not serve it (`dockhand validate` reports it as DH406)"
+            ),
+        )
+    })?;
+    let mut r = with_type(kind.content_type(), bytes);
+    let headers = r.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(ICON_CSP),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    Ok(r)
 }
 
 /// `POST /api/extensions/{id}/ticket`.

@@ -478,10 +478,17 @@ async fn dispatch(state: AppState, dashboard: Router, extension: Router, req: Re
             state.inner.frame_ancestors.clone(),
         );
     } else {
-        headers.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("frame-ancestors 'self'"),
-        );
+        // A route's own policy (an extension's icon: a sandbox) is kept, with
+        // the framing rule added to it.
+        let csp = match headers.get(header::CONTENT_SECURITY_POLICY) {
+            Some(own) => HeaderValue::from_str(&format!(
+                "{}; frame-ancestors 'self'",
+                own.to_str().unwrap_or("default-src 'none'")
+            ))
+            .unwrap_or(HeaderValue::from_static("default-src 'none'")),
+            None => HeaderValue::from_static("frame-ancestors 'self'"),
+        };
+        headers.insert(header::CONTENT_SECURITY_POLICY, csp);
         headers.insert(
             header::REFERRER_POLICY,
             HeaderValue::from_static("no-referrer"),

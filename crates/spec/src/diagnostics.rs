@@ -163,6 +163,7 @@ codes! {
     MissingOtherOsBinary = 403, Warning, "a host binary for another OS is not in the image";
     FilesNotChecked = 404, Warning, "none of the files metadata.json names are here: files not checked";
     NotAFile = 405, Error, "a path that must be a file is a directory";
+    IconNotImage = 406, Warning, "the icon is not an image (png, jpeg, gif, webp, svg or ico)";
 }
 
 impl Code {

@@ -15,6 +15,7 @@ pub mod api_version;
 pub mod compose;
 pub mod diagnostics;
 pub mod dockerfile;
+pub mod icon;
 pub mod labels;
 pub mod metadata;
 pub mod validate;

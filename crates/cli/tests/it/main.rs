@@ -1,5 +1,6 @@
 //! Integration tests of the `dockhand` binary.
 
+mod build;
 mod catalog;
 mod catalog_browser;
 mod corpus;

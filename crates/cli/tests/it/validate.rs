@@ -335,3 +335,19 @@ fn both_vm_keys_warn_and_the_compose_file_is_checked() {
         "{text}"
     );
 }
+
+#[test]
+fn an_icon_that_is_not_an_image_is_reported() {
+    let d = good_dir("icon-html");
+    d.write(
+        "icon.svg",
+        "<!doctype html><script>fetch('/api/install')</script>",
+    );
+    let (v, code) = json(&d, &[]);
+    assert_eq!(codes(&v), ["DH406"], "{v}");
+    assert_eq!(code, Some(0), "a warning: Docker Desktop installs it");
+    let d = good_dir("icon-png");
+    d.write("icon.svg", "\u{89}PNG");
+    let (v, _) = json(&d, &[]);
+    assert_eq!(codes(&v), ["DH406"], "a name is not a type: {v}");
+}

@@ -70,6 +70,17 @@ pub(super) fn check(
     }
     for (w, kind) in wanted.iter().zip(kinds) {
         let loc = Location::File(w.path.clone());
+        if w.pointer == "/icon"
+            && kind == FileKind::File
+            && let Ok(Some(bytes)) = files.read(&w.path)
+            && crate::icon::sniff(&bytes).is_none()
+        {
+            out.push(Diagnostic::new(
+                Code::IconNotImage,
+                loc.clone(),
+                "named at metadata.json:/icon but its contents are not a png, jpeg, gif, webp, svg or ico image: dockhand does not show it; use an image file",
+            ));
+        }
         match kind {
             FileKind::Missing if w.soft => out.push(Diagnostic::new(
                 Code::MissingOtherOsBinary,
