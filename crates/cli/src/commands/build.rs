@@ -162,12 +162,19 @@ pub fn run(args: &BuildArgs, settings: &Settings) -> Result<ExitCode> {
     match args.format {
         Format::Json => crate::output::json(&json)?,
         Format::Text => {
+            let width = json
+                .platforms
+                .iter()
+                .map(|p| p.platform.len())
+                .chain([6])
+                .max()
+                .unwrap_or(6);
             let mut text = format!(
-                "{}\n  digest   {}\n  output   {}",
-                json.reference, json.digest, json.output
+                "{}\n  {:<width$}   {}\n  {:<width$}   {}",
+                json.reference, "digest", json.digest, "output", json.output
             );
             for p in &json.platforms {
-                text.push_str(&format!("\n  {:<8} {}", p.platform, p.digest));
+                text.push_str(&format!("\n  {:<width$}   {}", p.platform, p.digest));
             }
             crate::output::data(&text);
         }

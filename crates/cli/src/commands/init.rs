@@ -254,8 +254,9 @@ pub fn render(plan: &Plan) -> Vec<GeneratedFile> {
             if has_backend(plan) {
                 concat!(
                     "The image has one platform because the backend binary is built for this machine:\n",
-                    "for more, build the backend for each (`cargo build --target`) and build one image\n",
-                    "per platform, or use `--base` with a multi-platform image holding the binaries.\n",
+                    "for more, build the backend for each (`cargo build --target`) and give each platform\n",
+                    "its own with `--add linux/amd64=out/amd64/backend:/backend --add\n",
+                    "linux/arm64=out/arm64/backend:/backend` (a binary in the wrong image is refused).\n",
                 )
                 .to_owned()
             } else {

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use dockhand_spec::Code;
+use dockhand_spec::{Class, Code};
 
 fn doc() -> String {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/diagnostics.md");
@@ -144,6 +144,42 @@ fn the_doc_names_no_code_that_does_not_exist() {
     for e in entries(&text) {
         assert!(known.contains(&e.number), "heading DH{:03}", e.number);
     }
+}
+
+#[test]
+fn the_class_table_lists_the_codes_of_each_class() {
+    let text = doc();
+    let row = |class: Class| {
+        let start = format!("| {} | ", class.as_str());
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&start))
+            .unwrap_or_else(|| panic!("a `{start}` row in the class table"));
+        // The codes cell only: the others name codes as examples.
+        let cell = line.split(" | ").nth(1).expect("a codes cell");
+        mentioned_codes(cell)
+    };
+    let of = |class: Class| -> BTreeSet<u16> {
+        Code::ALL
+            .iter()
+            .filter(|c| c.class() == class)
+            .map(|c| c.number())
+            .collect()
+    };
+    assert_eq!(row(Class::Marketplace), of(Class::Marketplace));
+    assert_eq!(row(Class::ApiVersion), of(Class::ApiVersion));
+    // Format: every code outside DH2xx, and those the row names inside it.
+    let named = row(Class::Format);
+    let format_in_2xx: BTreeSet<u16> = of(Class::Format)
+        .into_iter()
+        .filter(|n| n / 100 == 2)
+        .collect();
+    assert_eq!(named, format_in_2xx);
+    assert!(
+        of(Class::Format)
+            .iter()
+            .all(|n| n / 100 != 2 || named.contains(n))
+    );
 }
 
 #[test]
