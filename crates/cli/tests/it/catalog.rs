@@ -230,7 +230,10 @@ fn catalog_and_allow_list_on_the_real_registry() {
         )),
         "{err}"
     );
-    s.ok(&["install", "-y", &format!("{repo}:1.0.0")]);
+    // Without a tag: the highest version the allow-list lets in, not 1.1.0.
+    let (out, err) = s.ok(&["install", "-y", &repo]);
+    assert!(out.contains(&format!("installed {repo} 1.0.0")), "{out}");
+    assert!(err.contains("chose 1.0.0"), "{err}");
 
     let (out, _) = s.ok(&["catalog", "--format", "json", "minimal"]);
     assert_eq!(json(&out)[0]["installed"], "1.0.0");

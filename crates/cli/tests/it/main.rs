@@ -17,6 +17,7 @@ mod plugin;
 mod podman;
 mod serve;
 mod support;
+mod untagged;
 mod update;
 mod validate;
 mod version;
