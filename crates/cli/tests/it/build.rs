@@ -56,15 +56,14 @@ COPY ui /ui
 fn build(home: &TempDir, dir: &TempDir, extra: &[&str]) -> Output {
     let mut args = vec!["build", "-t", "dockhand-it/build:1"];
     args.extend(extra);
-    let out = support::dockhand()
+    support::dockhand()
         .env("DOCKHAND_HOME", &home.0)
         .env("SOURCE_DATE_EPOCH", "1700000000")
         .current_dir(&dir.0)
         .args(&args)
         .arg(".")
         .output()
-        .expect("dockhand runs");
-    out
+        .expect("dockhand runs")
 }
 
 fn text(out: &Output) -> (String, String) {
