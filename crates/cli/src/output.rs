@@ -1,6 +1,16 @@
 //! Printing: data on stdout, messages on stderr, colour only on a terminal and
 //! never with `NO_COLOR` (anstream decides).
+//!
+//! Text that came from an image, a registry or a backend (titles, labels,
+//! vendors, URLs, diagnostics that quote them, service names) may hold
+//! terminal control sequences that would rewrite what the person reads — an
+//! ESC sequence that erases the privilege lines above `[y/N]`. Every
+//! function here escapes control characters in the text it is given
+//! ([`clean`]: `\x1b`, `\u{9b}`, bidirectional overrides as `\u{202e}`), and
+//! table cells and one-line fields also lose their line breaks
+//! ([`clean_line`]). dockhand's own colours are added around the cleaned text.
 
+use std::borrow::Cow;
 use std::io::Write;
 
 use anstyle::{AnsiColor, Style};
@@ -13,10 +23,22 @@ const YELLOW: Style = AnsiColor::Yellow.on_default().bold();
 const GREEN: Style = AnsiColor::Green.on_default().bold();
 const DIM: Style = Style::new().dimmed();
 
+/// `text` with every control character but line feed and tab escaped
+/// (C0, DEL, C1 and the bidirectional formatting characters).
+pub fn clean(text: &str) -> Cow<'_, str> {
+    dockhand_spec::text::escape_controls(text)
+}
+
+/// `text` on one line: as [`clean`], and line feeds, carriage returns and
+/// tabs escaped too.
+pub fn clean_line(text: &str) -> Cow<'_, str> {
+    dockhand_spec::text::one_line(text)
+}
+
 /// Prints data (a line or more) on stdout.
 pub fn data(text: &str) {
     let mut out = anstream::stdout();
-    let _ = writeln!(out, "{text}");
+    let _ = writeln!(out, "{}", clean(text));
 }
 
 /// Prints one JSON document on stdout.
@@ -37,13 +59,13 @@ pub fn raw(bytes: &[u8]) -> anyhow::Result<()> {
 /// Prints a progress line on stderr.
 pub fn progress(text: &str) {
     let mut err = anstream::stderr();
-    let _ = writeln!(err, "{DIM}{text}{DIM:#}");
+    let _ = writeln!(err, "{DIM}{}{DIM:#}", clean(text));
 }
 
 /// Prints a warning on stderr (even when quiet).
 pub fn warning(text: &str) {
     let mut err = anstream::stderr();
-    let _ = writeln!(err, "{YELLOW}warning{YELLOW:#}: {text}");
+    let _ = writeln!(err, "{YELLOW}warning{YELLOW:#}: {}", clean(text));
 }
 
 /// Prints an error and its causes on stderr.
@@ -59,7 +81,7 @@ pub fn error(e: &anyhow::Error) {
             text.push_str(&c);
         }
     }
-    let _ = writeln!(err, "{RED}error{RED:#}: {text}");
+    let _ = writeln!(err, "{RED}error{RED:#}: {}", clean(&text));
 }
 
 fn severity_style(s: Severity) -> Style {
@@ -83,8 +105,9 @@ pub fn validation(target: &str, report: &Report, shown: &[&Diagnostic], api: &se
         .metadata
         .as_ref()
         .and_then(|m| m.dashboard_tab())
-        .map(|t| format!(" ({})", t.title))
+        .map(|t| format!(" ({})", clean_line(&t.title)))
         .unwrap_or_default();
+    let target = clean_line(target);
     let _ = writeln!(
         out,
         "{BOLD}{target}{BOLD:#}{title}: {verdict}, {} and {} {DIM}(extension API {api}){DIM:#}",
@@ -103,7 +126,9 @@ pub fn validation(target: &str, report: &Report, shown: &[&Diagnostic], api: &se
         let _ = writeln!(
             out,
             "  {style}{sev:<7}{style:#} {DIM}{}{DIM:#}  {}\n          {}",
-            d.code, d.location, d.message
+            d.code,
+            clean_line(&d.location.to_string()),
+            clean(&d.message)
         );
     }
 }
@@ -116,8 +141,14 @@ fn plural(n: usize, word: &str) -> String {
     }
 }
 
-/// An aligned table: a header row and rows of cells.
+/// An aligned table: a header row and rows of cells (each cell on one line,
+/// control characters escaped).
 pub fn table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> String {
+    let rows: Vec<[String; N]> = rows
+        .iter()
+        .map(|r| r.clone().map(|cell| clean_line(&cell).into_owned()))
+        .collect();
+    let rows = &rows[..];
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
@@ -141,4 +172,35 @@ pub fn table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> String
             .map(|r| line(r.iter().map(String::as_str).collect())),
     );
     out.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(clean("plain text, ünïcode ✓"), "plain text, ünïcode ✓");
+        assert!(matches!(clean("plain"), Cow::Borrowed(_)));
+        // Erase the line above, clear the screen, set the window title, C1 CSI.
+        assert_eq!(
+            clean("Nice\x1b[1A\x1b[2K\x1b]0;t\x07\u{9b}2J"),
+            "Nice\\x1b[1A\\x1b[2K\\x1b]0;t\\x07\\u{9b}2J"
+        );
+        assert_eq!(clean("a\rb\x08c\x7f"), "a\\x0db\\x08c\\x7f");
+        assert_eq!(clean("evil\u{202e}txt.exe"), "evil\\u{202e}txt.exe");
+        // Line feeds and tabs stay in messages, not in one-line fields.
+        assert_eq!(clean("a\n\tb"), "a\n\tb");
+        assert_eq!(clean_line("a\n\tb"), "a\\x0a\\x09b");
+    }
+
+    #[test]
+    fn table_cells_stay_on_their_line() {
+        let t = table(
+            &["ID", "TITLE"],
+            &[["acme/x".to_owned(), "T\n  privileged: no\x1b[2K".to_owned()]],
+        );
+        assert_eq!(t.lines().count(), 2, "{t}");
+        assert!(t.contains("T\\x0a  privileged: no\\x1b[2K"), "{t}");
+    }
 }

@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use dockhand_spec::text::one_line;
 use dockhand_spec::{ComposeFacts, Metadata, Os};
 
 /// Everything an extension asks for.
@@ -89,8 +90,10 @@ impl Summary {
 
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Every value comes from the image: each stays on its line, with its
+        // control characters escaped, whoever shows the summary.
         match &self.ui_tab {
-            Some(t) => writeln!(f, "  UI             a dashboard tab \"{t}\"")?,
+            Some(t) => writeln!(f, "  UI             a dashboard tab \"{}\"", one_line(t))?,
             None => writeln!(f, "  UI             none")?,
         }
         if self.services.is_empty() {
@@ -98,26 +101,31 @@ impl fmt::Display for Summary {
         } else {
             for (i, (name, image)) in self.services.iter().enumerate() {
                 let head = if i == 0 { "backend" } else { "" };
-                writeln!(f, "  {head:<14} service {name} ({image})")?;
+                writeln!(
+                    f,
+                    "  {head:<14} service {} ({})",
+                    one_line(name),
+                    one_line(image)
+                )?;
             }
         }
         if !self.engine_access.is_empty() {
             writeln!(
                 f,
                 "  engine socket  {} (can control every container on this engine)",
-                self.engine_access.join(", ")
+                one_line(&self.engine_access.join(", "))
             )?;
         }
         if !self.host_binaries.is_empty() {
             writeln!(
                 f,
                 "  host binaries  {} (run on this machine as you)",
-                self.host_binaries.join(", ")
+                one_line(&self.host_binaries.join(", "))
             )?;
         }
         for (i, p) in self.privileges.iter().enumerate() {
             let head = if i == 0 { "privileges" } else { "" };
-            writeln!(f, "  {head:<14} {p}")?;
+            writeln!(f, "  {head:<14} {}", one_line(&p.to_string()))?;
         }
         Ok(())
     }

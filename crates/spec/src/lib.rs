@@ -18,6 +18,7 @@ pub mod dockerfile;
 pub mod icon;
 pub mod labels;
 pub mod metadata;
+pub mod text;
 pub mod validate;
 
 pub use api_version::{API_VERSION, ApiVersionError, ApiVersionReq, implemented_api_version};

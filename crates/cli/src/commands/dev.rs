@@ -110,7 +110,7 @@ fn print(lines: &[String], format: Format) {
     for line in lines {
         let text = match format {
             Format::Json => line.clone(),
-            Format::Text => human(line),
+            Format::Text => crate::output::clean(&human(line)).into_owned(),
         };
         let _ = writeln!(out, "{text}");
     }

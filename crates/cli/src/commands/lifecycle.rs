@@ -60,9 +60,18 @@ impl Hooks for CliHooks<'_> {
             return Ok(true);
         }
         let mut err = anstream::stderr();
-        let _ = writeln!(err, "{id} will get:\n{summary}");
+        // The summary and the findings quote the image: escaped, so that no
+        // control sequence in a title or label can rewrite these lines.
+        let summary = summary.to_string();
+        let _ = writeln!(err, "{id} will get:\n{}", crate::output::clean(&summary));
         for w in warnings {
-            let _ = writeln!(err, "  warning {} {}: {}", w.code, w.location, w.message);
+            let _ = writeln!(
+                err,
+                "  warning {} {}: {}",
+                w.code,
+                crate::output::clean_line(&w.location.to_string()),
+                crate::output::clean_line(&w.message)
+            );
         }
         if !std::io::stdin().is_terminal() {
             return Err(format!(

@@ -29,7 +29,10 @@ pub fn run(args: &LogsArgs, settings: &Settings) -> Result<ExitCode> {
         let many = containers.len() > 1;
         let streams = containers.iter().map(|c| {
             let prefix = if many {
-                format!("{} | ", c.service.as_deref().unwrap_or(&c.name))
+                format!(
+                    "{} | ",
+                    crate::output::clean_line(c.service.as_deref().unwrap_or(&c.name))
+                )
             } else {
                 String::new()
             };

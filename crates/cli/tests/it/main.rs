@@ -19,5 +19,6 @@ mod serve;
 mod support;
 mod untagged;
 mod update;
+mod terminal;
 mod validate;
 mod version;
