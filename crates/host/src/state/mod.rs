@@ -57,6 +57,14 @@ pub enum StateError {
         /// Why.
         source: std::io::Error,
     },
+    /// The database file cannot be created private to this user.
+    #[error("cannot create the state database {path} readable by you only: {source}")]
+    Private {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
     /// The file exists but is not a dockhand database.
     #[error(
         "{path} is not a dockhand state database ({detail}): move it aside (for example to {path}.broken) and dockhand starts a new one; installed extensions then need installing again"
@@ -170,14 +178,24 @@ impl State {
         // Private to this user: the home 0700, the database 0600 (SQLite
         // gives its -wal and -shm files the database's mode).
         restrict(home, 0o700).map_err(create_home)?;
-        std::fs::OpenOptions::new()
+        let private = |source| StateError::Private {
+            path: path.clone(),
+            source,
+        };
+        match std::fs::OpenOptions::new()
             .write(true)
-            .create(true)
-            .truncate(false)
+            .create_new(true)
             .mode(0o600)
             .open(&path)
-            .map_err(create_home)?;
-        restrict(&path, 0o600).map_err(create_home)?;
+        {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                if std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
+                    restrict(&path, 0o600).map_err(private)?;
+                }
+            }
+            Err(e) => return Err(private(e)),
+        }
         let conn = db::open(&path)?;
         Ok(Self {
             home: home.to_path_buf(),
