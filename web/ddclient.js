@@ -70,7 +70,7 @@
         var said = value.message || value.stderr;
         return [said ? String(said) : JSON.stringify(value), null];
       }
-      return [value === undefined ? fallback : String(value), null];
+      return [value == null ? fallback : String(value), null];
     } catch (e) {
       return [fallback, null];
     }

@@ -471,10 +471,12 @@ test("page errors: uncaught exceptions and unhandled rejections are reported, at
   fire("unhandledrejection", { reason: { cmd: "docker ps", code: 1, stderr: "boom" } });
   fire("unhandledrejection", { reason: "plain" });
   fire("unhandledrejection", {});
+  // a muted script error (no error object): the event's message
+  fire("error", { error: null, message: "Script error." });
   // a resource that failed to load is not an exception
   fire("error", { target: { tagName: "IMG" }, message: "" });
   await tick();
-  assert.equal(reports.length, 4);
+  assert.equal(reports.length, 5);
   assert.deepEqual(
     { ...reports[0], stack: typeof reports[0].stack },
     { type: "error", message: "TypeError: Cannot read properties of undefined (reading 'grey')", source: "http://x.localhost:8080/main.js", line: 3, column: 14, stack: "string" },
@@ -482,6 +484,7 @@ test("page errors: uncaught exceptions and unhandled rejections are reported, at
   assert.deepEqual(reports[1], { type: "unhandledrejection", message: "boom" });
   assert.deepEqual(reports[2], { type: "unhandledrejection", message: "plain" });
   assert.equal(reports[3].message, "a promise was rejected without a reason");
+  assert.equal(reports[4].message, "Script error.");
   const c = calls.find((x) => x.url === "/.dockhand/api/page/error");
   assert.equal(c.method, "POST");
   assert.equal(c.credentials, "same-origin");

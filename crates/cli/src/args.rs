@@ -554,6 +554,11 @@ pub struct InstallArgs {
     #[arg(long)]
     pub pre: bool,
 
+    /// Install without starting the backend (when its images cannot be pulled here, say): its
+    /// tab works, its vm.service calls answer 503 until `dockhand up` or `enable` starts it
+    #[arg(long)]
+    pub no_start: bool,
+
     /// Registry to reach over plain HTTP (loopback registries always are); repeatable
     #[arg(long = "insecure-registry", value_name = "HOST[:PORT]")]
     pub insecure_registries: Vec<String>,

@@ -446,7 +446,9 @@ impl Manager {
         if p.metadata.vm.is_some() {
             backend::require_local(&self.engine_host, &p.id)?;
             self.step(op, "backend", hooks)?;
-            hooks.progress("starting the backend");
+            if hooks.start_backend() {
+                hooks.progress("starting the backend");
+            }
             let engine = self.engine().await?;
             let plugin_image = self
                 .plugin_image_into_engine(&engine, store, source, p)
@@ -473,8 +475,12 @@ impl Manager {
                 socket: p.metadata.backend_socket().map(str::to_owned),
                 plugin_image,
             };
-            let runner = self.compose().await?;
-            backend::up(&engine, &runner, &backend, self.ready_timeout).await?;
+            if hooks.start_backend() {
+                let runner = self.compose().await?;
+                backend::up(&engine, &runner, &backend, self.ready_timeout).await?;
+            } else {
+                hooks.progress("not starting the backend: `dockhand up` starts it");
+            }
             backend_record = Some(BackendRecord {
                 socket: backend.socket.clone(),
                 services: facts.services.len(),

@@ -31,6 +31,13 @@ pub trait Hooks: Send + Sync {
     fn step(&self, _step: &str) -> Result<(), InstallError> {
         Ok(())
     }
+    /// Whether an install starts the extension's backend. `false`
+    /// (`dockhand install --no-start`) installs it with the backend stopped:
+    /// compose files written and the plugin image in the engine, but no
+    /// container until `up` or `enable`; `vm.service` answers 503 meanwhile.
+    fn start_backend(&self) -> bool {
+        true
+    }
 }
 
 /// Hooks that say nothing and answer yes.

@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
+use dockhand_host::Hooks;
 use dockhand_host::install::{InstallRequest, Installed};
 use dockhand_host::update::untagged::parse_source;
 use dockhand_oci::Platform;
@@ -32,7 +33,9 @@ pub fn run(args: &InstallArgs, settings: &Settings) -> Result<ExitCode> {
         settings,
         yes: request.yes,
     };
-    let outcome = runtime()?.block_on(manager.install(&request, &client, &hooks))?;
+    let no_start = NoStart(&hooks);
+    let hooks: &dyn Hooks = if args.no_start { &no_start } else { &hooks };
+    let outcome = runtime()?.block_on(manager.install(&request, &client, hooks))?;
     let (record, changed) = match outcome {
         Installed::New(r) => (r, true),
         Installed::Unchanged(r) => (r, false),
@@ -55,4 +58,30 @@ pub fn run(args: &InstallArgs, settings: &Settings) -> Result<ExitCode> {
         }),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--no-start`: the CLI's hooks, with the backend left stopped.
+struct NoStart<'a>(&'a CliHooks<'a>);
+
+impl Hooks for NoStart<'_> {
+    fn progress(&self, message: &str) {
+        self.0.progress(message);
+    }
+
+    fn confirm(
+        &self,
+        id: &dockhand_oci::ExtensionId,
+        summary: &dockhand_host::consent::Summary,
+        warnings: &[dockhand_spec::Diagnostic],
+    ) -> Result<bool, String> {
+        self.0.confirm(id, summary, warnings)
+    }
+
+    fn step(&self, step: &str) -> Result<(), dockhand_host::InstallError> {
+        self.0.step(step)
+    }
+
+    fn start_backend(&self) -> bool {
+        false
+    }
 }

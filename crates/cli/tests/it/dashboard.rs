@@ -168,9 +168,14 @@ pub(crate) struct Serve {
 
 impl Serve {
     pub(crate) fn start(home: &Home, log: PathBuf) -> Result<Self> {
+        Self::spawn(home.cmd(&["serve", "--port", "0"]), log)
+    }
+
+    /// Runs `cmd` (a `dockhand serve --port 0`, however started) until it
+    /// prints its URL; its stderr goes to `log`.
+    pub(crate) fn spawn(mut cmd: Command, log: PathBuf) -> Result<Self> {
         let stderr = std::fs::File::create(&log)?;
-        let mut child = home
-            .cmd(&["serve", "--port", "0"])
+        let mut child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(stderr)

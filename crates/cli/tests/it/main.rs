@@ -3,6 +3,7 @@
 mod build;
 mod catalog;
 mod catalog_browser;
+mod compat;
 mod corpus;
 mod dashboard;
 mod dev;
