@@ -9,6 +9,18 @@ import { updateExtension } from "./update-actions.js";
 
 const VM_KIND = { running: "ok", degraded: "warn", stopped: "err", disabled: "muted" };
 
+/** Whether a running backend's socket is there: vm.service answers 503 until it is. */
+const SOCKET_NOTE = {
+  missing: "Socket not created yet",
+  "not-listening": "Socket not listening",
+  denied: "Socket not reachable: run dockhand doctor",
+};
+export function socketBadge(ext) {
+  const socket = ext.vm?.socket;
+  const text = ext.vm?.containers && socket ? SOCKET_NOTE[socket.state] : undefined;
+  return text ? badge(`${text} (${socket.name})`, "warn") : null;
+}
+
 export function render(root, _route, ctx) {
   const list = h("div.cards", {});
   mount(root, pageHead("Extensions", button("Refresh", () => ctx.refreshExtensions())), list);
@@ -71,6 +83,7 @@ function card(ext, ctx) {
   const badges = [
     ext.enabled ? badge("Enabled", "ok") : badge("Disabled"),
     ext.vm ? badge(`Backend ${ext.vm.state}${ext.vm.containers ? ` (${ext.vm.containers})` : ""}`, VM_KIND[ext.vm.state] || "muted") : badge("No backend"),
+    socketBadge(ext),
     ext.host_binaries?.length ? badge(`Host: ${ext.host_binaries.join(", ")}`) : null,
     ext.update_available ? badge(`Update ${ext.update_available}`, "warn") : null,
     ext.dev?.ui_source ? badge(`Dev mode: UI from ${ext.dev.ui_source}`, "warn") : null,

@@ -45,7 +45,7 @@ pub use overrides::{
     EXTENSION_LABEL, Override, OverrideError, OverrideInput, Replaced, ReplacedKind, VERSION_LABEL,
     compose_override, plugin_image_env, vm_image_compose, vm_image_service,
 };
-pub use readiness::{NotReady, wait_for_socket};
+pub use readiness::{NotReady, SocketState, probe_socket, wait_for_socket};
 
 use bollard::Docker;
 

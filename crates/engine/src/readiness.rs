@@ -59,6 +59,55 @@ pub async fn wait_for_socket(path: &Path, timeout: Duration) -> Result<(), NotRe
     }
 }
 
+/// What connecting to a backend's socket says now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SocketState {
+    /// It accepts a connection (or is too busy to: something listens).
+    Ready,
+    /// There is no such file yet.
+    Missing,
+    /// The file is there but nothing listens (a backend that stopped).
+    NotListening,
+    /// Something listens, but this user may not connect (a root-created
+    /// socket without write permission for others).
+    Denied,
+}
+
+impl SocketState {
+    /// `ready`, `missing`, `not-listening` or `denied`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SocketState::Ready => "ready",
+            SocketState::Missing => "missing",
+            SocketState::NotListening => "not-listening",
+            SocketState::Denied => "denied",
+        }
+    }
+}
+
+impl std::fmt::Display for SocketState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How long [`probe_socket`] waits for a connection to be accepted.
+const PROBE_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// One connection attempt to the unix socket at `path` (never blocks longer
+/// than half a second: a backend whose listen queue is full is listening).
+pub async fn probe_socket(path: &Path) -> SocketState {
+    match tokio::time::timeout(PROBE_TIMEOUT, tokio::net::UnixStream::connect(path)).await {
+        Ok(Ok(_)) | Err(_) => SocketState::Ready,
+        Ok(Err(e)) => match e.kind() {
+            std::io::ErrorKind::NotFound => SocketState::Missing,
+            std::io::ErrorKind::PermissionDenied => SocketState::Denied,
+            std::io::ErrorKind::WouldBlock => SocketState::Ready,
+            _ => SocketState::NotListening,
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,6 +126,23 @@ mod tests {
             .await
             .unwrap();
         listener.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn probes_tell_missing_stale_and_ready_sockets_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.sock");
+        assert_eq!(probe_socket(&path).await, SocketState::Missing);
+        drop(std::os::unix::net::UnixListener::bind(&path).unwrap());
+        assert_eq!(probe_socket(&path).await, SocketState::NotListening);
+        std::fs::remove_file(&path).unwrap();
+        let _l = std::os::unix::net::UnixListener::bind(&path).unwrap();
+        assert_eq!(probe_socket(&path).await, SocketState::Ready);
+        // A plain file where the socket should be is not a listener.
+        let file = dir.path().join("f.sock");
+        std::fs::write(&file, "x").unwrap();
+        assert_eq!(probe_socket(&file).await, SocketState::NotListening);
+        assert_eq!(SocketState::NotListening.to_string(), "not-listening");
     }
 
     #[tokio::test]

@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use dockhand_engine::{
-    ComposeProject, ComposeRunner, EXTENSION_LABEL, Engine, EngineError, EngineHost, OverrideInput,
-    compose_override, plugin_image_env, project_name, vm_image_compose, wait_for_socket,
+    ComposeProject, ComposeRunner, ContainerInfo, EXTENSION_LABEL, Engine, EngineError, EngineHost,
+    OverrideInput, SocketState, compose_override, plugin_image_env, probe_socket, project_name,
+    vm_image_compose, wait_for_socket,
 };
 use dockhand_oci::ExtensionId;
 use dockhand_spec::{ComposeFacts, Metadata};
@@ -15,8 +16,11 @@ use dockhand_spec::{ComposeFacts, Metadata};
 use crate::InstallError;
 use crate::socket_dir;
 
-/// How long a backend may take to create its socket.
-pub const READY_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long install (and `enable`, `up`) waits for a backend's socket
+/// before going on without it: long enough for most backends to create it
+/// (and for one that crashes at start to be seen), short enough that an
+/// extension whose backend never creates it installs quickly.
+pub const READY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Lines of each container's log shown when a backend fails.
 const LOG_TAIL: usize = 20;
 
@@ -126,39 +130,135 @@ pub fn write_compose_files(
     Ok(facts)
 }
 
-/// Starts the backend and waits until its socket accepts this user.
-/// `sockets` says which sockets of an earlier run to clear first: all of
-/// them when the containers are (re)created, only stale ones when a running
-/// backend is to be left as it is.
+/// What [`up`] found once the backend's containers were started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Started {
+    /// The backend exposes no socket: nothing to wait for.
+    NoSocket,
+    /// The socket accepts this user.
+    Ready,
+    /// The containers run, but the socket did not appear within the wait:
+    /// the backend may create it later (or never: Docker Desktop installs
+    /// such extensions too). `vm.service` answers 503 until it exists.
+    SocketPending {
+        /// The socket on the host.
+        socket: PathBuf,
+    },
+}
+
+/// How often the containers are looked at while waiting for the socket.
+const CONTAINER_CHECK: Duration = Duration::from_millis(500);
+
+/// Starts the backend and waits up to `socket_wait` for its socket to accept
+/// this user (fixing its mode when it does not). A socket that does not
+/// appear in that time is not an error ([`Started::SocketPending`]): the
+/// containers keep running. A backend whose containers stop, or keep
+/// restarting, before the socket appears is ([`InstallError::NotReady`]).
 pub async fn up(
     engine: &Engine,
     runner: &ComposeRunner,
     backend: &Backend,
-    ready_timeout: Duration,
-) -> Result<(), InstallError> {
-    socket_dir::prepare(&backend.socket_dir).map_err(InstallError::io(&backend.socket_dir))?;
+    socket_wait: Duration,
+) -> Result<Started, InstallError> {
+    socket_dir::prepare(&backend.socket_dir)?;
     runner.up(&backend.compose_project()).await?;
     let Some(socket) = &backend.socket else {
-        return Ok(());
+        return Ok(Started::NoSocket);
     };
     let path = backend.socket_dir.join(socket);
-    if wait_for_socket(&path, ready_timeout).await.is_err() {
-        let logs = logs_tail(engine, &backend.id).await;
-        return Err(InstallError::NotReady {
-            id: backend.id.to_string(),
-            socket: path.display().to_string(),
-            seconds: ready_timeout.as_secs(),
-            logs,
-        });
+    let deadline = tokio::time::Instant::now() + socket_wait;
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        if wait_for_socket(&path, left.min(CONTAINER_CHECK))
+            .await
+            .is_ok()
+        {
+            grant_access(engine, &backend.id, socket, &path).await?;
+            return Ok(Started::Ready);
+        }
+        let containers = engine.containers_by_label(&backend.label()).await?;
+        if let Some((what, detail)) = not_serving(&containers) {
+            return Err(InstallError::NotReady {
+                id: backend.id.to_string(),
+                socket: path.display().to_string(),
+                what: what.to_owned(),
+                detail,
+                logs: logs_tail(engine, &backend.id).await,
+            });
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Ok(Started::SocketPending { socket: path });
+        }
     }
-    ensure_access(engine, backend, &path).await
 }
 
-/// When this user may not connect (a root-created 0755 socket), fixes the
-/// socket's mode from inside the container that owns it.
-async fn ensure_access(
+/// Why the backend's containers cannot be expected to create the socket:
+/// one keeps restarting or exited with an error, or none runs any more.
+/// A container that exited with 0 beside running ones (a set-up step) is
+/// fine.
+fn not_serving(containers: &[ContainerInfo]) -> Option<(&'static str, String)> {
+    let say = |c: &ContainerInfo| {
+        let name = c.service.as_deref().unwrap_or(&c.name);
+        format!("{name}: {}", c.status)
+    };
+    if let Some(c) = containers.iter().find(|c| c.state == "restarting") {
+        return Some(("keeps restarting", say(c)));
+    }
+    if let Some(c) = containers
+        .iter()
+        .find(|c| matches!(c.state.as_str(), "exited" | "dead") && exit_code(&c.status) != Some(0))
+    {
+        return Some(("stopped", say(c)));
+    }
+    if !containers
+        .iter()
+        .any(|c| c.is_running() || c.state == "created")
+    {
+        return Some((
+            "stopped",
+            containers
+                .first()
+                .map_or_else(|| "no container is left".to_owned(), say),
+        ));
+    }
+    None
+}
+
+/// The exit code in an engine's status text (`Exited (137) 2 seconds ago`).
+fn exit_code(status: &str) -> Option<i64> {
+    let rest = status.split_once('(')?.1;
+    rest.split_once(')')?.0.trim().parse().ok()
+}
+
+/// What to tell a user whose backend has not created its socket (yet).
+pub fn socket_pending_message(id: &ExtensionId, socket: &str, state: SocketState) -> String {
+    let now = match state {
+        SocketState::NotListening => "its socket {socket} exists but nothing listens on it",
+        _ => "it has not created its socket {socket} yet",
+    }
+    .replace("{socket}", socket);
+    format!(
+        "the backend of {id} runs, but {now}: vm.service calls answer 503 until it listens there; `dockhand logs {id}` shows what the backend does"
+    )
+}
+
+/// What connecting to the backend's socket says now (`None` when it exposes
+/// none).
+pub async fn socket_state(backend: &Backend) -> Option<SocketState> {
+    let socket = backend.socket.as_deref()?;
+    Some(probe_socket(&backend.socket_dir.join(socket)).await)
+}
+
+/// When this user may not connect to the backend's socket at `path` (a
+/// root-created 0755 socket), fixes the socket's mode from inside a running
+/// container of the extension (`chmod 0666`, then `busybox chmod 0666`).
+/// Install does this when the socket appears in time; for a socket that
+/// appears later, the bridge does it on the first denied `vm.service` call
+/// and `doctor` on its run.
+pub async fn grant_access(
     engine: &Engine,
-    backend: &Backend,
+    id: &ExtensionId,
+    socket: &str,
     path: &Path,
 ) -> Result<(), InstallError> {
     match socket_dir::can_connect(path) {
@@ -166,11 +266,8 @@ async fn ensure_access(
         Ok(false) => {}
         Err(e) => return Err(InstallError::io(path)(e)),
     }
-    let inside = format!(
-        "/run/guest-services/{}",
-        backend.socket.as_deref().unwrap_or_default()
-    );
-    let containers = engine.containers_by_label(&backend.label()).await?;
+    let inside = format!("/run/guest-services/{socket}");
+    let containers = engine.containers_by_label(&extension_label(id)).await?;
     for c in containers.iter().filter(|c| c.is_running()) {
         for cmd in [
             vec!["chmod", "0666", &inside],
@@ -186,7 +283,7 @@ async fn ensure_access(
         }
     }
     Err(InstallError::SocketAccess {
-        id: backend.id.to_string(),
+        id: id.to_string(),
         socket: path.display().to_string(),
     })
 }
@@ -270,5 +367,75 @@ pub fn require_local(engine: &EngineHost, id: &ExtensionId) -> Result<(), Instal
 impl From<EngineError> for InstallError {
     fn from(e: EngineError) -> Self {
         InstallError::Engine(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn container(service: &str, state: &str, status: &str) -> ContainerInfo {
+        ContainerInfo {
+            id: format!("id-{service}"),
+            name: format!("dockhand-x-{service}-1"),
+            image: "x".into(),
+            state: state.into(),
+            status: status.into(),
+            labels: Default::default(),
+            service: Some(service.into()),
+            project: Some("dockhand-x".into()),
+        }
+    }
+
+    #[test]
+    fn a_set_up_step_that_exited_cleanly_is_no_failure() {
+        let running = container("api", "running", "Up 2 seconds");
+        let init = container("init", "exited", "Exited (0) 1 second ago");
+        assert_eq!(not_serving(&[running.clone(), init.clone()]), None);
+        assert_eq!(not_serving(std::slice::from_ref(&running)), None);
+        // Created but not started yet (depends_on) is not a failure either.
+        assert_eq!(not_serving(&[container("api", "created", "Created")]), None);
+        // Alone, a clean exit leaves nothing to create the socket.
+        assert_eq!(
+            not_serving(&[init]),
+            Some(("stopped", "init: Exited (0) 1 second ago".to_owned()))
+        );
+        assert_eq!(
+            not_serving(&[]),
+            Some(("stopped", "no container is left".to_owned()))
+        );
+    }
+
+    #[test]
+    fn crashes_and_restart_loops_are_failures() {
+        let running = container("api", "running", "Up 2 seconds");
+        let crashed = container("db", "exited", "Exited (137) Less than a second ago");
+        assert_eq!(
+            not_serving(&[running.clone(), crashed]),
+            Some((
+                "stopped",
+                "db: Exited (137) Less than a second ago".to_owned()
+            ))
+        );
+        let looping = container("api", "restarting", "Restarting (1) 1 second ago");
+        assert_eq!(
+            not_serving(&[looping]).map(|(w, _)| w),
+            Some("keeps restarting")
+        );
+        assert_eq!(exit_code("Exited (2) 3 minutes ago"), Some(2));
+        assert_eq!(exit_code("Up 3 minutes"), None);
+    }
+
+    #[test]
+    fn the_pending_message_says_what_to_do() {
+        let id = ExtensionId::parse("acme/ext").unwrap();
+        let m = socket_pending_message(&id, "ext.sock", SocketState::Missing);
+        assert!(m.contains("has not created its socket ext.sock yet"), "{m}");
+        assert!(
+            m.contains("503") && m.contains("dockhand logs acme/ext"),
+            "{m}"
+        );
+        let m = socket_pending_message(&id, "ext.sock", SocketState::NotListening);
+        assert!(m.contains("exists but nothing listens"), "{m}");
     }
 }

@@ -19,6 +19,9 @@ pub enum Status {
     Repaired,
     /// Something is wrong; the detail says what to do.
     Problem,
+    /// Worth knowing but not a failure (a backend that has not created its
+    /// socket yet); the detail says what it means.
+    Warning,
 }
 
 /// One line of the report.
@@ -55,6 +58,47 @@ impl Report {
 }
 
 impl Manager {
+    /// The socket of a running backend: a warning when it is not there (yet),
+    /// and its mode fixed when this user may not connect (a socket the
+    /// backend created after install, as root, without write for others).
+    async fn check_socket(
+        &self,
+        engine: &dockhand_engine::Engine,
+        r: &crate::state::ExtensionRecord,
+        summary: String,
+    ) -> (Status, String) {
+        use dockhand_engine::SocketState;
+        let Some(b) = self.backend_of(r) else {
+            return (Status::Ok, summary);
+        };
+        let Some(state) = crate::backend::socket_state(&b).await else {
+            return (Status::Ok, summary);
+        };
+        let socket = b.socket.clone().unwrap_or_default();
+        match state {
+            SocketState::Ready => (Status::Ok, summary),
+            SocketState::Missing | SocketState::NotListening => (
+                Status::Warning,
+                format!(
+                    "{summary}; {}",
+                    crate::backend::socket_pending_message(&r.id, &socket, state)
+                ),
+            ),
+            SocketState::Denied => {
+                let path = b.socket_dir.join(&socket);
+                match crate::backend::grant_access(engine, &r.id, &socket, &path).await {
+                    Ok(()) => (
+                        Status::Repaired,
+                        format!(
+                            "{summary}; made its socket {socket} connectable for this user (chmod 0666 inside its container)"
+                        ),
+                    ),
+                    Err(e) => (Status::Problem, e.to_string()),
+                }
+            }
+        }
+    }
+
     /// Runs every check and repair.
     pub async fn doctor(&self) -> Report {
         let mut report = Report::default();
@@ -195,15 +239,16 @@ impl Manager {
                     "backend not running: run dockhand up".to_owned(),
                 );
             } else {
-                report.add(
-                    r.id.as_str(),
-                    Status::Ok,
-                    format!(
-                        "{} {}",
-                        r.version.clone().unwrap_or_default(),
-                        if r.enabled { "enabled" } else { "disabled" }
-                    ),
+                let summary = format!(
+                    "{} {}",
+                    r.version.clone().unwrap_or_default(),
+                    if r.enabled { "enabled" } else { "disabled" }
                 );
+                let (status, detail) = match (&engine, r.enabled) {
+                    (Some(engine), true) => self.check_socket(engine, r, summary).await,
+                    _ => (Status::Ok, summary),
+                };
+                report.add(r.id.as_str(), status, detail);
             }
         }
         // Staging dirs of dead processes.

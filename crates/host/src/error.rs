@@ -83,17 +83,19 @@ pub enum InstallError {
         /// The engine.
         host: String,
     },
-    /// The backend never created its socket.
+    /// The backend stopped, or keeps restarting, before it created its socket.
     #[error(
-        "{id}: the backend did not create {socket} within {seconds} s; its last log lines:\n{logs}"
+        "{id}: the backend {what} before it created its socket {socket} ({detail}); its last log lines:\n{logs}"
     )]
     NotReady {
         /// The extension.
         id: String,
         /// The socket.
         socket: String,
-        /// How long we waited.
-        seconds: u64,
+        /// What its containers did: `stopped` or `keeps restarting`.
+        what: String,
+        /// Which container, in what state (`api: Exited (1) 2 seconds ago`).
+        detail: String,
         /// The logs.
         logs: String,
     },

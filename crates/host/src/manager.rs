@@ -96,7 +96,8 @@ pub struct Manager {
     pub docker_cli: String,
     /// Where programs are looked for (`PATH`), to tell when compose changed.
     pub search_path: Vec<std::path::PathBuf>,
-    /// How long a backend may take to create its socket.
+    /// How long install, `enable` and `up` wait for a backend's socket
+    /// before going on without it ([`backend::Started::SocketPending`]).
     pub ready_timeout: std::time::Duration,
     /// The state database.
     pub state: State,
@@ -114,6 +115,8 @@ pub struct Listed {
     pub running: usize,
     /// All containers of its backend.
     pub containers: usize,
+    /// What connecting to its backend's socket says, when it exposes one.
+    pub socket: Option<dockhand_engine::SocketState>,
 }
 
 /// The installed extensions, and whether the engine told their backends'
@@ -204,6 +207,32 @@ impl Manager {
         })
     }
 
+    /// A note for the user when the enabled backend of `record` runs without
+    /// its socket (not created yet, or nobody listens on it).
+    pub async fn socket_note(&self, record: &ExtensionRecord) -> Option<String> {
+        if !record.enabled {
+            return None;
+        }
+        let backend = self.backend_of(record)?;
+        let state = backend::socket_state(&backend).await?;
+        match state {
+            dockhand_engine::SocketState::Missing | dockhand_engine::SocketState::NotListening => {
+                // Only about a backend that runs (not one left stopped).
+                let engine = self.engine().await.ok()?;
+                let containers = engine.containers_by_label(&backend.label()).await.ok()?;
+                if !containers.iter().any(|c| c.is_running()) {
+                    return None;
+                }
+                Some(backend::socket_pending_message(
+                    &record.id,
+                    backend.socket.as_deref().unwrap_or_default(),
+                    state,
+                ))
+            }
+            _ => None,
+        }
+    }
+
     /// The installed extension `id`.
     pub fn get(&self, id: &ExtensionId) -> Result<ExtensionRecord, InstallError> {
         self.state
@@ -236,18 +265,20 @@ impl Manager {
                 Err(e) => engine_error = Some(e.to_string()),
             }
         }
-        let extensions = records
-            .into_iter()
-            .map(|record| {
-                let (running, containers) =
-                    counts.get(record.id.as_str()).copied().unwrap_or_default();
-                Listed {
-                    record,
-                    running,
-                    containers,
-                }
-            })
-            .collect();
+        let mut extensions = Vec::with_capacity(records.len());
+        for record in records {
+            let (running, containers) = counts.get(record.id.as_str()).copied().unwrap_or_default();
+            let socket = match self.backend_of(&record) {
+                Some(b) => backend::socket_state(&b).await,
+                None => None,
+            };
+            extensions.push(Listed {
+                record,
+                running,
+                containers,
+                socket,
+            });
+        }
         Ok(Listing {
             extensions,
             engine_error,
@@ -277,7 +308,9 @@ impl Manager {
 
     /// Starts every enabled backend again (after an engine restart); returns
     /// `(id, result)` for each extension with a backend.
-    pub async fn up(&self) -> Result<Vec<(ExtensionId, Result<(), String>)>, InstallError> {
+    pub async fn up(
+        &self,
+    ) -> Result<Vec<(ExtensionId, Result<backend::Started, String>)>, InstallError> {
         let mut out = Vec::new();
         let records = self.state.list()?;
         if !records.iter().any(|r| r.enabled && r.backend.is_some()) {

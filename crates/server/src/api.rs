@@ -13,8 +13,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use dockhand_host::Quiet;
 use dockhand_host::state::ExtensionRecord;
+use dockhand_host::{Listed, Quiet};
 use dockhand_oci::ExtensionId;
 use futures_util::StreamExt as _;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use crate::app::{AppState, DashboardSession, with_type};
 use crate::auth;
 use crate::error::ApiError;
-use crate::listing::{LsJson, ls_json};
+use crate::listing::{LsJson, ls_json_with_socket};
 use crate::ui::query_param;
 
 /// How long the engine may take to answer the dashboard's questions.
@@ -168,39 +168,36 @@ async fn icon_file(state: &AppState, record: &ExtensionRecord) -> Option<std::pa
     crate::ui::file_inside(&paths.root, icon).await
 }
 
-async fn entry(
-    state: &AppState,
-    record: &ExtensionRecord,
-    running: usize,
-    containers: usize,
-) -> ExtensionEntry {
+async fn entry(state: &AppState, listed: &Listed) -> ExtensionEntry {
+    let record = &listed.record;
     let icon = icon_file(state, record)
         .await
         .map(|_| format!("/api/extensions/{}/icon", encode_id(&record.id)));
     let dev = state.dev_settings().await.ok();
     ExtensionEntry {
-        ls: ls_json(record, running, containers),
+        ls: ls_json_with_socket(record, listed.running, listed.containers, listed.socket),
         slug: crate::slug::slug(&record.id),
         icon,
         dev: crate::dev::DevJson::of(dev.as_ref().and_then(|d| d.get(&record.id)).map(|d| &**d)),
     }
 }
 
-/// Every installed extension with its backend's counts; without an engine
-/// (or when it does not answer) the counts are zero.
-async fn listed(state: &AppState) -> Result<Vec<(ExtensionRecord, usize, usize)>, ApiError> {
+/// Every installed extension with its backend's counts and socket; without
+/// an engine (or when it does not answer) the counts are zero.
+async fn listed(state: &AppState) -> Result<Vec<Listed>, ApiError> {
     let manager = state.manager();
     match tokio::time::timeout(ENGINE_TIMEOUT, manager.list()).await {
-        Ok(Ok(all)) => Ok(all
-            .extensions
-            .into_iter()
-            .map(|l| (l.record, l.running, l.containers))
-            .collect()),
+        Ok(Ok(all)) => Ok(all.extensions),
         _ => Ok(manager
             .state
             .list()?
             .into_iter()
-            .map(|r| (r, 0, 0))
+            .map(|record| Listed {
+                record,
+                running: 0,
+                containers: 0,
+                socket: None,
+            })
             .collect()),
     }
 }
@@ -210,8 +207,8 @@ async fn list(
     State(state): State<AppState>,
 ) -> Result<Json<Vec<ExtensionEntry>>, ApiError> {
     let mut out = Vec::new();
-    for (record, running, containers) in listed(&state).await? {
-        out.push(entry(&state, &record, running, containers).await);
+    for l in listed(&state).await? {
+        out.push(entry(&state, &l).await);
     }
     Ok(Json(out))
 }
@@ -220,10 +217,9 @@ async fn entry_of(state: &AppState, id: &ExtensionId) -> Result<ExtensionEntry, 
     let found = listed(state)
         .await?
         .into_iter()
-        .find(|(r, _, _)| r.id == *id);
-    let (record, running, containers) =
-        found.ok_or_else(|| ApiError::not_found(format!("{id} is not installed")))?;
-    Ok(entry(state, &record, running, containers).await)
+        .find(|l| l.record.id == *id)
+        .ok_or_else(|| ApiError::not_found(format!("{id} is not installed")))?;
+    Ok(entry(state, &found).await)
 }
 
 /// `GET /api/extensions/{id}`: the list entry plus the image's labels (the

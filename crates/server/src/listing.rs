@@ -1,6 +1,7 @@
 //! An installed extension as `dockhand ls --format json` shows it (`CLI.md`),
 //! shared by the CLI and the dashboard's `GET /api/extensions`.
 
+use dockhand_engine::SocketState;
 use dockhand_host::state::ExtensionRecord;
 use serde::Serialize;
 
@@ -45,11 +46,33 @@ pub struct VmJson {
     pub state: String,
     /// Running containers.
     pub containers: usize,
+    /// The socket the UI talks to (`vm.service`), when it exposes one.
+    pub socket: Option<SocketJson>,
+}
+
+/// The backend socket of a [`VmJson`].
+#[derive(Debug, Clone, Serialize)]
+pub struct SocketJson {
+    /// Its file name (in `/run/guest-services`).
+    pub name: String,
+    /// `ready`, `missing` (not created yet), `not-listening` or `denied`
+    /// (this user may not connect); null when it was not looked at.
+    pub state: Option<&'static str>,
 }
 
 /// One record as `ls --format json` shows it, given its backend's running
-/// and total container counts.
+/// and total container counts (its socket not looked at).
 pub fn ls_json(r: &ExtensionRecord, running: usize, containers: usize) -> LsJson {
+    ls_json_with_socket(r, running, containers, None)
+}
+
+/// [`ls_json`] with what connecting to the backend's socket said.
+pub fn ls_json_with_socket(
+    r: &ExtensionRecord,
+    running: usize,
+    containers: usize,
+    socket: Option<SocketState>,
+) -> LsJson {
     LsJson {
         id: r.id.to_string(),
         image: r.image.clone(),
@@ -59,9 +82,13 @@ pub fn ls_json(r: &ExtensionRecord, running: usize, containers: usize) -> LsJson
         vendor: r.vendor.clone(),
         enabled: r.enabled,
         ui: r.ui_title.clone().map(|title| UiJson { title }),
-        vm: r.backend.as_ref().map(|_| VmJson {
+        vm: r.backend.as_ref().map(|b| VmJson {
             state: vm_state(r.enabled, running, containers),
             containers: running,
+            socket: b.socket.as_ref().map(|name| SocketJson {
+                name: name.clone(),
+                state: socket.map(SocketState::as_str),
+            }),
         }),
         host_binaries: r.host_binaries.clone(),
         update_available: r.update_available.clone(),

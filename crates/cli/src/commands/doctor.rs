@@ -3,6 +3,8 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
+use dockhand_engine::SocketState;
+use dockhand_host::backend::{Started, socket_pending_message};
 use dockhand_host::doctor::Status;
 use serde::Serialize;
 
@@ -24,6 +26,7 @@ pub fn run(args: &DoctorArgs, settings: &Settings) -> Result<ExitCode> {
                         Status::Ok => "ok",
                         Status::Repaired => "repaired",
                         Status::Problem => "PROBLEM",
+                        Status::Warning => "warning",
                     };
                     [c.name.clone(), s.to_owned(), c.detail.clone()]
                 })
@@ -43,6 +46,8 @@ struct UpJson {
     id: String,
     ok: bool,
     error: Option<String>,
+    /// Set when the backend runs but has not created its socket (yet).
+    note: Option<String>,
 }
 
 pub fn up(args: &UpArgs, settings: &Settings) -> Result<ExitCode> {
@@ -54,6 +59,13 @@ pub fn up(args: &UpArgs, settings: &Settings) -> Result<ExitCode> {
             id: id.to_string(),
             ok: r.is_ok(),
             error: r.clone().err(),
+            note: match r {
+                Ok(Started::SocketPending { socket }) => {
+                    let name = socket.file_name().unwrap_or_default().to_string_lossy();
+                    Some(socket_pending_message(id, &name, SocketState::Missing))
+                }
+                _ => None,
+            },
         })
         .collect();
     match args.format {
@@ -61,9 +73,10 @@ pub fn up(args: &UpArgs, settings: &Settings) -> Result<ExitCode> {
         Format::Text => {
             let mut text = String::new();
             for u in &all {
-                text.push_str(&match &u.error {
-                    None => format!("{}: backend running\n", u.id),
-                    Some(e) => format!("{e}\n"),
+                text.push_str(&match (&u.error, &u.note) {
+                    (None, None) => format!("{}: backend running\n", u.id),
+                    (None, Some(note)) => format!("{}: backend running; {note}\n", u.id),
+                    (Some(e), _) => format!("{e}\n"),
                 });
             }
             if all.is_empty() {

@@ -40,6 +40,10 @@ pub fn run(args: &InstallArgs, settings: &Settings) -> Result<ExitCode> {
         Installed::New(r) => (r, true),
         Installed::Unchanged(r) => (r, false),
     };
+    // Installed all the same: the backend may create its socket later.
+    if let Some(note) = runtime()?.block_on(manager.socket_note(&record)) {
+        crate::output::warning(&note);
+    }
     match args.format {
         Format::Json => crate::output::json(&super::ls::ls_json(&record, 0, 0))?,
         Format::Text => crate::output::data(&if changed {

@@ -3,7 +3,8 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
-pub(super) use dockhand_server::listing::{LsJson, ls_json};
+use dockhand_engine::SocketState;
+pub(super) use dockhand_server::listing::{LsJson, ls_json, ls_json_with_socket};
 
 use super::lifecycle::manager;
 use crate::args::{Format, LsArgs};
@@ -16,12 +17,32 @@ pub fn run(args: &LsArgs, settings: &Settings) -> Result<ExitCode> {
         crate::output::warning(&format!("the backends' states are unknown: {why}"));
     }
     let known = listing.engine_error.is_none();
+    for l in listing.extensions.iter().filter(|l| l.running > 0) {
+        match l.socket {
+            Some(state @ (SocketState::Missing | SocketState::NotListening)) => {
+                crate::output::warning(&dockhand_host::backend::socket_pending_message(
+                    &l.record.id,
+                    l.record
+                        .backend
+                        .as_ref()
+                        .and_then(|b| b.socket.as_deref())
+                        .unwrap_or_default(),
+                    state,
+                ));
+            }
+            Some(SocketState::Denied) => crate::output::warning(&format!(
+                "{}: this user may not connect to its backend's socket: `dockhand doctor` fixes its mode",
+                l.record.id
+            )),
+            _ => {}
+        }
+    }
     let listed = listing.extensions;
     match args.format {
         Format::Json => {
             let all: Vec<LsJson> = listed
                 .iter()
-                .map(|l| ls_json(&l.record, l.running, l.containers))
+                .map(|l| ls_json_with_socket(&l.record, l.running, l.containers, l.socket))
                 .collect();
             crate::output::json(&all)?;
         }
@@ -36,7 +57,19 @@ pub fn run(args: &LsArgs, settings: &Settings) -> Result<ExitCode> {
                         .map_or("-".to_owned(), |t| format!("1 tab({t})"));
                     let vm = match &r.backend {
                         None => "-".to_owned(),
-                        Some(_) if l.running > 0 => format!("Running({})", l.running),
+                        // Running, but vm.service cannot reach it (yet).
+                        Some(_) if l.running > 0 => match l.socket {
+                            Some(SocketState::Missing) => {
+                                format!("Running({}), no socket yet", l.running)
+                            }
+                            Some(SocketState::NotListening) => {
+                                format!("Running({}), socket not listening", l.running)
+                            }
+                            Some(SocketState::Denied) => {
+                                format!("Running({}), socket denied", l.running)
+                            }
+                            _ => format!("Running({})", l.running),
+                        },
                         Some(_) if !known => "Unknown".to_owned(),
                         Some(_) if r.enabled => "Stopped".to_owned(),
                         Some(_) => "Disabled".to_owned(),

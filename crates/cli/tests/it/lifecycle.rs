@@ -510,31 +510,35 @@ fn failed_backends_roll_back_completely() {
         return;
     };
     let home = Home::new(&env, "lc-fail");
-    // A backend that never creates the socket metadata.json names.
-    let tmp = TempDir::new("lc-nosock");
-    let root = tmp.0.join("ext");
-    copy_dir(&example("backend-image").join("ui"), &root.join("ui"));
-    for f in ["icon.svg", "Dockerfile"] {
-        std::fs::copy(example("backend-image").join(f), root.join(f)).expect("copy");
-    }
+    // A backend that exits before it creates its socket (it cannot listen
+    // where it is told to). A socket that is merely late is no failure
+    // (backend_socket.rs); a backend that stopped is.
+    let tmp = TempDir::new("lc-exits");
+    let root = volume_extension(&tmp);
     std::fs::write(
-        root.join("metadata.json"),
-        r#"{"icon":"icon.svg","ui":{"dashboard-tab":{"title":"No socket","root":"/ui","src":"index.html"}},"vm":{"image":"${DESKTOP_PLUGIN_IMAGE}","exposes":{"socket":"never.sock"}}}"#,
+        root.join("docker-compose.yaml"),
+        "services:\n  api:\n    image: ${DESKTOP_PLUGIN_IMAGE}\n    command: [\"/backend\", \"--socket\", \"/backend/api.sock\"]\n",
     )
     .expect("write");
     let (reference, id) = publish(&env, &root, true, &[]);
+    let started = std::time::Instant::now();
     let out = home
         .cmd(&["install", &reference, "-y"])
-        .env("DOCKHAND_READY_TIMEOUT", "3")
+        .env("DOCKHAND_READY_TIMEOUT", "120")
         .output()
         .expect("runs");
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("did not create")
-            && err.contains("never.sock")
-            && err.contains("listening on"),
+        err.contains("stopped before it created its socket")
+            && err.contains("api.sock")
+            && err.contains("cannot listen on"),
         "{err}"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "an exited backend is seen at once, not after the 120 s socket wait: {:?}",
+        started.elapsed()
     );
     home.assert_gone(&id);
 

@@ -1,5 +1,6 @@
 //! Integration tests of the `dockhand` binary.
 
+mod backend_socket;
 mod build;
 mod catalog;
 mod catalog_browser;

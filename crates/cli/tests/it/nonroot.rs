@@ -11,6 +11,16 @@ use std::process::{Command, Output};
 use crate::support::{self, RealEnv, TempDir, docker, repo_root};
 
 fn as_user(user: &str, home: &Path, env: &RealEnv, args: &[&str]) -> Output {
+    as_user_env(user, home, env, &[], args)
+}
+
+fn as_user_env(
+    user: &str,
+    home: &Path,
+    env: &RealEnv,
+    vars: &[(&str, &str)],
+    args: &[&str],
+) -> Output {
     Command::new("runuser")
         .args(["-u", user, "--", env!("CARGO_BIN_EXE_dockhand")])
         .args(args)
@@ -22,13 +32,15 @@ fn as_user(user: &str, home: &Path, env: &RealEnv, args: &[&str]) -> Output {
         .env("DOCKER_HOST", &env.docker_host)
         .env("DOCKHAND_READY_TIMEOUT", "20")
         .env("NO_COLOR", "1")
+        .envs(vars.iter().copied())
         .output()
         .expect("runuser runs")
 }
 
 /// An extension whose backend creates its socket 0755; `with_chmod` puts
-/// busybox (as `/bin/chmod`) into its image.
-fn publish(env: &RealEnv, with_chmod: bool) -> (String, String) {
+/// busybox (as `/bin/chmod`) into its image; `late` makes the backend wait
+/// 8 s before it creates the socket (busybox as `/bin/sh` and `/bin/sleep`).
+fn publish(env: &RealEnv, with_chmod: bool, late: bool) -> (String, String) {
     let bin = repo_root().join("examples/backend-image/dist/backend");
     if !bin.is_file() {
         assert!(
@@ -46,9 +58,14 @@ fn publish(env: &RealEnv, with_chmod: bool) -> (String, String) {
             .expect("busybox-static is installed by scripts/deps");
         dockerfile.push_str("COPY chmod /bin/chmod\n");
     }
+    if late {
+        std::fs::copy("/bin/busybox", ctx.0.join("busybox"))
+            .expect("busybox-static is installed by scripts/deps");
+        dockerfile.push_str("COPY busybox /bin/sh\nCOPY busybox /bin/sleep\n");
+    }
     dockerfile.push_str("STOPSIGNAL SIGKILL\nCMD [\"/backend\"]\n");
     ctx.write("Dockerfile", dockerfile);
-    let base = format!("dockhand-nr/base-{with_chmod}:e2e");
+    let base = format!("dockhand-nr/base-{with_chmod}-{late}:e2e");
     docker(env, &["build", "-q", "-t", &base, &ctx.arg()]);
 
     let ext = TempDir::new("nr-ext");
@@ -61,15 +78,23 @@ fn publish(env: &RealEnv, with_chmod: bool) -> (String, String) {
         let e = e.expect("entry");
         std::fs::copy(e.path(), ext.0.join("ui").join(e.file_name())).expect("copy");
     }
+    let command = if late {
+        r#"["/bin/sh", "-c", "sleep 8; exec /backend --socket /run/guest-services/api.sock"]"#
+    } else {
+        r#"["/backend", "--socket", "/run/guest-services/api.sock"]"#
+    };
     ext.write(
         "docker-compose.yaml",
-        "services:\n  api:\n    image: ${DESKTOP_PLUGIN_IMAGE}\n    command: [\"/backend\", \"--socket\", \"/run/guest-services/api.sock\"]\n    environment:\n      BACKEND_SOCKET_MODE: \"0755\"\n",
+        format!("services:\n  api:\n    image: ${{DESKTOP_PLUGIN_IMAGE}}\n    command: {command}\n    environment:\n      BACKEND_SOCKET_MODE: \"0755\"\n"),
     );
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or(0);
-    let id = format!("{}/dockhand-nr/ext-{with_chmod}-{nanos}", env.registry);
+    let id = format!(
+        "{}/dockhand-nr/ext-{with_chmod}-{late}-{nanos}",
+        env.registry
+    );
     let reference = format!("{id}:1.0.0");
     let build_home = TempDir::new("nr-build");
     let out = support::dockhand()
@@ -121,7 +146,7 @@ fn an_ordinary_user_reaches_a_root_created_socket() {
     // The directory chain must be traversable by the user.
     std::fs::set_permissions(&home.0, std::fs::Permissions::from_mode(0o755)).expect("chmod");
 
-    let (reference, id) = publish(&env, true);
+    let (reference, id) = publish(&env, true, false);
     let out = as_user(&user, &home.0, &env, &["install", &reference, "-y"]);
     assert!(
         out.status.success(),
@@ -168,8 +193,68 @@ fn an_ordinary_user_reaches_a_root_created_socket() {
         String::from_utf8_lossy(&out.stderr)
     );
 
+    // A socket that appears after install (the wait is 1 s here), created
+    // 0755 by the container's root: install does not wait for it, and
+    // `doctor` opens it to the user once it is there.
+    let (reference, id) = publish(&env, true, true);
+    let out = as_user_env(
+        &user,
+        &home.0,
+        &env,
+        &[("DOCKHAND_READY_TIMEOUT", "1")],
+        &["install", &reference, "-y"],
+    );
+    assert!(
+        out.status.success() && String::from_utf8_lossy(&out.stderr).contains("api.sock yet"),
+        "install as {user}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sock = layout
+        .socket_dir(&dockhand_oci::ExtensionId::parse(&id).expect("id"))
+        .join("api.sock");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !sock.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the socket never appeared"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    // bind(2) made the file; let the backend listen and set its mode.
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let out = as_user(&user, &home.0, &env, &["ls", "--format", "json"]);
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(listed[0]["vm"]["socket"]["state"], "denied", "{listed}");
+    let out = as_user(&user, &home.0, &env, &["doctor", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(out.status.success(), "{report}");
+    assert!(
+        report["checks"]
+            .as_array()
+            .expect("checks")
+            .iter()
+            .any(|c| c["name"] == id.as_str()
+                && c["status"] == "repaired"
+                && c["detail"]
+                    .as_str()
+                    .is_some_and(|d| d.contains("chmod 0666"))),
+        "{report}"
+    );
+    let mode = std::fs::metadata(&sock)
+        .expect("socket")
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o666, "doctor opened the socket to its user");
+    let out = as_user(&user, &home.0, &env, &["rm", &id]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
     // Without chmod in the image: refused, with what to do, and nothing left.
-    let (reference, id) = publish(&env, false);
+    let (reference, id) = publish(&env, false, false);
     let out = as_user(&user, &home.0, &env, &["install", &reference, "-y"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);

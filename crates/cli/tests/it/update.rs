@@ -383,10 +383,10 @@ fn updates_keep_volume_data_and_a_failed_update_leaves_the_old_version_serving()
     let sock = home.socket(&repo, "api.sock");
     assert!(http_get(&sock, "/hello").contains("hello from the backend"));
 
-    // 1.2.0's backend never creates its socket: the update fails and 1.1.0 serves again.
+    // 1.2.0's backend exits before it creates its socket: the update fails and 1.1.0 serves again.
     std::fs::write(
         root.join("docker-compose.yaml"),
-        "services:\n  api:\n    image: ${DESKTOP_PLUGIN_IMAGE}\n    command: [\"/backend\", \"--socket\", \"/tmp/elsewhere.sock\"]\n    volumes:\n      - data:/data\nvolumes:\n  data: {}\n",
+        "services:\n  api:\n    image: ${DESKTOP_PLUGIN_IMAGE}\n    command: [\"/backend\", \"--socket\", \"/backend/api.sock\"]\n    volumes:\n      - data:/data\nvolumes:\n  data: {}\n",
     )
     .expect("write");
     push_version(&env, &root, &repo, "1.2.0", true, &[]);

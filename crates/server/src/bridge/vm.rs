@@ -172,25 +172,48 @@ fn pool_error(caller: &Caller, e: PoolError) -> ApiError {
     let id = caller.id();
     match e {
         PoolError::Connect { path, source } => {
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
             let why = match source.kind() {
-                std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused => {
-                    "nothing listens there".to_owned()
-                }
-                std::io::ErrorKind::PermissionDenied => {
-                    "permission denied (restart the backend with `dockhand enable` to fix the socket's mode)".to_owned()
-                }
-                _ => source.to_string(),
+                // Docker Desktop installs a backend that never creates its
+                // socket; the call works as soon as the socket appears.
+                std::io::ErrorKind::NotFound => format!(
+                    "the backend of {id} has not created its socket {name} yet ({}): this call works once the backend listens there, with no restart; `dockhand ls` shows whether it runs and `dockhand logs {id}` what it does",
+                    path.display()
+                ),
+                std::io::ErrorKind::ConnectionRefused => format!(
+                    "nothing listens on the socket {name} of the backend of {id} ({}): is the backend running? `dockhand ls` shows it, `dockhand enable {id}` starts it, `dockhand logs {id}` shows what it did",
+                    path.display()
+                ),
+                std::io::ErrorKind::PermissionDenied => format!(
+                    "this user may not connect to the socket {name} of the backend of {id} ({}) and its mode could not be fixed: `dockhand doctor` says why",
+                    path.display()
+                ),
+                _ => format!(
+                    "the backend of {id} is not reachable at {}: {source}; is it running? (`docker ps -a --filter label={}`)",
+                    path.display(),
+                    caller.label()
+                ),
             };
-            ApiError::unavailable(format!(
-                "the backend of {id} is not reachable at {}: {why}; is it running? \
-                 (`docker ps -a --filter label={}`)",
-                path.display(),
-                caller.label()
-            ))
+            ApiError::unavailable(why)
         }
         PoolError::TooLarge { .. } => ApiError::bad_gateway(e.to_string()),
         other => ApiError::bad_gateway(format!("the backend of {id}: {other}")),
     }
+}
+
+/// A socket the backend created after install, as root and without write
+/// permission for others: its mode is fixed from inside its container (as
+/// install does when the socket appears in time). True when it was.
+async fn grant_access(state: &BridgeState, caller: &Caller, socket: &std::path::Path) -> bool {
+    let Some(name) = socket.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    let Ok(engine) = state.engine.get().await else {
+        return false;
+    };
+    dockhand_host::backend::grant_access(&engine, caller.id(), name, socket)
+        .await
+        .is_ok()
 }
 
 /// `POST /.dockhand/api/vm/request`.
@@ -206,10 +229,20 @@ pub async fn vm_request(
         let req: ServiceRequest = read_json(body, state.limits.max_body).await?;
         let prepared = prepare(req)?;
         let pool = state.pools.get(&socket);
-        let answer = pool
+        let answer = match pool
             .send(|| prepared.request(), state.limits.max_body)
             .await
-            .map_err(|e| pool_error(&caller, e))?;
+        {
+            Err(PoolError::Connect { source, .. })
+                if source.kind() == std::io::ErrorKind::PermissionDenied
+                    && grant_access(&state, &caller, &socket).await =>
+            {
+                pool.send(|| prepared.request(), state.limits.max_body)
+                    .await
+            }
+            other => other,
+        }
+        .map_err(|e| pool_error(&caller, e))?;
         Ok::<_, ApiError>(answer)
     }
     .await;

@@ -599,3 +599,42 @@ async fn vm_exec_without_backend_is_404() {
     let (status, r) = h.post("/.dockhand/api/vm/exec", json!({"cmd": "ls"})).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{r}");
 }
+
+/// A backend that has not created its socket yet (Docker Desktop installs
+/// such extensions): vm.service answers 503 saying so and what to do, and
+/// works as soon as the socket appears, with no restart of anything.
+#[tokio::test]
+async fn vm_request_waits_for_a_socket_that_appears_later() {
+    let h = Harness::new().await;
+    std::fs::remove_file(h.socket()).unwrap();
+    let (status, answer) = h
+        .post("/.dockhand/api/vm/request", json!({"url": "/echo"}))
+        .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{answer}");
+    let message = answer["message"].as_str().unwrap();
+    assert!(
+        message.contains("has not created its socket backend.sock yet")
+            && message.contains("dockhand logs acme/test-ext"),
+        "{message}"
+    );
+    // A socket file nobody listens on (a backend that stopped) says that.
+    drop(std::os::unix::net::UnixListener::bind(h.socket()).unwrap());
+    let (status, answer) = h
+        .post("/.dockhand/api/vm/request", json!({"url": "/echo"}))
+        .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{answer}");
+    assert!(
+        answer["message"]
+            .as_str()
+            .unwrap()
+            .contains("nothing listens on the socket backend.sock"),
+        "{answer}"
+    );
+    std::fs::remove_file(h.socket()).unwrap();
+    h.start_backend().await;
+    let (status, answer) = h
+        .post("/.dockhand/api/vm/request", json!({"url": "/echo"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["status"], 200);
+}

@@ -246,7 +246,7 @@ impl Harness {
             .with_state(self.state.clone())
     }
 
-    async fn start_backend(&self) {
+    pub async fn start_backend(&self) {
         let path = self.socket();
         std::fs::create_dir_all(path.parent().expect("parent")).expect("socket dir");
         let listener = tokio::net::UnixListener::bind(&path).expect("bind the backend socket");
