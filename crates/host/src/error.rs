@@ -24,6 +24,9 @@ pub enum InstallError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] dockhand_oci::store::StoreError),
+    /// A backend's socket directory cannot be made, or is not private.
+    #[error(transparent)]
+    SocketDir(#[from] crate::socket_dir::SocketDirError),
     /// Unpacking refused the image.
     #[error(transparent)]
     Extract(#[from] dockhand_oci::extract::ExtractError),

@@ -15,6 +15,8 @@ use std::io;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
+use crate::private_dir::{self, PrivateDirError};
+
 /// Whether this process can connect to the unix socket at `path`:
 /// `Ok(true)` yes, `Ok(false)` permission denied, `Err` for anything else.
 pub fn can_connect(path: &Path) -> io::Result<bool> {
@@ -25,12 +27,45 @@ pub fn can_connect(path: &Path) -> io::Result<bool> {
     }
 }
 
-/// Creates the socket directory `dir` (removing sockets nobody listens on),
-/// with its parent private to the user.
-pub fn prepare(dir: &Path) -> io::Result<()> {
+/// Why a socket directory cannot be prepared.
+#[derive(Debug, thiserror::Error)]
+pub enum SocketDirError {
+    /// The runtime directory or its `dockhand` directory is not private.
+    #[error(transparent)]
+    NotPrivate(#[from] PrivateDirError),
+    /// The file system said no.
+    #[error("cannot prepare the backend socket directory {path}: {source}")]
+    Io {
+        /// The path.
+        path: std::path::PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+}
+
+/// Creates the socket directory `dir` (removing sockets nobody listens on).
+/// Its parent (`<runtime>/dockhand`) and grandparent (the runtime directory)
+/// must be private to the user and are made so ([`crate::private_dir`]):
+/// another local user who planted either is refused, never followed.
+pub fn prepare(dir: &Path) -> Result<(), SocketDirError> {
     if let Some(parent) = dir.parent() {
-        std::fs::create_dir_all(parent)?;
-        std::fs::set_permissions(parent, std::fs::Permissions::from_mode(0o700))?;
+        if let Some(runtime) = parent.parent() {
+            private_dir::ensure(runtime)?;
+        }
+        private_dir::ensure(parent)?;
+    }
+    prepare_inside(dir).map_err(|source| SocketDirError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })
+}
+
+fn prepare_inside(dir: &Path) -> io::Result<()> {
+    match std::fs::symlink_metadata(dir) {
+        Ok(m) if m.file_type().is_symlink() || !m.is_dir() => {
+            std::fs::remove_file(dir)?;
+        }
+        _ => {}
     }
     std::fs::create_dir_all(dir)?;
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))?;
@@ -68,7 +103,7 @@ mod tests {
     #[test]
     fn prepares_a_private_parent_and_removes_stale_sockets() {
         let base = std::env::temp_dir().join(format!("dh-sockdir-{}", std::process::id()));
-        let dir = base.join("dockhand").join("abc");
+        let dir = base.join("runtime").join("dockhand").join("abc");
         std::fs::create_dir_all(&dir).unwrap();
         let stale = dir.join("old.sock");
         drop(std::os::unix::net::UnixListener::bind(&stale).unwrap());
@@ -85,5 +120,25 @@ mod tests {
         assert!(can_connect(&live).unwrap());
         assert!(can_connect(&dir.join("none.sock")).is_err());
         std::fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[test]
+    fn a_planted_runtime_directory_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        // Another user's trick, played by this one: a world-writable fallback dir.
+        let runtime = tmp.path().join("dockhand-1000");
+        std::fs::create_dir(&runtime).unwrap();
+        std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let e = prepare(&runtime.join("dockhand").join("abc")).unwrap_err();
+        assert!(e.to_string().contains("writable by other users"), "{e}");
+        assert!(!runtime.join("dockhand").exists(), "nothing created inside");
+        // A symlink to a directory of theirs.
+        let theirs = tmp.path().join("theirs");
+        std::fs::create_dir(&theirs).unwrap();
+        let link = tmp.path().join("dockhand-1001");
+        std::os::unix::fs::symlink(&theirs, &link).unwrap();
+        let e = prepare(&link.join("dockhand").join("abc")).unwrap_err();
+        assert!(e.to_string().contains("symbolic link"), "{e}");
+        assert!(std::fs::read_dir(&theirs).unwrap().next().is_none());
     }
 }
