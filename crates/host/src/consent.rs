@@ -3,22 +3,39 @@
 
 use std::fmt;
 
+use dockhand_spec::compose::plugin_image_placeholder;
 use dockhand_spec::text::one_line;
-use dockhand_spec::{ComposeFacts, Metadata, Os};
+use dockhand_spec::{ComposeFacts, GrantKind, Metadata, Os};
+use serde::{Deserialize, Serialize};
 
-/// Everything an extension asks for.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Everything an extension asks for: one type for the CLI's prompt, the
+/// dashboard's consent dialog (serialized as JSON) and an update's widening
+/// check.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
     /// The dashboard tab's title.
     pub ui_tab: Option<String>,
-    /// Backend services: `(name, image)`.
-    pub services: Vec<(String, String)>,
-    /// Services that mount the engine's socket (full control of the engine).
+    /// Backend services.
+    pub services: Vec<ServiceLine>,
+    /// Services that reach the engine's API (its socket mounted, or
+    /// `use_api_socket`): full control of the engine.
     pub engine_access: Vec<String>,
     /// Host binaries copied to this machine (file names).
     pub host_binaries: Vec<String>,
-    /// Privileges, one line each (`service api: privileged`).
+    /// Everything else the compose file grants, one line each
+    /// (`service api: privileged (full access to the host)`,
+    /// `volume data: host path / (bound by driver options)`), keys dockhand
+    /// does not know included.
     pub privileges: Vec<String>,
+}
+
+/// One backend service.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceLine {
+    /// Its name.
+    pub name: String,
+    /// Its image (`${DESKTOP_PLUGIN_IMAGE}` for the extension's own).
+    pub image: String,
 }
 
 impl Summary {
@@ -34,44 +51,38 @@ impl Summary {
             .filter(|b| !b.is_dir())
             .map(|b| b.name().to_owned())
             .collect();
-        if let Some(facts) = compose {
-            for svc in &facts.services {
-                s.services
-                    .push((svc.name.clone(), svc.image.clone().unwrap_or_default()));
-                if !svc.engine_socket_mounts.is_empty() {
-                    s.engine_access.push(svc.name.clone());
-                }
-                let mut add =
-                    |what: String| s.privileges.push(format!("service {}: {what}", svc.name));
-                if svc.privileged {
-                    add("privileged (full access to the host)".into());
-                }
-                if svc.host_network {
-                    add("host network".into());
-                }
-                if svc.host_pid {
-                    add("host process namespace".into());
-                }
-                if !svc.cap_add.is_empty() {
-                    add(format!("capabilities {}", svc.cap_add.join(", ")));
-                }
-                if !svc.devices.is_empty() {
-                    add(format!("devices {}", svc.devices.join(", ")));
-                }
-                for m in &svc.host_bind_mounts {
-                    add(format!(
-                        "host path {}{}",
-                        m.source,
-                        if m.read_only { " (read-only)" } else { "" }
-                    ));
-                }
+        let Some(facts) = compose else {
+            return s;
+        };
+        for svc in &facts.services {
+            let image = if svc.uses_plugin_image {
+                plugin_image_placeholder()
+            } else {
+                svc.image.clone().unwrap_or_default()
+            };
+            s.services.push(ServiceLine {
+                name: svc.name.clone(),
+                image,
+            });
+            if svc.grants_of(GrantKind::EngineSocket).next().is_some() {
+                s.engine_access.push(svc.name.clone());
+            }
+        }
+        for g in facts.all_grants() {
+            if g.kind == GrantKind::EngineSocket {
+                continue;
+            }
+            let line = g.line();
+            if !s.privileges.contains(&line) {
+                s.privileges.push(line);
             }
         }
         s
     }
 
-    /// True when `self` asks for anything `before` did not (an update that
-    /// widens permissions is asked about again).
+    /// True when `self` asks for anything `before` did not: a new service
+    /// or image, engine access, host binary, or any privilege line (an
+    /// update that widens permissions is asked about again).
     pub fn widens(&self, before: &Summary) -> bool {
         let more = |now: &[String], then: &[String]| now.iter().any(|x| !then.contains(x));
         more(&self.engine_access, &before.engine_access)
@@ -99,13 +110,13 @@ impl fmt::Display for Summary {
         if self.services.is_empty() {
             writeln!(f, "  backend        none")?;
         } else {
-            for (i, (name, image)) in self.services.iter().enumerate() {
+            for (i, svc) in self.services.iter().enumerate() {
                 let head = if i == 0 { "backend" } else { "" };
                 writeln!(
                     f,
                     "  {head:<14} service {} ({})",
-                    one_line(name),
-                    one_line(image)
+                    one_line(&svc.name),
+                    one_line(&svc.image)
                 )?;
             }
         }

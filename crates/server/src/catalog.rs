@@ -182,23 +182,17 @@ fn registry_reference(raw: &str) -> Result<Reference, ApiError> {
     }
 }
 
-/// The consent summary as JSON.
+/// The consent summary as JSON: the [`Summary`] the CLI prints (its fields
+/// flattened), with what the page needs besides.
 #[derive(Debug, Serialize)]
 pub struct SummaryJson {
     /// The extension.
     pub id: String,
     /// The reference that would be installed.
     pub reference: String,
-    /// The dashboard tab's title.
-    pub ui_tab: Option<String>,
-    /// Backend services.
-    pub services: Vec<ServiceJson>,
-    /// Services with the engine's socket.
-    pub engine_access: Vec<String>,
-    /// Host binaries.
-    pub host_binaries: Vec<String>,
-    /// Privileges, one line each.
-    pub privileges: Vec<String>,
+    /// What it asks for.
+    #[serde(flatten)]
+    pub summary: Summary,
     /// True when it asks for more than a UI.
     pub privileged: bool,
     /// The summary as the CLI prints it.
@@ -207,15 +201,6 @@ pub struct SummaryJson {
     pub warnings: Vec<String>,
     /// True when this exact image is installed already.
     pub installed: bool,
-}
-
-/// One backend service.
-#[derive(Debug, Serialize)]
-pub struct ServiceJson {
-    /// Its name.
-    pub name: String,
-    /// Its image.
-    pub image: String,
 }
 
 fn summary_json(
@@ -227,18 +212,7 @@ fn summary_json(
     SummaryJson {
         id: id.to_string(),
         reference: reference.familiar(),
-        ui_tab: s.ui_tab.clone(),
-        services: s
-            .services
-            .iter()
-            .map(|(name, image)| ServiceJson {
-                name: name.clone(),
-                image: image.clone(),
-            })
-            .collect(),
-        engine_access: s.engine_access.clone(),
-        host_binaries: s.host_binaries.clone(),
-        privileges: s.privileges.clone(),
+        summary: s.clone(),
         privileged: s.is_privileged(),
         text: s.to_string(),
         warnings: warnings

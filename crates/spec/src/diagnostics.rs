@@ -145,7 +145,9 @@ codes! {
     ComposeSyntax = 301, Error, "the compose file does not parse";
     ComposeShape = 302, Error, "the compose file has no services or a malformed service";
     ServiceWithoutImage = 303, Error, "a compose service has no image";
-    ServiceBuild = 304, Warning, "a compose service has a build section (ignored: images are pulled)";
+    ServiceBuild = 304, Error, "a compose service has a build section (refused: dockhand never builds images)";
+    ComposeOtherFiles = 305, Error, "the compose file makes compose read other files (env_file, label_file, extends.file, include)";
+    ComposeRejected = 306, Error, "compose rejects the compose file";
     EngineSocket = 310, Warning, "a service mounts the engine socket (full control of the engine)";
     Privileged = 311, Warning, "a service is privileged";
     HostNetwork = 312, Warning, "a service uses the host network";
@@ -157,6 +159,16 @@ codes! {
     PublishedPorts = 318, Warning, "a service publishes host ports";
     DesktopVmPath = 319, Warning, "a service mounts a Docker Desktop VM path that other hosts lack";
     FixedResourceName = 320, Warning, "a network or volume has a fixed name shared across projects";
+    SharedNamespace = 321, Warning, "a service shares a namespace with the host or another container";
+    SecurityOpt = 322, Warning, "a service changes its security options (seccomp, AppArmor, SELinux)";
+    DeviceRules = 323, Warning, "a service has device access rules";
+    Sysctls = 324, Warning, "a service sets kernel parameters";
+    CgroupParent = 325, Warning, "a service sets its cgroup parent";
+    HostFile = 326, Warning, "a host file is given to a service";
+    VolumesFrom = 327, Warning, "a service mounts the volumes of a container outside the project";
+    OutsideProject = 328, Warning, "a volume or network reaches outside the project";
+    Runtime = 329, Warning, "a service uses another container runtime";
+    UnknownComposeKey = 330, Warning, "a compose key dockhand does not know";
     MissingFile = 400, Error, "a file named by metadata.json is not in the image";
     NotADirectory = 401, Error, "a path named as a directory is a file";
     SymlinkEscapes = 402, Error, "a symlink leads outside the image root";

@@ -22,11 +22,14 @@ pub mod text;
 pub mod validate;
 
 pub use api_version::{API_VERSION, ApiVersionError, ApiVersionReq, implemented_api_version};
-pub use compose::{ComposeError, ComposeFacts, Mount, ServiceFacts};
+pub use compose::{
+    ComposeError, ComposeFacts, Grant, GrantKind, ModelContext, Mount, ServiceFacts,
+};
 pub use diagnostics::{Class, Code, Diagnostic, Location, Severity};
 pub use dockerfile::{DockerfileError, DockerfileLabels, labels_from_dockerfile};
 pub use labels::{AdditionalUrl, Category, Labels, Screenshot};
 pub use metadata::{METADATA_MAX_BYTES, Metadata, MetadataError, Os};
 pub use validate::{
-    FileChecks, FileKind, ImageFiles, LabelsInput, Report, ValidateOptions, validate,
+    ComposeInput, FileChecks, FileKind, ImageFiles, LabelsInput, Report, ValidateOptions,
+    compose_file_path, validate,
 };

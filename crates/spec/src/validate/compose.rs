@@ -1,28 +1,65 @@
-//! Checks of the backend's compose file: it parses, its services use images,
-//! and what each service asks of the host (reported as warnings, shown to
-//! the user at install).
+//! Checks of the backend's compose file: it parses, dockhand may run it (no
+//! `build`, no other files), compose accepts it, its services use images,
+//! and everything each service and the document grant (reported as warnings,
+//! shown to the user at install).
 
 use super::{ImageFiles, image_path};
-use crate::compose::{ComposeError, ComposeFacts, GUEST_SERVICES_DIR};
+use crate::compose::{
+    ComposeError, ComposeFacts, DESKTOP_VM_PATHS, GUEST_SERVICES_DIR, GrantKind, ModelContext,
+    RefusalKind, placeholder_env, plugin_image_placeholder,
+};
 use crate::diagnostics::{Code, Diagnostic, Location};
 use crate::metadata::Metadata;
+
+/// How the compose file is read ([`super::ValidateOptions::compose`]).
+#[derive(Debug, Clone)]
+pub struct ComposeInput {
+    /// The interpolation environment dockhand gives compose (the same for
+    /// the local reading).
+    pub env: Vec<(String, String)>,
+    /// What the model is read against.
+    pub context: ModelContext,
+    /// What `compose config` printed for the file (`Ok`), or why compose
+    /// refused it (`Err`); `None`: no compose CLI ran, the local reading
+    /// gives the facts.
+    pub normalized: Option<Result<Vec<u8>, String>>,
+}
+
+impl Default for ComposeInput {
+    /// The documented variables standing for themselves
+    /// ([`placeholder_env`]), no compose output.
+    fn default() -> Self {
+        Self {
+            env: placeholder_env(),
+            context: ModelContext {
+                plugin_image: plugin_image_placeholder(),
+                ..Default::default()
+            },
+            normalized: None,
+        }
+    }
+}
+
+/// The compose file `meta` runs, as a path in the image, when there is one.
+pub fn compose_file_path(meta: &Metadata) -> Option<String> {
+    let vm = meta.vm.as_ref()?;
+    // With both keys the compose file runs (DH125), so it is the one checked.
+    let file = vm.composefile.as_deref().filter(|f| !f.trim().is_empty())?;
+    image_path(file).filter(|p| !p.is_empty())
+}
 
 fn at(pointer: &str) -> Location {
     Location::Compose(pointer.to_owned())
 }
 
-/// Docker Desktop VM paths that exist on no other host.
-const DESKTOP_VM_PATHS: [&str; 2] = ["/run/host-services", GUEST_SERVICES_DIR];
-
 pub(super) fn check(
     meta: &Metadata,
     files: &dyn ImageFiles,
+    input: &ComposeInput,
     out: &mut Vec<Diagnostic>,
 ) -> Option<ComposeFacts> {
-    let vm = meta.vm.as_ref()?;
-    // With both keys the compose file runs (DH125), so it is the one checked.
-    let file = vm.composefile.as_deref().filter(|f| !f.trim().is_empty())?;
-    let path = image_path(file).filter(|p| !p.is_empty())?;
+    let file = meta.vm.as_ref()?.composefile.clone().unwrap_or_default();
+    let path = compose_file_path(meta)?;
     let bytes = match files.read(&path) {
         Ok(Some(b)) => b,
         Ok(None) => {
@@ -50,25 +87,92 @@ pub(super) fn check(
         ));
         return None;
     };
-    let facts = match ComposeFacts::parse(&text) {
+    let local = match ComposeFacts::local(&text, &input.env, &input.context) {
         Ok(f) => f,
         Err(e) => {
-            let (code, loc) = match &e {
-                ComposeError::Syntax {
-                    line: Some(l),
-                    column: Some(c),
-                    ..
-                } => (
-                    Code::ComposeSyntax,
-                    Location::File(format!("{path}:{l}:{c}")),
-                ),
-                ComposeError::Syntax { .. } => (Code::ComposeSyntax, Location::File(path)),
-                ComposeError::Shape { pointer, .. } => (Code::ComposeShape, at(pointer)),
-            };
-            out.push(Diagnostic::new(code, loc, e.to_string()));
+            out.push(error_diagnostic(&e, &path));
             return None;
         }
     };
+    for r in &local.refused {
+        let code = match r.kind {
+            RefusalKind::Build => Code::ServiceBuild,
+            RefusalKind::OtherFiles => Code::ComposeOtherFiles,
+        };
+        out.push(Diagnostic::new(code, at(&r.pointer), r.message.clone()));
+    }
+    let facts = match &input.normalized {
+        None => local,
+        Some(Err(message)) => {
+            out.push(Diagnostic::new(
+                Code::ComposeRejected,
+                Location::File(path),
+                format!("compose rejects the file: {}", message.trim()),
+            ));
+            local
+        }
+        Some(Ok(output)) => match ComposeFacts::from_config_output(output, &input.context) {
+            Ok(mut f) => {
+                f.refused = local.refused;
+                f
+            }
+            Err(e) => {
+                out.push(Diagnostic::new(
+                    Code::ComposeRejected,
+                    Location::File(path),
+                    e.to_string(),
+                ));
+                local
+            }
+        },
+    };
+    describe(&facts, out);
+    Some(facts)
+}
+
+fn error_diagnostic(e: &ComposeError, path: &str) -> Diagnostic {
+    let (code, loc) = match e {
+        ComposeError::Syntax {
+            line: Some(l),
+            column: Some(c),
+            ..
+        } => (
+            Code::ComposeSyntax,
+            Location::File(format!("{path}:{l}:{c}")),
+        ),
+        ComposeError::Syntax { .. } | ComposeError::Model { .. } => {
+            (Code::ComposeSyntax, Location::File(path.to_owned()))
+        }
+        ComposeError::Shape { pointer, .. } => (Code::ComposeShape, at(pointer)),
+        ComposeError::Interpolation { pointer, .. } => (Code::ComposeRejected, at(pointer)),
+    };
+    Diagnostic::new(code, loc, e.to_string())
+}
+
+fn code_of(kind: GrantKind) -> Code {
+    match kind {
+        GrantKind::EngineSocket => Code::EngineSocket,
+        GrantKind::Privileged => Code::Privileged,
+        GrantKind::HostNetwork => Code::HostNetwork,
+        GrantKind::HostPid => Code::HostPid,
+        GrantKind::Namespace => Code::SharedNamespace,
+        GrantKind::Capabilities => Code::CapAdd,
+        GrantKind::Devices => Code::Devices,
+        GrantKind::DeviceRules => Code::DeviceRules,
+        GrantKind::SecurityOpt => Code::SecurityOpt,
+        GrantKind::Sysctls => Code::Sysctls,
+        GrantKind::CgroupParent => Code::CgroupParent,
+        GrantKind::HostPath => Code::HostBindMount,
+        GrantKind::HostFile => Code::HostFile,
+        GrantKind::VolumesFrom => Code::VolumesFrom,
+        GrantKind::Shared => Code::OutsideProject,
+        GrantKind::Runtime => Code::Runtime,
+        GrantKind::Unknown => Code::UnknownComposeKey,
+    }
+}
+
+/// One diagnostic per grant, image problem, VM-only path, fixed name.
+fn describe(facts: &ComposeFacts, out: &mut Vec<Diagnostic>) {
     for svc in &facts.services {
         let base = format!("/services/{}", svc.name);
         if svc.image.as_deref().is_none_or(|i| i.trim().is_empty()) {
@@ -78,98 +182,46 @@ pub(super) fn check(
                 format!("service `{}` has no image: hosts do not build images; set image (for example ${{DESKTOP_PLUGIN_IMAGE}})", svc.name),
             ));
         }
-        if svc.build {
+        if svc.build
+            && !facts
+                .refused
+                .iter()
+                .any(|r| r.kind == RefusalKind::Build && r.pointer.starts_with(&format!("{base}/")))
+        {
             out.push(Diagnostic::new(
                 Code::ServiceBuild,
                 at(&format!("{base}/build")),
                 format!(
-                    "service `{}` has a build section, which is ignored: the image is pulled",
+                    "service `{}` has a build section: dockhand never builds images; ship the image and set `image`",
                     svc.name
                 ),
             ));
         }
-        for m in &svc.engine_socket_mounts {
-            out.push(Diagnostic::new(
-                Code::EngineSocket,
-                at(&m.pointer),
-                format!(
-                    "service `{}` mounts the engine socket at {}{}: it can control every container",
-                    svc.name,
-                    m.target,
-                    if m.read_only {
-                        " (read-only mounts still allow every API call)"
-                    } else {
-                        ""
-                    }
-                ),
-            ));
-        }
-        if svc.privileged {
-            out.push(Diagnostic::new(
-                Code::Privileged,
-                at(&format!("{base}/privileged")),
-                format!(
+        for g in &svc.grants {
+            let message = match g.kind {
+                GrantKind::Privileged if g.pointer.ends_with("/privileged") => format!(
                     "service `{}` is privileged: it has full access to the host",
                     svc.name
                 ),
-            ));
-        }
-        if svc.host_network {
-            out.push(Diagnostic::new(
-                Code::HostNetwork,
-                at(&format!("{base}/network_mode")),
-                format!("service `{}` uses the host network", svc.name),
-            ));
-        }
-        if svc.host_pid {
-            out.push(Diagnostic::new(
-                Code::HostPid,
-                at(&format!("{base}/pid")),
-                format!("service `{}` sees every process of the host", svc.name),
-            ));
-        }
-        if !svc.cap_add.is_empty() {
-            out.push(Diagnostic::new(
-                Code::CapAdd,
-                at(&format!("{base}/cap_add")),
-                format!(
-                    "service `{}` adds capabilities {}",
-                    svc.name,
-                    svc.cap_add.join(", ")
-                ),
-            ));
-        }
-        if !svc.devices.is_empty() {
-            out.push(Diagnostic::new(
-                Code::Devices,
-                at(&format!("{base}/devices")),
-                format!(
-                    "service `{}` maps host devices {}",
-                    svc.name,
-                    svc.devices.join(", ")
-                ),
-            ));
+                GrantKind::HostNetwork => format!("service `{}` uses the host network", svc.name),
+                GrantKind::HostPid => {
+                    format!("service `{}` sees every process of the host", svc.name)
+                }
+                _ => format!("service `{}` gets {}", svc.name, g.what),
+            };
+            out.push(Diagnostic::new(code_of(g.kind), at(&g.pointer), message));
         }
         for m in &svc.host_bind_mounts {
-            if DESKTOP_VM_PATHS
-                .iter()
-                .any(|p| m.source == *p || m.source.starts_with(&format!("{p}/")))
+            let source = m.source.trim_end_matches('/');
+            if source == GUEST_SERVICES_DIR
+                || DESKTOP_VM_PATHS
+                    .iter()
+                    .any(|p| source == *p || source.starts_with(&format!("{p}/")))
             {
                 out.push(Diagnostic::new(
                     Code::DesktopVmPath,
                     at(&m.pointer),
                     format!("`{}` is a Docker Desktop VM path that other hosts do not have: the mount is left out", m.source),
-                ));
-            } else {
-                out.push(Diagnostic::new(
-                    Code::HostBindMount,
-                    at(&m.pointer),
-                    format!(
-                        "service `{}` bind-mounts host path `{}`{}",
-                        svc.name,
-                        m.source,
-                        if m.read_only { " read-only" } else { "" }
-                    ),
                 ));
             }
         }
@@ -192,6 +244,13 @@ pub(super) fn check(
             ));
         }
     }
+    for g in &facts.grants {
+        out.push(Diagnostic::new(
+            code_of(g.kind),
+            at(&g.pointer),
+            format!("{} gets {}", g.scope, g.what),
+        ));
+    }
     for (pointer, name) in &facts.fixed_names {
         out.push(Diagnostic::new(
             Code::FixedResourceName,
@@ -199,5 +258,4 @@ pub(super) fn check(
             format!("`{name}` is a fixed name: every project using it shares it, and removing the extension may affect others"),
         ));
     }
-    Some(facts)
 }

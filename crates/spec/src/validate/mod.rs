@@ -16,6 +16,7 @@ use crate::compose::ComposeFacts;
 use crate::diagnostics::{Diagnostic, Severity};
 use crate::labels::Labels;
 use crate::metadata::Metadata;
+pub use compose::{ComposeInput, compose_file_path};
 
 /// What is at a path of the image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,6 +95,9 @@ pub struct ValidateOptions {
     pub api_version: Version,
     /// Which file checks to make.
     pub file_checks: FileChecks,
+    /// How the compose file is read: the interpolation environment, and
+    /// what `compose config` said about it, when it ran.
+    pub compose: ComposeInput,
 }
 
 impl Default for ValidateOptions {
@@ -101,6 +105,7 @@ impl Default for ValidateOptions {
         Self {
             api_version: crate::implemented_api_version(),
             file_checks: FileChecks::Auto,
+            compose: ComposeInput::default(),
         }
     }
 }
@@ -155,7 +160,7 @@ pub fn validate(
     let meta = metadata::check(metadata_bytes, &mut out);
     labels::check(labels, &options.api_version, &mut out);
     if let Some(meta) = &meta {
-        report.compose = compose::check(meta, files, &mut out);
+        report.compose = compose::check(meta, files, &options.compose, &mut out);
         files::check(meta, files, options.file_checks, &mut out);
     }
     report.metadata = meta;
