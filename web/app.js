@@ -7,7 +7,8 @@ import { createBridge } from "./modules/bridge.js";
 import { createTabs } from "./modules/tabs.js";
 import { toast } from "./modules/toast.js";
 import { showOpenDialog } from "./modules/filepicker.js";
-import { safeHref } from "./modules/sanitize.js";
+import { safeHref, isLoopback } from "./modules/sanitize.js";
+import { confirmDialog } from "./modules/modal.js";
 import { newlyAvailable, noticeText, POLL_MS } from "./modules/updates.js";
 import * as extensionsPage from "./modules/page-extensions.js";
 import * as catalogPage from "./modules/page-catalog.js";
@@ -43,9 +44,20 @@ const bridge = createBridge({
     }
     location.hash = t.hash;
   },
-  openExternal({ url }, ext) {
+  async openExternal({ url }, ext) {
     const safe = safeHref(url);
     if (!safe) throw new Error("openExternal takes an http or https URL");
+    if (isLoopback(safe)) {
+      // A page on this machine (a dev server, a port the extension published) is same-site with
+      // the dashboard: ask before an extension sends the person there.
+      const { ok } = await confirmDialog({
+        title: `Open a page on this machine?`,
+        message: `${ext.title} wants to open ${safe}, a page served on this machine. ` +
+          "Pages on localhost share the dashboard's site; open it only if you expect it.",
+        confirmLabel: "Open",
+      });
+      if (!ok) throw new Error(`the person declined to open ${safe}`);
+    }
     window.open(safe, "_blank", "noopener,noreferrer");
     // window.open with noopener cannot report a blocked popup: leave a link to click.
     toast("info", h("span", {}, "Opened ", h("a", { href: safe, target: "_blank", rel: "noopener noreferrer", text: safe })), ext.title);

@@ -1,5 +1,27 @@
 // The dashboard API (docs/bridge.md, "Dashboard API"). Same-origin requests carry the session
-// cookie; POST and DELETE send nothing special, the browser adds Origin.
+// cookie and the page key (X-Dockhand-Key); POST and DELETE send nothing else special, the
+// browser adds Origin.
+//
+// The page key: the login redirect puts it in the URL fragment (#key=…), which no server ever
+// receives; it is kept in this origin's localStorage, which no other localhost port can read.
+// The session cookie alone is not enough for the API: cookies are shared by every localhost port.
+
+const KEY_STORE = "dockhand.pageKey";
+
+/** Takes the page key from the login redirect's fragment, then removes the fragment. */
+export function adoptPageKey(loc = globalThis.location, storage = globalThis.localStorage, hist = globalThis.history) {
+  const m = /^#key=([0-9a-f]{16,128})$/.exec(loc?.hash || "");
+  if (!m) return;
+  try { storage.setItem(KEY_STORE, m[1]); } catch { /* storage off: the API will say so */ }
+  hist?.replaceState(null, "", loc.pathname + loc.search);
+}
+
+/** The page key, or "" when this page has none. */
+export function pageKey(storage = globalThis.localStorage) {
+  try { return storage.getItem(KEY_STORE) || ""; } catch { return ""; }
+}
+
+if (typeof location !== "undefined") adoptPageKey();
 
 export class ApiError extends Error {
   constructor(status, message) {
@@ -17,9 +39,9 @@ export function setUnauthorizedHandler(fn) { onUnauthorized = fn; }
 export const seg = (s) => encodeURIComponent(String(s));
 
 async function request(method, path, { signal, json } = {}) {
-  const init = { method, credentials: "same-origin", signal };
+  const init = { method, credentials: "same-origin", signal, headers: { "X-Dockhand-Key": pageKey() } };
   if (json !== undefined) {
-    init.headers = { "Content-Type": "application/json" };
+    init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(json);
   }
   const res = await fetch(path, init);
@@ -44,7 +66,9 @@ export const api = {
   del: (path) => request("DELETE", path).then((r) => r.json()),
 };
 
-/** ws:// URL for a path on this origin. */
+/** ws:// URL for a path on this origin, with the page key (a WebSocket cannot send headers). */
 export function wsUrl(path) {
-  return (location.protocol === "https:" ? "wss://" : "ws://") + location.host + path;
+  const sep = path.includes("?") ? "&" : "?";
+  return (location.protocol === "https:" ? "wss://" : "ws://") + location.host + path +
+    sep + "key=" + encodeURIComponent(pageKey());
 }

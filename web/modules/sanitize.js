@@ -29,6 +29,16 @@ export function safeHref(value) {
   }
 }
 
+/** True when an http(s) URL names this machine: localhost, *.localhost, 127.0.0.0/8, [::1], 0.0.0.0. */
+export function isLoopback(url) {
+  let host;
+  try { host = new URL(url).hostname.toLowerCase(); } catch { return false; }
+  if (host.endsWith(".")) host = host.slice(0, -1);
+  return host === "localhost" || host.endsWith(".localhost") || host === "[::1]" ||
+    host === "0.0.0.0" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) ||
+    /^\[::ffff:(7f[0-9a-f]{2}:[0-9a-f]{1,4}|127\.[\d.]+)\]$/.test(host);
+}
+
 /**
  * Copy the allowed part of `src`'s children into `out`, creating nodes with `doc`.
  * Only uses nodeType, nodeName, nodeValue, childNodes and getAttribute on the input, and

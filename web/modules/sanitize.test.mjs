@@ -66,3 +66,16 @@ test("safeHref and looksLikeHtml", () => {
   assert.equal(looksLikeHtml("<p>x</p>"), true);
   assert.equal(looksLikeHtml("line<br/>line"), true);
 });
+
+test("isLoopback names this machine's addresses only", async () => {
+  const { isLoopback } = await import("./sanitize.js");
+  for (const u of ["http://localhost:3000/", "http://LOCALHOST./x", "http://app.localhost:8080",
+    "http://127.0.0.1:9/", "http://127.1.2.3/", "http://[::1]:3000/", "http://0.0.0.0:80/",
+    "http://[::ffff:127.0.0.1]/"]) {
+    assert.equal(isLoopback(u), true, u);
+  }
+  for (const u of ["https://github.com/login", "http://localhost.example.com/", "http://10.0.0.1/",
+    "http://192.168.1.1/", "not a url", "http://[::2]/"]) {
+    assert.equal(isLoopback(u), false, u);
+  }
+});

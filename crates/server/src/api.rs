@@ -85,9 +85,13 @@ async fn index(
 }
 
 fn redirect_home() -> Response {
+    redirect_to(HeaderValue::from_static("/"))
+}
+
+fn redirect_to(location: HeaderValue) -> Response {
     let mut r = StatusCode::SEE_OTHER.into_response();
     let h = r.headers_mut();
-    h.insert(header::LOCATION, HeaderValue::from_static("/"));
+    h.insert(header::LOCATION, location);
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
 }
@@ -97,7 +101,7 @@ fn login(state: &AppState, headers: &HeaderMap, token: &str) -> Result<Response,
         .auth()
         .redeem_startup_token(token)
         .map_err(|e| ApiError::internal(format!("cannot make a session: {e}")))?;
-    let Some(session) = session else {
+    let Some(login) = session else {
         // A reload of the login URL in a browser already logged in.
         if crate::extract::dashboard_session(state, headers).is_ok() {
             return Ok(redirect_home());
@@ -106,9 +110,13 @@ fn login(state: &AppState, headers: &HeaderMap, token: &str) -> Result<Response,
             "this token is not valid (it is used once and for 10 minutes): restart `dockhand serve` for a new URL",
         ));
     };
-    let cookie = HeaderValue::from_str(&auth::session_cookie(&session))
+    let cookie = HeaderValue::from_str(&auth::session_cookie(&login.session))
         .map_err(|_| ApiError::internal("cannot write the session cookie"))?;
-    let mut r = redirect_home();
+    // The page key goes in the fragment, which no server ever receives: the
+    // page keeps it (see `auth::DashboardLogin`).
+    let location = HeaderValue::from_str(&format!("/#{}={}", auth::PAGE_KEY_PARAM, login.key))
+        .map_err(|_| ApiError::internal("cannot write the login redirect"))?;
+    let mut r = redirect_to(location);
     r.headers_mut().insert(header::SET_COOKIE, cookie);
     Ok(r)
 }

@@ -417,6 +417,7 @@ fn gate(state: &AppState, site: &Site, parts: &axum::http::request::Parts) -> Re
                 && crate::ui::query_param(parts.uri.query(), "token").is_some();
             if !login {
                 crate::extract::dashboard_session(state, &parts.headers)?;
+                crate::extract::dashboard_page_key(state, parts)?;
             }
             (origin.as_str(), login)
         }

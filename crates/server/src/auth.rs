@@ -49,6 +49,39 @@ fn same_secret(a: &str, b: &str) -> bool {
             == 0
 }
 
+/// A new dashboard session: the cookie's secret and the page key.
+///
+/// The cookie alone is not enough for the dashboard API: cookies are not
+/// kept apart by port, so a page or a server on another `localhost` port (a
+/// dev server, an extension's published port opened with `openExternal`)
+/// receives `dockhand_session`. Every `/api/` call must also carry the page
+/// key ([`PAGE_KEY_HEADER`], or [`PAGE_KEY_PARAM`] for a WebSocket), which
+/// only the dashboard's own page has: the login redirect puts it in the URL
+/// fragment (never sent to any server) and the page keeps it in its origin's
+/// storage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DashboardLogin {
+    /// The `dockhand_session` cookie's value.
+    pub session: String,
+    /// The page key.
+    pub key: String,
+}
+
+impl DashboardLogin {
+    fn new() -> std::io::Result<Self> {
+        Ok(Self {
+            session: random_token()?,
+            key: random_token()?,
+        })
+    }
+}
+
+/// The header that carries the page key on dashboard API calls.
+pub const PAGE_KEY_HEADER: &str = "x-dockhand-key";
+/// The query parameter that carries it on a dashboard WebSocket (which
+/// cannot set headers).
+pub const PAGE_KEY_PARAM: &str = "key";
+
 /// A session on an extension origin, as [`Auth::extension_session`] finds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExtensionSession {
@@ -62,7 +95,8 @@ pub struct ExtensionSession {
 #[derive(Debug, Default)]
 struct Store {
     startup: Option<(String, Instant)>,
-    sessions: Vec<String>,
+    /// Dashboard sessions: the cookie's secret and the page key.
+    sessions: Vec<(String, String)>,
     tickets: HashMap<String, (ExtensionId, Instant)>,
     extension_sessions: HashMap<String, (ExtensionSession, Instant)>,
     next_number: u64,
@@ -93,9 +127,9 @@ impl Auth {
         Ok(token)
     }
 
-    /// Spends the startup token: a new dashboard session id when `token` is
-    /// it and still valid, else `None`. Either way a matching token is used up.
-    pub fn redeem_startup_token(&self, token: &str) -> std::io::Result<Option<String>> {
+    /// Spends the startup token: a new dashboard session when `token` is it
+    /// and still valid, else `None`. Either way a matching token is used up.
+    pub fn redeem_startup_token(&self, token: &str) -> std::io::Result<Option<DashboardLogin>> {
         self.redeem_startup_token_at(token, Instant::now())
     }
 
@@ -103,7 +137,7 @@ impl Auth {
         &self,
         token: &str,
         now: Instant,
-    ) -> std::io::Result<Option<String>> {
+    ) -> std::io::Result<Option<DashboardLogin>> {
         let mut store = self.store();
         let valid = match &store.startup {
             Some((t, until)) if same_secret(t, token) => {
@@ -116,17 +150,21 @@ impl Auth {
         if !valid {
             return Ok(None);
         }
-        let session = random_token()?;
-        store.sessions.push(session.clone());
-        Ok(Some(session))
+        let login = DashboardLogin::new()?;
+        store
+            .sessions
+            .push((login.session.clone(), login.key.clone()));
+        Ok(Some(login))
     }
 
     /// A new dashboard session without the startup token (for embedding the
     /// server in another program, and for tests).
-    pub fn create_session(&self) -> std::io::Result<String> {
-        let session = random_token()?;
-        self.store().sessions.push(session.clone());
-        Ok(session)
+    pub fn create_session(&self) -> std::io::Result<DashboardLogin> {
+        let login = DashboardLogin::new()?;
+        self.store()
+            .sessions
+            .push((login.session.clone(), login.key.clone()));
+        Ok(login)
     }
 
     /// True when `session` is a dashboard session.
@@ -134,7 +172,15 @@ impl Auth {
         self.store()
             .sessions
             .iter()
-            .any(|s| same_secret(s, session))
+            .any(|(s, _)| same_secret(s, session))
+    }
+
+    /// True when `key` is the page key of dashboard session `session`.
+    pub fn is_page_key(&self, session: &str, key: &str) -> bool {
+        self.store()
+            .sessions
+            .iter()
+            .any(|(s, k)| same_secret(s, session) && same_secret(k, key))
     }
 
     /// A single-use ticket for `extension`, valid for [`TICKET_TTL`].
@@ -359,9 +405,14 @@ mod tests {
         let auth = Auth::new();
         let t = auth.issue_startup_token().unwrap();
         assert!(auth.redeem_startup_token("nope").unwrap().is_none());
-        let s = auth.redeem_startup_token(&t).unwrap().unwrap();
+        let login = auth.redeem_startup_token(&t).unwrap().unwrap();
+        let s = login.session.clone();
         assert!(auth.is_session(&s));
         assert!(!auth.is_session("nope"));
+        assert!(auth.is_page_key(&s, &login.key));
+        assert!(!auth.is_page_key(&s, &s), "the cookie is not the key");
+        assert!(!auth.is_page_key("nope", &login.key));
+        assert_ne!(login.key, login.session);
         assert!(auth.redeem_startup_token(&t).unwrap().is_none());
 
         let t = auth.issue_startup_token().unwrap();

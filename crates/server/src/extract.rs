@@ -144,6 +144,41 @@ pub(crate) fn dashboard_session(state: &AppState, headers: &HeaderMap) -> Result
     }
 }
 
+/// The page-key check of the dashboard API (see [`auth::DashboardLogin`]):
+/// a request to `/api/…` carries the key of the session its cookie names,
+/// in [`auth::PAGE_KEY_HEADER`] (or, for a WebSocket, the
+/// [`auth::PAGE_KEY_PARAM`] query parameter); `403` otherwise. An
+/// extension's icon is exempt: `<img>` cannot send headers, and it is only
+/// ever an image in a sandbox.
+pub(crate) fn dashboard_page_key(state: &AppState, parts: &Parts) -> Result<(), ApiError> {
+    let path = parts.uri.path();
+    if !path.starts_with("/api/") || is_icon_path(path) {
+        return Ok(());
+    }
+    let session = auth::cookie(&parts.headers, auth::SESSION_COOKIE).unwrap_or_default();
+    let key = match parts.headers.get(auth::PAGE_KEY_HEADER) {
+        Some(v) => v.to_str().ok().map(str::to_owned),
+        None if auth::is_websocket_upgrade(&parts.headers) => {
+            crate::ui::query_param(parts.uri.query(), auth::PAGE_KEY_PARAM)
+        }
+        None => None,
+    };
+    match key {
+        Some(key) if state.auth().is_page_key(session, &key) => Ok(()),
+        _ => Err(ApiError::forbidden(
+            "this request lacks the dashboard page's key: the session cookie alone is not enough \
+             (another program on localhost may have it); use the dashboard page opened from the \
+             URL `dockhand serve` printed",
+        )),
+    }
+}
+
+fn is_icon_path(path: &str) -> bool {
+    path.strip_prefix("/api/extensions/")
+        .and_then(|rest| rest.strip_suffix("/icon"))
+        .is_some_and(|id| !id.is_empty() && !id.contains('/'))
+}
+
 /// The extension session of `headers` for `site` (`401` without one).
 pub(crate) fn extension_session(
     state: &AppState,

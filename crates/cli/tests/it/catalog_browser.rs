@@ -111,7 +111,7 @@ async fn click(c: &Client, id: &str, label: &str) -> Result<()> {
 }
 
 async fn run(c: &Client, serve: &Serve, allowed: &str, blocked: &str, policy: &str) -> Result<()> {
-    c.goto(&serve.url).await?;
+    crate::dashboard::open_dashboard(c, serve).await?;
     set_route(c, "#/catalog").await?;
     let titles = wait_js(
         c,

@@ -774,15 +774,28 @@ async fn run(c: &Client, serve: &Serve, ctx: &Ctx) -> Result<()> {
     Ok(())
 }
 
-/// The login URL, the sidebar, the extensions page.
-async fn dashboard(c: &Client, serve: &Serve, ctx: &Ctx) -> Result<()> {
+/// Opens the login URL `serve` printed and waits until the page has taken
+/// its key from the redirect's fragment (the dashboard's modules load after
+/// the page's `load`): only then may a test change the route.
+pub(crate) async fn open_dashboard(c: &Client, serve: &Serve) -> Result<()> {
     c.goto(&serve.url).await?;
     let origin = serve.url.split("/?").next().context("the URL")?.to_owned();
-    ensure!(
-        c.current_url().await?.as_str() == format!("{origin}/"),
-        "the login URL leads to the dashboard, not {}",
-        c.current_url().await?
-    );
+    wait_js(
+        c,
+        "the login URL to lead to the dashboard, the page key taken",
+        &format!(
+            "return location.href === {:?} && !!localStorage.getItem('dockhand.pageKey') || null",
+            format!("{origin}/")
+        ),
+    )
+    .await
+    .with_context(|| format!("at {origin}"))?;
+    Ok(())
+}
+
+/// The login URL, the sidebar, the extensions page.
+async fn dashboard(c: &Client, serve: &Serve, ctx: &Ctx) -> Result<()> {
+    open_dashboard(c, serve).await?;
     let sidebar = wait_js(
         c,
         "the sidebar's five extensions",
@@ -1010,12 +1023,13 @@ async fn docker_api(c: &Client, ctx: &Ctx) -> Result<()> {
             && v0["images"].as_u64().is_some_and(|n| n >= 1),
         "v0 calls: {v0}"
     );
-    // Streamed: lines, then onClose(0).
+    // Streamed: lines, then onClose(0). As in Docker Desktop, each argument
+    // is one argv element as given: a Go template with a space needs no quotes.
     let streamed = ok(
         c,
         r#"return await new Promise((resolve, reject) => {
              const lines = [];
-             ddClient.docker.cli.exec('version', ['--format', '"{{.Server.Version}}"'], {stream: {
+             ddClient.docker.cli.exec('version', ['--format', '{{ .Server.Version }}'], {stream: {
                splitOutputLines: true,
                onOutput: (d) => lines.push(d),
                onError: reject,

@@ -135,7 +135,7 @@ async fn run(
     dev_url: &str,
     watched: &PathBuf,
 ) -> Result<()> {
-    c.goto(&serve.url).await?;
+    crate::dashboard::open_dashboard(c, serve).await?;
     wait_js(
         c,
         "the dev marker in the sidebar",

@@ -384,7 +384,7 @@ fn init_extension_tab_works_in_chromium() {
         &tmp.0,
         "init-failure.png",
         async |c, serve| {
-            c.goto(&serve.url).await?;
+            crate::dashboard::open_dashboard(c, serve).await?;
             wait_js(
                 c,
                 "the sidebar entry",

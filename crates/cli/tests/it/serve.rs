@@ -111,7 +111,10 @@ fn serve_prints_a_url_that_logs_in_and_stops_on_sigterm() {
         &format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"),
     );
     assert!(status.contains(" 303 "), "{status}");
-    assert_eq!(header(&headers, "location"), Some("/"));
+    // The page key rides in the redirect's fragment.
+    let key = header(&headers, "location")
+        .and_then(|l| l.strip_prefix("/#key="))
+        .expect("the page key");
     let set_cookie = header(&headers, "set-cookie").expect("a session cookie");
     assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Strict"));
     let cookie = set_cookie.split(';').next().unwrap();
@@ -119,7 +122,7 @@ fn serve_prints_a_url_that_logs_in_and_stops_on_sigterm() {
     let (status, _, body) = http(
         port,
         &format!(
-            "GET /api/extensions HTTP/1.1\r\nHost: {host}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
+            "GET /api/extensions HTTP/1.1\r\nHost: {host}\r\nCookie: {cookie}\r\nX-Dockhand-Key: {key}\r\nConnection: close\r\n\r\n"
         ),
     );
     assert!(status.contains(" 200 "), "{status} {body}");
@@ -137,6 +140,14 @@ fn serve_prints_a_url_that_logs_in_and_stops_on_sigterm() {
         &format!("GET /api/extensions HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"),
     );
     assert!(status.contains(" 401 "), "{status}");
+    // The cookie alone (what another localhost port receives) is not enough.
+    let (status, _, _) = http(
+        port,
+        &format!(
+            "GET /api/extensions HTTP/1.1\r\nHost: {host}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
+        ),
+    );
+    assert!(status.contains(" 403 "), "{status}");
 
     let killed = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])

@@ -458,13 +458,15 @@ fn updates_keep_volume_data_and_a_failed_update_leaves_the_old_version_serving()
 }
 
 /// One HTTP/1.1 request with `Connection: close`: status code and body.
-fn http(port: u16, method: &str, path: &str, cookie: &str) -> (u16, String) {
+/// `auth` is the dashboard's credentials, as the login answer gave them: the
+/// session cookie and the page key (from the redirect's fragment).
+fn http(port: u16, method: &str, path: &str, auth: &str) -> (u16, String) {
     let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     s.set_read_timeout(Some(std::time::Duration::from_secs(120)))
         .expect("timeout");
     write!(
         s,
-        "{method} {path} HTTP/1.1\r\nHost: localhost:{port}\r\nOrigin: http://localhost:{port}\r\nCookie: {cookie}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: localhost:{port}\r\nOrigin: http://localhost:{port}\r\n{auth}Content-Length: 0\r\nConnection: close\r\n\r\n"
     )
     .expect("write");
     let mut raw = String::new();
@@ -484,7 +486,17 @@ fn http(port: u16, method: &str, path: &str, cookie: &str) -> (u16, String) {
         .and_then(|c| c.split(';').next())
         .unwrap_or_default();
     if method == "GET" && path.starts_with("/?token=") {
-        return (code, cookie.to_owned());
+        let key = head
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("location: /#key=")
+                    .or_else(|| l.strip_prefix("Location: /#key="))
+            })
+            .unwrap_or_default();
+        return (
+            code,
+            format!("Cookie: {cookie}\r\nX-Dockhand-Key: {key}\r\n"),
+        );
     }
     (code, body.to_owned())
 }

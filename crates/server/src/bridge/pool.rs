@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::future::{Future, poll_fn};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::pin::{Pin, pin};
 use std::sync::{Arc, Mutex};
@@ -161,9 +162,11 @@ impl UnixPool {
     /// full (`EAGAIN` on a unix socket), with pauses growing to
     /// [`MAX_CONNECT_PAUSE`]; the caller bounds the whole.
     async fn connect_when_queued(&self) -> std::io::Result<UnixStream> {
+        let socket = open_socket(&self.path)?;
+        let through = format!("/proc/self/fd/{}", socket.as_raw_fd());
         let mut pause = Duration::from_millis(1);
         loop {
-            match UnixStream::connect(&self.path).await {
+            match UnixStream::connect(&through).await {
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                     tokio::time::sleep(pause).await;
                     pause = (pause * 2).min(MAX_CONNECT_PAUSE);
@@ -275,6 +278,39 @@ impl UnixPools {
     }
 }
 
+/// Opens the inode at `path` itself, never through a symlink (`O_PATH |
+/// O_NOFOLLOW`), and checks that it is a socket: a backend controls what is
+/// in its socket directory and may put a symlink there (to another user's
+/// API socket, another extension's backend). Connecting through
+/// `/proc/self/fd/N` then reaches exactly that inode, so nothing can be
+/// swapped in between the check and the connect. A symlink or any other
+/// file is [`std::io::ErrorKind::InvalidInput`].
+pub fn open_socket(path: &Path) -> std::io::Result<OwnedFd> {
+    use rustix::fs::{FileType, Mode, OFlags};
+    let fd = rustix::fs::open(
+        path,
+        OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    let kind = FileType::from_raw_mode(rustix::fs::fstat(&fd)?.st_mode);
+    if kind != FileType::Socket {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!(
+                "{} is not a socket but {}: dockhand connects only to a socket the backend created itself",
+                path.display(),
+                match kind {
+                    FileType::Symlink => "a symbolic link",
+                    FileType::Directory => "a directory",
+                    FileType::RegularFile => "a regular file",
+                    _ => "another kind of file",
+                }
+            ),
+        ));
+    }
+    Ok(fd)
+}
+
 #[cfg(test)]
 mod tests {
     //! The pool against hand-written backends that misbehave on purpose:
@@ -301,7 +337,7 @@ mod tests {
     }
 
     struct Backend {
-        _dir: tempfile::TempDir,
+        _dir: Option<tempfile::TempDir>,
         path: PathBuf,
         connections: Arc<AtomicUsize>,
         /// Accepts connections and owns their tasks: aborting it closes
@@ -356,6 +392,17 @@ mod tests {
     fn backend(after: After, chunked: bool) -> Backend {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("backend.sock");
+        backend_at(Some(dir), path, after, chunked)
+    }
+
+    /// A backend listening at `path` (in `dir`, when given, kept as long as
+    /// it runs).
+    fn backend_at(
+        dir: Option<tempfile::TempDir>,
+        path: PathBuf,
+        after: After,
+        chunked: bool,
+    ) -> Backend {
         let listener = UnixListener::bind(&path).expect("bind");
         let connections = Arc::new(AtomicUsize::new(0));
         let count = connections.clone();
@@ -401,6 +448,41 @@ mod tests {
     async fn body_of(pool: &UnixPool, path: &'static str) -> String {
         let answer = pool.send(get(path), 1 << 20).await.expect("an answer");
         String::from_utf8_lossy(answer.body()).into_owned()
+    }
+
+    /// A backend controls its socket directory: a symlink there (to another
+    /// user's API socket, another extension's backend) or any other file is
+    /// refused, and nothing connects through it.
+    #[tokio::test]
+    async fn only_a_socket_itself_is_connected_to() {
+        let b = backend(After::KeepAlive, false);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let link = dir.path().join("backend.sock");
+        std::os::unix::fs::symlink(&b.path, &link).expect("symlink");
+        let e = UnixPool::new(&link)
+            .send(get("/x"), 1 << 20)
+            .await
+            .expect_err("a symlink is refused");
+        let PoolError::Connect { source, .. } = e else {
+            panic!("{e}")
+        };
+        assert_eq!(source.kind(), std::io::ErrorKind::InvalidInput);
+        assert!(source.to_string().contains("a symbolic link"), "{source}");
+        assert_eq!(
+            b.connections.load(Ordering::SeqCst),
+            0,
+            "nothing reached it"
+        );
+        let file = dir.path().join("file.sock");
+        std::fs::write(&file, b"").expect("file");
+        let e = open_socket(&file).expect_err("a file is refused");
+        assert!(e.to_string().contains("a regular file"), "{e}");
+        // The socket itself works, through its descriptor.
+        assert_eq!(
+            body_of(&UnixPool::new(&b.path), "/y").await,
+            "you asked for /y"
+        );
+        assert_eq!(b.connections.load(Ordering::SeqCst), 1);
     }
 
     #[tokio::test]
@@ -463,17 +545,15 @@ mod tests {
     #[tokio::test]
     async fn a_restarted_backend_is_reached_again() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let first = backend(After::KeepAlive, false);
         let path = dir.path().join("backend.sock");
-        std::os::unix::fs::symlink(&first.path, &path).expect("link");
+        let first = backend_at(None, path.clone(), After::KeepAlive, false);
         let pool = UnixPool::new(&path);
         assert_eq!(body_of(&pool, "/f").await, "you asked for /f");
         // The backend goes away (its idle connection dies with it) and a new
         // one listens at the same path.
         drop(first);
-        let second = backend(After::KeepAlive, false);
         std::fs::remove_file(&path).expect("unlink");
-        std::os::unix::fs::symlink(&second.path, &path).expect("relink");
+        let second = backend_at(None, path.clone(), After::KeepAlive, false);
         tokio::time::sleep(Duration::from_millis(20)).await;
         assert_eq!(body_of(&pool, "/g").await, "you asked for /g");
         assert_eq!(second.connections.load(Ordering::SeqCst), 1);

@@ -184,6 +184,12 @@ fn pool_error(caller: &Caller, e: PoolError) -> ApiError {
                     "nothing listens on the socket {name} of the backend of {id} ({}): is the backend running? `dockhand ls` shows it, `dockhand enable {id}` starts it, `dockhand logs {id}` shows what it did",
                     path.display()
                 ),
+                // A symlink or another file where the socket should be.
+                std::io::ErrorKind::InvalidInput => {
+                    return ApiError::bad_gateway(format!(
+                        "the backend of {id} is refused: {source}"
+                    ));
+                }
                 std::io::ErrorKind::PermissionDenied => format!(
                     "this user may not connect to the socket {name} of the backend of {id} ({}) and its mode could not be fixed: `dockhand doctor` says why",
                     path.display()

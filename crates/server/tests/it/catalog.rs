@@ -58,7 +58,7 @@ fn fixture(catalog: &str, allow: Option<&str>) -> Fixture {
     };
     let state = AppState::with_catalog(Arc::new(manager), PORT, "/".into(), setup);
     let app = dockhand_server::router(state.clone());
-    Fixture { tmp, state, app }
+    Fixture::new(tmp, state, app)
 }
 
 async fn post_json(f: &Fixture, path: &str, body: &str, session: &str) -> Answer {

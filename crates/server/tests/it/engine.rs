@@ -191,7 +191,8 @@ async fn vm_exec_stream_and_close() {
     let mut ws = ws_connect(addr, "/.dockhand/api/exec/ws", ORIGIN)
         .await
         .unwrap();
-    let req = json!({"kind": "vm", "cmd": "sh", "args": ["-c", "'echo ready; sleep 31'"]});
+    // Streamed: each argument is one argv element, as given (no quotes to remove).
+    let req = json!({"kind": "vm", "cmd": "sh", "args": ["-c", "echo ready; sleep 31"]});
     ws.send(Message::text(req.to_string())).await.unwrap();
     let first = tokio::time::timeout(Duration::from_secs(20), ws.next())
         .await

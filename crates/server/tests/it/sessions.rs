@@ -150,9 +150,17 @@ async fn the_token_becomes_a_strict_cookie_and_a_redirect() {
     let token = f.state.auth().issue_startup_token().unwrap();
     let a = f.get(DASHBOARD, &format!("/?token={token}"), None).await;
     assert_eq!(a.status, StatusCode::SEE_OTHER);
-    assert_eq!(a.header(header::LOCATION), Some("/"));
+    // The page key rides in the fragment, which no server receives.
+    let key = a
+        .header(header::LOCATION)
+        .and_then(|l| l.strip_prefix("/#key="))
+        .unwrap()
+        .to_owned();
+    assert_eq!(key.len(), 64);
     let set = a.header(header::SET_COOKIE).unwrap();
     let value = a.cookie();
+    assert!(!value.contains(&key), "the key is not the cookie");
+    f.remember_key(&value, &key);
     assert!(
         value.starts_with("dockhand_session=") && value.len() > 40,
         "{set}"
@@ -243,4 +251,70 @@ async fn tickets_need_a_dashboard_session() {
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     let none = f.get(&ext_host(&a.id), "/.dockhand/enter", None).await;
     assert_eq!(none.status, StatusCode::UNAUTHORIZED);
+}
+
+/// Cookies are shared by every localhost port: a dev server or an
+/// extension's published port opened in the browser receives
+/// `dockhand_session`. Replayed without the page key (which only the
+/// dashboard's page has, from the login redirect's fragment) it opens
+/// nothing: every API call is 403, installs included.
+#[tokio::test]
+async fn a_replayed_cookie_without_the_page_key_is_refused() {
+    let f = fixture();
+    let rec = f.add_extension("acme/a", &[("index.html", "<p>a")]);
+    let session = f.login().await;
+    let build = |method: Method, path: &str, key: Option<&str>| {
+        let mut b = axum::http::Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::HOST, DASHBOARD)
+            .header(header::COOKIE, &session)
+            .header(header::ORIGIN, DASHBOARD_ORIGIN);
+        if let Some(k) = key {
+            b = b.header(dockhand_server::auth::PAGE_KEY_HEADER, k);
+        }
+        b.body(axum::body::Body::empty()).unwrap()
+    };
+    let enc = encode_id(&rec.id);
+    for (method, path) in [
+        (Method::GET, "/api/extensions".to_owned()),
+        (Method::GET, "/api/info".to_owned()),
+        (Method::POST, "/api/install".to_owned()),
+        (Method::POST, format!("/api/extensions/{enc}/ticket")),
+        (Method::DELETE, format!("/api/extensions/{enc}")),
+    ] {
+        for key in [None, Some("0".repeat(64).as_str()), Some(session.as_str())] {
+            let a = f.send_as_is(build(method.clone(), &path, key)).await;
+            assert_eq!(
+                a.status,
+                StatusCode::FORBIDDEN,
+                "{method} {path} {key:?}: {}",
+                a.text()
+            );
+            assert!(a.json()["message"].as_str().unwrap().contains("page's key"));
+        }
+    }
+    assert!(
+        f.state.manager().get(&rec.id).is_ok(),
+        "nothing was removed"
+    );
+    // The page's own calls pass; the page itself and an icon need no key.
+    let a = f.send(build(Method::GET, "/api/extensions", None)).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    for path in ["/".to_owned(), format!("/api/extensions/{enc}/icon")] {
+        let a = f.send_as_is(build(Method::GET, &path, None)).await;
+        assert_eq!(a.status, StatusCode::OK, "{path}: {}", a.text());
+    }
+    // A WebSocket carries it as a query parameter.
+    let ws = |key: &str| {
+        axum::http::Request::builder()
+            .uri(format!("/api/containers/x/terminal?key={key}"))
+            .header(header::HOST, DASHBOARD)
+            .header(header::COOKIE, &session)
+            .header(header::UPGRADE, "websocket")
+            .header(header::ORIGIN, DASHBOARD_ORIGIN)
+            .body(axum::body::Body::empty())
+            .unwrap()
+    };
+    assert_eq!(f.send_as_is(ws("nope")).await.status, StatusCode::FORBIDDEN);
 }

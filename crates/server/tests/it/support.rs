@@ -26,6 +26,10 @@ pub struct Fixture {
     pub tmp: tempfile::TempDir,
     pub state: AppState,
     pub app: Router,
+    /// The page key of each dashboard session cookie (`name=value`) this
+    /// fixture logged in with: [`Fixture::send`] adds it as the dashboard's
+    /// page does.
+    keys: std::sync::Mutex<std::collections::HashMap<String, String>>,
 }
 
 /// An answer, its body read.
@@ -72,13 +76,23 @@ pub fn fixture() -> Fixture {
     .unwrap();
     let state = AppState::new(Arc::new(manager), PORT);
     let app = dockhand_server::router(state.clone());
-    Fixture { tmp, state, app }
+    Fixture::new(tmp, state, app)
 }
 
 pub const DASHBOARD: &str = "localhost:7411";
 pub const DASHBOARD_ORIGIN: &str = "http://localhost:7411";
 
 impl Fixture {
+    /// A fixture over a server built elsewhere.
+    pub fn new(tmp: tempfile::TempDir, state: AppState, app: Router) -> Self {
+        Self {
+            tmp,
+            state,
+            app,
+            keys: Default::default(),
+        }
+    }
+
     pub fn home(&self) -> PathBuf {
         self.tmp.path().join("home")
     }
@@ -130,7 +144,36 @@ impl Fixture {
         record.dir.join("root/ui")
     }
 
-    pub async fn send(&self, req: Request<Body>) -> Answer {
+    /// Sends `req` as the dashboard's page would: a request carrying a
+    /// session cookie this fixture logged in with also carries its page key.
+    pub async fn send(&self, mut req: Request<Body>) -> Answer {
+        let cookie = req
+            .headers()
+            .get(header::COOKIE)
+            .and_then(|c| c.to_str().ok())
+            .map(str::to_owned);
+        let key = cookie.and_then(|c| self.keys.lock().unwrap().get(&c).cloned());
+        if let Some(key) = key
+            && !req
+                .headers()
+                .contains_key(dockhand_server::auth::PAGE_KEY_HEADER)
+        {
+            req.headers_mut()
+                .insert(dockhand_server::auth::PAGE_KEY_HEADER, key.parse().unwrap());
+        }
+        self.send_as_is(req).await
+    }
+
+    /// Remembers `key` as the page key of session `cookie` (`name=value`).
+    pub fn remember_key(&self, cookie: &str, key: &str) {
+        self.keys
+            .lock()
+            .unwrap()
+            .insert(cookie.to_owned(), key.to_owned());
+    }
+
+    /// Sends `req` exactly as it is.
+    pub async fn send_as_is(&self, req: Request<Body>) -> Answer {
         let r = self.app.clone().oneshot(req).await.unwrap();
         let status = r.status();
         let headers = r.headers().clone();
@@ -173,6 +216,11 @@ impl Fixture {
         let token = self.state.auth().issue_startup_token().unwrap();
         let a = self.get(DASHBOARD, &format!("/?token={token}"), None).await;
         assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.text());
+        let location = a.header(header::LOCATION).unwrap();
+        let key = location
+            .strip_prefix("/#key=")
+            .expect("the page key in the fragment");
+        self.keys.lock().unwrap().insert(a.cookie(), key.to_owned());
         a.cookie()
     }
 

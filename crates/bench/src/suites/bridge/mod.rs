@@ -243,6 +243,8 @@ struct Serve {
     child: Child,
     port: u16,
     session: String,
+    /// The dashboard page's key (from the login redirect's fragment).
+    key: String,
     /// `<slug>.localhost:PORT`.
     ext_host: String,
     ext_cookie: String,
@@ -291,7 +293,11 @@ impl Serve {
         request(
             "GET",
             path,
-            &[("Host", &self.dashboard_host()), ("Cookie", &self.session)],
+            &[
+                ("Host", &self.dashboard_host()),
+                ("Cookie", &self.session),
+                ("X-Dockhand-Key", &self.key),
+            ],
             b"",
         )
     }
@@ -572,8 +578,8 @@ impl Env {
         Ok((child, port, token, start))
     }
 
-    /// Logs in with `token`: the `dockhand_session` cookie.
-    fn login(port: u16, token: &str) -> Result<String> {
+    /// Logs in with `token`: the `dockhand_session` cookie and the page key.
+    fn login(port: u16, token: &str) -> Result<(String, String)> {
         let mut c = Client::new(tcp(port)?);
         let r = c.send(&request(
             "GET",
@@ -586,8 +592,15 @@ impl Env {
             "GET /?token= answered {}",
             r.status
         );
-        r.cookie("dockhand_session")
-            .context("the login set no dockhand_session cookie")
+        let key = r
+            .header("location")
+            .and_then(|l| l.strip_prefix("/#key="))
+            .context("the login redirect carries no page key")?
+            .to_owned();
+        let cookie = r
+            .cookie("dockhand_session")
+            .context("the login set no dockhand_session cookie")?;
+        Ok((cookie, key))
     }
 
     /// Starts serve, logs in, enters `id`'s origin.
@@ -598,10 +611,11 @@ impl Env {
             child,
             port,
             session: String::new(),
+            key: String::new(),
             ext_host: String::new(),
             ext_cookie: String::new(),
         };
-        serve.session = Self::login(port, &token)?;
+        (serve.session, serve.key) = Self::login(port, &token)?;
         let dashboard = serve.dashboard_host();
         let origin = format!("http://{dashboard}");
         let mut c = Client::new(tcp(port)?);
@@ -612,6 +626,7 @@ impl Env {
                 ("Host", &dashboard),
                 ("Origin", &origin),
                 ("Cookie", &serve.session),
+                ("X-Dockhand-Key", &serve.key),
             ],
             b"",
         ))?;

@@ -349,7 +349,7 @@ async fn open_all(
     expectations: &expect::Expectations,
     shots: &Path,
 ) -> Result<Vec<page::Opened>> {
-    c.goto(&serve.url).await?;
+    crate::dashboard::open_dashboard(c, serve).await?;
     wait_js(
         c,
         "every installed extension in the sidebar",
