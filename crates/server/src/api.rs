@@ -332,6 +332,8 @@ async fn ticket(
 /// Ends what the extension's tabs started and drops its backend connections.
 fn forget(state: &AppState, id: &ExtensionId) {
     state.forget_records();
+    // Its open tabs lose the bridge at once: sessions and tickets end.
+    state.auth().forget_extension(id);
     state.processes().kill_extension(id);
     state.bridge().processes.kill_extension(id);
     state

@@ -422,9 +422,22 @@ fn gate(state: &AppState, site: &Site, parts: &axum::http::request::Parts) -> Re
             (origin.as_str(), login)
         }
         Site::Extension(site) => {
-            let enter = parts.uri.path() == crate::ui::ENTER_PATH;
+            // Disabled (here or by `dockhand disable` in another process,
+            // seen at the next read of the records): its origin answers
+            // nothing, an open tab included.
+            if !site.record.enabled {
+                return Err(ApiError::forbidden(format!(
+                    "{} is disabled: enable it with `dockhand enable {}`",
+                    site.record.id, site.record.id
+                )));
+            }
+            let path = parts.uri.path();
+            let enter = path == crate::ui::ENTER_PATH;
             if !enter {
                 crate::extract::extension_session(state, site, &parts.headers)?;
+            }
+            if path.starts_with("/.dockhand/api/") || path == crate::ui::DDCLIENT_PATH {
+                auth::check_same_origin_fetch(&parts.headers)?;
             }
             (site.origin.as_str(), enter)
         }

@@ -326,6 +326,23 @@ pub fn check_origin(headers: &HeaderMap, expected: &str) -> Result<(), ApiError>
     }
 }
 
+/// The fetch-metadata check of an extension origin's bridge and
+/// `ddclient.js`: a browser says in `Sec-Fetch-Site` who asks, and only the
+/// extension's own page may (`same-origin`). Another extension's page (whose
+/// browser sends this origin's `SameSite=None` cookie along) cannot include
+/// this extension's `ddclient.js` with a `<script>` to read its facts, nor
+/// call its bridge. A request without the header (not from a browser) is
+/// left to the cookie and `Origin` checks.
+pub fn check_same_origin_fetch(headers: &HeaderMap) -> Result<(), ApiError> {
+    match headers.get("sec-fetch-site").map(|v| v.to_str()) {
+        None | Some(Ok("same-origin")) => Ok(()),
+        Some(site) => Err(ApiError::forbidden(format!(
+            "the bridge answers only the extension's own page (Sec-Fetch-Site: {}): open it in its tab",
+            site.unwrap_or("?")
+        ))),
+    }
+}
+
 /// A `Host` header split into a lowercase name and a port (80 when absent).
 /// `[::1]:7411` gives `("[::1]", 7411)`. `None` when it cannot be a host.
 pub fn parse_host(host: &str) -> Option<(String, u16)> {

@@ -318,3 +318,89 @@ async fn a_replayed_cookie_without_the_page_key_is_refused() {
     };
     assert_eq!(f.send_as_is(ws("nope")).await.status, StatusCode::FORBIDDEN);
 }
+
+/// Another extension's page (the browser sends this origin's `SameSite=None`
+/// cookie along) may not include this extension's `ddclient.js` nor call
+/// its bridge: the browser's `Sec-Fetch-Site` must say `same-origin`.
+#[tokio::test]
+async fn the_bridge_answers_only_its_own_page() {
+    let f = fixture();
+    let rec = f.add_extension("acme/b", &[("index.html", "<p>b")]);
+    let (host, cookie) = f.enter(&rec.id).await;
+    let with_site = |path: &str, site: Option<&str>| {
+        let mut b = axum::http::Request::builder()
+            .uri(path)
+            .header(header::HOST, &host)
+            .header(header::COOKIE, &cookie);
+        if let Some(s) = site {
+            b = b.header("sec-fetch-site", s);
+        }
+        b.body(axum::body::Body::empty()).unwrap()
+    };
+    for path in ["/.dockhand/ddclient.js", "/.dockhand/api/info"] {
+        for site in ["cross-site", "same-site", "none"] {
+            let a = f.send_as_is(with_site(path, Some(site))).await;
+            assert_eq!(
+                a.status,
+                StatusCode::FORBIDDEN,
+                "{path} {site}: {}",
+                a.text()
+            );
+        }
+        for site in [Some("same-origin"), None] {
+            let a = f.send_as_is(with_site(path, site)).await;
+            assert_eq!(a.status, StatusCode::OK, "{path} {site:?}: {}", a.text());
+        }
+    }
+    // The page itself is opened from the dashboard: a cross-site navigation.
+    let a = f
+        .send_as_is(with_site("/index.html", Some("cross-site")))
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+}
+
+/// Disabling an extension ends an open tab's bridge access at once: from
+/// the dashboard (its sessions and tickets end) and from `dockhand disable`
+/// in another process (its origin refuses once the records are read again).
+#[tokio::test]
+async fn disable_ends_an_open_tabs_bridge_access() {
+    let f = fixture();
+    let a = f.add_extension("acme/c", &[("index.html", "<p>c")]);
+    let b = f.add_extension("acme/d", &[("index.html", "<p>d")]);
+    let (host_a, cookie_a) = f.enter(&a.id).await;
+    let (host_b, cookie_b) = f.enter(&b.id).await;
+    assert_eq!(info(&f, &host_a, &cookie_a).await, StatusCode::OK);
+    assert_eq!(info(&f, &host_b, &cookie_b).await, StatusCode::OK);
+
+    // From the dashboard.
+    let session = f.login().await;
+    let r = f
+        .call(
+            axum::http::Method::POST,
+            DASHBOARD,
+            &format!("/api/extensions/{}/disable", encode_id(&a.id)),
+            Some(&session),
+            Some(DASHBOARD_ORIGIN),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_ne!(info(&f, &host_a, &cookie_a).await, StatusCode::OK);
+    assert_ne!(
+        f.get(&host_a, "/.dockhand/ddclient.js", Some(&cookie_a))
+            .await
+            .status,
+        StatusCode::OK
+    );
+
+    // As `dockhand disable` does it, in another process: the state changes.
+    f.state.manager().state.set_enabled(&b.id, false).unwrap();
+    f.state.forget_records();
+    let status = info(&f, &host_b, &cookie_b).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+async fn info(f: &Fixture, host: &str, cookie: &str) -> StatusCode {
+    f.get(host, "/.dockhand/api/info", Some(cookie))
+        .await
+        .status
+}
