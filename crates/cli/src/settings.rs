@@ -29,8 +29,12 @@ pub struct Settings {
     pub docker_cli: String,
     /// `DOCKHAND_FAILPOINT`: a journal step at which to simulate a crash (tests).
     pub failpoint: Option<String>,
-    /// `DOCKHAND_READY_TIMEOUT`: seconds a backend may take to create its socket.
+    /// `DOCKHAND_READY_TIMEOUT`: seconds install waits for a backend's socket
+    /// before going on without it.
     pub ready_timeout: Option<std::time::Duration>,
+    /// `DOCKHAND_COMPOSE`: which compose runs backends (`v2`, `v1`, a
+    /// program; unset: the v2 plugin, else `docker-compose`).
+    pub compose: dockhand_engine::ComposeChoice,
     /// The system-wide config file: `DOCKHAND_SYSTEM_CONFIG`, else
     /// `/etc/dockhand/config.toml`.
     pub system_config: PathBuf,
@@ -97,6 +101,9 @@ impl Settings {
                 }
                 _ => None,
             },
+            compose: dockhand_engine::ComposeChoice::parse(
+                &std::env::var("DOCKHAND_COMPOSE").unwrap_or_default(),
+            ),
             system_config: std::env::var_os("DOCKHAND_SYSTEM_CONFIG")
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from)

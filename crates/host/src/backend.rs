@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use dockhand_engine::{
     ComposeProject, ComposeRunner, ContainerInfo, EXTENSION_LABEL, Engine, EngineError, EngineHost,
-    OverrideInput, SocketState, compose_override, plugin_image_env, probe_socket, project_name,
-    vm_image_compose, wait_for_socket,
+    OverrideInput, SocketState, compose_override, normalize_expose, plugin_image_env, probe_socket,
+    project_name, vm_image_compose, wait_for_socket,
 };
 use dockhand_oci::ExtensionId;
 use dockhand_spec::{ComposeFacts, Metadata};
@@ -101,7 +101,10 @@ pub fn write_compose_files(
     let text = match (&vm.image, &vm.composefile) {
         (_, Some(file)) => {
             let path = root.join(file.trim_start_matches('/'));
-            std::fs::read_to_string(&path).map_err(InstallError::io(&path))?
+            let text = std::fs::read_to_string(&path).map_err(InstallError::io(&path))?;
+            // `expose: ["5317:4317"]` runs as it did with compose v2 (the
+            // container port); any other file is written as it is.
+            normalize_expose(&text).unwrap_or(text)
         }
         (Some(image), None) => {
             serde_json::to_string_pretty(&vm_image_compose(id.as_str(), image)).unwrap_or_default()

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use dockhand_engine::{ComposeCli, ComposeRunner};
+use dockhand_engine::{ComposeChoice, ComposeCli, ComposeRunner};
 use dockhand_engine::{Engine, EngineHost};
 use dockhand_oci::ExtensionId;
 
@@ -56,6 +56,36 @@ struct CachedCompose {
     prefix: Vec<String>,
     version: String,
     stamp: String,
+    /// The [`ComposeChoice::key`] it was detected for.
+    #[serde(default)]
+    choice: String,
+    /// The docker CLI's compose plugin files: present or not, size, time.
+    #[serde(default)]
+    plugins: String,
+}
+
+/// Each of `paths` as `path:size:mtime;`, or `path:-;` when it is not there
+/// (a plugin that appears changes it).
+fn presence_stamp(paths: &[std::path::PathBuf]) -> String {
+    let mut out = String::new();
+    for p in paths {
+        match std::fs::metadata(p) {
+            Ok(meta) => {
+                let mtime = meta
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+                out.push_str(&format!(
+                    "{}:{}:{};",
+                    p.display(),
+                    meta.len(),
+                    mtime.map(|d| d.as_nanos()).unwrap_or(0)
+                ));
+            }
+            Err(_) => out.push_str(&format!("{}:-;", p.display())),
+        }
+    }
+    out
 }
 
 /// Size and modification time of each program (found on PATH when bare);
@@ -96,6 +126,13 @@ pub struct Manager {
     pub docker_cli: String,
     /// Where programs are looked for (`PATH`), to tell when compose changed.
     pub search_path: Vec<std::path::PathBuf>,
+    /// Which compose to run (`DOCKHAND_COMPOSE`; detected by default: the v2
+    /// plugin first).
+    pub compose_choice: ComposeChoice,
+    /// The docker CLI's compose plugin files ([`dockhand_engine::plugin_candidates`]
+    /// of the docker config dir): when one appears or changes, compose is
+    /// detected again.
+    pub compose_plugins: Vec<std::path::PathBuf>,
     /// How long install, `enable` and `up` wait for a backend's socket
     /// before going on without it ([`backend::Started::SocketPending`]).
     pub ready_timeout: std::time::Duration,
@@ -144,6 +181,8 @@ impl Manager {
             engine_host,
             docker_cli,
             search_path,
+            compose_choice: ComposeChoice::Detect,
+            compose_plugins: Vec::new(),
             ready_timeout: backend::READY_TIMEOUT,
             state,
             allow: crate::allow::AllowList::disabled(),
@@ -157,13 +196,18 @@ impl Manager {
 
     /// Finds compose. Detection runs the candidates (`docker compose`, then
     /// `docker-compose`, a slow Python program), so the answer is kept in
-    /// `$DOCKHAND_HOME/compose.json` until the docker CLI or the chosen
-    /// program changes (size and modification time).
+    /// `$DOCKHAND_HOME/compose.json` until the docker CLI, the chosen
+    /// program, a compose plugin file (one appearing makes v2 the choice) or
+    /// [`Manager::compose_choice`] changes.
     pub async fn compose(&self) -> Result<ComposeRunner, InstallError> {
         let cache_path = self.layout.home.join("compose.json");
         let docker = std::path::Path::new(&self.docker_cli);
+        let choice = self.compose_choice.key();
+        let plugins = presence_stamp(&self.compose_plugins);
         if let Ok(text) = std::fs::read_to_string(&cache_path)
             && let Ok(cached) = serde_json::from_str::<CachedCompose>(&text)
+            && cached.choice == choice
+            && cached.plugins == plugins
         {
             let program = std::path::PathBuf::from(&cached.program);
             let now = stamp(&[docker, &program], &self.search_path);
@@ -179,13 +223,16 @@ impl Manager {
                 ));
             }
         }
-        let runner = ComposeRunner::detect(docker, &self.engine_host).await?;
+        let runner =
+            ComposeRunner::detect_choice(docker, &self.engine_host, &self.compose_choice).await?;
         let program = runner.cli().program.clone();
         let cached = CachedCompose {
             program: program.to_string_lossy().into_owned(),
             prefix: runner.cli().prefix.clone(),
             version: runner.version().to_owned(),
             stamp: stamp(&[docker, &program], &self.search_path),
+            choice,
+            plugins,
         };
         if let Ok(text) = serde_json::to_string(&cached) {
             let _ = std::fs::create_dir_all(&self.layout.home);

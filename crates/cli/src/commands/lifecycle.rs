@@ -32,6 +32,8 @@ pub fn manager(settings: &Settings) -> Result<Manager> {
     if let Some(t) = settings.ready_timeout {
         manager.ready_timeout = t;
     }
+    manager.compose_choice = settings.compose.clone();
+    manager.compose_plugins = dockhand_engine::plugin_candidates(&settings.docker_config);
     manager.allow = super::config(settings)?.allow_list()?;
     Ok(manager)
 }

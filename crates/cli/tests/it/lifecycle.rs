@@ -18,6 +18,62 @@ pub(crate) struct Home {
     dir: TempDir,
     env: RealEnv,
     docker_host: String,
+    /// `DOCKHAND_COMPOSE` for every command, when set.
+    compose: Option<Compose>,
+}
+
+/// Which compose the lifecycle tests run backends with: each runs once with
+/// Compose v2 (the docker CLI plugin `scripts/deps` installs, what Docker
+/// Desktop uses) and once with v1 (Debian's `docker-compose` 1.29).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Compose {
+    V2,
+    V1,
+}
+
+impl Compose {
+    /// The `DOCKHAND_COMPOSE` value.
+    fn setting(self) -> &'static str {
+        match self {
+            Compose::V2 => "v2",
+            Compose::V1 => "v1",
+        }
+    }
+
+    /// How `doctor` names it.
+    fn doctor_name(self) -> &'static str {
+        match self {
+            Compose::V2 => "docker compose ",
+            Compose::V1 => "docker-compose ",
+        }
+    }
+
+    /// True when this compose runs here; else says so (a failure when
+    /// `DOCKHAND_REQUIRE_ENV=1`: `scripts/deps` installs both).
+    pub(crate) fn available(self, test: &str) -> bool {
+        let mut cmd = match self {
+            Compose::V2 => {
+                let mut c = Command::new("docker");
+                c.arg("compose");
+                c
+            }
+            Compose::V1 => Command::new("docker-compose"),
+        };
+        let ok = cmd
+            .args(["version", "--short"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !ok {
+            support::skip(
+                test,
+                &format!(
+                    "compose {} is not installed (scripts/deps installs it)",
+                    self.setting()
+                ),
+            );
+        }
+        ok
+    }
 }
 
 impl Home {
@@ -26,6 +82,15 @@ impl Home {
             dir: TempDir::new(tag),
             env: env.clone(),
             docker_host: env.docker_host.clone(),
+            compose: None,
+        }
+    }
+
+    /// A home whose commands run backends with `compose`.
+    pub(crate) fn with_compose(env: &RealEnv, tag: &str, compose: Compose) -> Self {
+        Self {
+            compose: Some(compose),
+            ..Self::new(env, tag)
         }
     }
 
@@ -36,6 +101,9 @@ impl Home {
             .env("DOCKER_HOST", &self.docker_host)
             .env("DOCKHAND_READY_TIMEOUT", "20")
             .args(args);
+        if let Some(compose) = self.compose {
+            c.env("DOCKHAND_COMPOSE", compose.setting());
+        }
         let _ = std::fs::create_dir_all(self.dir.0.join("run"));
         c
     }
@@ -254,10 +322,28 @@ pub(crate) fn http_get(sock: &Path, path: &str) -> String {
 
 #[test]
 fn all_examples_install_work_and_leave_nothing_behind() {
-    let Some(env) = support::real_env("all_examples_install_work_and_leave_nothing_behind") else {
+    all_examples(
+        Compose::V2,
+        "all_examples_install_work_and_leave_nothing_behind",
+    );
+}
+
+#[test]
+fn all_examples_install_work_and_leave_nothing_behind_with_compose_v1() {
+    all_examples(
+        Compose::V1,
+        "all_examples_install_work_and_leave_nothing_behind_with_compose_v1",
+    );
+}
+
+fn all_examples(which: Compose, test: &str) {
+    let Some(env) = support::real_env(test) else {
         return;
     };
-    let home = Home::new(&env, "lc-all");
+    if !which.available(test) {
+        return;
+    }
+    let home = Home::with_compose(&env, "lc-all", which);
     let ui = publish(&env, &example("minimal-ui"), false, &[]);
     let image = publish(&env, &example("backend-image"), true, &[]);
     let compose = publish(&env, &example("backend-compose"), true, &[]);
@@ -354,6 +440,18 @@ fn all_examples_install_work_and_leave_nothing_behind() {
             .expect("a")
             .iter()
             .all(|c| c["status"] == "ok"),
+        "{doctor}"
+    );
+    // The compose the test asked for is the one that ran the backends.
+    assert!(
+        doctor["checks"]
+            .as_array()
+            .expect("a")
+            .iter()
+            .any(|c| c["name"] == "compose"
+                && c["detail"]
+                    .as_str()
+                    .is_some_and(|d| d.starts_with(which.doctor_name()))),
         "{doctor}"
     );
     // After the engine stops the backends (a restart), `up` starts them again.
@@ -475,10 +573,22 @@ pub(crate) fn copy_dir(from: &Path, to: &Path) {
 
 #[test]
 fn volumes_stay_unless_asked() {
-    let Some(env) = support::real_env("volumes_stay_unless_asked") else {
+    volumes_stay(Compose::V2, "volumes_stay_unless_asked");
+}
+
+#[test]
+fn volumes_stay_unless_asked_with_compose_v1() {
+    volumes_stay(Compose::V1, "volumes_stay_unless_asked_with_compose_v1");
+}
+
+fn volumes_stay(compose: Compose, test: &str) {
+    let Some(env) = support::real_env(test) else {
         return;
     };
-    let home = Home::new(&env, "lc-vol");
+    if !compose.available(test) {
+        return;
+    }
+    let home = Home::with_compose(&env, "lc-vol", compose);
     let tmp = TempDir::new("lc-vol-ext");
     let (reference, id) = publish(&env, &volume_extension(&tmp), true, &[]);
     let project = dockhand_engine::project_name(&id);
@@ -504,12 +614,73 @@ fn volumes_stay_unless_asked() {
     home.assert_gone(&id);
 }
 
+/// `expose: ["5317:4317"]` (a published observability extension ships it):
+/// compose v2 took the container port, docker-compose v1 refuses the file
+/// and compose v5 stops at container creation; dockhand runs the container
+/// port, with either compose.
 #[test]
-fn failed_backends_roll_back_completely() {
-    let Some(env) = support::real_env("failed_backends_roll_back_completely") else {
+fn an_expose_entry_with_a_host_port_installs() {
+    let test = "an_expose_entry_with_a_host_port_installs";
+    let Some(env) = support::real_env(test) else {
         return;
     };
-    let home = Home::new(&env, "lc-fail");
+    let tmp = TempDir::new("lc-expose");
+    let root = volume_extension(&tmp);
+    std::fs::write(
+        root.join("docker-compose.yaml"),
+        "services:\n  api:\n    image: ${DESKTOP_PLUGIN_IMAGE}\n    command: [\"/backend\", \"--socket\", \"/run/guest-services/api.sock\"]\n    expose:\n    - 5317:4317\n    - \"8080\"\n",
+    )
+    .expect("write");
+    let (reference, id) = publish(&env, &root, true, &[]);
+    for compose in [Compose::V2, Compose::V1] {
+        if !compose.available(test) {
+            continue;
+        }
+        let home = Home::with_compose(&env, "lc-expose", compose);
+        home.ok(&["install", &reference, "-y"]);
+        assert!(
+            http_get(&home.socket(&id, "api.sock"), "/hello").contains("hello from the backend")
+        );
+        let ports = docker(
+            &env,
+            &[
+                "ps",
+                "--filter",
+                &format!("label=dev.dockhand.extension={id}"),
+                "--format",
+                "{{.Ports}}",
+            ],
+        );
+        assert!(
+            ports.contains("4317/tcp") && ports.contains("8080/tcp") && !ports.contains("5317"),
+            "{compose:?}: {ports}"
+        );
+        home.ok(&["rm", &id]);
+        home.assert_gone(&id);
+    }
+}
+
+#[test]
+fn failed_backends_roll_back_completely() {
+    failed_backends(Compose::V2, "failed_backends_roll_back_completely");
+}
+
+#[test]
+fn failed_backends_roll_back_completely_with_compose_v1() {
+    failed_backends(
+        Compose::V1,
+        "failed_backends_roll_back_completely_with_compose_v1",
+    );
+}
+
+fn failed_backends(compose: Compose, test: &str) {
+    let Some(env) = support::real_env(test) else {
+        return;
+    };
+    if !compose.available(test) {
+        return;
+    }
+    let home = Home::with_compose(&env, "lc-fail", compose);
     // A backend that exits before it creates its socket (it cannot listen
     // where it is told to). A socket that is merely late is no failure
     // (backend_socket.rs); a backend that stopped is.
