@@ -101,61 +101,6 @@ pub enum ComposeError {
     },
 }
 
-/// Where the docker CLI looks for plugins besides `<config>/cli-plugins`, in
-/// its order (Linux).
-pub const SYSTEM_PLUGIN_DIRS: [&str; 4] = [
-    "/usr/local/lib/docker/cli-plugins",
-    "/usr/local/libexec/docker/cli-plugins",
-    "/usr/lib/docker/cli-plugins",
-    "/usr/libexec/docker/cli-plugins",
-];
-
-/// The files the docker CLI may run for `docker compose`, in the order it
-/// looks for them: the user's plugin (`<docker_config>/cli-plugins`), then
-/// the system's. Whether they exist, their sizes and times tell when the v2
-/// plugin appeared or changed.
-pub fn plugin_candidates(docker_config: &Path) -> Vec<PathBuf> {
-    std::iter::once(docker_config.join("cli-plugins"))
-        .chain(SYSTEM_PLUGIN_DIRS.iter().map(PathBuf::from))
-        .map(|d| d.join("docker-compose"))
-        .collect()
-}
-
-/// Which compose to run.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum ComposeChoice {
-    /// The v2 plugin (`docker compose`), else a standalone `docker-compose`.
-    #[default]
-    Detect,
-    /// Only the docker CLI's compose plugin (`docker compose`, v2).
-    Plugin,
-    /// Only this standalone program (a name looked up on the search path, or
-    /// a path): Debian's `docker-compose` is v1.
-    Standalone(PathBuf),
-}
-
-impl ComposeChoice {
-    /// From a setting: empty or `auto` detects, `v2` or `docker compose` is
-    /// the plugin, `v1` is `docker-compose`, anything else a program.
-    pub fn parse(value: &str) -> Self {
-        match value.trim() {
-            "" | "auto" => ComposeChoice::Detect,
-            "v2" | "docker compose" | "plugin" => ComposeChoice::Plugin,
-            "v1" => ComposeChoice::Standalone(PathBuf::from("docker-compose")),
-            program => ComposeChoice::Standalone(PathBuf::from(program)),
-        }
-    }
-
-    /// A short text for caches and messages (`auto`, `v2`, the program).
-    pub fn key(&self) -> String {
-        match self {
-            ComposeChoice::Detect => "auto".to_owned(),
-            ComposeChoice::Plugin => "v2".to_owned(),
-            ComposeChoice::Standalone(p) => p.display().to_string(),
-        }
-    }
-}
-
 /// How compose is invoked: a program and the arguments before compose's own.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ComposeCli {
@@ -213,6 +158,56 @@ pub struct ComposeRunner {
     version: String,
     engine: EngineHost,
     timeout: Duration,
+    env: Option<ComposeEnv>,
+}
+
+/// The whole environment of a compose project command: compose interpolates
+/// a compose file with every variable of its process, so a project command
+/// starts from an empty environment and gets only these, `DOCKER_HOST` and
+/// the project's own ([`ComposeProject::env`], such as
+/// `DESKTOP_PLUGIN_IMAGE`). The user's other variables never reach a
+/// compose file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ComposeEnv {
+    /// `PATH`, for credential helpers and compose's own programs; `None`:
+    /// [`DEFAULT_PATH`].
+    pub path: Option<String>,
+    /// `HOME`, where the docker CLI and compose find their configuration
+    /// (and a compose file's documented `$HOME`).
+    pub home: Option<String>,
+    /// `DOCKER_CONFIG`, when the user moved the docker CLI's configuration.
+    pub docker_config: Option<String>,
+}
+
+/// `PATH` when none is given.
+pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+impl ComposeEnv {
+    /// Every variable a project command of `engine` sees, with `project`'s
+    /// own last: what compose interpolates a file with (the local reading
+    /// of a file without compose uses the same).
+    pub fn variables(
+        &self,
+        engine: &EngineHost,
+        project: &[(String, String)],
+    ) -> Vec<(String, String)> {
+        let mut out = vec![(
+            "PATH".to_owned(),
+            self.path
+                .clone()
+                .filter(|p| !p.is_empty())
+                .unwrap_or_else(|| DEFAULT_PATH.to_owned()),
+        )];
+        if let Some(home) = &self.home {
+            out.push(("HOME".to_owned(), home.clone()));
+        }
+        if let Some(config) = &self.docker_config {
+            out.push(("DOCKER_CONFIG".to_owned(), config.clone()));
+        }
+        out.push(("DOCKER_HOST".to_owned(), engine.to_string()));
+        out.extend(project.iter().cloned());
+        out
+    }
 }
 
 /// The compose project name for an extension: `dockhand-<slug>`, where the
@@ -254,24 +249,6 @@ impl ComposeRunner {
         Self::detect_from(&candidates, engine).await
     }
 
-    /// Finds the compose `choice` names ([`ComposeChoice::Detect`]: as
-    /// [`ComposeRunner::detect`]).
-    pub async fn detect_choice(
-        docker_cli: &Path,
-        engine: &EngineHost,
-        choice: &ComposeChoice,
-    ) -> Result<Self, ComposeError> {
-        match choice {
-            ComposeChoice::Detect => Self::detect(docker_cli, engine).await,
-            ComposeChoice::Plugin => {
-                Self::detect_from(&[ComposeCli::plugin(docker_cli)], engine).await
-            }
-            ComposeChoice::Standalone(program) => {
-                Self::detect_from(&[ComposeCli::standalone(program)], engine).await
-            }
-        }
-    }
-
     /// The first of `candidates` whose `version --short` answers.
     pub async fn detect_from(
         candidates: &[ComposeCli],
@@ -303,7 +280,15 @@ impl ComposeRunner {
             version,
             engine,
             timeout: DEFAULT_COMPOSE_TIMEOUT,
+            env: None,
         }
+    }
+
+    /// The same runner whose project commands run with `env` and nothing
+    /// else of this process's environment ([`ComposeEnv`]).
+    pub fn with_env(mut self, env: ComposeEnv) -> Self {
+        self.env = Some(env);
+        self
     }
 
     /// The same runner with another time limit per command.
@@ -337,9 +322,11 @@ impl ComposeRunner {
         &self.engine
     }
 
-    /// `up -d --remove-orphans`: creates and starts every service.
+    /// `up -d --remove-orphans --no-build`: creates and starts every
+    /// service, never building an image (a `build` section is refused
+    /// before, and an image that is missing fails instead of being built).
     pub async fn up(&self, project: &ComposeProject) -> Result<(), ComposeError> {
-        self.project_run(project, &["up", "-d", "--remove-orphans"])
+        self.project_run(project, &["up", "-d", "--remove-orphans", "--no-build"])
             .await
             .map(drop)
     }
@@ -369,6 +356,18 @@ impl ComposeRunner {
         self.project_run(project, &["config"]).await
     }
 
+    /// The normalized model of the project: `config --format json` (v2), or
+    /// `config` (v1, which prints YAML only); `dockhand_spec`'s
+    /// `ComposeFacts::from_config_output` reads either.
+    pub async fn normalized(&self, project: &ComposeProject) -> Result<String, ComposeError> {
+        if self.is_v1() {
+            self.project_run(project, &["config"]).await
+        } else {
+            self.project_run(project, &["config", "--format", "json"])
+                .await
+        }
+    }
+
     /// The command line `args` would run for `project` (what the methods
     /// above run), for inspection or for operations they do not cover.
     pub fn command(&self, project: &ComposeProject, args: &[&str]) -> std::process::Command {
@@ -380,8 +379,16 @@ impl ComposeRunner {
         cmd.arg("--project-directory").arg(&project.dir);
         cmd.args(args);
         cmd.current_dir(&project.dir);
-        for (k, v) in &project.env {
-            cmd.env(k, v);
+        match &self.env {
+            Some(env) => {
+                cmd.env_clear();
+                cmd.envs(env.variables(&self.engine, &project.env));
+            }
+            None => {
+                for (k, v) in &project.env {
+                    cmd.env(k, v);
+                }
+            }
         }
         cmd
     }
@@ -540,36 +547,6 @@ fn command_line(cmd: &std::process::Command) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn compose_choices_parse() {
-        assert_eq!(ComposeChoice::parse(""), ComposeChoice::Detect);
-        assert_eq!(ComposeChoice::parse("auto"), ComposeChoice::Detect);
-        assert_eq!(ComposeChoice::parse("v2"), ComposeChoice::Plugin);
-        assert_eq!(
-            ComposeChoice::parse("docker compose"),
-            ComposeChoice::Plugin
-        );
-        assert_eq!(
-            ComposeChoice::parse("v1"),
-            ComposeChoice::Standalone("docker-compose".into())
-        );
-        assert_eq!(
-            ComposeChoice::parse("/usr/bin/docker-compose"),
-            ComposeChoice::Standalone("/usr/bin/docker-compose".into())
-        );
-        assert_eq!(ComposeChoice::parse("v1").key(), "docker-compose");
-        let c = plugin_candidates(Path::new("/home/u/.docker"));
-        assert_eq!(
-            c[0],
-            Path::new("/home/u/.docker/cli-plugins/docker-compose")
-        );
-        assert_eq!(
-            c[1],
-            Path::new("/usr/local/lib/docker/cli-plugins/docker-compose")
-        );
-        assert_eq!(c.len(), 5);
-    }
     use std::ffi::OsStr;
 
     fn project() -> ComposeProject {
@@ -636,6 +613,52 @@ mod tests {
         assert_eq!(env(&cmd, "DOCKER_CONTEXT"), Some(None));
         assert_eq!(env(&cmd, "COMPOSE_FILE"), Some(None));
         assert_eq!(cmd.get_current_dir(), Some(Path::new("/data/vm")));
+    }
+
+    #[test]
+    fn project_commands_get_only_the_given_environment() {
+        let engine: EngineHost = "unix:///run/e.sock".parse().unwrap();
+        let r = ComposeRunner::new(
+            ComposeCli::plugin(Path::new("/usr/bin/docker")),
+            "2.24.5".into(),
+            engine.clone(),
+        )
+        .with_env(ComposeEnv {
+            path: None,
+            home: Some("/home/me".into()),
+            docker_config: None,
+        });
+        let cmd = r.command(&project(), &["config"]);
+        let envs: Vec<(String, Option<String>)> = cmd
+            .get_envs()
+            .map(|(k, v)| {
+                (
+                    k.to_string_lossy().into_owned(),
+                    v.map(|v| v.to_string_lossy().into_owned()),
+                )
+            })
+            .collect();
+        let set: Vec<&str> = envs
+            .iter()
+            .filter(|(_, v)| v.is_some())
+            .map(|(k, _)| k.as_str())
+            .collect();
+        let mut set = set;
+        set.sort_unstable();
+        assert_eq!(
+            set,
+            ["DESKTOP_PLUGIN_IMAGE", "DOCKER_HOST", "HOME", "PATH"],
+            "{envs:?}"
+        );
+        assert_eq!(env(&cmd, "PATH"), Some(Some(OsStr::new(DEFAULT_PATH))));
+        assert_eq!(
+            ComposeEnv::default().variables(&engine, &[("A".into(), "b".into())]),
+            [
+                ("PATH".to_owned(), DEFAULT_PATH.to_owned()),
+                ("DOCKER_HOST".to_owned(), "unix:///run/e.sock".to_owned()),
+                ("A".to_owned(), "b".to_owned()),
+            ]
+        );
     }
 
     #[test]
@@ -737,7 +760,10 @@ mod tests {
             panic!("{e:?}");
         };
         assert!(command.starts_with("sh -c"), "{command}");
-        assert!(command.ends_with("up -d --remove-orphans"), "{command}");
+        assert!(
+            command.ends_with("up -d --remove-orphans --no-build"),
+            "{command}"
+        );
         assert!(status.contains('3'), "{status}");
         assert_eq!(stderr_tail.lines().count(), 20);
         assert!(stderr_tail.ends_with("err 25"), "{stderr_tail}");

@@ -23,7 +23,6 @@
 mod compose;
 mod containers;
 mod context;
-mod expose;
 mod flavor;
 mod host;
 mod images;
@@ -32,15 +31,14 @@ mod overrides;
 mod readiness;
 
 pub use compose::{
-    ComposeChoice, ComposeCli, ComposeError, ComposeProject, ComposeRunner,
-    DEFAULT_COMPOSE_TIMEOUT, SYSTEM_PLUGIN_DIRS, plugin_candidates, project_name,
+    ComposeCli, ComposeEnv, ComposeError, ComposeProject, ComposeRunner, DEFAULT_COMPOSE_TIMEOUT,
+    DEFAULT_PATH, project_name,
 };
 pub use containers::{
     COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL, ContainerInfo, EngineVersion, ExecOutput,
     ExecStream, LogLine, NetworkInfo, OutputChunk, OutputStream, StdStream, VolumeInfo,
 };
 pub use context::{ContextError, DEFAULT_CONTEXT, context_dir_name, resolve_host};
-pub use expose::normalize_expose;
 pub use flavor::EngineFlavor;
 pub use host::{EngineHost, HostError};
 pub use images::ImageSummary;

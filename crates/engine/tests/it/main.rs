@@ -5,4 +5,5 @@
 mod compose;
 mod engine;
 mod merge;
+mod normalized;
 mod support;
