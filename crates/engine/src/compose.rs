@@ -101,6 +101,61 @@ pub enum ComposeError {
     },
 }
 
+/// Where the docker CLI looks for plugins besides `<config>/cli-plugins`, in
+/// its order (Linux).
+pub const SYSTEM_PLUGIN_DIRS: [&str; 4] = [
+    "/usr/local/lib/docker/cli-plugins",
+    "/usr/local/libexec/docker/cli-plugins",
+    "/usr/lib/docker/cli-plugins",
+    "/usr/libexec/docker/cli-plugins",
+];
+
+/// The files the docker CLI may run for `docker compose`, in the order it
+/// looks for them: the user's plugin (`<docker_config>/cli-plugins`), then
+/// the system's. Whether they exist, their sizes and times tell when the v2
+/// plugin appeared or changed.
+pub fn plugin_candidates(docker_config: &Path) -> Vec<PathBuf> {
+    std::iter::once(docker_config.join("cli-plugins"))
+        .chain(SYSTEM_PLUGIN_DIRS.iter().map(PathBuf::from))
+        .map(|d| d.join("docker-compose"))
+        .collect()
+}
+
+/// Which compose to run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum ComposeChoice {
+    /// The v2 plugin (`docker compose`), else a standalone `docker-compose`.
+    #[default]
+    Detect,
+    /// Only the docker CLI's compose plugin (`docker compose`, v2).
+    Plugin,
+    /// Only this standalone program (a name looked up on the search path, or
+    /// a path): Debian's `docker-compose` is v1.
+    Standalone(PathBuf),
+}
+
+impl ComposeChoice {
+    /// From a setting: empty or `auto` detects, `v2` or `docker compose` is
+    /// the plugin, `v1` is `docker-compose`, anything else a program.
+    pub fn parse(value: &str) -> Self {
+        match value.trim() {
+            "" | "auto" => ComposeChoice::Detect,
+            "v2" | "docker compose" | "plugin" => ComposeChoice::Plugin,
+            "v1" => ComposeChoice::Standalone(PathBuf::from("docker-compose")),
+            program => ComposeChoice::Standalone(PathBuf::from(program)),
+        }
+    }
+
+    /// A short text for caches and messages (`auto`, `v2`, the program).
+    pub fn key(&self) -> String {
+        match self {
+            ComposeChoice::Detect => "auto".to_owned(),
+            ComposeChoice::Plugin => "v2".to_owned(),
+            ComposeChoice::Standalone(p) => p.display().to_string(),
+        }
+    }
+}
+
 /// How compose is invoked: a program and the arguments before compose's own.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ComposeCli {
@@ -247,6 +302,24 @@ impl ComposeRunner {
         }
         candidates.push(ComposeCli::standalone(Path::new("docker-compose")));
         Self::detect_from(&candidates, engine).await
+    }
+
+    /// Finds the compose `choice` names ([`ComposeChoice::Detect`]: as
+    /// [`ComposeRunner::detect`]).
+    pub async fn detect_choice(
+        docker_cli: &Path,
+        engine: &EngineHost,
+        choice: &ComposeChoice,
+    ) -> Result<Self, ComposeError> {
+        match choice {
+            ComposeChoice::Detect => Self::detect(docker_cli, engine).await,
+            ComposeChoice::Plugin => {
+                Self::detect_from(&[ComposeCli::plugin(docker_cli)], engine).await
+            }
+            ComposeChoice::Standalone(program) => {
+                Self::detect_from(&[ComposeCli::standalone(program)], engine).await
+            }
+        }
     }
 
     /// The first of `candidates` whose `version --short` answers.
@@ -547,6 +620,36 @@ fn command_line(cmd: &std::process::Command) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn compose_choices_parse() {
+        assert_eq!(ComposeChoice::parse(""), ComposeChoice::Detect);
+        assert_eq!(ComposeChoice::parse("auto"), ComposeChoice::Detect);
+        assert_eq!(ComposeChoice::parse("v2"), ComposeChoice::Plugin);
+        assert_eq!(
+            ComposeChoice::parse("docker compose"),
+            ComposeChoice::Plugin
+        );
+        assert_eq!(
+            ComposeChoice::parse("v1"),
+            ComposeChoice::Standalone("docker-compose".into())
+        );
+        assert_eq!(
+            ComposeChoice::parse("/usr/bin/docker-compose"),
+            ComposeChoice::Standalone("/usr/bin/docker-compose".into())
+        );
+        assert_eq!(ComposeChoice::parse("v1").key(), "docker-compose");
+        let c = plugin_candidates(Path::new("/home/u/.docker"));
+        assert_eq!(
+            c[0],
+            Path::new("/home/u/.docker/cli-plugins/docker-compose")
+        );
+        assert_eq!(
+            c[1],
+            Path::new("/usr/local/lib/docker/cli-plugins/docker-compose")
+        );
+        assert_eq!(c.len(), 5);
+    }
     use std::ffi::OsStr;
 
     fn project() -> ComposeProject {

@@ -23,6 +23,7 @@
 mod compose;
 mod containers;
 mod context;
+mod expose;
 mod flavor;
 mod host;
 mod images;
@@ -31,14 +32,15 @@ mod overrides;
 mod readiness;
 
 pub use compose::{
-    ComposeCli, ComposeEnv, ComposeError, ComposeProject, ComposeRunner, DEFAULT_COMPOSE_TIMEOUT,
-    DEFAULT_PATH, project_name,
+    ComposeChoice, ComposeCli, ComposeEnv, ComposeError, ComposeProject, ComposeRunner,
+    DEFAULT_COMPOSE_TIMEOUT, DEFAULT_PATH, SYSTEM_PLUGIN_DIRS, plugin_candidates, project_name,
 };
 pub use containers::{
     COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL, ContainerInfo, EngineVersion, ExecOutput,
     ExecStream, LogLine, NetworkInfo, OutputChunk, OutputStream, StdStream, VolumeInfo,
 };
 pub use context::{ContextError, DEFAULT_CONTEXT, context_dir_name, resolve_host};
+pub use expose::normalize_expose;
 pub use flavor::EngineFlavor;
 pub use host::{EngineHost, HostError};
 pub use images::ImageSummary;
