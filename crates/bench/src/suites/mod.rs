@@ -5,6 +5,7 @@
 
 pub mod bridge;
 pub mod catalog;
+pub mod compat;
 pub mod install;
 pub mod oci;
 pub mod update;
@@ -65,5 +66,11 @@ pub const SUITES: &[Suite] = &[
         about: "dockhand catalog of 50 entries (a registry namespace): cold vs cached time, requests and bytes",
         needs: "DOCKHAND_TEST_REGISTRY (a registry on loopback), the dockhand binary",
         run: catalog::run,
+    },
+    Suite {
+        name: "compat",
+        about: "the compatibility lab (scripts/compat) with warm caches: whole run and UI step, against its 5-minute budget",
+        needs: "root (the lab installs as the dockhand-test user), ../shared/real-extensions, npm, chromium and chromedriver, DOCKER_HOST, DOCKHAND_TEST_REGISTRY",
+        run: compat::run,
     },
 ];

@@ -75,15 +75,15 @@ impl Backend {
 
     /// The table's words for it.
     pub(crate) fn describe(&self, compose: bool) -> String {
+        let how = if compose { "compose" } else { "`vm.image`" };
         match self {
             Self::None => "none (UI only)".to_owned(),
             Self::Busybox { upstream, .. } => format!(
-                "{} on the extension's image ({upstream} upstream): run here on a busybox-static base",
-                if compose { "compose" } else { "image" }
+                "{how} on the extension's own image (`FROM {upstream}` upstream): run here on the lab's busybox-static base"
             ),
             Self::Standin { images, upstream } => format!(
-                "compose on {} ({upstream} upstream): run here on a busybox-static stand-in",
-                images.join(", ")
+                "compose on `{}` ({upstream}): run here on a busybox-static stand-in",
+                images.join("`, `")
             ),
             Self::Unbuildable { needs } => {
                 format!("backend not buildable here (needs {})", needs.join("; "))

@@ -13,6 +13,7 @@
 //! go to `<target>/compat/`. `DOCKHAND_COMPAT_ONLY=a,b` picks extensions.
 
 mod expect;
+mod no_start;
 mod page;
 mod report;
 mod user;

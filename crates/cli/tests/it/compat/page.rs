@@ -252,10 +252,11 @@ async fn stats_stream(c: &Client, title: &str) -> Result<String> {
     if v["lines"].as_u64().unwrap_or(0) < 2 || v["once"] != "ok" {
         bail!("docker stats: {v}");
     }
-    Ok(format!(
-        "{} JSON lines streamed (exec('stats', ['--format', '{{{{json .}}}}'], {{stream}})), {} containers collected with --no-stream and a quoted format",
+    eprintln!(
+        "lab-theme-stats: {} docker stats JSON lines streamed, {} containers collected",
         v["lines"], v["count"]
-    ))
+    );
+    Ok("`exec('stats', ['--format', '{{json .}}'], {stream})` delivered JSON lines; `exec('stats', ['--no-stream', '--format', '\"{{json .}}\"'])` parsed with parseJsonLines()".to_owned())
 }
 
 /// The fixture's "Fail on purpose" button: an uncaught exception, an

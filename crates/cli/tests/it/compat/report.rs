@@ -1,7 +1,6 @@
 //! The lab's table: one row per extension, printed after a run and written
 //! into `docs/compatibility.md` by `scripts/compat --write-docs`.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -22,6 +21,8 @@ pub(crate) struct Row {
     pub backend: String,
     /// The `ddClient` calls its page made while opening (bridge call log).
     pub calls: Vec<String>,
+    /// The texts its first screen must show (expectations.json).
+    pub first_screen_texts: Vec<String>,
     /// How long the first screen took.
     pub first_screen: Option<f64>,
     /// What went wrong: any entry fails the row.
@@ -42,6 +43,7 @@ impl Row {
             upstream: upstream(&source),
             stack: ui_stack(&built.ui_dir),
             backend: exp.backend.describe(compose),
+            first_screen_texts: exp.first_screen.clone(),
             ..Self::default()
         }
     }
@@ -50,13 +52,10 @@ impl Row {
         self.problems.is_empty()
     }
 
+    /// The docs' words (no times: they differ from run to run).
     fn result(&self) -> String {
         if self.passed() {
-            let mut r = "works".to_owned();
-            if let Some(s) = self.first_screen {
-                let _ = write!(r, " (first screen in {s:.1} s)");
-            }
-            r
+            "works".to_owned()
         } else {
             format!("**fails**: {}", self.problems.join("; "))
         }
@@ -128,7 +127,7 @@ pub(crate) fn ui_stack(ui_dir: &Path) -> String {
 /// What the bridge call log says about the calls of a page.
 #[derive(Debug, Default)]
 pub(crate) struct Calls {
-    /// Each kind of call once, in order (`docker.cli.exec ps`, `vm.service GET /api/os`).
+    /// Each kind of call once, sorted (`docker.cli.exec ps`, `vm.service GET /api/os`).
     pub seen: Vec<String>,
     /// Calls dockhand refused or could not answer (4xx/5xx of its own).
     pub refused: Vec<String>,
@@ -141,7 +140,6 @@ pub(crate) struct Calls {
 /// Reads the `dockhand logs ID --bridge --format json` lines.
 pub(crate) fn calls(log: &str, backend_runs: bool) -> Calls {
     let mut out = Calls::default();
-    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for line in log.lines().filter(|l| !l.trim().is_empty()) {
         let Ok(e) = serde_json::from_str::<Value>(line) else {
             out.refused
@@ -187,16 +185,12 @@ pub(crate) fn calls(log: &str, backend_runs: bool) -> Calls {
         if kind == "info" {
             continue;
         }
-        *counts.entry(label.clone()).or_default() += 1;
         if !out.seen.contains(&label) {
             out.seen.push(label);
         }
     }
-    for label in &mut out.seen {
-        if let Some(n) = counts.get(label.as_str()).filter(|n| **n > 1) {
-            let _ = write!(label, " ×{n}");
-        }
-    }
+    // Sorted, without counts: the docs stay the same from run to run.
+    out.seen.sort();
     out
 }
 
@@ -233,6 +227,18 @@ fn calls_text(r: &Row) -> String {
     }
 }
 
+fn calls_code(r: &Row) -> String {
+    if r.calls.is_empty() {
+        "none".to_owned()
+    } else {
+        r.calls
+            .iter()
+            .map(|c| format!("`{c}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
 }
@@ -255,9 +261,18 @@ pub(crate) fn docs(rows: &[Row]) -> String {
             cell(&r.upstream),
             cell(&r.stack),
             cell(&r.backend),
-            cell(&calls_text(r)),
+            cell(&calls_code(r)),
             cell(&r.result())
         );
+    }
+    let mut screens = String::new();
+    for r in rows {
+        let texts: Vec<String> = r
+            .first_screen_texts
+            .iter()
+            .map(|t| format!("“{t}”"))
+            .collect();
+        let _ = writeln!(screens, "- **{}**: {}", r.name, texts.join(", "));
     }
     let mut notes = String::new();
     for r in rows.iter().filter(|r| !r.notes.is_empty()) {
@@ -269,4 +284,5 @@ pub(crate) fn docs(rows: &[Row]) -> String {
     template
         .replace("{{TABLE}}", table.trim_end())
         .replace("{{NOTES}}", notes.trim_end())
+        .replace("{{FIRST_SCREENS}}", screens.trim_end())
 }
