@@ -270,3 +270,84 @@ fn an_ordinary_user_reaches_a_root_created_socket() {
     );
     assert!(left.trim().is_empty(), "nothing left after the refusal");
 }
+
+/// Without `XDG_RUNTIME_DIR` (su, sudo -u, cron, many ssh sessions) the
+/// backend sockets live under `/tmp/dockhand-<uid>`. Another local user (here
+/// root, playing one) who creates that directory first — writable by
+/// everyone, or as a symlink to a directory of theirs — would sit between
+/// the dashboard and every backend: dockhand refuses it, naming it.
+#[test]
+fn a_runtime_directory_planted_by_another_user_is_refused() {
+    const TEST: &str = "a_runtime_directory_planted_by_another_user_is_refused";
+    let Some(env) = support::real_env(TEST) else {
+        return;
+    };
+    let Some(user) = std::env::var("DOCKHAND_TEST_USER")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        support::skip(TEST, "DOCKHAND_TEST_USER (made by scripts/test) is unset");
+        return;
+    };
+    let uid = Command::new("id").args(["-u", &user]).output().expect("id");
+    let uid = String::from_utf8_lossy(&uid.stdout).trim().to_owned();
+    let planted = std::path::PathBuf::from(format!("/tmp/dockhand-{uid}"));
+    let clear = || {
+        let _ = std::fs::remove_file(&planted);
+        let _ = std::fs::remove_dir_all(&planted);
+    };
+    clear();
+    let home = TempDir::new("nr-planted");
+    assert!(
+        Command::new("chown")
+            .args(["-R", &user, &home.arg()])
+            .status()
+            .expect("chown")
+            .success()
+    );
+    std::fs::set_permissions(&home.0, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let (reference, _) = publish(&env, true, false);
+    let install = || {
+        Command::new("runuser")
+            .args(["-u", &user, "--", env!("CARGO_BIN_EXE_dockhand")])
+            .args(["install", &reference, "-y"])
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", &home.0)
+            .env("DOCKHAND_HOME", home.0.join("dh"))
+            .env("DOCKER_HOST", &env.docker_host)
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("runuser runs")
+    };
+
+    // World-writable, owned by someone else.
+    std::fs::create_dir(&planted).expect("plant");
+    std::fs::set_permissions(&planted, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    let out = install();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    clear();
+    assert!(
+        !out.status.success(),
+        "installed through a planted dir: {stderr}"
+    );
+    assert!(stderr.contains(&planted.display().to_string()), "{stderr}");
+    assert!(stderr.contains("belongs to uid 0"), "{stderr}");
+
+    // A symlink to a directory of theirs.
+    let theirs = TempDir::new("nr-theirs");
+    std::fs::set_permissions(&theirs.0, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    std::os::unix::fs::symlink(&theirs.0, &planted).expect("symlink");
+    let out = install();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    clear();
+    assert!(
+        !out.status.success(),
+        "installed through a symlink: {stderr}"
+    );
+    assert!(stderr.contains("symbolic link"), "{stderr}");
+    assert!(
+        std::fs::read_dir(&theirs.0).expect("read").next().is_none(),
+        "nothing was made in their directory"
+    );
+}
