@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use dockhand_engine::{ComposeChoice, ComposeCli, ComposeRunner};
+use dockhand_engine::{ComposeEnv, ComposeChoice, ComposeCli, ComposeRunner};
 use dockhand_engine::{Engine, EngineHost};
 use dockhand_oci::ExtensionId;
 
@@ -133,6 +133,11 @@ pub struct Manager {
     /// of the docker config dir): when one appears or changes, compose is
     /// detected again.
     pub compose_plugins: Vec<std::path::PathBuf>,
+    /// The environment compose project commands run with (and compose files
+    /// are interpolated with): nothing else of the user's ([`ComposeEnv`]).
+    /// [`Manager::open`] gives it `PATH` from `search_path`; the CLI adds
+    /// `HOME` and `DOCKER_CONFIG`.
+    pub compose_env: ComposeEnv,
     /// How long install, `enable` and `up` wait for a backend's socket
     /// before going on without it ([`backend::Started::SocketPending`]).
     pub ready_timeout: std::time::Duration,
@@ -183,6 +188,13 @@ impl Manager {
             search_path,
             compose_choice: ComposeChoice::Detect,
             compose_plugins: Vec::new(),
+            compose_env: ComposeEnv {
+                path: std::env::join_paths(&search_path)
+                    .ok()
+                    .and_then(|p| p.into_string().ok())
+                    .filter(|p| !p.is_empty()),
+                ..Default::default()
+            },
             ready_timeout: backend::READY_TIMEOUT,
             state,
             allow: crate::allow::AllowList::disabled(),
@@ -216,11 +228,10 @@ impl Manager {
                     program,
                     prefix: cached.prefix,
                 };
-                return Ok(ComposeRunner::new(
-                    cli,
-                    cached.version,
-                    self.engine_host.clone(),
-                ));
+                return Ok(
+                    ComposeRunner::new(cli, cached.version, self.engine_host.clone())
+                        .with_env(self.compose_env.clone()),
+                );
             }
         }
         let runner =
@@ -238,7 +249,7 @@ impl Manager {
             let _ = std::fs::create_dir_all(&self.layout.home);
             let _ = std::fs::write(&cache_path, text);
         }
-        Ok(runner)
+        Ok(runner.with_env(self.compose_env.clone()))
     }
 
     /// The backend of an installed extension.
@@ -375,5 +386,62 @@ impl Manager {
             out.push((r.id.clone(), result));
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn script(path: &std::path::Path, text: &str) {
+        std::fs::write(path, text).unwrap();
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
+    /// compose.json keeps v1 only until a v2 plugin file appears, and the
+    /// choice is part of what it was detected for.
+    #[tokio::test]
+    async fn a_compose_plugin_that_appears_is_preferred() {
+        let tmp = tempfile::tempdir().unwrap();
+        let bin = tmp.path().join("bin");
+        let plugin = tmp.path().join("cli-plugins/docker-compose");
+        std::fs::create_dir_all(&bin).unwrap();
+        // `docker compose` answers only once the plugin file exists.
+        script(
+            &bin.join("docker"),
+            &format!(
+                "#!/bin/sh\n[ \"$1\" = compose ] && [ -e {} ] && echo 5.6.1 && exit 0\nexit 1\n",
+                plugin.display()
+            ),
+        );
+        script(&bin.join("docker-compose"), "#!/bin/sh\necho 1.29.2\n");
+        let layout = Layout {
+            home: tmp.path().join("home"),
+            runtime: tmp.path().join("run"),
+        };
+        let mut m = Manager::open(
+            layout,
+            "unix:///nonexistent/docker.sock".parse().unwrap(),
+            bin.join("docker").display().to_string(),
+            vec![bin.clone()],
+        )
+        .unwrap();
+        m.compose_plugins = vec![plugin.clone()];
+        let first = m.compose().await.unwrap();
+        assert!(first.is_v1(), "{first:?}");
+        assert!(m.compose().await.unwrap().is_v1(), "cached");
+        std::fs::create_dir_all(plugin.parent().unwrap()).unwrap();
+        std::fs::write(&plugin, "").unwrap();
+        let now = m.compose().await.unwrap();
+        assert!(
+            !now.is_v1(),
+            "the plugin that appeared is preferred: {now:?}"
+        );
+        assert_eq!(now.version(), "5.6.1");
+        m.compose_choice = ComposeChoice::Standalone(bin.join("docker-compose"));
+        assert!(m.compose().await.unwrap().is_v1(), "the choice is obeyed");
+        m.compose_choice = ComposeChoice::parse("v2");
+        assert!(!m.compose().await.unwrap().is_v1());
     }
 }
