@@ -11,6 +11,7 @@ mod dev;
 mod dev_e2e;
 mod examples;
 mod fault_engine;
+mod icons_browser;
 mod init;
 mod lifecycle;
 mod nonroot;
