@@ -380,3 +380,53 @@ fn a_backend_without_its_socket_installs_and_vm_service_answers_once_it_exists()
         home.assert_gone(id);
     }
 }
+
+/// `vm.image` and `vm.composefile` both set (a published Kubernetes
+/// inspector ships this; Docker Desktop installs it): `validate` warns
+/// (DH125), install runs the compose file — `vm.image` names an image no
+/// registry has, so it cannot have been used — and its backend answers
+/// `vm.service`.
+#[test]
+fn both_vm_keys_run_the_compose_file_and_answer_vm_service() {
+    let Some(env) = support::real_env("both_vm_keys_run_the_compose_file_and_answer_vm_service")
+    else {
+        return;
+    };
+    let metadata = r#"{"icon":"icon.svg","vm":{"image":"127.0.0.1:9/nope/never:1","composefile":"docker-compose.yaml","exposes":{"socket":"api.sock"}},"ui":{"dashboard-tab":{"title":"Both","root":"/ui","src":"index.html"}}}"#;
+    let compose = "services:\n  api:\n    image: ${DESKTOP_PLUGIN_IMAGE}\n    command: [\"/backend\", \"--socket\", \"/run/guest-services/api.sock\"]\n";
+    let (reference, id) = publish(&env, "both", metadata, compose);
+    let home = Home::new(&env, "bs-both");
+    let validate = home.run(&["validate", &reference, "--format", "json"]);
+    let report: Value = serde_json::from_slice(&validate.stdout).expect("json");
+    assert_eq!(report["valid"], true, "{report}");
+    assert!(
+        report["diagnostics"]
+            .as_array()
+            .expect("diagnostics")
+            .iter()
+            .any(|d| d["code"] == "DH125"),
+        "{report}"
+    );
+    let out = home.run(&["install", &reference, "-y"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listed = home.ls();
+    assert_eq!(entry(&listed, &id)["vm"]["state"], "running");
+    assert_eq!(entry(&listed, &id)["vm"]["socket"]["state"], "ready");
+    let served = Served::start(&home);
+    let site = served.enter(&id);
+    let (status, answer) = served.vm_get(&site, "/hello");
+    assert_eq!(status, 200, "{answer}");
+    assert!(
+        answer["body"]
+            .as_str()
+            .is_some_and(|b| b.contains("hello from the backend")),
+        "{answer}"
+    );
+    drop(served);
+    home.ok(&["rm", &id]);
+    home.assert_gone(&id);
+}
