@@ -27,6 +27,11 @@ pub struct Summary {
     /// `volume data: host path / (bound by driver options)`), keys dockhand
     /// does not know included.
     pub privileges: Vec<String>,
+    /// The image this summary is about, pinned (`acme/ext:1.2.0@sha256:…`),
+    /// when it came from a registry: what the dashboard installs once the
+    /// person confirms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
 }
 
 /// One backend service.

@@ -97,6 +97,15 @@ struct Prepared {
     staging: PathBuf,
     facts: Option<ComposeFacts>,
     warnings: Vec<Diagnostic>,
+    summary: Summary,
+}
+
+/// Where a prepared image comes from and what it is called.
+struct PreparedSource<'a> {
+    source: &'a ImageSource,
+    name: String,
+    version: String,
+    digest: String,
 }
 
 impl Manager {
@@ -179,8 +188,21 @@ impl Manager {
             .map(str::to_owned)
             .unwrap_or_else(|| image.manifest_descriptor.digest.short().to_owned());
         hooks.progress("unpacking");
-        let prepared = self.prepare(&store, id, name, version, digest, image, labels)?;
-        let summary = Summary::of(&prepared.metadata, prepared.facts.as_ref());
+        // What is consented to is this exact image: the summary names it by
+        // digest, and the dashboard installs that reference and nothing else.
+        let pinned = matches!(req.source, ImageSource::Registry(_))
+            .then(|| reference.with_digest(top.digest.clone()).familiar());
+        let source = PreparedSource {
+            source: &req.source,
+            name,
+            version,
+            digest,
+        };
+        let prepared = self.prepare(&store, id, source, image, labels).await?;
+        let mut summary = Summary::of(&prepared.metadata, prepared.facts.as_ref());
+        summary.image = pinned;
+        let mut prepared = prepared;
+        prepared.summary = summary.clone();
         let widens = previous.is_none_or(|before| summary.widens(before));
         if !(req.yes || req.force) && widens {
             match hooks.confirm(&prepared.id, &summary, &prepared.warnings) {
@@ -261,15 +283,13 @@ impl Manager {
         }
     }
 
-    /// Unpacks what the host needs to a staging dir and validates it.
-    #[allow(clippy::too_many_arguments)]
-    fn prepare(
+    /// Unpacks what the host needs to a staging dir and validates it, its
+    /// compose file as compose normalizes it.
+    async fn prepare(
         &self,
         store: &Store,
         id: ExtensionId,
-        name: String,
-        version: String,
-        digest: String,
+        from: PreparedSource<'_>,
         image: ResolvedImage,
         labels: Labels,
     ) -> Result<Prepared, InstallError> {
@@ -278,7 +298,13 @@ impl Manager {
         let _ = std::fs::remove_dir_all(&staging);
         let root = staging.join("root");
         std::fs::create_dir_all(&root).map_err(InstallError::io(&root))?;
-        let result = (|| {
+        let PreparedSource {
+            source,
+            name,
+            version,
+            digest,
+        } = from;
+        let result: Result<Prepared, InstallError> = async {
             let (metadata, _) = extract_extension(
                 store,
                 &image,
@@ -290,8 +316,19 @@ impl Manager {
                 .map_err(|e| InstallError::Invalid(e.to_string()))?;
             let bytes =
                 std::fs::read(root.join("metadata.json")).map_err(InstallError::io(&root))?;
+            let plugin_image = plugin_image_name(source, &name, &id, &version);
+            let compose = self
+                .compose_input(
+                    backend::project_of(&id),
+                    &plugin_image,
+                    &metadata,
+                    &dir,
+                    &staging.join("compose-check"),
+                )
+                .await;
             let options = ValidateOptions {
                 file_checks: FileChecks::All,
+                compose,
                 ..Default::default()
             };
             let report = dockhand_spec::validate(
@@ -340,10 +377,12 @@ impl Manager {
                 metadata,
                 labels: labels.clone(),
                 staging: staging.clone(),
+                summary: Summary::default(),
                 facts,
                 warnings,
             })
-        })();
+        }
+        .await;
         if result.is_err() {
             let _ = std::fs::remove_dir_all(&staging);
         }
@@ -435,6 +474,7 @@ impl Manager {
             std::fs::remove_dir_all(version_dir).map_err(InstallError::io(version_dir))?;
         }
         std::fs::rename(&p.staging, version_dir).map_err(InstallError::io(&p.staging))?;
+        crate::compose_model::write_summary(version_dir, &p.summary)?;
         let labels_path = version_dir.join("labels.json");
         std::fs::write(
             &labels_path,
@@ -539,13 +579,10 @@ impl Manager {
         source: &ImageSource,
         p: &Prepared,
     ) -> Result<String, InstallError> {
-        if let ImageSource::Engine(name) = source {
-            return Ok(name.clone());
+        let tag = plugin_image_name(source, &p.name, &p.id, &p.version);
+        if let ImageSource::Engine(_) = source {
+            return Ok(tag);
         }
-        let tag = match Reference::parse(&p.name) {
-            Ok(r) if r.digest().is_none() => r.familiar(),
-            _ => format!("{}:{}", p.id, p.version),
-        };
         let config = p.image.manifest.config.digest.to_string();
         if engine.image(&tag).await?.is_some_and(|i| i.id == config) {
             return Ok(tag);
@@ -667,6 +704,24 @@ fn install_host_binaries(
         names.push(bin.name().to_owned());
     }
     Ok(names)
+}
+
+/// The name the engine knows an image by, `${DESKTOP_PLUGIN_IMAGE}` of its
+/// backend: an `engine:` image's own name, a tagged reference's short form,
+/// else `<id>:<version>`.
+pub(crate) fn plugin_image_name(
+    source: &ImageSource,
+    name: &str,
+    id: &ExtensionId,
+    version: &str,
+) -> String {
+    if let ImageSource::Engine(name) = source {
+        return name.clone();
+    }
+    match Reference::parse(name) {
+        Ok(r) if r.digest().is_none() => r.familiar(),
+        _ => format!("{id}:{version}"),
+    }
 }
 
 /// The image a record's backend runs as `${DESKTOP_PLUGIN_IMAGE}`.

@@ -14,6 +14,7 @@
 pub mod allow;
 pub mod backend;
 pub mod catalog;
+pub mod compose_model;
 pub mod config;
 pub mod consent;
 pub mod dev;

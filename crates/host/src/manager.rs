@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use dockhand_engine::{ComposeEnv, ComposeChoice, ComposeCli, ComposeRunner};
+use dockhand_engine::{ComposeChoice, ComposeCli, ComposeEnv, ComposeRunner};
 use dockhand_engine::{Engine, EngineHost};
 use dockhand_oci::ExtensionId;
 
@@ -181,6 +181,13 @@ impl Manager {
         search_path: Vec<std::path::PathBuf>,
     ) -> Result<Self, InstallError> {
         let state = State::open(&layout.home)?;
+        let compose_env = ComposeEnv {
+            path: std::env::join_paths(&search_path)
+                .ok()
+                .and_then(|p| p.into_string().ok())
+                .filter(|p| !p.is_empty()),
+            ..Default::default()
+        };
         Ok(Self {
             layout,
             engine_host,
@@ -188,13 +195,7 @@ impl Manager {
             search_path,
             compose_choice: ComposeChoice::Detect,
             compose_plugins: Vec::new(),
-            compose_env: ComposeEnv {
-                path: std::env::join_paths(&search_path)
-                    .ok()
-                    .and_then(|p| p.into_string().ok())
-                    .filter(|p| !p.is_empty()),
-                ..Default::default()
-            },
+            compose_env,
             ready_timeout: backend::READY_TIMEOUT,
             state,
             allow: crate::allow::AllowList::disabled(),

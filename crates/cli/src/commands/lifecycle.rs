@@ -34,8 +34,26 @@ pub fn manager(settings: &Settings) -> Result<Manager> {
     }
     manager.compose_choice = settings.compose.clone();
     manager.compose_plugins = dockhand_engine::plugin_candidates(&settings.docker_config);
+    manager.compose_env = compose_env(settings);
     manager.allow = super::config(settings)?.allow_list()?;
     Ok(manager)
+}
+
+/// The whole environment compose runs with, and interpolates compose files
+/// with (besides `DOCKER_HOST` and `DESKTOP_PLUGIN_IMAGE`): `PATH` and `HOME`
+/// as they are, `DOCKER_CONFIG` as dockhand uses it; nothing else of the
+/// user's.
+pub fn compose_env(settings: &Settings) -> dockhand_engine::ComposeEnv {
+    let var = |name: &str| {
+        std::env::var_os(name)
+            .and_then(|v| v.into_string().ok())
+            .filter(|v| !v.is_empty())
+    };
+    dockhand_engine::ComposeEnv {
+        path: var("PATH"),
+        home: var("HOME"),
+        docker_config: settings.docker_config.to_str().map(str::to_owned),
+    }
 }
 
 /// The CLI's hooks.

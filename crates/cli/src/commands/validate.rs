@@ -93,6 +93,10 @@ pub fn run(args: &ValidateArgs, settings: &crate::settings::Settings) -> Result<
                 Some(l) => LabelsInput::from_labels(l),
                 None => dir.labels(&build_args),
             };
+            if let Ok(metadata) = dockhand_spec::Metadata::from_slice(&bytes) {
+                let image = is_image.then_some(target_text.as_str());
+                options.compose = compose_input(settings, image, &metadata, &dir)?;
+            }
             dockhand_spec::validate(&bytes, &labels, &dir, &options)
         }
     };
@@ -118,6 +122,72 @@ pub fn run(args: &ValidateArgs, settings: &crate::settings::Settings) -> Result<
         ExitCode::from(crate::EXIT_FAILURE)
     })
 }
+
+/// How the compose file is read: as compose normalizes it with the
+/// environment it gets at install (the local reading without a compose CLI).
+fn compose_input(
+    settings: &crate::settings::Settings,
+    image: Option<&str>,
+    metadata: &dockhand_spec::Metadata,
+    dir: &ExtensionDir,
+) -> Result<dockhand_spec::ComposeInput> {
+    let scratch = Scratch::new()?;
+    let env = super::lifecycle::compose_env(settings);
+    let check = dockhand_host::compose_model::ComposeCheck {
+        env: &env,
+        engine: &settings.engine,
+        project: dockhand_engine::project_name("validate"),
+        plugin_image: image.unwrap_or(VALIDATE_PLUGIN_IMAGE).to_owned(),
+        scratch: scratch.0.join("compose"),
+    };
+    let (mut input, pending) = check.plan(metadata, dir);
+    if let Some(pending) = pending {
+        crate::settings::runtime()?.block_on(async {
+            let docker = std::path::Path::new(&settings.docker_cli);
+            if let Ok(runner) = dockhand_engine::ComposeRunner::detect_choice(
+                docker,
+                &settings.engine,
+                &settings.compose,
+            )
+            .await
+            {
+                pending
+                    .normalize(&runner.with_env(env.clone()), &mut input)
+                    .await;
+            }
+        });
+    }
+    Ok(input)
+}
+
+/// A private directory of this process (0700, made new), removed on drop.
+struct Scratch(std::path::PathBuf);
+
+impl Scratch {
+    fn new() -> Result<Self> {
+        use std::os::unix::fs::DirBuilderExt;
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or_default();
+        let path =
+            std::env::temp_dir().join(format!("dockhand-validate-{}-{nanos}", std::process::id()));
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&path)
+            .with_context(|| format!("create the directory {}", path.display()))?;
+        Ok(Self(path))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `DESKTOP_PLUGIN_IMAGE` when a directory is validated.
+const VALIDATE_PLUGIN_IMAGE: &str = "dockhand-validate/plugin-image:latest";
 
 fn parse_build_args(raw: &[String]) -> Result<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();

@@ -425,14 +425,29 @@ impl Manager {
         Ok(())
     }
 
-    /// The consent summary of the installed version, from its metadata and
-    /// compose file; `None` when it cannot be read (then an update asks).
+    /// The consent summary of the installed version: the one kept beside it
+    /// at install; for a version installed before summaries were kept, its
+    /// metadata and the local reading of its compose file, interpolated with
+    /// the environment compose gets. `None` when neither can be read (then
+    /// an update asks).
     fn summary_of_installed(&self, r: &ExtensionRecord) -> Option<Summary> {
+        let dir = self.layout.home.join(&r.dir);
+        if let Some(kept) = crate::compose_model::read_summary(&dir) {
+            return Some(kept);
+        }
         let metadata: Metadata = serde_json::from_value(r.metadata.clone()).ok()?;
         let facts = match metadata.vm.as_ref() {
             None => None,
             Some(vm) => match (&vm.image, &vm.composefile) {
-                (Some(image), _) => Some(
+                (image, Some(file)) => {
+                    let path = dir.join("root").join(file.trim_start_matches('/'));
+                    match std::fs::read_to_string(path) {
+                        Ok(text) => Some(self.local_facts(r, &text)?),
+                        Err(_) if image.is_some() => None,
+                        Err(_) => return None,
+                    }
+                }
+                (Some(image), None) => Some(
                     ComposeFacts::parse(
                         &serde_json::to_string(&dockhand_engine::vm_image_compose(
                             r.id.as_str(),
@@ -442,19 +457,25 @@ impl Manager {
                     )
                     .ok()?,
                 ),
-                (None, Some(file)) => {
-                    let path = self
-                        .layout
-                        .home
-                        .join(&r.dir)
-                        .join("root")
-                        .join(file.trim_start_matches('/'));
-                    let text = std::fs::read_to_string(path).ok()?;
-                    Some(ComposeFacts::parse(&text).ok()?)
-                }
                 (None, None) => None,
             },
         };
         Some(Summary::of(&metadata, facts.as_ref()))
+    }
+
+    /// The local reading of an installed compose file with compose's
+    /// environment.
+    fn local_facts(&self, r: &ExtensionRecord, text: &str) -> Option<ComposeFacts> {
+        let image = crate::install::plugin_image_of(r);
+        let env = self.compose_env.variables(
+            &self.engine_host,
+            &[dockhand_engine::plugin_image_env(&image)],
+        );
+        let context = dockhand_spec::ModelContext {
+            project: crate::backend::project_of(&r.id),
+            plugin_image: image,
+            project_dir: String::new(),
+        };
+        ComposeFacts::local(text, &env, &context).ok()
     }
 }
