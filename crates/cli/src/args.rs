@@ -462,6 +462,11 @@ pub struct ServeArgs {
     /// [default: `[updates] check_interval` of config.toml, else 12h]
     #[arg(long, value_name = "DURATION", value_parser = parse_interval)]
     pub check_interval: Option<CheckInterval>,
+
+    /// How long a vm.service call waits for the backend's answer before a 504 (60s, 5m); 0 or off: no limit
+    /// [default: `[limits] service_timeout` of config.toml, else 60s]
+    #[arg(long, value_name = "DURATION", value_parser = parse_interval)]
+    pub service_timeout: Option<CheckInterval>,
 }
 
 /// `serve --check-interval`: a duration, or never.

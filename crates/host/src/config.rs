@@ -21,8 +21,18 @@ use crate::allow::{AllowEntry, AllowList, AllowSource};
 /// How often `serve` checks for updates when the files do not say.
 pub const DEFAULT_UPDATE_INTERVAL: Duration = Duration::from_secs(12 * 3600);
 
+/// How long `vm.service` waits for a backend's answer when the files do not say.
+pub const DEFAULT_SERVICE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The bytes of `vm.service` bodies `serve` holds at once when the files do not say.
+pub const DEFAULT_IN_FLIGHT_BYTES: u64 = 256 << 20;
+
+/// The largest image (config and layers of one platform) installed or
+/// inspected when the files do not say.
+pub const DEFAULT_IMAGE_SIZE: u64 = 4 << 30;
+
 /// The sections a system file may lock.
-pub const LOCKABLE: [&str; 3] = ["allow", "catalogs", "updates"];
+pub const LOCKABLE: [&str; 4] = ["allow", "catalogs", "updates", "limits"];
 
 /// Why a configuration file could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -158,8 +168,25 @@ pub struct Config {
     pub allow: Option<AllowConfig>,
     /// `[updates] check_interval`, when set.
     pub check_interval: Option<Duration>,
+    /// `[limits]`, the keys that are set.
+    pub limits: LimitsConfig,
     /// Things worth telling the user (a locked key set in the user file).
     pub warnings: Vec<String>,
+}
+
+/// The `[limits]` section: each key when a file sets it (see the
+/// accessors on [`Config`] for the defaults).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LimitsConfig {
+    /// `service_timeout`: how long a `vm.service` call may wait for the
+    /// backend's answer; zero (`0`, `off`) is no limit.
+    pub service_timeout: Option<Duration>,
+    /// `in_flight_bytes`: the bytes of `vm.service` request bodies and
+    /// backend answers `serve` holds at once, over every extension.
+    pub in_flight_bytes: Option<u64>,
+    /// `image_size`: the largest image (config and layers of the platform
+    /// installed or inspected); zero (`0`, `off`) is no limit.
+    pub image_size: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -173,6 +200,36 @@ struct RawFile {
     allow: Option<Spanned<RawAllow>>,
     #[serde(default)]
     updates: Option<Spanned<RawUpdates>>,
+    #[serde(default)]
+    limits: Option<Spanned<RawLimits>>,
+}
+
+/// A value written as a string (`"60s"`, `"4GiB"`) or a bare number.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RawAmount {
+    Text(String),
+    Number(u64),
+}
+
+impl RawAmount {
+    fn text(&self) -> String {
+        match self {
+            Self::Text(s) => s.clone(),
+            Self::Number(n) => n.to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLimits {
+    #[serde(default)]
+    service_timeout: Option<Spanned<RawAmount>>,
+    #[serde(default)]
+    in_flight_bytes: Option<Spanned<RawAmount>>,
+    #[serde(default)]
+    image_size: Option<Spanned<RawAmount>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -213,6 +270,7 @@ struct FileConfig {
     catalogs: Option<(Vec<CatalogConfig>, usize)>,
     allow: Option<(AllowConfig, usize)>,
     check_interval: Option<(Duration, usize)>,
+    limits: Option<(LimitsConfig, usize)>,
 }
 
 /// The 1-based line of byte `offset` in `text`.
@@ -335,6 +393,36 @@ fn parse_file(path: &Path, text: &str) -> Result<FileConfig, ConfigError> {
             out.check_interval = Some((d, line));
         }
     }
+    if let Some(limits) = raw.limits {
+        let line = line_of(text, limits.span().start);
+        let l = limits.into_inner();
+        let mut config = LimitsConfig::default();
+        if let Some(t) = l.service_timeout {
+            let d = parse_duration(&t.get_ref().text())
+                .map_err(|m| invalid(t.span().start, format!("[limits] service_timeout: {m}")))?;
+            config.service_timeout = Some(d);
+        }
+        if let Some(b) = l.in_flight_bytes {
+            let n = parse_size(&b.get_ref().text())
+                .map_err(|m| invalid(b.span().start, format!("[limits] in_flight_bytes: {m}")))?;
+            if n < 1 << 20 {
+                return Err(invalid(
+                    b.span().start,
+                    format!(
+                        "[limits] in_flight_bytes: {} is too small for any call to get through: give at least 1MiB (default 256MiB)",
+                        format_size(n)
+                    ),
+                ));
+            }
+            config.in_flight_bytes = Some(n);
+        }
+        if let Some(s) = l.image_size {
+            let n = parse_size(&s.get_ref().text())
+                .map_err(|m| invalid(s.span().start, format!("[limits] image_size: {m}")))?;
+            config.image_size = Some(n);
+        }
+        out.limits = Some((config, line));
+    }
     Ok(out)
 }
 
@@ -416,13 +504,47 @@ impl Config {
                 check_interval = Some(mine);
             }
         }
+        let mut limits = system.limits.map(|(l, _)| l).unwrap_or_default();
+        if let Some((mine, line)) = user.limits {
+            if locked("limits") {
+                refused("limits", line);
+            } else {
+                limits = mine;
+            }
+        }
         warnings.extend(refusals);
         Self {
             catalogs,
             allow,
             check_interval,
+            limits,
             warnings,
         }
+    }
+
+    /// How long a `vm.service` call may wait for the backend's answer
+    /// (`[limits] service_timeout`, default 60 s); `None`: no limit.
+    pub fn service_timeout(&self) -> Option<Duration> {
+        Some(
+            self.limits
+                .service_timeout
+                .unwrap_or(DEFAULT_SERVICE_TIMEOUT),
+        )
+        .filter(|d| !d.is_zero())
+    }
+
+    /// The bytes of `vm.service` bodies `serve` holds at once
+    /// (`[limits] in_flight_bytes`, default 256 MiB).
+    pub fn in_flight_bytes(&self) -> u64 {
+        self.limits
+            .in_flight_bytes
+            .unwrap_or(DEFAULT_IN_FLIGHT_BYTES)
+    }
+
+    /// The largest image installed or inspected (`[limits] image_size`,
+    /// default 4 GiB); `None`: no limit.
+    pub fn image_size(&self) -> Option<u64> {
+        Some(self.limits.image_size.unwrap_or(DEFAULT_IMAGE_SIZE)).filter(|n| *n > 0)
     }
 
     /// How often `serve` checks for updates (`[updates] check_interval`,
@@ -527,6 +649,60 @@ pub fn parse_duration(raw: &str) -> Result<Duration, String> {
         return Err(bad());
     }
     Ok(Duration::from_secs(total))
+}
+
+/// Parses a size: a number of bytes, or a number and a unit (`KiB`, `MiB`,
+/// `GiB`, `TiB` — or `K`, `M`, `G`, `T` — powers of 1024; `kB`, `MB`, `GB`,
+/// `TB` powers of 1000), spaces allowed between them; `0` / `off`: none.
+pub fn parse_size(raw: &str) -> Result<u64, String> {
+    let text = raw.trim();
+    if matches!(text, "off" | "none") {
+        return Ok(0);
+    }
+    let bad = || {
+        format!(
+            "`{raw}` is not a size: write a number of bytes or a number and a unit (KiB, MiB, GiB, TiB), for example \"4GiB\""
+        )
+    };
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let n: u64 = digits.parse().map_err(|_| bad())?;
+    let factor: u64 = match unit.trim() {
+        "" | "B" | "b" => 1,
+        "K" | "k" | "KiB" => 1 << 10,
+        "M" | "MiB" => 1 << 20,
+        "G" | "GiB" => 1 << 30,
+        "T" | "TiB" => 1 << 40,
+        "kB" | "KB" => 1_000,
+        "MB" => 1_000_000,
+        "GB" => 1_000_000_000,
+        "TB" => 1_000_000_000_000,
+        _ => return Err(bad()),
+    };
+    n.checked_mul(factor)
+        .ok_or_else(|| format!("`{raw}` is too large"))
+}
+
+/// A size for messages: `4GiB`, `256MiB`, `1.5GiB`, `512B`.
+pub fn format_size(n: u64) -> String {
+    const UNITS: [(&str, u64); 4] = [
+        ("TiB", 1 << 40),
+        ("GiB", 1 << 30),
+        ("MiB", 1 << 20),
+        ("KiB", 1 << 10),
+    ];
+    for (unit, size) in UNITS {
+        if n >= size {
+            return if n.is_multiple_of(size) {
+                format!("{}{unit}", n / size)
+            } else {
+                format!("{:.1}{unit}", n as f64 / size as f64)
+            };
+        }
+    }
+    format!("{n}B")
 }
 
 #[cfg(test)]
@@ -678,6 +854,67 @@ check_interval = "1h"
         let names: Vec<_> = c.catalogs.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["a", "b"]);
         assert_eq!(c.catalogs[1].declared_in, Path::new("/u/c.toml"));
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("4GiB").unwrap(), 4 << 30);
+        assert_eq!(parse_size("256 MiB").unwrap(), 256 << 20);
+        assert_eq!(parse_size("512M").unwrap(), 512 << 20);
+        assert_eq!(parse_size("2GB").unwrap(), 2_000_000_000);
+        assert_eq!(parse_size("1024").unwrap(), 1024);
+        assert_eq!(parse_size("off").unwrap(), 0);
+        for bad in ["", "GiB", "1.5GiB", "4 gigs", "-1"] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
+        assert!(parse_size("99999999TiB").is_err());
+        assert_eq!(format_size(4 << 30), "4GiB");
+        assert_eq!(format_size(3 << 29), "1.5GiB");
+        assert_eq!(format_size(100), "100B");
+    }
+
+    #[test]
+    fn limits_have_defaults_and_can_be_set_or_locked() {
+        let c = parse("").unwrap();
+        assert_eq!(c.service_timeout(), Some(Duration::from_secs(60)));
+        assert_eq!(c.in_flight_bytes(), 256 << 20);
+        assert_eq!(c.image_size(), Some(4 << 30));
+        let c = parse("[limits]\nservice_timeout = \"5m\"\nin_flight_bytes = \"64MiB\"\nimage_size = \"1GiB\"\n").unwrap();
+        assert_eq!(c.service_timeout(), Some(Duration::from_secs(300)));
+        assert_eq!(c.in_flight_bytes(), 64 << 20);
+        assert_eq!(c.image_size(), Some(1 << 30));
+        let c = parse("[limits]\nservice_timeout = \"off\"\nimage_size = 0\n").unwrap();
+        assert_eq!(c.service_timeout(), None);
+        assert_eq!(c.image_size(), None);
+        let c = parse("[limits]\nservice_timeout = 0\n").unwrap();
+        assert_eq!(c.service_timeout(), None);
+        let e = parse("[limits]\n\nimage_size = \"big\"\n").unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("/home/u/config.toml:3: [limits] image_size:"),
+            "{e}"
+        );
+        let e = parse("[limits]\nin_flight_bytes = \"1KiB\"\n").unwrap_err();
+        assert!(e.to_string().contains("at least 1MiB"), "{e}");
+        let e = parse("[limits]\ntimeout = \"1s\"\n").unwrap_err();
+        assert!(e.to_string().contains("timeout"), "{e}");
+        let c = Config::parse_pair(
+            (
+                Path::new("/etc/dockhand/config.toml"),
+                "locked = [\"limits\"]\n[limits]\nimage_size = \"1GiB\"\n",
+            ),
+            (
+                Path::new("/home/u/config.toml"),
+                "[limits]\nimage_size = \"off\"\n",
+            ),
+        )
+        .unwrap();
+        assert_eq!(c.image_size(), Some(1 << 30));
+        assert!(
+            c.warnings[0].contains("`limits` is locked"),
+            "{:?}",
+            c.warnings
+        );
     }
 
     #[test]

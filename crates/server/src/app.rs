@@ -144,7 +144,10 @@ impl AppState {
         let docker =
             crate::bridge::procs::resolve_program(&manager.docker_cli, &manager.search_path);
         let engine = crate::bridge::EngineHandle::lazy(manager.engine_host.clone());
-        let bridge = Arc::new(crate::bridge::BridgeState::new(engine, docker, user_home));
+        let limits = crate::bridge::Limits::from_config(&catalog.config);
+        let bridge = Arc::new(crate::bridge::BridgeState::with_limits(
+            engine, docker, user_home, limits,
+        ));
         Self {
             inner: Arc::new(Inner {
                 manager,

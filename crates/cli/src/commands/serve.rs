@@ -17,7 +17,11 @@ use crate::settings::Settings;
 
 pub fn run(args: &ServeArgs, settings: &Settings) -> Result<ExitCode> {
     let manager = Arc::new(manager(settings)?);
-    let config = super::load_config(settings)?;
+    let mut config = super::load_config(settings)?;
+    // The flag wins over `[limits] service_timeout`; zero means no limit.
+    if let Some(flag) = args.service_timeout {
+        config.limits.service_timeout = Some(flag.0.unwrap_or_default());
+    }
     // The flag wins over `[updates] check_interval`; zero means never.
     let check_interval = match args.check_interval {
         Some(flag) => flag.0,

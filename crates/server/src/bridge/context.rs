@@ -11,10 +11,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dockhand_engine::{Engine, EngineHost};
+use dockhand_host::config::format_size;
 use dockhand_host::layout::Layout;
 use dockhand_host::state::ExtensionRecord;
 use dockhand_oci::ExtensionId;
-use tokio::sync::RwLock;
+use tokio::sync::{OwnedSemaphorePermit, RwLock, Semaphore};
 
 use super::error::ApiError;
 use super::exec::Processes;
@@ -108,6 +109,13 @@ pub struct Limits {
     pub max_body: usize,
     /// How long a killed process has between SIGTERM and SIGKILL.
     pub kill_grace: Duration,
+    /// How long a `vm.service` call may wait for the backend's whole answer
+    /// (`504` beyond, the connection closed); `None`: no limit. Streaming
+    /// answers (the exec WebSocket) are not cut.
+    pub service_timeout: Option<Duration>,
+    /// The bytes of `vm.service` request bodies and backend answers held at
+    /// once over every extension (`503` beyond): see [`Budget`].
+    pub in_flight_bytes: usize,
 }
 
 impl Default for Limits {
@@ -117,6 +125,112 @@ impl Default for Limits {
             max_buffered: 16 << 20,
             max_body: 32 << 20,
             kill_grace: Duration::from_secs(2),
+            service_timeout: Some(dockhand_host::config::DEFAULT_SERVICE_TIMEOUT),
+            in_flight_bytes: usize::try_from(dockhand_host::config::DEFAULT_IN_FLIGHT_BYTES)
+                .unwrap_or(usize::MAX),
+        }
+    }
+}
+
+impl Limits {
+    /// The defaults with `[limits] service_timeout` and `in_flight_bytes`
+    /// of `config`.
+    pub fn from_config(config: &dockhand_host::config::Config) -> Self {
+        Self {
+            service_timeout: config.service_timeout(),
+            in_flight_bytes: usize::try_from(config.in_flight_bytes()).unwrap_or(usize::MAX),
+            ..Self::default()
+        }
+    }
+}
+
+/// The server-wide memory bound on `vm.service` bodies: every chunk of a
+/// request body or a backend answer takes its size in permits as it
+/// arrives (without waiting: an exhausted budget fails the call at once),
+/// and gives them back when the answer has been sent. One atomic operation
+/// per chunk, so the hot path stays lock-free.
+#[derive(Debug, Clone)]
+pub struct Budget {
+    permits: Arc<Semaphore>,
+    total: usize,
+}
+
+/// Bytes held against a [`Budget`]; given back when dropped.
+#[derive(Debug, Default)]
+pub struct Held(Option<OwnedSemaphorePermit>);
+
+/// The budget is used up.
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error(
+    "dockhand serve holds {} of vm.service bodies in flight, and {} more would pass its limit of {} ([limits] in_flight_bytes in config.toml)",
+    format_size(*in_use as u64),
+    format_size(*wanted as u64),
+    format_size(*total as u64)
+)]
+pub struct BudgetExhausted {
+    /// The whole budget.
+    pub total: usize,
+    /// Held by every call when this one was refused.
+    pub in_use: usize,
+    /// The chunk this call asked for.
+    pub wanted: usize,
+}
+
+impl Budget {
+    /// A budget of `total` bytes (at least one).
+    pub fn new(total: usize) -> Self {
+        let total = total.clamp(1, Semaphore::MAX_PERMITS);
+        Self {
+            permits: Arc::new(Semaphore::new(total)),
+            total,
+        }
+    }
+
+    /// The whole budget.
+    pub fn total(&self) -> usize {
+        self.total
+    }
+
+    /// Bytes not held by any call now.
+    pub fn available(&self) -> usize {
+        self.permits.available_permits()
+    }
+
+    /// Adds `n` bytes to `held`, or fails at once when the budget has not
+    /// that much left.
+    pub fn take(&self, held: &mut Held, n: usize) -> Result<(), BudgetExhausted> {
+        if n == 0 {
+            return Ok(());
+        }
+        let exhausted = || BudgetExhausted {
+            total: self.total,
+            in_use: self.total - self.available().min(self.total),
+            wanted: n,
+        };
+        let n = u32::try_from(n).map_err(|_| exhausted())?;
+        let permit = Arc::clone(&self.permits)
+            .try_acquire_many_owned(n)
+            .map_err(|_| exhausted())?;
+        match &mut held.0 {
+            Some(p) => p.merge(permit),
+            None => held.0 = Some(permit),
+        }
+        Ok(())
+    }
+}
+
+impl Held {
+    /// The bytes held.
+    pub fn bytes(&self) -> usize {
+        self.0.as_ref().map_or(0, OwnedSemaphorePermit::num_permits)
+    }
+
+    /// Adds what `other` holds.
+    pub fn merge(&mut self, other: Held) {
+        match (&mut self.0, other.0) {
+            (Some(p), Some(o)) => p.merge(o),
+            (None, o) => self.0 = o,
+            (_, None) => {}
         }
     }
 }
@@ -184,6 +298,8 @@ pub struct BridgeState {
     pub pools: UnixPools,
     /// Limits.
     pub limits: Limits,
+    /// The memory bound on `vm.service` bodies ([`Limits::in_flight_bytes`]).
+    pub budget: Budget,
 }
 
 impl BridgeState {
@@ -205,6 +321,7 @@ impl BridgeState {
             user_home,
             processes: Arc::new(Processes::new(limits)),
             pools: UnixPools::default(),
+            budget: Budget::new(limits.in_flight_bytes),
             limits,
         }
     }
@@ -217,5 +334,42 @@ impl BridgeState {
                  install it (docker-ce-cli) and restart `dockhand serve`",
             )
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_come_from_the_config() {
+        let config = dockhand_host::config::Config::parse(
+            Path::new("/u/config.toml"),
+            "[limits]\nservice_timeout = \"off\"\nin_flight_bytes = \"8MiB\"\n",
+        )
+        .expect("parses");
+        let limits = Limits::from_config(&config);
+        assert_eq!(limits.service_timeout, None);
+        assert_eq!(limits.in_flight_bytes, 8 << 20);
+        assert_eq!(limits.max_body, Limits::default().max_body);
+        let defaults = Limits::from_config(&Default::default());
+        assert_eq!(defaults.service_timeout, Some(Duration::from_secs(60)));
+        assert_eq!(defaults.in_flight_bytes, 256 << 20);
+    }
+
+    #[test]
+    fn a_budget_is_taken_per_chunk_and_given_back() {
+        let budget = Budget::new(100);
+        let mut a = Held::default();
+        budget.take(&mut a, 60).expect("fits");
+        let mut b = Held::default();
+        let e = budget.take(&mut b, 50).expect_err("past the budget");
+        assert_eq!((e.in_use, e.wanted, e.total), (60, 50, 100));
+        budget.take(&mut b, 40).expect("fits");
+        assert_eq!(budget.available(), 0);
+        a.merge(b);
+        assert_eq!(a.bytes(), 100);
+        drop(a);
+        assert_eq!(budget.available(), 100);
     }
 }

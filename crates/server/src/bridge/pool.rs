@@ -18,6 +18,8 @@ use hyper_util::rt::TokioIo;
 use tokio::net::UnixStream;
 use tokio::sync::Semaphore;
 
+use super::context::{Budget, BudgetExhausted, Held};
+
 /// Idle connections kept per socket.
 const MAX_IDLE: usize = 64;
 /// Calls in flight to one socket at once; more wait for one to end. A page
@@ -58,6 +60,9 @@ pub enum PoolError {
         /// The limit.
         limit: usize,
     },
+    /// The server's budget for bodies in flight is used up.
+    #[error(transparent)]
+    Budget(BudgetExhausted),
     /// Reading the answer's body failed.
     #[error("cannot read the answer of the backend at {path}: {reason}")]
     Body {
@@ -207,6 +212,21 @@ impl UnixPool {
         make: impl Fn() -> Request<Full<Bytes>>,
         limit: usize,
     ) -> Result<Response<Bytes>, PoolError> {
+        self.send_within(make, limit, None)
+            .await
+            .map(|(answer, _)| answer)
+    }
+
+    /// [`send`](Self::send), each chunk of the answer's body taken from
+    /// `budget` as it arrives: the bytes stay held (the [`Held`]) until the
+    /// caller drops them, and an exhausted budget ends the call at once
+    /// ([`PoolError::Budget`]; the connection is closed, not reused).
+    pub async fn send_within(
+        &self,
+        make: impl Fn() -> Request<Full<Bytes>>,
+        limit: usize,
+        budget: Option<&Budget>,
+    ) -> Result<(Response<Bytes>, Held), PoolError> {
         let http_error = |source| PoolError::Http {
             path: self.path.clone(),
             source,
@@ -223,7 +243,7 @@ impl UnixPool {
                 sender.ready().await?;
                 let response = sender.send_request(make()).await?;
                 let (parts, body) = response.into_parts();
-                Ok::<_, hyper::Error>((parts, Limited::new(body, limit).collect().await))
+                Ok::<_, hyper::Error>((parts, read_body(body, limit, budget).await))
             })
             .await;
             let (parts, body) = match answer {
@@ -231,25 +251,71 @@ impl UnixPool {
                 Err(e) if pooled && (e.is_canceled() || e.is_closed()) => continue,
                 Err(e) => return Err(http_error(e)),
             };
-            let body = body.map_err(|e| {
-                if e.is::<http_body_util::LengthLimitError>() {
-                    PoolError::TooLarge {
-                        path: self.path.clone(),
-                        limit,
-                    }
-                } else {
-                    PoolError::Body {
-                        path: self.path.clone(),
-                        reason: e.to_string(),
-                    }
-                }
+            let (body, held) = body.map_err(|e| match e {
+                BodyError::TooLarge => PoolError::TooLarge {
+                    path: self.path.clone(),
+                    limit,
+                },
+                BodyError::Budget(e) => PoolError::Budget(e),
+                BodyError::Read(reason) => PoolError::Body {
+                    path: self.path.clone(),
+                    reason,
+                },
             })?;
             if ended.is_none() {
                 self.put_idle(conn);
             }
-            return Ok(Response::from_parts(parts, body.to_bytes()));
+            return Ok((Response::from_parts(parts, body), held));
         }
     }
+}
+
+/// Why an answer's body could not be read.
+enum BodyError {
+    TooLarge,
+    Budget(BudgetExhausted),
+    Read(String),
+}
+
+/// Reads `body` whole, at most `limit` bytes, each chunk taken from
+/// `budget` as it arrives.
+async fn read_body(
+    body: hyper::body::Incoming,
+    limit: usize,
+    budget: Option<&Budget>,
+) -> Result<(Bytes, Held), BodyError> {
+    let mut body = Limited::new(body, limit);
+    let mut held = Held::default();
+    let mut chunks: Vec<Bytes> = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| {
+            if e.is::<http_body_util::LengthLimitError>() {
+                BodyError::TooLarge
+            } else {
+                BodyError::Read(e.to_string())
+            }
+        })?;
+        if let Ok(data) = frame.into_data() {
+            if let Some(budget) = budget {
+                budget
+                    .take(&mut held, data.len())
+                    .map_err(BodyError::Budget)?;
+            }
+            chunks.push(data);
+        }
+    }
+    let bytes = match chunks.len() {
+        0 => Bytes::new(),
+        1 => chunks.pop().unwrap_or_default(),
+        _ => {
+            let mut all = bytes::BytesMut::with_capacity(chunks.iter().map(Bytes::len).sum());
+            for c in chunks {
+                all.extend_from_slice(&c);
+            }
+            all.freeze()
+        }
+    };
+    Ok((bytes, held))
 }
 
 /// One [`UnixPool`] per socket path.

@@ -20,7 +20,7 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 use super::argv::{self, ArgMode};
-use super::context::{BridgeState, Caller};
+use super::context::{BridgeState, Budget, BudgetExhausted, Caller, Held};
 use super::error::{ApiError, check_origin, json_response, read_json};
 use super::exec::{ExecRequest, collect};
 use super::pool::PoolError;
@@ -203,6 +203,7 @@ fn pool_error(caller: &Caller, e: PoolError) -> ApiError {
             ApiError::unavailable(why)
         }
         PoolError::TooLarge { .. } => ApiError::bad_gateway(e.to_string()),
+        PoolError::Budget(e) => busy(caller, e),
         other => ApiError::bad_gateway(format!("the backend of {id}: {other}")),
     }
 }
@@ -223,42 +224,201 @@ async fn grant_access(state: &BridgeState, caller: &Caller, socket: &std::path::
 }
 
 /// `POST /.dockhand/api/vm/request`.
+///
+/// The request body and the backend's answer are held against the server's
+/// [`Budget`](super::context::Budget) from their first chunk until the
+/// answer has been sent (`503` when it is used up), and the whole call is
+/// cut after [`Limits::service_timeout`](super::context::Limits) (`504`;
+/// its connection is closed, not reused).
 pub async fn vm_request(
     State(state): State<Arc<BridgeState>>,
     caller: Caller,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    let mut held = Held::default();
     let result = async {
         check_origin(&headers, &caller.origin)?;
         let socket = backend_socket(&caller)?;
-        let req: ServiceRequest = read_json(body, state.limits.max_body).await?;
+        let req: ServiceRequest =
+            read_request(body, state.limits.max_body, &state.budget, &mut held)
+                .await
+                .map_err(|e| e.into_api(&caller))?;
         let prepared = prepare(req)?;
         let pool = state.pools.get(&socket);
-        let answer = match pool
-            .send(|| prepared.request(), state.limits.max_body)
-            .await
-        {
-            Err(PoolError::Connect { source, .. })
-                if source.kind() == std::io::ErrorKind::PermissionDenied
-                    && grant_access(&state, &caller, &socket).await =>
+        let budget = Some(&state.budget);
+        let call = async {
+            match pool
+                .send_within(|| prepared.request(), state.limits.max_body, budget)
+                .await
             {
-                pool.send(|| prepared.request(), state.limits.max_body)
-                    .await
+                Err(PoolError::Connect { source, .. })
+                    if source.kind() == std::io::ErrorKind::PermissionDenied
+                        && grant_access(&state, &caller, &socket).await =>
+                {
+                    pool.send_within(|| prepared.request(), state.limits.max_body, budget)
+                        .await
+                }
+                other => other,
             }
-            other => other,
+        };
+        let answer = match state.limits.service_timeout {
+            Some(limit) => tokio::time::timeout(limit, call)
+                .await
+                .map_err(|_| timed_out(&caller, limit))?,
+            None => call.await,
         }
         .map_err(|e| pool_error(&caller, e))?;
         Ok::<_, ApiError>(answer)
     }
     .await;
-    match result {
-        Ok(answer) => json_response(&ServiceAnswer {
-            status: answer.status().as_u16(),
-            headers: AnswerHeaders(answer.headers()),
-            body: String::from_utf8_lossy(answer.body()),
+    let (answer, answer_held) = match result {
+        Ok(a) => a,
+        Err(e) => return e.into_response(),
+    };
+    held.merge(answer_held);
+    let encoded = match serde_json::to_vec(&ServiceAnswer {
+        status: answer.status().as_u16(),
+        headers: AnswerHeaders(answer.headers()),
+        body: String::from_utf8_lossy(answer.body()),
+    }) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            return ApiError::internal(format!("cannot encode the answer: {e}")).into_response();
+        }
+    };
+    drop(answer);
+    // The answer as sent (escaped JSON) may be larger than the bytes read.
+    let more = encoded.len().saturating_sub(held.bytes());
+    if let Err(e) = state.budget.take(&mut held, more) {
+        return busy(&caller, e).into_response();
+    }
+    (
+        axum::http::StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        Body::new(HeldBody {
+            data: Some(Bytes::from(encoded)),
+            _held: held,
         }),
-        Err(e) => e.into_response(),
+    )
+        .into_response()
+}
+
+/// A `vm.service` call that outlived [`Limits::service_timeout`](super::context::Limits).
+fn timed_out(caller: &Caller, limit: std::time::Duration) -> ApiError {
+    let id = caller.id();
+    ApiError::new(
+        axum::http::StatusCode::GATEWAY_TIMEOUT,
+        format!(
+            "the backend of {id} did not answer within {}: the call was cut and its connection closed; \
+             if the backend needs longer, raise `[limits] service_timeout` in config.toml \
+             (or pass `dockhand serve --service-timeout`; 0 or off: no limit)",
+            show_duration(limit)
+        ),
+    )
+}
+
+/// `60s`, `1m30s`, `250ms`.
+fn show_duration(d: std::time::Duration) -> String {
+    let secs = d.as_secs();
+    if d.subsec_millis() != 0 || secs == 0 {
+        return format!("{}ms", d.as_millis());
+    }
+    match (secs / 60, secs % 60) {
+        (0, s) => format!("{s}s"),
+        (m, 0) => format!("{m}m"),
+        (m, s) => format!("{m}m{s}s"),
+    }
+}
+
+/// The server's budget for bodies in flight is used up.
+fn busy(caller: &Caller, e: BudgetExhausted) -> ApiError {
+    ApiError::unavailable(format!(
+        "this call to the backend of {} was refused: {e}: retry when fewer large calls are running, or raise the limit",
+        caller.id()
+    ))
+}
+
+/// Why a `vm.service` request body could not be read.
+enum ReadError {
+    Api(ApiError),
+    Busy(BudgetExhausted),
+}
+
+impl ReadError {
+    fn into_api(self, caller: &Caller) -> ApiError {
+        match self {
+            Self::Api(e) => e,
+            Self::Busy(e) => busy(caller, e),
+        }
+    }
+}
+
+impl From<ApiError> for ReadError {
+    fn from(e: ApiError) -> Self {
+        Self::Api(e)
+    }
+}
+
+/// Reads the request's JSON body, at most `limit` bytes (`413` beyond),
+/// each chunk taken from `budget` into `held` as it arrives.
+async fn read_request(
+    body: Body,
+    limit: usize,
+    budget: &Budget,
+    held: &mut Held,
+) -> Result<ServiceRequest, ReadError> {
+    use http_body_util::{BodyExt, Limited};
+    let mut body = Limited::new(body, limit);
+    let mut bytes = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| {
+            if e.is::<http_body_util::LengthLimitError>() {
+                ApiError::new(
+                    axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("the request body is larger than {limit} bytes"),
+                )
+            } else {
+                ApiError::bad_request(format!("cannot read the request body: {e}"))
+            }
+        })?;
+        if let Ok(data) = frame.into_data() {
+            budget.take(held, data.len()).map_err(ReadError::Busy)?;
+            bytes.extend_from_slice(&data);
+        }
+    }
+    serde_json::from_slice(&bytes).map_err(|e| {
+        ReadError::Api(ApiError::bad_request(format!(
+            "the request body is not the expected JSON: {e}"
+        )))
+    })
+}
+
+/// An answer's bytes that keep their share of the [`Budget`] until the
+/// server is done with them (the body is dropped once sent, or when the
+/// page went away).
+struct HeldBody {
+    data: Option<Bytes>,
+    _held: Held,
+}
+
+impl http_body::Body for HeldBody {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        std::task::Poll::Ready(self.data.take().map(|d| Ok(http_body::Frame::data(d))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.data.is_none()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        http_body::SizeHint::with_exact(self.data.as_ref().map_or(0, |d| d.len() as u64))
     }
 }
 

@@ -5,6 +5,7 @@
 
 mod api;
 mod bridge;
+mod bridge_limits;
 mod bridge_support;
 mod catalog;
 mod dev;
