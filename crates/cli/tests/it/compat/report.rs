@@ -286,3 +286,37 @@ pub(crate) fn docs(rows: &[Row]) -> String {
         .replace("{{NOTES}}", notes.trim_end())
         .replace("{{FIRST_SCREENS}}", screens.trim_end())
 }
+
+#[test]
+fn calls_tell_refusals_absent_backends_and_page_errors_apart() {
+    let log = [
+        r#"{"kind":"info","method":"GET","status":200}"#,
+        r#"{"kind":"docker.cli.exec","target":"ps","argv":["--all"],"status":200}"#,
+        r#"{"kind":"docker.cli.exec","target":"image","argv":["ls","--format","{{json .}}"],"status":200}"#,
+        r#"{"kind":"docker.cli.exec","target":"ps","argv":[],"status":200}"#,
+        r#"{"kind":"vm.service","method":"GET","target":"/api/os","status":503}"#,
+        r#"{"kind":"host.cli.exec","target":"nope","status":404}"#,
+        r#"{"kind":"page.error","target":"TypeError: x","error":"error","source":"main.js:1:2","status":204}"#,
+    ]
+    .join("\n");
+    let without = calls(&log, false);
+    assert_eq!(
+        without.seen,
+        [
+            "docker.cli.exec image ls",
+            "docker.cli.exec ps",
+            "host.cli.exec nope",
+            "vm.service GET /api/os"
+        ]
+    );
+    assert_eq!(without.backend_absent, ["vm.service GET /api/os → 503"]);
+    assert_eq!(without.refused, ["host.cli.exec nope → 404"]);
+    assert_eq!(without.page_errors, ["error: TypeError: x at main.js:1:2"]);
+    // With a backend that runs here, a 503 is dockhand's failure.
+    let with = calls(&log, true);
+    assert_eq!(
+        with.refused,
+        ["vm.service GET /api/os → 503", "host.cli.exec nope → 404"]
+    );
+    assert!(with.backend_absent.is_empty());
+}
