@@ -251,29 +251,14 @@ impl Manager {
                 report.add(r.id.as_str(), status, detail);
             }
         }
-        // Staging dirs of dead processes.
-        if let Ok(entries) = std::fs::read_dir(self.layout.extensions()) {
-            for ext in entries.flatten() {
-                let Ok(inner) = std::fs::read_dir(ext.path()) else {
-                    continue;
-                };
-                for e in inner.flatten() {
-                    let name = e.file_name().to_string_lossy().into_owned();
-                    let pid = name
-                        .strip_prefix(".staging-")
-                        .and_then(|p| p.parse::<u32>().ok());
-                    if let Some(pid) = pid
-                        && !std::path::Path::new(&format!("/proc/{pid}")).exists()
-                    {
-                        let _ = std::fs::remove_dir_all(e.path());
-                        report.add(
-                            "leftovers",
-                            Status::Repaired,
-                            format!("removed {}", e.path().display()),
-                        );
-                    }
-                }
-            }
+        // Staging dirs of dead processes (opening the manager removed
+        // those it found; an install that crashed since leaves more).
+        for path in crate::staging::remove_stale(&self.layout) {
+            report.add(
+                "leftovers",
+                Status::Repaired,
+                format!("removed {}", path.display()),
+            );
         }
         report
     }

@@ -70,6 +70,22 @@ pub enum InstallError {
         /// Why.
         reason: String,
     },
+    /// The image is larger than `[limits] image_size`.
+    #[error(
+        "{image} ({platform}) is {} (its config and layers), more than the {} limit: nothing was downloaded but its manifests; to install it, raise `[limits] image_size` in config.toml (0 or off: no limit)",
+        crate::config::format_size(*size),
+        crate::config::format_size(*limit)
+    )]
+    ImageTooLarge {
+        /// The image.
+        image: String,
+        /// The platform installed.
+        platform: String,
+        /// What its manifest adds up to.
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
     /// The extension is not valid.
     #[error("{0}")]
     Invalid(String),

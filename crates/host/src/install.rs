@@ -148,6 +148,7 @@ impl Manager {
             (ImageSource::Registry(_), Some(permit)) => {
                 let options = PullOptions {
                     platform: Some(req.platform.clone()),
+                    max_image_size: self.max_image_size,
                     ..Default::default()
                 };
                 let pulled = pull(client, &store, &permit.pull, &options)
@@ -279,6 +280,17 @@ impl Manager {
                     "the registry served {actual} for the pinned {expected}: refusing an image that is not the one allowed"
                 ),
             },
+            PullError::TooLarge {
+                reference,
+                platform,
+                size,
+                limit,
+            } => InstallError::ImageTooLarge {
+                image: reference,
+                platform,
+                size,
+                limit,
+            },
             other => other.into(),
         }
     }
@@ -294,7 +306,7 @@ impl Manager {
         labels: Labels,
     ) -> Result<Prepared, InstallError> {
         let ext_dir = self.layout.extension(&id);
-        let staging = ext_dir.join(format!(".staging-{}", std::process::id()));
+        let staging = crate::staging::dir(&ext_dir);
         let _ = std::fs::remove_dir_all(&staging);
         let root = staging.join("root");
         std::fs::create_dir_all(&root).map_err(InstallError::io(&root))?;

@@ -26,6 +26,7 @@ pub mod layout;
 mod manager;
 pub mod private_dir;
 pub mod socket_dir;
+pub mod staging;
 pub mod state;
 pub mod uninstall;
 pub mod update;

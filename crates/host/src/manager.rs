@@ -146,6 +146,10 @@ pub struct Manager {
     /// The allow-list every install and update goes through (disabled
     /// unless the caller sets one from the configuration).
     pub allow: crate::allow::AllowList,
+    /// The largest image installed: its config and layers for the platform
+    /// installed, from its manifest, checked before any layer is
+    /// downloaded (`[limits] image_size`; `None`: no limit).
+    pub max_image_size: Option<u64>,
 }
 
 /// An installed extension with its backend's live state.
@@ -181,6 +185,8 @@ impl Manager {
         search_path: Vec<std::path::PathBuf>,
     ) -> Result<Self, InstallError> {
         let state = State::open(&layout.home)?;
+        // What a crashed install left unpacked; never a running one's.
+        crate::staging::remove_stale(&layout);
         let compose_env = ComposeEnv {
             path: std::env::join_paths(&search_path)
                 .ok()
@@ -199,6 +205,7 @@ impl Manager {
             ready_timeout: backend::READY_TIMEOUT,
             state,
             allow: crate::allow::AllowList::disabled(),
+            max_image_size: Some(crate::config::DEFAULT_IMAGE_SIZE),
         })
     }
 

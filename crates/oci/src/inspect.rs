@@ -80,10 +80,24 @@ pub async fn inspect_remote(
     reference: &Reference,
     platform: &Platform,
 ) -> Result<Inspected, InspectError> {
+    inspect_remote_within(client, store, reference, platform, None).await
+}
+
+/// [`inspect_remote`], refusing an image whose config and layers add up to
+/// more than `max_image_size` bytes before any layer is downloaded
+/// ([`PullError::TooLarge`]).
+pub async fn inspect_remote_within(
+    client: &RegistryClient,
+    store: &Store,
+    reference: &Reference,
+    platform: &Platform,
+    max_image_size: Option<u64>,
+) -> Result<Inspected, InspectError> {
     let options = PullOptions {
         platform: Some(platform.clone()),
         layers: false,
         concurrency: 2,
+        max_image_size,
     };
     let pulled = pull(client, store, reference, &options).await?;
     let image = resolve(store, &pulled.top, platform)?;

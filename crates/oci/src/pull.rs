@@ -35,6 +35,22 @@ pub enum PullError {
     /// Indexes nest too deep or loop.
     #[error("{0}: image indexes nest too deep or loop back: refusing it")]
     IndexLoop(String),
+    /// The image (config and layers of one platform) is larger than the
+    /// caller allows; nothing but manifests was downloaded.
+    #[error(
+        "{reference} ({platform}) is {size} bytes (its config and layers), more than the limit of {limit} bytes: refusing it before downloading any layer"
+    )]
+    TooLarge {
+        /// The image.
+        reference: String,
+        /// The platform of the manifest (the one asked for when the image
+        /// is a single manifest), or its digest when neither says.
+        platform: String,
+        /// What its manifest adds up to.
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
     /// No manifest for the wanted platform.
     #[error("{reference} has no {wanted} image (it has {available}): it cannot run on this host")]
     NoPlatform {
@@ -56,6 +72,11 @@ pub struct PullOptions {
     pub layers: bool,
     /// Blobs downloaded at once.
     pub concurrency: usize,
+    /// The largest image accepted: what one platform's manifest says its
+    /// config and layers add up to, checked before any of them is
+    /// downloaded (`None`: no limit). Each blob is also refused as soon as
+    /// the registry sends more bytes than its descriptor says.
+    pub max_image_size: Option<u64>,
 }
 
 impl Default for PullOptions {
@@ -64,6 +85,7 @@ impl Default for PullOptions {
             platform: None,
             layers: true,
             concurrency: 4,
+            max_image_size: None,
         }
     }
 }
@@ -217,13 +239,30 @@ pub async fn pull(
     // Configs and layers, concurrently.
     let mut blobs: Vec<Descriptor> = Vec::new();
     let mut wanted: HashSet<Digest> = HashSet::new();
-    for (_, d) in &manifests {
+    for (platform, d) in &manifests {
         let bytes = store.read_blob(&d.digest, client.options().max_manifest_bytes)?;
         let m: ImageManifest =
             serde_json::from_slice(&bytes).map_err(|e| PullError::BadManifest {
                 reference: format!("{reference}@{}", d.digest),
                 message: format!("not a valid image manifest: {e}"),
             })?;
+        if let Some(limit) = options.max_image_size {
+            let size = m
+                .layers
+                .iter()
+                .fold(m.config.size, |sum, l| sum.saturating_add(l.size));
+            if size > limit {
+                return Err(PullError::TooLarge {
+                    reference: reference.to_string(),
+                    platform: platform
+                        .as_ref()
+                        .or(options.platform.as_ref())
+                        .map_or_else(|| d.digest.to_string(), ToString::to_string),
+                    size,
+                    limit,
+                });
+            }
+        }
         let mut parts = vec![m.config];
         if options.layers {
             parts.extend(m.layers);

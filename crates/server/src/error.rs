@@ -114,6 +114,7 @@ impl From<InstallError> for ApiError {
             InstallError::ApiVersion { .. }
             | InstallError::Invalid(_)
             | InstallError::NoName(_)
+            | InstallError::ImageTooLarge { .. }
             | InstallError::NotConfirmed(_) => StatusCode::UNPROCESSABLE_ENTITY,
             InstallError::Pull(_) => StatusCode::BAD_GATEWAY,
             InstallError::Resolve(ResolveError::Registry { .. }) => StatusCode::BAD_GATEWAY,

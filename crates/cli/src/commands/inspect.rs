@@ -8,7 +8,8 @@ use dockhand_host::state::State;
 use dockhand_host::update::CheckOptions;
 use dockhand_host::update::untagged::{ResolveOptions, is_untagged, parse_source, resolve};
 use dockhand_oci::Platform;
-use dockhand_oci::inspect::{Inspected, inspect_remote, inspect_stored};
+use dockhand_oci::inspect::{InspectError, Inspected, inspect_remote_within, inspect_stored};
+use dockhand_oci::pull::PullError;
 use dockhand_oci::source::ImageSource;
 use dockhand_oci::store::Store;
 use dockhand_spec::labels::name;
@@ -141,7 +142,13 @@ pub async fn inspect(
     Ok(match source {
         ImageSource::Registry(reference) => {
             let client = super::registry_client(settings, insecure)?;
-            inspect_remote(&client, store, reference, platform).await?
+            let limit = super::load_config(settings)?.image_size();
+            match inspect_remote_within(&client, store, reference, platform, limit).await {
+                Err(e @ InspectError::Pull(PullError::TooLarge { .. })) => anyhow::bail!(
+                    "{e}; raise `[limits] image_size` in config.toml (0 or off: no limit) to inspect it"
+                ),
+                other => other?,
+            }
         }
         other => {
             let (_, top) = super::fetch(other, store, settings, insecure).await?;

@@ -35,7 +35,9 @@ pub fn manager(settings: &Settings) -> Result<Manager> {
     manager.compose_choice = settings.compose.clone();
     manager.compose_plugins = dockhand_engine::plugin_candidates(&settings.docker_config);
     manager.compose_env = compose_env(settings);
-    manager.allow = super::config(settings)?.allow_list()?;
+    let config = super::config(settings)?;
+    manager.allow = config.allow_list()?;
+    manager.max_image_size = config.image_size();
     Ok(manager)
 }
 

@@ -449,7 +449,7 @@ fn read_ops(
 }
 
 /// Whether process `pid`, started at `start` (when known), still runs.
-fn process_alive(pid: u32, start: Option<u64>) -> bool {
+pub(crate) fn process_alive(pid: u32, start: Option<u64>) -> bool {
     if !Path::new("/proc/self/stat").exists() {
         return true;
     }
@@ -458,6 +458,12 @@ fn process_alive(pid: u32, start: Option<u64>) -> bool {
         Some(('Z' | 'X' | 'x', _)) => false,
         Some((_, now)) => start.is_none_or(|s| s == now),
     }
+}
+
+/// The start time of process `pid` (clock ticks since boot), which tells it
+/// from a later process with the same pid.
+pub(crate) fn process_start(pid: u32) -> Option<u64> {
+    process_stat(pid).map(|(_, start)| start)
 }
 
 /// `(state, starttime)` of `pid` from `/proc/<pid>/stat`.

@@ -25,7 +25,7 @@ mod cache;
 mod db;
 mod dev;
 mod extensions;
-mod journal;
+pub(crate) mod journal;
 mod lock;
 mod updates;
 

@@ -3,6 +3,7 @@
 mod allow;
 mod catalog;
 mod fake_registry;
+mod limits;
 mod state;
 mod untagged;
 mod update;

@@ -12,6 +12,7 @@ mod fixture;
 mod indexes;
 mod inspect;
 mod push;
+mod size;
 mod success;
 
 use fixture::{Image, layer, noise};
