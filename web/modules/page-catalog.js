@@ -1,11 +1,13 @@
 // #/catalog: the configured catalogs (docs/catalog.md): search, a category filter, details with
 // screenshots, links and sanitized HTML, and Install, which shows what the extension will get
-// (POST /api/install/preview) and asks before POST /api/install. The allow-list is enforced by
-// the server; its refusal (403) is shown as it comes.
+// (POST /api/install/preview: the CLI's consent summary and the image pinned to its digest) and,
+// once the person confirms, installs that pinned image (POST /api/install) and nothing else. The
+// allow-list is enforced by the server; its refusal (403) is shown as it comes.
 import { h, mount, note, pageHead, badge, button, extIcon, facts } from "./dom.js";
 import { api, seg } from "./api.js";
 import { href } from "./router.js";
 import { modal } from "./modal.js";
+import { consentDialog, summaryRows } from "./consent.js";
 import { sanitizeHtml, looksLikeHtml, safeHref } from "./sanitize.js";
 
 // ---- pure helpers (web/modules/catalog.test.mjs) -----------------------------------------------
@@ -42,17 +44,7 @@ export function installState(item) {
   return { label: `Installed ${item.installed}`, kind: "ok", action: `Install ${item.latest}` };
 }
 
-/** The consent summary as [term, value] rows, most sensitive last. */
-export function summaryRows(s) {
-  const rows = [
-    ["UI", s.ui_tab ? `a dashboard tab "${s.ui_tab}"` : "none"],
-    ["Backend", s.services && s.services.length ? s.services.map((x) => `${x.name} (${x.image})`).join(", ") : "none"],
-  ];
-  if (s.engine_access && s.engine_access.length) rows.push(["Engine socket", `${s.engine_access.join(", ")} (can control every container on this engine)`]);
-  if (s.host_binaries && s.host_binaries.length) rows.push(["Host binaries", `${s.host_binaries.join(", ")} (run on this machine as you)`]);
-  for (const p of s.privileges || []) rows.push(["Privilege", p]);
-  return rows;
-}
+export { summaryRows };
 
 /** Screenshot [url, alt] pairs with safe URLs only. */
 export function screenshots(list) {
@@ -179,17 +171,16 @@ async function installFlow(item, ctx) {
     ctx.toast("info", `${item.title} ${item.latest} is installed already`);
     return false;
   }
-  const ok = await modal(`Install ${item.title}?`, (close) => h("form.modal-body.install-consent", { method: "dialog", onsubmit: (e) => { e.preventDefault(); close(true); } },
-    h("h2", { text: `Install ${item.title}?` }),
-    h("p", { text: `${summary.reference} will get:` }),
-    facts(summaryRows(summary)),
-    summary.warnings && summary.warnings.length ? [h("h3", { text: "Warnings" }), h("ul", {}, summary.warnings.map((w) => h("li", { text: w })))] : null,
-    h("div.modal-actions", {},
-      h("button.btn", { type: "button", onclick: () => close(false), text: "Cancel" }),
-      h("button.btn.primary", { type: "submit", text: "Install", autofocus: true }))));
-  if (ok !== true) return false;
+  const ok = await consentDialog({
+    title: `Install ${item.title}?`,
+    intro: `${summary.reference} will get:`,
+    summary,
+    confirmLabel: "Install",
+  });
+  if (!ok) return false;
   try {
-    const r = await api.postJson("/api/install", { reference: item.reference });
+    // The pinned reference the summary is about: a retag since installs it or fails.
+    const r = await api.postJson("/api/install", { reference: summary.reference });
     ctx.toast("success", `${item.title} ${r.version || ""} installed`);
     await ctx.refreshExtensions();
     return true;

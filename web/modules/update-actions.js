@@ -1,24 +1,35 @@
-// Installing an update from the dashboard: POST /api/extensions/{id}/update; when the new
-// version wants more than the installed one the server answers 409 with what it wants, the
-// shell asks, and sends it again with yes=true.
+// Installing an update from the dashboard: POST /api/extensions/{id}/update/preview gives the new
+// version pinned to a digest and its consent summary (the CLI's); when it wants more than the
+// installed version the shell shows that summary and asks, and only then sends
+// POST /api/extensions/{id}/update?tag=…&digest=… (with yes=true once confirmed), which installs
+// that exact image or fails.
 import { api, seg } from "./api.js";
-import { confirmDialog } from "./modal.js";
+import { consentDialog } from "./consent.js";
+
+/** The update route's query for a preview answer `p` (confirmed: yes=true). */
+export function updateQuery(p, confirmed) {
+  const q = new URLSearchParams({ tag: p.tag, digest: p.digest });
+  if (confirmed) q.set("yes", "true");
+  return "?" + q.toString();
+}
 
 export async function updateExtension(ext, ctx) {
   const path = `/api/extensions/${seg(ext.id)}/update`;
-  let r;
-  try {
-    r = await api.post(path);
-  } catch (e) {
-    if (e.status !== 409) throw e;
-    const ok = await confirmDialog({
-      title: `Update ${ext.title}?`,
-      message: e.message,
+  const p = await api.post(`${path}/preview`);
+  if (p.outcome !== "update") {
+    ctx.toast("info", `${ext.title} ${p.version} is up to date`);
+    return;
+  }
+  if (p.widens) {
+    const ok = await consentDialog({
+      title: `Update ${ext.title} to ${p.version}?`,
+      intro: `The new version asks for more than ${p.from}. ${p.summary.reference} will get:`,
+      summary: p.summary,
       confirmLabel: "Update",
     });
-    if (!ok.ok) return;
-    r = await api.post(`${path}?yes=true`);
+    if (!ok) return;
   }
+  const r = await api.post(path + updateQuery(p, p.widens));
   if (r.outcome === "updated") ctx.toast("success", `${ext.title} updated from ${r.from} to ${r.version}`);
   else ctx.toast("info", `${ext.title} ${r.version} is up to date`);
   await ctx.refreshExtensions();

@@ -28,3 +28,11 @@ test("notice text", () => {
   const many = ["a", "b", "c", "d"].map((t) => ({ title: t, version: "2.0.0" }));
   assert.equal(noticeText(many), "4 extensions have updates: see Extensions");
 });
+
+import { updateQuery } from "./update-actions.js";
+
+test("an update posts the tag and digest its preview showed", () => {
+  const p = { tag: "1.2.0", digest: "sha256:" + "a".repeat(64) };
+  assert.equal(updateQuery(p, false), `?tag=1.2.0&digest=sha256%3A${"a".repeat(64)}`);
+  assert.equal(updateQuery(p, true), `?tag=1.2.0&digest=sha256%3A${"a".repeat(64)}&yes=true`);
+});

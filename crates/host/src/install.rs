@@ -205,6 +205,14 @@ impl Manager {
         let mut prepared = prepared;
         prepared.summary = summary.clone();
         let widens = previous.is_none_or(|before| summary.widens(before));
+        if hooks.preview() {
+            let _ = hooks.confirm(&prepared.id, &summary, &prepared.warnings);
+            let _ = std::fs::remove_dir_all(&prepared.staging);
+            return Err(InstallError::NotConfirmed(format!(
+                "{} was previewed, not installed",
+                prepared.id
+            )));
+        }
         if !(req.yes || req.force) && widens {
             match hooks.confirm(&prepared.id, &summary, &prepared.warnings) {
                 Ok(true) => {}
@@ -496,12 +504,12 @@ impl Manager {
         let root = version_dir.join("root");
         let mut backend_record = None;
         if p.metadata.vm.is_some() {
-            backend::require_local(&self.engine_host, &p.id)?;
+            let engine = self.engine().await?;
+            self.require_local_mode(&engine, &p.id).await?;
             self.step(op, "backend", hooks)?;
             if hooks.start_backend() {
                 hooks.progress("starting the backend");
             }
-            let engine = self.engine().await?;
             let plugin_image = self
                 .plugin_image_into_engine(&engine, store, source, p)
                 .await?;

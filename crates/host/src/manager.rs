@@ -38,6 +38,13 @@ pub trait Hooks: Send + Sync {
     fn start_backend(&self) -> bool {
         true
     }
+    /// `true`: stop once the consent summary is known, before any side
+    /// effect (the dashboard's previews): [`Hooks::confirm`] is called with
+    /// it whatever `yes` says, and the install ends with
+    /// [`InstallError::NotConfirmed`].
+    fn preview(&self) -> bool {
+        false
+    }
 }
 
 /// Hooks that say nothing and answer yes.

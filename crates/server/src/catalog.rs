@@ -6,9 +6,12 @@
 //! - `GET /api/catalog/{ref}`: one entry with screenshots, links, the
 //!   detailed description and changelog (untrusted HTML: the page sanitizes);
 //! - `POST /api/install/preview` `{"reference"}`: what the extension will get
-//!   (the consent summary), without installing;
-//! - `POST /api/install` `{"reference"}`: installs it (the user confirmed in
-//!   the page).
+//!   (the consent summary), without installing, and the reference pinned to
+//!   the digest that summary is about (`repo:tag@sha256:…`);
+//! - `POST /api/install` `{"reference"}`: installs that pinned reference and
+//!   nothing else (the person confirmed its summary in the page's dialog): a
+//!   reference without a digest is refused, and a registry that retagged in
+//!   between serves the previewed image or fails the digest check.
 //!
 //! Installs go through the manager's install path, so the allow-list applies
 //! exactly as on the CLI; a refusal is `403` with its message. Only registry
@@ -203,7 +206,7 @@ pub struct SummaryJson {
     pub installed: bool,
 }
 
-fn summary_json(
+pub(crate) fn summary_json(
     id: &ExtensionId,
     reference: &Reference,
     s: &Summary,
@@ -211,7 +214,9 @@ fn summary_json(
 ) -> SummaryJson {
     SummaryJson {
         id: id.to_string(),
-        reference: reference.familiar(),
+        // The pinned reference of what was summarized, when it came from a
+        // registry: what the install route then takes.
+        reference: s.image.clone().unwrap_or_else(|| reference.familiar()),
         summary: s.clone(),
         privileged: s.is_privileged(),
         text: s.to_string(),
@@ -226,11 +231,15 @@ fn summary_json(
 /// Hooks that record what would be asked and answer no: the install stops
 /// right before its first side effect and cleans up its staging.
 #[derive(Debug, Default)]
-struct Preview {
-    asked: Mutex<Option<(ExtensionId, Summary, Vec<Diagnostic>)>>,
+pub(crate) struct Preview {
+    pub(crate) asked: Mutex<Option<(ExtensionId, Summary, Vec<Diagnostic>)>>,
 }
 
 impl Hooks for Preview {
+    fn preview(&self) -> bool {
+        true
+    }
+
     fn confirm(
         &self,
         id: &ExtensionId,
@@ -263,7 +272,7 @@ async fn preview(
     let reference = registry_reference(&body.reference)?;
     registry(&state)?;
     let wanted = reference.clone();
-    let (outcome, asked) = crate::app::off_thread(move || async move {
+    let (outcome, asked, kept) = crate::app::off_thread(move || async move {
         let hooks = Preview::default();
         let outcome = match registry(&state) {
             Ok(client) => {
@@ -275,7 +284,11 @@ async fn preview(
             Err(e) => Err(InstallError::Invalid(e.message)),
         };
         let asked = hooks.asked.lock().unwrap_or_else(|e| e.into_inner()).take();
-        (outcome, asked)
+        let kept = match &outcome {
+            Ok(Installed::Unchanged(record)) => state.manager().summary_of_installed(record),
+            _ => None,
+        };
+        (outcome, asked, kept)
     })
     .await?;
     match (outcome, asked) {
@@ -283,10 +296,7 @@ async fn preview(
             Ok(Json(summary_json(&id, &reference, &summary, &warnings)))
         }
         (Ok(Installed::Unchanged(record)), _) => {
-            let summary =
-                serde_json::from_value::<dockhand_spec::Metadata>(record.metadata.clone())
-                    .map(|m| Summary::of(&m, None))
-                    .unwrap_or_default();
+            let summary = kept.unwrap_or_default();
             let mut s = summary_json(&record.id, &reference, &summary, &[]);
             s.installed = true;
             Ok(Json(s))
@@ -314,6 +324,12 @@ async fn install(
 ) -> Result<Json<InstallAnswer>, ApiError> {
     let Json(body) = body?;
     let reference = registry_reference(&body.reference)?;
+    if reference.digest().is_none() {
+        return Err(ApiError::bad_request(format!(
+            "`{}` names no digest: the dashboard installs only the image whose summary the person confirmed; preview it (POST /api/install/preview) and install the reference that answer gives",
+            body.reference
+        )));
+    }
     registry(&state)?;
     let worker = state.clone();
     let outcome = crate::app::off_thread(move || async move {

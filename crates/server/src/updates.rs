@@ -1,12 +1,17 @@
 //! Updates in the dashboard: the periodic check ([`run_periodic`]) that
 //! keeps each extension's `update_available` (shown by `GET /api/extensions`)
 //! fresh, `POST /api/updates/check` to check now, and
-//! `POST /api/extensions/{id}/update[?tag=TAG][&yes=true]` to install the
-//! latest compatible (or the named) version.
+//! `POST /api/extensions/{id}/update/preview[?tag=TAG]` to see what the
+//! latest compatible (or the named) version is and gets, and
+//! `POST /api/extensions/{id}/update?tag=TAG&digest=DIGEST[&yes=true]` to
+//! install exactly the image that preview showed.
 //!
-//! The dashboard cannot show the consent summary for an update, so an update
-//! whose new version wants more than the installed one is refused with 409
-//! unless `yes=true` (the shell asks the user first).
+//! The preview answers the new version's consent summary (the one type the
+//! CLI prints), its reference pinned to a digest, and whether it wants more
+//! than the installed version (`widens`). The update takes only a pinned
+//! version: a registry that retagged since serves the previewed image or
+//! fails the digest check. An update that widens is refused with 409 unless
+//! `yes=true` (the shell shows the summary and asks the person first).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -47,6 +52,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/updates/check", post(check_now))
         .route("/api/extensions/{id}/update", post(update))
+        .route("/api/extensions/{id}/update/preview", post(preview))
 }
 
 fn service(state: &AppState) -> Result<Arc<UpdateService>, ApiError> {
@@ -100,8 +106,132 @@ pub async fn run_periodic(state: AppState) {
 #[derive(Debug, Deserialize)]
 struct UpdateQuery {
     tag: Option<String>,
+    digest: Option<String>,
     #[serde(default)]
     yes: bool,
+}
+
+fn parse_id(raw: &str) -> Result<ExtensionId, ApiError> {
+    ExtensionId::parse(raw).map_err(|e| {
+        ApiError::bad_request(format!(
+            "`{raw}` is not an extension id ({e}): URL-encode the id in one path segment"
+        ))
+    })
+}
+
+/// `POST /api/extensions/{id}/update/preview` answers.
+#[derive(Debug, Serialize)]
+struct PreviewAnswer {
+    id: String,
+    /// `update`, `up-to-date` or `unchanged`.
+    outcome: &'static str,
+    /// The installed version.
+    from: String,
+    /// The version an update installs (the installed one otherwise).
+    version: String,
+    /// The tag and digest to post to the update route.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tag: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    digest: Option<String>,
+    /// True when the new version asks for anything the installed one does
+    /// not: the person confirms the summary first.
+    widens: bool,
+    /// The new version's consent summary.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    summary: Option<crate::catalog::SummaryJson>,
+}
+
+async fn preview(
+    _s: DashboardSession,
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    query: Result<Query<UpdateQuery>, QueryRejection>,
+) -> Result<Json<PreviewAnswer>, ApiError> {
+    let Query(q) = query?;
+    let id = parse_id(&raw)?;
+    let svc = service(&state)?;
+    let req = UpdateRequest {
+        id: id.clone(),
+        tag: q.tag,
+        check: svc.options.clone(),
+        yes: false,
+        force: false,
+        pin: None,
+    };
+    let manager = Arc::clone(state.manager());
+    let client = svc.client.clone();
+    let (result, asked, before, from) = crate::app::off_thread(move || async move {
+        let hooks = crate::catalog::Preview::default();
+        let record = manager.get(&req.id);
+        let before = record
+            .as_ref()
+            .ok()
+            .and_then(|r| manager.summary_of_installed(r));
+        let from = record
+            .ok()
+            .map(|r| r.version.clone().unwrap_or(r.digest.clone()))
+            .unwrap_or_default();
+        let result = manager.update(&req, &client, &hooks).await;
+        let asked = hooks.asked.lock().unwrap_or_else(|e| e.into_inner()).take();
+        (result, asked, before, from)
+    })
+    .await?;
+    let answer = |outcome, version: String| PreviewAnswer {
+        id: id.to_string(),
+        outcome,
+        from: from.clone(),
+        version,
+        tag: None,
+        digest: None,
+        widens: false,
+        summary: None,
+    };
+    match result {
+        Err(UpdateError::Install(e))
+            if matches!(*e, dockhand_host::InstallError::NotConfirmed(_)) =>
+        {
+            let Some((ext, summary, warnings)) = asked else {
+                return Err(ApiError::from(*e));
+            };
+            let pinned = summary
+                .image
+                .as_deref()
+                .and_then(|i| dockhand_oci::Reference::parse(i).ok())
+                .ok_or_else(|| {
+                    ApiError::internal("the update preview named no pinned image: this is a bug in dockhand, please report it")
+                })?;
+            let widens = before.as_ref().is_none_or(|b| summary.widens(b));
+            let json = crate::catalog::summary_json(&ext, &pinned, &summary, &warnings);
+            Ok(Json(PreviewAnswer {
+                tag: pinned.tag().map(str::to_owned),
+                digest: pinned.digest().map(ToString::to_string),
+                widens,
+                summary: Some(json),
+                ..answer("update", pinned.tag().unwrap_or_default().to_owned())
+            }))
+        }
+        Ok(Updated::UpToDate(c)) => Ok(Json(answer("up-to-date", c.installed))),
+        Ok(Updated::Unchanged(r)) => Ok(Json(answer(
+            "unchanged",
+            r.version.clone().unwrap_or_default(),
+        ))),
+        Ok(Updated::Updated { .. }) => Err(ApiError::internal(
+            "the update preview installed the new version: this is a bug in dockhand, please report it",
+        )),
+        Err(e) => Err(update_error(e)),
+    }
+}
+
+fn update_error(e: UpdateError) -> ApiError {
+    match e {
+        UpdateError::Install(e) => match *e {
+            dockhand_host::InstallError::NotConfirmed(why) => ApiError::conflict(why),
+            other => other.into(),
+        },
+        UpdateError::State(e) => e.into(),
+        e => ApiError::bad_gateway(e.to_string()),
+    }
 }
 
 /// Hooks of a dashboard update: nobody to ask, so a widening update is refused.
@@ -137,18 +267,26 @@ async fn update(
     query: Result<Query<UpdateQuery>, QueryRejection>,
 ) -> Result<Json<UpdateAnswer>, ApiError> {
     let Query(q) = query?;
-    let id = ExtensionId::parse(&raw).map_err(|e| {
+    let id = parse_id(&raw)?;
+    let svc = service(&state)?;
+    // Only the image a preview showed: its tag and digest.
+    let (Some(tag), Some(digest)) = (q.tag.clone(), q.digest.as_deref()) else {
+        return Err(ApiError::bad_request(
+            "an update from the dashboard names the version and digest its preview showed (`?tag=…&digest=sha256:…` from POST /api/extensions/{id}/update/preview)",
+        ));
+    };
+    let pin = dockhand_oci::Digest::parse(digest).map_err(|e| {
         ApiError::bad_request(format!(
-            "`{raw}` is not an extension id ({e}): URL-encode the id in one path segment"
+            "`{digest}` is not a digest ({e}): give the one the preview answered"
         ))
     })?;
-    let svc = service(&state)?;
     let req = UpdateRequest {
         id: id.clone(),
-        tag: q.tag,
+        tag: Some(tag),
         check: svc.options.clone(),
         yes: q.yes,
         force: false,
+        pin: Some(pin),
     };
     let manager = Arc::clone(state.manager());
     let client = svc.client.clone();
@@ -176,14 +314,7 @@ async fn update(
             version: c.installed,
             from: None,
         },
-        Err(UpdateError::Install(e)) => {
-            return Err(match *e {
-                dockhand_host::InstallError::NotConfirmed(why) => ApiError::conflict(why),
-                other => other.into(),
-            });
-        }
-        Err(UpdateError::State(e)) => return Err(e.into()),
-        Err(e) => return Err(ApiError::bad_gateway(e.to_string())),
+        Err(e) => return Err(update_error(e)),
     };
     Ok(Json(answer))
 }

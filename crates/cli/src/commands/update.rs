@@ -139,6 +139,7 @@ fn update(args: &UpdateArgs, settings: &Settings, options: CheckOptions) -> Resu
         check: options,
         yes: args.yes || args.force,
         force: args.force,
+        pin: None,
     };
     let manager = manager(settings)?;
     // Said plainly, not as an update that failed.

@@ -549,7 +549,18 @@ fn serve_checks_periodically_and_updates_from_the_dashboard() {
         "/api/extensions/{}/update",
         dockhand_server::api::encode_id(&id)
     );
-    let (code, body) = http(port, "POST", &path, &cookie);
+    // The preview names the version and its digest; the update takes them.
+    let (code, body) = http(port, "POST", &format!("{path}/preview"), &cookie);
+    assert_eq!(code, 200, "{body}");
+    let preview: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(preview["version"], "1.1.0", "{preview}");
+    assert_eq!(preview["widens"], false, "{preview}");
+    let pinned = format!(
+        "{path}?tag={}&digest={}",
+        preview["tag"].as_str().expect("a tag"),
+        preview["digest"].as_str().expect("a digest")
+    );
+    let (code, body) = http(port, "POST", &pinned, &cookie);
     assert_eq!(code, 200, "{body}");
     let answer: Value = serde_json::from_str(&body).expect("json");
     assert_eq!(answer["outcome"], "updated", "{answer}");

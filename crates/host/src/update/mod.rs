@@ -231,6 +231,9 @@ pub struct UpdateRequest {
     pub yes: bool,
     /// Reinstall even when the tag names the installed image.
     pub force: bool,
+    /// The image `tag` must be (its top manifest digest, as a preview
+    /// showed it): another image is refused.
+    pub pin: Option<dockhand_oci::Digest>,
 }
 
 /// How an update ended.
@@ -385,6 +388,12 @@ impl Manager {
             id: req.id.clone(),
             tag: tag.clone(),
         })?;
+        // A pinned update installs that image or fails (the registry's
+        // digest check), whatever the tag names by now.
+        let reference = match &req.pin {
+            Some(digest) => reference.with_digest(digest.clone()),
+            None => reference,
+        };
         let before = self.summary_of_installed(&record);
         let install = InstallRequest {
             source: ImageSource::Registry(reference),
@@ -430,7 +439,7 @@ impl Manager {
     /// metadata and the local reading of its compose file, interpolated with
     /// the environment compose gets. `None` when neither can be read (then
     /// an update asks).
-    fn summary_of_installed(&self, r: &ExtensionRecord) -> Option<Summary> {
+    pub fn summary_of_installed(&self, r: &ExtensionRecord) -> Option<Summary> {
         let dir = self.layout.home.join(&r.dir);
         if let Some(kept) = crate::compose_model::read_summary(&dir) {
             return Some(kept);

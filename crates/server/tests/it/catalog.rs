@@ -115,19 +115,17 @@ async fn details_of_an_unlisted_extension_are_404() {
 async fn install_and_preview_refuse_what_the_allow_list_does_not_list() {
     let f = fixture("127.0.0.1:9/acme/one\n", Some("127.0.0.1:9/acme/one:1.0.0"));
     let s = f.login().await;
-    for path in ["/api/install/preview", "/api/install"] {
-        let a = post_json(
-            &f,
-            path,
-            r#"{"reference": "127.0.0.1:9/acme/one:2.0.0"}"#,
-            &s,
-        )
-        .await;
+    // The install route takes only pinned references (what a preview answered).
+    let pin = format!("@sha256:{}", "a".repeat(64));
+    for (path, pin) in [("/api/install/preview", ""), ("/api/install", pin.as_str())] {
+        let body = format!(r#"{{"reference": "127.0.0.1:9/acme/one:2.0.0{pin}"}}"#);
+        let a = post_json(&f, path, &body, &s).await;
         assert_eq!(a.status, StatusCode::FORBIDDEN, "{path}: {}", a.text());
         let msg = a.json()["message"].as_str().unwrap().to_owned();
         assert!(msg.contains("is not allowed by the allow-list"), "{msg}");
         assert!(msg.contains("config.toml"), "{msg}");
-        let a = post_json(&f, path, r#"{"reference": "127.0.0.1:9/other/x"}"#, &s).await;
+        let body = format!(r#"{{"reference": "127.0.0.1:9/other/x{pin}"}}"#);
+        let a = post_json(&f, path, &body, &s).await;
         assert_eq!(a.status, StatusCode::FORBIDDEN, "{path}: {}", a.text());
     }
     assert!(f.state.manager().state.list().unwrap().is_empty());
@@ -156,7 +154,7 @@ async fn install_takes_registry_references_only_and_says_what_is_wrong() {
     let a = post_json(&f, "/api/install", r#"{"ref": 1}"#, &s).await;
     assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.text());
     assert!(a.json()["message"].is_string());
-    // A registry that does not answer: 502 with the registry named.
+    // Only a pinned reference (what a preview answered) is installed.
     let a = post_json(
         &f,
         "/api/install",
@@ -164,6 +162,13 @@ async fn install_takes_registry_references_only_and_says_what_is_wrong() {
         &s,
     )
     .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.text());
+    // A registry that does not answer: 502 with the registry named.
+    let body = format!(
+        r#"{{"reference": "127.0.0.1:9/acme/one:1@sha256:{}"}}"#,
+        "a".repeat(64)
+    );
+    let a = post_json(&f, "/api/install", &body, &s).await;
     assert_eq!(a.status, StatusCode::BAD_GATEWAY, "{}", a.text());
 }
 
@@ -331,23 +336,29 @@ async fn an_untagged_reference_installs_the_version_the_catalog_offers() {
     assert_eq!(item["latest"], "1.1.0", "{item}");
     assert_eq!(item["reference"], format!("{repo}:1.1.0"));
 
-    // Posting the repository without a tag takes that same version.
+    // Posting the repository without a tag takes that same version, pinned.
     let body = serde_json::json!({ "reference": repo }).to_string();
     let a = post_json(&f, "/api/install/preview", &body, &s).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text());
     assert_eq!(a.json()["ui_tab"], "UI");
+    let pinned = a.json()["reference"].as_str().unwrap().to_owned();
+    assert!(
+        pinned.starts_with(&format!("{repo}:1.1.0@sha256:")),
+        "{pinned}"
+    );
+    let body = serde_json::json!({ "reference": pinned }).to_string();
     let a = post_json(&f, "/api/install", &body, &s).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text());
     assert_eq!(a.json()["version"], "1.1.0", "{}", a.text());
     assert_eq!(a.json()["changed"], true);
     let record = &f.state.manager().state.list().unwrap()[0];
-    assert_eq!(record.source, format!("{repo}:1.1.0"));
+    assert_eq!(record.source, pinned);
     let a = f.get(DASHBOARD, "/api/catalog", Some(&s)).await;
     assert_eq!(a.json()["items"][0]["installed"], "1.1.0");
     // What the catalog offers, tagged, is the same image: nothing to do.
     let tagged = serde_json::json!({ "reference": item["reference"] }).to_string();
-    let a = post_json(&f, "/api/install", &tagged, &s).await;
-    assert_eq!(a.json()["changed"], false, "{}", a.text());
+    let a = post_json(&f, "/api/install/preview", &tagged, &s).await;
+    assert_eq!(a.json()["installed"], true, "{}", a.text());
 }
 
 #[tokio::test]
@@ -357,7 +368,7 @@ async fn an_untagged_reference_is_refused_as_a_tagged_one_is() {
     let s = f.login().await;
     let a = post_json(
         &f,
-        "/api/install",
+        "/api/install/preview",
         r#"{"reference": "127.0.0.1:9/other/x"}"#,
         &s,
     )
@@ -372,7 +383,7 @@ async fn an_untagged_reference_is_refused_as_a_tagged_one_is() {
     // Listed, but the registry does not answer: 502 naming it.
     let a = post_json(
         &f,
-        "/api/install",
+        "/api/install/preview",
         r#"{"reference": "127.0.0.1:9/acme/one"}"#,
         &s,
     )

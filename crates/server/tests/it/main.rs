@@ -8,6 +8,7 @@ mod bridge;
 mod bridge_limits;
 mod bridge_support;
 mod catalog;
+mod consent;
 mod dev;
 mod dev_server;
 mod engine;

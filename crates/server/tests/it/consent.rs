@@ -1,0 +1,468 @@
+//! The dashboard's consent: the preview answers the CLI's summary (read from
+//! compose's normalized model, so merge keys, truthy spellings, `${X:-host}`
+//! defaults, volume driver options and secret files all show, and no
+//! variable of the server's environment is interpolated), pinned to the
+//! digest it is about; the install and update routes take only that pinned
+//! image, so a registry that retags between preview and install installs
+//! the previewed image or fails. Served by a small registry in this test
+//! whose tags can move.
+#![allow(clippy::unwrap_used)] // helpers outside #[test] functions
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{Method, Request, StatusCode, header};
+use axum::response::IntoResponse;
+use dockhand_engine::EngineHost;
+use dockhand_host::Manager;
+use dockhand_host::config::Config;
+use dockhand_host::layout::Layout;
+use dockhand_oci::Digest;
+use dockhand_oci::registry::{RegistryClient, RegistryOptions};
+use dockhand_server::AppState;
+use dockhand_server::catalog::CatalogSetup;
+use dockhand_server::updates::UpdateService;
+
+use crate::support::{Answer, DASHBOARD, DASHBOARD_ORIGIN, Fixture, PORT};
+
+/// A compose file that hides privileges from a reading of the YAML as
+/// written: a merge key, a quoted truthy spelling, interpolated defaults, a
+/// volume that binds `/`, a host file as a secret, and a variable the test
+/// process has (cargo sets CARGO_PKG_NAME) that must not reach compose.
+const HOSTILE: &str = r#"
+x-base: &base
+  privileged: true
+  volumes: ["/:/host"]
+services:
+  api:
+    <<: *base
+    image: ${DESKTOP_PLUGIN_IMAGE}
+    network_mode: ${NET:-host}
+    pid: "${PID:-host}"
+    cap_add: ["${CARGO_PKG_NAME:-SYS_ADMIN}"]
+  side:
+    image: ${DESKTOP_PLUGIN_IMAGE}
+    privileged: "on"
+    volumes: ["root:/r"]
+    secrets: [key]
+volumes:
+  root:
+    driver_opts: {type: none, o: bind, device: /}
+secrets:
+  key: {file: /etc/shadow}
+"#;
+
+/// The lines the summary of [`HOSTILE`] must have.
+const HOSTILE_LINES: [&str; 8] = [
+    "service api: privileged (full access to the host)",
+    "service api: host path / at /host",
+    "service api: host network",
+    "service api: host process namespace (sees every process)",
+    "service api: capabilities SYS_ADMIN",
+    "service side: privileged (full access to the host)",
+    "volume root: host path / (bound by driver options)",
+    "secret key: host file /etc/shadow",
+];
+
+fn tar(files: &[(&str, &[u8])]) -> Vec<u8> {
+    fn octal(h: &mut [u8], at: usize, len: usize, v: u64) {
+        let s = format!("{v:0w$o}\0", w = len - 1);
+        h[at..at + len].copy_from_slice(s.as_bytes());
+    }
+    let mut out = Vec::new();
+    for (name, bytes) in files {
+        let mut h = [0u8; 512];
+        h[..name.len()].copy_from_slice(name.as_bytes());
+        octal(&mut h, 100, 8, 0o644);
+        octal(&mut h, 108, 8, 0);
+        octal(&mut h, 116, 8, 0);
+        octal(&mut h, 124, 12, bytes.len() as u64);
+        octal(&mut h, 136, 12, 1_700_000_000);
+        h[156] = b'0';
+        h[257..263].copy_from_slice(b"ustar\0");
+        h[263..265].copy_from_slice(b"00");
+        h[148..156].copy_from_slice(b"        ");
+        let sum: u32 = h.iter().map(|b| u32::from(*b)).sum();
+        h[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+        out.extend_from_slice(&h);
+        out.extend_from_slice(bytes);
+        out.resize(out.len().div_ceil(512) * 512, 0);
+    }
+    out.resize(out.len() + 1024, 0);
+    out
+}
+
+#[derive(Default)]
+struct Registry {
+    docs: HashMap<String, (&'static str, Vec<u8>)>,
+    tags: HashMap<String, String>,
+}
+
+type Shared = Arc<Mutex<Registry>>;
+
+/// Adds an extension image to `reg` (a page saying `page`, and `compose`
+/// as its backend when given); returns its manifest digest.
+fn image(reg: &Shared, page: &str, compose: Option<&str>) -> String {
+    let arch = dockhand_oci::Platform::host()
+        .to_string()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let metadata = match compose {
+        Some(_) => {
+            r#"{"ui":{"dashboard-tab":{"title":"UI","root":"/ui","src":"index.html"}},"vm":{"composefile":"compose.yaml"}}"#
+        }
+        None => r#"{"ui":{"dashboard-tab":{"title":"UI","root":"/ui","src":"index.html"}}}"#,
+    };
+    let mut files: Vec<(&str, &[u8])> = vec![
+        ("metadata.json", metadata.as_bytes()),
+        ("ui/index.html", page.as_bytes()),
+    ];
+    if let Some(c) = compose {
+        files.push(("compose.yaml", c.as_bytes()));
+    }
+    let layer = tar(&files);
+    let ld = Digest::sha256_of(&layer);
+    let config = serde_json::to_vec(&serde_json::json!({
+        "architecture": arch, "os": "linux",
+        "config": { "Labels": {
+            "org.opencontainers.image.title": "UI",
+            "org.opencontainers.image.vendor": "Acme",
+            "com.docker.desktop.extension.api.version": ">= 0.3.0",
+        } },
+        "rootfs": { "type": "layers", "diff_ids": [ld.to_string()] }
+    }))
+    .unwrap();
+    let cd = Digest::sha256_of(&config);
+    let manifest = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": { "mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd.to_string(), "size": config.len() },
+        "layers": [{ "mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": ld.to_string(), "size": layer.len() }]
+    }))
+    .unwrap();
+    let md = Digest::sha256_of(&manifest).to_string();
+    let mut r = reg.lock().unwrap();
+    r.docs
+        .insert(ld.to_string(), ("application/octet-stream", layer));
+    r.docs
+        .insert(cd.to_string(), ("application/octet-stream", config));
+    r.docs.insert(
+        md.clone(),
+        ("application/vnd.oci.image.manifest.v1+json", manifest),
+    );
+    md
+}
+
+fn tag(reg: &Shared, tag: &str, digest: &str) {
+    reg.lock()
+        .unwrap()
+        .tags
+        .insert(tag.to_owned(), digest.to_owned());
+}
+
+/// Serves `acme/x` from `reg`; returns its address.
+async fn serve(reg: Shared) -> String {
+    async fn doc(
+        State(reg): State<Shared>,
+        Path((_kind, r)): Path<(String, String)>,
+    ) -> axum::response::Response {
+        let reg = reg.lock().unwrap();
+        let digest = reg.tags.get(&r).cloned().unwrap_or(r);
+        match reg.docs.get(&digest) {
+            Some((media, bytes)) => (
+                [
+                    (header::CONTENT_TYPE, media.to_string()),
+                    (
+                        header::HeaderName::from_static("docker-content-digest"),
+                        digest,
+                    ),
+                ],
+                bytes.clone(),
+            )
+                .into_response(),
+            None => StatusCode::NOT_FOUND.into_response(),
+        }
+    }
+    async fn tags(State(reg): State<Shared>) -> axum::response::Response {
+        let mut t: Vec<String> = reg.lock().unwrap().tags.keys().cloned().collect();
+        t.sort();
+        axum::Json(serde_json::json!({ "name": "acme/x", "tags": t })).into_response()
+    }
+    let app = axum::Router::new()
+        .route("/v2/", axum::routing::get(|| async { "{}" }))
+        .route("/v2/acme/x/tags/list", axum::routing::get(tags))
+        .route("/v2/acme/x/{kind}/{r}", axum::routing::get(doc))
+        .with_state(reg);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    addr
+}
+
+fn client() -> RegistryClient {
+    RegistryClient::new(RegistryOptions {
+        retry: dockhand_oci::registry::RetryPolicy {
+            max_attempts: 1,
+            ..Default::default()
+        },
+        ..RegistryOptions::default()
+    })
+    .unwrap()
+}
+
+/// A dashboard whose catalog lists `repo` and that checks for updates.
+fn fixture(repo: &str) -> Fixture {
+    let tmp = tempfile::tempdir().unwrap();
+    let layout = Layout {
+        home: tmp.path().join("home"),
+        runtime: tmp.path().join("run"),
+    };
+    let manager = Manager::open(
+        layout,
+        EngineHost::Unix(tmp.path().join("no-engine.sock")),
+        "docker".into(),
+        vec![],
+    )
+    .unwrap();
+    std::fs::write(tmp.path().join("extensions.txt"), format!("{repo}\n")).unwrap();
+    let text = "[[catalog]]\nname = \"team\"\nfile = \"extensions.txt\"\n";
+    let path = tmp.path().join("config.toml");
+    std::fs::write(&path, text).unwrap();
+    let setup = CatalogSetup {
+        registry: Some(client()),
+        config: Config::parse(&path, text).unwrap(),
+        options: Default::default(),
+    };
+    let state = AppState::with_catalog(Arc::new(manager), PORT, "/".into(), setup);
+    state.set_updates(UpdateService {
+        client: client(),
+        interval: None,
+        options: Default::default(),
+    });
+    let app = dockhand_server::router(state.clone());
+    Fixture::new(tmp, state, app)
+}
+
+async fn post(f: &Fixture, path: &str, body: Option<serde_json::Value>, session: &str) -> Answer {
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri(path)
+        .header(header::HOST, DASHBOARD)
+        .header(header::COOKIE, session)
+        .header(header::ORIGIN, DASHBOARD_ORIGIN)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.map(|b| b.to_string()).unwrap_or_default()))
+        .unwrap();
+    f.send(req).await
+}
+
+fn lines(summary: &serde_json::Value) -> Vec<String> {
+    summary["privileges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_preview_shows_what_compose_would_run() {
+    let reg = Shared::default();
+    let d = image(&reg, "hostile", Some(HOSTILE));
+    tag(&reg, "1.0.0", &d);
+    let repo = format!("{}/acme/x", serve(reg).await);
+    let f = fixture(&repo);
+    let s = f.login().await;
+    let a = post(
+        &f,
+        "/api/install/preview",
+        Some(serde_json::json!({ "reference": format!("{repo}:1.0.0") })),
+        &s,
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    let summary = a.json();
+    let got = lines(&summary);
+    for want in HOSTILE_LINES {
+        assert!(
+            got.iter().any(|l| l == want),
+            "missing {want:?} in {got:#?}"
+        );
+    }
+    assert_eq!(summary["privileged"], true);
+    // The text is the CLI's, the reference the exact image.
+    assert!(
+        summary["text"]
+            .as_str()
+            .unwrap()
+            .contains("host path / at /host")
+    );
+    assert_eq!(summary["reference"], format!("{repo}:1.0.0@{d}"));
+    // Nothing was installed.
+    assert!(f.state.manager().state.list().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_build_section_is_refused_by_the_preview() {
+    let reg = Shared::default();
+    let d = image(
+        &reg,
+        "build",
+        Some("services:\n  api:\n    image: x\n    build: .\n"),
+    );
+    tag(&reg, "1.0.0", &d);
+    let repo = format!("{}/acme/x", serve(reg).await);
+    let f = fixture(&repo);
+    let s = f.login().await;
+    let a = post(
+        &f,
+        "/api/install/preview",
+        Some(serde_json::json!({ "reference": format!("{repo}:1.0.0") })),
+        &s,
+    )
+    .await;
+    assert!(a.status.is_client_error(), "{} {}", a.status, a.text());
+    assert!(a.text().contains("DH304"), "{}", a.text());
+}
+
+#[tokio::test]
+async fn the_install_takes_the_previewed_digest_even_after_a_retag() {
+    let reg = Shared::default();
+    let shown = image(&reg, "the previewed one", None);
+    let other = image(&reg, "swapped in", Some(HOSTILE));
+    tag(&reg, "1.0.0", &shown);
+    let repo = format!("{}/acme/x", serve(reg.clone()).await);
+    let f = fixture(&repo);
+    let s = f.login().await;
+    let tagged = format!("{repo}:1.0.0");
+    let a = post(
+        &f,
+        "/api/install/preview",
+        Some(serde_json::json!({ "reference": tagged })),
+        &s,
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    let pinned = a.json()["reference"].as_str().unwrap().to_owned();
+    assert_eq!(pinned, format!("{tagged}@{shown}"));
+
+    // An install without a digest is refused: it would resolve the tag again.
+    let a = post(
+        &f,
+        "/api/install",
+        Some(serde_json::json!({ "reference": tagged })),
+        &s,
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.text());
+    assert!(a.text().contains("preview"), "{}", a.text());
+
+    // The registry moves the tag to a privileged image; the install of the
+    // pinned reference still installs what was shown.
+    tag(&reg, "1.0.0", &other);
+    let a = post(
+        &f,
+        "/api/install",
+        Some(serde_json::json!({ "reference": pinned })),
+        &s,
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    assert_eq!(a.json()["digest"], shown);
+    assert_eq!(a.json()["version"], "1.0.0");
+    let records = f.state.manager().state.list().unwrap();
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].digest, shown);
+    assert!(
+        records[0].backend.is_none(),
+        "the swapped-in backend was not installed"
+    );
+    let page = std::fs::read_to_string(f.ui_dir(&records[0]).join("index.html")).unwrap();
+    assert_eq!(page, "the previewed one");
+}
+
+#[tokio::test]
+async fn a_pinned_image_the_registry_no_longer_has_is_not_installed() {
+    let reg = Shared::default();
+    let shown = image(&reg, "shown", None);
+    let repo = format!("{}/acme/x", serve(reg.clone()).await);
+    let f = fixture(&repo);
+    let s = f.login().await;
+    // The digest of an image the registry never had under that name (or
+    // dropped since): the install fails, it does not fall back to the tag.
+    let gone = Digest::sha256_of(b"not there").to_string();
+    tag(&reg, "1.0.0", &shown);
+    let a = post(
+        &f,
+        "/api/install",
+        Some(serde_json::json!({ "reference": format!("{repo}:1.0.0@{gone}") })),
+        &s,
+    )
+    .await;
+    assert!(!a.status.is_success(), "{}", a.text());
+    assert!(f.state.manager().state.list().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_update_that_adds_privileges_is_previewed_pinned_and_asked_about() {
+    let reg = Shared::default();
+    let v1 = image(&reg, "v1", None);
+    tag(&reg, "1.0.0", &v1);
+    let repo = format!("{}/acme/x", serve(reg.clone()).await);
+    let f = fixture(&repo);
+    let s = f.login().await;
+    let a = post(
+        &f,
+        "/api/install/preview",
+        Some(serde_json::json!({ "reference": format!("{repo}:1.0.0") })),
+        &s,
+    )
+    .await;
+    let pinned = a.json()["reference"].as_str().unwrap().to_owned();
+    let a = post(
+        &f,
+        "/api/install",
+        Some(serde_json::json!({ "reference": pinned })),
+        &s,
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+
+    // 1.1.0 adds a backend with every privilege of HOSTILE.
+    let v2 = image(&reg, "v2", Some(HOSTILE));
+    tag(&reg, "1.1.0", &v2);
+    let id = dockhand_oci::ExtensionId::parse(&repo).unwrap();
+    let base = format!(
+        "/api/extensions/{}/update",
+        dockhand_server::api::encode_id(&id)
+    );
+    let a = post(&f, &format!("{base}/preview"), None, &s).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    let p = a.json();
+    assert_eq!(p["outcome"], "update", "{p}");
+    assert_eq!(p["from"], "1.0.0");
+    assert_eq!(p["version"], "1.1.0");
+    assert_eq!(p["tag"], "1.1.0");
+    assert_eq!(p["digest"], v2);
+    assert_eq!(p["widens"], true);
+    let got = lines(&p["summary"]);
+    for want in HOSTILE_LINES {
+        assert!(
+            got.iter().any(|l| l == want),
+            "missing {want:?} in {got:#?}"
+        );
+    }
+    // Without the pinned version, nothing is updated.
+    let a = post(&f, &base, None, &s).await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.text());
+    // Pinned but not confirmed: 409 with the summary, the old version stays.
+    let a = post(&f, &format!("{base}?tag=1.1.0&digest={v2}"), None, &s).await;
+    assert_eq!(a.status, StatusCode::CONFLICT, "{}", a.text());
+    assert!(a.text().contains("privileged"), "{}", a.text());
+    let records = f.state.manager().state.list().unwrap();
+    assert_eq!(records[0].version.as_deref(), Some("1.0.0"));
+}
