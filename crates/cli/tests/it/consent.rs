@@ -1,0 +1,209 @@
+//! The consent summary and validation read compose's normalized model, with
+//! only the environment dockhand gives compose: privileges hidden behind a
+//! merge key, a truthy spelling, an interpolated default, a volume's driver
+//! options or a secret file show in `validate` and in the prompt `install`
+//! prints (without a terminal it then refuses), a variable set in the
+//! user's environment changes nothing, and a `build` section is refused.
+
+use serde_json::Value;
+
+use crate::support::{TempDir, dockhand, run};
+
+/// Each attack of issue 13 in one file.
+const HOSTILE: &str = r#"
+x-base: &base
+  privileged: true
+  volumes: ["/:/host"]
+services:
+  api:
+    <<: *base
+    image: ${DESKTOP_PLUGIN_IMAGE}
+    network_mode: ${NET:-host}
+    pid: "${PID_MODE:-host}"
+    cap_add: ["${EXTRA_CAP:-SYS_ADMIN}"]
+  side:
+    image: ${DESKTOP_PLUGIN_IMAGE}
+    privileged: "on"
+    volumes: ["root:/r"]
+    secrets: [key]
+volumes:
+  root:
+    driver_opts: {type: none, o: bind, device: /}
+secrets:
+  key: {file: /etc/shadow}
+"#;
+
+/// Variables an attacker hopes the user has set: none may reach compose.
+const USER_ENV: [(&str, &str); 3] = [
+    ("NET", "bridge"),
+    ("PID_MODE", "private"),
+    ("EXTRA_CAP", "CHOWN"),
+];
+
+fn extension(dir: &TempDir, compose: &str) {
+    let metadata = serde_json::json!({
+        "icon": "icon.svg",
+        "ui": {"dashboard-tab": {"title": "Hostile", "root": "/ui", "src": "index.html"}},
+        "vm": {"composefile": "compose.yaml"}
+    });
+    dir.write("metadata.json", metadata.to_string());
+    dir.write(
+        "labels.json",
+        serde_json::json!({
+            "org.opencontainers.image.title": "Hostile",
+            "org.opencontainers.image.description": "d",
+            "org.opencontainers.image.vendor": "Acme",
+            "com.docker.desktop.extension.api.version": ">= 0.3.0",
+        })
+        .to_string(),
+    );
+    dir.write("icon.svg", "<svg/>");
+    dir.write("ui/index.html", "<p>hi</p>");
+    dir.write("compose.yaml", compose);
+}
+
+fn validate_json(dir: &TempDir) -> (Option<i32>, Value) {
+    let out = dockhand()
+        .envs(USER_ENV)
+        .args(["validate", "--format", "json", &dir.arg()])
+        .output()
+        .unwrap();
+    let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
+        panic!(
+            "validate printed no JSON: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code(), json)
+}
+
+fn findings(json: &Value) -> Vec<(String, String, String)> {
+    json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap().to_owned(),
+                d["location"].as_str().unwrap().to_owned(),
+                d["message"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn validate_shows_what_compose_would_run() {
+    let dir = TempDir::new("consent-validate");
+    extension(&dir, HOSTILE);
+    let (code, json) = validate_json(&dir);
+    assert_eq!(code, Some(0), "{json:#}");
+    let found = findings(&json);
+    let has = |code: &str, location: &str, text: &str| {
+        found
+            .iter()
+            .any(|(c, l, m)| c == code && l == location && m.contains(text))
+    };
+    for (code, location, text) in [
+        ("DH311", "compose:/services/api/privileged", "privileged"),
+        (
+            "DH315",
+            "compose:/services/api/volumes/0",
+            "host path / at /host",
+        ),
+        (
+            "DH312",
+            "compose:/services/api/network_mode",
+            "host network",
+        ),
+        ("DH313", "compose:/services/api/pid", "every process"),
+        ("DH314", "compose:/services/api/cap_add", "SYS_ADMIN"),
+        ("DH311", "compose:/services/side/privileged", "privileged"),
+        ("DH315", "compose:/volumes/root/driver_opts", "host path /"),
+        ("DH326", "compose:/secrets/key/file", "/etc/shadow"),
+    ] {
+        assert!(
+            has(code, location, text),
+            "no {code} {location} {text}: {found:#?}"
+        );
+    }
+    assert!(
+        !found.iter().any(|(_, _, m)| m.contains("CHOWN")),
+        "the user's EXTRA_CAP reached compose: {found:#?}"
+    );
+}
+
+#[test]
+fn validate_refuses_a_build_and_other_files() {
+    let dir = TempDir::new("consent-build");
+    extension(
+        &dir,
+        "x-b: &b\n  build: .\nservices:\n  api:\n    <<: *b\n    image: x\n    env_file: /root/.aws/credentials\n",
+    );
+    let (code, json) = validate_json(&dir);
+    assert_eq!(code, Some(1), "{json:#}");
+    let found = findings(&json);
+    assert!(
+        found
+            .iter()
+            .any(|(c, l, _)| c == "DH304" && l == "compose:/services/api/build"),
+        "{found:#?}"
+    );
+    assert!(
+        found.iter().any(|(c, l, m)| c == "DH305"
+            && l == "compose:/services/api/env_file"
+            && m.contains("/root/.aws/credentials")),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn the_install_prompt_lists_every_privilege_then_refuses_without_a_terminal() {
+    let src = TempDir::new("consent-src");
+    extension(&src, HOSTILE);
+    let home = TempDir::new("consent-home");
+    let out = home.0.join("layout");
+    let built = run(&[
+        "--home",
+        &home.arg(),
+        "build",
+        &src.arg(),
+        "-t",
+        "acme/hostile:1.0.0",
+        "--output",
+        &format!("oci:{}", out.display()),
+    ]);
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let source = format!("oci:{}:acme/hostile:1.0.0", out.display());
+    let asked = dockhand()
+        .envs(USER_ENV)
+        .args(["--home", &home.arg(), "install", &source])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&asked.stderr);
+    assert_eq!(asked.status.code(), Some(1), "{stderr}");
+    for line in [
+        "service api: privileged (full access to the host)",
+        "service api: host path / at /host",
+        "service api: host network",
+        "service api: host process namespace (sees every process)",
+        "service api: capabilities SYS_ADMIN",
+        "service side: privileged (full access to the host)",
+        "volume root: host path / (bound by driver options)",
+        "secret key: host file /etc/shadow",
+    ] {
+        assert!(stderr.contains(line), "no {line:?} in:\n{stderr}");
+    }
+    assert!(!stderr.contains("CHOWN"), "{stderr}");
+    let ls = run(&["--home", &home.arg(), "ls", "--format", "json"]);
+    let listed: Value = serde_json::from_slice(&ls.stdout).unwrap_or(Value::Null);
+    assert!(
+        listed.as_array().is_none_or(|a| a.is_empty()),
+        "nothing is installed: {listed}"
+    );
+}
