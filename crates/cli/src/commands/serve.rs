@@ -4,6 +4,7 @@
 //! everything else goes to stderr. SIGINT and SIGTERM stop the server and
 //! every process it started; the exit code is then 0.
 
+use std::path::PathBuf;
 use std::process::{ExitCode, Stdio};
 use std::sync::Arc;
 
@@ -72,9 +73,12 @@ pub fn run(args: &ServeArgs, settings: &Settings) -> Result<ExitCode> {
             "dockhand serve: listening on {}; open the URL above (its token works once, for 10 minutes); Ctrl-C stops",
             server.local_addr()
         ));
-        if args.open {
-            open_browser(server.url(), settings);
-        }
+        // Removed when serve stops, if the timer has not done it yet.
+        let _page = if args.open {
+            open_browser(server.url(), settings)
+        } else {
+            None
+        };
         let shutdown = async move {
             tokio::select! {
                 _ = interrupt.recv() => {}
@@ -97,17 +101,48 @@ pub fn run(args: &ServeArgs, settings: &Settings) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Opens `url` with `xdg-open` when it is on `PATH`; says so when it is not.
-fn open_browser(url: &str, settings: &Settings) {
-    let found = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).any(|d| d.join("xdg-open").is_file()))
-        .unwrap_or(false);
-    if !found {
-        settings.say("--open: xdg-open is not installed; open the URL yourself");
-        return;
+/// How long the redirect page `--open` writes is kept: long enough for a
+/// browser to start, short next to the token's 10 minutes.
+const PAGE_LIFETIME: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The redirect page of `--open`, removed when dropped.
+struct RedirectPage(PathBuf);
+
+impl Drop for RedirectPage {
+    fn drop(&mut self) {
+        let _ = fs_err::remove_file(&self.0);
     }
-    let spawned = std::process::Command::new("xdg-open")
-        .arg(url)
+}
+
+/// Opens the dashboard without putting its token in any process's argv
+/// (which every local user can read in `ps`): the URL goes into a small
+/// HTML page that redirects to it, written `0600` in the private runtime
+/// directory, and the browser is given that page's `file://` path. The
+/// page is removed after [`PAGE_LIFETIME`] or when serve stops. The
+/// browser is `$BROWSER` when set, else `xdg-open`.
+fn open_browser(url: &str, settings: &Settings) -> Option<RedirectPage> {
+    let launcher = match std::env::var_os("BROWSER").filter(|b| !b.is_empty()) {
+        Some(b) => PathBuf::from(b),
+        None => {
+            let found = std::env::var_os("PATH")
+                .map(|p| std::env::split_paths(&p).any(|d| d.join("xdg-open").is_file()))
+                .unwrap_or(false);
+            if !found {
+                settings.say("--open: xdg-open is not installed (and BROWSER is not set); open the URL yourself");
+                return None;
+            }
+            PathBuf::from("xdg-open")
+        }
+    };
+    let page = match write_redirect(url, settings) {
+        Ok(p) => RedirectPage(p),
+        Err(e) => {
+            settings.say(format!("--open: {e:#}; open the URL yourself"));
+            return None;
+        }
+    };
+    let spawned = std::process::Command::new(&launcher)
+        .arg(format!("file://{}", page.0.display()))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -117,6 +152,72 @@ fn open_browser(url: &str, settings: &Settings) {
         Ok(mut child) => {
             std::thread::spawn(move || child.wait());
         }
-        Err(e) => settings.say(format!("--open: xdg-open failed: {e}")),
+        Err(e) => {
+            settings.say(format!("--open: {} failed: {e}", launcher.display()));
+            return None;
+        }
+    }
+    let path = page.0.clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(PAGE_LIFETIME);
+        let _ = fs_err::remove_file(&path);
+    });
+    Some(page)
+}
+
+/// Writes the page that sends the browser to `url`: in the runtime
+/// directory's private `dockhand/` (else `$DOCKHAND_HOME`), a new file only
+/// this user may read.
+fn write_redirect(url: &str, settings: &Settings) -> Result<PathBuf> {
+    use fs_err::os::unix::fs::OpenOptionsExt as _;
+    use std::io::Write as _;
+    let private = settings.runtime_dir.join("dockhand");
+    let dir = match dockhand_host::private_dir::ensure(&settings.runtime_dir)
+        .and_then(|()| dockhand_host::private_dir::ensure(&private))
+    {
+        Ok(()) => private,
+        Err(_) => settings.home.clone(),
+    };
+    let mut nonce = [0u8; 8];
+    fs_err::File::open("/dev/urandom")
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut nonce))
+        .context("cannot read /dev/urandom")?;
+    let name: String = nonce.iter().map(|b| format!("{b:02x}")).collect();
+    let path = dir.join(format!("open-{name}.html"));
+    let href = html_escape(url);
+    let html = format!(
+        "<!doctype html>\n<meta charset=\"utf-8\">\n<meta name=\"referrer\" content=\"no-referrer\">\n\
+         <meta http-equiv=\"refresh\" content=\"0;url={href}\">\n<title>dockhand</title>\n\
+         <p><a href=\"{href}\">Open the dockhand dashboard</a></p>\n"
+    );
+    let mut file = fs_err::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+        .context("cannot write the page that opens the dashboard")?;
+    file.write_all(html.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(path)
+}
+
+/// `url` for an HTML attribute.
+fn html_escape(url: &str) -> String {
+    url.replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_escaped_for_the_page() {
+        assert_eq!(
+            html_escape("http://localhost:1/?token=a&b=\"<x>"),
+            "http://localhost:1/?token=a&amp;b=&quot;&lt;x&gt;"
+        );
     }
 }

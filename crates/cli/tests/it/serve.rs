@@ -189,3 +189,88 @@ fn serve_refuses_a_non_loopback_address_without_the_flag() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("--allow-non-loopback"), "{err}");
 }
+
+/// `serve --open` hands the browser launcher (`BROWSER`, here a script that
+/// records what it got) the `file://` path of a private redirect page, never
+/// the token URL: argv is visible to every local user in `ps`. The page is
+/// `0600` in the private runtime directory and gone once serve stops.
+#[test]
+fn serve_open_gives_the_browser_no_token() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = TempDir::new("serve-open");
+    let out = tmp.0.join("seen");
+    let run = tmp.0.join("run");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::create_dir_all(&run).unwrap();
+    std::fs::set_permissions(&run, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let browser = tmp.0.join("browser");
+    std::fs::write(
+        &browser,
+        "#!/bin/sh\nprintf '%s\\n' \"$0\" \"$@\" > \"$SEEN/argv.tmp\"\nf=\"${1#file://}\"\n\
+         stat -c %a \"$f\" > \"$SEEN/mode\"\ncat \"$f\" > \"$SEEN/page\"\n\
+         mv \"$SEEN/argv.tmp\" \"$SEEN/argv\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut child = dockhand()
+        .args(["serve", "--port", "0", "--open"])
+        .env("DOCKHAND_HOME", tmp.0.join("home"))
+        .env("XDG_RUNTIME_DIR", &run)
+        .env("BROWSER", &browser)
+        .env("SEEN", &out)
+        .env(
+            "DOCKER_HOST",
+            format!("unix://{}/no-engine.sock", tmp.arg()),
+        )
+        .env("DOCKER_CONFIG", tmp.0.join("docker"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("dockhand serve starts");
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut url = String::new();
+    stdout.read_line(&mut url).unwrap();
+    let url = url.trim_end().to_owned();
+    let token = url.split_once("token=").expect("a token URL").1.to_owned();
+    assert_eq!(token.len(), 64, "{url}");
+    let until = Instant::now() + Duration::from_secs(10);
+    while !out.join("argv").exists() && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let argv = std::fs::read_to_string(out.join("argv")).expect("the browser was started");
+    assert!(!argv.contains(&token), "the token is in argv: {argv}");
+    let page_url = argv.lines().nth(1).expect("one argument");
+    let page = page_url
+        .strip_prefix("file://")
+        .unwrap_or_else(|| panic!("a file URL: {argv}"));
+    assert!(
+        std::path::Path::new(page).starts_with(run.join("dockhand")),
+        "{page}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("mode")).unwrap().trim(),
+        "600"
+    );
+    let html = std::fs::read_to_string(out.join("page")).unwrap();
+    assert!(
+        html.contains(&format!("http-equiv=\"refresh\" content=\"0;url={url}\"")),
+        "{html}"
+    );
+    assert!(std::path::Path::new(page).exists());
+
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = wait_exit(&mut child, Duration::from_secs(8));
+    if status.is_none() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    assert!(status.is_some_and(|s| s.success()), "{status:?}");
+    assert!(
+        !std::path::Path::new(page).exists(),
+        "the page is removed when serve stops"
+    );
+}
