@@ -31,8 +31,9 @@ const PROJECT_PREFIX: &str = "dockhand-";
 
 /// Inherited variables that would make compose use another engine, other
 /// files or another project than the ones we pass.
-const SCRUBBED_ENV: [&str; 9] = [
+const SCRUBBED_ENV: [&str; 10] = [
     "DOCKER_CONTEXT",
+    "DOCKER_TLS",
     "DOCKER_TLS_VERIFY",
     "DOCKER_CERT_PATH",
     "COMPOSE_FILE",
@@ -259,7 +260,8 @@ impl ComposeEnv {
         if let Some(config) = &self.docker_config {
             out.push(("DOCKER_CONFIG".to_owned(), config.clone()));
         }
-        out.push(("DOCKER_HOST".to_owned(), engine.to_string()));
+        // DOCKER_HOST, and DOCKER_TLS_VERIFY / DOCKER_CERT_PATH for TLS.
+        out.extend(engine.child_env());
         out.extend(project.iter().cloned());
         out
     }
@@ -472,7 +474,7 @@ impl ComposeRunner {
         for var in SCRUBBED_ENV {
             cmd.env_remove(var);
         }
-        cmd.env("DOCKER_HOST", self.engine.to_string());
+        cmd.envs(self.engine.child_env());
         cmd
     }
 
@@ -761,6 +763,37 @@ mod tests {
                 ("DOCKER_HOST".to_owned(), "unix:///run/e.sock".to_owned()),
                 ("A".to_owned(), "b".to_owned()),
             ]
+        );
+    }
+
+    #[test]
+    fn a_tls_engine_reaches_compose_with_its_certificates() {
+        let engine = EngineHost::Tls {
+            addr: "127.0.0.1:2376".into(),
+            tls: crate::TlsConfig {
+                verify: true,
+                ca: Some("/certs/ca.pem".into()),
+                client: Some(("/certs/cert.pem".into(), "/certs/key.pem".into())),
+                cert_dir: Some("/certs".into()),
+            },
+        };
+        let vars = ComposeEnv::default().variables(&engine, &[]);
+        for (name, value) in [
+            ("DOCKER_HOST", "tcp://127.0.0.1:2376"),
+            ("DOCKER_TLS_VERIFY", "1"),
+            ("DOCKER_CERT_PATH", "/certs"),
+        ] {
+            assert!(
+                vars.contains(&(name.to_owned(), value.to_owned())),
+                "{vars:?}"
+            );
+        }
+        let r = ComposeRunner::new(ComposeCli::plugin(Path::new("docker")), "2".into(), engine);
+        let cmd = r.command(&project(), &["ps"]);
+        assert_eq!(env(&cmd, "DOCKER_TLS_VERIFY"), Some(Some(OsStr::new("1"))));
+        assert_eq!(
+            env(&cmd, "DOCKER_CERT_PATH"),
+            Some(Some(OsStr::new("/certs")))
         );
     }
 

@@ -1,24 +1,37 @@
 //! Which engine to talk to, decided the way the docker CLI decides it.
 //!
-//! The caller reads the environment (`DOCKER_HOST`, `DOCKER_CONTEXT`,
-//! `DOCKER_CONFIG`) and the command line once and passes the values here:
+//! The caller reads the command line and the environment once and passes
+//! the values in an [`EngineRequest`]:
 //!
-//! 1. an explicit host (`-H` / `DOCKER_HOST`) wins;
-//! 2. else the context named by `--context` / `DOCKER_CONTEXT` (pass either
-//!    as `docker_context`; the CLI flag, when given, should be passed instead
-//!    of the variable);
-//! 3. else `currentContext` in `<config>/config.json`;
-//! 4. the context `default` (or none at all) is the default socket.
+//! 1. `--context` and `-H` together are refused, as the docker CLI does;
+//! 2. `--context NAME` wins;
+//! 3. else `-H`, else `DOCKER_HOST` (with the TLS settings below);
+//! 4. else the context named by `DOCKER_CONTEXT`;
+//! 5. else `currentContext` in `<config>/config.json`;
+//! 6. the context `default` (or none at all) is the default socket, or
+//!    `tcp://localhost:2376` when TLS is asked for.
 //!
-//! A named context's endpoint is `Endpoints.docker.Host` in
-//! `<config>/contexts/meta/<sha256 hex of the name>/meta.json`.
+//! A named context's endpoint is `Endpoints.docker.Host` (and
+//! `SkipTLSVerify`) in `<config>/contexts/meta/<sha256 hex of the
+//! name>/meta.json`, its TLS material `ca.pem`, `cert.pem` and `key.pem` in
+//! `<config>/contexts/tls/<same>/docker/`.
+//!
+//! TLS for an address given by `-H` / `DOCKER_HOST`: `--tlsverify` or
+//! `DOCKER_TLS_VERIFY` (verify the engine), `--tls` or `DOCKER_TLS` (TLS
+//! without verifying), the files from `--tlscacert`, `--tlscert`,
+//! `--tlskey`, else `ca.pem`, `cert.pem` and `key.pem` in `DOCKER_CERT_PATH`
+//! (default: the config dir). `https://` is TLS, verified, the CA optional
+//! (the public roots without one). A file named explicitly must exist, and
+//! so must the CA when a `tcp://` engine is verified.
 
+use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use crate::{EngineHost, HostError};
+use crate::tls::{CA_FILE, CERT_FILE, KEY_FILE};
+use crate::{EngineHost, HostError, TlsConfig};
 
 /// The name of the context that means "the default socket".
 pub const DEFAULT_CONTEXT: &str = "default";
@@ -26,9 +39,14 @@ pub const DEFAULT_CONTEXT: &str = "default";
 /// Why the engine address could not be resolved.
 #[derive(Debug, thiserror::Error)]
 pub enum ContextError {
-    /// An explicit `DOCKER_HOST` / `-H` value is not usable.
+    /// An explicit `DOCKER_HOST` / `-H` value, or its TLS settings, is not usable.
     #[error(transparent)]
     Host(#[from] HostError),
+    /// `--context` and `--host` together.
+    #[error(
+        "conflicting options: either --host or --context, not both (the docker CLI refuses them together too)"
+    )]
+    Conflict,
     /// `config.json` exists but cannot be read or parsed.
     #[error("cannot read the docker CLI config {path}: {reason}; fix or remove the file")]
     Config {
@@ -75,16 +93,107 @@ pub enum ContextError {
         /// Why its host is not usable.
         source: HostError,
     },
-    /// The context uses TLS, which dockhand does not support yet.
-    #[error(
-        "docker context `{name}` uses TLS ({path}), which dockhand does not support yet; use a unix socket or plain tcp:// context, or set DOCKER_HOST"
-    )]
-    Tls {
-        /// The context name.
+}
+
+/// What the caller read from its command line and environment.
+#[derive(Debug, Clone, Default)]
+pub struct EngineRequest {
+    /// `-H` / `--host`.
+    pub host_flag: Option<String>,
+    /// `DOCKER_HOST`.
+    pub host_env: Option<String>,
+    /// `--context`.
+    pub context_flag: Option<String>,
+    /// `DOCKER_CONTEXT`.
+    pub context_env: Option<String>,
+    /// The docker CLI's config directory (`--config`, `DOCKER_CONFIG`, `~/.docker`).
+    pub config_dir: PathBuf,
+    /// TLS for an engine named by `-H` / `DOCKER_HOST` (a context has its own).
+    pub tls: TlsRequest,
+}
+
+/// The TLS settings of the command line and environment.
+#[derive(Debug, Clone, Default)]
+pub struct TlsRequest {
+    /// `--tls`, or `DOCKER_TLS` set: TLS, the engine's certificate not verified.
+    pub tls: bool,
+    /// `--tlsverify`, or `DOCKER_TLS_VERIFY` set: TLS, verified.
+    pub verify: bool,
+    /// `--tlscacert`.
+    pub ca: Option<PathBuf>,
+    /// `--tlscert`.
+    pub cert: Option<PathBuf>,
+    /// `--tlskey`.
+    pub key: Option<PathBuf>,
+    /// `DOCKER_CERT_PATH`; unset: the config directory.
+    pub cert_path: Option<PathBuf>,
+}
+
+impl TlsRequest {
+    /// True when TLS is asked for at all.
+    pub fn wanted(&self) -> bool {
+        self.tls || self.verify
+    }
+}
+
+/// How a context was chosen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContextFrom {
+    /// `--context`.
+    Flag,
+    /// `DOCKER_CONTEXT`.
+    Env,
+    /// `currentContext` in this config file.
+    Config(PathBuf),
+}
+
+/// Where the engine address came from, for `doctor` and `version`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EngineSource {
+    /// `-H` / `--host`.
+    HostFlag,
+    /// `DOCKER_HOST`.
+    HostEnv,
+    /// A docker CLI context.
+    Context {
+        /// Its name.
         name: String,
-        /// Its TLS material.
-        path: PathBuf,
+        /// How it was chosen.
+        from: ContextFrom,
     },
+    /// Nothing named an engine: the default socket (or `tcp://localhost:2376`
+    /// with TLS).
+    Default,
+}
+
+impl fmt::Display for EngineSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EngineSource::HostFlag => f.write_str("--host"),
+            EngineSource::HostEnv => f.write_str("DOCKER_HOST"),
+            EngineSource::Context { name, from } => {
+                write!(f, "docker context `{name}` (")?;
+                match from {
+                    ContextFrom::Flag => f.write_str("--context")?,
+                    ContextFrom::Env => f.write_str("DOCKER_CONTEXT")?,
+                    ContextFrom::Config(path) => {
+                        write!(f, "currentContext in {}", path.display())?;
+                    }
+                }
+                f.write_str(")")
+            }
+            EngineSource::Default => f.write_str("the default (nothing names an engine)"),
+        }
+    }
+}
+
+/// The engine and where its address came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedEngine {
+    /// The engine.
+    pub host: EngineHost,
+    /// Where its address came from.
+    pub source: EngineSource,
 }
 
 #[derive(Deserialize)]
@@ -108,32 +217,182 @@ struct Endpoints {
 struct DockerEndpoint {
     #[serde(rename = "Host", default)]
     host: Option<String>,
+    #[serde(rename = "SkipTLSVerify", default)]
+    skip_tls_verify: bool,
 }
 
-/// Resolves the engine address like the docker CLI (see the module docs).
-///
-/// Empty strings count as unset, as they do for the docker CLI.
+fn set(value: &Option<String>) -> Option<&str> {
+    value.as_deref().filter(|v| !v.is_empty())
+}
+
+/// Resolves the engine like the docker CLI (see the module docs). Empty
+/// strings count as unset, as they do for the docker CLI.
+pub fn resolve_engine(req: &EngineRequest) -> Result<ResolvedEngine, ContextError> {
+    let context_flag = set(&req.context_flag);
+    if context_flag.is_some() && set(&req.host_flag).is_some() {
+        return Err(ContextError::Conflict);
+    }
+    let (name, from) = if let Some(name) = context_flag {
+        (name.to_owned(), ContextFrom::Flag)
+    } else if let Some(host) = set(&req.host_flag) {
+        return Ok(ResolvedEngine {
+            host: with_tls(host.parse()?, &req.tls, &req.config_dir)?,
+            source: EngineSource::HostFlag,
+        });
+    } else if let Some(host) = set(&req.host_env) {
+        return Ok(ResolvedEngine {
+            host: with_tls(host.parse()?, &req.tls, &req.config_dir)?,
+            source: EngineSource::HostEnv,
+        });
+    } else if let Some(name) = set(&req.context_env) {
+        (name.to_owned(), ContextFrom::Env)
+    } else {
+        match current_context(&req.config_dir)? {
+            Some(name) if !name.is_empty() => (
+                name,
+                ContextFrom::Config(req.config_dir.join("config.json")),
+            ),
+            _ => (DEFAULT_CONTEXT.to_owned(), ContextFrom::Env),
+        }
+    };
+    if name == DEFAULT_CONTEXT {
+        // The default context is DOCKER_HOST when set (`--context default`
+        // with DOCKER_HOST), else the default socket.
+        if let Some(host) = set(&req.host_env) {
+            return Ok(ResolvedEngine {
+                host: with_tls(host.parse()?, &req.tls, &req.config_dir)?,
+                source: EngineSource::HostEnv,
+            });
+        }
+        let host = if req.tls.wanted() {
+            // The docker CLI's default with TLS and no host.
+            with_tls(
+                EngineHost::Tcp(format!("localhost:{}", crate::DEFAULT_TLS_PORT)),
+                &req.tls,
+                &req.config_dir,
+            )?
+        } else {
+            EngineHost::default_socket()
+        };
+        return Ok(ResolvedEngine {
+            host,
+            source: EngineSource::Default,
+        });
+    }
+    Ok(ResolvedEngine {
+        host: context_host(&name, &req.config_dir)?,
+        source: EngineSource::Context { name, from },
+    })
+}
+
+/// Resolves the engine from `DOCKER_HOST` (winning) and `DOCKER_CONTEXT`
+/// without TLS settings: [`resolve_engine`] with those two.
 pub fn resolve_host(
     docker_host: Option<&str>,
     docker_context: Option<&str>,
     docker_config_dir: &Path,
 ) -> Result<EngineHost, ContextError> {
-    if let Some(host) = docker_host.filter(|h| !h.is_empty()) {
-        return Ok(host.parse()?);
-    }
-    let name = match docker_context.filter(|c| !c.is_empty()) {
-        Some(name) => name.to_owned(),
-        None => current_context(docker_config_dir)?.unwrap_or_default(),
-    };
-    if name.is_empty() || name == DEFAULT_CONTEXT {
-        return Ok(EngineHost::default_socket());
-    }
-    context_host(&name, docker_config_dir)
+    resolve_engine(&EngineRequest {
+        host_env: docker_host.map(str::to_owned),
+        context_env: docker_context.map(str::to_owned),
+        config_dir: docker_config_dir.to_path_buf(),
+        ..Default::default()
+    })
+    .map(|r| r.host)
 }
 
 /// The directory name the docker CLI uses for a context: the SHA-256 of its name, in hex.
 pub fn context_dir_name(name: &str) -> String {
     format!("{:x}", Sha256::digest(name.as_bytes()))
+}
+
+/// `host` with the TLS settings of the command line and environment applied.
+fn with_tls(
+    host: EngineHost,
+    req: &TlsRequest,
+    config_dir: &Path,
+) -> Result<EngineHost, HostError> {
+    let (addr, https) = match host {
+        EngineHost::Tcp(addr) if req.wanted() => (addr, false),
+        EngineHost::Tls { addr, .. } => (addr, true),
+        other => return Ok(other),
+    };
+    let dir = req
+        .cert_path
+        .clone()
+        .unwrap_or_else(|| config_dir.to_path_buf());
+    let verify = req.verify || https;
+    let ca = if verify {
+        let (path, explicit) = match &req.ca {
+            Some(ca) => (ca.clone(), true),
+            None => (dir.join(CA_FILE), false),
+        };
+        if path.is_file() {
+            Some(path)
+        } else if explicit || !https {
+            return Err(HostError::Tls(format!(
+                "TLS verification is on ({}) but the CA certificate {} does not exist: set DOCKER_CERT_PATH to the directory holding the engine's ca.pem, cert.pem and key.pem, or name the CA with --tlscacert",
+                if https {
+                    "an https:// address"
+                } else {
+                    "--tlsverify or DOCKER_TLS_VERIFY"
+                },
+                path.display()
+            )));
+        } else {
+            None
+        }
+    } else {
+        None
+    };
+    let client = client_pair(
+        (req.cert.clone(), dir.join(CERT_FILE)),
+        (req.key.clone(), dir.join(KEY_FILE)),
+    )?;
+    let mut tls = TlsConfig {
+        verify,
+        ca,
+        client,
+        cert_dir: None,
+    };
+    tls.cert_dir = tls.standard_dir();
+    Ok(EngineHost::Tls { addr, tls })
+}
+
+/// The client certificate and key: a file named by a flag must exist; a
+/// default one may be missing (no client certificate), but not only one of
+/// the two.
+fn client_pair(
+    cert: (Option<PathBuf>, PathBuf),
+    key: (Option<PathBuf>, PathBuf),
+) -> Result<Option<(PathBuf, PathBuf)>, HostError> {
+    let pick = |(flag, default): (Option<PathBuf>, PathBuf), what: &str, option: &str| match flag {
+        Some(path) if path.is_file() => Ok(Some(path)),
+        Some(path) => Err(HostError::Tls(format!(
+            "the TLS {what} {} given with {option} does not exist: name an existing file",
+            path.display()
+        ))),
+        None => Ok(default.is_file().then_some(default)),
+    };
+    let cert_path = cert.0.clone().unwrap_or_else(|| cert.1.clone());
+    let key_path = key.0.clone().unwrap_or_else(|| key.1.clone());
+    match (
+        pick(cert, "client certificate", "--tlscert")?,
+        pick(key, "client key", "--tlskey")?,
+    ) {
+        (Some(cert), Some(key)) => Ok(Some((cert, key))),
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(HostError::Tls(format!(
+            "the TLS client certificate {} has no key: {} does not exist; put key.pem beside it or name it with --tlskey",
+            cert_path.display(),
+            key_path.display()
+        ))),
+        (None, Some(_)) => Err(HostError::Tls(format!(
+            "the TLS client key {} has no certificate: {} does not exist; put cert.pem beside it or name it with --tlscert",
+            key_path.display(),
+            cert_path.display()
+        ))),
+    }
 }
 
 fn current_context(config_dir: &Path) -> Result<Option<String>, ContextError> {
@@ -183,162 +442,54 @@ fn context_host(name: &str, config_dir: &Path) -> Result<EngineHost, ContextErro
         path: path.clone(),
         reason: e.to_string(),
     })?;
-    let host = meta
-        .endpoints
-        .docker
-        .and_then(|d| d.host)
-        .filter(|h| !h.is_empty());
-    let Some(host) = host else {
+    let Some(endpoint) = meta.endpoints.docker else {
         return Err(ContextError::NoEndpoint {
             name: name.to_owned(),
             path,
         });
     };
-    let tls = config_dir
+    let Some(host) = endpoint.host.filter(|h| !h.is_empty()) else {
+        return Err(ContextError::NoEndpoint {
+            name: name.to_owned(),
+            path,
+        });
+    };
+    let endpoint_error = |source| ContextError::Endpoint {
+        name: name.to_owned(),
+        source,
+    };
+    let host: EngineHost = host.parse().map_err(endpoint_error)?;
+    let tls_dir = config_dir
         .join("contexts")
         .join("tls")
         .join(&dir)
         .join("docker");
-    if tls.is_dir() {
-        return Err(ContextError::Tls {
-            name: name.to_owned(),
-            path: tls,
-        });
+    let addr = match &host {
+        EngineHost::Tcp(addr) | EngineHost::Tls { addr, .. } => addr.clone(),
+        _ => return Ok(host),
+    };
+    let ca = tls_dir.join(CA_FILE);
+    let ca = ca.is_file().then_some(ca);
+    let client = client_pair(
+        (None, tls_dir.join(CERT_FILE)),
+        (None, tls_dir.join(KEY_FILE)),
+    )
+    .map_err(endpoint_error)?;
+    let has_material = ca.is_some() || client.is_some();
+    if matches!(host, EngineHost::Tcp(_)) && !has_material && !endpoint.skip_tls_verify {
+        return Ok(host);
     }
-    host.parse().map_err(|source| ContextError::Endpoint {
-        name: name.to_owned(),
-        source,
+    Ok(EngineHost::Tls {
+        addr,
+        tls: TlsConfig {
+            verify: !endpoint.skip_tls_verify,
+            ca,
+            client,
+            cert_dir: has_material.then_some(tls_dir),
+        },
     })
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn write(dir: &Path, rel: &str, text: &str) {
-        let path = dir.join(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
-
-    fn add_context(dir: &Path, name: &str, host: &str) {
-        let meta = serde_json::json!({
-            "Name": name,
-            "Metadata": {"Description": "test"},
-            "Endpoints": {"docker": {"Host": host, "SkipTLSVerify": false}},
-        });
-        write(
-            dir,
-            &format!("contexts/meta/{}/meta.json", context_dir_name(name)),
-            &meta.to_string(),
-        );
-    }
-
-    #[test]
-    fn context_dir_is_the_sha256_of_the_name() {
-        // What `printf default | sha256sum` prints.
-        assert_eq!(
-            context_dir_name("default"),
-            "37a8eec1ce19687d132fe29051dca629d164e2c4958ba141d5f4133a33f0688f"
-        );
-    }
-
-    #[test]
-    fn explicit_host_wins() {
-        let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), "config.json", r#"{"currentContext":"remote"}"#);
-        add_context(dir.path(), "remote", "tcp://10.0.0.1:2375");
-        let host = resolve_host(Some("unix:///run/x.sock"), Some("remote"), dir.path()).unwrap();
-        assert_eq!(host, EngineHost::Unix("/run/x.sock".into()));
-        assert!(matches!(
-            resolve_host(Some("ftp://x"), None, dir.path()),
-            Err(ContextError::Host(HostError::Malformed(_)))
-        ));
-    }
-
-    #[test]
-    fn nothing_configured_means_the_default_socket() {
-        let dir = tempfile::tempdir().unwrap();
-        let host = resolve_host(None, None, dir.path()).unwrap();
-        assert_eq!(host, EngineHost::default_socket());
-        // Empty values count as unset.
-        let host = resolve_host(Some(""), Some(""), dir.path()).unwrap();
-        assert_eq!(host, EngineHost::default_socket());
-        write(dir.path(), "config.json", r#"{"auths":{}}"#);
-        assert_eq!(
-            resolve_host(None, None, dir.path()).unwrap(),
-            EngineHost::default_socket()
-        );
-        write(dir.path(), "config.json", r#"{"currentContext":"default"}"#);
-        assert_eq!(
-            resolve_host(None, None, dir.path()).unwrap(),
-            EngineHost::default_socket()
-        );
-    }
-
-    #[test]
-    fn current_context_from_config() {
-        let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), "config.json", r#"{"currentContext":"colima"}"#);
-        add_context(dir.path(), "colima", "unix:///home/me/.colima/docker.sock");
-        add_context(dir.path(), "other", "tcp://127.0.0.1:2375");
-        assert_eq!(
-            resolve_host(None, None, dir.path()).unwrap(),
-            EngineHost::Unix("/home/me/.colima/docker.sock".into())
-        );
-        // DOCKER_CONTEXT beats currentContext.
-        assert_eq!(
-            resolve_host(None, Some("other"), dir.path()).unwrap(),
-            EngineHost::Tcp("127.0.0.1:2375".into())
-        );
-        // DOCKER_CONTEXT=default beats currentContext too.
-        assert_eq!(
-            resolve_host(None, Some("default"), dir.path()).unwrap(),
-            EngineHost::default_socket()
-        );
-    }
-
-    #[test]
-    fn broken_contexts_say_what_is_wrong() {
-        let dir = tempfile::tempdir().unwrap();
-        let e = resolve_host(None, Some("nope"), dir.path()).unwrap_err();
-        assert!(matches!(e, ContextError::NoSuchContext { .. }), "{e:?}");
-        assert!(e.to_string().contains("`nope` does not exist"), "{e}");
-
-        write(dir.path(), "config.json", "{not json");
-        let e = resolve_host(None, None, dir.path()).unwrap_err();
-        assert!(matches!(e, ContextError::Config { .. }), "{e:?}");
-        assert!(e.to_string().contains("config.json"), "{e}");
-
-        let name = "bad";
-        write(
-            dir.path(),
-            &format!("contexts/meta/{}/meta.json", context_dir_name(name)),
-            r#"{"Name":"bad","Endpoints":{}}"#,
-        );
-        let e = resolve_host(None, Some(name), dir.path()).unwrap_err();
-        assert!(matches!(e, ContextError::NoEndpoint { .. }), "{e:?}");
-
-        add_context(dir.path(), "ssh", "ssh://me@box");
-        let e = resolve_host(None, Some("ssh"), dir.path()).unwrap_err();
-        assert!(
-            matches!(
-                e,
-                ContextError::Endpoint {
-                    source: HostError::Unsupported(_),
-                    ..
-                }
-            ),
-            "{e:?}"
-        );
-
-        add_context(dir.path(), "secure", "tcp://10.0.0.2:2376");
-        write(
-            dir.path(),
-            &format!("contexts/tls/{}/docker/ca.pem", context_dir_name("secure")),
-            "pem",
-        );
-        let e = resolve_host(None, Some("secure"), dir.path()).unwrap_err();
-        assert!(matches!(e, ContextError::Tls { .. }), "{e:?}");
-    }
-}
+#[path = "context_tests.rs"]
+mod tests;

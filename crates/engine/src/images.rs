@@ -61,6 +61,11 @@ impl Engine {
     /// Loads a `docker save`-format or OCI-layout tar into the engine.
     pub async fn load_image(&self, tar: &Path) -> Result<String, EngineError> {
         let body = Bytes::from(tokio::fs::read(tar).await?);
+        self.load_image_bytes(body).await
+    }
+
+    /// Loads a tar held in memory (see [`Engine::load_image`]).
+    pub async fn load_image_bytes(&self, body: Bytes) -> Result<String, EngineError> {
         let options = bollard::query_parameters::ImportImageOptionsBuilder::default()
             .quiet(true)
             .build();
@@ -72,7 +77,7 @@ impl Engine {
             let info = item.map_err(|e| self.api_error("loading an image", e))?;
             if let Some(err) = info.error_detail.and_then(|d| d.message) {
                 return Err(EngineError::Api {
-                    host: self.host.to_string(),
+                    host: self.host.describe(),
                     action: "loading an image".into(),
                     message: err,
                 });

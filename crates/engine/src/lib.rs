@@ -2,9 +2,13 @@
 //!
 //! This crate owns:
 //!
-//! - the connection to an engine: `DOCKER_HOST` or a docker CLI context
-//!   resolved into a typed [`EngineHost`] ([`resolve_host`]), API-version
-//!   negotiation, errors that name the socket and say how to start an engine;
+//! - the connection to an engine: `DOCKER_HOST`, the TLS settings and a
+//!   docker CLI context resolved into a typed [`EngineHost`]
+//!   ([`resolve_engine`]): a unix socket, TCP, TCP with TLS (`tls.rs`, rustls)
+//!   or ssh (`ssh.rs`, the system ssh running `docker system dial-stdio`);
+//!   API-version negotiation, errors that name the engine and say what to do;
+//! - whether the engine sees this machine's files ([`EngineMode`], probed
+//!   once per engine and cached: `mode.rs`);
 //! - which engine it is, Docker or Podman ([`EngineFlavor`]), and the one
 //!   place where their differences are handled;
 //! - images: exporting (`docker save`) and loading (`docker load`);
@@ -27,9 +31,13 @@ mod expose;
 mod flavor;
 mod host;
 mod images;
+mod mode;
 #[path = "override.rs"]
 mod overrides;
+mod probe_image;
 mod readiness;
+mod ssh;
+mod tls;
 
 pub use compose::{
     ComposeChoice, ComposeCli, ComposeEnv, ComposeError, ComposeProject, ComposeRunner,
@@ -39,16 +47,24 @@ pub use containers::{
     COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL, ContainerInfo, EngineVersion, ExecOutput,
     ExecStream, LogLine, NetworkInfo, OutputChunk, OutputStream, StdStream, VolumeInfo,
 };
-pub use context::{ContextError, DEFAULT_CONTEXT, context_dir_name, resolve_host};
+pub use context::{
+    ContextError, DEFAULT_CONTEXT, EngineRequest, EngineSource, ResolvedEngine, TlsRequest,
+    context_dir_name, resolve_engine, resolve_host,
+};
 pub use expose::normalize_expose;
 pub use flavor::EngineFlavor;
-pub use host::{EngineHost, HostError};
+pub use host::{
+    CHILD_ENV_NAMES, DEFAULT_SOCKET, DEFAULT_TCP_PORT, DEFAULT_TLS_PORT, EngineHost, HostError,
+    SshTarget, TlsConfig,
+};
 pub use images::ImageSummary;
+pub use mode::{EngineMode, ModeCache, ModeOptions, ModeReport};
 pub use overrides::{
     EXTENSION_LABEL, Override, OverrideError, OverrideInput, Replaced, ReplacedKind, VERSION_LABEL,
     compose_override, plugin_image_env, vm_image_compose, vm_image_service,
 };
 pub use readiness::{NotReady, SocketState, probe_socket, wait_for_socket};
+pub use tls::{CA_FILE, CERT_FILE, KEY_FILE};
 
 use bollard::Docker;
 
@@ -63,6 +79,22 @@ pub enum EngineError {
         /// Where we looked.
         host: String,
         /// What went wrong.
+        reason: String,
+    },
+    /// The engine's TLS material cannot be used, or the handshake failed.
+    #[error("cannot speak TLS to the Docker engine at {host}: {reason}")]
+    Tls {
+        /// Where.
+        host: String,
+        /// What went wrong and what to do.
+        reason: String,
+    },
+    /// An ssh engine does not answer: what ssh or the far side said, and the fix.
+    #[error("cannot reach the Docker engine at {host}: {reason}")]
+    Ssh {
+        /// Where.
+        host: String,
+        /// What went wrong and what to do.
         reason: String,
     },
     /// The image is not in the engine.
@@ -109,14 +141,14 @@ impl Engine {
     /// `runc --version` to answer it: about half a second).
     pub async fn connect(host: &EngineHost) -> Result<Self, EngineError> {
         let unreachable = |reason: String| EngineError::Unreachable {
-            host: host.to_string(),
+            host: host.describe(),
             reason,
         };
-        let probe = host.client().map_err(|e| unreachable(e.to_string()))?;
-        let answer = probe
-            .version()
-            .await
-            .map_err(|e| unreachable(e.to_string()))?;
+        let probe = host.client()?;
+        let answer = match probe.version().await {
+            Ok(answer) => answer,
+            Err(e) => return Err(Self::why_unreachable(host, e).await),
+        };
         let version = EngineVersion::from(&answer);
         let server = api_version(&version.api_version).ok_or_else(|| {
             unreachable(format!(
@@ -126,8 +158,7 @@ impl Engine {
         })?;
         // As bollard's negotiation: the lower of the two versions.
         let docker = if server < *bollard::API_DEFAULT_VERSION {
-            host.client_at(&server)
-                .map_err(|e| unreachable(e.to_string()))?
+            host.client_at(&server)?
         } else {
             probe
         };
@@ -136,6 +167,41 @@ impl Engine {
             host: host.clone(),
             version,
         })
+    }
+
+    /// The error for an engine that did not answer `GET /version`: for ssh,
+    /// what ssh and the far side say when run alone; for TLS, a certificate
+    /// problem as such.
+    async fn why_unreachable(host: &EngineHost, e: bollard::errors::Error) -> EngineError {
+        let reason = e.to_string();
+        match host {
+            EngineHost::Ssh(target) => EngineError::Ssh {
+                host: host.to_string(),
+                reason: crate::ssh::diagnose(target).await.unwrap_or(reason),
+            },
+            EngineHost::Tls { tls, .. }
+                if reason.contains("certificate")
+                    || reason.contains("Certificate")
+                    || reason.contains("handshake")
+                    || reason.contains("alert") =>
+            {
+                let hint = if tls.client.is_none() {
+                    "; no client certificate was sent (no cert.pem and key.pem in DOCKER_CERT_PATH, no --tlscert/--tlskey)"
+                } else {
+                    ""
+                };
+                EngineError::Tls {
+                    host: host.describe(),
+                    reason: format!(
+                        "{reason}{hint}: check that DOCKER_CERT_PATH (or --tlscacert, --tlscert, --tlskey, or the context's TLS material) holds this engine's CA and a client certificate it accepts, and that its certificate names the address you use"
+                    ),
+                }
+            }
+            _ => EngineError::Unreachable {
+                host: host.describe(),
+                reason,
+            },
+        }
     }
 
     /// Where the engine is.
@@ -155,7 +221,7 @@ impl Engine {
 
     fn api_error(&self, action: &str, e: bollard::errors::Error) -> EngineError {
         EngineError::Api {
-            host: self.host.to_string(),
+            host: self.host.describe(),
             action: action.to_owned(),
             message: e.to_string(),
         }

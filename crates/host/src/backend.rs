@@ -355,18 +355,6 @@ pub fn project_of(id: &ExtensionId) -> String {
     project_name(id.as_str())
 }
 
-/// Is this engine able to serve backends (bind mounts need a local engine)?
-pub fn require_local(engine: &EngineHost, id: &ExtensionId) -> Result<(), InstallError> {
-    if engine.is_local() {
-        Ok(())
-    } else {
-        Err(InstallError::RemoteEngine {
-            id: id.to_string(),
-            host: engine.to_string(),
-        })
-    }
-}
-
 impl From<EngineError> for InstallError {
     fn from(e: EngineError) -> Self {
         InstallError::Engine(e)

@@ -19,6 +19,7 @@ pub mod config;
 pub mod consent;
 pub mod dev;
 pub mod doctor;
+pub mod engine_mode;
 pub mod error;
 pub mod fetch;
 pub mod install;

@@ -6,4 +6,5 @@ mod compose;
 mod engine;
 mod merge;
 mod normalized;
+mod remote;
 mod support;

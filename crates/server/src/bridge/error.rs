@@ -73,7 +73,9 @@ impl From<dockhand_engine::EngineError> for ApiError {
         let status = match &e {
             E::NoSuchContainer(_) | E::NoSuchImage(_) => StatusCode::NOT_FOUND,
             E::NotRunning(_) => StatusCode::SERVICE_UNAVAILABLE,
-            E::Unreachable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            E::Unreachable { .. } | E::Tls { .. } | E::Ssh { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             E::Api { .. } => StatusCode::BAD_GATEWAY,
             E::Io(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
