@@ -25,15 +25,41 @@ pub struct Cli {
     #[arg(long, global = true, env = "DOCKHAND_HOME", value_name = "DIR")]
     pub home: Option<PathBuf>,
 
-    /// Docker engine to use, e.g. unix:///var/run/docker.sock
-    #[arg(
-        short = 'H',
-        long = "host",
-        global = true,
-        env = "DOCKER_HOST",
-        value_name = "DOCKER_HOST"
-    )]
+    /// Docker engine to use: unix:///PATH, tcp://HOST:PORT, https://HOST:PORT or
+    /// ssh://[USER@]HOST[:PORT] (default: $DOCKER_HOST, else the docker context)
+    #[arg(short = 'H', long = "host", global = true, value_name = "DOCKER_HOST")]
     pub docker_host: Option<String>,
+
+    /// Docker context to use, as docker --context (default: $DOCKER_CONTEXT, else
+    /// currentContext)
+    #[arg(
+        long = "context",
+        alias = "docker-context",
+        global = true,
+        value_name = "NAME",
+        conflicts_with = "docker_host"
+    )]
+    pub docker_context: Option<String>,
+
+    /// Use TLS without verifying the engine's certificate (docker --tls; $DOCKER_TLS)
+    #[arg(long = "tls", global = true)]
+    pub tls: bool,
+
+    /// Use TLS and verify the engine (docker --tlsverify; $DOCKER_TLS_VERIFY)
+    #[arg(long = "tlsverify", global = true)]
+    pub tls_verify: bool,
+
+    /// CA certificate of the engine (default: $DOCKER_CERT_PATH/ca.pem)
+    #[arg(long = "tlscacert", global = true, value_name = "FILE")]
+    pub tls_ca_cert: Option<PathBuf>,
+
+    /// TLS client certificate (default: $DOCKER_CERT_PATH/cert.pem)
+    #[arg(long = "tlscert", global = true, value_name = "FILE")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// TLS client key (default: $DOCKER_CERT_PATH/key.pem)
+    #[arg(long = "tlskey", global = true, value_name = "FILE")]
+    pub tls_key: Option<PathBuf>,
 
     /// Print only data and errors
     #[arg(short, long, global = true, conflicts_with = "verbose")]
@@ -46,15 +72,6 @@ pub struct Cli {
     /// Docker's config directory (docker --config; the plugin mode passes it)
     #[arg(long = "docker-config", global = true, hide = true, value_name = "DIR")]
     pub docker_config: Option<PathBuf>,
-
-    /// Docker context (docker --context; the plugin mode passes it)
-    #[arg(
-        long = "docker-context",
-        global = true,
-        hide = true,
-        value_name = "NAME"
-    )]
-    pub docker_context: Option<String>,
 
     #[command(subcommand)]
     pub command: Command,

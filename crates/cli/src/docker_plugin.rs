@@ -202,14 +202,11 @@ const GLOBALS: &[(&[&str], bool, Option<&str>)] = &[
     (&["-c", "--context"], true, Some("--docker-context")),
     (&["-D", "--debug"], false, Some("--verbose")),
     (&["-l", "--log-level"], true, None),
-];
-
-const TLS: &[&str] = &[
-    "--tls",
-    "--tlsverify",
-    "--tlscacert",
-    "--tlscert",
-    "--tlskey",
+    (&["--tls"], false, Some("--tls")),
+    (&["--tlsverify"], false, Some("--tlsverify")),
+    (&["--tlscacert"], true, Some("--tlscacert")),
+    (&["--tlscert"], true, Some("--tlscert")),
+    (&["--tlskey"], true, Some("--tlskey")),
 ];
 
 /// Translates the plugin's arguments (program name first) into a dockhand command line.
@@ -255,11 +252,6 @@ pub fn translate(args: &[OsString]) -> Translation {
             Some((n, v)) if n.starts_with("--") => (n.to_owned(), Some(v.to_owned())),
             _ => (word.clone(), None),
         };
-        if TLS.contains(&name.as_str()) {
-            return Translation::Refuse(format!(
-                "docker's {name} option is not supported by dockhand, which reaches the engine over a unix socket or plain tcp://: set DOCKER_HOST or -H instead"
-            ));
-        }
         let Some((_, takes_value, ours)) = GLOBALS
             .iter()
             .find(|(names, _, _)| names.contains(&name.as_str()))
@@ -461,6 +453,11 @@ mod tests {
             "--context other -D -l debug extension ls",
             "--docker-context other --verbose ls",
         ),
+        (
+            "-H tcp://127.0.0.1:2376 --tlsverify --tlscacert /c/ca.pem --tlscert=/c/cert.pem --tlskey /c/key.pem extension ls",
+            "--host tcp://127.0.0.1:2376 --tlsverify --tlscacert /c/ca.pem --tlscert /c/cert.pem --tlskey /c/key.pem ls",
+        ),
+        ("--tls extension version", "--tls version"),
     ];
 
     #[test]
@@ -512,7 +509,7 @@ mod tests {
         assert_eq!(json["SchemaVersion"], "0.1.0");
         assert_eq!(json["Vendor"], "dockhand");
         assert!(json["URL"].is_string() && json["ShortDescription"].is_string());
-        for bad in ["--tlsverify extension ls", "--bogus extension ls", "-H"] {
+        for bad in ["--tlscacert", "--bogus extension ls", "-H"] {
             let args: Vec<OsString> = std::iter::once("docker-extension")
                 .chain(bad.split_whitespace())
                 .map(OsString::from)

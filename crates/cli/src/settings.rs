@@ -15,8 +15,12 @@ pub const SYSTEM_CONFIG: &str = "/etc/dockhand/config.toml";
 pub struct Settings {
     /// `$DOCKHAND_HOME`.
     pub home: PathBuf,
-    /// The engine (`-H`, `DOCKER_HOST`, else the default socket).
+    /// The engine (`--context`, `-H`, `DOCKER_HOST`, `DOCKER_CONTEXT`,
+    /// `currentContext`, else the default socket; TLS from `--tls*`,
+    /// `DOCKER_TLS_VERIFY`, `DOCKER_TLS`, `DOCKER_CERT_PATH` or the context).
     pub engine: EngineHost,
+    /// Where the engine's address came from.
+    pub engine_source: dockhand_engine::EngineSource,
     /// The docker config directory (`$DOCKER_CONFIG`, else `~/.docker`).
     pub docker_config: PathBuf,
     /// `SOURCE_DATE_EPOCH`, when set.
@@ -60,17 +64,8 @@ impl Settings {
             }
         };
         let docker_config = docker_config_dir(cli);
-        let context = cli
-            .docker_context
-            .clone()
-            .or_else(|| std::env::var("DOCKER_CONTEXT").ok())
-            .filter(|c| !c.is_empty());
-        let engine: EngineHost = dockhand_engine::resolve_host(
-            cli.docker_host.as_deref().filter(|h| !h.is_empty()),
-            context.as_deref(),
-            &docker_config,
-        )
-        .with_context(|| "check --host / DOCKER_HOST / DOCKER_CONTEXT")?;
+        let resolved = resolve_engine(cli, &docker_config, &home)?;
+        let (engine, engine_source) = (resolved.host, resolved.source);
         let runtime_dir = match std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from) {
             Some(dir) if dir.is_absolute() && dir.is_dir() => dir,
             _ => PathBuf::from(format!("/tmp/dockhand-{}", current_uid())),
@@ -85,6 +80,7 @@ impl Settings {
         Ok(Self {
             home,
             engine,
+            engine_source,
             docker_config,
             source_date_epoch,
             quiet: cli.quiet,
@@ -130,6 +126,100 @@ impl Settings {
             crate::output::progress(&msg.to_string());
         }
     }
+}
+
+/// A variable's value, unless unset or empty (the docker CLI's rule).
+fn env_set(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// The engine, resolved like the docker CLI from the global options and
+/// `DOCKER_HOST`, `DOCKER_CONTEXT`, `DOCKER_TLS_VERIFY`, `DOCKER_TLS` and
+/// `DOCKER_CERT_PATH`. TLS files that children (compose, the docker CLI)
+/// cannot be given as one `DOCKER_CERT_PATH` get one: a directory of
+/// symlinks under `$DOCKHAND_HOME/engine-tls/`.
+fn resolve_engine(
+    cli: &Cli,
+    docker_config: &std::path::Path,
+    home: &std::path::Path,
+) -> Result<dockhand_engine::ResolvedEngine> {
+    let absolute = |p: &Option<PathBuf>| -> Result<Option<PathBuf>> {
+        p.as_ref()
+            .map(|p| {
+                std::path::absolute(p).with_context(|| format!("cannot resolve {}", p.display()))
+            })
+            .transpose()
+    };
+    let request = dockhand_engine::EngineRequest {
+        host_flag: cli.docker_host.clone(),
+        host_env: env_set("DOCKER_HOST"),
+        context_flag: cli.docker_context.clone(),
+        context_env: env_set("DOCKER_CONTEXT"),
+        config_dir: docker_config.to_path_buf(),
+        tls: dockhand_engine::TlsRequest {
+            tls: cli.tls || env_set("DOCKER_TLS").is_some(),
+            verify: cli.tls_verify || env_set("DOCKER_TLS_VERIFY").is_some(),
+            ca: absolute(&cli.tls_ca_cert)?,
+            cert: absolute(&cli.tls_cert)?,
+            key: absolute(&cli.tls_key)?,
+            cert_path: env_set("DOCKER_CERT_PATH").map(PathBuf::from),
+        },
+    };
+    let mut resolved = dockhand_engine::resolve_engine(&request)
+        .context("check --host, --context, DOCKER_HOST, DOCKER_CONTEXT and the TLS settings")?;
+    if let EngineHost::Tls { tls, .. } = &mut resolved.host
+        && tls.cert_dir.is_none()
+        && (tls.ca.is_some() || tls.client.is_some())
+    {
+        tls.cert_dir = Some(child_cert_dir(home, tls)?);
+    }
+    Ok(resolved)
+}
+
+/// A directory holding `ca.pem`, `cert.pem` and `key.pem` as symlinks to
+/// the files TLS flags named, for the children's `DOCKER_CERT_PATH`.
+fn child_cert_dir(home: &std::path::Path, tls: &dockhand_engine::TlsConfig) -> Result<PathBuf> {
+    use sha2::{Digest, Sha256};
+    let mut links: Vec<(&str, &std::path::Path)> = Vec::new();
+    if let Some(ca) = &tls.ca {
+        links.push((dockhand_engine::CA_FILE, ca));
+    }
+    if let Some((cert, key)) = &tls.client {
+        links.push((dockhand_engine::CERT_FILE, cert));
+        links.push((dockhand_engine::KEY_FILE, key));
+    }
+    let mut hash = Sha256::new();
+    for (name, target) in &links {
+        hash.update(name.as_bytes());
+        hash.update([0]);
+        hash.update(target.as_os_str().as_encoded_bytes());
+        hash.update([0]);
+    }
+    let hex = format!("{:x}", hash.finalize());
+    let dir = home.join("engine-tls").join(&hex[..16]);
+    let made = (|| -> std::io::Result<()> {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&dir)?;
+        for (name, target) in &links {
+            let link = dir.join(name);
+            if fs_err::read_link(&link).ok().as_deref() == Some(*target) {
+                continue;
+            }
+            let _ = fs_err::remove_file(&link);
+            std::os::unix::fs::symlink(target, &link)?;
+        }
+        Ok(())
+    })();
+    made.with_context(|| {
+        format!(
+            "cannot make {} (the TLS files as DOCKER_CERT_PATH for compose and the docker CLI)",
+            dir.display()
+        )
+    })?;
+    Ok(dir)
 }
 
 /// Docker's config directory: docker's `--config` (plugin mode), `$DOCKER_CONFIG`, else

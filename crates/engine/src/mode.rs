@@ -257,7 +257,7 @@ impl Engine {
                     return Ok((
                         EngineMode::Remote,
                         format!(
-                            "the engine has no {} (it said: {}): it runs on another machine or in a VM, so its containers do not see this machine's files",
+                            "a directory dockhand made in {} does not exist for the engine (it said: {}): it runs on another machine or in a VM, so its containers do not see this machine's files",
                             dir.display(),
                             message.trim()
                         ),

@@ -3,9 +3,9 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
-use dockhand_engine::SocketState;
+use dockhand_engine::{EngineMode, SocketState};
 use dockhand_host::backend::{Started, socket_pending_message};
-use dockhand_host::doctor::Status;
+use dockhand_host::doctor::{Check, Report, Status};
 use serde::Serialize;
 
 use super::lifecycle::manager;
@@ -14,7 +14,10 @@ use crate::settings::{Settings, runtime};
 
 pub fn run(args: &DoctorArgs, settings: &Settings) -> Result<ExitCode> {
     let manager = manager(settings)?;
-    let report = runtime()?.block_on(manager.doctor());
+    let rt = runtime()?;
+    let mut report = rt.block_on(manager.doctor());
+    let mode = rt.block_on(mode_check(&manager));
+    add_engine_facts(&mut report, settings, mode);
     match args.format {
         Format::Json => crate::output::json(&report)?,
         Format::Text => {
@@ -39,6 +42,55 @@ pub fn run(args: &DoctorArgs, settings: &Settings) -> Result<ExitCode> {
     } else {
         ExitCode::from(crate::EXIT_FAILURE)
     })
+}
+
+/// The engine's mode, probed again (doctor refreshes the cached answer);
+/// `None` when the engine does not answer (its own check says so).
+async fn mode_check(manager: &dockhand_host::Manager) -> Option<Check> {
+    let engine = manager.engine().await.ok()?;
+    Some(match manager.engine_mode(&engine, true).await {
+        Ok(report) => match report.mode {
+            EngineMode::Local => Check {
+                name: "engine mode".into(),
+                status: Status::Ok,
+                detail: format!("local: {}", report.reason),
+            },
+            EngineMode::Remote => Check {
+                name: "engine mode".into(),
+                status: Status::Warning,
+                detail: format!(
+                    "remote: {}; extensions with a backend need dockhand's relay through the Engine API, which this version does not have yet (UI-only extensions work)",
+                    report.reason
+                ),
+            },
+        },
+        Err(e) => Check {
+            name: "engine mode".into(),
+            status: Status::Problem,
+            detail: e.to_string(),
+        },
+    })
+}
+
+/// Where the engine's address came from, on the engine line, and the mode
+/// line after it.
+fn add_engine_facts(report: &mut Report, settings: &Settings, mode: Option<Check>) {
+    let at = report.checks.iter().position(|c| c.name == "engine");
+    if let Some(i) = at
+        && report.checks[i].status == Status::Ok
+    {
+        let tls = match &settings.engine {
+            dockhand_engine::EngineHost::Tls { tls, .. } if tls.verify => ", TLS",
+            dockhand_engine::EngineHost::Tls { .. } => ", TLS without verifying the engine",
+            _ => "",
+        };
+        let check = &mut report.checks[i];
+        check.detail = format!("{} (from {}{tls})", check.detail, settings.engine_source);
+    }
+    if let Some(mode) = mode {
+        let i = at.map_or(report.checks.len(), |i| i + 1);
+        report.checks.insert(i, mode);
+    }
 }
 
 #[derive(Serialize)]

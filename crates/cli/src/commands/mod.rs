@@ -46,6 +46,8 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Plugin(cmd) => return plugin::run(cmd, &cli),
         Command::Completion(args) => return completion::run(args),
         Command::Man(args) => return man::run(args),
+        // The engine's part of its report says when the settings do not resolve.
+        Command::Version(args) => return version::run(args, &cli),
         _ => {}
     }
     let settings = Settings::resolve(&cli)?;
@@ -55,7 +57,6 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Build(args) => build::run(args, &settings),
         Command::Push(args) => push::run(args, &settings),
         Command::Store(cmd) => store::run(cmd, &settings),
-        Command::Version(args) => version::run(args),
         Command::Install(args) => install::run(args, &settings),
         Command::Ls(args) => ls::run(args, &settings),
         Command::Rm(args) => rm::run(args, &settings),
@@ -68,9 +69,11 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Serve(args) => serve::run(args, &settings),
         Command::Dev(cmd) => dev::run(cmd, &settings),
         // Run above.
-        Command::Init(_) | Command::Plugin(_) | Command::Completion(_) | Command::Man(_) => {
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Init(_)
+        | Command::Plugin(_)
+        | Command::Completion(_)
+        | Command::Man(_)
+        | Command::Version(_) => Ok(ExitCode::SUCCESS),
         Command::Catalog(args) => catalog::run(args, &settings),
     }
 }

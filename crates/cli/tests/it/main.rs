@@ -9,6 +9,7 @@ mod corpus;
 mod dashboard;
 mod dev;
 mod dev_e2e;
+mod engines;
 mod examples;
 mod fault_engine;
 mod icons_browser;

@@ -175,14 +175,20 @@ pub fn docker_command(
     policy::check_docker_argv(&args)?;
     let mut env = req.env()?;
     policy::check_local_env(&env)?;
-    env.push(("DOCKER_HOST".to_owned(), state.engine.host().to_string()));
+    // The engine dockhand uses: DOCKER_HOST, and for TLS DOCKER_TLS_VERIFY
+    // (or DOCKER_TLS) and DOCKER_CERT_PATH; the server's own engine
+    // variables and DOCKER_CONTEXT removed, so nothing else applies.
+    env.extend(state.engine.host().child_env());
     Ok(LocalCommand {
         program,
         arg0: "docker".to_owned(),
         args,
         cwd: local_cwd(req, &state.user_home)?,
         env,
-        env_remove: vec!["DOCKER_CONTEXT".to_owned()],
+        env_remove: dockhand_engine::CHILD_ENV_NAMES
+            .iter()
+            .map(|n| (*n).to_owned())
+            .collect(),
     })
 }
 

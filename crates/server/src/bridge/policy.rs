@@ -179,6 +179,8 @@ mod tests {
             "DOCKER_CONFIG",
             "DOCKER_CERT_PATH",
             "DOCKER_TLS_VERIFY",
+            "DOCKER_TLS",
+            "SSH_AUTH_SOCK",
             "LD_PRELOAD",
             "LD_LIBRARY_PATH",
             "DYLD_INSERT_LIBRARIES",
@@ -195,6 +197,11 @@ mod tests {
             let env = vec![(name.to_owned(), "x".to_owned())];
             let e = check_local_env(&env).unwrap_err();
             assert!(e.to_string().contains("cannot be set"), "{name}: {e}");
+        }
+        // Every variable that names the engine for the docker CLI.
+        for name in dockhand_engine::CHILD_ENV_NAMES {
+            let env = vec![(name.to_owned(), "x".to_owned())];
+            assert!(check_local_env(&env).is_err(), "{name}");
         }
         for name in ["A B", "1X", "X-Y", "é", ""] {
             let env = vec![(name.to_owned(), "x".to_owned())];

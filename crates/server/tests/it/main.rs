@@ -12,6 +12,7 @@ mod consent;
 mod dev;
 mod dev_server;
 mod engine;
+mod engine_env;
 mod page_errors;
 mod sessions;
 mod support;
