@@ -59,6 +59,7 @@ impl ComposeCheck<'_> {
                 project: self.project.clone(),
                 plugin_image: self.plugin_image.clone(),
                 project_dir: self.scratch.display().to_string(),
+                home: self.env.home.clone().unwrap_or_default(),
             },
             normalized: None,
         };

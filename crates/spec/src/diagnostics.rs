@@ -145,7 +145,7 @@ codes! {
     ComposeSyntax = 301, Error, "the compose file does not parse";
     ComposeShape = 302, Error, "the compose file has no services or a malformed service";
     ServiceWithoutImage = 303, Error, "a compose service has no image";
-    ServiceBuild = 304, Error, "a compose service has a build section (refused: dockhand never builds images)";
+    ServiceBuild = 304, Warning, "a compose service has a build section (ignored: dockhand never builds images)";
     ComposeOtherFiles = 305, Error, "the compose file makes compose read other files (env_file, label_file, extends.file, include)";
     ComposeRejected = 306, Error, "compose rejects the compose file";
     EngineSocket = 310, Warning, "a service mounts the engine socket (full control of the engine)";

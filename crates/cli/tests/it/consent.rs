@@ -151,37 +151,49 @@ fn shows_every_privilege(dir: &TempDir, compose: &str) {
 }
 
 #[test]
-fn validate_refuses_a_build_and_other_files() {
+fn validate_refuses_other_files_and_an_image_it_would_build() {
     let dir = TempDir::new("consent-build");
     extension(
         &dir,
-        "x-b: &b\n  build: .\nservices:\n  api:\n    <<: *b\n    image: x\n    env_file: /root/.aws/credentials\n",
+        "x-b: &b\n  build: .\nservices:\n  api:\n    <<: *b\n    image: x\n    env_file: /root/.aws/credentials\n  built:\n    build: .\n",
     );
     let (code, json) = validate_json(&dir);
     assert_eq!(code, Some(1), "{json:#}");
-    let found = findings(&json);
-    assert!(
-        found
-            .iter()
-            .any(|(c, l, _)| c == "DH304" && l == "compose:/services/api/build"),
-        "{found:#?}"
-    );
-    let errors: Vec<&str> = json["diagnostics"]
+    let found: Vec<(String, String, String)> = json["diagnostics"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|d| d["severity"] == "error")
-        .map(|d| d["code"].as_str().unwrap())
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap().to_owned(),
+                d["severity"].as_str().unwrap().to_owned(),
+                d["location"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
+    let has = |code: &str, severity: &str, location: &str| {
+        found
+            .iter()
+            .any(|(c, s, l)| c == code && s == severity && l == location)
+    };
+    // A build section is never acted on (`up --no-build`): said, not refused.
     assert!(
-        errors.contains(&"DH304") && errors.contains(&"DH305"),
-        "{errors:?}"
+        has("DH304", "warning", "compose:/services/api/build"),
+        "{found:#?}"
+    );
+    // A service whose image would have to be built is refused.
+    assert!(
+        has("DH303", "error", "compose:/services/built"),
+        "{found:#?}"
+    );
+    // A host file read into the environment is refused.
+    assert!(
+        has("DH305", "error", "compose:/services/api/env_file"),
+        "{found:#?}"
     );
     assert!(
-        found.iter().any(|(c, l, m)| c == "DH305"
-            && l == "compose:/services/api/env_file"
-            && m.contains("/root/.aws/credentials")),
-        "{found:#?}"
+        json.to_string().contains("/root/.aws/credentials"),
+        "{json:#}"
     );
 }
 

@@ -43,6 +43,8 @@ async fn grants(runner: &ComposeRunner, text: &str) -> Result<Vec<String>, Strin
     let context = ModelContext {
         project: project.name.clone(),
         plugin_image: "acme/ext:1.0.0".into(),
+        project_dir: dir.path().display().to_string(),
+        home: String::new(),
     };
     let facts = ComposeFacts::from_config_output(out.as_bytes(), &context).expect("a model");
     Ok(facts.all_grants().map(Grant::line).collect())

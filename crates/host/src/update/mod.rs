@@ -481,9 +481,13 @@ impl Manager {
             &[dockhand_engine::plugin_image_env(&image)],
         );
         let context = dockhand_spec::ModelContext {
-            project: crate::backend::project_of(&r.id),
+            project: r
+                .compose_project
+                .clone()
+                .unwrap_or_else(|| crate::backend::project_of(&self.layout.home_id(), &r.id)),
             plugin_image: image,
             project_dir: String::new(),
+            home: self.compose_env.home.clone().unwrap_or_default(),
         };
         ComposeFacts::local(text, &env, &context).ok()
     }

@@ -307,12 +307,14 @@ async fn the_preview_shows_what_compose_would_run() {
 }
 
 #[tokio::test]
-async fn a_build_section_is_refused_by_the_preview() {
+async fn an_image_to_build_or_a_host_env_file_is_refused_by_the_preview() {
     let reg = Shared::default();
     let d = image(
         &reg,
         "build",
-        Some("services:\n  api:\n    image: x\n    build: .\n"),
+        Some(
+            "services:\n  api:\n    build: .\n  b:\n    image: x\n    env_file: /root/.aws/credentials\n",
+        ),
     );
     tag(&reg, "1.0.0", &d);
     let repo = format!("{}/acme/x", serve(reg).await);
@@ -326,7 +328,8 @@ async fn a_build_section_is_refused_by_the_preview() {
     )
     .await;
     assert!(a.status.is_client_error(), "{} {}", a.status, a.text());
-    assert!(a.text().contains("DH304"), "{}", a.text());
+    assert!(a.text().contains("DH303"), "{}", a.text());
+    assert!(a.text().contains("DH305"), "{}", a.text());
 }
 
 #[tokio::test]

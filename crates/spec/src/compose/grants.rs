@@ -419,7 +419,12 @@ pub(super) fn items(value: &Value) -> Vec<String> {
 }
 
 /// One entry of a service's `volumes`, short or long syntax.
-pub(super) fn mount(facts: &mut ServiceFacts, entry: &Value, pointer: String) {
+pub(super) fn mount(
+    facts: &mut ServiceFacts,
+    entry: &Value,
+    pointer: String,
+    context: &super::ModelContext,
+) {
     let scope = format!("service {}", facts.name);
     let (kind, mount, propagation) = match entry {
         Value::String(s) => {
@@ -498,8 +503,14 @@ pub(super) fn mount(facts: &mut ServiceFacts, entry: &Value, pointer: String) {
                     scope,
                     what: format!(
                         "host path {} at {}{ro}{prop}",
-                        display_source(&mount.source),
-                        mount.target
+                        display_source(&mount.source, context),
+                        display_source(
+                            &mount.target,
+                            &super::ModelContext {
+                                home: context.home.clone(),
+                                ..Default::default()
+                            }
+                        )
                     ),
                     pointer: mount.pointer.clone(),
                 });
@@ -519,8 +530,25 @@ pub(super) fn mount(facts: &mut ServiceFacts, entry: &Value, pointer: String) {
     }
 }
 
-fn display_source(s: &str) -> &str {
-    if s.is_empty() { "(empty)" } else { s }
+/// A host path as shown: `./…` below the project directory, `$HOME/…`
+/// below the home directory.
+pub(super) fn display_source(s: &str, context: &super::ModelContext) -> String {
+    if s.is_empty() {
+        return "(empty)".to_owned();
+    }
+    for (dir, shown) in [(&context.project_dir, "."), (&context.home, "$HOME")] {
+        let dir = dir.trim_end_matches('/');
+        if dir.is_empty() {
+            continue;
+        }
+        if s == dir {
+            return shown.to_owned();
+        }
+        if let Some(rest) = s.strip_prefix(dir).and_then(|r| r.strip_prefix('/')) {
+            return format!("{shown}/{rest}");
+        }
+    }
+    s.to_owned()
 }
 
 /// A bind-mount source names a host path (rather than a named volume).
@@ -640,7 +668,7 @@ pub(super) fn project(doc: &Map<String, Value>) -> Vec<Grant> {
                             "driver_opts",
                             format!(
                                 "host path {} (bound by driver options)",
-                                display_source(&path)
+                                display_source(&path, &super::ModelContext::default())
                             ),
                         );
                     } else if !opts.is_empty() {

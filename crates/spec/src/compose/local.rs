@@ -7,7 +7,9 @@
 //!
 //! It also finds what dockhand refuses before compose ever runs, because
 //! compose would read other files for it: `env_file`, `label_file`,
-//! `extends.file` and a top-level `include`.
+//! `extends.file` and a top-level `include`. (A `build` section is not
+//! refused: compose runs with `--no-build`, so it never builds; a service
+//! with no image is an error of its own.)
 
 use serde_json::{Map, Value};
 use serde_norway::Value as Yaml;
@@ -276,15 +278,6 @@ fn refusals(doc: &Value) -> Vec<Refusal> {
     };
     for (name, svc) in services {
         let base = format!("/services/{}", escape(name));
-        if svc.get("build").is_some() {
-            out.push(Refusal {
-                kind: RefusalKind::Build,
-                pointer: format!("{base}/build"),
-                message: format!(
-                    "service `{name}` has a build section: dockhand never builds images (compose would build it from files outside the image); ship the image and set `image`"
-                ),
-            });
-        }
         for key in ["env_file", "label_file"] {
             if let Some(v) = svc.get(key) {
                 out.push(Refusal {
@@ -368,7 +361,7 @@ services:
     }
 
     #[test]
-    fn other_files_and_builds_are_refused() {
+    fn other_files_are_refused() {
         let text = r#"
 x-e: &e
   env_file: /home/u/.aws/credentials
@@ -387,13 +380,12 @@ services:
             pointers,
             [
                 "/include",
-                "/services/s/build",
                 "/services/s/env_file",
                 "/services/s/label_file",
                 "/services/s/extends/file"
             ]
         );
-        assert!(refused[2].message.contains("/home/u/.aws/credentials"));
+        assert!(refused[1].message.contains("/home/u/.aws/credentials"));
     }
 
     #[test]

@@ -13,9 +13,10 @@
 //! facts come from it by the same code ([`ComposeFacts::from_model`]).
 //!
 //! The local reading also finds what dockhand refuses before compose ever
-//! runs ([`Refusal`]): `build` (compose would build an image from files
-//! outside the extension), and keys that make compose read other files on
-//! this host (`env_file`, `label_file`, `extends.file`, `include`).
+//! runs ([`Refusal`]): keys that make compose read other files on this host
+//! (`env_file`, `label_file`, `extends.file`, `include`). A `build` section
+//! is reported ([`ServiceFacts::build`]) but never acted on: compose runs
+//! `up --no-build`.
 
 mod grants;
 mod interpolate;
@@ -92,8 +93,6 @@ fn position(line: Option<usize>, column: Option<usize>) -> String {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RefusalKind {
-    /// A `build` section.
-    Build,
     /// A key that makes compose read another file on the host.
     OtherFiles,
 }
@@ -129,6 +128,13 @@ pub struct ModelContext {
     /// What `DESKTOP_PLUGIN_IMAGE` was set to (a service with that image runs
     /// the extension's own image).
     pub plugin_image: String,
+    /// The project directory compose ran in: paths below it (relative ones,
+    /// which compose makes absolute) are shown as `./…`, the same for every
+    /// install of the extension.
+    pub project_dir: String,
+    /// `HOME` as compose got it: paths below it are shown as `$HOME/…`,
+    /// the same for every user.
+    pub home: String,
 }
 
 /// What a compose file asks for.
@@ -425,7 +431,7 @@ fn service_facts(
             ));
         };
         for (i, entry) in vols.iter().enumerate() {
-            grants::mount(&mut facts, entry, format!("{base}/volumes/{i}"));
+            grants::mount(&mut facts, entry, format!("{base}/volumes/{i}"), context);
         }
     }
     Ok(facts)
@@ -436,12 +442,7 @@ fn ports(v: &Value) -> Vec<String> {
         Value::Array(items) => items
             .iter()
             .map(|i| match i {
-                Value::Object(m) => m
-                    .get("published")
-                    .or(m.get("source"))
-                    .or(m.get("target"))
-                    .map(text_of)
-                    .unwrap_or_default(),
+                Value::Object(m) => port(m),
                 other => text_of(other),
             })
             .filter(|p| !p.is_empty())
@@ -449,6 +450,34 @@ fn ports(v: &Value) -> Vec<String> {
         Value::Null => Vec::new(),
         other => vec![text_of(other)],
     }
+}
+
+/// A long-syntax port as the short one reads: `[IP:]PUBLISHED:TARGET[/udp]`,
+/// or `TARGET` when nothing is published.
+fn port(m: &Map<String, Value>) -> String {
+    let target = m.get("target").map(text_of).unwrap_or_default();
+    let published = m
+        .get("published")
+        .or(m.get("source"))
+        .map(text_of)
+        .unwrap_or_default();
+    let mut out = match m.get("host_ip").map(text_of).filter(|i| !i.is_empty()) {
+        Some(ip) => format!("{ip}:"),
+        None => String::new(),
+    };
+    if published.is_empty() {
+        out.push_str(&target);
+    } else {
+        out.push_str(&format!("{published}:{target}"));
+    }
+    if let Some(p) = m
+        .get("protocol")
+        .map(text_of)
+        .filter(|p| p != "tcp" && !p.is_empty())
+    {
+        out.push_str(&format!("/{p}"));
+    }
+    out
 }
 
 #[cfg(test)]

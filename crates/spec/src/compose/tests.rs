@@ -290,6 +290,8 @@ volumes:
     let context = ModelContext {
         project: "dockhand-acme_ext".into(),
         plugin_image: "acme/ext:1".into(),
+        project_dir: "/tmp/x".into(),
+        home: "/home/me".into(),
     };
     let one = ComposeFacts::from_config_output(v1, &context).unwrap();
     let two = ComposeFacts::from_config_output(v2, &context).unwrap();

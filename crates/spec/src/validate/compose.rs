@@ -96,7 +96,6 @@ pub(super) fn check(
     };
     for r in &local.refused {
         let code = match r.kind {
-            RefusalKind::Build => Code::ServiceBuild,
             RefusalKind::OtherFiles => Code::ComposeOtherFiles,
         };
         out.push(Diagnostic::new(code, at(&r.pointer), r.message.clone()));
@@ -182,17 +181,12 @@ fn describe(facts: &ComposeFacts, out: &mut Vec<Diagnostic>) {
                 format!("service `{}` has no image: hosts do not build images; set image (for example ${{DESKTOP_PLUGIN_IMAGE}})", svc.name),
             ));
         }
-        if svc.build
-            && !facts
-                .refused
-                .iter()
-                .any(|r| r.kind == RefusalKind::Build && r.pointer.starts_with(&format!("{base}/")))
-        {
+        if svc.build {
             out.push(Diagnostic::new(
                 Code::ServiceBuild,
                 at(&format!("{base}/build")),
                 format!(
-                    "service `{}` has a build section: dockhand never builds images; ship the image and set `image`",
+                    "service `{}` has a build section, which dockhand ignores: it never builds images (compose runs `up --no-build`) and runs the service's image",
                     svc.name
                 ),
             ));
@@ -207,6 +201,24 @@ fn describe(facts: &ComposeFacts, out: &mut Vec<Diagnostic>) {
                 GrantKind::HostPid => {
                     format!("service `{}` sees every process of the host", svc.name)
                 }
+                GrantKind::Capabilities => format!("service `{}` adds {}", svc.name, g.what),
+                GrantKind::EngineSocket => match svc
+                    .engine_socket_mounts
+                    .iter()
+                    .find(|m| m.pointer == g.pointer)
+                {
+                    Some(m) => format!(
+                        "service `{}` mounts the engine socket at {}{}: it can control every container",
+                        svc.name,
+                        m.target,
+                        if m.read_only {
+                            " (read-only mounts still allow every API call)"
+                        } else {
+                            ""
+                        }
+                    ),
+                    None => format!("service `{}` gets {}", svc.name, g.what),
+                },
                 _ => format!("service `{}` gets {}", svc.name, g.what),
             };
             out.push(Diagnostic::new(code_of(g.kind), at(&g.pointer), message));
