@@ -52,7 +52,7 @@ networks:
     assert_eq!(api.host_bind_mounts[1].pointer, "/services/api/volumes/3");
     let side = &f.services[1];
     assert!(!side.uses_plugin_image);
-    assert_eq!(side.ports, vec!["8080:80", "8081"]);
+    assert_eq!(side.ports, vec!["8080:80", "8081:81"]);
     assert_eq!(side.container_name.as_deref(), Some("fixed"));
     assert_eq!(f.volumes, vec!["data", "shared"]);
     assert_eq!(
