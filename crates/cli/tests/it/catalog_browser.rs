@@ -213,6 +213,12 @@ async fn run(c: &Client, serve: &Serve, allowed: &str, blocked: &str, policy: &s
         "{consent}"
     );
     ensure!(consent.contains("Backendnone"), "{consent}");
+    // The dialog names the exact image it is about: the install takes that
+    // pinned reference, never the tag resolved again.
+    ensure!(
+        consent.contains(&format!("Image {allowed}:1.0.0@sha256:")),
+        "{consent}"
+    );
     screenshot(c, "catalog-consent.png").await?;
     c.execute(
         "document.querySelector('dialog .install-consent button[type=submit]').click()",
