@@ -173,7 +173,7 @@ async function installFlow(item, ctx) {
   }
   const ok = await consentDialog({
     title: `Install ${item.title}?`,
-    intro: `${summary.reference} will get:`,
+    intro: `${item.title} ${item.latest || ""} will get:`,
     summary,
     confirmLabel: "Install",
   });

@@ -23,7 +23,7 @@ export async function updateExtension(ext, ctx) {
   if (p.widens) {
     const ok = await consentDialog({
       title: `Update ${ext.title} to ${p.version}?`,
-      intro: `The new version asks for more than ${p.from}. ${p.summary.reference} will get:`,
+      intro: `${p.version} asks for more than ${p.from}. It will get:`,
       summary: p.summary,
       confirmLabel: "Update",
     });
