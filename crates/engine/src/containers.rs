@@ -212,8 +212,11 @@ impl From<&bollard::models::SystemVersion> for EngineVersion {
     }
 }
 
+/// A Docker `label` filter: `label` is one `key=value`, or several joined
+/// by `,` that must all match (label values dockhand selects by — ids,
+/// project names, hashes — never hold a comma).
 fn label_filter(label: &str) -> HashMap<&'static str, Vec<String>> {
-    HashMap::from([("label", vec![label.to_owned()])])
+    HashMap::from([("label", label.split(',').map(str::to_owned).collect())])
 }
 
 fn labels(map: Option<HashMap<String, String>>) -> BTreeMap<String, String> {
@@ -736,5 +739,13 @@ mod tests {
     fn label_filters_are_docker_filters() {
         let f = label_filter("dev.dockhand.extension=a/b");
         assert_eq!(f["label"], vec!["dev.dockhand.extension=a/b".to_owned()]);
+        let f = label_filter("dev.dockhand.extension=a/b,dev.dockhand.home=1f");
+        assert_eq!(
+            f["label"],
+            vec![
+                "dev.dockhand.extension=a/b".to_owned(),
+                "dev.dockhand.home=1f".to_owned()
+            ]
+        );
     }
 }

@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use dockhand_engine::{
-    ComposeProject, ComposeRunner, ContainerInfo, EXTENSION_LABEL, Engine, EngineError, EngineHost,
-    OverrideInput, SocketState, compose_override, normalize_expose, plugin_image_env, probe_socket,
-    project_name, vm_image_compose, wait_for_socket,
+    ComposeProject, ComposeRunner, ContainerInfo, Engine, EngineError, EngineHost, OverrideInput,
+    SocketState, compose_override, normalize_expose, plugin_image_env, probe_socket, project_name,
+    vm_image_compose, wait_for_socket,
 };
 use dockhand_oci::ExtensionId;
 use dockhand_spec::{ComposeFacts, Metadata};
@@ -39,6 +39,8 @@ pub struct Backend {
     pub socket: Option<String>,
     /// The image `${DESKTOP_PLUGIN_IMAGE}` names (as the engine knows it).
     pub plugin_image: String,
+    /// The home it belongs to ([`crate::layout::Layout::home_id`]).
+    pub home_id: String,
 }
 
 impl Backend {
@@ -55,15 +57,10 @@ impl Backend {
         }
     }
 
-    /// The label every container of this extension carries.
+    /// The label filter of this home's containers of this extension.
     pub fn label(&self) -> String {
-        format!("{EXTENSION_LABEL}={}", self.id)
+        crate::layout::owner_label(&self.home_id, &self.id)
     }
-}
-
-/// The label filter of an extension's containers.
-pub fn extension_label(id: &ExtensionId) -> String {
-    format!("{EXTENSION_LABEL}={id}")
 }
 
 /// Where a backend runs: what the override needs besides the compose file.
@@ -176,7 +173,7 @@ pub async fn up(
             .await
             .is_ok()
         {
-            grant_access(engine, &backend.id, socket, &path).await?;
+            grant_access(engine, &backend.id, &backend.label(), socket, &path).await?;
             return Ok(Started::Ready);
         }
         let containers = engine.containers_by_label(&backend.label()).await?;
@@ -186,7 +183,7 @@ pub async fn up(
                 socket: path.display().to_string(),
                 what: what.to_owned(),
                 detail,
-                logs: logs_tail(engine, &backend.id).await,
+                logs: logs_tail(engine, backend).await,
             });
         }
         if tokio::time::Instant::now() >= deadline {
@@ -261,6 +258,7 @@ pub async fn socket_state(backend: &Backend) -> Option<SocketState> {
 pub async fn grant_access(
     engine: &Engine,
     id: &ExtensionId,
+    owner: &str,
     socket: &str,
     path: &Path,
 ) -> Result<(), InstallError> {
@@ -270,7 +268,7 @@ pub async fn grant_access(
         Err(e) => return Err(InstallError::io(path)(e)),
     }
     let inside = format!("/run/guest-services/{socket}");
-    let containers = engine.containers_by_label(&extension_label(id)).await?;
+    let containers = engine.containers_by_label(owner).await?;
     for c in containers.iter().filter(|c| c.is_running()) {
         for cmd in [
             vec!["chmod", "0666", &inside],
@@ -291,11 +289,11 @@ pub async fn grant_access(
     })
 }
 
-/// The last lines of every container of the extension, for error messages.
-pub async fn logs_tail(engine: &Engine, id: &ExtensionId) -> String {
+/// The last lines of every container of the backend, for error messages.
+pub async fn logs_tail(engine: &Engine, backend: &Backend) -> String {
     use futures_util::StreamExt;
     let mut out = String::new();
-    let Ok(containers) = engine.containers_by_label(&extension_label(id)).await else {
+    let Ok(containers) = engine.containers_by_label(&backend.label()).await else {
         return out;
     };
     for c in containers {
@@ -326,18 +324,21 @@ pub async fn down(
         // A damaged project must not stop the label sweep below.
         let _ = runner.down(&backend.compose_project(), volumes).await;
     }
-    sweep(engine, &backend.id, &backend.project, volumes).await
+    sweep(engine, &backend.label(), &backend.project, volumes).await
 }
 
 /// Removes every container, network (and with `volumes`, volume) of the
-/// extension, found by label: works even when its files are gone.
+/// extension in this home, found by label (`owner`: the extension's and the
+/// home's, see [`crate::layout::owner_label`]) and by compose project: works
+/// even when its files are gone, and never touches another home's install
+/// of the same extension.
 pub async fn sweep(
     engine: &Engine,
-    id: &ExtensionId,
+    owner: &str,
     project: &str,
     volumes: bool,
 ) -> Result<(), InstallError> {
-    let ours = extension_label(id);
+    let ours = owner.to_owned();
     let compose = format!("com.docker.compose.project={project}");
     engine.remove_containers_by_label(&ours).await?;
     engine.remove_containers_by_label(&compose).await?;
@@ -350,9 +351,12 @@ pub async fn sweep(
     Ok(())
 }
 
-/// The compose project name of an extension.
-pub fn project_of(id: &ExtensionId) -> String {
-    project_name(id.as_str())
+/// The compose project name of a new install of `id` in home `home_id`:
+/// the home is part of it, so that two homes sharing an engine (two users,
+/// two `$DOCKHAND_HOME`s) each have their own project, containers, networks
+/// and volumes. An installed extension keeps the project its record names.
+pub fn project_of(home_id: &str, id: &ExtensionId) -> String {
+    project_name(&format!("{home_id}/{id}"))
 }
 
 impl From<EngineError> for InstallError {

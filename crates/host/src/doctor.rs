@@ -86,7 +86,15 @@ impl Manager {
             ),
             SocketState::Denied => {
                 let path = b.socket_dir.join(&socket);
-                match crate::backend::grant_access(engine, &r.id, &socket, &path).await {
+                match crate::backend::grant_access(
+                    engine,
+                    &r.id,
+                    &self.layout.owner_label(&r.id),
+                    &socket,
+                    &path,
+                )
+                .await
+                {
                     Ok(()) => (
                         Status::Repaired,
                         format!(
@@ -207,7 +215,12 @@ impl Manager {
         let mut running: BTreeSet<String> = BTreeSet::new();
         if let Some(engine) = &engine
             && let Ok(cs) = engine
-                .containers_by_label(dockhand_engine::EXTENSION_LABEL)
+                .containers_by_label(&format!(
+                    "{},{}={}",
+                    dockhand_engine::EXTENSION_LABEL,
+                    crate::layout::HOME_LABEL,
+                    self.layout.home_id()
+                ))
                 .await
         {
             for c in cs.iter().filter(|c| c.is_running()) {

@@ -339,7 +339,7 @@ impl Manager {
             let plugin_image = plugin_image_name(source, &name, &id, &version);
             let compose = self
                 .compose_input(
-                    backend::project_of(&id),
+                    backend::project_of(&self.layout.home_id(), &id),
                     &plugin_image,
                     &metadata,
                     &dir,
@@ -420,7 +420,15 @@ impl Manager {
         let version_dir = self
             .layout
             .version(&p.id, &p.image.manifest_descriptor.digest);
-        let previous = self.state.get(&p.id)?.map(|r| PreviousVersion {
+        let existing = self.state.get(&p.id)?;
+        // An update keeps the project its record names (its containers are
+        // recreated in place, its volumes kept); a new install gets this
+        // home's project.
+        let project = existing
+            .as_ref()
+            .and_then(|r| r.compose_project.clone())
+            .unwrap_or_else(|| backend::project_of(&self.layout.home_id(), &p.id));
+        let previous = existing.map(|r| PreviousVersion {
             dir: self.layout.home.join(&r.dir),
             enabled: r.enabled,
             has_backend: r.backend.is_some(),
@@ -434,7 +442,7 @@ impl Manager {
             version_dir: version_dir.clone(),
             aside: aside.clone(),
             previous,
-            project: backend::project_of(&p.id),
+            project,
         };
         let kind = if data.previous.is_some() {
             OpKind::Update
@@ -528,6 +536,7 @@ impl Manager {
                 },
             )?;
             let backend = Backend {
+                home_id: self.layout.home_id(),
                 id: p.id.clone(),
                 project: data.project.clone(),
                 vm_dir,
@@ -628,6 +637,7 @@ impl Manager {
         let engine = self.engine().await.ok();
         let runner = self.compose().await.ok();
         let new_backend = Backend {
+            home_id: self.layout.home_id(),
             id: id.clone(),
             project: data.project.clone(),
             vm_dir: data.version_dir.join("vm"),

@@ -64,10 +64,28 @@ impl Layout {
         hash.iter().take(6).map(|b| format!("{b:02x}")).collect()
     }
 
-    /// The backend's socket directory, bind-mounted at `/run/guest-services`.
+    /// The backend's socket directory, bind-mounted at `/run/guest-services`:
+    /// one per home and extension, so two homes of one user never share it.
     pub fn socket_dir(&self, id: &ExtensionId) -> PathBuf {
-        self.runtime.join("dockhand").join(short_name(id))
+        let hash = Sha256::digest(format!("{}/{id}", self.home_id()).as_bytes());
+        let short: String = hash.iter().take(6).map(|b| format!("{b:02x}")).collect();
+        self.runtime.join("dockhand").join(short)
     }
+
+    /// The label filter of this home's containers, networks and volumes of
+    /// `id`: the extension's label and this home's, both (another home's
+    /// install of the same extension carries another home label).
+    pub fn owner_label(&self, id: &ExtensionId) -> String {
+        owner_label(&self.home_id(), id)
+    }
+}
+
+/// The label filter of home `home_id`'s resources of extension `id`.
+pub fn owner_label(home_id: &str, id: &ExtensionId) -> String {
+    format!(
+        "{}={id},{HOME_LABEL}={home_id}",
+        dockhand_engine::EXTENSION_LABEL
+    )
 }
 
 /// 12 hex digits of the id's sha256: short, stable, collision-safe enough

@@ -271,6 +271,7 @@ impl Manager {
     pub fn backend_of(&self, r: &ExtensionRecord) -> Option<Backend> {
         let project = r.compose_project.clone()?;
         Some(Backend {
+            home_id: self.layout.home_id(),
             id: r.id.clone(),
             project,
             vm_dir: self.layout.home.join(&r.dir).join("vm"),
@@ -322,10 +323,15 @@ impl Manager {
         if records.iter().any(|r| r.backend.is_some()) {
             match self.engine().await {
                 Ok(engine) => {
-                    for c in engine
-                        .containers_by_label(dockhand_engine::EXTENSION_LABEL)
-                        .await?
-                    {
+                    // This home's containers only: another home (user) may
+                    // run the same extension on this engine.
+                    let mine = format!(
+                        "{},{}={}",
+                        dockhand_engine::EXTENSION_LABEL,
+                        crate::layout::HOME_LABEL,
+                        self.layout.home_id()
+                    );
+                    for c in engine.containers_by_label(&mine).await? {
                         if let Some(id) = c.labels.get(dockhand_engine::EXTENSION_LABEL) {
                             let e = counts.entry(id.clone()).or_default();
                             e.1 += 1;

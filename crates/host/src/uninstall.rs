@@ -46,7 +46,7 @@ impl Manager {
         let project = record
             .as_ref()
             .and_then(|r| r.compose_project.clone())
-            .unwrap_or_else(|| backend::project_of(id));
+            .unwrap_or_else(|| backend::project_of(&self.layout.home_id(), id));
         let Some(record) = record else {
             // Not installed: sweep what might be left of an earlier one.
             let leftovers = self.sweep_leftovers(id, &project, volumes).await?;
@@ -122,6 +122,7 @@ impl Manager {
 
     fn bare_backend(&self, id: &ExtensionId, project: &str) -> Backend {
         Backend {
+            home_id: self.layout.home_id(),
             id: id.clone(),
             project: project.to_owned(),
             vm_dir: self.layout.extension(id).join("missing"),
@@ -141,11 +142,11 @@ impl Manager {
     ) -> Result<bool, InstallError> {
         let mut found = false;
         if let Ok(engine) = self.engine().await {
-            let label = backend::extension_label(id);
+            let label = self.layout.owner_label(id);
             let compose = format!("com.docker.compose.project={project}");
             found |= !engine.containers_by_label(&label).await?.is_empty();
             found |= !engine.containers_by_label(&compose).await?.is_empty();
-            backend::sweep(&engine, id, project, volumes).await?;
+            backend::sweep(&engine, &label, project, volumes).await?;
         }
         let dir = self.layout.extension(id);
         if dir.exists() {
@@ -186,7 +187,7 @@ impl Manager {
                 OpKind::Uninstall => {
                     let data: UninstallData =
                         serde_json::from_value(op.data.clone()).unwrap_or(UninstallData {
-                            project: backend::project_of(id),
+                            project: backend::project_of(&self.layout.home_id(), id),
                             volumes: false,
                             image: String::new(),
                         });

@@ -427,7 +427,7 @@ async fn logs(
 async fn backend_logs(state: &AppState, id: &ExtensionId, tail: usize) -> Result<String, ApiError> {
     let engine = state.manager().engine().await?;
     let containers = engine
-        .containers_by_label(&dockhand_host::backend::extension_label(id))
+        .containers_by_label(&state.manager().layout.owner_label(id))
         .await
         .map_err(|e| ApiError::bad_gateway(e.to_string()))?;
     let many = containers.len() > 1;

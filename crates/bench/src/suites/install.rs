@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
 use dockhand_engine::{COMPOSE_PROJECT_LABEL, EXTENSION_LABEL, Engine};
-use dockhand_host::backend::{extension_label, project_of};
+use dockhand_host::backend::project_of;
 use dockhand_host::layout::Layout;
 use dockhand_oci::{ExtensionId, Reference};
 use tokio::runtime::Runtime;
@@ -292,7 +292,22 @@ impl Env {
                 self.engine
                     .remove_containers_by_label(&format!("{EXTENSION_LABEL}={id}")),
             )?;
-            projects.push(project_of(&ExtensionId::parse(id)?));
+            // Projects carry the home that installed them: find this id's in
+            // any home by the suffix every home's project name of it has.
+            let suffix = project_of("", &ExtensionId::parse(id)?)
+                .trim_start_matches("dockhand-")
+                .to_owned();
+            for n in self
+                .rt
+                .block_on(self.engine.networks_by_label(COMPOSE_PROJECT_LABEL))?
+            {
+                if let Some(p) = n.labels.get(COMPOSE_PROJECT_LABEL)
+                    && p.starts_with("dockhand-")
+                    && p.ends_with(&suffix)
+                {
+                    projects.push(p.clone());
+                }
+            }
         }
         removed += self
             .rt
@@ -645,9 +660,13 @@ struct BackendRuns {
 fn backend_runs(env: &Env, fx: &Fixture, plan: Plan, cold: bool) -> Result<BackendRuns> {
     let reference = fx.backend.to_string();
     let id = ExtensionId::of(&fx.backend);
-    let label = extension_label(&id);
-    let project = project_of(&id);
     let home = env.fresh("backend-home");
+    let layout = Layout {
+        home: home.clone(),
+        runtime: env.runtime_dir.clone(),
+    };
+    let label = layout.owner_label(&id);
+    let project = project_of(&layout.home_id(), &id);
     let socket = env.socket_dir(&home, &id).join(BACKEND_SOCKET);
 
     let base = env.fresh("baseline");
@@ -875,15 +894,22 @@ fn doctor_table(env: &Env, fx: &Fixture, options: &Options) -> Result<Table> {
         Ok(())
     })?;
     let mut left = Vec::new();
+    let layout = Layout {
+        home: home.clone(),
+        runtime: env.runtime_dir.clone(),
+    };
     for id in &ids {
         let id = ExtensionId::parse(id)?;
         for c in env
             .rt
-            .block_on(env.engine.containers_by_label(&extension_label(&id)))?
+            .block_on(env.engine.containers_by_label(&layout.owner_label(&id)))?
         {
             left.push(c.name);
         }
-        let project = format!("{COMPOSE_PROJECT_LABEL}={}", project_of(&id));
+        let project = format!(
+            "{COMPOSE_PROJECT_LABEL}={}",
+            project_of(&layout.home_id(), &id)
+        );
         for n in env.rt.block_on(env.engine.networks_by_label(&project))? {
             left.push(n.name);
         }

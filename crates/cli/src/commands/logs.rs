@@ -24,7 +24,7 @@ pub fn run(args: &LogsArgs, settings: &Settings) -> Result<ExitCode> {
     runtime()?.block_on(async {
         let engine = manager.engine().await?;
         let containers = engine
-            .containers_by_label(&dockhand_host::backend::extension_label(&id))
+            .containers_by_label(&manager.layout.owner_label(&id))
             .await?;
         let many = containers.len() > 1;
         let streams = containers.iter().map(|c| {

@@ -155,7 +155,7 @@ impl Home {
     /// The socket dir of an extension (as `layout::socket_dir` computes it).
     pub(crate) fn socket(&self, id: &str, name: &str) -> PathBuf {
         let layout = dockhand_host::layout::Layout {
-            home: PathBuf::new(),
+            home: self.dir.0.join("home"),
             runtime: self.dir.0.join("run"),
         };
         let id = dockhand_oci::ExtensionId::parse(id).expect("id");

@@ -156,7 +156,7 @@ fn an_ordinary_user_reaches_a_root_created_socket() {
     );
     // The socket was created 0755 by the container's root, and dockhand fixed it.
     let layout = dockhand_host::layout::Layout {
-        home: Default::default(),
+        home: home.0.join("dh"),
         runtime: run.clone(),
     };
     let sock = layout
@@ -349,5 +349,127 @@ fn a_runtime_directory_planted_by_another_user_is_refused() {
     assert!(
         std::fs::read_dir(&theirs.0).expect("read").next().is_none(),
         "nothing was made in their directory"
+    );
+}
+
+/// Two homes on one engine (root and an ordinary user) install the same
+/// extension: each gets its own compose project, containers and socket
+/// directory, `ls` of each counts only its own, and one home's `rm` leaves
+/// the other's backend answering.
+#[test]
+fn two_homes_on_one_engine_keep_their_own_backends() {
+    const TEST: &str = "two_homes_on_one_engine_keep_their_own_backends";
+    let Some(env) = support::real_env(TEST) else {
+        return;
+    };
+    let Some(user) = std::env::var("DOCKHAND_TEST_USER")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        support::skip(TEST, "DOCKHAND_TEST_USER (made by scripts/test) is unset");
+        return;
+    };
+    let (reference, id) = publish(&env, true, false);
+    let ext = dockhand_oci::ExtensionId::parse(&id).expect("id");
+
+    // Root's home.
+    let root = TempDir::new("two-homes-root");
+    let root_cmd = |args: &[&str]| {
+        let out = support::dockhand()
+            .env("DOCKHAND_HOME", root.0.join("dh"))
+            .env("XDG_RUNTIME_DIR", root.0.join("run"))
+            .env("DOCKER_HOST", &env.docker_host)
+            .env("DOCKHAND_READY_TIMEOUT", "20")
+            .args(args)
+            .output()
+            .expect("dockhand runs");
+        assert!(
+            out.status.success(),
+            "root {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    std::fs::create_dir_all(root.0.join("run")).expect("run");
+    root_cmd(&["install", &reference, "-y"]);
+
+    // The user's home.
+    let home = TempDir::new("two-homes-user");
+    let run = home.0.join("run");
+    std::fs::create_dir_all(&run).expect("mkdir");
+    std::fs::set_permissions(&run, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    assert!(
+        Command::new("chown")
+            .args(["-R", &user, &home.arg()])
+            .status()
+            .expect("chown")
+            .success()
+    );
+    std::fs::set_permissions(&home.0, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let out = as_user(&user, &home.0, &env, &["install", &reference, "-y"]);
+    assert!(
+        out.status.success(),
+        "install as {user}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let socket_of = |dh: std::path::PathBuf, run: std::path::PathBuf| {
+        dockhand_host::layout::Layout {
+            home: dh,
+            runtime: run,
+        }
+        .socket_dir(&ext)
+        .join("api.sock")
+    };
+    let root_sock = socket_of(root.0.join("dh"), root.0.join("run"));
+    let user_sock = socket_of(home.0.join("dh"), run.clone());
+    assert_ne!(root_sock, user_sock);
+    let hello = |as_user: bool, sock: &std::path::Path| {
+        let mut c = if as_user {
+            let mut c = Command::new("runuser");
+            c.args(["-u", &user, "--", "curl"]);
+            c
+        } else {
+            Command::new("curl")
+        };
+        let out = c
+            .args(["-sS", "--max-time", "10", "--unix-socket"])
+            .arg(sock)
+            .arg("http://x/hello")
+            .output()
+            .expect("curl");
+        String::from_utf8_lossy(&out.stdout).contains("hello from the backend")
+    };
+    assert!(hello(false, &root_sock), "root's backend answers");
+    assert!(hello(true, &user_sock), "the user's backend answers");
+    // Each home counts its own container only.
+    let ls: serde_json::Value =
+        serde_json::from_str(&root_cmd(&["ls", "--format", "json"])).expect("JSON");
+    assert_eq!(ls[0]["vm"]["containers"], 1, "{ls}");
+
+    // Root removes it: the user's backend keeps answering.
+    root_cmd(&["rm", &id]);
+    assert!(
+        hello(true, &user_sock),
+        "the user's backend survives root's rm"
+    );
+    let out = as_user(&user, &home.0, &env, &["ls", "--format", "json"]);
+    let ls: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(ls[0]["vm"]["containers"], 1, "{ls}");
+    let out = as_user(&user, &home.0, &env, &["doctor"]);
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("leftover"),
+        "doctor of the user's home finds nothing of root's: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(
+        hello(true, &user_sock),
+        "and survives the other home's doctor"
+    );
+    let out = as_user(&user, &home.0, &env, &["rm", &id]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
 }

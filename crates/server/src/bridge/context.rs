@@ -41,6 +41,9 @@ pub struct CallerParts {
     /// The extension's origin, `http://<slug>.localhost:PORT`: the only
     /// `Origin` its bridge accepts.
     pub origin: String,
+    /// The label filter of its backend's containers in this home
+    /// ([`Layout::owner_label`]).
+    pub owner_label: String,
 }
 
 impl std::ops::Deref for Caller {
@@ -57,6 +60,7 @@ impl Caller {
         Self(Arc::new(CallerParts {
             version_dir: layout.home.join(&record.dir),
             socket_dir: layout.socket_dir(&record.id),
+            owner_label: layout.owner_label(&record.id),
             record,
             origin: origin.into(),
         }))
@@ -77,9 +81,9 @@ impl Caller {
         self.version_dir.join("vm")
     }
 
-    /// The label every container of its backend carries.
+    /// The label filter of its backend's containers (this home's only).
     pub fn label(&self) -> String {
-        format!("{}={}", dockhand_engine::EXTENSION_LABEL, self.record.id)
+        self.owner_label.clone()
     }
 }
 

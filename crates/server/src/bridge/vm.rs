@@ -218,7 +218,7 @@ async fn grant_access(state: &BridgeState, caller: &Caller, socket: &std::path::
     let Ok(engine) = state.engine.get().await else {
         return false;
     };
-    dockhand_host::backend::grant_access(&engine, caller.id(), name, socket)
+    dockhand_host::backend::grant_access(&engine, caller.id(), &caller.owner_label, name, socket)
         .await
         .is_ok()
 }
