@@ -5,6 +5,8 @@
 //! prints (without a terminal it then refuses), a variable set in the
 //! user's environment changes nothing, and a `build` section is refused.
 
+#![allow(clippy::unwrap_used)] // helpers outside #[test] functions
+
 use serde_json::Value;
 
 use crate::support::{TempDir, dockhand, run};
