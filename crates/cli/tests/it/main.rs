@@ -5,6 +5,7 @@ mod build;
 mod catalog;
 mod catalog_browser;
 mod compat;
+mod consent;
 mod corpus;
 mod dashboard;
 mod dev;
