@@ -49,7 +49,10 @@
 //! - Limits: 16 processes per extension (`429`), 16 MiB of buffered output
 //!   per extension for collected execs (`507`, the command is killed; a
 //!   streaming exec is not buffered), 32 MiB request bodies (`413`) and
-//!   backend answers (`502`).
+//!   backend answers (`502`); a `vm.service` call is cut after
+//!   [`Limits::service_timeout`] (`504`, its connection closed; streaming
+//!   execs are not cut), and its bodies count against the server-wide
+//!   [`Budget`] of [`Limits::in_flight_bytes`] (`503` at once past it).
 //! - A killed process reports `code` 128 + signal plus `"signal"` and
 //!   `"killed": true` (collected answer and the WebSocket's `exit` message).
 //! - Processes run in their own process group; a kill is SIGTERM to the
@@ -84,7 +87,9 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use serde_json::json;
 
-pub use context::{BridgeState, Caller, CallerParts, DashboardAccess, EngineHandle, Limits};
+pub use context::{
+    BridgeState, Budget, Caller, CallerParts, DashboardAccess, EngineHandle, Held, Limits,
+};
 pub use error::ApiError;
 
 /// The bridge's routes, for the extension origins (see the module docs for
