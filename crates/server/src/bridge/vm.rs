@@ -226,7 +226,7 @@ async fn grant_access(state: &BridgeState, caller: &Caller, socket: &std::path::
 /// `POST /.dockhand/api/vm/request`.
 ///
 /// The request body and the backend's answer are held against the server's
-/// [`Budget`](super::context::Budget) from their first chunk until the
+/// [`Budget`] from their first chunk until the
 /// answer has been sent (`503` when it is used up), and the whole call is
 /// cut after [`Limits::service_timeout`](super::context::Limits) (`504`;
 /// its connection is closed, not reused).
