@@ -11,7 +11,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use bollard::{API_DEFAULT_VERSION, ClientVersion, Docker};
+use bollard::{ClientVersion, Docker};
 
 pub use crate::ssh::SshTarget;
 pub use crate::tls::TlsConfig;
@@ -145,37 +145,54 @@ impl EngineHost {
         env
     }
 
-    /// A client speaking bollard's API version.
-    pub(crate) fn client(&self) -> Result<Docker, crate::EngineError> {
-        self.client_at(API_DEFAULT_VERSION)
-    }
-
-    /// A client speaking API `version`.
-    pub(crate) fn client_at(&self, version: &ClientVersion) -> Result<Docker, crate::EngineError> {
-        let unreachable = |e: bollard::errors::Error| crate::EngineError::Unreachable {
-            host: self.describe(),
+    /// What makes bollard clients for this engine, at any API version: for
+    /// TLS and ssh they share one connection pool, so the client made after
+    /// the version negotiation reuses the connection (an ssh process, a TLS
+    /// session) the first one opened.
+    pub(crate) fn clients(&self) -> Result<MakeClient, crate::EngineError> {
+        let host = self.describe();
+        let unreachable = move |e: bollard::errors::Error| crate::EngineError::Unreachable {
+            host: host.clone(),
             reason: e.to_string(),
         };
-        match self {
+        Ok(match self {
             EngineHost::Unix(path) => {
-                Docker::connect_with_unix(&path.to_string_lossy(), TIMEOUT_SECS, version)
-                    .map_err(unreachable)
+                let path = path.to_string_lossy().into_owned();
+                Box::new(move |v| {
+                    Docker::connect_with_unix(&path, TIMEOUT_SECS, v).map_err(&unreachable)
+                })
             }
             EngineHost::Tcp(addr) => {
-                Docker::connect_with_http(&format!("http://{addr}"), TIMEOUT_SECS, version)
-                    .map_err(unreachable)
+                let url = format!("http://{addr}");
+                Box::new(move |v| {
+                    Docker::connect_with_http(&url, TIMEOUT_SECS, v).map_err(&unreachable)
+                })
             }
-            EngineHost::Tls { addr, tls } => crate::tls::client(addr, tls, TIMEOUT_SECS, version)
-                .map_err(|reason| crate::EngineError::Tls {
-                    host: self.describe(),
-                    reason,
-                }),
+            EngineHost::Tls { addr, tls } => {
+                let client =
+                    crate::tls::hyper_client(tls).map_err(|reason| crate::EngineError::Tls {
+                        host: self.describe(),
+                        reason,
+                    })?;
+                let url = format!("https://{addr}");
+                Box::new(move |v| {
+                    crate::tls::docker_over(&client, &url, TIMEOUT_SECS, v).map_err(&unreachable)
+                })
+            }
             EngineHost::Ssh(target) => {
-                crate::ssh::client(target, TIMEOUT_SECS, version).map_err(unreachable)
+                let client = crate::ssh::hyper_client(target);
+                Box::new(move |v| {
+                    crate::tls::docker_over(&client, crate::ssh::SSH_BASE, TIMEOUT_SECS, v)
+                        .map_err(&unreachable)
+                })
             }
-        }
+        })
     }
 }
+
+/// Makes a bollard client speaking the given API version.
+pub(crate) type MakeClient =
+    Box<dyn Fn(&ClientVersion) -> Result<Docker, crate::EngineError> + Send + Sync>;
 
 /// The variables [`EngineHost::child_env`] may set, and the ones that would
 /// send a child elsewhere: remove them from a child's inherited environment.

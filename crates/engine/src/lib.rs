@@ -144,7 +144,8 @@ impl Engine {
             host: host.describe(),
             reason,
         };
-        let probe = host.client()?;
+        let make = host.clients()?;
+        let probe = make(bollard::API_DEFAULT_VERSION)?;
         let answer = match probe.version().await {
             Ok(answer) => answer,
             Err(e) => return Err(Self::why_unreachable(host, e).await),
@@ -158,7 +159,7 @@ impl Engine {
         })?;
         // As bollard's negotiation: the lower of the two versions.
         let docker = if server < *bollard::API_DEFAULT_VERSION {
-            host.client_at(&server)?
+            make(&server)?
         } else {
             probe
         };

@@ -18,7 +18,6 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use bollard::{BollardRequest, ClientVersion, Docker};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::{Connected, Connection};
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -184,14 +183,14 @@ impl fmt::Display for SshTarget {
 
 /// Starts one `ssh … docker system dial-stdio` per connection.
 #[derive(Debug, Clone)]
-struct SshConnector {
+pub(crate) struct SshConnector {
     args: Arc<Vec<String>>,
 }
 
 /// One connection: the ssh process's standard input and output. Dropping
 /// it kills the process.
 #[derive(Debug)]
-struct SshStream {
+pub(crate) struct SshStream {
     _child: Child,
     stdin: TokioIo<ChildStdin>,
     stdout: TokioIo<ChildStdout>,
@@ -262,34 +261,18 @@ impl hyper::rt::Write for SshStream {
     }
 }
 
-/// A bollard client whose connections are ssh processes.
-pub(crate) fn client(
-    target: &SshTarget,
-    timeout: u64,
-    version: &ClientVersion,
-) -> Result<Docker, bollard::errors::Error> {
+/// The hyper client whose connections are ssh processes (kept alive and
+/// shared by every bollard client made from it).
+pub(crate) fn hyper_client(target: &SshTarget) -> Arc<Client<SshConnector, crate::tls::Body>> {
     let connector = SshConnector {
         args: Arc::new(target.dial_args()),
     };
-    let client: Client<_, crate::tls::Body> =
-        Client::builder(TokioExecutor::new()).build(connector);
-    let client = Arc::new(client);
-    Docker::connect_with_custom_transport(
-        move |req: BollardRequest| {
-            let client = Arc::clone(&client);
-            async move {
-                client
-                    .request(req)
-                    .await
-                    .map_err(|e| crate::tls::transport_error(&e))
-            }
-        },
-        // The engine never sees this name: dial-stdio passes bytes on.
-        Some("http://docker.ssh"),
-        timeout,
-        version,
-    )
+    Arc::new(Client::builder(TokioExecutor::new()).build(connector))
 }
+
+/// The name bollard's requests carry over ssh: the engine never sees it,
+/// dial-stdio passes bytes on.
+pub(crate) const SSH_BASE: &str = "http://docker.ssh";
 
 /// Why `target` does not answer, found by running the same ssh command
 /// alone and reading what ssh and the far side said, with the fix; `None`

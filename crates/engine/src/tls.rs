@@ -12,8 +12,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use bollard::{BollardRequest, ClientVersion, Docker};
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::connect::{Connect, HttpConnector};
 use hyper_util::rt::TokioExecutor;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
@@ -218,13 +219,11 @@ pub(crate) fn transport_error(e: &dyn std::error::Error) -> bollard::errors::Err
     }
 }
 
-/// A bollard client speaking TLS to `addr` (`host:port`).
-pub(crate) fn client(
-    addr: &str,
+/// The hyper client speaking TLS with `tls` (its connections are kept
+/// alive and shared by every bollard client made from it).
+pub(crate) fn hyper_client(
     tls: &TlsConfig,
-    timeout: u64,
-    version: &ClientVersion,
-) -> Result<Docker, String> {
+) -> Result<Arc<Client<HttpsConnector<HttpConnector>, Body>>, String> {
     let config = tls.rustls_config()?;
     let mut http = HttpConnector::new();
     http.enforce_http(false);
@@ -233,18 +232,30 @@ pub(crate) fn client(
         .https_only()
         .enable_http1()
         .wrap_connector(http);
-    let client: Client<_, Body> = Client::builder(TokioExecutor::new()).build(https);
-    let client = Arc::new(client);
+    Ok(Arc::new(Client::builder(TokioExecutor::new()).build(https)))
+}
+
+/// A bollard client speaking API `version` through `client` to `addr`
+/// (`https://host:port`, or any name for a connector that ignores it).
+pub(crate) fn docker_over<C>(
+    client: &Arc<Client<C, Body>>,
+    addr: &str,
+    timeout: u64,
+    version: &ClientVersion,
+) -> Result<Docker, bollard::errors::Error>
+where
+    C: Connect + Clone + Send + Sync + 'static,
+{
+    let client = Arc::clone(client);
     Docker::connect_with_custom_transport(
         move |req: BollardRequest| {
             let client = Arc::clone(&client);
             async move { client.request(req).await.map_err(|e| transport_error(&e)) }
         },
-        Some(format!("https://{addr}")),
+        Some(addr),
         timeout,
         version,
     )
-    .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
