@@ -152,6 +152,16 @@ impl Home {
             .clone()
     }
 
+    /// The compose project of a new install of `id` in this home.
+    pub(crate) fn project(&self, id: &str) -> String {
+        let layout = dockhand_host::layout::Layout {
+            home: self.dir.0.join("home"),
+            runtime: self.dir.0.join("run"),
+        };
+        let id = dockhand_oci::ExtensionId::parse(id).expect("id");
+        dockhand_host::backend::project_of(&layout.home_id(), &id)
+    }
+
     /// The socket dir of an extension (as `layout::socket_dir` computes it).
     pub(crate) fn socket(&self, id: &str, name: &str) -> PathBuf {
         let layout = dockhand_host::layout::Layout {
@@ -183,7 +193,7 @@ impl Home {
             containers.trim().is_empty(),
             "containers of {id} left: {containers}"
         );
-        let project = dockhand_engine::project_name(id);
+        let project = self.project(id);
         let networks = docker(
             &self.env,
             &[
@@ -591,7 +601,7 @@ fn volumes_stay(compose: Compose, test: &str) {
     let home = Home::with_compose(&env, "lc-vol", compose);
     let tmp = TempDir::new("lc-vol-ext");
     let (reference, id) = publish(&env, &volume_extension(&tmp), true, &[]);
-    let project = dockhand_engine::project_name(&id);
+    let project = home.project(&id);
     let volumes = || {
         docker(
             &env,

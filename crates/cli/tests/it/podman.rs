@@ -390,7 +390,15 @@ fn the_lifecycle_on_podman() {
     guard.ids.clear();
     assert_eq!(dh.json(&["ls"]), serde_json::json!([]));
     for id in &ids {
-        let project = dockhand_engine::project_name(id);
+        let home_id = dockhand_host::layout::Layout {
+            home: dh.home.0.clone(),
+            runtime: Default::default(),
+        }
+        .home_id();
+        let project = dockhand_host::backend::project_of(
+            &home_id,
+            &dockhand_oci::ExtensionId::parse(id).expect("id"),
+        );
         let ours = format!("dev.dockhand.extension={id}");
         let compose = format!("com.docker.compose.project={project}");
         assert_eq!(
