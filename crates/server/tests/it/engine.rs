@@ -112,12 +112,20 @@ fn run_service(h: &Harness, cleanup: &mut Cleanup, service: &str, cmd: &[&str]) 
         .compose_project
         .clone()
         .unwrap_or_default();
-    let ext = format!("dev.dockhand.extension={}", h.caller().id());
+    // The extension's and its home's labels, as the override puts them.
+    let owner: Vec<String> = h
+        .caller()
+        .owner_label
+        .split(',')
+        .map(str::to_owned)
+        .collect();
     let svc = format!("com.docker.compose.service={service}");
     let proj = format!("com.docker.compose.project={project}");
-    let mut args = vec![
-        "run", "-d", "--label", &ext, "--label", &svc, "--label", &proj, IMAGE,
-    ];
+    let mut args = vec!["run", "-d"];
+    for label in &owner {
+        args.extend(["--label", label.as_str()]);
+    }
+    args.extend(["--label", &svc, "--label", &proj, IMAGE]);
     args.extend_from_slice(cmd);
     let id = docker(&args);
     cleanup.containers.push(id.clone());
