@@ -9,7 +9,7 @@
 
 use serde_json::Value;
 
-use crate::support::{TempDir, dockhand, run};
+use crate::support::{TempDir, build_to_layout, dockhand, run};
 
 /// Each attack of issue 13 in one file.
 const HOSTILE: &str = r#"
@@ -204,23 +204,7 @@ fn the_install_prompt_lists_every_privilege_then_refuses_without_a_terminal() {
     let src = TempDir::new("consent-src");
     extension(&src, HOSTILE);
     let home = TempDir::new("consent-home");
-    let out = home.0.join("layout");
-    let built = run(&[
-        "--home",
-        &home.arg(),
-        "build",
-        &src.arg(),
-        "-t",
-        "acme/hostile:1.0.0",
-        "--output",
-        &format!("oci:{}", out.display()),
-    ]);
-    assert!(
-        built.status.success(),
-        "{}",
-        String::from_utf8_lossy(&built.stderr)
-    );
-    let source = format!("oci:{}:acme/hostile:1.0.0", out.display());
+    let source = build_to_layout(&home, &src, "acme/hostile:1.0.0");
     let asked = dockhand()
         .envs(USER_ENV)
         .args(["--home", &home.arg(), "install", &source])

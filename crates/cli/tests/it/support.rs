@@ -128,3 +128,26 @@ pub fn docker(env: &RealEnv, args: &[&str]) -> String {
     );
     String::from_utf8(out.stdout).expect("utf-8")
 }
+
+/// `dockhand build SRC -t REFERENCE --output oci:HOME/layout` with `home` as
+/// `--home`; the `oci:` source that installs it. Fails the test when the
+/// build fails.
+pub fn build_to_layout(home: &TempDir, src: &TempDir, reference: &str) -> String {
+    let out = home.0.join("layout");
+    let built = run(&[
+        "--home",
+        &home.arg(),
+        "build",
+        &src.arg(),
+        "-t",
+        reference,
+        "--output",
+        &format!("oci:{}", out.display()),
+    ]);
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    format!("oci:{}:{reference}", out.display())
+}

@@ -2,7 +2,7 @@
 //! sequences cannot erase or forge the consent lines above `[y/N]`, nor the
 //! rows of `ls`.
 
-use crate::support::{TempDir, dockhand, run};
+use crate::support::{TempDir, build_to_layout, dockhand, run};
 
 const EVIL: &str = "Nice\u{1b}[1A\u{1b}[2K\u{1b}]0;pwned\u{7}\u{9b}2J\n  privileges     none";
 
@@ -24,23 +24,7 @@ fn consent_and_listings_show_control_characters_escaped() {
     src.write("icon.svg", "<svg/>");
     src.write("ui/index.html", "<p>hi</p>");
     let home = TempDir::new("term-home");
-    let out = home.0.join("layout");
-    let built = run(&[
-        "--home",
-        &home.arg(),
-        "build",
-        &src.arg(),
-        "-t",
-        "acme/escapes:1.0.0",
-        "--output",
-        &format!("oci:{}", out.display()),
-    ]);
-    assert!(
-        built.status.success(),
-        "{}",
-        String::from_utf8_lossy(&built.stderr)
-    );
-    let source = format!("oci:{}:acme/escapes:1.0.0", out.display());
+    let source = build_to_layout(&home, &src, "acme/escapes:1.0.0");
 
     // Without a terminal and without -y, install shows the summary and refuses.
     let asked = dockhand()
