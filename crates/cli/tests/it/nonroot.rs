@@ -37,6 +37,42 @@ fn as_user_env(
         .expect("runuser runs")
 }
 
+/// The ordinary user in the docker group that `scripts/test` makes, or
+/// `None` after saying why the test skips.
+fn test_user(test: &str) -> Option<String> {
+    let user = std::env::var("DOCKHAND_TEST_USER")
+        .ok()
+        .filter(|u| !u.is_empty());
+    if user.is_none() {
+        support::skip(
+            test,
+            "DOCKHAND_TEST_USER (a user in the docker group, made by scripts/test) is unset",
+        );
+    }
+    user
+}
+
+/// A temporary home owned by `user` (traversable on the way), with a private
+/// `run/` for its `XDG_RUNTIME_DIR` when `with_run`.
+fn user_home(user: &str, tag: &str, with_run: bool) -> TempDir {
+    let home = TempDir::new(tag);
+    if with_run {
+        let run = home.0.join("run");
+        std::fs::create_dir_all(&run).expect("mkdir");
+        std::fs::set_permissions(&run, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    }
+    assert!(
+        Command::new("chown")
+            .args(["-R", user, &home.arg()])
+            .status()
+            .expect("chown")
+            .success()
+    );
+    // The directory chain must be traversable by the user.
+    std::fs::set_permissions(&home.0, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    home
+}
+
 /// An extension whose backend creates its socket 0755; `with_chmod` puts
 /// busybox (as `/bin/chmod`) into its image; `late` makes the backend wait
 /// 8 s before it creates the socket (busybox as `/bin/sh` and `/bin/sleep`).
@@ -124,27 +160,11 @@ fn an_ordinary_user_reaches_a_root_created_socket() {
     let Some(env) = support::real_env("an_ordinary_user_reaches_a_root_created_socket") else {
         return;
     };
-    let Some(user) = std::env::var("DOCKHAND_TEST_USER")
-        .ok()
-        .filter(|u| !u.is_empty())
-    else {
-        support::skip(
-            "an_ordinary_user_reaches_a_root_created_socket",
-            "DOCKHAND_TEST_USER (a user in the docker group, made by scripts/test) is unset",
-        );
+    let Some(user) = test_user("an_ordinary_user_reaches_a_root_created_socket") else {
         return;
     };
-    let home = TempDir::new("nr-home");
+    let home = user_home(&user, "nr-home", true);
     let run = home.0.join("run");
-    std::fs::create_dir_all(&run).expect("mkdir");
-    std::fs::set_permissions(&run, std::fs::Permissions::from_mode(0o700)).expect("chmod");
-    let status = Command::new("chown")
-        .args(["-R", &user, &home.arg()])
-        .status()
-        .expect("chown");
-    assert!(status.success());
-    // The directory chain must be traversable by the user.
-    std::fs::set_permissions(&home.0, std::fs::Permissions::from_mode(0o755)).expect("chmod");
 
     let (reference, id) = publish(&env, true, false);
     let out = as_user(&user, &home.0, &env, &["install", &reference, "-y"]);
@@ -282,11 +302,7 @@ fn a_runtime_directory_planted_by_another_user_is_refused() {
     let Some(env) = support::real_env(TEST) else {
         return;
     };
-    let Some(user) = std::env::var("DOCKHAND_TEST_USER")
-        .ok()
-        .filter(|u| !u.is_empty())
-    else {
-        support::skip(TEST, "DOCKHAND_TEST_USER (made by scripts/test) is unset");
+    let Some(user) = test_user(TEST) else {
         return;
     };
     let uid = Command::new("id").args(["-u", &user]).output().expect("id");
@@ -297,15 +313,7 @@ fn a_runtime_directory_planted_by_another_user_is_refused() {
         let _ = std::fs::remove_dir_all(&planted);
     };
     clear();
-    let home = TempDir::new("nr-planted");
-    assert!(
-        Command::new("chown")
-            .args(["-R", &user, &home.arg()])
-            .status()
-            .expect("chown")
-            .success()
-    );
-    std::fs::set_permissions(&home.0, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let home = user_home(&user, "nr-planted", false);
     let (reference, _) = publish(&env, true, false);
     let install = || {
         Command::new("runuser")
@@ -362,11 +370,7 @@ fn two_homes_on_one_engine_keep_their_own_backends() {
     let Some(env) = support::real_env(TEST) else {
         return;
     };
-    let Some(user) = std::env::var("DOCKHAND_TEST_USER")
-        .ok()
-        .filter(|u| !u.is_empty())
-    else {
-        support::skip(TEST, "DOCKHAND_TEST_USER (made by scripts/test) is unset");
+    let Some(user) = test_user(TEST) else {
         return;
     };
     let (reference, id) = publish(&env, true, false);
@@ -394,18 +398,8 @@ fn two_homes_on_one_engine_keep_their_own_backends() {
     root_cmd(&["install", &reference, "-y"]);
 
     // The user's home.
-    let home = TempDir::new("two-homes-user");
+    let home = user_home(&user, "two-homes-user", true);
     let run = home.0.join("run");
-    std::fs::create_dir_all(&run).expect("mkdir");
-    std::fs::set_permissions(&run, std::fs::Permissions::from_mode(0o700)).expect("chmod");
-    assert!(
-        Command::new("chown")
-            .args(["-R", &user, &home.arg()])
-            .status()
-            .expect("chown")
-            .success()
-    );
-    std::fs::set_permissions(&home.0, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     let out = as_user(&user, &home.0, &env, &["install", &reference, "-y"]);
     assert!(
         out.status.success(),
