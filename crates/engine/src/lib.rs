@@ -27,30 +27,33 @@
 mod compose;
 mod containers;
 mod context;
+mod exec;
 mod expose;
 mod flavor;
 mod host;
 mod images;
+mod logs;
 mod mode;
+mod networks;
 #[path = "override.rs"]
 mod overrides;
 mod probe_image;
 mod readiness;
 mod ssh;
+mod system;
 mod tls;
+mod volumes;
 
 pub use compose::{
     ComposeChoice, ComposeCli, ComposeEnv, ComposeError, ComposeProject, ComposeRunner,
     DEFAULT_COMPOSE_TIMEOUT, DEFAULT_PATH, SYSTEM_PLUGIN_DIRS, plugin_candidates, project_name,
 };
-pub use containers::{
-    COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL, ContainerInfo, EngineVersion, ExecOutput,
-    ExecStream, LogLine, NetworkInfo, OutputChunk, OutputStream, StdStream, VolumeInfo,
-};
+pub use containers::{COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL, ContainerInfo};
 pub use context::{
     ContextError, DEFAULT_CONTEXT, EngineRequest, EngineSource, ResolvedEngine, TlsRequest,
     context_dir_name, resolve_engine, resolve_host,
 };
+pub use exec::{ExecOutput, ExecStream};
 pub use expose::normalize_expose;
 pub use flavor::EngineFlavor;
 pub use host::{
@@ -58,13 +61,17 @@ pub use host::{
     SshTarget, TlsConfig,
 };
 pub use images::ImageSummary;
+pub use logs::{LogLine, OutputChunk, OutputStream, StdStream};
 pub use mode::{EngineMode, ModeCache, ModeOptions, ModeReport};
+pub use networks::NetworkInfo;
 pub use overrides::{
     EXTENSION_LABEL, Override, OverrideError, OverrideInput, Replaced, ReplacedKind, VERSION_LABEL,
     compose_override, plugin_image_env, vm_image_compose, vm_image_service,
 };
 pub use readiness::{NotReady, SocketState, probe_socket, wait_for_socket};
+pub use system::EngineVersion;
 pub use tls::{CA_FILE, CERT_FILE, KEY_FILE};
+pub use volumes::VolumeInfo;
 
 use bollard::Docker;
 

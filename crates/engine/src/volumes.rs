@@ -1,0 +1,55 @@
+//! Volumes found by label, and their removal.
+
+use std::collections::BTreeMap;
+
+use bollard::query_parameters::{ListVolumesOptionsBuilder, RemoveVolumeOptionsBuilder};
+
+use crate::containers::{label_filter, status_code};
+use crate::{Engine, EngineError};
+
+/// A volume, as listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VolumeInfo {
+    /// Name.
+    pub name: String,
+    /// All labels.
+    pub labels: BTreeMap<String, String>,
+}
+
+impl Engine {
+    /// Volumes labelled `label`.
+    pub async fn volumes_by_label(&self, label: &str) -> Result<Vec<VolumeInfo>, EngineError> {
+        let options = ListVolumesOptionsBuilder::default()
+            .filters(&label_filter(label))
+            .build();
+        let list = self
+            .docker
+            .list_volumes(Some(options))
+            .await
+            .map_err(|e| self.api_error(&format!("listing volumes labelled {label}"), e))?;
+        Ok(list
+            .volumes
+            .unwrap_or_default()
+            .into_iter()
+            .map(|v| VolumeInfo {
+                name: v.name,
+                labels: v.labels.into_iter().collect(),
+            })
+            .collect())
+    }
+
+    /// Removes the volumes labelled `label` (remove their containers first);
+    /// returns how many were removed.
+    pub async fn remove_volumes_by_label(&self, label: &str) -> Result<usize, EngineError> {
+        let mut removed = 0;
+        for v in self.volumes_by_label(label).await? {
+            let options = RemoveVolumeOptionsBuilder::default().force(false).build();
+            match self.docker.remove_volume(&v.name, Some(options)).await {
+                Ok(()) => removed += 1,
+                Err(e) if status_code(&e) == Some(404) => {}
+                Err(e) => return Err(self.api_error(&format!("removing volume {}", v.name), e)),
+            }
+        }
+        Ok(removed)
+    }
+}
