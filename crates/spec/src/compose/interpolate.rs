@@ -9,9 +9,47 @@
 /// How deep `${A:-${B:-${C}}}` may nest.
 const MAX_DEPTH: usize = 16;
 
+/// Why a value cannot be interpolated; each names the whole value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InterpolationError {
+    /// Defaults nest deeper than [`MAX_DEPTH`].
+    #[error("`{text}` nests variables too deeply")]
+    TooDeep {
+        /// The value (or the nested part of it).
+        text: String,
+    },
+    /// A `${` is never closed.
+    #[error("`{text}` has a `${{` without its `}}`")]
+    Unclosed {
+        /// The value.
+        text: String,
+    },
+    /// `${…}` holds no valid name or an unknown operator.
+    #[error("`{text}` has an invalid variable `${{{body}}}`")]
+    InvalidVariable {
+        /// The value.
+        text: String,
+        /// What is between the braces.
+        body: String,
+    },
+    /// `${VAR:?message}` or `${VAR?message}` with the variable not set.
+    #[error(
+        "`{text}` requires variable {name}, which dockhand does not set{}",
+        if message.is_empty() { String::new() } else { format!(" ({message})") }
+    )]
+    Required {
+        /// The value.
+        text: String,
+        /// The variable.
+        name: String,
+        /// The author's message (may be empty).
+        message: String,
+    },
+}
+
 /// `text` with its variables replaced from `env` (an unset variable is
 /// empty, as in compose); `Err` says what is malformed.
-pub fn interpolate(text: &str, env: &[(String, String)]) -> Result<String, String> {
+pub fn interpolate(text: &str, env: &[(String, String)]) -> Result<String, InterpolationError> {
     expand(text, env, 0)
 }
 
@@ -30,9 +68,15 @@ fn is_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_'
 }
 
-fn expand(text: &str, env: &[(String, String)], depth: usize) -> Result<String, String> {
+fn expand(
+    text: &str,
+    env: &[(String, String)],
+    depth: usize,
+) -> Result<String, InterpolationError> {
     if depth > MAX_DEPTH {
-        return Err(format!("`{text}` nests variables too deeply"));
+        return Err(InterpolationError::TooDeep {
+            text: text.to_owned(),
+        });
     }
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
@@ -46,8 +90,10 @@ fn expand(text: &str, env: &[(String, String)], depth: usize) -> Result<String, 
             }
             Some('{') => {
                 let body_start = &after[1..];
-                let end = closing_brace(body_start)
-                    .ok_or_else(|| format!("`{text}` has a `${{` without its `}}`"))?;
+                let end =
+                    closing_brace(body_start).ok_or_else(|| InterpolationError::Unclosed {
+                        text: text.to_owned(),
+                    })?;
                 let body = &body_start[..end];
                 out.push_str(&braced(body, text, env, depth)?);
                 rest = &body_start[end + 1..];
@@ -94,14 +140,18 @@ fn braced(
     whole: &str,
     env: &[(String, String)],
     depth: usize,
-) -> Result<String, String> {
+) -> Result<String, InterpolationError> {
+    let invalid = || InterpolationError::InvalidVariable {
+        text: whole.to_owned(),
+        body: body.to_owned(),
+    };
     let len = body
         .char_indices()
         .find(|(_, c)| !is_name_char(*c))
         .map_or(body.len(), |(i, _)| i);
     let (name, op) = body.split_at(len);
     if name.is_empty() || !name.starts_with(is_name_start) {
-        return Err(format!("`{whole}` has an invalid variable `${{{body}}}`"));
+        return Err(invalid());
     }
     let value = lookup(env, name);
     let set_and_not_empty = value.is_some_and(|v| !v.is_empty());
@@ -139,19 +189,16 @@ fn braced(
     } else if let Some(m) = op.strip_prefix('?') {
         (lookup(env, name).is_some(), m)
     } else {
-        return Err(format!("`{whole}` has an invalid variable `${{{body}}}`"));
+        return Err(invalid());
     };
     if required {
         Ok(value)
     } else {
-        Err(format!(
-            "`{whole}` requires variable {name}, which dockhand does not set{}",
-            if message.is_empty() {
-                String::new()
-            } else {
-                format!(" ({message})")
-            }
-        ))
+        Err(InterpolationError::Required {
+            text: whole.to_owned(),
+            name: name.to_owned(),
+            message: message.to_owned(),
+        })
     }
 }
 
@@ -191,6 +238,7 @@ mod tests {
         assert!(
             interpolate("${X:?needed}", &e)
                 .unwrap_err()
+                .to_string()
                 .contains("needed")
         );
         assert!(interpolate("${EMPTY?x}", &e).is_ok());

@@ -243,9 +243,9 @@ fn interpolate_all(
 ) -> Result<(), ComposeError> {
     match value {
         Value::String(s) => {
-            *s = interpolate(s, env).map_err(|message| ComposeError::Interpolation {
+            *s = interpolate(s, env).map_err(|error| ComposeError::Interpolation {
                 pointer: pointer.to_owned(),
-                message,
+                error,
             })?;
         }
         Value::Array(items) => {

@@ -25,7 +25,7 @@ mod local;
 use serde_json::{Map, Value};
 
 pub use grants::{Grant, GrantKind};
-pub use interpolate::interpolate;
+pub use interpolate::{InterpolationError, interpolate};
 
 /// The variable that names the extension's own image.
 pub const PLUGIN_IMAGE_VAR: &str = "DESKTOP_PLUGIN_IMAGE";
@@ -66,12 +66,12 @@ pub enum ComposeError {
         message: String,
     },
     /// A variable that cannot be interpolated.
-    #[error("{message}")]
+    #[error("{error}")]
     Interpolation {
         /// JSON pointer of the value.
         pointer: String,
         /// What is wrong.
-        message: String,
+        error: InterpolationError,
     },
     /// What compose printed is not a model (a compose CLI that answers
     /// something else).
