@@ -204,12 +204,12 @@ impl ImageFiles for ExtensionDir {
                 false => FileKind::Missing,
             };
         }
-        match std::fs::canonicalize(&full) {
+        match fs_err::canonicalize(&full) {
             Ok(real) if !real.starts_with(&self.root) => FileKind::EscapingSymlink,
             Ok(real) if real.is_dir() => FileKind::Dir,
             Ok(_) => FileKind::File,
             // A dangling symlink: where does it point?
-            Err(_) => match std::fs::read_link(&full) {
+            Err(_) => match fs_err::read_link(&full) {
                 Ok(target) if leaves(&self.root, full.parent().unwrap_or(&self.root), &target) => {
                     FileKind::EscapingSymlink
                 }
@@ -248,7 +248,7 @@ fn escapes_through_parent(root: &Path, path: &str) -> bool {
     let mut cur = root.to_path_buf();
     for part in Path::new(path).components() {
         cur.push(part);
-        match std::fs::canonicalize(&cur) {
+        match fs_err::canonicalize(&cur) {
             Ok(real) if !real.starts_with(root) => return true,
             Ok(_) => {}
             Err(_) => return false,

@@ -467,7 +467,7 @@ fn add_file_at(
             dir: dir.root.display().to_string(),
         });
     }
-    let meta = std::fs::metadata(&full).map_err(|e| BuildError::File {
+    let meta = fs_err::metadata(&full).map_err(|e| BuildError::File {
         path: rel.to_owned(),
         message: match e.kind() {
             std::io::ErrorKind::NotFound => format!(
@@ -521,7 +521,7 @@ fn add_tree(dir: &ExtensionDir, rel: &str, layer: &mut LayerSpec) -> Result<(), 
         let meta = fs_err::symlink_metadata(&path)?;
         let ft = meta.file_type();
         if ft.is_symlink() {
-            let real = std::fs::canonicalize(&path).ok();
+            let real = fs_err::canonicalize(&path).ok();
             let Some(real) = real.filter(|r| r.starts_with(&dir.root)) else {
                 return Err(BuildError::File {
                     path: rel_path,
@@ -551,7 +551,7 @@ fn add_tree(dir: &ExtensionDir, rel: &str, layer: &mut LayerSpec) -> Result<(), 
 
 /// A relative symlink target from `from_dir` to `to` (both inside `root`).
 fn relative_link(from_dir: &Path, to: &Path, root: &Path) -> String {
-    let from_real = std::fs::canonicalize(from_dir).unwrap_or_else(|_| from_dir.to_path_buf());
+    let from_real = fs_err::canonicalize(from_dir).unwrap_or_else(|_| from_dir.to_path_buf());
     let from: Vec<_> = from_real
         .strip_prefix(root)
         .unwrap_or(Path::new(""))

@@ -30,10 +30,10 @@ struct SaveManifest {
 }
 
 fn open_tar(path: &Path) -> Result<tar::Archive<Box<dyn Read>>, SourceError> {
-    let mut file = std::fs::File::open(path).map_err(SourceError::io(path))?;
+    let mut file = fs_err::File::open(path).map_err(SourceError::io(path))?;
     let mut magic = [0u8; 2];
     let n = file.read(&mut magic).map_err(SourceError::io(path))?;
-    let file = std::fs::File::open(path).map_err(SourceError::io(path))?;
+    let file = fs_err::File::open(path).map_err(SourceError::io(path))?;
     let reader: Box<dyn Read> = if n == 2 && magic == [0x1f, 0x8b] {
         Box::new(flate2::read::GzDecoder::new(std::io::BufReader::new(file)))
     } else {
@@ -371,7 +371,7 @@ pub fn export_docker_archive(
     repo_tag: &str,
     dest: &Path,
 ) -> Result<(), SourceError> {
-    let file = std::fs::File::create(dest).map_err(SourceError::io(dest))?;
+    let file = fs_err::File::create(dest).map_err(SourceError::io(dest))?;
     let mut builder = tar::Builder::new(std::io::BufWriter::new(file));
     builder.mode(tar::HeaderMode::Deterministic);
     let blob_name = |d: &Digest| format!("blobs/sha256/{}", d.hex());

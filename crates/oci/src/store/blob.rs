@@ -1,7 +1,7 @@
 //! Blobs: reading them, and writing them so that nothing partial or wrong
 //! ever appears under a blob's final name.
 
-use std::fs::{self, File};
+use fs_err::{self as fs, File};
 use std::io::{self, BufWriter, Read, Write};
 use std::path::PathBuf;
 

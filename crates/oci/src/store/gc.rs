@@ -1,8 +1,9 @@
 //! Garbage collection: removing blobs nothing in `index.json` reaches, and
 //! temp files their writers left behind.
 
+use fs_err::{self as fs, File};
 use std::collections::HashSet;
-use std::fs::{self, File, TryLockError};
+use std::fs::TryLockError;
 use std::io;
 
 use serde::Deserialize;

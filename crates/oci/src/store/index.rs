@@ -100,7 +100,7 @@ impl Store {
     /// reading needs no lock.
     pub(crate) fn read_index(&self) -> Result<IndexFile, StoreError> {
         let path = self.index_path();
-        let bytes = match std::fs::read(&path) {
+        let bytes = match fs_err::read(&path) {
             Ok(b) => b,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 return Err(StoreError::MissingIndex { path });
@@ -317,9 +317,9 @@ mod tests {
                 "urls": ["https://example.invalid/x"]
             }]
         });
-        std::fs::write(store.index_path(), foreign.to_string()).unwrap();
+        fs_err::write(store.index_path(), foreign.to_string()).unwrap();
         store.tag("n", &desc).unwrap();
-        let v: Value = serde_json::from_slice(&std::fs::read(store.index_path()).unwrap()).unwrap();
+        let v: Value = serde_json::from_slice(&fs_err::read(store.index_path()).unwrap()).unwrap();
         assert_eq!(v["x-top"]["keep"], true);
         let first = &v["manifests"][0];
         assert_eq!(first["annotations"]["com.example.note"], "hi");

@@ -1,7 +1,7 @@
 //! The layout on disk: opening or creating it, its paths, the store lock and
 //! the small durable-write helpers the rest of the store is built on.
 
-use std::fs::{self, File, OpenOptions};
+use fs_err::{self as fs, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -253,8 +253,8 @@ pub(crate) mod testutil {
                 std::process::id(),
                 N.fetch_add(1, Ordering::Relaxed)
             ));
-            let _ = std::fs::remove_dir_all(&dir);
-            std::fs::create_dir_all(&dir).unwrap();
+            let _ = fs_err::remove_dir_all(&dir);
+            fs_err::create_dir_all(&dir).unwrap();
             Self(dir)
         }
 
@@ -266,7 +266,7 @@ pub(crate) mod testutil {
 
     impl Drop for TempDir {
         fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
+            let _ = fs_err::remove_dir_all(&self.0);
         }
     }
 }

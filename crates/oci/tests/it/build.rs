@@ -99,8 +99,8 @@ fn extension(changelog: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
     let write = |rel: &str, bytes: &[u8]| {
         let path = dir.path().join(rel);
-        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-        std::fs::write(path, bytes).expect("write");
+        fs_err::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        fs_err::write(path, bytes).expect("write");
     };
     write(
         "metadata.json",
@@ -183,7 +183,7 @@ fn an_empty_changelog_builds_with_a_warning_and_strict_refuses_it() {
 #[test]
 fn without_labels_the_image_builds_with_each_missing_label_a_warning() {
     let dir = extension("x");
-    std::fs::remove_file(dir.path().join("labels.json")).expect("rm");
+    fs_err::remove_file(dir.path().join("labels.json")).expect("rm");
     let ext = ExtensionDir::open(dir.path()).expect("opens");
     let built = build(&ext, &options(BOTH, &[]), &mut Sink::default()).expect("builds");
     assert!(built.labels.is_empty());
@@ -210,7 +210,7 @@ fn without_labels_the_image_builds_with_each_missing_label_a_warning() {
 #[test]
 fn format_errors_still_stop_the_build() {
     let dir = extension("");
-    std::fs::remove_file(dir.path().join("ui/index.html")).expect("rm");
+    fs_err::remove_file(dir.path().join("ui/index.html")).expect("rm");
     let (out, sink) = try_build(&dir, &options(BOTH, &[]));
     match out {
         Err(BuildError::Invalid { report, errors, .. }) => {
@@ -299,7 +299,7 @@ fn an_executable_of_another_architecture_is_refused() {
     let mut macho = 0xfeed_facf_u32.to_le_bytes().to_vec();
     macho.extend(0x0100_000c_u32.to_le_bytes());
     macho.extend([0u8; 24]);
-    std::fs::write(dir.path().join("mac"), macho).expect("write");
+    fs_err::write(dir.path().join("mac"), macho).expect("write");
     let (out, _) = try_build(&dir, &options(&["linux/arm64"], &["mac:/mac"]));
     let text = out.expect_err("Mach-O in linux").to_string();
     assert!(
@@ -338,14 +338,14 @@ fn a_source_outside_the_directory_is_called_that() {
     let dir = extension("c");
     let outside = tempfile::tempdir().expect("temp dir");
     let file = outside.path().join("backend");
-    std::fs::write(&file, b"#!/bin/sh\n").expect("write");
+    fs_err::write(&file, b"#!/bin/sh\n").expect("write");
     let name = dir
         .path()
         .file_name()
         .expect("name")
         .to_string_lossy()
         .into_owned();
-    let root = std::fs::canonicalize(dir.path()).expect("canonical");
+    let root = fs_err::canonicalize(dir.path()).expect("canonical");
     for src in [
         file.display().to_string(),
         format!("../{name}-not-here/x"),
@@ -372,7 +372,7 @@ fn a_source_outside_the_directory_is_called_that() {
     let (out, _) = try_build(&dir, &options(BOTH, &[&format!("../{name}/run.sh:/b")]));
     out.expect("a path that stays inside");
     // A symlink inside the directory leading out of it is called a symlink.
-    std::os::unix::fs::symlink(&file, dir.path().join("link")).expect("symlink");
+    fs_err::os::unix::fs::symlink(&file, dir.path().join("link")).expect("symlink");
     let (out, _) = try_build(&dir, &options(BOTH, &["link:/b"]));
     let text = out.expect_err("symlink out").to_string();
     assert_eq!(
@@ -386,7 +386,7 @@ fn a_real_binary_reads_as_this_machine() {
     use dockhand_oci::Platform;
     use dockhand_oci::build::executable::{Executable, Format, HEAD_BYTES};
     let mut head = vec![0u8; HEAD_BYTES];
-    let n = std::fs::File::open("/proc/self/exe")
+    let n = fs_err::File::open("/proc/self/exe")
         .and_then(|mut f| f.read(&mut head))
         .expect("reads this test binary");
     let exe = Executable::parse(&head[..n]).expect("this test binary is an executable");

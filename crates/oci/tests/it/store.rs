@@ -26,8 +26,8 @@ impl TempDir {
             std::process::id(),
             N.fetch_add(1, Ordering::Relaxed)
         ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("test fixture");
+        let _ = fs_err::remove_dir_all(&dir);
+        fs_err::create_dir_all(&dir).expect("test fixture");
         Self(dir)
     }
 
@@ -38,12 +38,12 @@ impl TempDir {
 
 impl Drop for TempDir {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        let _ = fs_err::remove_dir_all(&self.0);
     }
 }
 
 fn ingest_files(dir: &Path) -> Vec<PathBuf> {
-    std::fs::read_dir(dir.join("ingest"))
+    fs_err::read_dir(dir.join("ingest"))
         .expect("test fixture")
         .map(|e| e.expect("test fixture").path())
         .collect()
@@ -156,7 +156,7 @@ fn dropped_writer_and_killed_writer_leave_no_blob() {
         .path()
         .join("ingest")
         .join(format!("{}.999.0.0.tmp", digest.hex()));
-    std::fs::write(&stray, &content[..100_000]).unwrap();
+    fs_err::write(&stray, &content[..100_000]).unwrap();
     let store = Store::open(tmp.path()).unwrap();
     assert!(!store.has_blob(&digest));
     assert!(!store.blob_path(&digest).exists());
@@ -262,7 +262,7 @@ fn gc_keeps_what_is_reachable_and_removes_the_rest() {
     let (old_m, old_c, old_l) = small_image(&store, "old");
     let loose = store.put_bytes(b"loose").unwrap();
     let foreign = tmp.path().join("blobs/sha256/not-a-digest");
-    std::fs::write(&foreign, "someone else's file").unwrap();
+    fs_err::write(&foreign, "someone else's file").unwrap();
 
     store.tag("127.0.0.1:5000/acme/ext:1.0.0", &index).unwrap();
     let report = store.gc(std::slice::from_ref(&dlist.digest)).unwrap();
@@ -286,7 +286,7 @@ fn gc_keeps_what_is_reachable_and_removes_the_rest() {
     assert!(foreign.exists(), "files that are not blobs are left alone");
 
     // A referenced child that is missing is not an error.
-    std::fs::remove_file(store.blob_path(&l2.digest)).unwrap();
+    fs_err::remove_file(store.blob_path(&l2.digest)).unwrap();
     assert_eq!(
         store
             .gc(std::slice::from_ref(&dlist.digest))
@@ -321,7 +321,7 @@ fn gc_survives_cycles() {
             &json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": manifests}),
         )
         .unwrap();
-        std::fs::write(store.blob_path(at), &bytes).unwrap();
+        fs_err::write(store.blob_path(at), &bytes).unwrap();
         Descriptor::new(OCI_INDEX, at.clone(), bytes.len() as u64)
     };
     let self_ref = Digest::sha256_of(b"name self");

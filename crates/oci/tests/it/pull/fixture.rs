@@ -212,9 +212,9 @@ pub fn store() -> (tempfile::TempDir, Store) {
 pub fn blob_files(root: &Path) -> Vec<(Digest, std::path::PathBuf)> {
     let mut out = Vec::new();
     let blobs = root.join("blobs");
-    for alg in std::fs::read_dir(&blobs).unwrap() {
+    for alg in fs_err::read_dir(&blobs).unwrap() {
         let alg = alg.unwrap();
-        for f in std::fs::read_dir(alg.path()).unwrap() {
+        for f in fs_err::read_dir(alg.path()).unwrap() {
             let f = f.unwrap();
             let name = format!(
                 "{}:{}",
@@ -229,7 +229,7 @@ pub fn blob_files(root: &Path) -> Vec<(Digest, std::path::PathBuf)> {
 
 /// Files left in `ingest/`.
 pub fn ingest_files(root: &Path) -> Vec<std::path::PathBuf> {
-    match std::fs::read_dir(root.join("ingest")) {
+    match fs_err::read_dir(root.join("ingest")) {
         Ok(rd) => rd.map(|e| e.unwrap().path()).collect(),
         Err(_) => Vec::new(),
     }
@@ -241,7 +241,7 @@ pub fn ingest_files(root: &Path) -> Vec<std::path::PathBuf> {
 pub fn assert_store_clean(store: &Store, absent: &[&Digest]) {
     let root = store.root();
     for (digest, path) in blob_files(root) {
-        let bytes = std::fs::read(&path).unwrap();
+        let bytes = fs_err::read(&path).unwrap();
         assert_eq!(
             Digest::sha256_of(&bytes),
             digest,
@@ -263,7 +263,7 @@ pub fn assert_store_clean(store: &Store, absent: &[&Digest]) {
 pub fn assert_blob(store: &Store, d: &Descriptor, bytes: &[u8]) {
     assert!(store.has_blob(&d.digest), "{} is missing", d.digest);
     store.verify_blob(&d.digest).unwrap();
-    assert_eq!(std::fs::read(store.blob_path(&d.digest)).unwrap(), bytes);
+    assert_eq!(fs_err::read(store.blob_path(&d.digest)).unwrap(), bytes);
 }
 
 /// GET requests for this path, in the fake's log.
