@@ -356,7 +356,7 @@ fn dockhand_verb(docker: &str) -> Vec<&str> {
 /// `docker/ext:1.0` → `docker/ext`; anything that does not parse stays as it is.
 fn image_to_id(word: &str) -> String {
     dockhand_oci::Reference::parse_loose(word)
-        .map(|r| dockhand_oci::reference::ExtensionId::of(&r).to_string())
+        .map(|r| r.extension_id().to_string())
         .unwrap_or_else(|_| word.to_owned())
 }
 

@@ -10,7 +10,7 @@ use dockhand_engine::{
     SocketState, compose_override, normalize_expose, plugin_image_env, probe_socket, project_name,
     vm_image_compose, wait_for_socket,
 };
-use dockhand_oci::ExtensionId;
+use dockhand_spec::ExtensionId;
 use dockhand_spec::{ComposeFacts, Metadata};
 
 use crate::InstallError;

@@ -8,7 +8,7 @@
 use std::io::{BufRead as _, Read as _, Seek as _, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
 
-use dockhand_oci::ExtensionId;
+use dockhand_spec::ExtensionId;
 
 use crate::layout::Layout;
 

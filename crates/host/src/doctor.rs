@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use dockhand_oci::ExtensionId;
+use dockhand_spec::ExtensionId;
 use serde::Serialize;
 
 use crate::state::ExtensionLock;

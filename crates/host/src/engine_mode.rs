@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use dockhand_engine::{Engine, EngineMode, ModeOptions, ModeReport};
-use dockhand_oci::ExtensionId;
+use dockhand_spec::ExtensionId;
 
 use crate::{InstallError, Manager};
 

@@ -12,7 +12,8 @@ use dockhand_oci::registry::{RegistryClient, RegistryError};
 use dockhand_oci::source::{ImageSource, ResolvedImage, export_docker_archive, resolve};
 use dockhand_oci::store::Store;
 use dockhand_oci::unpack::Limits;
-use dockhand_oci::{ExtensionId, Platform, Reference};
+use dockhand_oci::{Platform, Reference};
+use dockhand_spec::ExtensionId;
 use dockhand_spec::labels::name;
 use dockhand_spec::{
     ApiVersionReq, Code, ComposeFacts, Diagnostic, FileChecks, Labels, LabelsInput, Metadata, Os,
@@ -172,7 +173,7 @@ impl Manager {
                 .allow
                 .check_local(&reference, &top.digest, manifest_digest)?,
         }
-        let id = ExtensionId::of(&reference);
+        let id = reference.extension_id();
         let _lock = ExtensionLock::acquire(&self.layout.home, &id)?;
         self.repair_one(&id, hooks).await?;
         let digest = image.manifest_descriptor.digest.to_string();

@@ -15,7 +15,8 @@
 
 use std::path::{Path, PathBuf};
 
-use dockhand_oci::{Digest, ExtensionId};
+use dockhand_oci::Digest;
+use dockhand_spec::ExtensionId;
 use sha2::{Digest as _, Sha256};
 
 /// The label naming the `$DOCKHAND_HOME` a container belongs to.

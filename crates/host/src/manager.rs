@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use dockhand_engine::{ComposeChoice, ComposeCli, ComposeEnv, ComposeRunner};
 use dockhand_engine::{Engine, EngineHost};
-use dockhand_oci::ExtensionId;
+use dockhand_spec::ExtensionId;
 
 use crate::backend::{self, Backend};
 use crate::consent::Summary;

@@ -1,7 +1,7 @@
 //! Uninstall, and the repair of operations a crash interrupted.
 
-use dockhand_oci::ExtensionId;
 use dockhand_oci::store::Store;
+use dockhand_spec::ExtensionId;
 use serde::{Deserialize, Serialize};
 
 use crate::backend::{self, Backend};

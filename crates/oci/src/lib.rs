@@ -25,4 +25,4 @@ pub mod unpack;
 
 pub use digest::{Algorithm, Digest, DigestError, Hasher};
 pub use platform::{Platform, PlatformError};
-pub use reference::{ExtensionId, Reference, ReferenceError, is_loopback_host};
+pub use reference::{Reference, ReferenceError, is_loopback_host};

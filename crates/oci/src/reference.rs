@@ -5,14 +5,15 @@
 use std::fmt;
 use std::str::FromStr;
 
+use dockhand_spec::extension_id::{NameError, split_tag, valid_tag};
+use dockhand_spec::{ExtensionId, RepositoryName};
+
 use crate::digest::{Digest, DigestError};
 
 /// The registry an unqualified reference points at.
-pub const DEFAULT_REGISTRY: &str = "docker.io";
+pub use dockhand_spec::extension_id::DEFAULT_REGISTRY;
 /// Where Docker Hub's registry API actually answers.
 pub const DOCKER_HUB_API_HOST: &str = "registry-1.docker.io";
-const LEGACY_REGISTRY: &str = "index.docker.io";
-const MAX_NAME: usize = 255;
 
 /// Why a string is not an image reference.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -61,6 +62,18 @@ pub enum ReferenceError {
     TooLong(String),
 }
 
+impl From<NameError> for ReferenceError {
+    fn from(e: NameError) -> Self {
+        match e {
+            NameError::Empty => Self::Empty,
+            NameError::BadRepository { input } => Self::BadRepository { input },
+            NameError::BadRegistry { input, registry } => Self::BadRegistry { input, registry },
+            NameError::BadTag { input, tag } => Self::BadTag { input, tag },
+            NameError::TooLong(s) => Self::TooLong(s),
+        }
+    }
+}
+
 /// A normalised image reference: registry, repository, tag and/or digest.
 ///
 /// ```
@@ -74,8 +87,7 @@ pub enum ReferenceError {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Reference {
-    registry: String,
-    repository: String,
+    name: RepositoryName,
     tag: Option<String>,
     digest: Option<Digest>,
 }
@@ -106,11 +118,7 @@ impl Reference {
             }
             None => (input, None),
         };
-        let last_slash = rest.rfind('/');
-        let (name, tag) = match rest.rfind(':') {
-            Some(i) if last_slash.is_none_or(|s| i > s) => (&rest[..i], Some(&rest[i + 1..])),
-            _ => (rest, None),
-        };
+        let (name, tag) = split_tag(rest);
         if let Some(tag) = tag
             && !valid_tag(tag)
         {
@@ -119,24 +127,8 @@ impl Reference {
                 tag: tag.to_owned(),
             });
         }
-        if name.len() > MAX_NAME {
-            return Err(ReferenceError::TooLong(name.chars().take(40).collect()));
-        }
-        let (registry, repository) = split_registry(name);
-        if !valid_registry(&registry) {
-            return Err(ReferenceError::BadRegistry {
-                input: input.to_owned(),
-                registry,
-            });
-        }
-        if repository.is_empty() || !repository.split('/').all(valid_path_component) {
-            return Err(ReferenceError::BadRepository {
-                input: input.to_owned(),
-            });
-        }
         Ok(Self {
-            registry,
-            repository,
+            name: RepositoryName::parse(input, name)?,
             tag: tag.map(str::to_owned),
             digest,
         })
@@ -144,21 +136,31 @@ impl Reference {
 
     /// The registry host and port (`docker.io`, `127.0.0.1:5000`).
     pub fn registry(&self) -> &str {
-        &self.registry
+        self.name.registry()
     }
 
     /// Where the registry's HTTP API answers (`registry-1.docker.io` for Docker Hub).
     pub fn api_host(&self) -> &str {
-        if self.registry == DEFAULT_REGISTRY {
+        if self.registry() == DEFAULT_REGISTRY {
             DOCKER_HUB_API_HOST
         } else {
-            &self.registry
+            self.registry()
         }
     }
 
     /// The repository path (`library/busybox`, `acme/ext`).
     pub fn repository(&self) -> &str {
-        &self.repository
+        self.name.repository()
+    }
+
+    /// The registry and repository, without tag or digest.
+    pub fn repository_name(&self) -> &RepositoryName {
+        &self.name
+    }
+
+    /// The id of the extension this reference's image is a version of.
+    pub fn extension_id(&self) -> ExtensionId {
+        ExtensionId::of(&self.name)
     }
 
     /// The tag, when there is one.
@@ -205,7 +207,7 @@ impl Reference {
 
     /// `registry/repository`, no tag or digest.
     pub fn name(&self) -> String {
-        format!("{}/{}", self.registry, self.repository)
+        format!("{}/{}", self.registry(), self.repository())
     }
 
     /// The short form the docker CLI prints (`busybox:latest`, `acme/ext:1`).
@@ -224,20 +226,13 @@ impl Reference {
 
     /// The repository in short form: the extension id of an extension image.
     pub fn familiar_name(&self) -> String {
-        if self.registry == DEFAULT_REGISTRY {
-            self.repository
-                .strip_prefix("library/")
-                .unwrap_or(&self.repository)
-                .to_owned()
-        } else {
-            self.name()
-        }
+        self.name.familiar()
     }
 
     /// True when the registry is on this machine (`localhost`, `127.0.0.0/8`,
     /// `[::1]`): dockerd talks plain HTTP to those, and so does dockhand.
     pub fn is_loopback_registry(&self) -> bool {
-        is_loopback_host(&self.registry)
+        is_loopback_host(self.registry())
     }
 }
 
@@ -264,7 +259,7 @@ impl FromStr for Reference {
 
 impl fmt::Display for Reference {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.registry, self.repository)?;
+        write!(f, "{}/{}", self.registry(), self.repository())?;
         if let Some(t) = &self.tag {
             write!(f, ":{t}")?;
         }
@@ -272,137 +267,6 @@ impl fmt::Display for Reference {
             write!(f, "@{d}")?;
         }
         Ok(())
-    }
-}
-
-fn split_registry(name: &str) -> (String, String) {
-    let (registry, rest) = match name.split_once('/') {
-        Some((first, rest))
-            if first.contains(['.', ':'])
-                || first == "localhost"
-                || first.to_lowercase() != first =>
-        {
-            (first.to_owned(), rest.to_owned())
-        }
-        _ => (DEFAULT_REGISTRY.to_owned(), name.to_owned()),
-    };
-    let registry = if registry == LEGACY_REGISTRY {
-        DEFAULT_REGISTRY.to_owned()
-    } else {
-        registry
-    };
-    let rest = if registry == DEFAULT_REGISTRY && !rest.contains('/') {
-        format!("library/{rest}")
-    } else {
-        rest
-    };
-    (registry, rest)
-}
-
-fn valid_registry(r: &str) -> bool {
-    if let Some(rest) = r.strip_prefix('[') {
-        // [ipv6]:port
-        let Some((ip, port)) = rest.split_once(']') else {
-            return false;
-        };
-        return ip.parse::<std::net::Ipv6Addr>().is_ok()
-            && (port.is_empty() || valid_port(port.strip_prefix(':').unwrap_or("x")));
-    }
-    let (host, port) = match r.split_once(':') {
-        Some((h, p)) => (h, Some(p)),
-        None => (r, None),
-    };
-    let host_ok = !host.is_empty()
-        && host.split('.').all(|c| {
-            !c.is_empty()
-                && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-                && !c.starts_with('-')
-                && !c.ends_with('-')
-        });
-    host_ok && port.is_none_or(valid_port)
-}
-
-fn valid_port(p: &str) -> bool {
-    !p.is_empty()
-        && p.len() <= 5
-        && p.bytes().all(|b| b.is_ascii_digit())
-        && p.parse::<u32>().is_ok_and(|n| n <= 65535)
-}
-
-/// `[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*`
-fn valid_path_component(c: &str) -> bool {
-    let b = c.as_bytes();
-    if b.is_empty() || !is_alnum(b[0]) || !is_alnum(b[b.len() - 1]) {
-        return false;
-    }
-    let mut i = 0;
-    while i < b.len() {
-        if is_alnum(b[i]) {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        while i < b.len() && !is_alnum(b[i]) {
-            i += 1;
-        }
-        let sep = &c[start..i];
-        let ok = sep == "." || sep == "_" || sep == "__" || sep.bytes().all(|x| x == b'-');
-        if !ok {
-            return false;
-        }
-    }
-    true
-}
-
-fn is_alnum(b: u8) -> bool {
-    b.is_ascii_lowercase() || b.is_ascii_digit()
-}
-
-fn valid_tag(t: &str) -> bool {
-    let b = t.as_bytes();
-    !b.is_empty()
-        && b.len() <= 128
-        && (b[0].is_ascii_alphanumeric() || b[0] == b'_')
-        && b.iter()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'))
-}
-
-/// An extension's identity: its image repository in the docker CLI's short
-/// form (`docker/volumes-backup-extension`, `127.0.0.1:5000/acme/ext`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ExtensionId(String);
-
-impl ExtensionId {
-    /// The id of the extension a reference names.
-    pub fn of(reference: &Reference) -> Self {
-        Self(reference.familiar_name())
-    }
-
-    /// Parses an id (a reference without tag or digest).
-    pub fn parse(s: &str) -> Result<Self, ReferenceError> {
-        let r = Reference::parse_loose(s)?;
-        if r.tag().is_some() || r.digest().is_some() {
-            return Err(ReferenceError::BadRepository {
-                input: s.to_owned(),
-            });
-        }
-        Ok(Self::of(&r))
-    }
-
-    /// The id as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// The file-system form Docker Desktop uses (`docker_volumes-backup-extension`).
-    pub fn fs_name(&self) -> String {
-        self.0.replace(['/', ':'], "_")
-    }
-}
-
-impl fmt::Display for ExtensionId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 
@@ -470,10 +334,10 @@ mod tests {
     fn familiar_and_ids() {
         let r = Reference::parse("docker/volumes-backup-extension:1.0").unwrap();
         assert_eq!(r.familiar_name(), "docker/volumes-backup-extension");
-        let id = ExtensionId::of(&r);
+        let id = r.extension_id();
         assert_eq!(id.fs_name(), "docker_volumes-backup-extension");
         let r = Reference::parse("127.0.0.1:5000/acme/my-ext:2").unwrap();
-        assert_eq!(ExtensionId::of(&r).as_str(), "127.0.0.1:5000/acme/my-ext");
+        assert_eq!(r.extension_id().as_str(), "127.0.0.1:5000/acme/my-ext");
         assert_eq!(ExtensionId::parse("busybox").unwrap().as_str(), "busybox");
         assert!(ExtensionId::parse("busybox:1").is_err());
         assert_eq!(

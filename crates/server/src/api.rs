@@ -15,7 +15,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use dockhand_host::state::ExtensionRecord;
 use dockhand_host::{Listed, Quiet};
-use dockhand_oci::ExtensionId;
+use dockhand_spec::ExtensionId;
 use futures_util::StreamExt as _;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::{Deserialize, Serialize};

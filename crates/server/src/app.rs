@@ -108,7 +108,7 @@ type CachedParts = (
 );
 
 /// The dev settings of the extensions in dev mode.
-pub type DevMap = std::collections::BTreeMap<dockhand_oci::ExtensionId, Arc<DevSettings>>;
+pub type DevMap = std::collections::BTreeMap<dockhand_spec::ExtensionId, Arc<DevSettings>>;
 
 /// How long the cached list of installed extensions is trusted: changes made
 /// through this server drop it at once, changes made by another dockhand

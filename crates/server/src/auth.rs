@@ -16,7 +16,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use axum::http::{HeaderMap, Method, header};
-use dockhand_oci::ExtensionId;
+use dockhand_spec::ExtensionId;
 
 use crate::error::ApiError;
 

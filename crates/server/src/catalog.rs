@@ -32,8 +32,9 @@ use dockhand_host::update::untagged::parse_source;
 use dockhand_host::{Hooks, InstallError};
 use dockhand_oci::registry::RegistryClient;
 use dockhand_oci::source::ImageSource;
-use dockhand_oci::{ExtensionId, Platform, Reference};
+use dockhand_oci::{Platform, Reference};
 use dockhand_spec::Diagnostic;
+use dockhand_spec::ExtensionId;
 use serde::{Deserialize, Serialize};
 
 use crate::app::{AppState, DashboardSession};

@@ -24,7 +24,7 @@ use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use dockhand_oci::ExtensionId;
+use dockhand_spec::ExtensionId;
 use tokio::sync::{Notify, watch};
 
 use crate::error::ApiError;

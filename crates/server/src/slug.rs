@@ -1,6 +1,6 @@
 //! The DNS label an extension's origin is named by (`docs/bridge.md`).
 
-use dockhand_oci::ExtensionId;
+use dockhand_spec::ExtensionId;
 use sha2::{Digest as _, Sha256};
 
 /// How many characters of the readable part a slug keeps.

@@ -23,9 +23,9 @@ use axum::{Json, Router};
 use dockhand_host::Hooks;
 use dockhand_host::consent::Summary;
 use dockhand_host::update::{CheckOptions, CheckReport, UpdateError, UpdateRequest, Updated};
-use dockhand_oci::ExtensionId;
 use dockhand_oci::registry::RegistryClient;
 use dockhand_spec::Diagnostic;
+use dockhand_spec::ExtensionId;
 use serde::{Deserialize, Serialize};
 
 use crate::app::{AppState, DashboardSession};

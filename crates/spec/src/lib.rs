@@ -4,7 +4,8 @@
 //! ([`Metadata`]), the image labels ([`Labels`]), API-version constraints
 //! ([`ApiVersionReq`], with node-semver semantics and the format's
 //! bare-version rule), the facts about a backend's compose file that the host
-//! needs ([`ComposeFacts`]), the labels a Dockerfile sets
+//! needs ([`ComposeFacts`]), an extension's identity ([`ExtensionId`], its
+//! image repository's short name), the labels a Dockerfile sets
 //! ([`labels_from_dockerfile`]) and validation with stable diagnostic codes
 //! ([`validate()`], [`Code`]).
 //!
@@ -15,6 +16,7 @@ pub mod api_version;
 pub mod compose;
 pub mod diagnostics;
 pub mod dockerfile;
+pub mod extension_id;
 pub mod icon;
 pub mod labels;
 pub mod metadata;
@@ -27,6 +29,7 @@ pub use compose::{
 };
 pub use diagnostics::{Class, Code, Diagnostic, Location, Severity};
 pub use dockerfile::{DockerfileError, DockerfileLabels, labels_from_dockerfile};
+pub use extension_id::{ExtensionId, NameError, RepositoryName};
 pub use labels::{AdditionalUrl, Category, Labels, Screenshot};
 pub use metadata::{METADATA_MAX_BYTES, Metadata, MetadataError, Os};
 pub use validate::{

@@ -35,7 +35,8 @@ use anyhow::{Context, Result, bail, ensure};
 use dockhand_engine::{COMPOSE_PROJECT_LABEL, EXTENSION_LABEL, Engine};
 use dockhand_host::backend::project_of;
 use dockhand_host::layout::Layout;
-use dockhand_oci::{ExtensionId, Reference};
+use dockhand_oci::Reference;
+use dockhand_spec::ExtensionId;
 use tokio::runtime::Runtime;
 
 use super::Options;
@@ -461,7 +462,7 @@ impl Fixture {
         [&self.ui, &self.backend]
             .into_iter()
             .chain(&self.doctor)
-            .map(|r| ExtensionId::of(r).to_string())
+            .map(|r| r.extension_id().to_string())
             .collect()
     }
 
@@ -572,7 +573,7 @@ fn ui_table(env: &Env, fx: &Fixture, options: &Options) -> Result<Table> {
         "ui: dockhand install (fresh home) vs docker pull + create + cp + rm (image removed first)",
     );
     let reference = fx.ui.to_string();
-    let id = ExtensionId::of(&fx.ui);
+    let id = fx.ui.extension_id();
     let samples = {
         let mut contenders = [
             Contender::new("dockhand install", || {
@@ -659,7 +660,7 @@ struct BackendRuns {
 
 fn backend_runs(env: &Env, fx: &Fixture, plan: Plan, cold: bool) -> Result<BackendRuns> {
     let reference = fx.backend.to_string();
-    let id = ExtensionId::of(&fx.backend);
+    let id = fx.backend.extension_id();
     let home = env.fresh("backend-home");
     let layout = Layout {
         home: home.clone(),
@@ -816,7 +817,7 @@ fn doctor_table(env: &Env, fx: &Fixture, options: &Options) -> Result<Table> {
     let ids: BTreeSet<String> = fx
         .doctor
         .iter()
-        .map(|r| ExtensionId::of(r).to_string())
+        .map(|r| r.extension_id().to_string())
         .collect();
     // Before installing anything: fail early on a shared engine.
     progress(&format!(
@@ -825,7 +826,7 @@ fn doctor_table(env: &Env, fx: &Fixture, options: &Options) -> Result<Table> {
     ));
     let ((), setup) = time(|| {
         for r in &fx.doctor {
-            let id = ExtensionId::of(r);
+            let id = r.extension_id();
             env.track_install(&home, &id);
             env.left.images.borrow_mut().insert(r.to_string());
             support::output(env.dockhand(&home).args(["install", &r.to_string(), "-y"]))?;
@@ -887,7 +888,7 @@ fn doctor_table(env: &Env, fx: &Fixture, options: &Options) -> Result<Table> {
     progress(&format!("doctor: dockhand rm of the {}", ids.len()));
     let ((), removal) = time(|| {
         for r in &fx.doctor {
-            let id = ExtensionId::of(r);
+            let id = r.extension_id();
             support::output(env.dockhand(&home).args(["rm", id.as_str()]))?;
             env.untrack_install(&home, &id);
         }

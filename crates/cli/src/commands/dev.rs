@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use dockhand_host::Manager;
 use dockhand_host::dev::{BridgeLog, DevUiSource};
-use dockhand_oci::ExtensionId;
+use dockhand_spec::ExtensionId;
 use serde_json::Value;
 
 use super::lifecycle::{id, manager};

@@ -74,7 +74,7 @@ impl Hooks for NoStart<'_> {
 
     fn confirm(
         &self,
-        id: &dockhand_oci::ExtensionId,
+        id: &dockhand_spec::ExtensionId,
         summary: &dockhand_host::consent::Summary,
         warnings: &[dockhand_spec::Diagnostic],
     ) -> Result<bool, String> {

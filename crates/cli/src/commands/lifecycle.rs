@@ -9,8 +9,8 @@ use dockhand_host::consent::Summary;
 use dockhand_host::error::InstallError;
 use dockhand_host::layout::Layout;
 use dockhand_host::{Hooks, Manager};
-use dockhand_oci::ExtensionId;
 use dockhand_spec::Diagnostic;
+use dockhand_spec::ExtensionId;
 
 use crate::settings::Settings;
 
@@ -125,7 +125,7 @@ impl Hooks for CliHooks<'_> {
 pub fn id(raw: &str) -> Result<ExtensionId> {
     let id = ExtensionId::parse(raw).or_else(|_| {
         // Accept a reference with a tag too (`acme/ext:1.0`), as docker extension does.
-        dockhand_oci::Reference::parse(raw).map(|r| ExtensionId::of(&r))
+        dockhand_oci::Reference::parse(raw).map(|r| r.extension_id())
     });
     id.map_err(|e| anyhow::anyhow!("`{raw}` is not an extension id: {e}"))
 }

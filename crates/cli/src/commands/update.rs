@@ -4,7 +4,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use dockhand_host::update::{CheckOptions, CheckReport, Checked, UpdateRequest, Updated};
-use dockhand_oci::{ExtensionId, Platform};
+use dockhand_oci::Platform;
+use dockhand_spec::ExtensionId;
 
 use super::lifecycle::{CliHooks, id, manager};
 use crate::args::{Format, UpdateArgs};

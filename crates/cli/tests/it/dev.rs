@@ -9,7 +9,7 @@ use std::process::Output;
 use dockhand_host::dev::BridgeLog;
 use dockhand_host::layout::Layout;
 use dockhand_host::state::{ExtensionRecord, State};
-use dockhand_oci::ExtensionId;
+use dockhand_spec::ExtensionId;
 
 use crate::support::{TempDir, dockhand};
 

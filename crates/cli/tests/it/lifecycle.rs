@@ -158,7 +158,7 @@ impl Home {
             home: self.dir.0.join("home"),
             runtime: self.dir.0.join("run"),
         };
-        let id = dockhand_oci::ExtensionId::parse(id).expect("id");
+        let id = dockhand_spec::ExtensionId::parse(id).expect("id");
         dockhand_host::backend::project_of(&layout.home_id(), &id)
     }
 
@@ -168,12 +168,12 @@ impl Home {
             home: self.dir.0.join("home"),
             runtime: self.dir.0.join("run"),
         };
-        let id = dockhand_oci::ExtensionId::parse(id).expect("id");
+        let id = dockhand_spec::ExtensionId::parse(id).expect("id");
         layout.socket_dir(&id).join(name)
     }
 
     fn extension_dir(&self, id: &str) -> PathBuf {
-        let id = dockhand_oci::ExtensionId::parse(id).expect("id");
+        let id = dockhand_spec::ExtensionId::parse(id).expect("id");
         self.dir.0.join("home/extensions").join(id.fs_name())
     }
 
@@ -888,8 +888,8 @@ fn bad_input_is_refused_with_a_clear_message() {
     assert!(home.ls().is_empty());
     // A second install of the same extension while one runs: the lock says so.
     let lock_path = home.dir.0.join("home/locks");
-    std::fs::create_dir_all(&lock_path).expect("mkdir");
-    let fs_name = dockhand_oci::ExtensionId::parse(&ui_id)
+    fs_err::create_dir_all(&lock_path).expect("mkdir");
+    let fs_name = dockhand_spec::ExtensionId::parse(&ui_id)
         .expect("id")
         .fs_name();
     let lock = std::fs::OpenOptions::new()

@@ -180,7 +180,7 @@ fn an_ordinary_user_reaches_a_root_created_socket() {
         runtime: run.clone(),
     };
     let sock = layout
-        .socket_dir(&dockhand_oci::ExtensionId::parse(&id).expect("id"))
+        .socket_dir(&dockhand_spec::ExtensionId::parse(&id).expect("id"))
         .join("api.sock");
     let mode = std::fs::metadata(&sock)
         .expect("socket exists")
@@ -230,7 +230,7 @@ fn an_ordinary_user_reaches_a_root_created_socket() {
         String::from_utf8_lossy(&out.stderr)
     );
     let sock = layout
-        .socket_dir(&dockhand_oci::ExtensionId::parse(&id).expect("id"))
+        .socket_dir(&dockhand_spec::ExtensionId::parse(&id).expect("id"))
         .join("api.sock");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while !sock.exists() {
@@ -374,7 +374,7 @@ fn two_homes_on_one_engine_keep_their_own_backends() {
         return;
     };
     let (reference, id) = publish(&env, true, false);
-    let ext = dockhand_oci::ExtensionId::parse(&id).expect("id");
+    let ext = dockhand_spec::ExtensionId::parse(&id).expect("id");
 
     // Root's home.
     let root = TempDir::new("two-homes-root");

@@ -397,7 +397,7 @@ fn the_lifecycle_on_podman() {
         .home_id();
         let project = dockhand_host::backend::project_of(
             &home_id,
-            &dockhand_oci::ExtensionId::parse(id).expect("id"),
+            &dockhand_spec::ExtensionId::parse(id).expect("id"),
         );
         let ours = format!("dev.dockhand.extension={id}");
         let compose = format!("com.docker.compose.project={project}");

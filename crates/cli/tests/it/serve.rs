@@ -9,7 +9,7 @@ use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use dockhand_host::state::{ExtensionRecord, State};
-use dockhand_oci::ExtensionId;
+use dockhand_spec::ExtensionId;
 
 use crate::support::{TempDir, dockhand};
 

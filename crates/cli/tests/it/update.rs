@@ -544,7 +544,7 @@ fn serve_checks_periodically_and_updates_from_the_dashboard() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     assert_eq!(seen, "1.1.0", "the periodic check found the update");
-    let id = dockhand_oci::ExtensionId::parse(&repo).expect("id");
+    let id = dockhand_spec::ExtensionId::parse(&repo).expect("id");
     let path = format!(
         "/api/extensions/{}/update",
         dockhand_server::api::encode_id(&id)

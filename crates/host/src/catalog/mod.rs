@@ -27,7 +27,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use dockhand_oci::registry::{RegistryClient, RegistryError};
-use dockhand_oci::{ExtensionId, Platform, Reference};
+use dockhand_oci::{Platform, Reference};
 use dockhand_spec::labels::name;
 use dockhand_spec::{AdditionalUrl, Labels, Screenshot};
 use futures_util::StreamExt as _;
@@ -334,7 +334,7 @@ pub async fn entry(
     let id = id_of(wanted);
     let source = sources
         .iter()
-        .find(|s| ExtensionId::of(&s.reference).to_string() == id)
+        .find(|s| s.reference.extension_id().to_string() == id)
         .ok_or_else(|| CatalogError::NotListed(wanted.to_owned()))?;
     let mut item = remote.resolve(source).await;
     if let Some(r) = state
@@ -349,7 +349,7 @@ pub async fn entry(
 
 fn id_of(wanted: &str) -> String {
     Reference::parse_loose(wanted)
-        .map(|r| ExtensionId::of(&r).to_string())
+        .map(|r| r.extension_id().to_string())
         .unwrap_or_else(|_| wanted.to_owned())
 }
 

@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use dockhand_oci::Reference;
 use dockhand_oci::registry::{ManifestKind, RegistryClient, RegistryError};
-use dockhand_oci::{ExtensionId, Reference};
 use dockhand_spec::Labels;
 use dockhand_spec::labels::name;
 
@@ -226,7 +226,7 @@ impl Remote<'_> {
         let reference = &source.reference;
         let pinned = reference.tag().is_some() || reference.digest().is_some();
         let mut item = CatalogItem {
-            id: ExtensionId::of(reference).to_string(),
+            id: reference.extension_id().to_string(),
             reference: reference.familiar(),
             catalog: source.catalog.clone(),
             title: String::new(),

@@ -15,7 +15,7 @@
 use std::fmt;
 use std::path::Path;
 
-use dockhand_oci::ExtensionId;
+use dockhand_spec::ExtensionId;
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use serde_json::Value;
 

@@ -16,7 +16,8 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use dockhand_oci::{Digest, ExtensionId};
+use dockhand_oci::Digest;
+use dockhand_spec::ExtensionId;
 
 /// The directory of the lock files inside `$DOCKHAND_HOME`.
 const LOCKS_DIR: &str = "locks";

@@ -33,7 +33,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
-use dockhand_oci::ExtensionId;
+use dockhand_spec::ExtensionId;
 use rusqlite::Connection;
 
 pub use cache::CacheRow;

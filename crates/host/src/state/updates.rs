@@ -3,7 +3,7 @@
 //! said about the extension API ([`CachedManifest`]), so a repeated check
 //! reads only the configs of digests it has not seen.
 
-use dockhand_oci::ExtensionId;
+use dockhand_spec::ExtensionId;
 use rusqlite::{OptionalExtension, params};
 
 use super::{State, StateError, unix_now};

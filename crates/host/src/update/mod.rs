@@ -26,7 +26,8 @@ pub mod untagged;
 
 use dockhand_oci::registry::{RegistryClient, RegistryError};
 use dockhand_oci::source::ImageSource;
-use dockhand_oci::{ExtensionId, Platform, Reference};
+use dockhand_oci::{Platform, Reference};
+use dockhand_spec::ExtensionId;
 use dockhand_spec::{ComposeFacts, Metadata};
 use futures_util::StreamExt as _;
 

@@ -10,9 +10,10 @@ use dockhand_host::config::Config;
 use dockhand_host::install::InstallRequest;
 use dockhand_host::layout::Layout;
 use dockhand_host::{InstallError, Manager, Quiet};
+use dockhand_oci::Reference;
 use dockhand_oci::registry::{RegistryClient, RegistryOptions};
 use dockhand_oci::source::ImageSource;
-use dockhand_oci::{ExtensionId, Reference};
+use dockhand_spec::ExtensionId;
 
 use crate::fake_registry::FakeRegistry;
 

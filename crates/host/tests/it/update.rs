@@ -18,7 +18,8 @@ use dockhand_host::layout::Layout;
 use dockhand_host::state::ExtensionRecord;
 use dockhand_host::update::{CheckOptions, Checked, UpdateCheck};
 use dockhand_oci::registry::{RegistryClient, RegistryOptions};
-use dockhand_oci::{Digest, ExtensionId, Platform};
+use dockhand_oci::{Digest, Platform};
+use dockhand_spec::ExtensionId;
 
 /// What the fake registry serves: one repository `acme/ext`.
 struct Repo {

@@ -2,7 +2,8 @@
 //! display → parse unchanged, and familiar forms normalise the way the docker
 //! CLI does.
 
-use dockhand_oci::{Digest, ExtensionId, Platform, Reference};
+use dockhand_oci::{Digest, Platform, Reference};
+use dockhand_spec::ExtensionId;
 use proptest::prelude::*;
 
 fn component() -> impl Strategy<Value = String> {
@@ -63,7 +64,7 @@ proptest! {
         if reg.is_none() && path.len() == 1 {
             prop_assert_eq!(parsed.repository(), format!("library/{}", path[0]));
         }
-        let id = ExtensionId::of(&parsed);
+        let id = parsed.extension_id();
         prop_assert_eq!(ExtensionId::parse(id.as_str()).expect("id parses"), id);
     }
 

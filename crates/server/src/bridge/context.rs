@@ -14,7 +14,7 @@ use dockhand_engine::{Engine, EngineHost};
 use dockhand_host::config::format_size;
 use dockhand_host::layout::Layout;
 use dockhand_host::state::ExtensionRecord;
-use dockhand_oci::ExtensionId;
+use dockhand_spec::ExtensionId;
 use tokio::sync::{OwnedSemaphorePermit, RwLock, Semaphore};
 
 use super::error::ApiError;

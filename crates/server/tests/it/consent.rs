@@ -438,7 +438,7 @@ async fn an_update_that_adds_privileges_is_previewed_pinned_and_asked_about() {
     // 1.1.0 adds a backend with every privilege of HOSTILE.
     let v2 = image(&reg, "v2", Some(HOSTILE));
     tag(&reg, "1.1.0", &v2);
-    let id = dockhand_oci::ExtensionId::parse(&repo).unwrap();
+    let id = dockhand_spec::ExtensionId::parse(&repo).unwrap();
     let base = format!(
         "/api/extensions/{}/update",
         dockhand_server::api::encode_id(&id)

@@ -13,8 +13,8 @@ use dockhand_engine::EngineHost;
 use dockhand_host::Manager;
 use dockhand_host::layout::Layout;
 use dockhand_host::state::ExtensionRecord;
-use dockhand_oci::ExtensionId;
 use dockhand_server::AppState;
+use dockhand_spec::ExtensionId;
 use http_body_util::BodyExt as _;
 use tower::ServiceExt as _;
 

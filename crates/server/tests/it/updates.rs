@@ -157,7 +157,7 @@ async fn a_check_shows_in_the_extension_list() {
     // layers, so it fails and the installed version stays.
     let path = format!(
         "/api/extensions/{}/update",
-        encode_id(&dockhand_oci::ExtensionId::parse(&id).unwrap())
+        encode_id(&dockhand_spec::ExtensionId::parse(&id).unwrap())
     );
     let a = post(&f, &session, &path).await;
     assert!(!a.status.is_success(), "{}", a.text());

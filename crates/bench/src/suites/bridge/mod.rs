@@ -34,7 +34,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail, ensure};
 use dockhand_engine::{EXTENSION_LABEL, Engine};
 use dockhand_host::layout::Layout;
-use dockhand_oci::{ExtensionId, Reference};
+use dockhand_oci::Reference;
+use dockhand_spec::ExtensionId;
 use tokio::runtime::Runtime;
 
 mod cpu;
@@ -503,9 +504,9 @@ impl Env {
         progress(&format!(
             "setup: installing {backend} and {UI_EXTENSIONS} UI-only extensions"
         ));
-        let id = ExtensionId::of(&backend);
+        let id = backend.extension_id();
         for r in std::iter::once(&backend).chain(&uis) {
-            let rid = ExtensionId::of(r);
+            let rid = r.extension_id();
             // Leftovers of an interrupted run carry the same label.
             self.rt.block_on(
                 self.engine

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use dockhand_host::state::{BackendRecord, ExtensionRecord};
-use dockhand_oci::ExtensionId;
+use dockhand_spec::ExtensionId;
 
 pub(crate) fn id(s: &str) -> ExtensionId {
     ExtensionId::parse(s).unwrap()
