@@ -16,6 +16,7 @@ pub mod api_version;
 pub mod compose;
 pub mod diagnostics;
 pub mod dockerfile;
+pub mod extension_dir;
 pub mod extension_id;
 pub mod icon;
 pub mod labels;
@@ -29,6 +30,7 @@ pub use compose::{
 };
 pub use diagnostics::{Class, Code, Diagnostic, Location, Severity};
 pub use dockerfile::{DockerfileError, DockerfileLabels, labels_from_dockerfile};
+pub use extension_dir::{MetadataBytes, labels_beside_metadata};
 pub use extension_id::{ExtensionId, NameError, RepositoryName};
 pub use labels::{AdditionalUrl, Category, Labels, Screenshot};
 pub use metadata::{METADATA_MAX_BYTES, Metadata, MetadataError, Os};

@@ -7,12 +7,13 @@ use anyhow::{Context, Result, bail};
 use dockhand_host::update::untagged::parse_source;
 use dockhand_oci::source::ImageSource;
 use dockhand_spec::{
-    Code, Diagnostic, FileChecks, LabelsInput, Location, Report, Severity, ValidateOptions,
+    Code, Diagnostic, FileChecks, LabelsInput, Location, MetadataBytes, Report, Severity,
+    ValidateOptions,
 };
 use serde::Serialize;
 
 use crate::args::{Format, ValidateArgs};
-use dockhand_oci::build::{ExtensionDir, MetadataBytes};
+use dockhand_oci::build::ExtensionDir;
 
 /// `validate --format json`, as CLI.md fixes it.
 #[derive(Serialize)]

@@ -1,13 +1,14 @@
 //! An extension laid out on disk like its image root (the build context):
 //! its metadata.json, its labels and a view of its files that never follows a
-//! symlink out of the directory.
+//! symlink out of the directory. What the view means (the metadata read's
+//! outcome, which file gives the labels) is `dockhand_spec::extension_dir`.
 
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use dockhand_spec::{
-    FileKind, ImageFiles, Labels, LabelsInput, METADATA_MAX_BYTES, labels_from_dockerfile,
+    FileKind, ImageFiles, LabelsInput, METADATA_MAX_BYTES, MetadataBytes, labels_beside_metadata,
 };
 
 /// Why an extension directory cannot be opened.
@@ -51,17 +52,6 @@ pub struct ExtensionDir {
     pub root: PathBuf,
     /// Path of metadata.json.
     pub metadata_path: PathBuf,
-}
-
-/// What metadata.json holds, read with its size limit.
-#[derive(Debug)]
-pub enum MetadataBytes {
-    /// The bytes.
-    Read(Vec<u8>),
-    /// Over the limit: not read.
-    TooLarge(u64),
-    /// Exists but cannot be read (permissions, I/O): the message says why.
-    Unreadable(String),
 }
 
 impl ExtensionDir {
@@ -141,57 +131,8 @@ impl ExtensionDir {
     /// The labels beside metadata.json: `labels.json`, else the final stage
     /// of the `Dockerfile`, else none.
     pub fn labels(&self, build_args: &BTreeMap<String, String>) -> LabelsInput {
-        for name in ["labels.json", "Dockerfile"] {
-            let bytes = match self.read(name) {
-                Ok(Some(b)) => b,
-                Ok(None) => continue,
-                Err(message) => {
-                    return LabelsInput::Unreadable {
-                        source: name.to_owned(),
-                        message,
-                    };
-                }
-            };
-            let Ok(text) = String::from_utf8(bytes) else {
-                return LabelsInput::Unreadable {
-                    source: name.to_owned(),
-                    message: format!("{name} is not UTF-8: save it as UTF-8"),
-                };
-            };
-            return if name == "labels.json" {
-                match serde_json::from_str::<BTreeMap<String, String>>(&text) {
-                    Ok(map) => LabelsInput::from_labels(Labels(map)),
-                    Err(e) => LabelsInput::Unreadable {
-                        source: name.to_owned(),
-                        message: format!(
-                            "labels.json must be a JSON object of string values (line {}, column {}): {}",
-                            e.line(),
-                            e.column(),
-                            strip_position(&e.to_string())
-                        ),
-                    },
-                }
-            } else {
-                match labels_from_dockerfile(&text, build_args, None) {
-                    Ok(d) => LabelsInput::Found {
-                        labels: d.labels,
-                        duplicates: d.duplicates,
-                        unset_variables: d.unset_variables,
-                    },
-                    Err(e) => LabelsInput::Unreadable {
-                        source: name.to_owned(),
-                        message: format!("Dockerfile: {e}"),
-                    },
-                }
-            };
-        }
-        LabelsInput::Absent
+        labels_beside_metadata(self, build_args)
     }
-}
-
-fn strip_position(msg: &str) -> String {
-    msg.rfind(" at line ")
-        .map_or_else(|| msg.to_owned(), |i| msg[..i].to_owned())
 }
 
 impl ImageFiles for ExtensionDir {

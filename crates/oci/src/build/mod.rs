@@ -26,10 +26,10 @@ use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
 use dockhand_spec::{
-    FileChecks, Labels, LabelsInput, Metadata, Os, Report, Severity, ValidateOptions,
+    FileChecks, Labels, LabelsInput, Metadata, MetadataBytes, Os, Report, Severity, ValidateOptions,
 };
 
-pub use context::{ContextError, ExtensionDir, MetadataBytes};
+pub use context::{ContextError, ExtensionDir};
 pub use extra::{ExtraFile, ExtraFileError};
 pub use layer::{BuiltLayer, EntryKind, LayerSpec};
 
