@@ -22,9 +22,9 @@ use std::path::{Path, PathBuf};
 
 use dockhand_oci::{Digest, Reference};
 
-use crate::catalog::file::{CatalogFile, CatalogFileError, parse_reference};
-use crate::config::Namespace;
+use crate::catalog::file::{CatalogFile, CatalogFileError, EntryReferenceError, parse_reference};
 use crate::error::InstallError;
+use crate::namespace::{Namespace, NamespaceError};
 
 /// Why the allow-list could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -43,15 +43,26 @@ pub enum AllowError {
         name: String,
     },
     /// An entry is not a reference.
-    #[error("{path}:{line}: {message}")]
+    #[error("{path}:{line}: {error}")]
     Invalid {
         /// The file.
         path: PathBuf,
         /// Its line.
         line: usize,
         /// What is wrong.
-        message: String,
+        error: AllowEntryError,
     },
+}
+
+/// Why a rule is not a reference or a namespace.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AllowEntryError {
+    /// `registry/namespace/*` with a bad namespace.
+    #[error(transparent)]
+    Namespace(#[from] NamespaceError),
+    /// Not an image reference.
+    #[error(transparent)]
+    Reference(#[from] EntryReferenceError),
 }
 
 /// Where a rule was written.
@@ -106,12 +117,12 @@ pub enum AllowEntry {
 impl AllowEntry {
     /// Parses `org/repo`, `org/repo:tag`, `org/repo@sha256:…` or
     /// `registry/namespace/*`.
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str) -> Result<Self, AllowEntryError> {
         let raw = raw.trim();
         if let Some(ns) = raw.strip_suffix("/*") {
-            return Namespace::parse(ns).map(AllowEntry::Namespace);
+            return Ok(AllowEntry::Namespace(Namespace::parse(ns)?));
         }
-        parse_reference(raw).map(AllowEntry::Image)
+        Ok(AllowEntry::Image(parse_reference(raw)?))
     }
 }
 
@@ -179,18 +190,14 @@ impl AllowList {
 
     /// Adds a rule written as text.
     pub fn add_parsed(&mut self, raw: &str, source: AllowSource) -> Result<(), AllowError> {
-        let entry = AllowEntry::parse(raw).map_err(|message| {
+        let entry = AllowEntry::parse(raw).map_err(|error| {
             let (path, line) = match &source {
                 AllowSource::Config { path, line } | AllowSource::File { path, line } => {
                     (path.clone(), *line)
                 }
                 AllowSource::Catalog { path, .. } => (path.clone(), 1),
             };
-            AllowError::Invalid {
-                path,
-                line,
-                message,
-            }
+            AllowError::Invalid { path, line, error }
         })?;
         self.add(entry, source);
         Ok(())

@@ -17,10 +17,12 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::allow::{AllowEntry, AllowList, AllowSource};
+use crate::line::line_of;
+pub use crate::namespace::Namespace;
 
 mod amounts;
 
-pub use amounts::{format_size, parse_duration, parse_size};
+pub use amounts::{DurationError, SizeError, format_size, parse_duration, parse_size};
 
 /// How often `serve` checks for updates when the files do not say.
 pub const DEFAULT_UPDATE_INTERVAL: Duration = Duration::from_secs(12 * 3600);
@@ -88,64 +90,6 @@ pub enum CatalogSource {
     File(PathBuf),
     /// Every repository under a registry namespace (`127.0.0.1:5000/acme`).
     Namespace(Namespace),
-}
-
-/// A registry and a repository prefix (possibly empty: the whole registry).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Namespace {
-    /// `host[:port]`.
-    pub registry: String,
-    /// `acme` or `acme/team`; empty for every repository.
-    pub path: String,
-}
-
-impl Namespace {
-    /// Parses `registry[/path]`; the registry must look like a host
-    /// (`localhost`, a dot or a port).
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        let raw = raw.trim().trim_end_matches('/');
-        let raw = raw
-            .strip_prefix("oci://")
-            .or_else(|| raw.strip_prefix("https://"))
-            .or_else(|| raw.strip_prefix("http://"))
-            .unwrap_or(raw);
-        let (registry, path) = raw.split_once('/').unwrap_or((raw, ""));
-        let hosty = registry == "localhost" || registry.contains('.') || registry.contains(':');
-        if registry.is_empty() || !hosty {
-            return Err(format!(
-                "`{raw}` does not start with a registry host: write it as host[:port]/namespace, for example 127.0.0.1:5000/acme"
-            ));
-        }
-        // The namespace must be a valid repository prefix.
-        if !path.is_empty() && dockhand_oci::Reference::parse_loose(&format!("{raw}/x")).is_err() {
-            return Err(format!(
-                "`{path}` is not a repository namespace: use lowercase letters, digits, `.`, `_`, `-` and `/`"
-            ));
-        }
-        Ok(Self {
-            registry: registry.to_owned(),
-            path: path.to_owned(),
-        })
-    }
-
-    /// True when `name` (`registry/repository`) is under this namespace.
-    pub fn contains(&self, registry: &str, repository: &str) -> bool {
-        registry == self.registry
-            && (self.path.is_empty()
-                || repository
-                    .strip_prefix(&self.path)
-                    .is_some_and(|rest| rest.starts_with('/')))
-    }
-}
-
-impl std::fmt::Display for Namespace {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.path.is_empty() {
-            f.write_str(&self.registry)
-        } else {
-            write!(f, "{}/{}", self.registry, self.path)
-        }
-    }
 }
 
 /// The `[allow]` section as written, before its files are read.
@@ -277,15 +221,6 @@ struct FileConfig {
     limits: Option<(LimitsConfig, usize)>,
 }
 
-/// The 1-based line of byte `offset` in `text`.
-pub(crate) fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())]
-        .iter()
-        .filter(|b| **b == b'\n')
-        .count()
-        + 1
-}
-
 fn parse_file(path: &Path, text: &str) -> Result<FileConfig, ConfigError> {
     let invalid = |offset: usize, message: String| ConfigError::Invalid {
         path: path.to_path_buf(),
@@ -344,7 +279,8 @@ fn parse_file(path: &Path, text: &str) -> Result<FileConfig, ConfigError> {
             let source = match (c.file, c.url) {
                 (Some(file), None) => CatalogSource::File(resolve(file.get_ref())),
                 (None, Some(url)) => CatalogSource::Namespace(
-                    Namespace::parse(url.get_ref()).map_err(|m| invalid(url.span().start, m))?,
+                    Namespace::parse(url.get_ref())
+                        .map_err(|m| invalid(url.span().start, m.to_string()))?,
                 ),
                 _ => {
                     return Err(invalid(
@@ -784,17 +720,5 @@ check_interval = "1h"
             "{:?}",
             c.warnings
         );
-    }
-
-    #[test]
-    fn namespaces() {
-        let ns = Namespace::parse("127.0.0.1:5000/acme/").unwrap();
-        assert!(ns.contains("127.0.0.1:5000", "acme/ext"));
-        assert!(!ns.contains("127.0.0.1:5000", "acmex/ext"));
-        assert!(!ns.contains("localhost:5000", "acme/ext"));
-        let all = Namespace::parse("localhost:5000").unwrap();
-        assert!(all.contains("localhost:5000", "x/y"));
-        assert!(Namespace::parse("acme").is_err());
-        assert!(Namespace::parse("r.example/Bad Name").is_err());
     }
 }

@@ -5,11 +5,11 @@
 
 use std::path::{Path, PathBuf};
 
-use dockhand_oci::Reference;
+use dockhand_oci::{Reference, ReferenceError};
 use dockhand_spec::Category;
 use serde_json::value::RawValue;
 
-use crate::config::line_of;
+use crate::line::line_of;
 
 /// One listed extension.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,14 +132,27 @@ impl CatalogFile {
     }
 }
 
+/// Why an entry of a catalog or an allow-list is not a reference.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EntryReferenceError {
+    /// Nothing but spaces.
+    #[error("empty reference")]
+    Empty,
+    /// Not an image reference.
+    #[error("{error}: write org/repo, org/repo:tag or org/repo@sha256:…")]
+    Malformed {
+        /// What the parser said.
+        error: ReferenceError,
+    },
+}
+
 /// Parses one reference as catalogs and allow-lists write them.
-pub fn parse_reference(raw: &str) -> Result<Reference, String> {
+pub fn parse_reference(raw: &str) -> Result<Reference, EntryReferenceError> {
     let raw = raw.trim();
     if raw.is_empty() {
-        return Err("empty reference".to_owned());
+        return Err(EntryReferenceError::Empty);
     }
-    Reference::parse_loose(raw)
-        .map_err(|e| format!("{e}: write org/repo, org/repo:tag or org/repo@sha256:…"))
+    Reference::parse_loose(raw).map_err(|error| EntryReferenceError::Malformed { error })
 }
 
 fn parse_txt(text: &str) -> (Vec<FileEntry>, Vec<(usize, String)>) {
@@ -173,7 +186,7 @@ fn parse_txt(text: &str) -> (Vec<FileEntry>, Vec<(usize, String)>) {
                     line: line_no,
                 });
             }
-            Err(m) => problems.push((line_no, m)),
+            Err(m) => problems.push((line_no, m.to_string())),
         }
     }
     (entries, problems)
@@ -282,7 +295,7 @@ fn parse_json_entry(
             "reference" => match string() {
                 Some(s) => match parse_reference(&s) {
                     Ok(r) => reference = Some(r),
-                    Err(m) => problems.push((at, m)),
+                    Err(m) => problems.push((at, m.to_string())),
                 },
                 None => problems.push((at, "`reference` must be a string".to_owned())),
             },

@@ -9,7 +9,7 @@ use dockhand_spec::Labels;
 use dockhand_spec::labels::name;
 
 use super::{CatalogItem, CatalogOptions, Source};
-use crate::config::Namespace;
+use crate::namespace::Namespace;
 use crate::state::State;
 use crate::update::tags::{UntaggedTags, VersionTag, untagged_tags};
 use crate::update::{ReadTag, api_satisfied, walk_down};

@@ -2,9 +2,47 @@
 
 use std::time::Duration;
 
+/// Why text is not a duration.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    /// A bare number of seconds past what fits.
+    #[error("`{text}` is too large a number of seconds")]
+    TooLarge {
+        /// The text as written.
+        text: String,
+    },
+    /// Neither a number nor numbers with units.
+    #[error(
+        "`{text}` is not a duration: write a number and a unit (s, m, h, d), for example \"12h\" or \"1h30m\""
+    )]
+    NotADuration {
+        /// The text as written.
+        text: String,
+    },
+}
+
+/// Why text is not a size.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SizeError {
+    /// Not a number with an optional unit.
+    #[error(
+        "`{text}` is not a size: write a number of bytes or a number and a unit (KiB, MiB, GiB, TiB), for example \"4GiB\""
+    )]
+    NotASize {
+        /// The text as written.
+        text: String,
+    },
+    /// More bytes than fit.
+    #[error("`{text}` is too large")]
+    TooLarge {
+        /// The text as written.
+        text: String,
+    },
+}
+
 /// Parses `30s`, `15m`, `12h`, `1d`, `1h30m` (a number and a unit, repeated),
 /// a bare number of seconds, or `0` / `off` / `never` (zero: never).
-pub fn parse_duration(raw: &str) -> Result<Duration, String> {
+pub fn parse_duration(raw: &str) -> Result<Duration, DurationError> {
     let trimmed = raw.trim();
     if matches!(trimmed, "off" | "never") {
         return Ok(Duration::ZERO);
@@ -13,12 +51,12 @@ pub fn parse_duration(raw: &str) -> Result<Duration, String> {
         return trimmed
             .parse()
             .map(Duration::from_secs)
-            .map_err(|_| format!("`{raw}` is too large a number of seconds"));
+            .map_err(|_| DurationError::TooLarge {
+                text: raw.to_owned(),
+            });
     }
-    let bad = || {
-        format!(
-            "`{raw}` is not a duration: write a number and a unit (s, m, h, d), for example \"12h\" or \"1h30m\""
-        )
+    let bad = || DurationError::NotADuration {
+        text: raw.to_owned(),
     };
     let mut total: u64 = 0;
     let mut digits = String::new();
@@ -54,15 +92,13 @@ pub fn parse_duration(raw: &str) -> Result<Duration, String> {
 /// Parses a size: a number of bytes, or a number and a unit (`KiB`, `MiB`,
 /// `GiB`, `TiB` — or `K`, `M`, `G`, `T` — powers of 1024; `kB`, `MB`, `GB`,
 /// `TB` powers of 1000), spaces allowed between them; `0` / `off`: none.
-pub fn parse_size(raw: &str) -> Result<u64, String> {
+pub fn parse_size(raw: &str) -> Result<u64, SizeError> {
     let text = raw.trim();
     if matches!(text, "off" | "none") {
         return Ok(0);
     }
-    let bad = || {
-        format!(
-            "`{raw}` is not a size: write a number of bytes or a number and a unit (KiB, MiB, GiB, TiB), for example \"4GiB\""
-        )
+    let bad = || SizeError::NotASize {
+        text: raw.to_owned(),
     };
     let split = text
         .find(|c: char| !c.is_ascii_digit())
@@ -81,8 +117,9 @@ pub fn parse_size(raw: &str) -> Result<u64, String> {
         "TB" => 1_000_000_000_000,
         _ => return Err(bad()),
     };
-    n.checked_mul(factor)
-        .ok_or_else(|| format!("`{raw}` is too large"))
+    n.checked_mul(factor).ok_or_else(|| SizeError::TooLarge {
+        text: raw.to_owned(),
+    })
 }
 
 /// A size for messages: `4GiB`, `256MiB`, `1.5GiB`, `512B`.
