@@ -20,10 +20,12 @@ use futures_util::StreamExt as _;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::{Deserialize, Serialize};
 
-use crate::app::{AppState, DashboardSession, with_type};
+use crate::assets::with_type;
 use crate::auth;
 use crate::error::ApiError;
+use crate::extract::DashboardSession;
 use crate::listing::{LsJson, ls_json_with_socket};
+use crate::state::AppState;
 use crate::ui::query_param;
 
 /// How long the engine may take to answer the dashboard's questions.
@@ -78,7 +80,7 @@ async fn index(
     if let Some(token) = query_param(uri.query(), "token") {
         return login(&state, &headers, &token);
     }
-    crate::extract::dashboard_session(&state, &headers)?;
+    // The session was checked by the router's layer (`crate::gate`).
     let html = crate::assets::get("index.html")
         .ok_or_else(|| ApiError::not_found("this dockhand was built without web/index.html"))?;
     Ok(with_type("text/html; charset=utf-8", html))
@@ -103,7 +105,7 @@ fn login(state: &AppState, headers: &HeaderMap, token: &str) -> Result<Response,
         .map_err(|e| ApiError::internal(format!("cannot make a session: {e}")))?;
     let Some(login) = session else {
         // A reload of the login URL in a browser already logged in.
-        if crate::extract::dashboard_session(state, headers).is_ok() {
+        if crate::gate::dashboard_session(state, headers).is_ok() {
             return Ok(redirect_home());
         }
         return Err(ApiError::unauthorized(
@@ -171,7 +173,7 @@ pub struct ExtensionEntry {
 }
 
 async fn icon_file(state: &AppState, record: &ExtensionRecord) -> Option<std::path::PathBuf> {
-    let paths = crate::extract::ExtensionPaths::of(&state.manager().layout, record);
+    let paths = crate::state::ExtensionPaths::of(&state.manager().layout, record);
     let icon = record.metadata.get("icon")?.as_str()?;
     crate::ui::file_inside(&paths.root, icon).await
 }
@@ -313,7 +315,7 @@ async fn ticket(
         .get(&id)
         .is_some_and(|d| d.ui_source.is_some());
     if !dev_ui
-        && crate::extract::ExtensionPaths::of(&state.manager().layout, &record)
+        && crate::state::ExtensionPaths::of(&state.manager().layout, &record)
             .ui_root
             .is_none()
     {
@@ -334,7 +336,6 @@ fn forget(state: &AppState, id: &ExtensionId) {
     state.forget_records();
     // Its open tabs lose the bridge at once: sessions and tickets end.
     state.auth().forget_extension(id);
-    state.processes().kill_extension(id);
     state.bridge().processes.kill_extension(id);
     state
         .bridge()

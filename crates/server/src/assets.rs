@@ -3,15 +3,24 @@
 //! injected, not even into `index.html`. `/` is `web/index.html`; unknown
 //! paths are `404` (under `/api/` as `{"message"}` JSON).
 
-use axum::http::{Method, Uri};
+use axum::body::Body;
+use axum::http::{HeaderValue, Method, Uri, header};
 use axum::response::Response;
 
-use crate::app::with_type;
 use crate::error::ApiError;
 use crate::extract::DashboardSession;
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/web_assets.rs"));
+}
+
+/// A response with `body` and `content_type`.
+pub(crate) fn with_type(content_type: &str, body: impl Into<Body>) -> Response {
+    let mut r = Response::new(body.into());
+    if let Ok(v) = HeaderValue::from_str(content_type) {
+        r.headers_mut().insert(header::CONTENT_TYPE, v);
+    }
+    r
 }
 
 /// Every embedded file: its path relative to `web/` and its bytes.

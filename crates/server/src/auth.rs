@@ -8,7 +8,7 @@
 //! - Cookies: [`cookie`] reads one from the `Cookie` headers,
 //!   [`session_cookie`] and [`extension_cookie`] write `Set-Cookie` values.
 //! - [`parse_host`] splits a `Host` header; [`check_origin`] is the `Origin`
-//!   check of state-changing requests (and WebSocket upgrades).
+//!   check of state-changing requests (and WebSocket upgrades), the only one.
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -36,7 +36,7 @@ const MAX_TICKETS: usize = 256;
 /// 32 random bytes from `/dev/urandom`, as 64 lowercase hex digits.
 pub fn random_token() -> std::io::Result<String> {
     let mut bytes = [0u8; 32];
-    std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
+    fs_err::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
@@ -312,9 +312,15 @@ pub fn is_websocket_upgrade(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
 }
 
-/// The `Origin` check: `Ok` when the request's `Origin` header is exactly
-/// `expected` (`http://localhost:7411`), else `403`.
-pub fn check_origin(headers: &HeaderMap, expected: &str) -> Result<(), ApiError> {
+/// The `Origin` check, the only one: a state-changing request
+/// ([`is_state_changing`]) or a WebSocket upgrade passes only when its
+/// `Origin` header is exactly `expected` (`http://localhost:7411`), else
+/// `403`; other requests pass. The router's session layer
+/// ([`crate::gate`]) applies it once per request, before any route.
+pub fn check_origin(method: &Method, headers: &HeaderMap, expected: &str) -> Result<(), ApiError> {
+    if !is_state_changing(method) && !is_websocket_upgrade(headers) {
+        return Ok(());
+    }
     match headers.get(header::ORIGIN).map(|v| v.to_str()) {
         Some(Ok(origin)) if origin == expected => Ok(()),
         Some(Ok(origin)) => Err(ApiError::forbidden(format!(
@@ -518,16 +524,22 @@ mod tests {
 
     #[test]
     fn origin_must_match_exactly() {
+        let post = &Method::POST;
         let mut h = HeaderMap::new();
         assert_eq!(
-            check_origin(&h, "http://localhost:1").unwrap_err().status,
+            check_origin(post, &h, "http://localhost:1")
+                .unwrap_err()
+                .status,
             axum::http::StatusCode::FORBIDDEN
         );
+        assert!(check_origin(&Method::GET, &h, "http://localhost:1").is_ok());
         h.insert(
             header::ORIGIN,
             HeaderValue::from_static("http://localhost:1"),
         );
-        assert!(check_origin(&h, "http://localhost:1").is_ok());
-        assert!(check_origin(&h, "http://localhost:12").is_err());
+        assert!(check_origin(post, &h, "http://localhost:1").is_ok());
+        assert!(check_origin(post, &h, "http://localhost:12").is_err());
+        h.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+        assert!(check_origin(&Method::GET, &h, "http://localhost:12").is_err());
     }
 }

@@ -25,7 +25,6 @@ use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use dockhand_host::catalog::{self, CatalogDetails, CatalogError, CatalogItem, CatalogOptions};
-use dockhand_host::config::Config;
 use dockhand_host::consent::Summary;
 use dockhand_host::install::{InstallRequest, Installed};
 use dockhand_host::update::untagged::parse_source;
@@ -37,20 +36,10 @@ use dockhand_spec::Diagnostic;
 use dockhand_spec::ExtensionId;
 use serde::{Deserialize, Serialize};
 
-use crate::app::{AppState, DashboardSession};
 use crate::error::ApiError;
-
-/// What the catalog and install routes need: a registry client and the
-/// configuration (catalogs; the allow-list is on the manager).
-#[derive(Debug, Clone, Default)]
-pub struct CatalogSetup {
-    /// The registry client (`None`: the routes answer 503).
-    pub registry: Option<RegistryClient>,
-    /// The configuration files, read.
-    pub config: Config,
-    /// How catalogs are read.
-    pub options: CatalogOptions,
-}
+use crate::extract::DashboardSession;
+use crate::state::AppState;
+pub use crate::state::CatalogSetup;
 
 /// The routes.
 pub fn routes() -> Router<AppState> {
@@ -107,7 +96,7 @@ async fn list(
     let Query(q) = query?;
     registry(&state)?;
     let refresh = q.refresh;
-    let listing = crate::app::off_thread(move || async move {
+    let listing = crate::blocking::off_thread(move || async move {
         let setup = state.catalog();
         let client = registry(&state)?;
         let options = CatalogOptions {
@@ -149,7 +138,7 @@ async fn details(
     Path(reference): Path<String>,
 ) -> Result<Json<CatalogDetails>, ApiError> {
     registry(&state)?;
-    let item = crate::app::off_thread(move || async move {
+    let item = crate::blocking::off_thread(move || async move {
         let setup = state.catalog();
         let client = registry(&state)?;
         Ok::<_, ApiError>(
@@ -273,7 +262,7 @@ async fn preview(
     let reference = registry_reference(&body.reference)?;
     registry(&state)?;
     let wanted = reference.clone();
-    let (outcome, asked, kept) = crate::app::off_thread(move || async move {
+    let (outcome, asked, kept) = crate::blocking::off_thread(move || async move {
         let hooks = Preview::default();
         let outcome = match registry(&state) {
             Ok(client) => {
@@ -333,7 +322,7 @@ async fn install(
     }
     registry(&state)?;
     let worker = state.clone();
-    let outcome = crate::app::off_thread(move || async move {
+    let outcome = crate::blocking::off_thread(move || async move {
         let client = registry(&worker)?;
         Ok::<_, ApiError>(
             worker

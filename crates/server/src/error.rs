@@ -153,6 +153,72 @@ impl From<StateError> for ApiError {
     }
 }
 
+impl From<dockhand_engine::EngineError> for ApiError {
+    fn from(e: dockhand_engine::EngineError) -> Self {
+        use dockhand_engine::EngineError as E;
+        let status = match &e {
+            E::NoSuchContainer(_) | E::NoSuchImage(_) => StatusCode::NOT_FOUND,
+            E::NotRunning(_) => StatusCode::SERVICE_UNAVAILABLE,
+            E::Unreachable { .. } | E::Tls { .. } | E::Ssh { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            E::Rejected { status, .. } => {
+                StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_GATEWAY)
+            }
+            E::Api { .. } => StatusCode::BAD_GATEWAY,
+            E::Io(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        Self::new(status, e.to_string())
+    }
+}
+
+/// An Engine API error as an answer: the engine's own 4xx status passes
+/// through (`404` for a missing object), anything else is a `502`/`503`.
+pub fn engine_error(host: &str, doing: &str, e: bollard::errors::Error) -> ApiError {
+    use bollard::errors::Error as B;
+    match e {
+        B::DockerResponseServerError {
+            status_code,
+            message,
+        } if (400..500).contains(&status_code) => ApiError::new(
+            StatusCode::from_u16(status_code).unwrap_or(StatusCode::BAD_GATEWAY),
+            format!("{doing}: {message}"),
+        ),
+        B::DockerResponseServerError { message, .. } => ApiError::bad_gateway(format!(
+            "the Docker engine at {host} failed {doing}: {message}"
+        )),
+        other => ApiError::unavailable(format!(
+            "cannot reach the Docker engine at {host} ({doing}): {other}; start the engine and retry"
+        )),
+    }
+}
+
+/// Reads a JSON request body of at most `limit` bytes: `413` beyond it,
+/// `400` when it is not the expected JSON.
+pub async fn read_json<T: serde::de::DeserializeOwned>(
+    body: axum::body::Body,
+    limit: usize,
+) -> Result<T, ApiError> {
+    use http_body_util::BodyExt;
+    let collected = http_body_util::Limited::new(body, limit)
+        .collect()
+        .await
+        .map_err(|e| {
+            if e.is::<http_body_util::LengthLimitError>() {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("the request body is larger than {limit} bytes"),
+                )
+            } else {
+                ApiError::bad_request(format!("cannot read the request body: {e}"))
+            }
+        })?;
+    let bytes = collected.to_bytes();
+    serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::bad_request(format!("the request body is not the expected JSON: {e}"))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,8 +23,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::bridge::docker::{list_containers, list_images};
-use crate::bridge::error::{ApiError, engine_error, json_response};
 use crate::bridge::{BridgeState, DashboardAccess};
+use crate::error::{ApiError, engine_error};
 
 /// The dashboard's engine routes (see the module docs for what `S` must provide).
 pub fn routes<S>() -> Router<S>
@@ -61,7 +61,7 @@ fn path(p: P) -> Result<String, ApiError> {
 
 fn respond(result: Result<Value, ApiError>) -> Response {
     match result {
-        Ok(v) => json_response(&v),
+        Ok(v) => axum::Json(v).into_response(),
         Err(e) => e.into_response(),
     }
 }
@@ -297,14 +297,14 @@ pub fn list_dir(dir: &Path, hidden: bool) -> Result<FsListing, ApiError> {
         _ => ApiError::internal(format!("cannot list {}: {e}", clean.display())),
     };
     let mut entries = Vec::new();
-    for entry in std::fs::read_dir(&clean).map_err(io_error)? {
+    for entry in fs_err::read_dir(&clean).map_err(io_error)? {
         let Ok(entry) = entry else { continue };
         let name = entry.file_name().to_string_lossy().into_owned();
         if !hidden && name.starts_with('.') {
             continue;
         }
         // Follows links: a link to a directory can be opened.
-        let dir = std::fs::metadata(entry.path()).is_ok_and(|m| m.is_dir());
+        let dir = fs_err::metadata(entry.path()).is_ok_and(|m| m.is_dir());
         entries.push(FsEntry { name, dir });
     }
     entries.sort_by(|a, b| {
@@ -334,7 +334,7 @@ async fn fs(_: DashboardAccess, State(state): State<Arc<BridgeState>>, q: Q<FsQu
     }
     .await;
     match result {
-        Ok(listing) => json_response(&listing),
+        Ok(listing) => axum::Json(listing).into_response(),
         Err(e) => e.into_response(),
     }
 }
@@ -347,11 +347,11 @@ mod tests {
     fn listings_sort_hide_and_resolve() {
         let tmp = tempfile::tempdir().unwrap();
         let root = tmp.path();
-        std::fs::create_dir(root.join("b-dir")).unwrap();
-        std::fs::create_dir(root.join(".hidden")).unwrap();
-        std::fs::write(root.join("A.txt"), "").unwrap();
-        std::fs::write(root.join("c.txt"), "").unwrap();
-        std::os::unix::fs::symlink(root.join("b-dir"), root.join("link")).unwrap();
+        fs_err::create_dir(root.join("b-dir")).unwrap();
+        fs_err::create_dir(root.join(".hidden")).unwrap();
+        fs_err::write(root.join("A.txt"), "").unwrap();
+        fs_err::write(root.join("c.txt"), "").unwrap();
+        fs_err::os::unix::fs::symlink(root.join("b-dir"), root.join("link")).unwrap();
         let l = list_dir(root, false).unwrap();
         let names: Vec<_> = l.entries.iter().map(|e| (e.name.as_str(), e.dir)).collect();
         assert_eq!(
@@ -380,7 +380,7 @@ mod tests {
     #[test]
     fn listing_errors_have_statuses() {
         let tmp = tempfile::tempdir().unwrap();
-        std::fs::write(tmp.path().join("f"), "").unwrap();
+        fs_err::write(tmp.path().join("f"), "").unwrap();
         let status = |p: &Path| list_dir(p, false).unwrap_err().status;
         assert_eq!(status(&tmp.path().join("nope")), StatusCode::NOT_FOUND);
         assert_eq!(status(&tmp.path().join("f")), StatusCode::BAD_REQUEST);

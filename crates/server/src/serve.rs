@@ -16,7 +16,8 @@ use std::time::Duration;
 use dockhand_host::Manager;
 use tokio::net::{TcpListener, TcpSocket};
 
-use crate::app::{AppState, router};
+use crate::app::router;
+use crate::state::AppState;
 
 /// The port `dockhand serve` listens on unless told otherwise.
 pub const DEFAULT_PORT: u16 = 7411;
@@ -185,7 +186,6 @@ impl Server {
         let graceful = async move {
             shutdown.await;
             on_signal.request_shutdown();
-            on_signal.processes().kill_all();
             on_signal.bridge().processes.kill_all();
         };
         // Small request/answer exchanges (the bridge) must not wait for Nagle.
@@ -206,12 +206,12 @@ impl Server {
             }
             () = deadline => true,
         };
-        state.processes().kill_all();
-        state.bridge().processes.kill_all();
-        state.processes().wait_idle(GRACE).await;
+        let processes = &state.bridge().processes;
+        processes.kill_all();
+        processes.wait_idle(GRACE).await;
         Ok(Stopped {
             forced,
-            processes_left: state.processes().len(),
+            processes_left: processes.len(),
         })
     }
 }
@@ -224,7 +224,7 @@ mod tests {
     async fn the_listener_queues_many_connections_before_they_are_accepted() {
         // The kernel caps every backlog at net.core.somaxconn (4096 since
         // Linux 5.4, 128 before).
-        let cap: u32 = std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+        let cap: u32 = fs_err::read_to_string("/proc/sys/net/core/somaxconn")
             .ok()
             .and_then(|s| s.trim().parse().ok())
             .unwrap_or(0);

@@ -17,10 +17,11 @@ use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use crate::app::{AppState, ExtensionCaller, Site, with_type};
+use crate::assets::with_type;
 use crate::auth;
 use crate::error::ApiError;
-use crate::extract::{ExtensionPaths, relative_inside, ui_field};
+use crate::extract::ExtensionCaller;
+use crate::state::{AppState, ExtensionPaths, Site, relative_inside, ui_field};
 
 /// Where a ticket is redeemed.
 pub const ENTER_PATH: &str = "/.dockhand/enter";
@@ -148,7 +149,7 @@ pub fn extension_info(caller: &ExtensionCaller) -> serde_json::Value {
         "aarch64" => "arm64",
         other => other,
     };
-    let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname")
+    let hostname = fs_err::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_owned())
         .unwrap_or_default();
     serde_json::json!({

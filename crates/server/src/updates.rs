@@ -22,25 +22,15 @@ use axum::routing::post;
 use axum::{Json, Router};
 use dockhand_host::Hooks;
 use dockhand_host::consent::Summary;
-use dockhand_host::update::{CheckOptions, CheckReport, UpdateError, UpdateRequest, Updated};
-use dockhand_oci::registry::RegistryClient;
+use dockhand_host::update::{CheckReport, UpdateError, UpdateRequest, Updated};
 use dockhand_spec::Diagnostic;
 use dockhand_spec::ExtensionId;
 use serde::{Deserialize, Serialize};
 
-use crate::app::{AppState, DashboardSession};
 use crate::error::ApiError;
-
-/// How the dashboard checks for updates.
-#[derive(Debug, Clone)]
-pub struct UpdateService {
-    /// The registry client (the user's credentials).
-    pub client: RegistryClient,
-    /// How often [`run_periodic`] checks; `None`: never by itself.
-    pub interval: Option<Duration>,
-    /// Check options.
-    pub options: CheckOptions,
-}
+use crate::extract::DashboardSession;
+use crate::state::AppState;
+pub use crate::state::UpdateService;
 
 /// How long after start the first periodic check runs.
 pub const FIRST_CHECK_DELAY: Duration = Duration::from_secs(3);
@@ -161,7 +151,7 @@ async fn preview(
     };
     let manager = Arc::clone(state.manager());
     let client = svc.client.clone();
-    let (result, asked, before, from) = crate::app::off_thread(move || async move {
+    let (result, asked, before, from) = crate::blocking::off_thread(move || async move {
         let hooks = crate::catalog::Preview::default();
         let record = manager.get(&req.id);
         let before = record
@@ -290,7 +280,7 @@ async fn update(
     };
     let manager = Arc::clone(state.manager());
     let client = svc.client.clone();
-    let result = crate::app::off_thread(move || async move {
+    let result = crate::blocking::off_thread(move || async move {
         manager.update(&req, &client, &DashboardHooks).await
     })
     .await?;

@@ -17,9 +17,9 @@ use dockhand_host::state::ExtensionRecord;
 use dockhand_spec::ExtensionId;
 use tokio::sync::{OwnedSemaphorePermit, RwLock, Semaphore};
 
-use super::error::ApiError;
 use super::exec::Processes;
 use super::pool::UnixPools;
+use crate::error::ApiError;
 
 /// The extension a bridge request comes from, already authenticated by the
 /// server (its Host and its `dockhand_ext` cookie). Cheap to clone (one

@@ -10,16 +10,15 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
 use bollard::query_parameters::{ListContainersOptions, ListImagesOptions};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::context::{BridgeState, Caller};
-use super::error::{ApiError, check_origin, engine_error, json_response, read_json};
+use crate::error::{ApiError, engine_error, read_json};
 
 /// The body of the list calls.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -155,13 +154,7 @@ pub async fn list_images(
     serde_json::to_value(list).map_err(|e| ApiError::internal(format!("cannot encode images: {e}")))
 }
 
-async fn options_of(
-    state: &BridgeState,
-    headers: &HeaderMap,
-    caller: &Caller,
-    body: Body,
-) -> Result<Map<String, Value>, ApiError> {
-    check_origin(headers, &caller.origin)?;
+async fn options_of(state: &BridgeState, body: Body) -> Result<Map<String, Value>, ApiError> {
     let req: ListRequest = read_json(body, state.limits.max_body).await?;
     Ok(req.options.unwrap_or_default())
 }
@@ -169,37 +162,21 @@ async fn options_of(
 /// `POST /.dockhand/api/docker/containers`.
 pub async fn containers(
     State(state): State<Arc<BridgeState>>,
-    caller: Caller,
-    headers: HeaderMap,
+    _: Caller,
     body: Body,
-) -> Response {
-    let result = async {
-        let options = container_options(&options_of(&state, &headers, &caller, body).await?)?;
-        list_containers(&state, options).await
-    }
-    .await;
-    match result {
-        Ok(v) => json_response(&v),
-        Err(e) => e.into_response(),
-    }
+) -> Result<Json<Value>, ApiError> {
+    let options = container_options(&options_of(&state, body).await?)?;
+    Ok(Json(list_containers(&state, options).await?))
 }
 
 /// `POST /.dockhand/api/docker/images`.
 pub async fn images(
     State(state): State<Arc<BridgeState>>,
-    caller: Caller,
-    headers: HeaderMap,
+    _: Caller,
     body: Body,
-) -> Response {
-    let result = async {
-        let options = image_options(&options_of(&state, &headers, &caller, body).await?)?;
-        list_images(&state, options).await
-    }
-    .await;
-    match result {
-        Ok(v) => json_response(&v),
-        Err(e) => e.into_response(),
-    }
+) -> Result<Json<Value>, ApiError> {
+    let options = image_options(&options_of(&state, body).await?)?;
+    Ok(Json(list_images(&state, options).await?))
 }
 
 #[cfg(test)]

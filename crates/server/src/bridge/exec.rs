@@ -10,21 +10,21 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::argv::{self, ArgMode};
 use super::context::{BridgeState, Caller};
-use super::error::{ApiError, check_origin, json_response, read_json};
 use super::policy;
 use super::procs::spawn_local;
 pub use super::procs::{
     Event, Exit, KillHandle, LocalCommand, Processes, Running, Slot, resolve_program,
 };
+use crate::error::{ApiError, read_json};
 
 /// Where a command runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -215,7 +215,7 @@ pub fn host_command(
         return Err(not_ours());
     }
     let program = caller.host_dir().join(name);
-    match std::fs::symlink_metadata(&program) {
+    match fs_err::symlink_metadata(&program) {
         Ok(m) if m.is_file() => {}
         _ => return Err(not_ours()),
     }
@@ -321,40 +321,22 @@ async fn run_local(
 pub async fn docker_exec(
     State(state): State<Arc<BridgeState>>,
     caller: Caller,
-    headers: HeaderMap,
     body: Body,
-) -> Response {
-    let result = async {
-        check_origin(&headers, &caller.origin)?;
-        let req: ExecRequest = read_json(body, state.limits.max_body).await?;
-        let cmd = docker_command(&state, &req, ArgMode::ShellWords)?;
-        run_local(&state, &caller, cmd).await
-    }
-    .await;
-    match result {
-        Ok(r) => json_response(&r),
-        Err(e) => e.into_response(),
-    }
+) -> Result<Json<ExecResult>, ApiError> {
+    let req: ExecRequest = read_json(body, state.limits.max_body).await?;
+    let cmd = docker_command(&state, &req, ArgMode::ShellWords)?;
+    Ok(Json(run_local(&state, &caller, cmd).await?))
 }
 
 /// `POST /.dockhand/api/host/exec`.
 pub async fn host_exec(
     State(state): State<Arc<BridgeState>>,
     caller: Caller,
-    headers: HeaderMap,
     body: Body,
-) -> Response {
-    let result = async {
-        check_origin(&headers, &caller.origin)?;
-        let req: ExecRequest = read_json(body, state.limits.max_body).await?;
-        let cmd = host_command(&state, &caller, &req, ArgMode::ShellWords)?;
-        run_local(&state, &caller, cmd).await
-    }
-    .await;
-    match result {
-        Ok(r) => json_response(&r),
-        Err(e) => e.into_response(),
-    }
+) -> Result<Json<ExecResult>, ApiError> {
+    let req: ExecRequest = read_json(body, state.limits.max_body).await?;
+    let cmd = host_command(&state, &caller, &req, ArgMode::ShellWords)?;
+    Ok(Json(run_local(&state, &caller, cmd).await?))
 }
 
 #[cfg(test)]

@@ -70,7 +70,6 @@ pub mod argv;
 pub mod container_kill;
 pub mod context;
 pub mod docker;
-pub mod error;
 pub mod exec;
 pub mod page;
 pub mod policy;
@@ -81,16 +80,14 @@ pub mod ws;
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::{FromRef, FromRequestParts};
-use axum::response::Response;
 use axum::routing::{get, post};
+use axum::{Json, Router};
 use serde_json::json;
 
 pub use context::{
     BridgeState, Budget, Caller, CallerParts, DashboardAccess, EngineHandle, Held, Limits,
 };
-pub use error::ApiError;
 
 /// The bridge's routes, for the extension origins (see the module docs for
 /// what `S` must provide).
@@ -135,9 +132,9 @@ pub fn hostname() -> String {
 }
 
 /// `GET /.dockhand/api/info`.
-pub async fn info(caller: Caller) -> Response {
+pub async fn info(caller: Caller) -> Json<serde_json::Value> {
     let r = &caller.record;
-    error::json_response(&json!({
+    Json(json!({
         "extension": r.id.as_str(),
         "image": r.image,
         "host": {

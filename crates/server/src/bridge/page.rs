@@ -8,12 +8,10 @@
 //! compatibility lab read it. A report is small: at most [`MAX_REPORT`] bytes.
 
 use axum::body::Body;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
 use serde::Deserialize;
 
-use super::context::Caller;
-use super::error::{ApiError, check_origin, read_json};
+use crate::error::{ApiError, read_json};
 
 /// The largest report accepted (`413` beyond).
 pub const MAX_REPORT: usize = 64 * 1024;
@@ -41,21 +39,16 @@ pub struct PageError {
 }
 
 /// `POST /.dockhand/api/page/error`.
-pub async fn page_error(caller: Caller, headers: HeaderMap, body: Body) -> Response {
-    let result = async {
-        check_origin(&headers, &caller.origin)?;
-        let report: PageError = read_json(body, MAX_REPORT).await?;
-        if !matches!(report.kind.as_str(), "error" | "unhandledrejection") {
-            return Err(ApiError::bad_request(format!(
-                "type `{}` is neither `error` nor `unhandledrejection`",
-                report.kind
-            )));
-        }
-        Ok(())
+///
+/// Takes the [`Caller`](super::Caller) so that only an extension origin's
+/// session reaches it.
+pub async fn page_error(_: super::Caller, body: Body) -> Result<StatusCode, ApiError> {
+    let report: PageError = read_json(body, MAX_REPORT).await?;
+    if !matches!(report.kind.as_str(), "error" | "unhandledrejection") {
+        return Err(ApiError::bad_request(format!(
+            "type `{}` is neither `error` nor `unhandledrejection`",
+            report.kind
+        )));
     }
-    .await;
-    match result {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => e.into_response(),
-    }
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -16,7 +16,7 @@
 //! Commands in the backend container (`vm.cli.exec`) are not local and keep
 //! any environment.
 
-use super::error::ApiError;
+use crate::error::ApiError;
 
 /// Variables an extension may not set for a local process.
 pub const RESERVED_NAMES: &[&str] = &[

@@ -524,7 +524,7 @@ mod tests {
         let b = backend(After::KeepAlive, false);
         let dir = tempfile::tempdir().expect("tempdir");
         let link = dir.path().join("backend.sock");
-        std::os::unix::fs::symlink(&b.path, &link).expect("symlink");
+        fs_err::os::unix::fs::symlink(&b.path, &link).expect("symlink");
         let e = UnixPool::new(&link)
             .send(get("/x"), 1 << 20)
             .await
@@ -540,7 +540,7 @@ mod tests {
             "nothing reached it"
         );
         let file = dir.path().join("file.sock");
-        std::fs::write(&file, b"").expect("file");
+        fs_err::write(&file, b"").expect("file");
         let e = open_socket(&file).expect_err("a file is refused");
         assert!(e.to_string().contains("a regular file"), "{e}");
         // The socket itself works, through its descriptor.
@@ -618,7 +618,7 @@ mod tests {
         // The backend goes away (its idle connection dies with it) and a new
         // one listens at the same path.
         drop(first);
-        std::fs::remove_file(&path).expect("unlink");
+        fs_err::remove_file(&path).expect("unlink");
         let second = backend_at(None, path.clone(), After::KeepAlive, false);
         tokio::time::sleep(Duration::from_millis(20)).await;
         assert_eq!(body_of(&pool, "/g").await, "you asked for /g");

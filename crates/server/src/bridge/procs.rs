@@ -20,10 +20,10 @@ use bytes::Bytes;
 use dockhand_spec::ExtensionId;
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::process::Child;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{Notify, mpsc, watch};
 
 use super::context::Limits;
-use super::error::ApiError;
+use crate::error::ApiError;
 
 /// Bytes read from a pipe at a time.
 const CHUNK: usize = 64 * 1024;
@@ -114,12 +114,16 @@ struct ExtProcs {
     kills: HashMap<u64, Arc<watch::Sender<bool>>>,
 }
 
-/// The registry of every process the bridge started, by extension.
+/// The registry of every process the server started (the bridge is the only
+/// code that starts them), by extension: closing a tab's socket, disabling
+/// or removing an extension, or stopping the server ends them through it.
 #[derive(Debug)]
 pub struct Processes {
     limits: Limits,
     next: AtomicU64,
     inner: Mutex<HashMap<String, ExtProcs>>,
+    /// Woken when the last process ends ([`Processes::wait_idle`]).
+    idle: Notify,
 }
 
 impl Processes {
@@ -129,6 +133,7 @@ impl Processes {
             limits,
             next: AtomicU64::new(1),
             inner: Mutex::new(HashMap::new()),
+            idle: Notify::new(),
         }
     }
 
@@ -193,6 +198,31 @@ impl Processes {
         n
     }
 
+    /// How many processes run in all.
+    pub fn len(&self) -> usize {
+        self.lock().values().map(|p| p.kills.len()).sum()
+    }
+
+    /// True when no process runs.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Waits until no process runs, at most `timeout`; `true` when none is
+    /// left (server shutdown, after [`kill_all`](Self::kill_all)).
+    pub async fn wait_idle(&self, timeout: Duration) -> bool {
+        let wait = async {
+            loop {
+                let notified = self.idle.notified();
+                if self.is_empty() {
+                    return;
+                }
+                notified.await;
+            }
+        };
+        tokio::time::timeout(timeout, wait).await.is_ok()
+    }
+
     /// A budget of buffered output for one collected exec.
     pub fn buffer(self: &Arc<Self>, ext: &ExtensionId) -> OutputBudget {
         OutputBudget {
@@ -232,12 +262,18 @@ impl Slot {
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        let mut map = self.procs.lock();
-        if let Some(p) = map.get_mut(&self.ext) {
-            p.kills.remove(&self.key);
-            if p.kills.is_empty() && p.buffered == 0 {
-                map.remove(&self.ext);
+        let idle = {
+            let mut map = self.procs.lock();
+            if let Some(p) = map.get_mut(&self.ext) {
+                p.kills.remove(&self.key);
+                if p.kills.is_empty() && p.buffered == 0 {
+                    map.remove(&self.ext);
+                }
             }
+            map.values().all(|p| p.kills.is_empty())
+        };
+        if idle {
+            self.procs.idle.notify_waiters();
         }
     }
 }
@@ -411,7 +447,7 @@ async fn terminate(child: &mut Child, grace: Duration) -> std::io::Result<ExitSt
 pub fn resolve_program(program: &str, search_path: &[PathBuf]) -> Option<PathBuf> {
     use std::os::unix::fs::PermissionsExt;
     let executable = |p: &std::path::Path| {
-        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        fs_err::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
     };
     if program.contains('/') {
         let p = PathBuf::from(program);
@@ -482,6 +518,25 @@ mod tests {
         assert_eq!(procs.kill_extension(&a), 1);
         assert!(*rx.borrow());
         assert_eq!(procs.kill_all(), 1);
+    }
+
+    #[tokio::test]
+    async fn wait_idle_follows_the_last_slot() {
+        let procs = Arc::new(Processes::new(limits(4, 10)));
+        assert!(procs.wait_idle(Duration::from_millis(1)).await);
+        let a = procs.acquire(&id("acme/a")).unwrap();
+        let b = procs.acquire(&id("acme/b")).unwrap();
+        assert_eq!(procs.len(), 2);
+        drop(a);
+        assert!(!procs.wait_idle(Duration::from_millis(20)).await);
+        let waiter = {
+            let procs = Arc::clone(&procs);
+            tokio::spawn(async move { procs.wait_idle(Duration::from_secs(5)).await })
+        };
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        drop(b);
+        assert!(waiter.await.unwrap());
+        assert!(procs.is_empty());
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Uri, header};
@@ -21,10 +22,10 @@ use tokio::sync::mpsc;
 
 use super::argv::{self, ArgMode};
 use super::context::{BridgeState, Budget, BudgetExhausted, Caller, Held};
-use super::error::{ApiError, check_origin, json_response, read_json};
-use super::exec::{ExecRequest, collect};
+use super::exec::{ExecRequest, ExecResult, collect};
 use super::pool::PoolError;
 use super::procs::{Event, Exit, Running, Slot, switched_on};
+use crate::error::{ApiError, read_json};
 
 /// The body of `POST /.dockhand/api/vm/request`.
 #[derive(Debug, Clone, Deserialize)]
@@ -233,67 +234,53 @@ async fn grant_access(state: &BridgeState, caller: &Caller, socket: &std::path::
 pub async fn vm_request(
     State(state): State<Arc<BridgeState>>,
     caller: Caller,
-    headers: HeaderMap,
     body: Body,
-) -> Response {
+) -> Result<Response, ApiError> {
     let mut held = Held::default();
-    let result = async {
-        check_origin(&headers, &caller.origin)?;
-        let socket = backend_socket(&caller)?;
-        let req: ServiceRequest =
-            read_request(body, state.limits.max_body, &state.budget, &mut held)
-                .await
-                .map_err(|e| e.into_api(&caller))?;
-        let prepared = prepare(req)?;
-        let pool = state.pools.get(&socket);
-        let budget = Some(&state.budget);
-        let call = async {
-            match pool
-                .send_within(|| prepared.request(), state.limits.max_body, budget)
-                .await
+    let socket = backend_socket(&caller)?;
+    let req: ServiceRequest = read_request(body, state.limits.max_body, &state.budget, &mut held)
+        .await
+        .map_err(|e| e.into_api(&caller))?;
+    let prepared = prepare(req)?;
+    let pool = state.pools.get(&socket);
+    let budget = Some(&state.budget);
+    let call = async {
+        match pool
+            .send_within(|| prepared.request(), state.limits.max_body, budget)
+            .await
+        {
+            Err(PoolError::Connect { source, .. })
+                if source.kind() == std::io::ErrorKind::PermissionDenied
+                    && grant_access(&state, &caller, &socket).await =>
             {
-                Err(PoolError::Connect { source, .. })
-                    if source.kind() == std::io::ErrorKind::PermissionDenied
-                        && grant_access(&state, &caller, &socket).await =>
-                {
-                    pool.send_within(|| prepared.request(), state.limits.max_body, budget)
-                        .await
-                }
-                other => other,
+                pool.send_within(|| prepared.request(), state.limits.max_body, budget)
+                    .await
             }
-        };
-        let answer = match state.limits.service_timeout {
-            Some(limit) => tokio::time::timeout(limit, call)
-                .await
-                .map_err(|_| timed_out(&caller, limit))?,
-            None => call.await,
+            other => other,
         }
-        .map_err(|e| pool_error(&caller, e))?;
-        Ok::<_, ApiError>(answer)
-    }
-    .await;
-    let (answer, answer_held) = match result {
-        Ok(a) => a,
-        Err(e) => return e.into_response(),
     };
+    let (answer, answer_held) = match state.limits.service_timeout {
+        Some(limit) => tokio::time::timeout(limit, call)
+            .await
+            .map_err(|_| timed_out(&caller, limit))?,
+        None => call.await,
+    }
+    .map_err(|e| pool_error(&caller, e))?;
     held.merge(answer_held);
-    let encoded = match serde_json::to_vec(&ServiceAnswer {
+    let encoded = serde_json::to_vec(&ServiceAnswer {
         status: answer.status().as_u16(),
         headers: AnswerHeaders(answer.headers()),
         body: String::from_utf8_lossy(answer.body()),
-    }) {
-        Ok(bytes) => bytes,
-        Err(e) => {
-            return ApiError::internal(format!("cannot encode the answer: {e}")).into_response();
-        }
-    };
+    })
+    .map_err(|e| ApiError::internal(format!("cannot encode the answer: {e}")))?;
     drop(answer);
     // The answer as sent (escaped JSON) may be larger than the bytes read.
     let more = encoded.len().saturating_sub(held.bytes());
-    if let Err(e) = state.budget.take(&mut held, more) {
-        return busy(&caller, e).into_response();
-    }
-    (
+    state
+        .budget
+        .take(&mut held, more)
+        .map_err(|e| busy(&caller, e))?;
+    Ok((
         axum::http::StatusCode::OK,
         [(header::CONTENT_TYPE, "application/json")],
         Body::new(HeldBody {
@@ -301,7 +288,7 @@ pub async fn vm_request(
             _held: held,
         }),
     )
-        .into_response()
+        .into_response())
 }
 
 /// A `vm.service` call that outlived [`Limits::service_timeout`](super::context::Limits).
@@ -468,7 +455,7 @@ pub fn first_service(caller: &Caller) -> Result<String, ApiError> {
         )));
     }
     let path = caller.vm_dir().join("compose.yaml");
-    let text = std::fs::read_to_string(&path).map_err(|e| {
+    let text = fs_err::read_to_string(&path).map_err(|e| {
         ApiError::internal(format!(
             "cannot read the compose file of {id} at {}: {e}; reinstall the extension",
             path.display()
@@ -632,21 +619,14 @@ async fn drive_exec(
 pub async fn vm_exec(
     State(state): State<Arc<BridgeState>>,
     caller: Caller,
-    headers: HeaderMap,
     body: Body,
-) -> Response {
-    let result = async {
-        check_origin(&headers, &caller.origin)?;
-        let req: ExecRequest = read_json(body, state.limits.max_body).await?;
-        let cmd = ContainerCommand::from_request(&req, ArgMode::ShellWords)?;
-        let running = start_in_backend(&state, &caller, &cmd).await?;
-        collect(running, &state.processes, &caller, cmd.display()).await
-    }
-    .await;
-    match result {
-        Ok(r) => json_response(&r),
-        Err(e) => e.into_response(),
-    }
+) -> Result<Json<ExecResult>, ApiError> {
+    let req: ExecRequest = read_json(body, state.limits.max_body).await?;
+    let cmd = ContainerCommand::from_request(&req, ArgMode::ShellWords)?;
+    let running = start_in_backend(&state, &caller, &cmd).await?;
+    Ok(Json(
+        collect(running, &state.processes, &caller, cmd.display()).await?,
+    ))
 }
 
 #[cfg(test)]

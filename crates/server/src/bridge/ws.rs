@@ -21,17 +21,16 @@ use std::time::Duration;
 
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade, close_code};
-use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::argv::ArgMode;
 use super::context::{BridgeState, Caller};
-use super::error::{ApiError, check_origin};
 use super::exec::{self, ExecKind, ExecRequest};
 use super::procs::{Event, Running};
 use super::vm;
+use crate::error::ApiError;
 
 /// How long the client has to send its request after connecting.
 const FIRST_MESSAGE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -50,12 +49,8 @@ pub struct StreamRequest {
 pub async fn exec_ws(
     State(state): State<Arc<BridgeState>>,
     caller: Caller,
-    headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
-    if let Err(e) = check_origin(&headers, &caller.origin) {
-        return e.into_response();
-    }
     ws.on_upgrade(move |socket| serve(state, caller, socket))
 }
 

@@ -27,8 +27,8 @@ use dockhand_host::dev::{BridgeLog, rfc3339_millis};
 use serde_json::{Map, Value, json};
 use tower::ServiceExt as _;
 
-use crate::app::{AppState, ExtensionSite};
 use crate::error::ApiError;
+use crate::state::{AppState, ExtensionSite};
 
 /// The bridge's routes start here.
 pub const API_PREFIX: &str = "/.dockhand/api/";

@@ -1,7 +1,7 @@
 //! Dev mode (`dockhand dev`, `docs/dev-mode.md`) on an extension's origin.
 //!
 //! The router sends a request here only when the extension has dev settings
-//! ([`crate::app::ExtensionSite::dev`], read with the cached records), so an
+//! ([`crate::state::ExtensionSite::dev`], read with the cached records), so an
 //! extension outside dev mode pays one `None` check:
 //!
 //! - with a `ui_source`, every path outside `/.dockhand/` goes to the dev
@@ -14,7 +14,7 @@
 pub mod calllog;
 pub mod proxy;
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use axum::Json;
 use axum::Router;
@@ -25,52 +25,10 @@ use dockhand_host::dev::{BridgeLog, DevSettings};
 use serde::{Deserialize, Serialize};
 use tower::ServiceExt as _;
 
-use crate::app::{AppState, DashboardSession, ExtensionSite};
 use crate::error::ApiError;
-
-/// What dev mode keeps for the server's life: the HTTP clients that reach
-/// dev servers (built on first use, one for loopback targets, which may use
-/// self-signed certificates, one for `--allow-remote` ones).
-#[derive(Debug, Default)]
-pub struct DevState {
-    clients: OnceLock<Result<Clients, String>>,
-}
-
-#[derive(Debug)]
-struct Clients {
-    loopback: reqwest::Client,
-    remote: reqwest::Client,
-}
-
-impl DevState {
-    /// The client for a dev server on loopback or elsewhere.
-    pub fn client(&self, loopback: bool) -> Result<&reqwest::Client, String> {
-        let clients = self
-            .clients
-            .get_or_init(|| {
-                let build = |lenient: bool| {
-                    reqwest::Client::builder()
-                        .redirect(reqwest::redirect::Policy::none())
-                        .no_proxy()
-                        .connect_timeout(proxy::CONNECT_TIMEOUT)
-                        .danger_accept_invalid_certs(lenient)
-                        .build()
-                        .map_err(|e| format!("cannot make an HTTP client: {e}"))
-                };
-                Ok(Clients {
-                    loopback: build(true)?,
-                    remote: build(false)?,
-                })
-            })
-            .as_ref()
-            .map_err(Clone::clone)?;
-        Ok(if loopback {
-            &clients.loopback
-        } else {
-            &clients.remote
-        })
-    }
-}
+use crate::extract::DashboardSession;
+pub use crate::state::DevState;
+use crate::state::{AppState, ExtensionSite};
 
 /// A request on the origin of `site`, which is in dev mode.
 pub async fn route(

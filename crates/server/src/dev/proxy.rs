@@ -33,12 +33,10 @@ use dockhand_host::dev::DevUiSource;
 use futures_util::StreamExt as _;
 use hyper_util::rt::TokioIo;
 
-use crate::app::{AppState, ExtensionSite};
 use crate::auth;
 use crate::error::ApiError;
+use crate::state::{AppState, ExtensionSite};
 
-/// How long connecting to the dev server may take.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long the dev server may take to send its response headers.
 pub const HEADERS_TIMEOUT: Duration = Duration::from_secs(60);
 /// The largest HTML page read (to inject `ddclient.js`).
@@ -104,7 +102,7 @@ pub async fn forward(
     };
     let client = match state.dev().client(source.is_loopback()) {
         Ok(c) => c,
-        Err(e) => return ApiError::internal(e).into_response(),
+        Err(e) => return ApiError::internal(e.to_string()).into_response(),
     };
     let ws = auth::is_websocket_upgrade(req.headers());
     let headers = request_headers(req.headers(), site, source, ws);

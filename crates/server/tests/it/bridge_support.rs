@@ -3,7 +3,6 @@
 //! and helpers to call the router in-process or over a real socket.
 
 use std::collections::BTreeMap;
-use std::convert::Infallible;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -19,6 +18,8 @@ use axum::serve::ListenerExt;
 use dockhand_engine::EngineHost;
 use dockhand_host::layout::Layout;
 use dockhand_host::state::{BackendRecord, ExtensionRecord};
+use dockhand_server::ApiError;
+use dockhand_server::auth::check_origin;
 use dockhand_server::bridge::exec::resolve_program;
 use dockhand_server::bridge::{BridgeState, Caller, DashboardAccess, EngineHandle, Limits};
 use dockhand_spec::ExtensionId;
@@ -79,16 +80,20 @@ impl FromRef<TestState> for Arc<BridgeState> {
     }
 }
 
+// The adapters do what the server's session layer (`dockhand_server::gate`)
+// does before any bridge or resource route: the one `Origin` check.
 impl FromRequestParts<TestState> for Caller {
-    type Rejection = Infallible;
-    async fn from_request_parts(_: &mut Parts, s: &TestState) -> Result<Self, Infallible> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, s: &TestState) -> Result<Self, ApiError> {
+        check_origin(&parts.method, &parts.headers, ORIGIN)?;
         Ok((*s.caller).clone())
     }
 }
 
 impl FromRequestParts<TestState> for DashboardAccess {
-    type Rejection = Infallible;
-    async fn from_request_parts(_: &mut Parts, _: &TestState) -> Result<Self, Infallible> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &TestState) -> Result<Self, ApiError> {
+        check_origin(&parts.method, &parts.headers, DASHBOARD)?;
         Ok(DashboardAccess {
             origin: DASHBOARD.to_owned(),
         })
@@ -190,20 +195,20 @@ impl Harness {
         };
         let caller = Caller::new(&layout, Arc::new(record), ORIGIN);
         let host_dir = caller.host_dir();
-        std::fs::create_dir_all(&host_dir).expect("host dir");
+        fs_err::create_dir_all(&host_dir).expect("host dir");
         for (name, text) in SCRIPTS {
             if !text.is_empty() {
                 write_executable(&host_dir.join(name), text);
             }
         }
-        std::fs::create_dir_all(caller.vm_dir()).expect("vm dir");
-        std::fs::write(
+        fs_err::create_dir_all(caller.vm_dir()).expect("vm dir");
+        fs_err::write(
             caller.vm_dir().join("compose.yaml"),
             "services:\n  backend:\n    image: x\n  other:\n    image: y\n",
         )
         .expect("compose file");
         let user_home = tmp.path().join("user");
-        std::fs::create_dir_all(&user_home).expect("user home");
+        fs_err::create_dir_all(&user_home).expect("user home");
         let engine = EngineHandle::lazy(
             options
                 .engine
@@ -248,7 +253,7 @@ impl Harness {
 
     pub async fn start_backend(&self) {
         let path = self.socket();
-        std::fs::create_dir_all(path.parent().expect("parent")).expect("socket dir");
+        fs_err::create_dir_all(path.parent().expect("parent")).expect("socket dir");
         let listener = tokio::net::UnixListener::bind(&path).expect("bind the backend socket");
         let count = self.connections.clone();
         let listener = listener.tap_io(move |_| {
@@ -311,8 +316,8 @@ impl Harness {
 
 pub fn write_executable(path: &Path, text: &str) {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::write(path, text).expect("write script");
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    fs_err::write(path, text).expect("write script");
+    fs_err::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
 }
 
 /// The backend: `/echo` answers what it got, `/status/{code}` answers with
@@ -362,7 +367,7 @@ fn backend_app() -> Router {
 
 /// True while `pid` is a live (not zombie) process.
 pub fn alive(pid: u32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+    match fs_err::read_to_string(format!("/proc/{pid}/stat")) {
         Ok(stat) => {
             let state = stat
                 .rsplit_once(')')
@@ -390,7 +395,7 @@ pub async fn eventually(secs: u64, mut f: impl FnMut() -> bool) -> bool {
 pub async fn read_pid(path: &Path) -> u32 {
     let mut pid = None;
     eventually(10, || {
-        pid = std::fs::read_to_string(path)
+        pid = fs_err::read_to_string(path)
             .ok()
             .and_then(|s| s.trim().parse().ok());
         pid.is_some()
