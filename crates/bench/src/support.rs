@@ -56,7 +56,7 @@ pub fn scratch_dir(suite: &str) -> Result<tempfile::TempDir> {
 
 /// Removes `dir` and what it holds; a missing `dir` is fine.
 pub fn remove_dir(dir: &Path) -> Result<()> {
-    match std::fs::remove_dir_all(dir) {
+    match fs_err::remove_dir_all(dir) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
             Err(e).with_context(|| format!("cannot remove {}", dir.display()))
         }

@@ -397,7 +397,7 @@ fn client_pair(
 
 fn current_context(config_dir: &Path) -> Result<Option<String>, ContextError> {
     let path = config_dir.join("config.json");
-    let text = match std::fs::read_to_string(&path) {
+    let text = match fs_err::read_to_string(&path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => {
@@ -421,7 +421,7 @@ fn context_host(name: &str, config_dir: &Path) -> Result<EngineHost, ContextErro
         .join("meta")
         .join(&dir)
         .join("meta.json");
-    let text = match std::fs::read_to_string(&path) {
+    let text = match fs_err::read_to_string(&path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(ContextError::NoSuchContext {

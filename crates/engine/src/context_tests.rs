@@ -2,8 +2,8 @@ use super::*;
 
 fn write(dir: &Path, rel: &str, text: &str) {
     let path = dir.join(rel);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
+    fs_err::create_dir_all(path.parent().unwrap()).unwrap();
+    fs_err::write(path, text).unwrap();
 }
 
 fn add_context(dir: &Path, name: &str, host: &str) {

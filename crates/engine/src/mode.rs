@@ -154,7 +154,7 @@ struct ProbeDir(PathBuf);
 
 impl Drop for ProbeDir {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        let _ = fs_err::remove_dir_all(&self.0);
     }
 }
 
@@ -414,7 +414,7 @@ mod tests {
         assert_eq!(big.engines.len(), CACHE_ENTRIES);
         assert!(big.get("0", Path::new("/d")).is_none());
         // A broken file is an empty cache.
-        std::fs::write(&path, "{not json").unwrap();
+        fs_err::write(&path, "{not json").unwrap();
         assert!(ModeCache::read(&path).engines.is_empty());
     }
 

@@ -135,12 +135,12 @@ mod tests {
         assert_eq!(probe_socket(&path).await, SocketState::Missing);
         drop(std::os::unix::net::UnixListener::bind(&path).unwrap());
         assert_eq!(probe_socket(&path).await, SocketState::NotListening);
-        std::fs::remove_file(&path).unwrap();
+        fs_err::remove_file(&path).unwrap();
         let _l = std::os::unix::net::UnixListener::bind(&path).unwrap();
         assert_eq!(probe_socket(&path).await, SocketState::Ready);
         // A plain file where the socket should be is not a listener.
         let file = dir.path().join("f.sock");
-        std::fs::write(&file, "x").unwrap();
+        fs_err::write(&file, "x").unwrap();
         assert_eq!(probe_socket(&file).await, SocketState::NotListening);
         assert_eq!(SocketState::NotListening.to_string(), "not-listening");
     }
@@ -156,7 +156,7 @@ mod tests {
         assert!(e.to_string().contains("none.sock"), "{e}");
         assert!(e.last_error.contains("No such file"), "{e}");
         // A file that is not a socket is refused, not waited on forever.
-        std::fs::write(&path, "x").unwrap();
+        fs_err::write(&path, "x").unwrap();
         let e = wait_for_socket(&path, Duration::from_millis(50))
             .await
             .unwrap_err();

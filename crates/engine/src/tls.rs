@@ -284,7 +284,7 @@ mod tests {
     fn unreadable_material_is_named() {
         let dir = tempfile::tempdir().unwrap();
         let ca = dir.path().join("ca.pem");
-        std::fs::write(&ca, "not a certificate").unwrap();
+        fs_err::write(&ca, "not a certificate").unwrap();
         let tls = TlsConfig {
             ca: Some(ca.clone()),
             ..TlsConfig::public_roots()

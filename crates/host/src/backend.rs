@@ -92,13 +92,13 @@ pub fn write_compose_files(
     let Some(vm) = &metadata.vm else {
         return Err(InstallError::Invalid("metadata.json has no vm".into()));
     };
-    std::fs::create_dir_all(vm_dir).map_err(InstallError::io(vm_dir))?;
+    fs_err::create_dir_all(vm_dir).map_err(InstallError::io(vm_dir))?;
     // With both keys the compose file runs and vm.image is ignored, as in
     // Docker Desktop (validation warns, DH125).
     let text = match (&vm.image, &vm.composefile) {
         (_, Some(file)) => {
             let path = root.join(file.trim_start_matches('/'));
-            let text = std::fs::read_to_string(&path).map_err(InstallError::io(&path))?;
+            let text = fs_err::read_to_string(&path).map_err(InstallError::io(&path))?;
             // `expose: ["5317:4317"]` runs as it did with compose v2 (the
             // container port); any other file is written as it is.
             normalize_expose(&text).unwrap_or(text)
@@ -113,7 +113,7 @@ pub fn write_compose_files(
         }
     };
     let compose_path = vm_dir.join("compose.yaml");
-    std::fs::write(&compose_path, &text).map_err(InstallError::io(&compose_path))?;
+    fs_err::write(&compose_path, &text).map_err(InstallError::io(&compose_path))?;
     let facts = ComposeFacts::parse(&text)
         .map_err(|e| InstallError::Invalid(format!("compose file: {e}")))?;
     let input = OverrideInput {
@@ -126,7 +126,7 @@ pub fn write_compose_files(
     let over =
         compose_override(&facts, &input).map_err(|e| InstallError::Invalid(e.to_string()))?;
     let override_path = vm_dir.join("override.json");
-    std::fs::write(&override_path, over.to_json()).map_err(InstallError::io(&override_path))?;
+    fs_err::write(&override_path, over.to_json()).map_err(InstallError::io(&override_path))?;
     Ok(facts)
 }
 

@@ -148,7 +148,7 @@ pub(crate) fn write_summary(version_dir: &Path, summary: &Summary) -> Result<(),
     let mut kept = summary.clone();
     kept.image = None;
     let text = serde_json::to_vec_pretty(&kept).unwrap_or_default();
-    std::fs::write(&path, text).map_err(InstallError::io(&path))
+    fs_err::write(&path, text).map_err(InstallError::io(&path))
 }
 
 /// The summary kept beside an installed version, when there is one.

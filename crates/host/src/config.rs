@@ -367,7 +367,7 @@ fn parse_file(path: &Path, text: &str) -> Result<FileConfig, ConfigError> {
 }
 
 fn read_file(path: &Path) -> Result<Option<FileConfig>, ConfigError> {
-    match std::fs::read_to_string(path) {
+    match fs_err::read_to_string(path) {
         Ok(text) => parse_file(path, &text).map(Some),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(source) => Err(ConfigError::Read {

@@ -209,15 +209,15 @@ impl BridgeLog {
     /// [`Self::append`] with another rotation size.
     pub fn append_with_limit(&self, line: &str, max: u64) -> std::io::Result<()> {
         if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir)?;
+            fs_err::create_dir_all(dir)?;
         }
-        if std::fs::metadata(&self.path).is_ok_and(|m| m.len() >= max) {
-            std::fs::rename(&self.path, self.rotated())?;
+        if fs_err::metadata(&self.path).is_ok_and(|m| m.len() >= max) {
+            fs_err::rename(&self.path, self.rotated())?;
         }
         let mut buf = Vec::with_capacity(line.len() + 1);
         buf.extend_from_slice(line.as_bytes());
         buf.push(b'\n');
-        let mut f = std::fs::OpenOptions::new()
+        let mut f = fs_err::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&self.path)?;
@@ -229,7 +229,7 @@ impl BridgeLog {
     pub fn tail(&self, n: Option<usize>) -> std::io::Result<Vec<String>> {
         let mut lines = Vec::new();
         for path in [self.rotated(), self.path.clone()] {
-            match std::fs::File::open(&path) {
+            match fs_err::File::open(&path) {
                 Ok(f) => {
                     for line in std::io::BufReader::new(f).lines() {
                         lines.push(line?);
@@ -250,7 +250,7 @@ impl BridgeLog {
     /// the offset to read from next; a file shorter than `offset` (rotated
     /// meanwhile) is read from its start.
     pub fn read_from(&self, offset: u64) -> std::io::Result<(Vec<String>, u64)> {
-        let mut f = match std::fs::File::open(&self.path) {
+        let mut f = match fs_err::File::open(&self.path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), 0)),
             Err(e) => return Err(e),
@@ -270,7 +270,7 @@ impl BridgeLog {
 
     /// The size of the current file (0 when missing).
     pub fn len(&self) -> u64 {
-        std::fs::metadata(&self.path).map_or(0, |m| m.len())
+        fs_err::metadata(&self.path).map_or(0, |m| m.len())
     }
 
     /// True when the current file is empty or missing.
@@ -403,14 +403,14 @@ mod tests {
         let (lines, at) = log.read_from(0).unwrap();
         assert_eq!(lines, vec!["a", "b"]);
         assert_eq!(at, 4);
-        std::fs::OpenOptions::new()
+        fs_err::OpenOptions::new()
             .append(true)
             .open(log.path())
             .unwrap()
             .write_all(b"half")
             .unwrap();
         assert_eq!(log.read_from(at).unwrap(), (vec![], 4));
-        std::fs::rename(log.path(), log.rotated()).unwrap();
+        fs_err::rename(log.path(), log.rotated()).unwrap();
         log.append("c").unwrap();
         assert_eq!(log.read_from(4).unwrap(), (vec!["c".to_owned()], 2));
     }

@@ -99,13 +99,13 @@ pub fn short_name(id: &ExtensionId) -> String {
 /// Points `link` at `target` atomically (a new link renamed over the old).
 pub fn switch_symlink(link: &Path, target: &Path) -> std::io::Result<()> {
     let tmp = link.with_extension(format!("switch-{}", std::process::id()));
-    let _ = std::fs::remove_file(&tmp);
+    let _ = fs_err::remove_file(&tmp);
     let rel = target
         .file_name()
         .map(PathBuf::from)
         .unwrap_or_else(|| target.to_path_buf());
-    std::os::unix::fs::symlink(&rel, &tmp)?;
-    std::fs::rename(&tmp, link)
+    fs_err::os::unix::fs::symlink(&rel, &tmp)?;
+    fs_err::rename(&tmp, link)
 }
 
 #[cfg(test)]
@@ -133,13 +133,13 @@ mod tests {
     #[test]
     fn switch_is_atomic_replace() {
         let dir = std::env::temp_dir().join(format!("dh-switch-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(dir.join("v1")).unwrap();
-        std::fs::create_dir_all(dir.join("v2")).unwrap();
+        let _ = fs_err::remove_dir_all(&dir);
+        fs_err::create_dir_all(dir.join("v1")).unwrap();
+        fs_err::create_dir_all(dir.join("v2")).unwrap();
         let link = dir.join("current");
         switch_symlink(&link, &dir.join("v1")).unwrap();
         switch_symlink(&link, &dir.join("v2")).unwrap();
-        assert_eq!(std::fs::read_link(&link).unwrap(), PathBuf::from("v2"));
-        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(fs_err::read_link(&link).unwrap(), PathBuf::from("v2"));
+        fs_err::remove_dir_all(&dir).unwrap();
     }
 }

@@ -76,7 +76,7 @@ struct CachedCompose {
 fn presence_stamp(paths: &[std::path::PathBuf]) -> String {
     let mut out = String::new();
     for p in paths {
-        match std::fs::metadata(p) {
+        match fs_err::metadata(p) {
             Ok(meta) => {
                 let mtime = meta
                     .modified()
@@ -105,7 +105,7 @@ fn stamp(programs: &[&std::path::Path], search_path: &[std::path::PathBuf]) -> S
         } else {
             search_path.iter().map(|d| d.join(p)).find(|c| c.is_file())
         };
-        let Some(meta) = found.and_then(|f| std::fs::metadata(&f).ok()) else {
+        let Some(meta) = found.and_then(|f| fs_err::metadata(&f).ok()) else {
             return String::new();
         };
         let mtime = meta
@@ -231,7 +231,7 @@ impl Manager {
         let docker = std::path::Path::new(&self.docker_cli);
         let choice = self.compose_choice.key();
         let plugins = presence_stamp(&self.compose_plugins);
-        if let Ok(text) = std::fs::read_to_string(&cache_path)
+        if let Ok(text) = fs_err::read_to_string(&cache_path)
             && let Ok(cached) = serde_json::from_str::<CachedCompose>(&text)
             && cached.choice == choice
             && cached.plugins == plugins
@@ -261,8 +261,8 @@ impl Manager {
             plugins,
         };
         if let Ok(text) = serde_json::to_string(&cached) {
-            let _ = std::fs::create_dir_all(&self.layout.home);
-            let _ = std::fs::write(&cache_path, text);
+            let _ = fs_err::create_dir_all(&self.layout.home);
+            let _ = fs_err::write(&cache_path, text);
         }
         Ok(runner.with_env(self.compose_env.clone()))
     }
@@ -416,8 +416,8 @@ mod tests {
     use std::os::unix::fs::PermissionsExt;
 
     fn script(path: &std::path::Path, text: &str) {
-        std::fs::write(path, text).unwrap();
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        fs_err::write(path, text).unwrap();
+        fs_err::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
 
     /// compose.json keeps v1 only until a v2 plugin file appears, and the
@@ -427,7 +427,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let bin = tmp.path().join("bin");
         let plugin = tmp.path().join("cli-plugins/docker-compose");
-        std::fs::create_dir_all(&bin).unwrap();
+        fs_err::create_dir_all(&bin).unwrap();
         // `docker compose` answers only once the plugin file exists.
         script(
             &bin.join("docker"),
@@ -452,8 +452,8 @@ mod tests {
         let first = m.compose().await.unwrap();
         assert!(first.is_v1(), "{first:?}");
         assert!(m.compose().await.unwrap().is_v1(), "cached");
-        std::fs::create_dir_all(plugin.parent().unwrap()).unwrap();
-        std::fs::write(&plugin, "").unwrap();
+        fs_err::create_dir_all(plugin.parent().unwrap()).unwrap();
+        fs_err::write(&plugin, "").unwrap();
         let now = m.compose().await.unwrap();
         assert!(
             !now.is_v1(),

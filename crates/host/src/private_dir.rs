@@ -76,7 +76,7 @@ pub enum PrivateDirError {
 
 /// This process's effective uid (the owner of `/proc/self`).
 pub fn effective_uid() -> io::Result<u32> {
-    Ok(std::fs::metadata("/proc/self")?.uid())
+    Ok(fs_err::metadata("/proc/self")?.uid())
 }
 
 /// Makes sure `path` is a directory only this user can use: creates it
@@ -93,7 +93,7 @@ pub fn ensure(path: &Path) -> Result<(), PrivateDirError> {
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
         Err(e) => return Err(io(e)),
     }
-    let meta = std::fs::symlink_metadata(path).map_err(io)?;
+    let meta = fs_err::symlink_metadata(path).map_err(io)?;
     let kind = meta.file_type();
     if kind.is_symlink() {
         return Err(PrivateDirError::Symlink {
@@ -120,7 +120,7 @@ pub fn ensure(path: &Path) -> Result<(), PrivateDirError> {
         });
     }
     if mode & 0o077 != 0 {
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700)).map_err(io)?;
+        fs_err::set_permissions(path, std::fs::Permissions::from_mode(0o700)).map_err(io)?;
     }
     Ok(())
 }
@@ -130,7 +130,7 @@ mod tests {
     use super::*;
 
     fn mode(p: &Path) -> u32 {
-        std::fs::symlink_metadata(p).unwrap().mode() & 0o7777
+        fs_err::symlink_metadata(p).unwrap().mode() & 0o7777
     }
 
     #[test]
@@ -146,8 +146,8 @@ mod tests {
     fn a_readable_directory_of_ours_is_tightened() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("d");
-        std::fs::create_dir(&dir).unwrap();
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        fs_err::create_dir(&dir).unwrap();
+        fs_err::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
         ensure(&dir).unwrap();
         assert_eq!(mode(&dir), 0o700);
     }
@@ -156,22 +156,22 @@ mod tests {
     fn world_writable_symlinks_and_files_are_refused() {
         let tmp = tempfile::tempdir().unwrap();
         let open = tmp.path().join("open");
-        std::fs::create_dir(&open).unwrap();
-        std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o1777)).unwrap();
+        fs_err::create_dir(&open).unwrap();
+        fs_err::set_permissions(&open, std::fs::Permissions::from_mode(0o1777)).unwrap();
         let e = ensure(&open).unwrap_err();
         assert!(matches!(e, PrivateDirError::OpenToOthers { .. }), "{e}");
         assert!(e.to_string().contains(&open.display().to_string()), "{e}");
         assert_eq!(mode(&open), 0o1777, "left as it was");
 
         let target = tmp.path().join("theirs");
-        std::fs::create_dir(&target).unwrap();
+        fs_err::create_dir(&target).unwrap();
         let link = tmp.path().join("link");
-        std::os::unix::fs::symlink(&target, &link).unwrap();
+        fs_err::os::unix::fs::symlink(&target, &link).unwrap();
         let e = ensure(&link).unwrap_err();
         assert!(matches!(e, PrivateDirError::Symlink { .. }), "{e}");
 
         let file = tmp.path().join("file");
-        std::fs::write(&file, b"").unwrap();
+        fs_err::write(&file, b"").unwrap();
         assert!(matches!(
             ensure(&file).unwrap_err(),
             PrivateDirError::NotADirectory { .. }

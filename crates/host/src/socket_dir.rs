@@ -61,15 +61,15 @@ pub fn prepare(dir: &Path) -> Result<(), SocketDirError> {
 }
 
 fn prepare_inside(dir: &Path) -> io::Result<()> {
-    match std::fs::symlink_metadata(dir) {
+    match fs_err::symlink_metadata(dir) {
         Ok(m) if m.file_type().is_symlink() || !m.is_dir() => {
-            std::fs::remove_file(dir)?;
+            fs_err::remove_file(dir)?;
         }
         _ => {}
     }
-    std::fs::create_dir_all(dir)?;
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))?;
-    for entry in std::fs::read_dir(dir)? {
+    fs_err::create_dir_all(dir)?;
+    fs_err::set_permissions(dir, std::fs::Permissions::from_mode(0o755))?;
+    for entry in fs_err::read_dir(dir)? {
         let entry = entry?;
         // A stale socket (nobody listens) would look ready before the
         // backend starts; a live one belongs to a running backend: keep it.
@@ -79,7 +79,7 @@ fn prepare_inside(dir: &Path) -> io::Result<()> {
                 Err(e) if e.kind() == io::ErrorKind::ConnectionRefused
             );
         if stale {
-            let _ = std::fs::remove_file(entry.path());
+            let _ = fs_err::remove_file(entry.path());
         }
     }
     Ok(())
@@ -104,7 +104,7 @@ mod tests {
     fn prepares_a_private_parent_and_removes_stale_sockets() {
         let base = std::env::temp_dir().join(format!("dh-sockdir-{}", std::process::id()));
         let dir = base.join("runtime").join("dockhand").join("abc");
-        std::fs::create_dir_all(&dir).unwrap();
+        fs_err::create_dir_all(&dir).unwrap();
         let stale = dir.join("old.sock");
         drop(std::os::unix::net::UnixListener::bind(&stale).unwrap());
         let live = dir.join("live.sock");
@@ -112,14 +112,14 @@ mod tests {
         prepare(&dir).unwrap();
         assert!(!stale.exists(), "stale socket removed");
         assert!(live.exists(), "a socket someone listens on is kept");
-        let mode = std::fs::metadata(dir.parent().unwrap())
+        let mode = fs_err::metadata(dir.parent().unwrap())
             .unwrap()
             .permissions()
             .mode();
         assert_eq!(mode & 0o777, 0o700);
         assert!(can_connect(&live).unwrap());
         assert!(can_connect(&dir.join("none.sock")).is_err());
-        std::fs::remove_dir_all(&base).unwrap();
+        fs_err::remove_dir_all(&base).unwrap();
     }
 
     #[test]
@@ -127,18 +127,18 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         // Another user's trick, played by this one: a world-writable fallback dir.
         let runtime = tmp.path().join("dockhand-1000");
-        std::fs::create_dir(&runtime).unwrap();
-        std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o777)).unwrap();
+        fs_err::create_dir(&runtime).unwrap();
+        fs_err::set_permissions(&runtime, std::fs::Permissions::from_mode(0o777)).unwrap();
         let e = prepare(&runtime.join("dockhand").join("abc")).unwrap_err();
         assert!(e.to_string().contains("writable by other users"), "{e}");
         assert!(!runtime.join("dockhand").exists(), "nothing created inside");
         // A symlink to a directory of theirs.
         let theirs = tmp.path().join("theirs");
-        std::fs::create_dir(&theirs).unwrap();
+        fs_err::create_dir(&theirs).unwrap();
         let link = tmp.path().join("dockhand-1001");
-        std::os::unix::fs::symlink(&theirs, &link).unwrap();
+        fs_err::os::unix::fs::symlink(&theirs, &link).unwrap();
         let e = prepare(&link.join("dockhand").join("abc")).unwrap_err();
         assert!(e.to_string().contains("symbolic link"), "{e}");
-        assert!(std::fs::read_dir(&theirs).unwrap().next().is_none());
+        assert!(fs_err::read_dir(&theirs).unwrap().next().is_none());
     }
 }

@@ -105,9 +105,9 @@ impl Manager {
         hooks.progress("removing files");
         let dir = self.layout.extension(id);
         if dir.exists() {
-            std::fs::remove_dir_all(&dir).map_err(InstallError::io(&dir))?;
+            fs_err::remove_dir_all(&dir).map_err(InstallError::io(&dir))?;
         }
-        let _ = std::fs::remove_dir_all(self.layout.socket_dir(id));
+        let _ = fs_err::remove_dir_all(self.layout.socket_dir(id));
         self.step(op, "store", hooks)?;
         if let Ok(store) = Store::open(self.layout.store()) {
             let _ = store.untag(&data.image);
@@ -151,9 +151,9 @@ impl Manager {
         let dir = self.layout.extension(id);
         if dir.exists() {
             found = true;
-            std::fs::remove_dir_all(&dir).map_err(InstallError::io(&dir))?;
+            fs_err::remove_dir_all(&dir).map_err(InstallError::io(&dir))?;
         }
-        let _ = std::fs::remove_dir_all(self.layout.socket_dir(id));
+        let _ = fs_err::remove_dir_all(self.layout.socket_dir(id));
         Ok(found)
     }
 

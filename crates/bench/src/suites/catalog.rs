@@ -68,7 +68,7 @@ pub fn run(options: &Options, report: &mut Report) -> Result<()> {
     publish(&dockhand, scratch.path(), &namespace)?;
     let config_path = scratch.path().join("config.toml");
     let text = format!("[[catalog]]\nname = \"bench\"\nurl = \"{namespace}\"\n");
-    std::fs::write(&config_path, &text)?;
+    fs_err::write(&config_path, &text)?;
     let env = Env {
         rt: support::runtime()?,
         config: Config::parse(&config_path, &text)?,

@@ -152,11 +152,11 @@ impl Env {
         let compose = find_compose(&docker)?;
         let scratch = support::scratch_dir("install")?;
         let dockhand = scratch.path().join("bin/dockhand");
-        std::fs::create_dir_all(scratch.path().join("bin"))?;
-        std::fs::copy(&bin, &dockhand)
+        fs_err::create_dir_all(scratch.path().join("bin"))?;
+        fs_err::copy(&bin, &dockhand)
             .with_context(|| format!("cannot copy {} to the scratch dir", bin.display()))?;
         let runtime_dir = scratch.path().join("run");
-        std::fs::create_dir_all(&runtime_dir)?;
+        fs_err::create_dir_all(&runtime_dir)?;
         let rt = support::runtime()?;
         let host = dockhand_engine::resolve_host(Some(&docker_host), None, Path::new(""))?;
         let engine = rt.block_on(Engine::connect(&host))?;
@@ -594,7 +594,7 @@ fn ui_table(env: &Env, fx: &Fixture, options: &Options) -> Result<Table> {
             Contender::new("docker pull + cp", || {
                 env.remove_image(&reference)?;
                 let dest = env.fresh("ui-docker");
-                std::fs::create_dir_all(&dest)?;
+                fs_err::create_dir_all(&dest)?;
                 env.left.images.borrow_mut().insert(reference.clone());
                 let start = Instant::now();
                 support::output(env.docker().args(["pull", "-q", &reference]))?;
@@ -672,7 +672,7 @@ fn backend_runs(env: &Env, fx: &Fixture, plan: Plan, cold: bool) -> Result<Backe
 
     let base = env.fresh("baseline");
     let socket_dir = base.join("sockets");
-    std::fs::create_dir_all(&socket_dir)?;
+    fs_err::create_dir_all(&socket_dir)?;
     let compose_file = base.join("compose.json");
     let (label_key, label_value) = BASELINE_LABEL.split_once('=').context("baseline label")?;
     let doc = serde_json::json!({
@@ -684,7 +684,7 @@ fn backend_runs(env: &Env, fx: &Fixture, plan: Plan, cold: bool) -> Result<Backe
             }
         }
     });
-    std::fs::write(&compose_file, serde_json::to_string_pretty(&doc)?)?;
+    fs_err::write(&compose_file, serde_json::to_string_pretty(&doc)?)?;
     let baseline_socket = socket_dir.join(BACKEND_SOCKET);
 
     let mut contenders = [
@@ -732,7 +732,7 @@ fn backend_runs(env: &Env, fx: &Fixture, plan: Plan, cold: bool) -> Result<Backe
             let took = start.elapsed();
             env.left.projects.borrow_mut().remove(&compose_file);
             // The backend's socket stays behind; the next run must not see it.
-            let _ = std::fs::remove_file(&baseline_socket);
+            let _ = fs_err::remove_file(&baseline_socket);
             Ok(took)
         }),
     ];
@@ -866,7 +866,7 @@ fn doctor_table(env: &Env, fx: &Fixture, options: &Options) -> Result<Table> {
             }),
             Contender::new("doctor, no cache", || {
                 let cache = home.join("compose.json");
-                match std::fs::remove_file(&cache) {
+                match fs_err::remove_file(&cache) {
                     Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                         return Err(e)
                             .with_context(|| format!("cannot remove {}", cache.display()));

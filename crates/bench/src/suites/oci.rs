@@ -211,12 +211,12 @@ impl Fixture {
         progress("setup: building the bench image (2 platforms, 3 layers each, ~48 MiB)");
         let root = env.scratch.path().join("fixture");
         let ext = root.join("ext");
-        std::fs::create_dir_all(ext.join("ui"))?;
-        std::fs::write(
+        fs_err::create_dir_all(ext.join("ui"))?;
+        fs_err::write(
             ext.join("ui/index.html"),
             "<!doctype html><title>bench</title><script src=\"bundle.bin\"></script>\n",
         )?;
-        std::fs::write(ext.join("ui/bundle.bin"), random_bytes(1, LAYER_FILE_BYTES))?;
+        fs_err::write(ext.join("ui/bundle.bin"), random_bytes(1, LAYER_FILE_BYTES))?;
         let mut store = Store::open(root.join("store"))?;
         let mut bases = std::collections::BTreeMap::new();
         for (i, p) in platforms()?.into_iter().enumerate() {
@@ -265,7 +265,7 @@ impl Fixture {
         ];
         let mut tops = Vec::new();
         for (tag, title, labels) in versions {
-            std::fs::write(ext.join("metadata.json"), metadata_json(title))?;
+            fs_err::write(ext.join("metadata.json"), metadata_json(title))?;
             options.extra_labels = labels;
             let dir = ExtensionDir::open(&ext)?;
             let out = build(&dir, &options, &mut store)?;

@@ -79,8 +79,8 @@ pub fn run(options: &Options, report: &mut Report) -> Result<()> {
     let scratch = support::scratch_dir("update")?;
     // A copy: another build cannot replace it mid-run.
     let dockhand = scratch.path().join("dockhand");
-    std::fs::copy(&bin, &dockhand).with_context(|| format!("cannot copy {}", bin.display()))?;
-    std::fs::create_dir_all(scratch.path().join("run"))?;
+    fs_err::copy(&bin, &dockhand).with_context(|| format!("cannot copy {}", bin.display()))?;
+    fs_err::create_dir_all(scratch.path().join("run"))?;
     let env = Env {
         registry,
         dockhand,

@@ -54,7 +54,7 @@ fn write_project(
 ) -> (Written, dockhand_engine::Override) {
     let dir = tempfile::tempdir().expect("temp dir");
     let socket_dir = dir.path().join("sock");
-    std::fs::create_dir(&socket_dir).expect("socket dir");
+    fs_err::create_dir(&socket_dir).expect("socket dir");
     let facts = ComposeFacts::parse(compose_text).expect("compose parses");
     let input = OverrideInput {
         extension_id: id.to_owned(),
@@ -65,9 +65,9 @@ fn write_project(
     };
     let ov = compose_override(&facts, &input).expect("override");
     let vm = dir.path().join("vm");
-    std::fs::create_dir(&vm).expect("vm dir");
-    std::fs::write(vm.join("docker-compose.yaml"), compose_text).expect("write compose");
-    std::fs::write(vm.join("dockhand.override.json"), ov.to_json()).expect("write override");
+    fs_err::create_dir(&vm).expect("vm dir");
+    fs_err::write(vm.join("docker-compose.yaml"), compose_text).expect("write compose");
+    fs_err::write(vm.join("dockhand.override.json"), ov.to_json()).expect("write override");
     let project = ComposeProject {
         name: project_name(id),
         files: vec![

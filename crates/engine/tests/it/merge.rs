@@ -103,8 +103,8 @@ async fn override_volumes_replace_base_volumes_by_target() {
         extra_labels: vec![],
     };
     let ov = compose_override(&facts, &input).expect("override");
-    std::fs::write(dir.path().join("compose.yaml"), BASE).expect("write");
-    std::fs::write(dir.path().join("override.json"), ov.to_json()).expect("write");
+    fs_err::write(dir.path().join("compose.yaml"), BASE).expect("write");
+    fs_err::write(dir.path().join("override.json"), ov.to_json()).expect("write");
     let project = ComposeProject {
         name: "dockhand-merge-test".into(),
         files: vec![

@@ -27,7 +27,7 @@ async fn runner(test: &str) -> Option<ComposeRunner> {
 /// The grant lines of `text` as compose normalizes it.
 async fn grants(runner: &ComposeRunner, text: &str) -> Result<Vec<String>, String> {
     let dir = tempfile::tempdir().expect("a temp dir");
-    std::fs::write(dir.path().join("compose.yaml"), text).expect("write");
+    fs_err::write(dir.path().join("compose.yaml"), text).expect("write");
     // A `.env` beside the file would be read by compose: dockhand's project
     // directories never have one, and this test shows the reason.
     let project = ComposeProject {

@@ -82,7 +82,7 @@ async fn probe_twice(host: &EngineHost) -> (EngineMode, String, String) {
     assert!(!third.cached, "{third:?}");
     assert_eq!(third.mode, first.mode);
     assert!(
-        std::fs::read_dir(run.path()).expect("ls").next().is_none(),
+        fs_err::read_dir(run.path()).expect("ls").next().is_none(),
         "the probe left files in {}",
         run.path().display()
     );

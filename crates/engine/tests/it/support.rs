@@ -92,8 +92,8 @@ pub fn build_backend_image(host: &EngineHost) {
         assert!(status.success(), "scripts/build-examples failed");
     }
     let ctx = tempfile::tempdir().expect("temp dir");
-    std::fs::copy(&bin, ctx.path().join("backend")).expect("copy the backend");
-    std::fs::write(
+    fs_err::copy(&bin, ctx.path().join("backend")).expect("copy the backend");
+    fs_err::write(
         ctx.path().join("Dockerfile"),
         "FROM scratch\nCOPY backend /backend\nSTOPSIGNAL SIGKILL\nCMD [\"/backend\"]\n",
     )

@@ -93,7 +93,7 @@ impl CatalogFile {
             path: path.to_path_buf(),
             source,
         };
-        let meta = std::fs::metadata(path).map_err(read_err)?;
+        let meta = fs_err::metadata(path).map_err(read_err)?;
         if meta.len() > MAX_FILE_BYTES {
             return Err(CatalogFileError::Invalid {
                 path: path.to_path_buf(),
@@ -103,7 +103,7 @@ impl CatalogFile {
                 )],
             });
         }
-        let text = std::fs::read_to_string(path).map_err(read_err)?;
+        let text = fs_err::read_to_string(path).map_err(read_err)?;
         Self::parse(path, &text)
     }
 

@@ -468,7 +468,7 @@ pub(crate) fn process_start(pid: u32) -> Option<u64> {
 
 /// `(state, starttime)` of `pid` from `/proc/<pid>/stat`.
 fn process_stat(pid: u32) -> Option<(char, u64)> {
-    parse_stat(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
+    parse_stat(&fs_err::read_to_string(format!("/proc/{pid}/stat")).ok()?)
 }
 
 /// Fields 3 (state) and 22 (starttime) of a `/proc/<pid>/stat` line. The

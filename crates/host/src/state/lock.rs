@@ -245,7 +245,7 @@ fn open(path: &Path) -> Result<File, LockError> {
         source,
     };
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(io)?;
+        fs_err::create_dir_all(dir).map_err(io)?;
     }
     OpenOptions::new()
         .read(true)
@@ -303,7 +303,7 @@ mod tests {
         assert_eq!(guard.id(), &ext);
         let pid = std::process::id();
         assert_eq!(
-            std::fs::read_to_string(guard.path()).unwrap(),
+            fs_err::read_to_string(guard.path()).unwrap(),
             format!("{pid}\n")
         );
         let err = ExtensionLock::acquire(tmp.path(), &ext).unwrap_err();
@@ -319,7 +319,7 @@ mod tests {
         ExtensionLock::acquire(tmp.path(), &id("acme/other")).unwrap();
         let path = guard.path().to_path_buf();
         drop(guard);
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "");
+        assert_eq!(fs_err::read_to_string(&path).unwrap(), "");
         ExtensionLock::acquire(tmp.path(), &ext).unwrap();
     }
 
@@ -368,7 +368,7 @@ mod tests {
     #[test]
     fn unwritable_home_names_the_lock_file() {
         let tmp = tempfile::tempdir().unwrap();
-        std::fs::write(tmp.path().join("locks"), b"a file").unwrap();
+        fs_err::write(tmp.path().join("locks"), b"a file").unwrap();
         let err = ExtensionLock::acquire(tmp.path(), &id("acme/ext")).unwrap_err();
         assert!(matches!(err, LockError::Io { .. }));
         assert!(err.to_string().contains("_state.lock"), "{err}");

@@ -29,7 +29,7 @@ pub(crate) mod journal;
 mod lock;
 mod updates;
 
-use std::os::unix::fs::OpenOptionsExt;
+use fs_err::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
@@ -173,7 +173,7 @@ impl State {
             path: home.to_path_buf(),
             source,
         };
-        std::fs::create_dir_all(home).map_err(create_home)?;
+        fs_err::create_dir_all(home).map_err(create_home)?;
         let path = home.join(DB_FILE);
         // Private to this user: the home 0700, the database 0600 (SQLite
         // gives its -wal and -shm files the database's mode).
@@ -182,7 +182,7 @@ impl State {
             path: path.clone(),
             source,
         };
-        match std::fs::OpenOptions::new()
+        match fs_err::OpenOptions::new()
             .write(true)
             .create_new(true)
             .mode(0o600)
@@ -190,7 +190,7 @@ impl State {
         {
             Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                if std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
+                if fs_err::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
                     restrict(&path, 0o600).map_err(private)?;
                 }
             }
@@ -260,9 +260,9 @@ fn unix_now() -> i64 {
 /// leaves another user's file alone (root running with a user's home).
 fn restrict(path: &Path, mode: u32) -> std::io::Result<()> {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
-    let meta = std::fs::metadata(path)?;
+    let meta = fs_err::metadata(path)?;
     if meta.uid() == crate::private_dir::effective_uid()? && meta.mode() & 0o777 & !mode != 0 {
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+        fs_err::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
     }
     Ok(())
 }
@@ -283,7 +283,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let home = tmp.path().join("a/b/home");
         let state = State::open(&home).unwrap();
-        let mode = |p: &Path| std::fs::metadata(p).unwrap().mode() & 0o777;
+        let mode = |p: &Path| fs_err::metadata(p).unwrap().mode() & 0o777;
         assert_eq!(mode(&home), 0o700, "the home is private");
         assert_eq!(mode(&home.join(DB_FILE)), 0o600, "the database is private");
         assert_eq!(state.path(), home.join(DB_FILE));
@@ -296,7 +296,7 @@ mod tests {
     fn create_home_error_names_the_path() {
         let tmp = tempfile::tempdir().unwrap();
         let file = tmp.path().join("file");
-        std::fs::write(&file, b"x").unwrap();
+        fs_err::write(&file, b"x").unwrap();
         let err = State::open(&file.join("home")).unwrap_err();
         assert!(matches!(err, StateError::CreateHome { .. }));
         assert!(err.to_string().contains(&file.display().to_string()));

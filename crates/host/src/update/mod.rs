@@ -451,7 +451,7 @@ impl Manager {
             Some(vm) => match (&vm.image, &vm.composefile) {
                 (image, Some(file)) => {
                     let path = dir.join("root").join(file.trim_start_matches('/'));
-                    match std::fs::read_to_string(path) {
+                    match fs_err::read_to_string(path) {
                         Ok(text) => Some(self.local_facts(r, &text)?),
                         Err(_) if image.is_some() => None,
                         Err(_) => return None,

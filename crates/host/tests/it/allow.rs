@@ -34,7 +34,7 @@ fn manager(tmp: &Path, policy: &str) -> Manager {
     )
     .unwrap();
     let path = tmp.join("system.toml");
-    std::fs::write(&path, policy).unwrap();
+    fs_err::write(&path, policy).unwrap();
     m.allow = Config::parse(&path, policy).unwrap().allow_list().unwrap();
     m
 }

@@ -23,7 +23,7 @@ fn labels<'a>(title: &'a str, api: &'a str) -> Vec<(&'a str, &'a str)> {
 
 fn config(dir: &Path, text: &str) -> Config {
     let path = dir.join("config.toml");
-    std::fs::write(&path, text).unwrap();
+    fs_err::write(&path, text).unwrap();
     Config::parse(&path, text).unwrap()
 }
 
@@ -43,7 +43,7 @@ async fn cold_then_cached_then_refreshed() {
     reg.image("acme/ext", "2.1.0-rc.1", &labels("Ext rc", ">= 0.1.0"));
     reg.image("acme/pinned", "0.1.0", &labels("Pinned", "0.3.3"));
     let tmp = tempfile::tempdir().unwrap();
-    std::fs::write(
+    fs_err::write(
         tmp.path().join("team.txt"),
         format!("# team\n{0}/acme/ext\n{0}/acme/pinned:0.1.0\n", reg.addr),
     )
@@ -164,7 +164,7 @@ async fn one_entry_with_its_details() {
     l.push(("com.docker.extension.detailed-description", "<p>Hi</p>"));
     reg.image("acme/ext", "1.0.0", &l);
     let tmp = tempfile::tempdir().unwrap();
-    std::fs::write(
+    fs_err::write(
         tmp.path().join("c.json"),
         format!(
             r#"{{"extensions": [{{"reference": "{}/acme/ext", "title": "Better title"}}]}}"#,

@@ -95,7 +95,7 @@ fn staging_left_by_a_crashed_install_is_removed_at_open() {
     let ext = layout(tmp.path()).extension(&ExtensionId::parse("acme/ext").unwrap());
     let dead = dead_pid();
     let me = std::process::id();
-    let my_start: u64 = std::fs::read_to_string(format!("/proc/{me}/stat"))
+    let my_start: u64 = fs_err::read_to_string(format!("/proc/{me}/stat"))
         .unwrap()
         .rsplit_once(')')
         .unwrap()
@@ -114,8 +114,8 @@ fn staging_left_by_a_crashed_install_is_removed_at_open() {
     let live = ext.join(format!(".staging-{me}-{my_start}"));
     let unrelated = ext.join("sha256-0123");
     for dir in stale.iter().chain([&live, &unrelated]) {
-        std::fs::create_dir_all(dir.join("root/ui")).unwrap();
-        std::fs::write(dir.join("root/ui/index.html"), "x").unwrap();
+        fs_err::create_dir_all(dir.join("root/ui")).unwrap();
+        fs_err::write(dir.join("root/ui/index.html"), "x").unwrap();
     }
     drop(open(tmp.path()));
     for dir in &stale {

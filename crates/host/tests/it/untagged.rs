@@ -205,7 +205,7 @@ fn manager(tmp: &Path, policy: &str) -> Manager {
     )
     .unwrap();
     let path = tmp.join("system.toml");
-    std::fs::write(&path, policy).unwrap();
+    fs_err::write(&path, policy).unwrap();
     m.allow = Config::parse(&path, policy).unwrap().allow_list().unwrap();
     m
 }
@@ -267,14 +267,14 @@ async fn catalog_entries_without_a_tag_follow_the_same_rule() {
     reg.image("acme/beta", "latest", &[(API, ">= 0.3.0")]);
     let tmp = tempfile::tempdir().unwrap();
     let addr = &reg.addr;
-    std::fs::write(
+    fs_err::write(
         tmp.path().join("team.txt"),
         format!("{addr}/acme/ext\n{addr}/acme/plain\n{addr}/acme/beta\n"),
     )
     .unwrap();
     let path = tmp.path().join("config.toml");
     let text = "[[catalog]]\nname = \"team\"\nfile = \"team.txt\"\n";
-    std::fs::write(&path, text).unwrap();
+    fs_err::write(&path, text).unwrap();
     let config = Config::parse(&path, text).unwrap();
     let state = State::open(&tmp.path().join("home")).unwrap();
     let options = CatalogOptions {

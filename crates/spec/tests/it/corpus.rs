@@ -28,7 +28,7 @@ pub fn dir(test: &str) -> Option<PathBuf> {
 
 /// Every corpus folder, sorted by name.
 pub fn entries(dir: &std::path::Path) -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+    let mut out: Vec<PathBuf> = fs_err::read_dir(dir)
         .expect("corpus dir reads")
         .map(|e| e.expect("entry").path())
         .filter(|p| p.join("metadata.json").is_file())

@@ -8,7 +8,7 @@ use dockhand_spec::{Class, Code};
 
 fn doc() -> String {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/diagnostics.md");
-    std::fs::read_to_string(path).expect("docs/diagnostics.md reads")
+    fs_err::read_to_string(path).expect("docs/diagnostics.md reads")
 }
 
 /// Every `DHnnn` (exactly three digits, not part of a longer word) in `text`.
@@ -127,7 +127,7 @@ fn the_doc_names_no_code_that_does_not_exist() {
         .collect();
     assert!(unknown.is_empty(), "unknown codes in the doc: {unknown:?}");
     // The schema's descriptions refer to codes too.
-    let schema = std::fs::read_to_string(
+    let schema = fs_err::read_to_string(
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/metadata.schema.json"),
     )
     .expect("docs/metadata.schema.json reads");

@@ -15,9 +15,9 @@ fn raw_label_instructions_give_the_built_labels() {
     let mut checked = 0;
     let mut mismatches = Vec::new();
     for entry in corpus::entries(&dir) {
-        let raw = std::fs::read_to_string(entry.join("labels.raw.txt")).expect("labels.raw.txt");
+        let raw = fs_err::read_to_string(entry.join("labels.raw.txt")).expect("labels.raw.txt");
         let built: Labels = serde_json::from_str(
-            &std::fs::read_to_string(entry.join("labels.json")).expect("labels.json"),
+            &fs_err::read_to_string(entry.join("labels.json")).expect("labels.json"),
         )
         .expect("labels.json parses");
         let text = format!("FROM scratch\n{raw}\n");

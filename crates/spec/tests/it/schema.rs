@@ -16,7 +16,7 @@ fn schema_path() -> PathBuf {
 }
 
 fn schema() -> Value {
-    let text = std::fs::read_to_string(schema_path()).expect("docs/metadata.schema.json reads");
+    let text = fs_err::read_to_string(schema_path()).expect("docs/metadata.schema.json reads");
     serde_json::from_str(&text).expect("docs/metadata.schema.json is valid JSON")
 }
 
@@ -108,7 +108,7 @@ fn every_corpus_metadata_is_accepted_by_both() {
     let mut failures = Vec::new();
     for entry in corpus::entries(&dir) {
         let name = corpus::name(&entry);
-        let bytes = std::fs::read(entry.join("metadata.json")).expect("metadata.json reads");
+        let bytes = fs_err::read(entry.join("metadata.json")).expect("metadata.json reads");
         let text = String::from_utf8(bytes).expect("corpus metadata.json is UTF-8");
         let json: Value = serde_json::from_str(text.trim_start_matches('\u{feff}'))
             .expect("corpus metadata.json is JSON");

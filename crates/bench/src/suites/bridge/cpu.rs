@@ -43,7 +43,7 @@ fn clock_ticks() -> u64 {
 /// `pid` and its live children (socat forks one per connection).
 fn with_children(pid: u32) -> Vec<u32> {
     let children =
-        std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+        fs_err::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
     std::iter::once(pid)
         .chain(children.split_whitespace().filter_map(|c| c.parse().ok()))
         .collect()
@@ -53,7 +53,7 @@ fn with_children(pid: u32) -> Vec<u32> {
 fn ticks(pids: &[u32]) -> Result<(u64, u64)> {
     let mut sum = (0, 0);
     for pid in pids {
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        let stat = fs_err::read_to_string(format!("/proc/{pid}/stat"))
             .with_context(|| format!("cannot read /proc/{pid}/stat"))?;
         // Fields after the command (which may hold spaces) in parentheses.
         let rest = stat

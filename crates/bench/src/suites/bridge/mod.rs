@@ -357,7 +357,7 @@ fn end(child: &mut Child) {
 
 /// VmRSS of `pid` in KiB.
 fn rss_kib(pid: u32) -> Result<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let status = fs_err::read_to_string(format!("/proc/{pid}/status"))?;
     status
         .lines()
         .find_map(|l| l.strip_prefix("VmRSS:"))
@@ -377,11 +377,11 @@ impl Env {
             .context("socat is needed for the relay baseline: apt-get install -y socat")?;
         let scratch = support::scratch_dir("bridge")?;
         let dockhand = scratch.path().join("bin/dockhand");
-        std::fs::create_dir_all(scratch.path().join("bin"))?;
-        std::fs::copy(&bin, &dockhand)
+        fs_err::create_dir_all(scratch.path().join("bin"))?;
+        fs_err::copy(&bin, &dockhand)
             .with_context(|| format!("cannot copy {} to the scratch dir", bin.display()))?;
         let runtime_dir = scratch.path().join("run");
-        std::fs::create_dir_all(&runtime_dir)?;
+        fs_err::create_dir_all(&runtime_dir)?;
         let home = scratch.path().join("home");
         let rt = support::runtime()?;
         let host = dockhand_engine::resolve_host(Some(&docker_host), None, Path::new(""))?;
@@ -540,7 +540,7 @@ impl Env {
     /// Spawns `dockhand serve --port 0`; returns the child, its port and the
     /// one-time token, and the instant it was spawned.
     fn spawn_serve(&self) -> Result<(Child, u16, String, Instant)> {
-        let log = std::fs::OpenOptions::new()
+        let log = fs_err::OpenOptions::new()
             .create(true)
             .append(true)
             .open(self.scratch.path().join("serve.log"))?;
@@ -550,7 +550,7 @@ impl Env {
             .args(["serve", "--port", "0"])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(log)
+            .stderr(log.into_file())
             .spawn()
             .context("cannot start dockhand serve")?;
         let stdout = child.stdout.take().context("serve: no stdout")?;

@@ -17,7 +17,7 @@ fn a_missing_file_is_created_at_the_current_schema() {
 #[test]
 fn an_empty_file_is_migrated() {
     let tmp = tempfile::tempdir().unwrap();
-    std::fs::write(tmp.path().join(DB_FILE), b"").unwrap();
+    fs_err::write(tmp.path().join(DB_FILE), b"").unwrap();
     let state = State::open(tmp.path()).unwrap();
     assert_eq!(state.schema_version().unwrap(), SCHEMA_VERSION);
     state.put(&record(tmp.path(), "acme/ext")).unwrap();
@@ -30,21 +30,21 @@ fn a_file_that_is_not_sqlite_is_refused_with_what_to_do() {
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join(DB_FILE);
     let garbage: Vec<u8> = (0..8192u32).map(|i| (i * 7 % 251) as u8).collect();
-    std::fs::write(&path, garbage).unwrap();
+    fs_err::write(&path, garbage).unwrap();
     let err = State::open(tmp.path()).unwrap_err();
     assert!(matches!(err, StateError::NotADatabase { .. }), "{err:?}");
     let msg = err.to_string();
     assert!(msg.contains(&path.display().to_string()), "{msg}");
     assert!(msg.contains("move it aside"), "{msg}");
     // Nothing was overwritten.
-    assert_eq!(std::fs::read(&path).unwrap().len(), 8192);
+    assert_eq!(fs_err::read(&path).unwrap().len(), 8192);
 }
 
 #[test]
 fn a_text_file_is_refused_too() {
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join(DB_FILE);
-    std::fs::write(&path, "{\"extensions\": []}\n".repeat(40)).unwrap();
+    fs_err::write(&path, "{\"extensions\": []}\n".repeat(40)).unwrap();
     let err = State::open(tmp.path()).unwrap_err();
     assert!(matches!(err, StateError::NotADatabase { .. }), "{err:?}");
 }
@@ -61,7 +61,7 @@ fn a_damaged_page_is_found_by_open_or_check() {
         }
     }
     let path = tmp.path().join(DB_FILE);
-    let mut bytes = std::fs::read(&path).unwrap();
+    let mut bytes = fs_err::read(&path).unwrap();
     assert!(
         bytes.len() > 8192,
         "closing checkpointed the WAL into the file"
@@ -70,7 +70,7 @@ fn a_damaged_page_is_found_by_open_or_check() {
     for b in &mut bytes[4096..8192] {
         *b = 0xa5;
     }
-    std::fs::write(&path, bytes).unwrap();
+    fs_err::write(&path, bytes).unwrap();
     let outcome = State::open(tmp.path()).and_then(|s| {
         s.check()?;
         s.list()
@@ -123,7 +123,7 @@ fn the_database_is_in_wal_mode() {
 #[test]
 fn a_directory_in_the_way_is_an_error_naming_it() {
     let tmp = tempfile::tempdir().unwrap();
-    std::fs::create_dir(tmp.path().join(DB_FILE)).unwrap();
+    fs_err::create_dir(tmp.path().join(DB_FILE)).unwrap();
     let err = State::open(tmp.path()).unwrap_err();
     assert!(
         err.to_string()
