@@ -11,8 +11,9 @@ use std::time::Duration;
 use bollard::query_parameters::{
     ListContainersOptionsBuilder, RemoveContainerOptionsBuilder, StopContainerOptionsBuilder,
 };
+use futures_util::{Stream, StreamExt};
 
-use crate::{Engine, EngineError};
+use crate::{ApiObject, Engine, EngineError};
 
 /// The label compose puts on a container with its service name.
 pub const COMPOSE_SERVICE_LABEL: &str = "com.docker.compose.service";
@@ -165,6 +166,97 @@ impl Engine {
             }
             _ => self.api_error(&format!("{doing} container {id}"), e),
         }
+    }
+}
+
+/// What `GET /containers/json` lists: the Engine API's query parameters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListContainersOptions {
+    /// Stopped containers too (the engine lists running ones only otherwise).
+    pub all: bool,
+    /// At most this many, the most recently created first.
+    pub limit: Option<i32>,
+    /// With `SizeRw` and `SizeRootFs`.
+    pub size: bool,
+    /// Engine API filters (`{"label": ["a=b"], "status": ["exited"]}`).
+    pub filters: Option<HashMap<String, Vec<String>>>,
+}
+
+/// A container as `GET /containers/{id}/json` describes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContainerDetails {
+    /// Full id.
+    pub id: String,
+    /// True when it runs (a paused container runs too).
+    pub running: bool,
+    /// The whole description, as the engine gave it.
+    pub object: ApiObject,
+}
+
+/// What `GET /containers/{id}/stats` sends.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StatsOptions {
+    /// A sample every second until the stream is dropped; otherwise one.
+    pub stream: bool,
+    /// Without `stream`: answer at once, without the second sample that
+    /// CPU percentages need (`precpu_stats` stays empty).
+    pub one_shot: bool,
+}
+
+impl Engine {
+    /// Containers as the engine lists them (`docker ps`), each in the
+    /// Engine API's JSON.
+    pub async fn list_containers(
+        &self,
+        options: &ListContainersOptions,
+    ) -> Result<Vec<ApiObject>, EngineError> {
+        let query = bollard::query_parameters::ListContainersOptions {
+            all: options.all,
+            limit: options.limit,
+            size: options.size,
+            filters: options.filters.clone(),
+        };
+        let list = self
+            .docker
+            .list_containers(Some(query))
+            .await
+            .map_err(|e| self.request_error("listing containers", e))?;
+        self.objects("listing containers", list)
+    }
+
+    /// A container's description (`docker inspect`); a missing one is
+    /// [`EngineError::Rejected`] with status 404.
+    pub async fn inspect_container(&self, id: &str) -> Result<ContainerDetails, EngineError> {
+        let action = format!("inspecting container {id}");
+        let info = self
+            .docker
+            .inspect_container(id, None)
+            .await
+            .map_err(|e| self.request_error(&action, e))?;
+        Ok(ContainerDetails {
+            id: info.id.clone().unwrap_or_default(),
+            running: info.state.as_ref().and_then(|s| s.running).unwrap_or(false),
+            object: self.object(&action, info)?,
+        })
+    }
+
+    /// A container's resource usage, as the engine samples it.
+    pub fn container_stats(
+        &self,
+        id: &str,
+        options: StatsOptions,
+    ) -> impl Stream<Item = Result<ApiObject, EngineError>> + Send + 'static {
+        let query = bollard::query_parameters::StatsOptions {
+            stream: options.stream,
+            one_shot: options.one_shot,
+        };
+        let engine = self.clone();
+        let action = format!("reading the stats of container {id}");
+        self.docker.stats(id, Some(query)).map(move |sample| {
+            sample
+                .map_err(|e| engine.request_error(&action, e))
+                .and_then(|s| engine.object(&action, s))
+        })
     }
 }
 

@@ -1,12 +1,13 @@
 //! Images in the engine: inspect, export (`docker save`) and load (`docker load`).
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use bytes::Bytes;
 use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
 
-use crate::{Engine, EngineError};
+use crate::{ApiObject, Engine, EngineError};
 
 /// What dockhand needs to know about an image in the engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +18,21 @@ pub struct ImageSummary {
     pub repo_tags: Vec<String>,
     /// `os/arch`.
     pub platform: String,
+}
+
+/// What `GET /images/json` lists: the Engine API's query parameters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListImagesOptions {
+    /// Intermediate images too.
+    pub all: bool,
+    /// Engine API filters (`{"reference": ["busybox"], "dangling": ["true"]}`).
+    pub filters: Option<HashMap<String, Vec<String>>>,
+    /// With `SharedSize`.
+    pub shared_size: bool,
+    /// With `RepoDigests`.
+    pub digests: bool,
+    /// With the `Manifests` of a multi-platform image.
+    pub manifests: bool,
 }
 
 impl Engine {
@@ -37,6 +53,40 @@ impl Engine {
             }) => Ok(None),
             Err(e) => Err(self.api_error(&format!("inspecting {name}"), e)),
         }
+    }
+
+    /// Images as the engine lists them (`docker images`), each in the
+    /// Engine API's JSON.
+    pub async fn list_images(
+        &self,
+        options: &ListImagesOptions,
+    ) -> Result<Vec<ApiObject>, EngineError> {
+        let query = bollard::query_parameters::ListImagesOptions {
+            all: options.all,
+            filters: options.filters.clone(),
+            shared_size: options.shared_size,
+            digests: options.digests,
+            manifests: options.manifests,
+        };
+        let list = self
+            .docker
+            .list_images(Some(query))
+            .await
+            .map_err(|e| self.request_error("listing images", e))?;
+        self.objects("listing images", list)
+    }
+
+    /// An image's whole description (`docker image inspect`); a missing one
+    /// is [`EngineError::Rejected`] with status 404 (what dockhand itself
+    /// needs to know: [`Engine::image`]).
+    pub async fn inspect_image(&self, name: &str) -> Result<ApiObject, EngineError> {
+        let action = format!("inspecting image {name}");
+        let info = self
+            .docker
+            .inspect_image(name)
+            .await
+            .map_err(|e| self.request_error(&action, e))?;
+        self.object(&action, info)
     }
 
     /// Writes `docker save NAME` to `dest` (a tar in Docker's save format,

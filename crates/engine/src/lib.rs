@@ -35,6 +35,7 @@ mod images;
 mod logs;
 mod mode;
 mod networks;
+mod object;
 #[path = "override.rs"]
 mod overrides;
 mod probe_image;
@@ -48,22 +49,26 @@ pub use compose::{
     ComposeChoice, ComposeCli, ComposeEnv, ComposeError, ComposeProject, ComposeRunner,
     DEFAULT_COMPOSE_TIMEOUT, DEFAULT_PATH, SYSTEM_PLUGIN_DIRS, plugin_candidates, project_name,
 };
-pub use containers::{COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL, ContainerInfo};
+pub use containers::{
+    COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL, ContainerDetails, ContainerInfo,
+    ListContainersOptions, StatsOptions,
+};
 pub use context::{
     ContextError, DEFAULT_CONTEXT, EngineRequest, EngineSource, ResolvedEngine, TlsRequest,
     context_dir_name, resolve_engine, resolve_host,
 };
-pub use exec::{ExecOutput, ExecStream};
+pub use exec::{ExecDetails, ExecInput, ExecOptions, ExecOutput, ExecStream, TerminalSize};
 pub use expose::normalize_expose;
 pub use flavor::EngineFlavor;
 pub use host::{
     CHILD_ENV_NAMES, DEFAULT_SOCKET, DEFAULT_TCP_PORT, DEFAULT_TLS_PORT, EngineHost, HostError,
     SshTarget, TlsConfig,
 };
-pub use images::ImageSummary;
+pub use images::{ImageSummary, ListImagesOptions};
 pub use logs::{LogLine, OutputChunk, OutputStream, StdStream};
 pub use mode::{EngineMode, ModeCache, ModeOptions, ModeReport};
 pub use networks::NetworkInfo;
+pub use object::ApiObject;
 pub use overrides::{
     EXTENSION_LABEL, Override, OverrideError, OverrideInput, Replaced, ReplacedKind, VERSION_LABEL,
     compose_override, plugin_image_env, vm_image_compose, vm_image_service,
@@ -119,6 +124,20 @@ pub enum EngineError {
         "container {0} is not running: start it first (`dockhand enable` for an extension's backend, `docker start` otherwise)"
     )]
     NotRunning(String),
+    /// The engine turned a request down as a client error (4xx: no such
+    /// object, a name in use, a request it does not accept); `status` is the
+    /// engine's own.
+    #[error("{action}: {message}")]
+    Rejected {
+        /// Where.
+        host: String,
+        /// What we asked.
+        action: String,
+        /// The engine's HTTP status (`400`..`499`).
+        status: u16,
+        /// What it said.
+        message: String,
+    },
     /// The engine answered with an error.
     #[error("the Docker engine at {host} refused {action}: {message}")]
     Api {
@@ -232,6 +251,32 @@ impl Engine {
             host: self.host.describe(),
             action: action.to_owned(),
             message: e.to_string(),
+        }
+    }
+
+    /// A failed request as the engine meant it: its client errors (4xx)
+    /// with their status ([`EngineError::Rejected`]), its own failures
+    /// ([`EngineError::Api`]), and no answer at all ([`EngineError::Unreachable`]).
+    fn request_error(&self, action: &str, e: bollard::errors::Error) -> EngineError {
+        match e {
+            bollard::errors::Error::DockerResponseServerError {
+                status_code,
+                message,
+            } if (400..500).contains(&status_code) => EngineError::Rejected {
+                host: self.host.describe(),
+                action: action.to_owned(),
+                status: status_code,
+                message,
+            },
+            bollard::errors::Error::DockerResponseServerError { message, .. } => EngineError::Api {
+                host: self.host.describe(),
+                action: action.to_owned(),
+                message,
+            },
+            other => EngineError::Unreachable {
+                host: self.host.describe(),
+                reason: format!("{action}: {other}"),
+            },
         }
     }
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use bollard::query_parameters::{ListVolumesOptionsBuilder, RemoveVolumeOptionsBuilder};
 
 use crate::containers::{label_filter, status_code};
-use crate::{Engine, EngineError};
+use crate::{ApiObject, Engine, EngineError};
 
 /// A volume, as listed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,5 +51,28 @@ impl Engine {
             }
         }
         Ok(removed)
+    }
+
+    /// Every volume as the engine lists it (`docker volume ls`), each in the
+    /// Engine API's JSON.
+    pub async fn list_volumes(&self) -> Result<Vec<ApiObject>, EngineError> {
+        let list = self
+            .docker
+            .list_volumes(None::<bollard::query_parameters::ListVolumesOptions>)
+            .await
+            .map_err(|e| self.request_error("listing volumes", e))?;
+        self.objects("listing volumes", list.volumes.unwrap_or_default())
+    }
+
+    /// A volume's description (`docker volume inspect`); a missing one is
+    /// [`EngineError::Rejected`] with status 404.
+    pub async fn inspect_volume(&self, name: &str) -> Result<ApiObject, EngineError> {
+        let action = format!("inspecting volume {name}");
+        let info = self
+            .docker
+            .inspect_volume(name)
+            .await
+            .map_err(|e| self.request_error(&action, e))?;
+        self.object(&action, info)
     }
 }
