@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use dockhand_oci::Reference;
 use dockhand_oci::registry::{ManifestKind, RegistryClient, RegistryError};
+use dockhand_oci::{Reference, ReferenceError};
 use dockhand_spec::Labels;
 use dockhand_spec::labels::name;
 
@@ -24,6 +24,23 @@ pub(crate) struct Remote<'a> {
     pub state: &'a State,
     pub client: &'a RegistryClient,
     pub options: &'a CatalogOptions,
+}
+
+/// Why a catalog entry could not be read (shown as the entry's `error`).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum EntryError {
+    /// The registry failed or answered something unusable.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    /// A version tag does not make a reference.
+    #[error(transparent)]
+    Tag(#[from] ReferenceError),
+    /// No release version, only pre-releases.
+    #[error("it has only pre-release versions ({}): install one by its tag", versions.join(", "))]
+    OnlyPreReleases {
+        /// The pre-release tags.
+        versions: Vec<String>,
+    },
 }
 
 /// An image's labels and its top manifest digest.
@@ -49,13 +66,13 @@ struct CatalogTags<'r, 'a> {
 
 impl ReadTag for CatalogTags<'_, '_> {
     type Value = (Reference, Labelled);
-    type Error = String;
+    type Error = EntryError;
 
     async fn read(
         &mut self,
         tag: &VersionTag,
-    ) -> Result<Option<((Reference, Labelled), bool)>, String> {
-        let r = self.repo.with_tag(&tag.tag).map_err(|e| e.to_string())?;
+    ) -> Result<Option<((Reference, Labelled), bool)>, EntryError> {
+        let r = self.repo.with_tag(&tag.tag)?;
         let l = self.remote.labels(&r).await?;
         let ok = l.compatible();
         Ok(Some(((r, l), ok)))
@@ -118,7 +135,7 @@ impl Remote<'_> {
 
     /// The labels of `reference`: cached ones when a digest pins it or a
     /// `HEAD` shows the same digest; else the manifest(s) and config.
-    async fn labels(&self, reference: &Reference) -> Result<Labelled, String> {
+    async fn labels(&self, reference: &Reference) -> Result<Labelled, EntryError> {
         let key = format!("manifest:{reference}");
         let cached = self
             .state
@@ -145,10 +162,7 @@ impl Remote<'_> {
                 _ => {}
             }
         }
-        let fresh = self
-            .fetch_labels(reference)
-            .await
-            .map_err(|e| e.to_string())?;
+        let fresh = self.fetch_labels(reference).await?;
         let body = serde_json::to_string(&fresh).unwrap_or_default();
         let _ = self.state.cache_put(&key, Some(&fresh.digest), None, &body);
         Ok(fresh)
@@ -268,7 +282,7 @@ impl Remote<'_> {
                     "the repository has no version tag (such as 1.0.0) and no `latest`".to_owned(),
                 )
             }
-            Err(e) => item.error = Some(e),
+            Err(e) => item.error = Some(e.to_string()),
         }
         let labels = Labels(item.labels.clone());
         let label = |n: &str| labels.non_empty(n).map(str::to_owned);
@@ -304,20 +318,17 @@ impl Remote<'_> {
     /// [`crate::update::untagged`]): the highest release tag whose labels
     /// dockhand's API satisfies; when none is, the highest one (marked
     /// incompatible); without semver tags, `latest`.
-    async fn latest(&self, repo: &Reference) -> Result<(Reference, Option<Labelled>), String> {
-        let tags = self.tags(repo).await.map_err(|e| e.to_string())?;
+    async fn latest(&self, repo: &Reference) -> Result<(Reference, Option<Labelled>), EntryError> {
+        let tags = self.tags(repo).await?;
         let versions = match untagged_tags(tags.iter().map(String::as_str), false) {
             UntaggedTags::Versions(v) => v,
             UntaggedTags::Latest => {
-                let r = repo.with_tag("latest").map_err(|e| e.to_string())?;
+                let r = repo.with_tag("latest")?;
                 let l = self.labels(&r).await?;
                 return Ok((r, Some(l)));
             }
             UntaggedTags::OnlyPreReleases(pre) => {
-                return Err(format!(
-                    "it has only pre-release versions ({}): install one by its tag",
-                    pre.join(", ")
-                ));
+                return Err(EntryError::OnlyPreReleases { versions: pre });
             }
             UntaggedTags::Nothing(_) => return Ok((repo.clone(), None)),
         };

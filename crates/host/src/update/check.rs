@@ -256,9 +256,9 @@ async fn read_candidate(
     .await
     .map_err(|e| match e {
         Read::Registry(source) => wrap(source),
-        Read::Invalid(reason) => UpdateError::Invalid {
+        e @ (Read::TooLarge { .. } | Read::NotAConfig { .. }) => UpdateError::Invalid {
             what: format!("the config of {tagged}"),
-            reason,
+            reason: e.to_string(),
         },
     })?;
     counts.configs_read += 1;
@@ -281,9 +281,14 @@ fn invalid(what: &Reference, e: impl std::fmt::Display) -> UpdateError {
     }
 }
 
+#[derive(Debug, thiserror::Error)]
 enum Read {
+    #[error(transparent)]
     Registry(dockhand_oci::registry::RegistryError),
-    Invalid(String),
+    #[error("it is {size} bytes, more than the {MAX_CONFIG_BYTES} an image config may have")]
+    TooLarge { size: u64 },
+    #[error("not a valid image config: {error}")]
+    NotAConfig { error: serde_json::Error },
 }
 
 /// The labels of the config blob `digest` (at most [`MAX_CONFIG_BYTES`]).
@@ -294,9 +299,7 @@ async fn read_labels(
     size: u64,
 ) -> Result<std::collections::BTreeMap<String, String>, Read> {
     if size > MAX_CONFIG_BYTES {
-        return Err(Read::Invalid(format!(
-            "it is {size} bytes, more than the {MAX_CONFIG_BYTES} an image config may have"
-        )));
+        return Err(Read::TooLarge { size });
     }
     let mut bytes = Vec::new();
     client
@@ -313,7 +316,7 @@ async fn read_labels(
         #[serde(default, rename = "Labels")]
         labels: Option<std::collections::BTreeMap<String, String>>,
     }
-    let config: Config = serde_json::from_slice(&bytes)
-        .map_err(|e| Read::Invalid(format!("not a valid image config: {e}")))?;
+    let config: Config =
+        serde_json::from_slice(&bytes).map_err(|error| Read::NotAConfig { error })?;
     Ok(config.config.and_then(|c| c.labels).unwrap_or_default())
 }
