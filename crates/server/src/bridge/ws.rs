@@ -14,7 +14,7 @@
 //! a tab's last socket closes, every process it started has been killed. A
 //! `vm` exec cannot be killed through the Engine API: dockhand stops
 //! streaming and ends it from inside the container when it can (see
-//! [`super::container_kill`]).
+//! [`dockhand_engine::Engine::kill_exec`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -76,19 +76,30 @@ pub async fn start(
     }
 }
 
-async fn first_request(socket: &mut WebSocket) -> Result<StreamRequest, String> {
+/// Why a socket gave no exec request.
+#[derive(Debug, thiserror::Error)]
+enum FirstMessageError {
+    /// The client closed the socket (or it broke) first: nothing to answer.
+    #[error("the client closed the socket before sending an exec request")]
+    Closed,
+    /// The first message is not an exec request.
+    #[error("the first message is not an exec request: {0}")]
+    NotARequest(serde_json::Error),
+}
+
+async fn first_request(socket: &mut WebSocket) -> Result<StreamRequest, FirstMessageError> {
     loop {
         match socket.recv().await {
             Some(Ok(Message::Text(text))) => {
-                return serde_json::from_str(text.as_str())
-                    .map_err(|e| format!("the first message is not an exec request: {e}"));
+                return serde_json::from_str(text.as_str()).map_err(FirstMessageError::NotARequest);
             }
             Some(Ok(Message::Binary(bytes))) => {
-                return serde_json::from_slice(&bytes)
-                    .map_err(|e| format!("the first message is not an exec request: {e}"));
+                return serde_json::from_slice(&bytes).map_err(FirstMessageError::NotARequest);
             }
             Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-            Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return Err(String::new()),
+            Some(Ok(Message::Close(_))) | Some(Err(_)) | None => {
+                return Err(FirstMessageError::Closed);
+            }
         }
     }
 }
@@ -111,9 +122,9 @@ async fn close(mut socket: WebSocket) {
 async fn serve(state: Arc<BridgeState>, caller: Caller, mut socket: WebSocket) {
     let req = match tokio::time::timeout(FIRST_MESSAGE_TIMEOUT, first_request(&mut socket)).await {
         Ok(Ok(req)) => req,
-        Ok(Err(message)) if message.is_empty() => return,
-        Ok(Err(message)) => {
-            send_json(&mut socket, &json!({ "error": message })).await;
+        Ok(Err(FirstMessageError::Closed)) => return,
+        Ok(Err(e)) => {
+            send_json(&mut socket, &json!({ "error": e.to_string() })).await;
             return close(socket).await;
         }
         Err(_) => {

@@ -340,7 +340,7 @@ async fn respond(
     let path = resp.url().path().to_owned();
     let bytes = match tokio::time::timeout(HTML_TIMEOUT, read_limited(resp, HTML_LIMIT)).await {
         Ok(Ok(b)) => b,
-        Ok(Err(e)) => return down(site, source, &e),
+        Ok(Err(e)) => return down(site, source, &e.to_string()),
         Err(_) => {
             return down(
                 site,
@@ -364,18 +364,61 @@ async fn respond(
     out
 }
 
+/// Why an HTML page of the dev server could not be read to add
+/// `ddclient.js` to it.
+#[derive(Debug, thiserror::Error)]
+enum HtmlError {
+    /// The body could not be read.
+    #[error("reading {path}: {reason}")]
+    Read {
+        /// The page.
+        path: String,
+        /// The client's error and its causes.
+        reason: String,
+    },
+    /// The body passed the limit.
+    #[error(
+        "the HTML page {path} is larger than {mib} MiB, the most dockhand reads to add ddclient.js"
+    )]
+    TooLarge {
+        /// The page.
+        path: String,
+        /// The limit in MiB.
+        mib: usize,
+    },
+    /// A content coding dockhand did not ask for.
+    #[error(
+        "it came compressed as `{0}` although dockhand asked for identity: configure the dev server not to compress"
+    )]
+    Coding(String),
+    /// The coding could not be undone.
+    #[error("cannot undo its {encoding} coding: {source}")]
+    Decode {
+        /// The coding.
+        encoding: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The decompressed body passed the limit.
+    #[error("it is larger than {0} MiB once decompressed")]
+    TooLargeDecoded(usize),
+}
+
 /// The body, or an error once it passes `limit` bytes.
-async fn read_limited(resp: reqwest::Response, limit: usize) -> Result<Vec<u8>, String> {
+async fn read_limited(resp: reqwest::Response, limit: usize) -> Result<Vec<u8>, HtmlError> {
     let path = resp.url().path().to_owned();
     let mut out = Vec::new();
     let mut stream = resp.bytes_stream();
     while let Some(chunk) = stream.next().await {
-        let chunk: Bytes = chunk.map_err(|e| format!("reading {path}: {}", error_chain(&e)))?;
+        let chunk: Bytes = chunk.map_err(|e| HtmlError::Read {
+            path: path.clone(),
+            reason: error_chain(&e),
+        })?;
         if out.len() + chunk.len() > limit {
-            return Err(format!(
-                "the HTML page {path} is larger than {} MiB, the most dockhand reads to add ddclient.js",
-                limit >> 20
-            ));
+            return Err(HtmlError::TooLarge {
+                path,
+                mib: limit >> 20,
+            });
         }
         out.extend_from_slice(&chunk);
     }
@@ -383,7 +426,7 @@ async fn read_limited(resp: reqwest::Response, limit: usize) -> Result<Vec<u8>, 
 }
 
 /// `body` without its content coding (identity, gzip, deflate).
-fn decode(encoding: &str, body: &[u8]) -> Result<Vec<u8>, String> {
+fn decode(encoding: &str, body: &[u8]) -> Result<Vec<u8>, HtmlError> {
     let limit = HTML_LIMIT as u64 + 1;
     let mut out = Vec::new();
     let read = match encoding {
@@ -394,18 +437,14 @@ fn decode(encoding: &str, body: &[u8]) -> Result<Vec<u8>, String> {
         "deflate" => flate2::read::ZlibDecoder::new(body)
             .take(limit)
             .read_to_end(&mut out),
-        other => {
-            return Err(format!(
-                "it came compressed as `{other}` although dockhand asked for identity: configure the dev server not to compress"
-            ));
-        }
+        other => return Err(HtmlError::Coding(other.to_owned())),
     };
-    read.map_err(|e| format!("cannot undo its {encoding} coding: {e}"))?;
+    read.map_err(|source| HtmlError::Decode {
+        encoding: encoding.to_owned(),
+        source,
+    })?;
     if out.len() as u64 >= limit {
-        return Err(format!(
-            "it is larger than {} MiB once decompressed",
-            HTML_LIMIT >> 20
-        ));
+        return Err(HtmlError::TooLargeDecoded(HTML_LIMIT >> 20));
     }
     Ok(out)
 }
@@ -592,6 +631,11 @@ mod tests {
         gz.write_all(b"<html>").unwrap();
         assert_eq!(decode("gzip", &gz.finish().unwrap()).unwrap(), b"<html>");
         assert_eq!(decode("", b"x").unwrap(), b"x");
-        assert!(decode("br", b"x").unwrap_err().contains("identity"));
+        assert!(
+            decode("br", b"x")
+                .unwrap_err()
+                .to_string()
+                .contains("identity")
+        );
     }
 }
