@@ -5,7 +5,6 @@
 // Test support code (the fake registry, helpers) unwraps like the tests do.
 #![allow(clippy::unwrap_used)]
 
-pub mod fake;
 mod helpers;
 mod push;
 mod real;
@@ -19,7 +18,7 @@ use dockhand_oci::registry::{
     Credential, CredentialSource, ManifestKind, OCI_CONFIG, OCI_LAYER_GZIP, OCI_MANIFEST,
     RegistryClient, RegistryError, RegistryOptions, RequestKind, RetryPolicy, StaticCredentials,
 };
-use fake::{Auth, Body, FakeRegistry, Response};
+use dockhand_testkit::registry::{Auth, Body, FakeRegistry, Response};
 
 /// A client with tiny retry delays.
 pub fn client_with(attempts: u32, credentials: Arc<dyn CredentialSource>) -> RegistryClient {
@@ -55,7 +54,7 @@ pub fn image_manifest(config: &[u8], layer: &[u8]) -> Vec<u8> {
 
 #[tokio::test]
 async fn reads_a_manifest_and_its_blobs() {
-    let reg = FakeRegistry::start().await;
+    let reg = FakeRegistry::start();
     let (config, layer) = (b"{\"os\":\"linux\"}".to_vec(), vec![7u8; 100_000]);
     reg.add_blob("acme/ext", &config);
     let layer_digest = reg.add_blob("acme/ext", &layer);
@@ -107,7 +106,7 @@ async fn reads_a_manifest_and_its_blobs() {
 
 #[tokio::test]
 async fn unknown_things_have_helpful_errors() {
-    let reg = FakeRegistry::start().await;
+    let reg = FakeRegistry::start();
     reg.add_manifest("acme/ext", "1.0", OCI_MANIFEST, &image_manifest(b"c", b"l"));
     let c = client(3);
     let e = c
@@ -141,7 +140,7 @@ async fn unknown_things_have_helpful_errors() {
 
 #[tokio::test]
 async fn blob_with_wrong_bytes_is_a_digest_mismatch() {
-    let reg = FakeRegistry::start().await;
+    let reg = FakeRegistry::start();
     let claimed = Digest::sha256_of(b"the real layer");
     reg.set(|s| {
         s.blobs.insert(
@@ -172,7 +171,7 @@ async fn blob_with_wrong_bytes_is_a_digest_mismatch() {
 
 #[tokio::test]
 async fn manifest_with_wrong_digest_is_refused() {
-    let reg = FakeRegistry::start().await;
+    let reg = FakeRegistry::start();
     let body = image_manifest(b"c", b"l");
     reg.add_manifest("acme/ext", "1.0", OCI_MANIFEST, &body);
     let c = client(3);
@@ -210,7 +209,7 @@ async fn manifest_with_wrong_digest_is_refused() {
 
 #[tokio::test]
 async fn a_body_cut_short_fails_after_the_retries() {
-    let reg = FakeRegistry::start().await;
+    let reg = FakeRegistry::start();
     let layer = vec![1u8; 50_000];
     let d = Digest::sha256_of(&layer);
     let cut = layer[..20_000].to_vec();
@@ -236,7 +235,7 @@ async fn a_body_cut_short_fails_after_the_retries() {
 
 #[tokio::test]
 async fn a_500_then_200_succeeds_after_one_retry() {
-    let reg = FakeRegistry::start().await;
+    let reg = FakeRegistry::start();
     let layer = b"layer bytes".to_vec();
     let d = reg.add_blob("acme/ext", &layer);
     let calls = Arc::new(AtomicUsize::new(0));
@@ -262,7 +261,7 @@ async fn a_500_then_200_succeeds_after_one_retry() {
 
 #[tokio::test]
 async fn a_4xx_is_not_retried() {
-    let reg = FakeRegistry::start().await;
+    let reg = FakeRegistry::start();
     reg.hook(|req| {
         req.path()
             .contains("/manifests/")
@@ -297,7 +296,7 @@ async fn a_4xx_is_not_retried() {
 
 #[tokio::test]
 async fn a_never_ending_body_stops_at_the_size() {
-    let reg = FakeRegistry::start().await;
+    let reg = FakeRegistry::start();
     reg.hook(|req| {
         (req.path().contains("/blobs/") || req.path().contains("/manifests/"))
             .then(|| Response::new(200).with_body(Body::Endless(vec![0u8; 16 * 1024])))
@@ -349,7 +348,7 @@ async fn a_never_ending_body_stops_at_the_size() {
 
 #[tokio::test]
 async fn a_manifest_over_the_limit_is_refused_unread() {
-    let reg = FakeRegistry::start().await;
+    let reg = FakeRegistry::start();
     let big = format!(
         "{{\"schemaVersion\":2,\"pad\":\"{}\"}}",
         "x".repeat(5 * 1024 * 1024)
@@ -372,7 +371,7 @@ async fn a_manifest_over_the_limit_is_refused_unread() {
 
 #[tokio::test]
 async fn bearer_tokens_are_fetched_once_and_reused() {
-    let reg = FakeRegistry::start().await;
+    let reg = FakeRegistry::start();
     reg.set(|s| {
         s.auth = Auth::Bearer {
             basic: Some(("alice".into(), "s3cret".into())),
@@ -408,7 +407,7 @@ async fn bearer_tokens_are_fetched_once_and_reused() {
 
 #[tokio::test]
 async fn anonymous_bearer_tokens_work_too() {
-    let reg = FakeRegistry::start().await;
+    let reg = FakeRegistry::start();
     reg.set(|s| s.auth = Auth::Bearer { basic: None });
     reg.add_manifest("acme/ext", "1.0", OCI_MANIFEST, &image_manifest(b"c", b"l"));
     let c = client(3);
@@ -425,7 +424,7 @@ async fn anonymous_bearer_tokens_work_too() {
 
 #[tokio::test]
 async fn basic_auth_sends_credentials() {
-    let reg = FakeRegistry::start().await;
+    let reg = FakeRegistry::start();
     reg.set(|s| {
         s.auth = Auth::Basic {
             user: "bob".into(),
@@ -456,7 +455,7 @@ async fn basic_auth_sends_credentials() {
 
 #[tokio::test]
 async fn refused_credentials_say_docker_login() {
-    let reg = FakeRegistry::start().await;
+    let reg = FakeRegistry::start();
     reg.set(|s| {
         s.auth = Auth::Bearer {
             basic: Some(("alice".into(), "right".into())),
@@ -497,7 +496,7 @@ async fn refused_credentials_say_docker_login() {
 
 #[tokio::test]
 async fn forbidden_is_denied_with_the_login_hint() {
-    let reg = FakeRegistry::start().await;
+    let reg = FakeRegistry::start();
     reg.hook(|req| {
         req.path().starts_with("/v2/acme").then(|| {
             Response::new(403).json(serde_json::json!(
@@ -522,7 +521,7 @@ async fn forbidden_is_denied_with_the_login_hint() {
 
 #[tokio::test]
 async fn tags_follow_links_across_pages() {
-    let reg = FakeRegistry::start().await;
+    let reg = FakeRegistry::start();
     let all: Vec<String> = (1..=7).map(|i| format!("v{i}")).collect();
     reg.set(|s| {
         s.tags.insert("acme/ext".into(), all.clone());
@@ -542,7 +541,7 @@ async fn tags_follow_links_across_pages() {
 
 #[tokio::test]
 async fn tags_follow_absolute_links() {
-    let reg = FakeRegistry::start().await;
+    let reg = FakeRegistry::start();
     let addr = reg.host();
     reg.hook(move |req| {
         if !req.path().ends_with("/tags/list") {
@@ -572,7 +571,7 @@ async fn tags_follow_absolute_links() {
 
 #[tokio::test]
 async fn a_link_loop_or_endless_pages_stop() {
-    let reg = FakeRegistry::start().await;
+    let reg = FakeRegistry::start();
     reg.hook(|req| {
         let p = req.query("p").unwrap_or_else(|| "0".into());
         let link = if req.path().contains("loop") {
@@ -606,10 +605,10 @@ async fn a_link_loop_or_endless_pages_stop() {
 
 #[tokio::test]
 async fn blob_redirects_do_not_carry_the_token() {
-    let storage = FakeRegistry::start().await;
+    let storage = FakeRegistry::start();
     let layer = b"stored elsewhere".to_vec();
     let d = storage.add_blob("store", &layer);
-    let reg = FakeRegistry::start().await;
+    let reg = FakeRegistry::start();
     reg.set(|s| s.auth = Auth::Bearer { basic: None });
     let target = format!("http://{}/v2/store/blobs/{d}", storage.host());
     reg.hook(move |req| {
@@ -634,7 +633,7 @@ async fn blob_redirects_do_not_carry_the_token() {
 
 #[tokio::test]
 async fn a_stalled_body_times_out_and_is_retried() {
-    let reg = FakeRegistry::start().await;
+    let reg = FakeRegistry::start();
     reg.hook(|req| {
         req.path().contains("/blobs/").then(|| {
             Response::new(200).with_body(Body::Stall {
@@ -666,7 +665,7 @@ async fn a_stalled_body_times_out_and_is_retried() {
 
 #[tokio::test]
 async fn a_failing_token_endpoint_is_retried() {
-    let reg = FakeRegistry::start().await;
+    let reg = FakeRegistry::start();
     reg.set(|s| s.auth = Auth::Bearer { basic: None });
     reg.add_manifest("acme/ext", "1.0", OCI_MANIFEST, &image_manifest(b"c", b"l"));
     let calls = Arc::new(AtomicUsize::new(0));

@@ -344,18 +344,7 @@ fn gc_survives_cycles() {
 /// Runs skopeo, or says why the test skips (failing when the environment is
 /// required).
 fn skopeo(test: &str) -> Option<()> {
-    match Command::new("skopeo").arg("--version").output() {
-        Ok(out) if out.status.success() => Some(()),
-        _ => {
-            let required = std::env::var("DOCKHAND_REQUIRE_ENV").is_ok_and(|v| v == "1");
-            assert!(
-                !required,
-                "{test}: skopeo is not installed, and DOCKHAND_REQUIRE_ENV=1 makes this test mandatory (run scripts/deps first)"
-            );
-            eprintln!("SKIPPED {test}: skopeo is not installed (scripts/test runs it)");
-            None
-        }
-    }
+    dockhand_testkit::env::require_program(test, "skopeo", "skopeo is not installed").then_some(())
 }
 
 fn run_skopeo(args: &[&str]) -> Vec<u8> {

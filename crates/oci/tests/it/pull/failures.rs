@@ -9,13 +9,13 @@ use dockhand_oci::registry::{RegistryClient, RegistryError, RegistryOptions, Ret
 use super::extension;
 use super::fixture::{assert_store_clean, blob_path, gets, linux_amd64, publish_index, store};
 use crate::registry::client;
-use crate::registry::fake::{Body, FakeRegistry, Response};
+use dockhand_testkit::registry::{Body, FakeRegistry, Response};
 
 const REPO: &str = "acme/ext";
 
 /// The fake with `acme/ext:1.0` (an index of one image) and the image.
 async fn registry() -> (FakeRegistry, super::Image) {
-    let reg = FakeRegistry::start().await;
+    let reg = FakeRegistry::start();
     let img = extension(&linux_amd64(), "1.0");
     publish_index(&reg, REPO, "1.0", &[&img]);
     (reg, img)

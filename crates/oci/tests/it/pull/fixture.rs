@@ -14,7 +14,7 @@ use dockhand_oci::store::Store;
 use dockhand_oci::{Digest, Platform};
 use serde_json::Map;
 
-use crate::registry::fake::FakeRegistry;
+use dockhand_testkit::registry::FakeRegistry;
 
 /// A gzip tar layer.
 #[derive(Debug, Clone)]

@@ -12,13 +12,13 @@ use super::fixture::{
     publish_index, store,
 };
 use crate::registry::client;
-use crate::registry::fake::FakeRegistry;
+use dockhand_testkit::registry::FakeRegistry;
 
 const REPO: &str = "acme/ext";
 
 #[tokio::test]
 async fn indexes_nested_too_deep_are_refused() {
-    let reg = FakeRegistry::start().await;
+    let reg = FakeRegistry::start();
     let img = extension(&linux_amd64(), "1.0");
     publish(&reg, REPO, &img);
     // index 5 → index 4 → … → index 0 → the image: six levels of indexes.
@@ -67,7 +67,7 @@ async fn indexes_nested_too_deep_are_refused() {
 /// index under a digest it does not have. That is caught as wrong data.
 #[tokio::test]
 async fn an_index_that_loops_back_is_wrong_data() {
-    let reg = FakeRegistry::start().await;
+    let reg = FakeRegistry::start();
     // A lists B (by the digest of an empty index); at that digest the
     // registry serves B', which lists A.
     let (_, claimed_b) = index(&[]);
@@ -112,7 +112,7 @@ async fn an_index_that_loops_back_is_wrong_data() {
 
 #[tokio::test]
 async fn an_index_without_the_platform_says_what_it_has() {
-    let reg = FakeRegistry::start().await;
+    let reg = FakeRegistry::start();
     let amd = extension(&linux_amd64(), "1.0");
     let arm = extension(&linux_arm64(), "1.0");
     publish(&reg, REPO, &amd);
@@ -157,7 +157,7 @@ async fn an_index_without_the_platform_says_what_it_has() {
 
 #[tokio::test]
 async fn the_wanted_platform_only_is_fetched() {
-    let reg = FakeRegistry::start().await;
+    let reg = FakeRegistry::start();
     let amd = extension(&linux_amd64(), "1.0");
     let arm = extension(&linux_arm64(), "1.0");
     let top = publish_index(&reg, REPO, "1.0", &[&amd, &arm]);
@@ -195,7 +195,7 @@ async fn the_wanted_platform_only_is_fetched() {
 /// extension runs anywhere): that is no loop.
 #[tokio::test]
 async fn an_index_listing_a_manifest_twice_is_pulled_once() {
-    let reg = FakeRegistry::start().await;
+    let reg = FakeRegistry::start();
     let img = extension(&linux_amd64(), "1.0");
     publish(&reg, REPO, &img);
     let mut on_arm = img.desc.clone();

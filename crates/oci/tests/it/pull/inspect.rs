@@ -7,7 +7,7 @@ use dockhand_oci::registry::RequestKind;
 use super::fixture::{Image, blob_path, layer, layer_with, linux_amd64, linux_arm64, noise};
 use super::fixture::{publish_index, store};
 use crate::registry::client;
-use crate::registry::fake::FakeRegistry;
+use dockhand_testkit::registry::FakeRegistry;
 
 const REPO: &str = "acme/ext";
 const MB2: usize = 2 * 1024 * 1024;
@@ -32,7 +32,7 @@ fn big_image(platform: &dockhand_oci::Platform, seed: u64) -> Image {
 
 #[tokio::test]
 async fn inspect_reads_only_the_top_layer() {
-    let reg = FakeRegistry::start().await;
+    let reg = FakeRegistry::start();
     let amd = big_image(&linux_amd64(), 10);
     let arm = super::extension(&linux_arm64(), "1.0");
     assert!(amd.layers[0].desc.size > MB2 as u64);

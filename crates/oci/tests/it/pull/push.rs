@@ -10,7 +10,7 @@ use dockhand_oci::store::Store;
 use super::extension;
 use super::fixture::{Image, blob_path, index, layer, linux_amd64, store};
 use crate::registry::client;
-use crate::registry::fake::{FakeRegistry, Request, Response};
+use dockhand_testkit::registry::{FakeRegistry, Request, Response};
 
 /// Puts the image's blobs and manifest in the store.
 fn put_image(store: &Store, img: &Image) {
@@ -35,7 +35,7 @@ struct Setup {
 /// another registry sharing the UI layer; the registry has the config
 /// in `acme/ext` already and the backend layer in `other/base`.
 async fn setup() -> Setup {
-    let reg = FakeRegistry::start().await;
+    let reg = FakeRegistry::start();
     let (dir, store) = store();
     let img = extension(&linux_amd64(), "2.0");
     put_image(&store, &img);

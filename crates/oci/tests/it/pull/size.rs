@@ -9,7 +9,7 @@ use dockhand_oci::pull::{PullError, PullOptions, pull};
 use super::extension;
 use super::fixture::{Image, linux_amd64, linux_arm64, publish_index, store};
 use crate::registry::client;
-use crate::registry::fake::FakeRegistry;
+use dockhand_testkit::registry::FakeRegistry;
 
 const REPO: &str = "acme/ext";
 const GIB: u64 = 1 << 30;
@@ -41,7 +41,7 @@ fn capped(platform: Option<Platform>, limit: u64) -> PullOptions {
 
 #[tokio::test]
 async fn an_image_past_the_cap_is_refused_before_any_blob() {
-    let reg = FakeRegistry::start().await;
+    let reg = FakeRegistry::start();
     let huge = claiming(&linux_amd64(), 5 * GIB);
     publish_index(&reg, REPO, "1.0", &[&huge]);
     let (_dir, store) = store();
@@ -83,7 +83,7 @@ async fn an_image_past_the_cap_is_refused_before_any_blob() {
 
 #[tokio::test]
 async fn only_the_platform_pulled_counts_and_images_under_the_cap_pull() {
-    let reg = FakeRegistry::start().await;
+    let reg = FakeRegistry::start();
     let small = extension(&linux_amd64(), "1.0");
     let huge = claiming(&linux_arm64(), 5 * GIB);
     publish_index(&reg, REPO, "1.0", &[&small, &huge]);

@@ -15,7 +15,7 @@ use super::fixture::{
     store,
 };
 use crate::registry::client;
-use crate::registry::fake::{Auth, FakeRegistry, Response, TOKEN};
+use dockhand_testkit::registry::{Auth, FakeRegistry, Response, TOKEN};
 
 const REPO: &str = "acme/ext";
 
@@ -42,7 +42,7 @@ async fn pull_all(c: &RegistryClient, store: &Store, reg: &FakeRegistry, tag: &s
 
 #[tokio::test]
 async fn a_500_then_success_is_retried_and_stored() {
-    let reg = FakeRegistry::start().await;
+    let reg = FakeRegistry::start();
     let img = extension(&linux_amd64(), "1.0");
     let top = publish_index(&reg, REPO, "1.0", &[&img]);
     let flaky = img.layers[0].desc.clone();
@@ -88,7 +88,7 @@ async fn a_500_then_success_is_retried_and_stored() {
 
 #[tokio::test]
 async fn a_bearer_challenge_is_answered_once() {
-    let reg = FakeRegistry::start().await;
+    let reg = FakeRegistry::start();
     reg.set(|s| s.auth = Auth::Bearer { basic: None });
     let img = extension(&linux_amd64(), "1.0");
     let top = publish_index(&reg, REPO, "1.0", &[&img]);
@@ -130,7 +130,7 @@ async fn a_bearer_challenge_is_answered_once() {
 
 #[tokio::test]
 async fn an_update_fetches_only_what_changed() {
-    let reg = FakeRegistry::start().await;
+    let reg = FakeRegistry::start();
     let backend = layer_with(&[("backend/server", &noise(7, 512 * 1024))], true);
     let ui = layer(&[("ui/index.html", b"<html>v1</html>")]);
     let version = |v: &str| {

@@ -8,8 +8,8 @@ use dockhand_oci::registry::{
     Credential, CredentialSource, DockerConfig, OCI_MANIFEST, RegistryError,
 };
 
-use super::fake::{Auth, FakeRegistry};
 use super::{client_with, image_manifest};
+use dockhand_testkit::registry::{Auth, FakeRegistry};
 
 /// Writes `docker-credential-fake`: it records the server URL it was asked
 /// for, answers `answer` for `host`, and "credentials not found" otherwise.
@@ -42,7 +42,7 @@ fn config(dir: &Path, json: serde_json::Value) -> DockerConfig {
 
 #[tokio::test]
 async fn a_credential_helper_supplies_credentials() {
-    let reg = FakeRegistry::start().await;
+    let reg = FakeRegistry::start();
     reg.set(|s| {
         s.auth = Auth::Basic {
             user: "bob".into(),
@@ -93,7 +93,7 @@ async fn docker_hub_is_asked_by_its_server_url() {
 
 #[tokio::test]
 async fn an_identity_token_is_exchanged_at_the_token_endpoint() {
-    let reg = FakeRegistry::start().await;
+    let reg = FakeRegistry::start();
     reg.set(|s| {
         s.auth = Auth::Bearer {
             basic: Some(("<token>".into(), "refresh-xyz".into())),
@@ -119,7 +119,7 @@ async fn an_identity_token_is_exchanged_at_the_token_endpoint() {
 
 #[tokio::test]
 async fn not_found_means_anonymous_and_then_denied() {
-    let reg = FakeRegistry::start().await;
+    let reg = FakeRegistry::start();
     reg.set(|s| {
         s.auth = Auth::Basic {
             user: "bob".into(),
@@ -144,7 +144,7 @@ async fn not_found_means_anonymous_and_then_denied() {
 
 #[tokio::test]
 async fn a_missing_helper_is_named() {
-    let reg = FakeRegistry::start().await;
+    let reg = FakeRegistry::start();
     reg.set(|s| s.auth = Auth::Bearer { basic: None });
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(dir.path(), serde_json::json!({"credsStore": "nosuch"}));

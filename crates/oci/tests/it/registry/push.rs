@@ -4,12 +4,12 @@ use bytes::Bytes;
 use dockhand_oci::Digest;
 use dockhand_oci::registry::{BlobBody, OCI_MANIFEST, RegistryError, RequestKind};
 
-use super::fake::{FakeRegistry, Response};
 use super::{client, image_manifest};
+use dockhand_testkit::registry::{FakeRegistry, Response};
 
 #[tokio::test]
 async fn pushes_blobs_once_and_manifests() {
-    let reg = FakeRegistry::start().await;
+    let reg = FakeRegistry::start();
     let c = client(3);
     let repo = reg.reference("acme/ext");
     let layer = Bytes::from(vec![5u8; 300_000]);
@@ -68,7 +68,7 @@ async fn pushes_blobs_once_and_manifests() {
 
 #[tokio::test]
 async fn pushes_from_a_file_with_an_absolute_location() {
-    let reg = FakeRegistry::start().await;
+    let reg = FakeRegistry::start();
     reg.set(|s| s.absolute_locations = true);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("layer.tar.gz");
@@ -94,7 +94,7 @@ async fn pushes_from_a_file_with_an_absolute_location() {
 
 #[tokio::test]
 async fn uploads_are_retried_from_the_start() {
-    let reg = FakeRegistry::start().await;
+    let reg = FakeRegistry::start();
     let puts = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let seen = puts.clone();
     reg.hook(move |req| {
@@ -118,7 +118,7 @@ async fn uploads_are_retried_from_the_start() {
 
 #[tokio::test]
 async fn mounts_or_declines() {
-    let reg = FakeRegistry::start().await;
+    let reg = FakeRegistry::start();
     let d = reg.add_blob("acme/base", b"shared layer");
     let c = client(3);
     let from = reg.reference("acme/base");
@@ -150,8 +150,8 @@ async fn mounts_or_declines() {
 
 #[tokio::test]
 async fn a_mount_asks_for_both_scopes() {
-    let reg = FakeRegistry::start().await;
-    reg.set(|s| s.auth = super::fake::Auth::Bearer { basic: None });
+    let reg = FakeRegistry::start();
+    reg.set(|s| s.auth = dockhand_testkit::registry::Auth::Bearer { basic: None });
     let d = reg.add_blob("acme/base", b"shared layer");
     let c = client(3);
     let mounted = c

@@ -15,18 +15,11 @@ use super::image_manifest;
 
 /// The registry's `host:port`, or `None` after saying why the test skips.
 fn real_registry(test: &str) -> Option<String> {
-    let found = std::env::var("DOCKHAND_TEST_REGISTRY")
-        .ok()
-        .filter(|v| !v.is_empty());
-    if found.is_none() {
-        let required = std::env::var("DOCKHAND_REQUIRE_ENV").is_ok_and(|v| v == "1");
-        assert!(
-            !required,
-            "{test}: DOCKHAND_TEST_REGISTRY is not set, and DOCKHAND_REQUIRE_ENV=1 makes this test mandatory (run scripts/deps first)"
-        );
-        eprintln!("SKIPPED {test}: DOCKHAND_TEST_REGISTRY is not set (scripts/test runs it)");
-    }
-    found
+    dockhand_testkit::env::require_var(
+        test,
+        "DOCKHAND_TEST_REGISTRY",
+        "DOCKHAND_TEST_REGISTRY is not set",
+    )
 }
 
 fn unique() -> String {

@@ -1,0 +1,26 @@
+//! Test support shared by every crate's integration tests (a dev-dependency
+//! only; never part of the `dockhand` binary).
+//!
+//! It owns:
+//! - [`env`]: the one place that reads the real components' environment
+//!   (`DOCKER_HOST`, `DOCKHAND_TEST_REGISTRY`, …) and decides whether a test
+//!   that lacks one skips (saying why) or, under `DOCKHAND_REQUIRE_ENV=1` (as
+//!   `scripts/test` sets it), fails. Libraries never read env vars; this crate
+//!   is the tests' edge, and reading it is its job.
+//! - [`registry`] (feature `registry`): one in-process registry speaking the
+//!   distribution API that misbehaves on demand (auth, truncated, endless or
+//!   stalled bodies, refused mounts, pagination, canned answers, a manifest
+//!   served under another digest).
+//! - [`http`]: the small hand-written HTTP/1.1 exchanges tests make over unix
+//!   sockets and TCP, and parsing what comes back.
+//! - [`browser`] (feature `browser`): Chromium and chromedriver found on the
+//!   machine, chromedriver started in its own process group, a WebDriver
+//!   session with headless Chromium.
+
+pub mod env;
+pub mod http;
+
+#[cfg(feature = "browser")]
+pub mod browser;
+#[cfg(feature = "registry")]
+pub mod registry;
