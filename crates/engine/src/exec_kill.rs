@@ -11,35 +11,37 @@
 //! remote engine, or an image without `kill`, the process runs to its end in
 //! the container; the bridge has stopped streaming it either way.
 
-use dockhand_engine::Engine;
+use crate::Engine;
 
-/// Tries to end the exec `exec_id` in `container`; never fails.
-pub async fn kill_exec(engine: &Engine, container: &str, exec_id: &str) {
-    if !engine.host().is_local() {
-        return;
-    }
-    let Ok(info) = engine.client().inspect_exec(exec_id).await else {
-        return;
-    };
-    if info.running != Some(true) {
-        return;
-    }
-    let Some(pid) = info.pid.filter(|p| *p > 0) else {
-        return;
-    };
-    let Some(inner) = inner_pid(pid, container).await else {
-        return;
-    };
-    let inner = inner.to_string();
-    for cmd in [
-        vec!["kill", "-TERM", inner.as_str()],
-        vec!["busybox", "kill", "-TERM", inner.as_str()],
-    ] {
-        let cmd = cmd.into_iter().map(str::to_owned).collect();
-        if let Ok(out) = engine.exec(container, cmd, Vec::new(), None).await
-            && out.code == 0
-        {
+impl Engine {
+    /// Tries to end the exec `exec_id` in `container`; never fails.
+    pub async fn kill_exec(&self, container: &str, exec_id: &str) {
+        if !self.host().is_local() {
             return;
+        }
+        let Ok(info) = self.inspect_exec(exec_id).await else {
+            return;
+        };
+        if !info.running {
+            return;
+        }
+        let Some(pid) = info.pid.filter(|p| *p > 0) else {
+            return;
+        };
+        let Some(inner) = inner_pid(pid, container).await else {
+            return;
+        };
+        let inner = inner.to_string();
+        for cmd in [
+            vec!["kill", "-TERM", inner.as_str()],
+            vec!["busybox", "kill", "-TERM", inner.as_str()],
+        ] {
+            let cmd = cmd.into_iter().map(str::to_owned).collect();
+            if let Ok(out) = self.exec(container, cmd, Vec::new(), None).await
+                && out.code == 0
+            {
+                return;
+            }
         }
     }
 }

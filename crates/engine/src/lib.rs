@@ -28,6 +28,7 @@ mod compose;
 mod containers;
 mod context;
 mod exec;
+mod exec_kill;
 mod expose;
 mod flavor;
 mod host;

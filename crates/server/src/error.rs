@@ -172,27 +172,6 @@ impl From<dockhand_engine::EngineError> for ApiError {
     }
 }
 
-/// An Engine API error as an answer: the engine's own 4xx status passes
-/// through (`404` for a missing object), anything else is a `502`/`503`.
-pub fn engine_error(host: &str, doing: &str, e: bollard::errors::Error) -> ApiError {
-    use bollard::errors::Error as B;
-    match e {
-        B::DockerResponseServerError {
-            status_code,
-            message,
-        } if (400..500).contains(&status_code) => ApiError::new(
-            StatusCode::from_u16(status_code).unwrap_or(StatusCode::BAD_GATEWAY),
-            format!("{doing}: {message}"),
-        ),
-        B::DockerResponseServerError { message, .. } => ApiError::bad_gateway(format!(
-            "the Docker engine at {host} failed {doing}: {message}"
-        )),
-        other => ApiError::unavailable(format!(
-            "cannot reach the Docker engine at {host} ({doing}): {other}; start the engine and retry"
-        )),
-    }
-}
-
 /// Reads a JSON request body of at most `limit` bytes: `413` beyond it,
 /// `400` when it is not the expected JSON.
 pub async fn read_json<T: serde::de::DeserializeOwned>(

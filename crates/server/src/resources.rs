@@ -17,14 +17,14 @@ use axum::extract::{FromRef, FromRequestParts, Path as UrlPath, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use bollard::query_parameters::{ListContainersOptions, ListImagesOptions, StatsOptions};
+use dockhand_engine::{ListContainersOptions, ListImagesOptions, StatsOptions};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::bridge::docker::{list_containers, list_images};
 use crate::bridge::{BridgeState, DashboardAccess};
-use crate::error::{ApiError, engine_error};
+use crate::error::ApiError;
 
 /// The dashboard's engine routes (see the module docs for what `S` must provide).
 pub fn routes<S>() -> Router<S>
@@ -97,13 +97,7 @@ async fn containers(
 
 async fn inspect_container(state: &BridgeState, id: &str) -> Result<Value, ApiError> {
     let engine = state.engine.get().await?;
-    let host = engine.host().to_string();
-    let info = engine
-        .client()
-        .inspect_container(id, None)
-        .await
-        .map_err(|e| engine_error(&host, &format!("inspecting container {id}"), e))?;
-    serde_json::to_value(info).map_err(|e| ApiError::internal(e.to_string()))
+    Ok(engine.inspect_container(id).await?.object.into_json())
 }
 
 async fn container(_: DashboardAccess, State(state): State<Arc<BridgeState>>, id: P) -> Response {
@@ -163,20 +157,15 @@ async fn stats(_: DashboardAccess, State(state): State<Arc<BridgeState>>, id: P)
         async {
             let id = path(id)?;
             let engine = state.engine.get().await?;
-            let host = engine.host().to_string();
             let options = StatsOptions {
                 stream: false,
                 one_shot: false,
             };
-            let mut stream = Box::pin(engine.client().stats(&id, Some(options)));
-            let sample = stream
-                .next()
-                .await
-                .ok_or_else(|| ApiError::bad_gateway(format!("the engine sent no stats for {id}")))?
-                .map_err(|e| {
-                    engine_error(&host, &format!("reading the stats of container {id}"), e)
-                })?;
-            serde_json::to_value(sample).map_err(|e| ApiError::internal(e.to_string()))
+            let mut stream = Box::pin(engine.container_stats(&id, options));
+            let sample = stream.next().await.ok_or_else(|| {
+                ApiError::bad_gateway(format!("the engine sent no stats for {id}"))
+            })??;
+            Ok(sample.into_json())
         }
         .await,
     )
@@ -191,13 +180,7 @@ async fn image(_: DashboardAccess, State(state): State<Arc<BridgeState>>, id: P)
         async {
             let id = path(id)?;
             let engine = state.engine.get().await?;
-            let host = engine.host().to_string();
-            let info = engine
-                .client()
-                .inspect_image(&id)
-                .await
-                .map_err(|e| engine_error(&host, &format!("inspecting image {id}"), e))?;
-            serde_json::to_value(info).map_err(|e| ApiError::internal(e.to_string()))
+            Ok(engine.inspect_image(&id).await?.into_json())
         }
         .await,
     )
@@ -207,14 +190,8 @@ async fn volumes(_: DashboardAccess, State(state): State<Arc<BridgeState>>) -> R
     respond(
         async {
             let engine = state.engine.get().await?;
-            let host = engine.host().to_string();
-            let list = engine
-                .client()
-                .list_volumes(None::<bollard::query_parameters::ListVolumesOptions>)
-                .await
-                .map_err(|e| engine_error(&host, "listing volumes", e))?;
-            serde_json::to_value(list.volumes.unwrap_or_default())
-                .map_err(|e| ApiError::internal(e.to_string()))
+            let list = engine.list_volumes().await?;
+            serde_json::to_value(list).map_err(|e| ApiError::internal(e.to_string()))
         }
         .await,
     )
@@ -225,13 +202,7 @@ async fn volume(_: DashboardAccess, State(state): State<Arc<BridgeState>>, name:
         async {
             let name = path(name)?;
             let engine = state.engine.get().await?;
-            let host = engine.host().to_string();
-            let info = engine
-                .client()
-                .inspect_volume(&name)
-                .await
-                .map_err(|e| engine_error(&host, &format!("inspecting volume {name}"), e))?;
-            serde_json::to_value(info).map_err(|e| ApiError::internal(e.to_string()))
+            Ok(engine.inspect_volume(&name).await?.into_json())
         }
         .await,
     )

@@ -13,12 +13,12 @@ use std::sync::Arc;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
-use bollard::query_parameters::{ListContainersOptions, ListImagesOptions};
+use dockhand_engine::{ListContainersOptions, ListImagesOptions};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::context::{BridgeState, Caller};
-use crate::error::{ApiError, engine_error, read_json};
+use crate::error::{ApiError, read_json};
 
 /// The body of the list calls.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -129,12 +129,7 @@ pub async fn list_containers(
     options: ListContainersOptions,
 ) -> Result<Value, ApiError> {
     let engine = state.engine.get().await?;
-    let host = engine.host().to_string();
-    let list = engine
-        .client()
-        .list_containers(Some(options))
-        .await
-        .map_err(|e| engine_error(&host, "listing containers", e))?;
+    let list = engine.list_containers(&options).await?;
     serde_json::to_value(list)
         .map_err(|e| ApiError::internal(format!("cannot encode containers: {e}")))
 }
@@ -145,12 +140,7 @@ pub async fn list_images(
     options: ListImagesOptions,
 ) -> Result<Value, ApiError> {
     let engine = state.engine.get().await?;
-    let host = engine.host().to_string();
-    let list = engine
-        .client()
-        .list_images(Some(options))
-        .await
-        .map_err(|e| engine_error(&host, "listing images", e))?;
+    let list = engine.list_images(&options).await?;
     serde_json::to_value(list).map_err(|e| ApiError::internal(format!("cannot encode images: {e}")))
 }
 

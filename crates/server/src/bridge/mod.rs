@@ -64,10 +64,10 @@
 //!   Desktop does); a host binary's name is taken as is.
 //! - Each streaming socket owns its process, so a tab's processes die with
 //!   its sockets. A `vm` exec is ended from inside its container when the
-//!   engine is local ([`container_kill`]); otherwise only its streaming stops.
+//!   engine is local ([`dockhand_engine::Engine::kill_exec`]); otherwise
+//!   only its streaming stops.
 
 pub mod argv;
-pub mod container_kill;
 pub mod context;
 pub mod docker;
 pub mod exec;

@@ -579,7 +579,7 @@ async fn drive_exec(
             None => {
                 let exec_id = stream.id().to_owned();
                 drop(stream);
-                super::container_kill::kill_exec(&engine, &container, &exec_id).await;
+                engine.kill_exec(&container, &exec_id).await;
                 let _ = tx
                     .send(Event::Exit(Exit {
                         code: 128 + 15,

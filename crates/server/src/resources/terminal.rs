@@ -10,16 +10,14 @@ use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade, close_code};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use bollard::container::LogOutput;
-use bollard::exec::{CreateExecOptions, ResizeExecOptions, StartExecOptions, StartExecResults};
-use dockhand_engine::Engine;
+use dockhand_engine::{Engine, ExecOptions, TerminalSize};
 use futures_util::StreamExt;
 use serde_json::Value;
 use tokio::io::AsyncWriteExt;
 
 use super::{P, path};
 use crate::bridge::{BridgeState, DashboardAccess};
-use crate::error::{ApiError, engine_error};
+use crate::error::ApiError;
 
 /// The shells tried, in order.
 const SHELLS: [&str; 3] = ["sh", "/bin/sh", "bash"];
@@ -34,14 +32,7 @@ pub(super) async fn terminal(
     let result = async {
         let id = path(id)?;
         let engine = state.engine.get().await?;
-        let host = engine.host().to_string();
-        let info = engine
-            .client()
-            .inspect_container(&id, None)
-            .await
-            .map_err(|e| engine_error(&host, &format!("inspecting container {id}"), e))?;
-        let running = info.state.as_ref().and_then(|s| s.running).unwrap_or(false);
-        if !running {
+        if !engine.inspect_container(&id).await?.running {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
                 format!("container {id} is not running: start it to open a terminal"),
@@ -104,31 +95,25 @@ async fn session(engine: Engine, id: String, socket: WebSocket) {
         let message = format!("container {id} has no shell (tried {})", SHELLS.join(", "));
         return fail(socket, message).await;
     };
-    let docker = engine.client();
-    let options = CreateExecOptions {
-        attach_stdin: Some(true),
-        attach_stdout: Some(true),
-        attach_stderr: Some(true),
-        tty: Some(true),
-        cmd: Some(vec![shell.to_owned()]),
-        env: Some(vec!["TERM=xterm-256color".to_owned()]),
-        ..Default::default()
-    };
-    let exec_id = match docker.create_exec(&id, options).await {
-        Ok(created) => created.id,
-        Err(e) => return fail(socket, format!("cannot start {shell} in {id}: {e}")).await,
-    };
-    let start = StartExecOptions {
-        detach: false,
+    let options = ExecOptions {
+        cmd: vec![shell.to_owned()],
+        env: vec!["TERM=xterm-256color".to_owned()],
+        working_dir: None,
+        stdin: true,
         tty: true,
-        output_capacity: None,
     };
-    let (mut output, mut input) = match docker.start_exec(&exec_id, Some(start)).await {
-        Ok(StartExecResults::Attached { output, input }) => (output, input),
-        Ok(StartExecResults::Detached) => {
-            return fail(socket, format!("the engine detached the shell in {id}")).await;
-        }
+    let exec = match engine.exec_start(&id, &options).await {
+        Ok(exec) => exec,
         Err(e) => return fail(socket, format!("cannot start {shell} in {id}: {e}")).await,
+    };
+    let exec_id = exec.id().to_owned();
+    let mut output = exec.output;
+    let Some(mut input) = exec.input else {
+        return fail(
+            socket,
+            format!("the engine gave no input to the shell in {id}"),
+        )
+        .await;
     };
     let mut socket = socket;
     loop {
@@ -140,8 +125,8 @@ async fn session(engine: Engine, id: String, socket: WebSocket) {
                 }
                 Some(Ok(Message::Text(text))) => {
                     if let Some((cols, rows)) = parse_resize(text.as_str()) {
-                        let size = ResizeExecOptions { width: cols, height: rows };
-                        let _ = docker.resize_exec(&exec_id, size).await;
+                        let size = TerminalSize { cols, rows };
+                        let _ = engine.resize_exec(&exec_id, size).await;
                     } else {
                         if input.write_all(text.as_bytes()).await.is_err() { break; }
                         let _ = input.flush().await;
@@ -154,11 +139,9 @@ async fn session(engine: Engine, id: String, socket: WebSocket) {
                 Some(Ok(_)) => {}
             },
             out = output.next() => match out {
-                Some(Ok(LogOutput::Console { message } | LogOutput::StdOut { message }
-                    | LogOutput::StdErr { message })) => {
-                    if socket.send(Message::Binary(message)).await.is_err() { return; }
+                Some(Ok(chunk)) => {
+                    if socket.send(Message::Binary(chunk.data)).await.is_err() { return; }
                 }
-                Some(Ok(LogOutput::StdIn { .. })) => {}
                 Some(Err(_)) | None => break,
             },
         }
