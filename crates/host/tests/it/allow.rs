@@ -14,7 +14,7 @@ use dockhand_oci::registry::{RegistryClient, RegistryOptions};
 use dockhand_oci::source::ImageSource;
 use dockhand_oci::{Digest, Reference};
 
-use crate::fake_registry::FakeRegistry;
+use dockhand_testkit::registry::FakeRegistry;
 
 const LABELS: &[(&str, &str)] = &[
     ("org.opencontainers.image.title", "Pinned"),
@@ -68,10 +68,10 @@ async fn a_tag_pinned_to_a_digest_is_fetched_by_it_and_a_lie_is_refused() {
         tmp.path(),
         &format!(
             "[allow]\nextensions = [\"{}/acme/ext:1.0.0@{pin}\"]\n",
-            reg.addr
+            reg.host()
         ),
     );
-    let err = install(&m, &format!("{}/acme/ext:1.0.0", reg.addr))
+    let err = install(&m, &format!("{}/acme/ext:1.0.0", reg.host()))
         .await
         .unwrap_err();
     let msg = err.to_string();
@@ -93,9 +93,12 @@ async fn a_tag_must_resolve_to_the_pinned_digest() {
     let tmp = tempfile::tempdir().unwrap();
     let m = manager(
         tmp.path(),
-        &format!("[allow]\nextensions = [\"{}/acme/ext@{pin}\"]\n", reg.addr),
+        &format!(
+            "[allow]\nextensions = [\"{}/acme/ext@{pin}\"]\n",
+            reg.host()
+        ),
     );
-    let err = install(&m, &format!("{}/acme/ext:2.0.0", reg.addr))
+    let err = install(&m, &format!("{}/acme/ext:2.0.0", reg.host()))
         .await
         .unwrap_err();
     let msg = err.to_string();
@@ -118,17 +121,18 @@ async fn an_unlisted_extension_is_refused_before_any_request() {
         tmp.path(),
         &format!(
             "[allow]\nenabled = true\nextensions = [\"{}/acme/other\", \"{}/acme/ext:0.9.0\"]\n",
-            reg.addr, reg.addr
+            reg.host(),
+            reg.host()
         ),
     );
-    let err = install(&m, &format!("{}/acme/unknown:1.0.0", reg.addr))
+    let err = install(&m, &format!("{}/acme/unknown:1.0.0", reg.host()))
         .await
         .unwrap_err();
     assert!(
         err.to_string().contains("acme/unknown is not listed"),
         "{err}"
     );
-    let err = install(&m, &format!("{}/acme/ext:1.0.0", reg.addr))
+    let err = install(&m, &format!("{}/acme/ext:1.0.0", reg.host()))
         .await
         .unwrap_err();
     let msg = err.to_string();

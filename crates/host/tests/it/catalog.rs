@@ -9,7 +9,7 @@ use dockhand_host::config::Config;
 use dockhand_host::state::State;
 use dockhand_oci::registry::{RegistryClient, RegistryOptions};
 
-use crate::fake_registry::{FakeRegistry, json};
+use dockhand_testkit::registry::{FakeRegistry, Response};
 
 fn labels<'a>(title: &'a str, api: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
@@ -45,7 +45,7 @@ async fn cold_then_cached_then_refreshed() {
     let tmp = tempfile::tempdir().unwrap();
     fs_err::write(
         tmp.path().join("team.txt"),
-        format!("# team\n{0}/acme/ext\n{0}/acme/pinned:0.1.0\n", reg.addr),
+        format!("# team\n{0}/acme/ext\n{0}/acme/pinned:0.1.0\n", reg.host()),
     )
     .unwrap();
     let config = config(
@@ -111,11 +111,11 @@ async fn a_moved_tag_is_read_again() {
     let tmp = tempfile::tempdir().unwrap();
     let config = config(
         tmp.path(),
-        &format!("[[catalog]]\nname = \"r\"\nurl = \"{}/acme\"\n", reg.addr),
+        &format!("[[catalog]]\nname = \"r\"\nurl = \"{}/acme\"\n", reg.host()),
     );
-    reg.set(
+    reg.answer(
         "/v2/_catalog",
-        json(200, br#"{"repositories":["acme/ext","other/x"]}"#.to_vec()),
+        Response::new(200).json(serde_json::json!({"repositories": ["acme/ext", "other/x"]})),
     );
     let state = State::open(&tmp.path().join("home")).unwrap();
     let client = RegistryClient::new(RegistryOptions::default()).unwrap();
@@ -138,15 +138,17 @@ async fn namespace_listing_follows_link_pages() {
     reg.image("acme/a", "1.0.0", &labels("A", ">= 0.2.0"));
     reg.image("acme/b", "1.0.0", &labels("B", ">= 0.2.0"));
     let page2 = "/v2/_catalog?last=acme%2Fa&n=1";
-    let mut first = json(200, br#"{"repositories":["acme/a"]}"#.to_vec());
-    first
-        .headers
-        .push(("Link".into(), format!("<{page2}>; rel=\"next\"")));
-    reg.set("/v2/_catalog", first);
-    reg.set(page2, json(200, br#"{"repositories":["acme/b"]}"#.to_vec()));
+    let first = Response::new(200)
+        .json(serde_json::json!({"repositories": ["acme/a"]}))
+        .header("Link", format!("<{page2}>; rel=\"next\""));
+    reg.answer("/v2/_catalog", first);
+    reg.answer(
+        page2,
+        Response::new(200).json(serde_json::json!({"repositories": ["acme/b"]})),
+    );
     let client = RegistryClient::new(RegistryOptions::default()).unwrap();
     let repos = client
-        .list_repositories(&reg.addr, "acme", 100)
+        .list_repositories(&reg.host(), "acme", 100)
         .await
         .unwrap();
     assert_eq!(repos, ["acme/a", "acme/b"]);
@@ -168,7 +170,7 @@ async fn one_entry_with_its_details() {
         tmp.path().join("c.json"),
         format!(
             r#"{{"extensions": [{{"reference": "{}/acme/ext", "title": "Better title"}}]}}"#,
-            reg.addr
+            reg.host()
         ),
     )
     .unwrap();
@@ -180,7 +182,7 @@ async fn one_entry_with_its_details() {
         &state,
         &client,
         &platform_options(),
-        &format!("{}/acme/ext", reg.addr),
+        &format!("{}/acme/ext", reg.host()),
     )
     .await
     .unwrap();

@@ -15,7 +15,7 @@ use dockhand_oci::registry::{RegistryClient, RegistryOptions};
 use dockhand_oci::source::ImageSource;
 use dockhand_spec::ExtensionId;
 
-use crate::fake_registry::FakeRegistry;
+use dockhand_testkit::registry::FakeRegistry;
 
 fn layout(tmp: &Path) -> Layout {
     Layout {
@@ -51,7 +51,7 @@ async fn an_image_past_the_size_limit_is_refused_before_any_blob() {
     )
     .unwrap();
     m.max_image_size = config.image_size();
-    let reference = format!("{}/acme/ext:1.0.0", reg.addr);
+    let reference = format!("{}/acme/ext:1.0.0", reg.host());
     let req = InstallRequest {
         source: ImageSource::Registry(Reference::parse(&reference).unwrap()),
         platform: "linux/amd64".parse().unwrap(),

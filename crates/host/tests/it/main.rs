@@ -2,7 +2,6 @@
 
 mod allow;
 mod catalog;
-mod fake_registry;
 mod limits;
 mod state;
 mod untagged;

@@ -21,7 +21,7 @@ use dockhand_host::{InstallError, Manager, Quiet};
 use dockhand_oci::Reference;
 use dockhand_oci::registry::{RegistryClient, RegistryOptions};
 
-use crate::fake_registry::FakeRegistry;
+use dockhand_testkit::registry::FakeRegistry;
 
 const API: &str = "com.docker.desktop.extension.api.version";
 
@@ -40,7 +40,7 @@ fn options() -> ResolveOptions {
 }
 
 fn repo(reg: &FakeRegistry, name: &str) -> Reference {
-    Reference::parse_loose(&format!("{}/{name}", reg.addr)).unwrap()
+    Reference::parse_loose(&format!("{}/{name}", reg.host())).unwrap()
 }
 
 /// `acme/ext`: 1.0.0, 1.1.0, 1.2.0 (needs API 9), 2.0.0-rc.1 and latest.
@@ -66,7 +66,7 @@ async fn the_highest_compatible_version_without_a_layer_then_from_the_cache() {
     assert_eq!(r.by, ChosenBy::Version);
     assert_eq!(
         r.reference.to_string(),
-        format!("{}/acme/ext:1.1.0", reg.addr)
+        format!("{}/acme/ext:1.1.0", reg.host())
     );
     assert_eq!(
         r.passed,
@@ -153,7 +153,7 @@ async fn latest_only_without_version_tags_and_refusals_say_what_to_do() {
         e.to_string(),
         format!(
             "no version of {0}/acme/new works with extension API 0.4.2: v2.0.0 needs `>= 10.1`, 1.0.0 needs `>= 9`; name a version made for 0.4.2 ({0}/acme/new:TAG), or pass --ignore-api-version to install the highest (v2.0.0) anyway",
-            reg.addr
+            reg.host()
         )
     );
 
@@ -186,7 +186,7 @@ async fn latest_only_without_version_tags_and_refusals_say_what_to_do() {
     assert!(
         e.to_string().starts_with(&format!(
             "cannot list the versions of {}/acme/missing",
-            reg.addr
+            reg.host()
         )),
         "{e}"
     );
@@ -226,7 +226,7 @@ async fn install(m: &Manager, reference: &str) -> Result<(), InstallError> {
 async fn an_untagged_install_chooses_among_what_the_allow_list_permits() {
     let reg = published();
     let tmp = tempfile::tempdir().unwrap();
-    let addr = &reg.addr;
+    let addr = &reg.host();
     let m = manager(
         tmp.path(),
         &format!("[allow]\nextensions = [\"{addr}/acme/ext:1.0.0\", \"{addr}/acme/old:0.9.0\"]\n"),
@@ -266,7 +266,7 @@ async fn catalog_entries_without_a_tag_follow_the_same_rule() {
     reg.image("acme/beta", "1.0.0-rc.1", &[(API, ">= 0.3.0")]);
     reg.image("acme/beta", "latest", &[(API, ">= 0.3.0")]);
     let tmp = tempfile::tempdir().unwrap();
-    let addr = &reg.addr;
+    let addr = &reg.host();
     fs_err::write(
         tmp.path().join("team.txt"),
         format!("{addr}/acme/ext\n{addr}/acme/plain\n{addr}/acme/beta\n"),
