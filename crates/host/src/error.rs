@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use dockhand_engine::ComposeError;
 use dockhand_engine::EngineError;
 
-use crate::fetch::FetchError;
+use crate::acquire::AcquireError;
 use crate::state::{LockError, StateError};
 
 /// Why an install, uninstall or repair failed.
@@ -14,7 +14,7 @@ use crate::state::{LockError, StateError};
 pub enum InstallError {
     /// The image could not be fetched.
     #[error(transparent)]
-    Fetch(#[from] FetchError),
+    Acquire(#[from] AcquireError),
     /// The registry failed.
     #[error(transparent)]
     Pull(#[from] dockhand_oci::pull::PullError),

@@ -7,9 +7,9 @@
 use std::path::{Path, PathBuf};
 
 use dockhand_oci::extract::{Binaries, extract_extension};
-use dockhand_oci::pull::{PullError, PullOptions, pull};
+use dockhand_oci::pull::PullError;
 use dockhand_oci::registry::{RegistryClient, RegistryError};
-use dockhand_oci::source::{ImageSource, ResolvedImage, export_docker_archive, resolve};
+use dockhand_oci::source::{ImageSource, ResolvedImage, export_docker_archive};
 use dockhand_oci::store::Store;
 use dockhand_oci::unpack::Limits;
 use dockhand_oci::{Platform, Reference};
@@ -21,6 +21,7 @@ use dockhand_spec::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::acquire::{AcquireError, AcquiredImage, Acquirer};
 use crate::allow::Permit;
 use crate::backend::{self, Backend};
 use crate::consent::Summary;
@@ -89,6 +90,7 @@ pub struct PreviousVersion {
 /// An image fetched, resolved and unpacked to staging, not yet installed.
 struct Prepared {
     id: ExtensionId,
+    reference: Reference,
     name: String,
     version: String,
     digest: String,
@@ -101,12 +103,19 @@ struct Prepared {
     summary: Summary,
 }
 
-/// Where a prepared image comes from and what it is called.
-struct PreparedSource<'a> {
+/// What [`Manager::prepare`] unpacks and checks: an acquired image, where
+/// it comes from and what it is called.
+struct PrepareOptions<'a> {
+    id: ExtensionId,
     source: &'a ImageSource,
+    /// The image's reference, typed once after it was acquired.
+    reference: Reference,
+    /// The name the source gives it, as written (the record's `image`).
     name: String,
     version: String,
     digest: String,
+    image: ResolvedImage,
+    labels: Labels,
 }
 
 impl Manager {
@@ -145,27 +154,31 @@ impl Manager {
             _ => None,
         };
         hooks.progress(&format!("fetching {}", req.source));
-        let (name, top, permit) = match (&req.source, permit) {
-            (ImageSource::Registry(_), Some(permit)) => {
-                let options = PullOptions {
-                    platform: Some(req.platform.clone()),
-                    max_image_size: self.max_image_size,
-                    ..Default::default()
-                };
-                let pulled = pull(client, &store, &permit.pull, &options)
-                    .await
-                    .map_err(|e| self.pin_refusal(&permit, e))?;
-                (permit.pull.to_string(), pulled.top, Some(permit))
-            }
-            (other, _) => {
-                let (name, top) =
-                    crate::fetch::fetch_local(other, &store, &self.engine_host).await?;
-                (name, top, None)
+        // A permitted registry image is fetched as the allow-list pins it.
+        let source = match &permit {
+            Some(permit) => ImageSource::Registry(permit.pull.clone()),
+            None => req.source.clone(),
+        };
+        let acquirer = Acquirer {
+            store: &store,
+            engine: &self.engine_host,
+            registry: Some(client),
+        };
+        let AcquiredImage { name, top, image } = acquirer
+            .acquire_for(&source, &req.platform, self.max_image_size)
+            .await
+            .map_err(|e| match (e, &permit) {
+                (AcquireError::Pull(e), Some(permit)) => self.pin_refusal(permit, *e),
+                (e, _) => e.into(),
+            })?;
+        // The reference is typed from here on: a registry's as pulled, a local
+        // source's name parsed once.
+        let reference = match source {
+            ImageSource::Registry(reference) => reference,
+            _ => {
+                Reference::parse(&name).map_err(|_| InstallError::NoName(req.source.to_string()))?
             }
         };
-        let reference =
-            Reference::parse(&name).map_err(|_| InstallError::NoName(req.source.to_string()))?;
-        let image = resolve(&store, &top, &req.platform)?;
         let manifest_digest = &image.manifest_descriptor.digest;
         match &permit {
             Some(permit) => self.allow.verify(permit, &top.digest, manifest_digest)?,
@@ -194,13 +207,17 @@ impl Manager {
         // digest, and the dashboard installs that reference and nothing else.
         let pinned = matches!(req.source, ImageSource::Registry(_))
             .then(|| reference.with_digest(top.digest.clone()).familiar());
-        let source = PreparedSource {
+        let options = PrepareOptions {
+            id,
             source: &req.source,
+            reference,
             name,
             version,
             digest,
+            image,
+            labels,
         };
-        let prepared = self.prepare(&store, id, source, image, labels).await?;
+        let prepared = self.prepare(&store, options).await?;
         let mut summary = Summary::of(&prepared.metadata, prepared.facts.as_ref());
         summary.image = pinned;
         let mut prepared = prepared;
@@ -208,7 +225,7 @@ impl Manager {
         let widens = previous.is_none_or(|before| summary.widens(before));
         if hooks.preview() {
             let _ = hooks.confirm(&prepared.id, &summary, &prepared.warnings);
-            let _ = std::fs::remove_dir_all(&prepared.staging);
+            let _ = fs_err::remove_dir_all(&prepared.staging);
             return Err(InstallError::NotConfirmed(format!(
                 "{} was previewed, not installed",
                 prepared.id
@@ -218,14 +235,14 @@ impl Manager {
             match hooks.confirm(&prepared.id, &summary, &prepared.warnings) {
                 Ok(true) => {}
                 Ok(false) => {
-                    let _ = std::fs::remove_dir_all(&prepared.staging);
+                    let _ = fs_err::remove_dir_all(&prepared.staging);
                     return Err(InstallError::NotConfirmed(format!(
                         "{} was not installed: you declined",
                         prepared.id
                     )));
                 }
                 Err(why) => {
-                    let _ = std::fs::remove_dir_all(&prepared.staging);
+                    let _ = fs_err::remove_dir_all(&prepared.staging);
                     return Err(InstallError::NotConfirmed(why));
                 }
             }
@@ -309,22 +326,23 @@ impl Manager {
     async fn prepare(
         &self,
         store: &Store,
-        id: ExtensionId,
-        from: PreparedSource<'_>,
-        image: ResolvedImage,
-        labels: Labels,
+        options: PrepareOptions<'_>,
     ) -> Result<Prepared, InstallError> {
-        let ext_dir = self.layout.extension(&id);
-        let staging = crate::staging::dir(&ext_dir);
-        let _ = std::fs::remove_dir_all(&staging);
-        let root = staging.join("root");
-        std::fs::create_dir_all(&root).map_err(InstallError::io(&root))?;
-        let PreparedSource {
+        let PrepareOptions {
+            id,
             source,
+            reference,
             name,
             version,
             digest,
-        } = from;
+            image,
+            labels,
+        } = options;
+        let ext_dir = self.layout.extension(&id);
+        let staging = crate::staging::dir(&ext_dir);
+        let _ = fs_err::remove_dir_all(&staging);
+        let root = staging.join("root");
+        fs_err::create_dir_all(&root).map_err(InstallError::io(&root))?;
         let result: Result<Prepared, InstallError> = async {
             let (metadata, _) = extract_extension(
                 store,
@@ -336,8 +354,8 @@ impl Manager {
             let dir = dockhand_oci::build::ExtensionDir::open(&root)
                 .map_err(|e| InstallError::Invalid(e.to_string()))?;
             let bytes =
-                std::fs::read(root.join("metadata.json")).map_err(InstallError::io(&root))?;
-            let plugin_image = plugin_image_name(source, &name, &id, &version);
+                fs_err::read(root.join("metadata.json")).map_err(InstallError::io(&root))?;
+            let plugin_image = plugin_image_name(source, &reference, &id, &version);
             let compose = self
                 .compose_input(
                     backend::project_of(&self.layout.home_id(), &id),
@@ -391,6 +409,7 @@ impl Manager {
             };
             Ok(Prepared {
                 id: id.clone(),
+                reference: reference.clone(),
                 name: name.clone(),
                 version,
                 digest,
@@ -405,7 +424,7 @@ impl Manager {
         }
         .await;
         if result.is_err() {
-            let _ = std::fs::remove_dir_all(&staging);
+            let _ = fs_err::remove_dir_all(&staging);
         }
         result
     }
@@ -459,19 +478,19 @@ impl Manager {
         match result {
             Ok(record) => {
                 if let Some(aside) = &data.aside {
-                    let _ = std::fs::remove_dir_all(aside);
+                    let _ = fs_err::remove_dir_all(aside);
                 }
                 if let Some(prev) = &data.previous
                     && prev.dir != version_dir
                 {
-                    let _ = std::fs::remove_dir_all(&prev.dir);
+                    let _ = fs_err::remove_dir_all(&prev.dir);
                 }
                 Ok(record)
             }
             Err(InstallError::Failpoint(step)) => Err(InstallError::Failpoint(step)),
             Err(e) => {
                 hooks.progress("undoing");
-                let _ = std::fs::remove_dir_all(&p.staging);
+                let _ = fs_err::remove_dir_all(&p.staging);
                 match self.undo_install(&p.id, &data).await {
                     Ok(()) => {
                         let _ = self.state.finish(op, crate::state::Outcome::RolledBack);
@@ -498,14 +517,14 @@ impl Manager {
         let version_dir = &data.version_dir;
         self.step(op, "unpacked", hooks)?;
         if let Some(aside) = &data.aside {
-            std::fs::rename(version_dir, aside).map_err(InstallError::io(version_dir))?;
+            fs_err::rename(version_dir, aside).map_err(InstallError::io(version_dir))?;
         } else if version_dir.exists() {
-            std::fs::remove_dir_all(version_dir).map_err(InstallError::io(version_dir))?;
+            fs_err::remove_dir_all(version_dir).map_err(InstallError::io(version_dir))?;
         }
-        std::fs::rename(&p.staging, version_dir).map_err(InstallError::io(&p.staging))?;
+        fs_err::rename(&p.staging, version_dir).map_err(InstallError::io(&p.staging))?;
         crate::compose_model::write_summary(version_dir, &p.summary)?;
         let labels_path = version_dir.join("labels.json");
-        std::fs::write(
+        fs_err::write(
             &labels_path,
             serde_json::to_vec_pretty(&p.labels.0).unwrap_or_default(),
         )
@@ -609,7 +628,7 @@ impl Manager {
         source: &ImageSource,
         p: &Prepared,
     ) -> Result<String, InstallError> {
-        let tag = plugin_image_name(source, &p.name, &p.id, &p.version);
+        let tag = plugin_image_name(source, &p.reference, &p.id, &p.version);
         if let ImageSource::Engine(_) = source {
             return Ok(tag);
         }
@@ -623,7 +642,7 @@ impl Manager {
             .join(format!("engine-load-{}.tar", std::process::id()));
         export_docker_archive(store, &p.image, &tag, &tmp)?;
         let loaded = engine.load_image(&tmp).await;
-        let _ = std::fs::remove_file(&tmp);
+        let _ = fs_err::remove_file(&tmp);
         loaded?;
         Ok(tag)
     }
@@ -649,8 +668,8 @@ impl Manager {
         if let Some(aside) = &data.aside
             && aside.exists()
         {
-            let _ = std::fs::remove_dir_all(&data.version_dir);
-            std::fs::rename(aside, &data.version_dir).map_err(InstallError::io(aside))?;
+            let _ = fs_err::remove_dir_all(&data.version_dir);
+            fs_err::rename(aside, &data.version_dir).map_err(InstallError::io(aside))?;
         }
         match &data.previous {
             Some(prev) => {
@@ -670,7 +689,7 @@ impl Manager {
                     }
                 }
                 if prev.dir != data.version_dir {
-                    let _ = std::fs::remove_dir_all(&data.version_dir);
+                    let _ = fs_err::remove_dir_all(&data.version_dir);
                 }
             }
             None => {
@@ -680,9 +699,9 @@ impl Manager {
                 // Nothing of value is left there: staging dirs, the new version.
                 let ext = self.layout.extension(id);
                 if ext.exists() {
-                    std::fs::remove_dir_all(&ext).map_err(InstallError::io(&ext))?;
+                    fs_err::remove_dir_all(&ext).map_err(InstallError::io(&ext))?;
                 }
-                let _ = std::fs::remove_dir_all(self.layout.socket_dir(id));
+                let _ = fs_err::remove_dir_all(self.layout.socket_dir(id));
             }
         }
         Ok(())
@@ -727,10 +746,10 @@ fn install_host_binaries(
                 bin.path
             )));
         }
-        std::fs::create_dir_all(host).map_err(InstallError::io(host))?;
+        fs_err::create_dir_all(host).map_err(InstallError::io(host))?;
         let dest = host.join(bin.name());
-        std::fs::copy(&src, &dest).map_err(InstallError::io(&dest))?;
-        std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(0o755))
+        fs_err::copy(&src, &dest).map_err(InstallError::io(&dest))?;
+        fs_err::set_permissions(&dest, std::fs::Permissions::from_mode(0o755))
             .map_err(InstallError::io(&dest))?;
         names.push(bin.name().to_owned());
     }
@@ -742,16 +761,16 @@ fn install_host_binaries(
 /// else `<id>:<version>`.
 pub(crate) fn plugin_image_name(
     source: &ImageSource,
-    name: &str,
+    reference: &Reference,
     id: &ExtensionId,
     version: &str,
 ) -> String {
     if let ImageSource::Engine(name) = source {
         return name.clone();
     }
-    match Reference::parse(name) {
-        Ok(r) if r.digest().is_none() => r.familiar(),
-        _ => format!("{id}:{version}"),
+    match reference.digest() {
+        None => reference.familiar(),
+        Some(_) => format!("{id}:{version}"),
     }
 }
 

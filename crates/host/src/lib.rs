@@ -2,7 +2,7 @@
 //!
 //! This crate owns getting an extension image from wherever it is — a
 //! registry, the Docker engine, an OCI layout or an archive — into the
-//! content store ([`fetch`]), the state of what is installed and the journal
+//! content store ([`acquire`]), the state of what is installed and the journal
 //! that makes install / update / uninstall recoverable ([`state`]), those
 //! transactions themselves ([`install`], [`uninstall`]), the permission
 //! summary asked about at install ([`consent`]), update checks and updates
@@ -11,6 +11,7 @@
 //! allow-list every install goes through ([`allow`]) and the catalogs
 //! ([`catalog`]).
 
+pub mod acquire;
 pub mod allow;
 pub mod backend;
 pub mod catalog;
@@ -21,7 +22,6 @@ pub mod dev;
 pub mod doctor;
 pub mod engine_mode;
 pub mod error;
-pub mod fetch;
 pub mod install;
 pub mod layout;
 mod line;

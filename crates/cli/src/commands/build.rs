@@ -63,12 +63,14 @@ pub fn run(args: &BuildArgs, settings: &Settings) -> Result<ExitCode> {
     if let Some(base) = &args.base {
         let source = ImageSource::parse(base).context("check --base")?;
         settings.say(format!("reading base image {source}"));
-        let (_, top) = rt.block_on(crate::commands::fetch(
-            &source,
-            &store,
-            settings,
-            &args.insecure_registries,
-        ))?;
+        let top = rt
+            .block_on(crate::commands::fetch(
+                &source,
+                &store,
+                settings,
+                &args.insecure_registries,
+            ))?
+            .top;
         let offered = platforms(&store, &top)?;
         let wanted = if asked.is_empty() {
             offered.clone()
@@ -226,7 +228,7 @@ fn load(
         let engine = dockhand_engine::Engine::connect(&settings.engine).await?;
         engine.load_image(&tmp).await
     });
-    let _ = std::fs::remove_file(&tmp);
+    let _ = fs_err::remove_file(&tmp);
     loaded?;
     Ok(format!("engine:{}", reference.familiar()))
 }

@@ -4,10 +4,10 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use dockhand_host::acquire::AcquiredImage;
 use dockhand_oci::Platform;
 use dockhand_oci::extract::{Binaries, extract_extension};
-use dockhand_oci::pull::{PullOptions, pull};
-use dockhand_oci::source::{ImageSource, resolve};
+use dockhand_oci::source::ImageSource;
 use dockhand_oci::store::Store;
 use dockhand_oci::unpack::Limits;
 use dockhand_spec::Labels;
@@ -27,7 +27,7 @@ impl Staging {
 
 impl Drop for Staging {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        let _ = fs_err::remove_dir_all(&self.0);
     }
 }
 
@@ -41,28 +41,17 @@ pub fn unpack_for_validation(
 ) -> Result<(Staging, Labels)> {
     let store = Store::open(settings.store_dir())?;
     let platform = Platform::host();
-    let rt = runtime()?;
-    let top = rt.block_on(async {
-        match source {
-            ImageSource::Registry(reference) => {
-                let client = super::registry_client(settings, insecure)?;
-                let options = PullOptions {
-                    platform: Some(platform.clone()),
-                    ..Default::default()
-                };
-                anyhow::Ok(pull(&client, &store, reference, &options).await?.top)
-            }
-            other => Ok(super::fetch(other, &store, settings, insecure).await?.1),
-        }
-    })?;
-    let image = resolve(&store, &top, &platform)?;
+    let mut client = None;
+    let acquirer = super::acquirer_for(source, &store, settings, &mut client, insecure)?;
+    let AcquiredImage { top, image, .. } =
+        runtime()?.block_on(acquirer.acquire_for(source, &platform, None))?;
     let dir = store.root().join("ingest").join(format!(
         "validate-{}-{}",
         std::process::id(),
         top.digest.short()
     ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let _ = fs_err::remove_dir_all(&dir);
+    fs_err::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let staging = Staging(dir);
     extract_extension(
         &store,

@@ -151,8 +151,8 @@ pub async fn inspect(
             }
         }
         other => {
-            let (_, top) = super::fetch(other, store, settings, insecure).await?;
-            inspect_stored(store, &top, platform).await?
+            let acquired = super::fetch(other, store, settings, insecure).await?;
+            inspect_stored(store, &acquired.top, platform).await?
         }
     })
 }

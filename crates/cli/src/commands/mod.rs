@@ -1,6 +1,6 @@
 //! One module per command, and what several commands share: building the
-//! registry client from the settings and getting any image source into the
-//! content store.
+//! registry client from the settings and the host's image acquisition with
+//! it.
 
 mod build;
 mod catalog;
@@ -29,7 +29,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use dockhand_oci::image::Descriptor;
+use dockhand_host::acquire::{Acquired, Acquirer};
+use dockhand_oci::pull::PullOptions;
 use dockhand_oci::registry::{DockerConfig, RegistryClient, RegistryOptions};
 use dockhand_oci::source::ImageSource;
 use dockhand_oci::store::Store;
@@ -115,21 +116,34 @@ pub fn registry_client(settings: &Settings, insecure: &[String]) -> Result<Regis
     Ok(RegistryClient::new(options)?)
 }
 
-/// Gets `source` into `store` (pulling every platform from a registry) and
-/// returns its name there and its top descriptor.
+/// Where [`dockhand_host::acquire`] takes images from: the settings' engine,
+/// and a registry client made only for a registry source (so a local source
+/// works whatever the docker credentials file holds).
+pub fn acquirer_for<'a>(
+    source: &ImageSource,
+    store: &'a Store,
+    settings: &'a Settings,
+    client: &'a mut Option<RegistryClient>,
+    insecure: &[String],
+) -> Result<Acquirer<'a>> {
+    if let ImageSource::Registry(_) = source {
+        *client = Some(registry_client(settings, insecure)?);
+    }
+    Ok(Acquirer {
+        store,
+        engine: &settings.engine,
+        registry: client.as_ref(),
+    })
+}
+
+/// Gets `source` into `store` (every platform from a registry).
 pub async fn fetch(
     source: &ImageSource,
     store: &Store,
     settings: &Settings,
     insecure: &[String],
-) -> Result<(String, Descriptor)> {
-    match source {
-        ImageSource::Registry(reference) => {
-            let client = registry_client(settings, insecure)?;
-            let pulled =
-                dockhand_oci::pull::pull(&client, store, reference, &Default::default()).await?;
-            Ok((reference.to_string(), pulled.top))
-        }
-        other => Ok(dockhand_host::fetch::fetch_local(other, store, &settings.engine).await?),
-    }
+) -> Result<Acquired> {
+    let mut client = None;
+    let acquirer = acquirer_for(source, store, settings, &mut client, insecure)?;
+    Ok(acquirer.acquire(source, &PullOptions::default()).await?)
 }

@@ -40,7 +40,7 @@ pub fn run(args: &PushArgs, settings: &Settings) -> Result<ExitCode> {
                 settings,
                 &args.insecure_registries,
             ))?
-            .1
+            .top
         }
     };
     settings.say(format!("pushing {} to {target}", top.digest));

@@ -40,16 +40,22 @@ pub fn run(args: &ValidateArgs, settings: &crate::settings::Settings) -> Result<
     }
     let build_args = parse_build_args(&args.build_args)?;
     let target_text = args.target.to_string_lossy().into_owned();
-    let is_image = ["engine:", "oci:", "archive:"]
-        .iter()
-        .any(|p| target_text.starts_with(p))
-        || (!args.target.exists()
-            && ImageSource::parse(&target_text).is_ok()
-            && !target_text.starts_with(['.', '/']));
+    // TARGET is an image when it parses as an image source, except that a
+    // registry reference is a path when a file has that name or it reads as
+    // one (`./x`, `/x`).
+    let source = match parse_source(&target_text) {
+        Ok(ImageSource::Registry(_))
+            if args.target.exists() || target_text.starts_with(['.', '/']) =>
+        {
+            None
+        }
+        Ok(source) => Some(source),
+        Err(_) => None,
+    };
+    let is_image = source.is_some();
     let staging;
     let mut chosen_tag = None;
-    let (dir, image_labels) = if is_image {
-        let source = parse_source(&target_text).context("check TARGET")?;
+    let (dir, image_labels) = if let Some(source) = source {
         // Without a tag: the highest version whose api.version the API
         // checked against satisfies.
         let wanted = super::inspect::Untagged {
@@ -183,7 +189,7 @@ impl Scratch {
 
 impl Drop for Scratch {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        let _ = fs_err::remove_dir_all(&self.0);
     }
 }
 
