@@ -5,6 +5,7 @@
 //! segment: `/api/extensions/docker%2Fvolumes-backup-extension/ticket`.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::rejection::QueryRejection;
@@ -22,6 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::assets::with_type;
 use crate::auth;
+use crate::blocking::{blocking, off_thread};
 use crate::error::ApiError;
 use crate::extract::DashboardSession;
 use crate::listing::{LsJson, ls_json_with_socket};
@@ -192,23 +194,39 @@ async fn entry(state: &AppState, listed: &Listed) -> ExtensionEntry {
     }
 }
 
+/// The installed record of `id`, read off the server's thread.
+async fn record_of(state: &AppState, id: &ExtensionId) -> Result<ExtensionRecord, ApiError> {
+    let (manager, id) = (Arc::clone(state.manager()), id.clone());
+    blocking("reading the installed extension", move || {
+        manager.get(&id).map_err(ApiError::from)
+    })
+    .await
+}
+
 /// Every installed extension with its backend's counts and socket; without
-/// an engine (or when it does not answer) the counts are zero.
+/// an engine (or when it does not answer) the counts are zero. The records
+/// are read off the server's thread.
 async fn listed(state: &AppState) -> Result<Vec<Listed>, ApiError> {
-    let manager = state.manager();
-    match tokio::time::timeout(ENGINE_TIMEOUT, manager.list()).await {
-        Ok(Ok(all)) => Ok(all.extensions),
-        _ => Ok(manager
-            .state
-            .list()?
-            .into_iter()
-            .map(|record| Listed {
-                record,
-                running: 0,
-                containers: 0,
-                socket: None,
+    let manager = Arc::clone(state.manager());
+    let all = off_thread(move || async move { manager.list().await });
+    match tokio::time::timeout(ENGINE_TIMEOUT, all).await {
+        Ok(Ok(Ok(all))) => Ok(all.extensions),
+        _ => {
+            let manager = Arc::clone(state.manager());
+            let records = blocking("reading the installed extensions", move || {
+                manager.state.list()
             })
-            .collect()),
+            .await?;
+            Ok(records
+                .into_iter()
+                .map(|record| Listed {
+                    record,
+                    running: 0,
+                    containers: 0,
+                    socket: None,
+                })
+                .collect())
+        }
     }
 }
 
@@ -240,7 +258,7 @@ async fn details(
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let id = parse_id(&id)?;
-    let record = state.manager().get(&id)?;
+    let record = record_of(&state, &id).await?;
     let entry = entry_of(&state, &id).await?;
     let mut value = serde_json::to_value(&entry).map_err(|e| ApiError::internal(e.to_string()))?;
     if let Some(obj) = value.as_object_mut() {
@@ -258,7 +276,7 @@ async fn icon(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id)?;
-    let record = state.manager().get(&id)?;
+    let record = record_of(&state, &id).await?;
     let file = icon_file(&state, &record)
         .await
         .ok_or_else(|| ApiError::not_found(format!("{id} has no icon")))?;
@@ -308,7 +326,7 @@ async fn ticket(
     Path(id): Path<String>,
 ) -> Result<Json<TicketUrl>, ApiError> {
     let id = parse_id(&id)?;
-    let record = state.manager().get(&id)?;
+    let record = record_of(&state, &id).await?;
     let dev_ui = state
         .dev_settings()
         .await?
@@ -352,7 +370,9 @@ async fn set_enabled(
     if !enabled {
         forget(state, &id);
     }
-    state.manager().set_enabled(&id, enabled).await?;
+    // `compose up`/`stop` and SQLite writes: on a thread of their own.
+    let (manager, target) = (Arc::clone(state.manager()), id.clone());
+    off_thread(move || async move { manager.set_enabled(&target, enabled).await }).await??;
     state.forget_records();
     Ok(Json(entry_of(state, &id).await?))
 }
@@ -388,7 +408,10 @@ async fn remove(
     let Query(q) = query?;
     let id = parse_id(&id)?;
     forget(&state, &id);
-    state.manager().uninstall(&id, q.volumes, &Quiet).await?;
+    // `compose down`, SQLite writes and removing the files: on a thread of
+    // their own, so the dashboard keeps answering meanwhile.
+    let (manager, target, volumes) = (Arc::clone(state.manager()), id.clone(), q.volumes);
+    off_thread(move || async move { manager.uninstall(&target, volumes, &Quiet).await }).await??;
     state.forget_records();
     state.auth().forget_extension(&id);
     Ok(Json(BTreeMap::from([("removed", true)])))
@@ -407,7 +430,7 @@ async fn logs(
 ) -> Result<Response, ApiError> {
     let Query(q) = query?;
     let id = parse_id(&id)?;
-    let record = state.manager().get(&id)?;
+    let record = record_of(&state, &id).await?;
     if record.backend.is_none() {
         return Err(ApiError::not_found(format!(
             "{id} has no backend: there are no logs"

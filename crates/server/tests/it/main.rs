@@ -4,6 +4,7 @@
 //! processes and, when `DOCKER_HOST` names one (`scripts/deps`), a real engine.
 
 mod api;
+mod blocking;
 mod bridge;
 mod bridge_limits;
 mod bridge_support;
