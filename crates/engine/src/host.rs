@@ -170,9 +170,9 @@ impl EngineHost {
             }
             EngineHost::Tls { addr, tls } => {
                 let client =
-                    crate::tls::hyper_client(tls).map_err(|reason| crate::EngineError::Tls {
+                    crate::tls::hyper_client(tls).map_err(|e| crate::EngineError::Tls {
                         host: self.describe(),
-                        reason,
+                        reason: e.to_string(),
                     })?;
                 let url = format!("https://{addr}");
                 Box::new(move |v| {

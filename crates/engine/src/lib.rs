@@ -76,7 +76,7 @@ pub use overrides::{
 };
 pub use readiness::{NotReady, SocketState, probe_socket, wait_for_socket};
 pub use system::EngineVersion;
-pub use tls::{CA_FILE, CERT_FILE, KEY_FILE};
+pub use tls::{CA_FILE, CERT_FILE, KEY_FILE, TlsError};
 pub use volumes::VolumeInfo;
 
 use bollard::Docker;

@@ -18,7 +18,7 @@ use hyper_util::client::legacy::connect::{Connect, HttpConnector};
 use hyper_util::rt::TokioExecutor;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
-use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::pem::{self, PemObject};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 
@@ -29,6 +29,60 @@ pub const CA_FILE: &str = "ca.pem";
 pub const CERT_FILE: &str = "cert.pem";
 /// The client key's file name.
 pub const KEY_FILE: &str = "key.pem";
+
+/// Why the TLS material cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    /// rustls refused its own default protocol versions.
+    #[error("{0}")]
+    Protocols(rustls::Error),
+    /// A certificate file cannot be read, or is not PEM.
+    #[error("cannot read the {what} {}: {source}", path.display())]
+    Unreadable {
+        /// `CA certificate`, `client certificate`.
+        what: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: pem::Error,
+    },
+    /// A certificate file holds no certificate.
+    #[error("the {what} {} holds no PEM certificate", path.display())]
+    NoCertificate {
+        /// `CA certificate`, `client certificate`.
+        what: &'static str,
+        /// The file.
+        path: PathBuf,
+    },
+    /// The CA file holds certificates, none of them usable as a root.
+    #[error(
+        "the CA certificate {} holds no usable certificate: point DOCKER_CERT_PATH or --tlscacert at the engine's CA (ca.pem)",
+        path.display()
+    )]
+    NoUsableCa {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The client key cannot be read, or is not a PEM private key.
+    #[error(
+        "cannot read the client key {}: {source}; it must be a PEM private key (key.pem)",
+        path.display()
+    )]
+    Key {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: pem::Error,
+    },
+    /// The client certificate and the key are not a pair.
+    #[error("the client certificate {} and its key do not go together: {source}", path.display())]
+    Mismatch {
+        /// The certificate's file.
+        path: PathBuf,
+        /// What rustls said.
+        source: rustls::Error,
+    },
+}
 
 /// How to speak TLS to an engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,11 +133,11 @@ impl TlsConfig {
     }
 
     /// The rustls configuration, reading the files.
-    fn rustls_config(&self) -> Result<ClientConfig, String> {
+    fn rustls_config(&self) -> Result<ClientConfig, TlsError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let builder = ClientConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
-            .map_err(|e| e.to_string())?;
+            .map_err(TlsError::Protocols)?;
         let builder = if self.verify {
             let mut roots = RootCertStore::empty();
             match &self.ca {
@@ -91,10 +145,7 @@ impl TlsConfig {
                     let certs = read_certs(ca, "CA certificate")?;
                     let (added, _) = roots.add_parsable_certificates(certs);
                     if added == 0 {
-                        return Err(format!(
-                            "the CA certificate {} holds no usable certificate: point DOCKER_CERT_PATH or --tlscacert at the engine's CA (ca.pem)",
-                            ca.display()
-                        ));
+                        return Err(TlsError::NoUsableCa { path: ca.clone() });
                     }
                 }
                 None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
@@ -108,33 +159,35 @@ impl TlsConfig {
         match &self.client {
             Some((cert, key)) => {
                 let certs = read_certs(cert, "client certificate")?;
-                let key = PrivateKeyDer::from_pem_file(key).map_err(|e| {
-                    format!(
-                        "cannot read the client key {}: {e}; it must be a PEM private key (key.pem)",
-                        key.display()
-                    )
+                let key = PrivateKeyDer::from_pem_file(key).map_err(|source| TlsError::Key {
+                    path: key.clone(),
+                    source,
                 })?;
-                builder.with_client_auth_cert(certs, key).map_err(|e| {
-                    format!(
-                        "the client certificate {} and its key do not go together: {e}",
-                        cert.display()
-                    )
-                })
+                builder
+                    .with_client_auth_cert(certs, key)
+                    .map_err(|source| TlsError::Mismatch {
+                        path: cert.clone(),
+                        source,
+                    })
             }
             None => Ok(builder.with_no_client_auth()),
         }
     }
 }
 
-fn read_certs(path: &Path, what: &str) -> Result<Vec<CertificateDer<'static>>, String> {
+fn read_certs(path: &Path, what: &'static str) -> Result<Vec<CertificateDer<'static>>, TlsError> {
     let certs = CertificateDer::pem_file_iter(path)
         .and_then(|iter| iter.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| format!("cannot read the {what} {}: {e}", path.display()))?;
+        .map_err(|source| TlsError::Unreadable {
+            what,
+            path: path.to_owned(),
+            source,
+        })?;
     if certs.is_empty() {
-        return Err(format!(
-            "the {what} {} holds no PEM certificate",
-            path.display()
-        ));
+        return Err(TlsError::NoCertificate {
+            what,
+            path: path.to_owned(),
+        });
     }
     Ok(certs)
 }
@@ -223,7 +276,7 @@ pub(crate) fn transport_error(e: &dyn std::error::Error) -> bollard::errors::Err
 /// alive and shared by every bollard client made from it).
 pub(crate) fn hyper_client(
     tls: &TlsConfig,
-) -> Result<Arc<Client<HttpsConnector<HttpConnector>, Body>>, String> {
+) -> Result<Arc<Client<HttpsConnector<HttpConnector>, Body>>, TlsError> {
     let config = tls.rustls_config()?;
     let mut http = HttpConnector::new();
     http.enforce_http(false);
@@ -289,13 +342,13 @@ mod tests {
             ca: Some(ca.clone()),
             ..TlsConfig::public_roots()
         };
-        let e = tls.rustls_config().unwrap_err();
+        let e = tls.rustls_config().unwrap_err().to_string();
         assert!(e.contains(&ca.display().to_string()), "{e}");
         let tls = TlsConfig {
             ca: Some(dir.path().join("missing.pem")),
             ..TlsConfig::public_roots()
         };
-        let e = tls.rustls_config().unwrap_err();
+        let e = tls.rustls_config().unwrap_err().to_string();
         assert!(e.contains("missing.pem"), "{e}");
         // No CA: the public roots, no file read.
         assert!(TlsConfig::public_roots().rustls_config().is_ok());
