@@ -41,6 +41,7 @@ mod object;
 mod overrides;
 mod probe_image;
 mod readiness;
+mod relay;
 mod ssh;
 mod system;
 mod tls;
@@ -75,6 +76,11 @@ pub use overrides::{
     compose_override, plugin_image_env, vm_image_compose, vm_image_service,
 };
 pub use readiness::{NotReady, SocketState, probe_socket, wait_for_socket};
+pub use relay::{
+    ExecIo, RELAY_ARCHES, RELAY_BINARY, RELAY_LABEL, RELAY_REPOSITORY, RELAY_SOCKET_DIR, Relay,
+    RelayBinaries, RelayDriver, RelayError, RelayImageError, RelayStream, StderrTail,
+    relay_image_name, relay_image_tar,
+};
 pub use system::EngineVersion;
 pub use tls::{CA_FILE, CERT_FILE, KEY_FILE, TlsError};
 pub use volumes::VolumeInfo;
