@@ -1,22 +1,21 @@
-//! Authentication: `WWW-Authenticate` challenges, the token endpoint, and
-//! caches of challenges (per registry), tokens (per registry and scope) and
-//! credentials (per registry).
+//! Authentication: a request sent answering its challenge once, the
+//! `Authorization` header from the caches ([`super::auth_cache`]), and the
+//! token endpoint.
 
-use std::collections::HashMap;
-use std::fmt;
-use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use bytes::Bytes;
-use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
-use reqwest::{Method, StatusCode, Url};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, WWW_AUTHENTICATE};
+use reqwest::{Method, Response, StatusCode, Url};
 use serde::Deserialize;
 
+use super::auth_cache::{CachedToken, lock};
+use super::body::BlobBody;
+use super::challenge::Challenge;
 use super::client::{Call, RegistryClient, Target};
 use super::credentials::Credential;
 use super::error::{RegistryError, error_detail};
-use super::push::BlobBody;
 use super::stats::RequestKind;
 
 /// The most we read of a token response.
@@ -30,154 +29,6 @@ const CLIENT_ID: &str = "dockhand";
 
 type Result<T, E = RegistryError> = std::result::Result<T, E>;
 
-/// One authentication challenge from a `WWW-Authenticate` header.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Challenge {
-    /// `Basic realm=…`: send credentials with every request.
-    Basic,
-    /// `Bearer realm=…,service=…,scope=…`: get a token from `realm`.
-    Bearer {
-        realm: String,
-        service: Option<String>,
-        scope: Option<String>,
-    },
-}
-
-impl Challenge {
-    /// Every challenge in one header value (unknown schemes are skipped).
-    pub(crate) fn parse_all(header: &str) -> Vec<Challenge> {
-        let mut out = Vec::new();
-        let mut p = Parser {
-            s: header.as_bytes(),
-            i: 0,
-        };
-        loop {
-            p.skip(|c| c.is_ascii_whitespace() || c == b',');
-            let scheme = p.token();
-            if scheme.is_empty() {
-                break;
-            }
-            let mut params = HashMap::new();
-            loop {
-                p.skip(|c| c.is_ascii_whitespace());
-                let save = p.i;
-                let key = p.token();
-                p.skip(|c| c.is_ascii_whitespace());
-                if key.is_empty() || !p.eat(b'=') {
-                    p.i = save;
-                    break;
-                }
-                p.skip(|c| c.is_ascii_whitespace());
-                let value = p.value();
-                params.insert(key.to_ascii_lowercase(), value);
-                p.skip(|c| c.is_ascii_whitespace());
-                if !p.eat(b',') {
-                    break;
-                }
-            }
-            match scheme.to_ascii_lowercase().as_str() {
-                "basic" => out.push(Challenge::Basic),
-                "bearer" => {
-                    if let Some(realm) = params.remove("realm").filter(|r| !r.is_empty()) {
-                        out.push(Challenge::Bearer {
-                            realm,
-                            service: params.remove("service"),
-                            scope: params.remove("scope"),
-                        });
-                    }
-                }
-                _ => {}
-            }
-        }
-        out
-    }
-
-    /// The challenge to answer: Bearer when offered, else Basic.
-    pub(crate) fn preferred(all: Vec<Challenge>) -> Option<Challenge> {
-        let mut basic = None;
-        for c in all {
-            match c {
-                Challenge::Bearer { .. } => return Some(c),
-                Challenge::Basic => basic = Some(c),
-            }
-        }
-        basic
-    }
-}
-
-struct Parser<'a> {
-    s: &'a [u8],
-    i: usize,
-}
-
-impl Parser<'_> {
-    fn skip(&mut self, f: impl Fn(u8) -> bool) {
-        while self.i < self.s.len() && f(self.s[self.i]) {
-            self.i += 1;
-        }
-    }
-
-    fn eat(&mut self, c: u8) -> bool {
-        if self.s.get(self.i) == Some(&c) {
-            self.i += 1;
-            true
-        } else {
-            false
-        }
-    }
-
-    fn token(&mut self) -> String {
-        let start = self.i;
-        self.skip(|c| c.is_ascii_alphanumeric() || b"!#$%&'*+.^_`|~-".contains(&c));
-        String::from_utf8_lossy(&self.s[start..self.i]).into_owned()
-    }
-
-    fn value(&mut self) -> String {
-        if !self.eat(b'"') {
-            let start = self.i;
-            self.skip(|c| c != b',' && !c.is_ascii_whitespace());
-            return String::from_utf8_lossy(&self.s[start..self.i]).into_owned();
-        }
-        let mut out = Vec::new();
-        while let Some(&c) = self.s.get(self.i) {
-            self.i += 1;
-            match c {
-                b'"' => break,
-                b'\\' => {
-                    if let Some(&n) = self.s.get(self.i) {
-                        out.push(n);
-                        self.i += 1;
-                    }
-                }
-                _ => out.push(c),
-            }
-        }
-        String::from_utf8_lossy(&out).into_owned()
-    }
-}
-
-/// What the client learned about authenticating, shared by its clones.
-#[derive(Default)]
-pub(crate) struct AuthState {
-    challenges: Mutex<HashMap<String, Challenge>>,
-    tokens: Mutex<HashMap<(String, String), CachedToken>>,
-    credentials: Mutex<HashMap<String, Credential>>,
-}
-
-impl fmt::Debug for AuthState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let tokens = self.tokens.lock().unwrap_or_else(PoisonError::into_inner);
-        f.debug_struct("AuthState")
-            .field("cached_tokens", &tokens.len())
-            .finish_non_exhaustive()
-    }
-}
-
-struct CachedToken {
-    value: HeaderValue,
-    renew_at: Instant,
-}
-
 #[derive(Deserialize)]
 struct TokenAnswer {
     #[serde(default)]
@@ -188,11 +39,59 @@ struct TokenAnswer {
     expires_in: Option<u64>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
 impl RegistryClient {
+    /// Sends a request, answering an authentication challenge once. A 401
+    /// after authenticating, or any 403, becomes [`RegistryError::Denied`].
+    pub(crate) async fn send(&self, call: &Call<'_>) -> Result<Response> {
+        let auth = self
+            .authorization(call.registry, call.name, &call.scopes, None)
+            .await?;
+        let resp = self.send_resolving(call, auth.as_ref()).await?;
+        match resp.status() {
+            StatusCode::UNAUTHORIZED => {
+                let challenges: Vec<Challenge> = resp
+                    .headers()
+                    .get_all(WWW_AUTHENTICATE)
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .flat_map(Challenge::parse_all)
+                    .collect();
+                let body = self.read_error_body(resp, call).await;
+                let Some(challenge) = Challenge::preferred(challenges) else {
+                    return Err(self.denied(call, &body));
+                };
+                let Some(auth) = self
+                    .authorization(call.registry, call.name, &call.scopes, Some(challenge))
+                    .await?
+                else {
+                    return Err(self.denied(call, &body));
+                };
+                let resp = self.send_resolving(call, Some(&auth)).await?;
+                if matches!(
+                    resp.status(),
+                    StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN
+                ) {
+                    let body = self.read_error_body(resp, call).await;
+                    return Err(self.denied(call, &body));
+                }
+                Ok(resp)
+            }
+            StatusCode::FORBIDDEN => {
+                let body = self.read_error_body(resp, call).await;
+                Err(self.denied(call, &body))
+            }
+            _ => Ok(resp),
+        }
+    }
+
+    pub(crate) fn denied(&self, call: &Call<'_>, body: &[u8]) -> RegistryError {
+        RegistryError::Denied {
+            name: call.name.to_owned(),
+            registry: call.registry.to_owned(),
+            detail: error_detail(body),
+        }
+    }
+
     /// The `Authorization` header for a request to `registry` needing
     /// `scopes`. With a fresh `challenge` (after a 401) a new token is
     /// fetched; without, the registry's known challenge and cached tokens are
@@ -400,41 +299,6 @@ fn basic(username: &str, password: &str) -> HeaderValue {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parses_bearer_with_commas_in_scope() {
-        let h = r#"Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/alpine:pull,push""#;
-        assert_eq!(
-            Challenge::parse_all(h),
-            vec![Challenge::Bearer {
-                realm: "https://auth.docker.io/token".into(),
-                service: Some("registry.docker.io".into()),
-                scope: Some("repository:library/alpine:pull,push".into()),
-            }]
-        );
-    }
-
-    #[test]
-    fn parses_several_and_odd_forms() {
-        let h =
-            r#"Basic realm="Registry Realm", Bearer realm=http://127.0.0.1:1/t , Negotiate abc=="#;
-        let all = Challenge::parse_all(h);
-        assert_eq!(all.len(), 2, "{all:?}");
-        assert_eq!(all[0], Challenge::Basic);
-        assert_eq!(
-            Challenge::preferred(all),
-            Some(Challenge::Bearer {
-                realm: "http://127.0.0.1:1/t".into(),
-                service: None,
-                scope: None
-            })
-        );
-        assert_eq!(Challenge::parse_all("basic"), vec![Challenge::Basic]);
-        assert!(Challenge::parse_all("").is_empty());
-        assert!(Challenge::parse_all("Bearer service=x").is_empty());
-        let esc = Challenge::parse_all(r#"Bearer realm="a\"b""#);
-        assert!(matches!(&esc[0], Challenge::Bearer { realm, .. } if realm == "a\"b"));
-    }
 
     #[test]
     fn basic_header() {

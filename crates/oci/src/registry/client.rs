@@ -1,5 +1,5 @@
-//! The client: options, the HTTP transport with scheme choice,
-//! authentication round trips, retries and limited body reads.
+//! The client: options, the HTTP transport with scheme choice, retries and
+//! limited body reads (authentication is [`super::auth`]).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -8,13 +8,13 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, WWW_AUTHENTICATE};
-use reqwest::{Method, Response, StatusCode, Url};
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+use reqwest::{Method, Response, Url};
 
-use super::auth::{AuthState, Challenge};
+use super::auth_cache::AuthState;
+use super::body::BlobBody;
 use super::credentials::{CredentialSource, NoCredentials};
 use super::error::{RegistryError, error_detail};
-use super::push::BlobBody;
 use super::retry::RetryPolicy;
 use super::stats::{RequestKind, Stats};
 use crate::reference::is_loopback_host;
@@ -209,58 +209,6 @@ impl RegistryClient {
                 }
                 other => return other,
             }
-        }
-    }
-
-    /// Sends a request, answering an authentication challenge once. A 401
-    /// after authenticating, or any 403, becomes [`RegistryError::Denied`].
-    pub(crate) async fn send(&self, call: &Call<'_>) -> Result<Response> {
-        let auth = self
-            .authorization(call.registry, call.name, &call.scopes, None)
-            .await?;
-        let resp = self.send_resolving(call, auth.as_ref()).await?;
-        match resp.status() {
-            StatusCode::UNAUTHORIZED => {
-                let challenges: Vec<Challenge> = resp
-                    .headers()
-                    .get_all(WWW_AUTHENTICATE)
-                    .iter()
-                    .filter_map(|v| v.to_str().ok())
-                    .flat_map(Challenge::parse_all)
-                    .collect();
-                let body = self.read_error_body(resp, call).await;
-                let Some(challenge) = Challenge::preferred(challenges) else {
-                    return Err(self.denied(call, &body));
-                };
-                let Some(auth) = self
-                    .authorization(call.registry, call.name, &call.scopes, Some(challenge))
-                    .await?
-                else {
-                    return Err(self.denied(call, &body));
-                };
-                let resp = self.send_resolving(call, Some(&auth)).await?;
-                if matches!(
-                    resp.status(),
-                    StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN
-                ) {
-                    let body = self.read_error_body(resp, call).await;
-                    return Err(self.denied(call, &body));
-                }
-                Ok(resp)
-            }
-            StatusCode::FORBIDDEN => {
-                let body = self.read_error_body(resp, call).await;
-                Err(self.denied(call, &body))
-            }
-            _ => Ok(resp),
-        }
-    }
-
-    pub(crate) fn denied(&self, call: &Call<'_>, body: &[u8]) -> RegistryError {
-        RegistryError::Denied {
-            name: call.name.to_owned(),
-            registry: call.registry.to_owned(),
-            detail: error_detail(body),
         }
     }
 

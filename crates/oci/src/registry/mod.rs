@@ -10,8 +10,11 @@
 //! ([`Stats`]).
 
 mod auth;
+mod auth_cache;
 mod blob;
+mod body;
 mod catalog;
+mod challenge;
 mod client;
 mod credentials;
 mod error;
@@ -24,6 +27,7 @@ mod stats;
 mod tags;
 
 pub use blob::BlobSink;
+pub use body::BlobBody;
 pub use client::{DEFAULT_MAX_MANIFEST_BYTES, RegistryClient, RegistryOptions};
 pub use credentials::{
     Credential, CredentialError, CredentialSource, DOCKER_HUB_AUTH_KEY, DockerConfig,
@@ -37,6 +41,5 @@ pub use media::{
     OCI_INDEX, OCI_LAYER_GZIP, OCI_MANIFEST, is_image_manifest, is_index, media_type_of,
 };
 pub use pages::MAX_TAG_PAGES;
-pub use push::BlobBody;
 pub use retry::RetryPolicy;
 pub use stats::{RequestKind, Stats, StatsSnapshot};

@@ -1,13 +1,11 @@
 //! Pushing: blob uploads (monolithic: POST, then PUT with `?digest=`),
 //! cross-repository mounts and manifest PUTs.
 
-use std::path::{Path, PathBuf};
-
 use bytes::Bytes;
 use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, HeaderValue, LOCATION};
 use reqwest::{Method, Response, StatusCode, Url};
-use tokio::io::AsyncReadExt;
 
+use super::body::{BlobBody, file_error};
 use super::client::{Call, RegistryClient, Target, pull_scope, push_scope};
 use super::error::RegistryError;
 use super::manifest::digest_header;
@@ -16,45 +14,6 @@ use crate::digest::{Algorithm, Digest, Hasher};
 use crate::reference::Reference;
 
 type Result<T, E = RegistryError> = std::result::Result<T, E>;
-
-/// Read size for file uploads.
-const FILE_CHUNK: usize = 256 * 1024;
-
-/// The content of a blob to upload.
-#[derive(Debug, Clone)]
-pub enum BlobBody {
-    /// Bytes in memory.
-    Bytes(Bytes),
-    /// A file, streamed (it is reopened if the upload is retried).
-    File(PathBuf),
-}
-
-impl BlobBody {
-    /// A request body (opening the file anew each time).
-    pub(crate) async fn to_body(&self, name: &str) -> Result<reqwest::Body> {
-        match self {
-            BlobBody::Bytes(b) => Ok(reqwest::Body::from(b.clone())),
-            BlobBody::File(path) => {
-                let file = tokio::fs::File::open(path)
-                    .await
-                    .map_err(|e| file_error(name, path, e))?;
-                let stream = futures_util::stream::unfold(Some(file), |state| async move {
-                    let mut file = state?;
-                    let mut buf = vec![0u8; FILE_CHUNK];
-                    match file.read(&mut buf).await {
-                        Ok(0) => None,
-                        Ok(n) => {
-                            buf.truncate(n);
-                            Some((Ok(Bytes::from(buf)), Some(file)))
-                        }
-                        Err(e) => Some((Err(e), None)),
-                    }
-                });
-                Ok(reqwest::Body::wrap_stream(stream))
-            }
-        }
-    }
-}
 
 impl RegistryClient {
     /// Uploads blob `digest` (`size` bytes) to `repo` unless it is already
@@ -280,13 +239,5 @@ fn size_mismatch(name: &str, expected: u64, actual: u64) -> RegistryError {
             std::io::ErrorKind::InvalidData,
             format!("the blob has {actual} bytes, its descriptor says {expected}"),
         ),
-    }
-}
-
-/// An I/O error on an upload's file, naming the path.
-fn file_error(name: &str, path: &Path, e: std::io::Error) -> RegistryError {
-    RegistryError::File {
-        name: name.to_owned(),
-        source: std::io::Error::new(e.kind(), format!("{}: {e}", path.display())),
     }
 }
