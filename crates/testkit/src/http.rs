@@ -41,6 +41,11 @@ impl Response {
         }
     }
 
+    /// The status and the body.
+    pub fn into_parts(self) -> (u16, String) {
+        (self.status, self.body)
+    }
+
     /// The first header `name` (case-insensitive), trimmed.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers(name).next()

@@ -13,9 +13,10 @@ use dockhand_spec::ComposeFacts;
 use futures_util::StreamExt;
 
 use crate::support::{
-    BACKEND_IMAGE, Cleanup, build_backend_image, engine_and_compose, extension_label, http_get,
+    BACKEND_IMAGE, Cleanup, build_backend_image, engine_and_compose, extension_label,
     podman_and_compose, project_label, unique_id,
 };
+use dockhand_testkit::http::unix_get;
 
 const SOCKET_WAIT: Duration = Duration::from_secs(30);
 
@@ -159,9 +160,10 @@ async fn backend_runs_with_the_override(engine: Engine, runner: ComposeRunner) {
 
     // `/var/run/docker.sock.raw:/var/run/docker.sock` reaches the real engine.
     let sock = w.socket_dir.join("backend.sock");
-    let (status, body) = tokio::task::spawn_blocking(move || http_get(&sock, "/engine/version"))
-        .await
-        .expect("join");
+    let (status, body) =
+        tokio::task::spawn_blocking(move || unix_get(&sock, "/engine/version").into_parts())
+            .await
+            .expect("join");
     assert_eq!(status, 200, "{body}");
     let version = engine.version().await.expect("version");
     assert!(
@@ -353,9 +355,10 @@ async fn a_vm_image_backend_is_a_one_service_project() {
         .await
         .expect("socket");
     let sock = w.socket_dir.join("backend.sock");
-    let (status, body) = tokio::task::spawn_blocking(move || http_get(&sock, "/hello"))
-        .await
-        .expect("join");
+    let (status, body) =
+        tokio::task::spawn_blocking(move || unix_get(&sock, "/hello").into_parts())
+            .await
+            .expect("join");
     assert_eq!(status, 200, "{body}");
     let containers = engine
         .containers_by_label(&extension_label(&id))
@@ -368,9 +371,10 @@ async fn a_vm_image_backend_is_a_one_service_project() {
     );
     // Without the engine socket mount, the backend cannot reach the engine.
     let sock = w.socket_dir.join("backend.sock");
-    let (status, _) = tokio::task::spawn_blocking(move || http_get(&sock, "/engine/version"))
-        .await
-        .expect("join");
+    let (status, _) =
+        tokio::task::spawn_blocking(move || unix_get(&sock, "/engine/version").into_parts())
+            .await
+            .expect("join");
     assert_eq!(status, 502);
     runner.down(&w.project, false).await.expect("down");
     assert!(

@@ -2,12 +2,9 @@
 //! image, unique extension ids and a guard that removes everything a test
 //! started, even when it fails.
 
-use std::io::{Read, Write};
-use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
 use dockhand_engine::{
     COMPOSE_PROJECT_LABEL, ComposeProject, ComposeRunner, EXTENSION_LABEL, Engine, EngineHost,
@@ -16,19 +13,7 @@ use dockhand_engine::{
 /// The image every compose test runs: `FROM scratch` plus the example backend.
 pub const BACKEND_IMAGE: &str = "dockhand-engine-it/backend:latest";
 
-/// True when `scripts/test` asked for every real-component test to run.
-pub fn env_required() -> bool {
-    std::env::var("DOCKHAND_REQUIRE_ENV").is_ok_and(|v| v == "1")
-}
-
-/// Says that a test skipped and why, or fails it when skipping is not allowed.
-pub fn skip(test: &str, why: &str) {
-    assert!(
-        !env_required(),
-        "{test}: {why}, and DOCKHAND_REQUIRE_ENV=1 makes this test mandatory (run scripts/deps first)"
-    );
-    eprintln!("SKIPPED {test}: {why} (scripts/test runs it)");
-}
+pub use dockhand_testkit::env::skip;
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
@@ -37,13 +22,12 @@ pub fn repo_root() -> PathBuf {
 
 /// The engine named by `DOCKER_HOST`, or `None` (after saying so).
 pub fn engine_host(test: &str) -> Option<EngineHost> {
-    match std::env::var("DOCKER_HOST").ok().filter(|v| !v.is_empty()) {
-        Some(h) => Some(h.parse().expect("DOCKER_HOST parses")),
-        None => {
-            skip(test, "no engine from scripts/deps (DOCKER_HOST is unset)");
-            None
-        }
-    }
+    dockhand_testkit::env::require_var(
+        test,
+        "DOCKER_HOST",
+        "no engine from scripts/deps (DOCKER_HOST is unset)",
+    )
+    .map(|h| h.parse().expect("DOCKER_HOST parses"))
 }
 
 /// The engine and a compose CLI, or `None` (after saying so).
@@ -55,19 +39,12 @@ pub async fn engine_and_compose(test: &str) -> Option<(Engine, ComposeRunner)> {
 /// Podman's Docker API (`DOCKHAND_PODMAN_HOST`, from `scripts/deps podman`)
 /// and a compose CLI, or `None` (after saying so).
 pub async fn podman_and_compose(test: &str) -> Option<(Engine, ComposeRunner)> {
-    match std::env::var("DOCKHAND_PODMAN_HOST")
-        .ok()
-        .filter(|v| !v.is_empty())
-    {
-        Some(h) => with_compose(test, h.parse().expect("DOCKHAND_PODMAN_HOST parses")).await,
-        None => {
-            skip(
-                test,
-                "no Podman service from `scripts/deps podman` (DOCKHAND_PODMAN_HOST is unset)",
-            );
-            None
-        }
-    }
+    let host = dockhand_testkit::env::require_var(
+        test,
+        "DOCKHAND_PODMAN_HOST",
+        "no Podman service from `scripts/deps podman` (DOCKHAND_PODMAN_HOST is unset)",
+    )?;
+    with_compose(test, host.parse().expect("DOCKHAND_PODMAN_HOST parses")).await
 }
 
 async fn with_compose(test: &str, host: EngineHost) -> Option<(Engine, ComposeRunner)> {
@@ -172,25 +149,4 @@ impl Drop for Cleanup {
             eprintln!("cleanup of {} panicked", self.extension_id);
         }
     }
-}
-
-/// One HTTP/1.1 GET over a unix socket; returns (status, body).
-pub fn http_get(sock: &Path, path: &str) -> (u16, String) {
-    let mut s = UnixStream::connect(sock).expect("connect to the backend socket");
-    s.set_read_timeout(Some(Duration::from_secs(20)))
-        .expect("timeout");
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: backend\r\nConnection: close\r\n\r\n"
-    )
-    .expect("send");
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).expect("read the answer");
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    (status, body.to_owned())
 }

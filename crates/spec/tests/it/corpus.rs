@@ -13,15 +13,12 @@ pub fn dir(test: &str) -> Option<PathBuf> {
     if dir.is_dir() {
         return Some(dir);
     }
-    let required = std::env::var("DOCKHAND_REQUIRE_ENV").is_ok_and(|v| v == "1");
-    assert!(
-        !required,
-        "{test}: the corpus is not at {} and DOCKHAND_REQUIRE_ENV=1 (set DOCKHAND_CORPUS)",
-        dir.display()
-    );
-    eprintln!(
-        "SKIPPED {test}: the corpus is not at {} (set DOCKHAND_CORPUS)",
-        dir.display()
+    dockhand_testkit::env::skip(
+        test,
+        &format!(
+            "the corpus is not at {} (set DOCKHAND_CORPUS)",
+            dir.display()
+        ),
     );
     None
 }
