@@ -25,10 +25,14 @@
 //!    the contract says). Build it with [`Caller::new`]`(&layout,
 //!    Arc<ExtensionRecord>, origin)`; `origin` is the extension's origin
 //!    `http://<slug>.localhost:PORT`.
-//! 3. Nothing else: every bridge route checks `Origin` against
-//!    [`CallerParts::origin`] itself (`403`), POSTs and the WebSocket alike, and
-//!    reads its own body with the limit in [`Limits::max_body`] (so the
-//!    router needs no `DefaultBodyLimit` for these routes).
+//!    Giving a `Caller` also means the `Origin` check passed: a `POST` or
+//!    the WebSocket upgrade comes from [`CallerParts::origin`] (`403`
+//!    otherwise; the server's session layer, [`crate::gate`], applies
+//!    [`crate::auth::check_origin`] once, before any route). The routes do
+//!    not check again.
+//! 3. Nothing else: every bridge route reads its own body with the limit in
+//!    [`Limits::max_body`] (so the router needs no `DefaultBodyLimit` for
+//!    these routes).
 //!
 //! On shutdown call [`procs::Processes::kill_all`] on
 //! `bridge_state.processes` (processes get SIGTERM, then SIGKILL after
@@ -38,11 +42,12 @@
 //!
 //! The dashboard's engine routes live in [`crate::resources`] and need the
 //! same `Arc<BridgeState>` plus `DashboardAccess: FromRequestParts<S>`: the
-//! server's session check (cookie; `Origin` on state-changing methods),
-//! giving [`DashboardAccess::origin`], the dashboard origin of the request.
-//! The terminal WebSocket compares `Origin` with it, because extension pages
-//! (`<slug>.localhost`) are same-site with `localhost` and would otherwise
-//! get the session cookie on a WebSocket handshake.
+//! server's session check (cookie and page key; `Origin` on state-changing
+//! methods and WebSocket upgrades), giving [`DashboardAccess::origin`], the
+//! dashboard origin of the request. The `Origin` check of the terminal
+//! WebSocket matters: extension pages (`<slug>.localhost`) are same-site
+//! with `localhost` and would otherwise get the session cookie on a
+//! WebSocket handshake.
 //!
 //! # Decisions beyond the contract
 //!
