@@ -63,11 +63,7 @@ impl Manager {
             volumes,
             image: record.image.clone(),
         };
-        let op = self.state.begin(
-            id,
-            OpKind::Uninstall,
-            serde_json::to_value(&data).unwrap_or_default(),
-        )?;
+        let op = self.state.begin(id, OpKind::Uninstall, &data)?;
         match self.uninstall_steps(id, &data, op, hooks).await {
             Ok(()) => Ok(Removed {
                 was_installed: true,

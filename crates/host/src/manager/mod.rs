@@ -10,6 +10,10 @@ use crate::backend::{self, Backend};
 use crate::consent::Summary;
 use crate::error::InstallError;
 use crate::install::plugin_image_of;
+
+mod commit;
+mod install;
+mod prepare;
 use crate::layout::Layout;
 use crate::state::{ExtensionLock, ExtensionRecord, State};
 use dockhand_spec::Diagnostic;

@@ -205,16 +205,31 @@ impl RawOp {
     }
 }
 
+/// `data` as the JSON the journal keeps; a failure is an error, never a
+/// silent `null` (a repairer could not undo the operation).
+fn payload(
+    data: impl serde::Serialize,
+    what: impl FnOnce() -> String,
+) -> Result<Value, StateError> {
+    serde_json::to_value(data).map_err(|source| StateError::Payload {
+        what: what(),
+        source,
+    })
+}
+
 impl State {
     /// Opens an operation on `extension`, recording this process as its
-    /// owner. Refuses while the extension has an unfinished operation.
+    /// owner and `data`, what a repairer needs to undo it. Refuses while the
+    /// extension has an unfinished operation, and when `data` does not
+    /// serialize (nothing is written then).
     pub fn begin(
         &self,
         extension: &ExtensionId,
         kind: OpKind,
-        data: Value,
+        data: impl serde::Serialize,
     ) -> Result<OpId, StateError> {
         let what = || format!("begin the {kind} of extension {extension}");
+        let data = payload(data, what)?;
         let pid = std::process::id();
         let pid_start = process_stat(pid).and_then(|(_, start)| i64::try_from(start).ok());
         let mut conn = self.conn();
@@ -266,7 +281,13 @@ impl State {
 
     /// Records that operation `op` is about to do `step` with `data`. On disk
     /// when this returns: do the step only after it succeeded.
-    pub fn step(&self, op: OpId, step: &str, data: Value) -> Result<(), StateError> {
+    pub fn step(
+        &self,
+        op: OpId,
+        step: &str,
+        data: impl serde::Serialize,
+    ) -> Result<(), StateError> {
+        let data = payload(data, || format!("record step {step} of operation {op}"))?;
         let conn = self.conn();
         let added = conn
             .prepare_cached(
@@ -541,6 +562,42 @@ mod tests {
         assert!(p.owner_alive());
         assert!(p.started_at > 1_600_000_000);
         assert_eq!(p.last_step(), None);
+    }
+
+    /// A record whose serialization fails, as a map with non-string keys does.
+    struct Unserializable;
+
+    impl serde::Serialize for Unserializable {
+        fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+            Err(serde::ser::Error::custom("the record cannot be written"))
+        }
+    }
+
+    #[test]
+    fn a_record_that_does_not_serialize_is_an_error_not_null() {
+        let tmp = tempfile::tempdir().unwrap();
+        let state = State::open(tmp.path()).unwrap();
+        let ext = id("acme/ext");
+        let err = state
+            .begin(&ext, OpKind::Install, Unserializable)
+            .unwrap_err();
+        assert!(matches!(err, StateError::Payload { .. }), "{err:?}");
+        let message = err.to_string();
+        assert!(
+            message.contains("begin the install of extension acme/ext")
+                && message.contains("the record cannot be written"),
+            "{message}"
+        );
+        // Nothing was journalled: the extension is free for the next operation.
+        assert!(state.unfinished().unwrap().is_empty());
+        let op = state.begin(&ext, OpKind::Install, json!({})).unwrap();
+        let err = state.step(op, "unpacked", Unserializable).unwrap_err();
+        assert!(matches!(err, StateError::Payload { .. }), "{err:?}");
+        let p = state.unfinished().unwrap().remove(0);
+        assert!(p.steps.is_empty(), "{:?}", p.steps);
+        let bad_keys: std::collections::BTreeMap<Vec<u8>, u8> = [(vec![1], 1)].into();
+        let err = state.step(op, "unpacked", &bad_keys).unwrap_err();
+        assert!(matches!(err, StateError::Payload { .. }), "{err:?}");
     }
 
     #[test]

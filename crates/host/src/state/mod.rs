@@ -107,6 +107,16 @@ pub enum StateError {
         /// What SQLite said.
         source: rusqlite::Error,
     },
+    /// What an operation journals (its undo record) does not serialize.
+    #[error(
+        "cannot {what}: its undo record does not serialize ({source}); nothing was changed, report this as a bug"
+    )]
+    Payload {
+        /// What this process was doing (`begin the install of extension acme/ext`).
+        what: String,
+        /// What serde said.
+        source: serde_json::Error,
+    },
     /// A row that this dockhand cannot read back.
     #[error("{path} holds a damaged entry for {what}: {detail}: run `dockhand doctor`")]
     Corrupt {

@@ -1,0 +1,177 @@
+//! An acquired image unpacked to staging and validated, before consent.
+
+use std::path::PathBuf;
+
+use dockhand_oci::Reference;
+use dockhand_oci::extract::{Binaries, extract_extension};
+use dockhand_oci::source::{ImageSource, ResolvedImage};
+use dockhand_oci::store::Store;
+use dockhand_oci::unpack::Limits;
+use dockhand_spec::ExtensionId;
+use dockhand_spec::{
+    Code, ComposeFacts, Diagnostic, FileChecks, Labels, LabelsInput, Metadata, ValidateOptions,
+};
+
+use crate::Manager;
+use crate::backend::{self};
+use crate::consent::Summary;
+use crate::error::InstallError;
+
+/// An image fetched, resolved and unpacked to staging, not yet installed.
+pub(super) struct Prepared {
+    pub(super) id: ExtensionId,
+    pub(super) reference: Reference,
+    pub(super) name: String,
+    pub(super) version: String,
+    pub(super) digest: String,
+    pub(super) image: ResolvedImage,
+    pub(super) metadata: Metadata,
+    pub(super) labels: Labels,
+    pub(super) staging: PathBuf,
+    pub(super) facts: Option<ComposeFacts>,
+    pub(super) warnings: Vec<Diagnostic>,
+    pub(super) summary: Summary,
+}
+
+/// What [`Manager::prepare`] unpacks and checks: an acquired image, where
+/// it comes from and what it is called.
+pub(super) struct PrepareOptions<'a> {
+    pub(super) id: ExtensionId,
+    pub(super) source: &'a ImageSource,
+    /// The image's reference, typed once after it was acquired.
+    pub(super) reference: Reference,
+    /// The name the source gives it, as written (the record's `image`).
+    pub(super) name: String,
+    pub(super) version: String,
+    pub(super) digest: String,
+    pub(super) image: ResolvedImage,
+    pub(super) labels: Labels,
+}
+
+impl Manager {
+    /// Unpacks what the host needs to a staging dir and validates it, its
+    /// compose file as compose normalizes it.
+    pub(super) async fn prepare(
+        &self,
+        store: &Store,
+        options: PrepareOptions<'_>,
+    ) -> Result<Prepared, InstallError> {
+        let PrepareOptions {
+            id,
+            source,
+            reference,
+            name,
+            version,
+            digest,
+            image,
+            labels,
+        } = options;
+        let ext_dir = self.layout.extension(&id);
+        let staging = crate::staging::dir(&ext_dir);
+        let _ = fs_err::remove_dir_all(&staging);
+        let root = staging.join("root");
+        fs_err::create_dir_all(&root).map_err(InstallError::io(&root))?;
+        let result: Result<Prepared, InstallError> = async {
+            let (metadata, _) = extract_extension(
+                store,
+                &image,
+                &root,
+                Binaries::LinuxOnly,
+                &Limits::default(),
+            )?;
+            let dir = dockhand_oci::build::ExtensionDir::open(&root)
+                .map_err(|e| InstallError::Invalid(e.to_string()))?;
+            let bytes =
+                fs_err::read(root.join("metadata.json")).map_err(InstallError::io(&root))?;
+            let plugin_image = plugin_image_name(source, &reference, &id, &version);
+            let compose = self
+                .compose_input(
+                    backend::project_of(&self.layout.home_id(), &id),
+                    &plugin_image,
+                    &metadata,
+                    &dir,
+                    &staging.join("compose-check"),
+                )
+                .await;
+            let options = ValidateOptions {
+                file_checks: FileChecks::All,
+                compose,
+                ..Default::default()
+            };
+            let report = dockhand_spec::validate(
+                &bytes,
+                &LabelsInput::from_labels(labels.clone()),
+                &dir,
+                &options,
+            );
+            // What stops an install is the spec's rule (`blocks_install`): format
+            // errors, not marketplace findings. Only the linux host binaries were
+            // unpacked, so the others being absent is expected.
+            let (errors, warnings): (Vec<Diagnostic>, Vec<Diagnostic>) = report
+                .diagnostics
+                .iter()
+                .filter(|d| d.code != Code::MissingOtherOsBinary)
+                .cloned()
+                .partition(Diagnostic::blocks_install);
+            if !errors.is_empty() {
+                let text: Vec<String> = errors
+                    .iter()
+                    .map(|d| format!("{} {}: {}", d.code, d.location, d.message))
+                    .collect();
+                return Err(InstallError::Invalid(format!(
+                    "{id} is not a valid extension:\n  {}\nrun dockhand validate {name} for details",
+                    text.join("\n  ")
+                )));
+            }
+            let facts = match metadata.vm.as_ref() {
+                Some(vm) if vm.composefile.is_none() && vm.image.is_some() => ComposeFacts::parse(
+                    &serde_json::to_string(&dockhand_engine::vm_image_compose(
+                        id.as_str(),
+                        vm.image.as_deref().unwrap_or_default(),
+                    ))
+                    .unwrap_or_default(),
+                )
+                .ok(),
+                Some(_) => report.compose.clone(),
+                None => None,
+            };
+            Ok(Prepared {
+                id: id.clone(),
+                reference: reference.clone(),
+                name: name.clone(),
+                version,
+                digest,
+                image,
+                metadata,
+                labels: labels.clone(),
+                staging: staging.clone(),
+                summary: Summary::default(),
+                facts,
+                warnings,
+            })
+        }
+        .await;
+        if result.is_err() {
+            let _ = fs_err::remove_dir_all(&staging);
+        }
+        result
+    }
+}
+
+/// The name the engine knows an image by, `${DESKTOP_PLUGIN_IMAGE}` of its
+/// backend: an `engine:` image's own name, a tagged reference's short form,
+/// else `<id>:<version>`.
+pub(crate) fn plugin_image_name(
+    source: &ImageSource,
+    reference: &Reference,
+    id: &ExtensionId,
+    version: &str,
+) -> String {
+    if let ImageSource::Engine(name) = source {
+        return name.clone();
+    }
+    match reference.digest() {
+        None => reference.familiar(),
+        Some(_) => format!("{id}:{version}"),
+    }
+}
