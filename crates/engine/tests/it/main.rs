@@ -6,5 +6,6 @@ mod compose;
 mod engine;
 mod merge;
 mod normalized;
+mod relay;
 mod remote;
 mod support;
