@@ -14,6 +14,7 @@ use std::borrow::Cow;
 use std::io::Write;
 
 use anstyle::{AnsiColor, Style};
+use dockhand_host::fs_message::without_repeated_paths;
 use dockhand_spec::{Diagnostic, Report, Severity};
 use serde::Serialize;
 
@@ -81,6 +82,8 @@ pub fn error(e: &anyhow::Error) {
             text.push_str(&c);
         }
     }
+    // fs_err's causes name their path, which the message often has already.
+    let text = without_repeated_paths(&text);
     let _ = writeln!(err, "{RED}error{RED:#}: {}", clean(&text));
 }
 

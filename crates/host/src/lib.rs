@@ -22,6 +22,7 @@ pub mod dev;
 pub mod doctor;
 pub mod engine_mode;
 pub mod error;
+pub mod fs_message;
 pub mod install;
 pub mod layout;
 mod line;

@@ -8,10 +8,13 @@
 //! JSON, take `Result<Json<T>, JsonRejection>` (or `Query`, `Path`) and `?`
 //! it: the rejections convert into [`ApiError`] with their status.
 
+use std::borrow::Cow;
+
 use axum::Json;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use dockhand_host::InstallError;
+use dockhand_host::fs_message::without_repeated_paths;
 use dockhand_host::state::{LockError, StateError};
 use dockhand_host::update::untagged::ResolveError;
 
@@ -26,11 +29,16 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    /// An error with any status.
+    /// An error with any status. A path the message names twice (its own
+    /// words, then fs_err's in the source it quotes) is named once.
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        let message = message.into();
         Self {
             status,
-            message: message.into(),
+            message: match without_repeated_paths(&message) {
+                Cow::Borrowed(_) => message,
+                Cow::Owned(shorter) => shorter,
+            },
         }
     }
 

@@ -11,13 +11,14 @@
 //! Locks never wait: a busy lock is an error that names the holder's pid,
 //! which the holder writes into the lock file.
 
-use std::fs::{File, OpenOptions, TryLockError};
+use std::fs::TryLockError;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use dockhand_oci::Digest;
 use dockhand_spec::ExtensionId;
+use fs_err::{File, OpenOptions};
 
 /// The directory of the lock files inside `$DOCKHAND_HOME`.
 const LOCKS_DIR: &str = "locks";

@@ -1,9 +1,10 @@
 //! Blobs: reading them, and writing them so that nothing partial or wrong
 //! ever appears under a blob's final name.
 
-use fs_err::{self as fs, File};
 use std::io::{self, BufWriter, Read, Write};
 use std::path::PathBuf;
+
+use fs_err::{self as fs, File};
 
 use super::error::{IoContext, StoreError};
 use super::layout::{Store, TempFile, sync_dir};

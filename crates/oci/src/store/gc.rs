@@ -1,11 +1,11 @@
 //! Garbage collection: removing blobs nothing in `index.json` reaches, and
 //! temp files their writers left behind.
 
-use fs_err::{self as fs, File};
 use std::collections::HashSet;
 use std::fs::TryLockError;
 use std::io;
 
+use fs_err::{self as fs, File};
 use serde::Deserialize;
 
 use super::error::{IoContext, StoreError};
