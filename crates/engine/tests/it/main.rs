@@ -8,4 +8,5 @@ mod merge;
 mod normalized;
 mod relay;
 mod remote;
+mod resources;
 mod support;
