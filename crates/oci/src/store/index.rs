@@ -4,6 +4,7 @@
 use std::io;
 
 use serde::{Deserialize, Serialize};
+use super::index_file::IndexFile;
 use serde_json::{Map, Value};
 
 use super::error::StoreError;
@@ -194,6 +195,7 @@ impl Store {
             index.manifests.len() != before
         })
     }
+    use serde_json::Value;
 
     /// Every named entry of `index.json`, in file order. Entries without a
     /// name (written by other tools) are left out.

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::error::{IoContext, StoreError};
-use super::index::IndexFile;
+use super::index_file::IndexFile;
 use crate::{Algorithm, Digest};
 
 /// The `oci-layout` file name.

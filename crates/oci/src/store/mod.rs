@@ -60,6 +60,7 @@ mod blob;
 mod error;
 mod gc;
 mod index;
+mod index_file;
 mod layout;
 
 pub use blob::BlobWriter;
