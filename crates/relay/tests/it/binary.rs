@@ -1,6 +1,7 @@
 //! The `dockhand-relay` binary over pipes, as an exec runs it.
 
 use std::io::{Read, Write};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use dockhand_relay::protocol::{self, Frame, Hello};
@@ -15,11 +16,12 @@ fn frames(list: &[Frame<'_>]) -> Vec<u8> {
     out
 }
 
-#[test]
-fn the_binary_serves_on_stdin_and_stdout_and_ends_with_stdin() {
+/// Runs one session with the relay `command` starts (a `serve` over pipes):
+/// one stream to an echo server, half-closed, then stdin's end ends it.
+fn one_session(mut command: Command) {
     let dir = tempfile::tempdir().expect("dir");
     echo_server(dir.path(), "echo.sock");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dockhand-relay"))
+    let mut child = command
         .args(["serve", "--dir"])
         .arg(dir.path())
         .stdin(Stdio::piped())
@@ -64,6 +66,54 @@ fn the_binary_serves_on_stdin_and_stdout_and_ends_with_stdin() {
     drop(stdin);
     let status = child.wait().expect("wait");
     assert!(status.success(), "{status}");
+}
+
+#[test]
+fn the_binary_serves_on_stdin_and_stdout_and_ends_with_stdin() {
+    one_session(Command::new(env!("CARGO_BIN_EXE_dockhand-relay")));
+}
+
+/// True when `scripts/test` asked for every real-component test to run.
+fn env_required() -> bool {
+    std::env::var("DOCKHAND_REQUIRE_ENV").is_ok_and(|v| v == "1")
+}
+
+/// The static linux/arm64 relay `scripts/build-relay` makes, run under
+/// qemu-aarch64-static: what an arm64 engine runs.
+#[test]
+fn the_arm64_relay_serves_under_qemu() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let bin = root.join("target/relay/dockhand-relay-arm64");
+    let qemu = Command::new("qemu-aarch64-static")
+        .arg("--version")
+        .output();
+    if qemu.is_err() {
+        assert!(
+            !env_required(),
+            "qemu-aarch64-static is missing (apt-get install qemu-user-static), and DOCKHAND_REQUIRE_ENV=1 makes this test mandatory"
+        );
+        eprintln!(
+            "SKIPPED the_arm64_relay_serves_under_qemu: no qemu-aarch64-static (apt-get install qemu-user-static)"
+        );
+        return;
+    }
+    if !bin.is_file() {
+        if !env_required() {
+            eprintln!(
+                "SKIPPED the_arm64_relay_serves_under_qemu: no {} (scripts/build-relay arm64 makes it; scripts/test runs it)",
+                bin.display()
+            );
+            return;
+        }
+        let status = Command::new(root.join("scripts/build-relay"))
+            .arg("arm64")
+            .status()
+            .expect("scripts/build-relay runs");
+        assert!(status.success(), "scripts/build-relay arm64 failed");
+    }
+    let mut command = Command::new("qemu-aarch64-static");
+    command.arg(&bin);
+    one_session(command);
 }
 
 #[test]
