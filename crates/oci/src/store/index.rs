@@ -3,11 +3,8 @@
 
 use std::io;
 
-use serde::{Deserialize, Serialize};
-use super::index_file::IndexFile;
-use serde_json::{Map, Value};
-
 use super::error::StoreError;
+use super::index_file::IndexFile;
 use super::layout::Store;
 use crate::Digest;
 
@@ -30,25 +27,6 @@ fn entry_name(d: &Descriptor) -> Option<&str> {
         .get(DOCKHAND_REF)
         .or_else(|| d.annotations.get(REF_NAME))
         .map(String::as_str)
-}
-
-/// The contents of `index.json`; unknown fields are kept.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct IndexFile {
-    #[serde(rename = "schemaVersion")]
-    pub schema_version: u32,
-    #[serde(rename = "mediaType", default, skip_serializing_if = "Option::is_none")]
-    pub media_type: Option<String>,
-    pub manifests: Vec<Descriptor>,
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-impl IndexFile {
-    /// An empty index, as JSON.
-    pub(crate) fn empty_json() -> Vec<u8> {
-        format!(r#"{{"schemaVersion":2,"mediaType":"{OCI_INDEX}","manifests":[]}}"#).into_bytes()
-    }
 }
 
 /// The `org.opencontainers.image.ref.name` written for `name`: `name` itself
@@ -195,7 +173,6 @@ impl Store {
             index.manifests.len() != before
         })
     }
-    use serde_json::Value;
 
     /// Every named entry of `index.json`, in file order. Entries without a
     /// name (written by other tools) are left out.
@@ -218,6 +195,7 @@ impl Store {
 mod tests {
     use super::super::layout::testutil::TempDir;
     use super::*;
+    use serde_json::Value;
 
     #[test]
     fn ref_name_grammar() {
