@@ -11,11 +11,30 @@
 //!   once per engine and cached: `mode.rs`);
 //! - which engine it is, Docker or Podman ([`EngineFlavor`]), and the one
 //!   place where their differences are handled;
-//! - images: exporting (`docker save`) and loading (`docker load`);
-//! - containers, networks and volumes found by label, start/stop, logs and
-//!   exec ([`ContainerInfo`], [`ExecOutput`], [`ExecStream`]);
-//! - the compose runner ([`ComposeRunner`]): docker compose v2 or
-//!   docker-compose v1, run as a child process against the given engine;
+//! - the Engine API's resources, one module each (as bollard has them), with
+//!   named option structs in and named structs out; no bollard type leaves
+//!   the crate, and the Engine API's own JSON is handed on as [`ApiObject`]
+//!   where a caller passes it through (the dashboard, the ddClient bridge):
+//!   - `containers.rs`: found by label ([`ContainerInfo`]), listed and
+//!     inspected ([`ListContainersOptions`], [`ContainerDetails`]), stats
+//!     ([`StatsOptions`]), start, stop, removal by label;
+//!   - `images.rs`: inspect ([`ImageSummary`]), list ([`ListImagesOptions`]),
+//!     export (`docker save`) and load (`docker load`);
+//!   - `volumes.rs` and `networks.rs`: found and removed by label
+//!     ([`VolumeInfo`], [`NetworkInfo`]); volumes listed and inspected;
+//!   - `logs.rs`: a container's log as lines per stream ([`LogLine`]);
+//!   - `exec.rs`: a command collected ([`ExecOutput`]), streamed
+//!     ([`ExecStream`]), or attached with input and a terminal
+//!     ([`ExecOptions`], [`TerminalSize`]), and inspected
+//!     ([`ExecDetails`]); `exec_kill.rs` ends a running exec from inside
+//!     its container when the engine is local;
+//!   - `system.rs`: ping and version ([`EngineVersion`]);
+//!   - `object.rs`: [`ApiObject`];
+//! - errors as [`EngineError`]: a missing container or image, a stopped
+//!   container, the engine's own 4xx answers with their status
+//!   ([`EngineError::Rejected`]), an engine that does not answer;
+//! - the compose runner ([`ComposeRunner`], `compose/`): docker compose v2
+//!   or docker-compose v1, run as a child process against the given engine;
 //! - the override compose file that gives every backend service dockhand's
 //!   labels, its socket dir and the engine socket ([`compose_override`]), and
 //!   the one-service compose file of a `vm.image` backend ([`vm_image_compose`]);

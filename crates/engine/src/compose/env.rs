@@ -21,9 +21,9 @@ pub(super) const SCRUBBED_ENV: [&str; 10] = [
 /// The whole environment of a compose project command: compose interpolates
 /// a compose file with every variable of its process, so a project command
 /// starts from an empty environment and gets only these, `DOCKER_HOST` and
-/// the project's own ([`ComposeProject::env`], such as
-/// `DESKTOP_PLUGIN_IMAGE`). The user's other variables never reach a
-/// compose file.
+/// the project's own ([`ComposeProject::env`](super::ComposeProject::env),
+/// such as `DESKTOP_PLUGIN_IMAGE`). The user's other variables never reach
+/// a compose file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ComposeEnv {
     /// `PATH`, for credential helpers and compose's own programs; `None`:
