@@ -24,19 +24,7 @@ pub fn repo_root() -> PathBuf {
         .expect("repo root")
 }
 
-/// True when `scripts/test` asked for every real-component test to run.
-pub fn env_required() -> bool {
-    std::env::var("DOCKHAND_REQUIRE_ENV").is_ok_and(|v| v == "1")
-}
-
-/// Says that a test skipped and why, or fails it when skipping is not allowed.
-pub fn skip(test: &str, why: &str) {
-    assert!(
-        !env_required(),
-        "{test}: {why}, and DOCKHAND_REQUIRE_ENV=1 makes this test mandatory (run scripts/deps first)"
-    );
-    eprintln!("SKIPPED {test}: {why} (scripts/test runs it)");
-}
+pub use dockhand_testkit::env::skip;
 
 /// `$DOCKHAND_CORPUS` (set by `scripts/test`), else `../shared/corpus`
 /// beside the repository, when present.
@@ -58,10 +46,8 @@ pub struct RealEnv {
 
 /// The real components, or `None` (after saying so) when they are not running.
 pub fn real_env(test: &str) -> Option<RealEnv> {
-    let docker_host = std::env::var("DOCKER_HOST").ok().filter(|v| !v.is_empty());
-    let registry = std::env::var("DOCKHAND_TEST_REGISTRY")
-        .ok()
-        .filter(|v| !v.is_empty());
+    let docker_host = dockhand_testkit::env::var("DOCKER_HOST");
+    let registry = dockhand_testkit::env::var("DOCKHAND_TEST_REGISTRY");
     match (docker_host, registry) {
         (Some(docker_host), Some(registry)) => Some(RealEnv {
             docker_host,

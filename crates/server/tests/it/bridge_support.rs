@@ -32,32 +32,16 @@ pub const ORIGIN: &str = "http://acme-test-ext-0123abcd.localhost:4242";
 /// The dashboard's origin in every test.
 pub const DASHBOARD: &str = "http://localhost:4242";
 
-/// True when `scripts/test` asked for every real-component test to run.
-pub fn env_required() -> bool {
-    std::env::var("DOCKHAND_REQUIRE_ENV").is_ok_and(|v| v == "1")
-}
-
-/// Says that a test skipped and why, or fails it when skipping is not allowed.
-pub fn skip(test: &str, why: &str) {
-    assert!(
-        !env_required(),
-        "{test}: {why}, and DOCKHAND_REQUIRE_ENV=1 makes this test mandatory (run scripts/deps first)"
-    );
-    eprintln!("SKIPPED {test}: {why} (scripts/test runs it)");
-}
+pub use dockhand_testkit::env::skip;
 
 /// The engine named by `DOCKER_HOST`, or `None` (after saying so).
 pub fn engine_host(test: &str) -> Option<EngineHost> {
-    match std::env::var("DOCKER_HOST").ok().filter(|v| !v.is_empty()) {
-        Some(h) => Some(h.parse().expect("DOCKER_HOST parses")),
-        None => {
-            skip(
-                test,
-                "no engine (DOCKER_HOST is unset; `. /work/main/.state/deps/env` sets it)",
-            );
-            None
-        }
-    }
+    dockhand_testkit::env::require_var(
+        test,
+        "DOCKER_HOST",
+        "no engine (DOCKER_HOST is unset; `. /work/main/.state/deps/env` sets it)",
+    )
+    .map(|h| h.parse().expect("DOCKER_HOST parses"))
 }
 
 /// The docker CLI on PATH.
