@@ -20,7 +20,7 @@ use crate::allow::{AllowEntry, AllowList, AllowSource};
 use crate::line::line_of;
 pub use crate::namespace::Namespace;
 
-mod amounts;
+pub mod amounts;
 
 pub use amounts::{DurationError, SizeError, format_size, parse_duration, parse_size};
 

@@ -73,8 +73,8 @@ pub enum InstallError {
     /// The image is larger than `[limits] image_size`.
     #[error(
         "{image} ({platform}) is {} (its config and layers), more than the {} limit: nothing was downloaded but its manifests; to install it, raise `[limits] image_size` in config.toml (0 or off: no limit)",
-        crate::config::format_size(*size),
-        crate::config::format_size(*limit)
+        crate::config::amounts::format_size(*size),
+        crate::config::amounts::format_size(*limit)
     )]
     ImageTooLarge {
         /// The image.
