@@ -58,6 +58,9 @@ pub fn socket_path(dir: &Path, name: &str) -> Result<PathBuf, NameError> {
 
 /// Checks that `path` is a socket, without following a symbolic link: the
 /// error names the file and what it is instead.
+// std::fs, not fs_err: the caller's message names the path already
+// ("cannot connect to {path}: {error}"), and fs_err's would name it again.
+#[allow(clippy::disallowed_methods)]
 pub fn check_socket(path: &Path) -> io::Result<()> {
     let meta = std::fs::symlink_metadata(path)?;
     let ft = meta.file_type();

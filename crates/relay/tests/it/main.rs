@@ -276,13 +276,13 @@ fn names_outside_the_directory_and_non_sockets_are_refused() {
     // A real listening socket outside the directory, reachable by a symlink.
     let listener = UnixListener::bind(outside.path().join("secret.sock")).expect("bind");
     listener.set_nonblocking(true).expect("non-blocking");
-    std::os::unix::fs::symlink(
+    fs_err::os::unix::fs::symlink(
         outside.path().join("secret.sock"),
         dir.path().join("link.sock"),
     )
     .expect("symlink");
-    std::fs::write(dir.path().join("file"), b"x").expect("file");
-    std::fs::create_dir(dir.path().join("sub")).expect("dir");
+    fs_err::write(dir.path().join("file"), b"x").expect("file");
+    fs_err::create_dir(dir.path().join("sub")).expect("dir");
     drop(UnixListener::bind(dir.path().join("stale.sock")).expect("bind"));
     let outside_name = outside.path().join("secret.sock");
     let names: Vec<(&str, ErrorKind)> = vec![
