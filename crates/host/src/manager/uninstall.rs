@@ -2,33 +2,13 @@
 
 use dockhand_oci::store::Store;
 use dockhand_spec::ExtensionId;
-use serde::{Deserialize, Serialize};
 
 use crate::backend::{self, Backend};
 use crate::error::InstallError;
 use crate::install::InstallData;
 use crate::state::{ExtensionLock, OpKind, Outcome};
+use crate::uninstall::{Removed, UninstallData};
 use crate::{Hooks, Manager};
-
-/// What the journal keeps about an uninstall, so a repairer can finish it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct UninstallData {
-    /// The compose project.
-    pub project: String,
-    /// Remove volumes too.
-    pub volumes: bool,
-    /// The image name in the store.
-    pub image: String,
-}
-
-/// What an uninstall found and removed.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Removed {
-    /// The extension was installed.
-    pub was_installed: bool,
-    /// Leftovers (containers, files) of an extension not installed were cleaned.
-    pub leftovers: bool,
-}
 
 impl Manager {
     /// Removes an extension: containers, networks, files, host binaries,
