@@ -28,14 +28,14 @@ fn main() {
     }
     out.push_str("];\n");
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").unwrap_or_default());
-    if let Err(e) = std::fs::write(out_dir.join("web_assets.rs"), out) {
+    if let Err(e) = fs_err::write(out_dir.join("web_assets.rs"), out) {
         panic!("cannot write web_assets.rs into {}: {e}", out_dir.display());
     }
 }
 
 /// Adds every regular file under `dir` (following no symlinked directory).
 fn collect(dir: &Path, prefix: &str, files: &mut Vec<(String, PathBuf)>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
+    let Ok(entries) = fs_err::read_dir(dir) else {
         return;
     };
     for entry in entries.flatten() {

@@ -68,7 +68,7 @@ async fn icons_are_images_only_and_sandboxed() {
     for (id, bytes, want) in cases {
         let rec = f.add_extension(id, &[("index.html", "<p>")]);
         // Every name is misleading on purpose: the type comes from the bytes.
-        std::fs::write(rec.dir.join("root/icon.svg"), bytes).unwrap();
+        fs_err::write(rec.dir.join("root/icon.svg"), bytes).unwrap();
         let path = format!("/api/extensions/{}/icon", encode_id(&rec.id));
         let a = f.get(DASHBOARD, &path, Some(&session)).await;
         match want {

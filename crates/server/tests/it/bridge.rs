@@ -198,7 +198,7 @@ async fn vm_request_without_backend_or_socket() {
     );
 
     let h = Harness::new().await;
-    std::fs::remove_file(h.socket()).unwrap();
+    fs_err::remove_file(h.socket()).unwrap();
     let (status, answer) = h
         .post("/.dockhand/api/vm/request", json!({"url": "/echo"}))
         .await;
@@ -257,7 +257,7 @@ async fn info_describes_the_extension() {
 async fn host_exec_runs_own_binaries_with_split_args_cwd_and_env() {
     let h = Harness::new().await;
     let cwd = h.path("work");
-    std::fs::create_dir_all(&cwd).unwrap();
+    fs_err::create_dir_all(&cwd).unwrap();
     let (status, r) = h
         .post(
             "/.dockhand/api/host/exec",
@@ -322,7 +322,7 @@ async fn host_exec_refuses_anything_but_own_binaries() {
     }
     // A symlink planted in host/ under a listed name is not run either.
     let link = h.caller().host_dir().join("missing");
-    std::os::unix::fs::symlink("/bin/sh", &link).unwrap();
+    fs_err::os::unix::fs::symlink("/bin/sh", &link).unwrap();
     let (status, _) = h
         .post("/.dockhand/api/host/exec", json!({"cmd": "missing"}))
         .await;
@@ -367,7 +367,7 @@ async fn docker_exec_splits_like_docker_desktop_and_never_uses_a_shell() {
     })
     .await;
     let cwd = h.path("cwd");
-    std::fs::create_dir_all(&cwd).unwrap();
+    fs_err::create_dir_all(&cwd).unwrap();
     let (status, r) = h
         .post(
             "/.dockhand/api/docker/exec",
@@ -399,7 +399,7 @@ async fn docker_exec_splits_like_docker_desktop_and_never_uses_a_shell() {
     expected.push_str("DOCKER_HOST=unix:///run/test-engine.sock\nCTX=unset\n");
     assert_eq!(r["stdout"], expected);
     assert!(
-        std::fs::read_dir(&cwd).unwrap().next().is_none(),
+        fs_err::read_dir(&cwd).unwrap().next().is_none(),
         "`> out` created no file"
     );
     assert!(
@@ -606,7 +606,7 @@ async fn vm_exec_without_backend_is_404() {
 #[tokio::test]
 async fn vm_request_waits_for_a_socket_that_appears_later() {
     let h = Harness::new().await;
-    std::fs::remove_file(h.socket()).unwrap();
+    fs_err::remove_file(h.socket()).unwrap();
     let (status, answer) = h
         .post("/.dockhand/api/vm/request", json!({"url": "/echo"}))
         .await;
@@ -630,7 +630,7 @@ async fn vm_request_waits_for_a_socket_that_appears_later() {
             .contains("nothing listens on the socket backend.sock"),
         "{answer}"
     );
-    std::fs::remove_file(h.socket()).unwrap();
+    fs_err::remove_file(h.socket()).unwrap();
     h.start_backend().await;
     let (status, answer) = h
         .post("/.dockhand/api/vm/request", json!({"url": "/echo"}))

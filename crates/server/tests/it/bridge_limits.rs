@@ -19,7 +19,7 @@ use crate::bridge_support::{Harness, Options, eventually};
 /// old one keeps its unlinked socket); connections go to `serve`.
 fn take_over_socket(h: &Harness) -> UnixListener {
     let path = h.socket();
-    std::fs::remove_file(&path).unwrap();
+    fs_err::remove_file(&path).unwrap();
     UnixListener::bind(&path).unwrap()
 }
 

@@ -34,13 +34,13 @@ fn fixture(catalog: &str, allow: Option<&str>) -> Fixture {
         vec![],
     )
     .unwrap();
-    std::fs::write(tmp.path().join("extensions.txt"), catalog).unwrap();
+    fs_err::write(tmp.path().join("extensions.txt"), catalog).unwrap();
     let mut text = "[[catalog]]\nname = \"team\"\nfile = \"extensions.txt\"\n".to_owned();
     if let Some(allow) = allow {
         text.push_str(&format!("\n[allow]\nextensions = [\"{allow}\"]\n"));
     }
     let path = tmp.path().join("config.toml");
-    std::fs::write(&path, &text).unwrap();
+    fs_err::write(&path, &text).unwrap();
     let config = Config::parse(&path, &text).unwrap();
     manager.allow = config.allow_list().unwrap();
     let registry = RegistryClient::new(RegistryOptions {

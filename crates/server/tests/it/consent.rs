@@ -228,10 +228,10 @@ fn fixture(repo: &str) -> Fixture {
         vec![],
     )
     .unwrap();
-    std::fs::write(tmp.path().join("extensions.txt"), format!("{repo}\n")).unwrap();
+    fs_err::write(tmp.path().join("extensions.txt"), format!("{repo}\n")).unwrap();
     let text = "[[catalog]]\nname = \"team\"\nfile = \"extensions.txt\"\n";
     let path = tmp.path().join("config.toml");
-    std::fs::write(&path, text).unwrap();
+    fs_err::write(&path, text).unwrap();
     let setup = CatalogSetup {
         registry: Some(client()),
         config: Config::parse(&path, text).unwrap(),
@@ -384,7 +384,7 @@ async fn the_install_takes_the_previewed_digest_even_after_a_retag() {
         records[0].backend.is_none(),
         "the swapped-in backend was not installed"
     );
-    let page = std::fs::read_to_string(f.ui_dir(&records[0]).join("index.html")).unwrap();
+    let page = fs_err::read_to_string(f.ui_dir(&records[0]).join("index.html")).unwrap();
     assert_eq!(page, "the previewed one");
 }
 

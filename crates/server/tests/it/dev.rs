@@ -396,7 +396,7 @@ async fn websockets_pass_through_both_ways_for_hot_reload() {
         .await
         .unwrap();
     assert_eq!(next_json(&mut ws).await["type"], "connected");
-    std::fs::write(&dev.watched, "v2").unwrap();
+    fs_err::write(&dev.watched, "v2").unwrap();
     let update = next_json(&mut ws).await;
     assert_eq!(update["type"], "update");
     assert_eq!(update["content"], "v2");

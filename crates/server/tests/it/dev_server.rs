@@ -45,7 +45,7 @@ impl DevServer {
     pub async fn start() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let watched = dir.path().join("main.js");
-        std::fs::write(&watched, "v1").unwrap();
+        fs_err::write(&watched, "v1").unwrap();
         let hits = Arc::new(AtomicUsize::new(0));
         let shared = Shared {
             hits: Arc::clone(&hits),
@@ -202,7 +202,7 @@ async fn ws(State(s): State<Shared>, up: WebSocketUpgrade) -> Response {
 }
 
 async fn hot_reload(mut socket: WebSocket, watched: PathBuf) {
-    let mut last = std::fs::read_to_string(&watched).unwrap_or_default();
+    let mut last = fs_err::read_to_string(&watched).unwrap_or_default();
     let _ = socket
         .send(Message::text(json!({"type": "connected"}).to_string()))
         .await;
@@ -210,7 +210,7 @@ async fn hot_reload(mut socket: WebSocket, watched: PathBuf) {
     loop {
         tokio::select! {
             _ = tick.tick() => {
-                let now = std::fs::read_to_string(&watched).unwrap_or_default();
+                let now = fs_err::read_to_string(&watched).unwrap_or_default();
                 if now != last {
                     last = now.clone();
                     let msg = json!({"type": "update", "content": now}).to_string();

@@ -48,11 +48,11 @@ fn build_image() -> bool {
         for applet in [
             "busybox", "sh", "sleep", "cat", "ps", "kill", "echo", "stty",
         ] {
-            std::fs::copy("/bin/busybox", ctx.path().join(applet)).expect("copy busybox");
+            fs_err::copy("/bin/busybox", ctx.path().join(applet)).expect("copy busybox");
             dockerfile.push_str(&format!("COPY {applet} /bin/{applet}\n"));
         }
         dockerfile.push_str("ENV PATH=/bin\nSTOPSIGNAL SIGKILL\nCMD [\"sleep\", \"3600\"]\n");
-        std::fs::write(ctx.path().join("Dockerfile"), dockerfile).expect("Dockerfile");
+        fs_err::write(ctx.path().join("Dockerfile"), dockerfile).expect("Dockerfile");
         docker(&[
             "build",
             "-q",

@@ -106,12 +106,12 @@ impl Fixture {
             .join(id.fs_name())
             .join("sha256-ab");
         let ui = dir.join("root/ui");
-        std::fs::create_dir_all(&ui).unwrap();
-        std::fs::write(dir.join("root/icon.svg"), "<svg/>").unwrap();
+        fs_err::create_dir_all(&ui).unwrap();
+        fs_err::write(dir.join("root/icon.svg"), "<svg/>").unwrap();
         for (path, text) in files {
             let p = ui.join(path);
-            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-            std::fs::write(p, text).unwrap();
+            fs_err::create_dir_all(p.parent().unwrap()).unwrap();
+            fs_err::write(p, text).unwrap();
         }
         let record = ExtensionRecord {
             image: format!("{id}:1.0.0"),

@@ -103,10 +103,10 @@ async fn paths_never_leave_the_ui_root() {
     let rec = f.add_extension("acme/a", &[("index.html", "<p>"), ("ok/in.txt", "in")]);
     let ui = f.ui_dir(&rec);
     // root/icon.svg is beside ui/, outside the UI root; so is the database.
-    std::os::unix::fs::symlink("../icon.svg", ui.join("up.svg")).unwrap();
-    std::os::unix::fs::symlink("/etc/passwd", ui.join("passwd")).unwrap();
-    std::os::unix::fs::symlink("..", ui.join("parent")).unwrap();
-    std::os::unix::fs::symlink("ok/in.txt", ui.join("alias.txt")).unwrap();
+    fs_err::os::unix::fs::symlink("../icon.svg", ui.join("up.svg")).unwrap();
+    fs_err::os::unix::fs::symlink("/etc/passwd", ui.join("passwd")).unwrap();
+    fs_err::os::unix::fs::symlink("..", ui.join("parent")).unwrap();
+    fs_err::os::unix::fs::symlink("ok/in.txt", ui.join("alias.txt")).unwrap();
     let (host, cookie) = f.enter(&rec.id).await;
     for path in [
         "/../icon.svg",
