@@ -16,6 +16,7 @@ mod engine;
 mod engine_env;
 mod page_errors;
 mod sessions;
+mod shutdown;
 mod support;
 mod ui;
 mod updates;
