@@ -371,7 +371,7 @@ impl<R: Read + Source, W: Write + Source> Relay<'_, R, W> {
     }
 
     fn open(&mut self, id: u32, name: &str, peer: Hello) {
-        if self.streams.len() + self.pending.len() >= self.opts.max_streams {
+        if self.streams.len() >= self.opts.max_streams {
             let message = format!(
                 "the relay has {} connections open, as many as it takes: close some first",
                 self.opts.max_streams
