@@ -267,11 +267,6 @@ impl Engine {
         self.version.flavor
     }
 
-    /// The bollard client, for operations this crate does not wrap yet.
-    pub fn client(&self) -> &Docker {
-        &self.docker
-    }
-
     fn api_error(&self, action: &str, e: bollard::errors::Error) -> EngineError {
         EngineError::Api {
             host: self.host.describe(),
