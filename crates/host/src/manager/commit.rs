@@ -10,6 +10,7 @@ use dockhand_spec::labels::name;
 use dockhand_spec::{Metadata, Os};
 
 use super::prepare::{Prepared, plugin_image_name};
+use super::transaction::Transaction;
 use crate::backend::{self, Backend};
 use crate::error::InstallError;
 use crate::install::{InstallData, PreviousVersion, plugin_image_of};
@@ -58,10 +59,8 @@ impl Manager {
         } else {
             OpKind::Install
         };
-        let op = self.state.begin(&p.id, kind, &data)?;
-        let result = self
-            .install_steps(store, source, &p, &data, op, hooks)
-            .await;
+        let tx = self.begin(&p.id, kind, &data, hooks)?;
+        let result = self.install_steps(store, source, &p, &data, &tx).await;
         match result {
             Ok(record) => {
                 if let Some(aside) = &data.aside {
@@ -80,13 +79,14 @@ impl Manager {
                 let _ = fs_err::remove_dir_all(&p.staging);
                 match self.undo_install(&p.id, &data).await {
                     Ok(()) => {
-                        let _ = self.state.finish(op, crate::state::Outcome::RolledBack);
+                        let _ = self.state.finish(tx.op, crate::state::Outcome::RolledBack);
                         Err(e)
                     }
                     // The journal stays open: the next command or doctor finishes the undo.
-                    Err(undo) => Err(InstallError::Invalid(format!(
-                        "{e}\nundoing the install failed too ({undo}): run dockhand doctor once the engine answers"
-                    ))),
+                    Err(undo) => Err(InstallError::UndoFailed {
+                        error: Box::new(e),
+                        undo: Box::new(undo),
+                    }),
                 }
             }
         }
@@ -98,11 +98,11 @@ impl Manager {
         source: &ImageSource,
         p: &Prepared,
         data: &InstallData,
-        op: crate::state::OpId,
-        hooks: &dyn Hooks,
+        tx: &Transaction<'_>,
     ) -> Result<ExtensionRecord, InstallError> {
+        let hooks = tx.hooks;
         let version_dir = &data.version_dir;
-        self.step(op, "unpacked", hooks)?;
+        tx.step("unpacked")?;
         if let Some(aside) = &data.aside {
             fs_err::rename(version_dir, aside).map_err(InstallError::io(version_dir))?;
         } else if version_dir.exists() {
@@ -121,7 +121,7 @@ impl Manager {
         if p.metadata.vm.is_some() {
             let engine = self.engine().await?;
             self.require_local_mode(&engine, &p.id).await?;
-            self.step(op, "backend", hooks)?;
+            tx.step("backend")?;
             if hooks.start_backend() {
                 hooks.progress("starting the backend");
             }
@@ -162,9 +162,9 @@ impl Manager {
                 services: facts.services.len(),
             });
         }
-        self.step(op, "host-binaries", hooks)?;
+        tx.step("host-binaries")?;
         let host_binaries = install_host_binaries(&p.metadata, &root, &version_dir.join("host"))?;
-        self.step(op, "switch", hooks)?;
+        tx.step("switch")?;
         switch_symlink(&self.layout.current(&p.id), version_dir)
             .map_err(InstallError::io(version_dir))?;
         let record = ExtensionRecord {
@@ -190,20 +190,9 @@ impl Manager {
             labels: p.labels.0.clone(),
             update_available: None,
         };
-        self.step(op, "commit", hooks)?;
-        self.state.commit_put(op, &record)?;
+        tx.step("commit")?;
+        self.state.commit_put(tx.op, &record)?;
         Ok(record)
-    }
-
-    /// Records a step, then lets the hooks act on it (progress, failpoints).
-    pub(crate) fn step(
-        &self,
-        op: crate::state::OpId,
-        step: &str,
-        hooks: &dyn Hooks,
-    ) -> Result<(), InstallError> {
-        self.state.step(op, step, serde_json::Value::Null)?;
-        hooks.step(step)
     }
 
     /// Makes sure the engine has the extension's image and returns the name
@@ -309,10 +298,9 @@ fn install_host_binaries(
         }
         let src = root.join(bin.path.trim_start_matches('/'));
         if !src.is_file() {
-            return Err(InstallError::Invalid(format!(
-                "host binary {} is not in the image",
-                bin.path
-            )));
+            return Err(InstallError::HostBinaryMissing {
+                path: bin.path.clone(),
+            });
         }
         fs_err::create_dir_all(host).map_err(InstallError::io(host))?;
         let dest = host.join(bin.name());

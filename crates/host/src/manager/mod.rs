@@ -14,6 +14,7 @@ use crate::install::plugin_image_of;
 mod commit;
 mod install;
 mod prepare;
+mod transaction;
 mod uninstall;
 use crate::layout::Layout;
 use crate::state::{ExtensionLock, ExtensionRecord, State};

@@ -80,7 +80,7 @@ impl Manager {
                 &Limits::default(),
             )?;
             let dir = dockhand_oci::build::ExtensionDir::open(&root)
-                .map_err(|e| InstallError::Invalid(e.to_string()))?;
+                .map_err(InstallError::ExtensionDir)?;
             let bytes =
                 fs_err::read(root.join("metadata.json")).map_err(InstallError::io(&root))?;
             let plugin_image = plugin_image_name(source, &reference, &id, &version);
@@ -114,14 +114,11 @@ impl Manager {
                 .cloned()
                 .partition(Diagnostic::blocks_install);
             if !errors.is_empty() {
-                let text: Vec<String> = errors
-                    .iter()
-                    .map(|d| format!("{} {}: {}", d.code, d.location, d.message))
-                    .collect();
-                return Err(InstallError::Invalid(format!(
-                    "{id} is not a valid extension:\n  {}\nrun dockhand validate {name} for details",
-                    text.join("\n  ")
-                )));
+                return Err(InstallError::NotValid {
+                    id: id.clone(),
+                    name: name.clone(),
+                    diagnostics: errors,
+                });
             }
             let facts = match metadata.vm.as_ref() {
                 Some(vm) if vm.composefile.is_none() && vm.image.is_some() => ComposeFacts::parse(

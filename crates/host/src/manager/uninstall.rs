@@ -10,6 +10,8 @@ use crate::state::{ExtensionLock, OpKind, Outcome};
 use crate::uninstall::{Removed, UninstallData};
 use crate::{Hooks, Manager};
 
+use super::transaction::Transaction;
+
 impl Manager {
     /// Removes an extension: containers, networks, files, host binaries,
     /// state (volumes only with `volumes`). Finds leftovers by label even
@@ -43,8 +45,8 @@ impl Manager {
             volumes,
             image: record.image.clone(),
         };
-        let op = self.state.begin(id, OpKind::Uninstall, &data)?;
-        match self.uninstall_steps(id, &data, op, hooks).await {
+        let tx = self.begin(id, OpKind::Uninstall, &data, hooks)?;
+        match self.uninstall_steps(id, &data, &tx).await {
             Ok(()) => Ok(Removed {
                 was_installed: true,
                 leftovers: false,
@@ -58,10 +60,10 @@ impl Manager {
         &self,
         id: &ExtensionId,
         data: &UninstallData,
-        op: crate::state::OpId,
-        hooks: &dyn Hooks,
+        tx: &Transaction<'_>,
     ) -> Result<(), InstallError> {
-        self.step(op, "backend-down", hooks)?;
+        let hooks = tx.hooks;
+        tx.step("backend-down")?;
         hooks.progress("removing the backend");
         let record = self.state.get(id)?;
         let has_backend = record.as_ref().is_none_or(|r| r.backend.is_some());
@@ -77,20 +79,20 @@ impl Manager {
             Err(e) if has_backend => return Err(e),
             Err(_) => {}
         }
-        self.step(op, "files", hooks)?;
+        tx.step("files")?;
         hooks.progress("removing files");
         let dir = self.layout.extension(id);
         if dir.exists() {
             fs_err::remove_dir_all(&dir).map_err(InstallError::io(&dir))?;
         }
         let _ = fs_err::remove_dir_all(self.layout.socket_dir(id));
-        self.step(op, "store", hooks)?;
+        tx.step("store")?;
         if let Ok(store) = Store::open(self.layout.store()) {
             let _ = store.untag(&data.image);
             let _ = store.gc(&[]);
         }
-        self.step(op, "commit", hooks)?;
-        self.state.commit_remove(op, id)?;
+        tx.step("commit")?;
+        self.state.commit_remove(tx.op, id)?;
         // The last update check of a removed extension means nothing any more.
         let _ = self.state.forget_check(id);
         Ok(())
@@ -169,8 +171,8 @@ impl Manager {
                         });
                     let quiet = crate::Quiet;
                     let _ = hooks;
-                    self.uninstall_steps_resume(id, &data, op.id, &quiet)
-                        .await?;
+                    let tx = Transaction::resume(&self.state, op.id, &quiet);
+                    self.uninstall_steps(id, &data, &tx).await?;
                     done.push(format!(
                         "{id}: finished the uninstall interrupted at {last}"
                     ));
@@ -178,15 +180,5 @@ impl Manager {
             }
         }
         Ok(done)
-    }
-
-    async fn uninstall_steps_resume(
-        &self,
-        id: &ExtensionId,
-        data: &UninstallData,
-        op: crate::state::OpId,
-        hooks: &dyn Hooks,
-    ) -> Result<(), InstallError> {
-        self.uninstall_steps(id, data, op, hooks).await
     }
 }
