@@ -27,7 +27,7 @@ struct Vm {
 }
 
 fn vm(test: &str) -> Option<Vm> {
-    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let var = dockhand_testkit::env::var;
     let vm = (|| {
         Some(Vm {
             tls_host: var("DOCKHAND_VM_TLS_HOST")?,

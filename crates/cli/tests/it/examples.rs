@@ -3,7 +3,6 @@
 //! Dockerfiles, run (the backend answers on its socket) and push to the
 //! local registry.
 
-use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::process::Command;
@@ -79,26 +78,8 @@ fn ensure_backend_built() {
 
 /// One HTTP/1.1 request over a unix socket; returns (status, body).
 fn http_unix(sock: &Path, method: &str, path: &str, body: &str) -> (u16, String) {
-    let mut s = UnixStream::connect(sock).expect("connect to the backend socket");
-    s.set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("timeout");
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: backend\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes()).expect("write");
-    let mut resp = String::new();
-    s.read_to_string(&mut resp).expect("read");
-    let status = resp
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .expect("status");
-    let body = resp
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    (status, body)
+    let request = dockhand_testkit::http::json_request("backend", method, path, body);
+    dockhand_testkit::http::unix_exchange(sock, &request).into_parts()
 }
 
 fn wait_for_socket(sock: &Path) -> bool {
@@ -193,15 +174,5 @@ fn dockhand_spec_labels(dockerfile: &str) -> Value {
 }
 
 fn http_tcp(addr: &str, path: &str) -> String {
-    let mut s = std::net::TcpStream::connect(addr).expect("registry answers");
-    s.set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("timeout");
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .expect("write");
-    let mut out = String::new();
-    s.read_to_string(&mut out).expect("read");
-    out
+    dockhand_testkit::http::tcp_get(addr, path).raw
 }

@@ -40,16 +40,11 @@ fn as_user_env(
 /// The ordinary user in the docker group that `scripts/test` makes, or
 /// `None` after saying why the test skips.
 fn test_user(test: &str) -> Option<String> {
-    let user = std::env::var("DOCKHAND_TEST_USER")
-        .ok()
-        .filter(|u| !u.is_empty());
-    if user.is_none() {
-        support::skip(
-            test,
-            "DOCKHAND_TEST_USER (a user in the docker group, made by scripts/test) is unset",
-        );
-    }
-    user
+    dockhand_testkit::env::require_var(
+        test,
+        "DOCKHAND_TEST_USER",
+        "DOCKHAND_TEST_USER (a user in the docker group, made by scripts/test) is unset",
+    )
 }
 
 /// A temporary home owned by `user` (traversable on the way), with a private

@@ -3,11 +3,11 @@
 //! downloading the UI, validate on images, a backend built on a base image,
 //! loaded into the engine and run, archives, and store gc.
 
-use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::Value;
 
+use crate::lifecycle::http_get;
 use crate::support::{self, RealEnv, TempDir, docker, repo_root};
 
 fn dh(home: &TempDir, env: &RealEnv, args: &[&str]) -> Output {
@@ -277,19 +277,6 @@ fn backend_on_a_base_image_loads_and_runs() {
     let fresh = TempDir::new("base-fresh");
     let v = dh_json(&fresh, &env, &["validate", &reference]);
     assert_eq!(v["valid"], true, "{v}");
-}
-
-fn http_get(sock: &Path, path: &str) -> String {
-    use std::io::{Read, Write};
-    let mut s = std::os::unix::net::UnixStream::connect(sock).expect("connect");
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-    )
-    .expect("write");
-    let mut out = String::new();
-    s.read_to_string(&mut out).expect("read");
-    out
 }
 
 #[test]

@@ -6,11 +6,10 @@
 //! `enable`, `up`, `logs`, then `rm` leaving no container,
 //! network, volume or file behind.
 
-use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde_json::Value;
 
@@ -35,16 +34,11 @@ struct Env {
 }
 
 fn podman_env(test: &str) -> Option<Env> {
-    let Some(podman) = std::env::var("DOCKHAND_PODMAN_HOST")
-        .ok()
-        .filter(|v| !v.is_empty())
-    else {
-        support::skip(
-            test,
-            "no Podman service from `scripts/deps podman` (DOCKHAND_PODMAN_HOST unset)",
-        );
-        return None;
-    };
+    let podman = dockhand_testkit::env::require_var(
+        test,
+        "DOCKHAND_PODMAN_HOST",
+        "no Podman service from `scripts/deps podman` (DOCKHAND_PODMAN_HOST unset)",
+    )?;
     let real = support::real_env(test)?;
     Some(Env { real, podman })
 }
@@ -152,24 +146,7 @@ fn ensure_backend_built() {
 
 /// One HTTP/1.1 GET over a unix socket; returns (status, body).
 fn http_get(sock: &Path, path: &str) -> (u16, String) {
-    let mut s =
-        UnixStream::connect(sock).unwrap_or_else(|e| panic!("connect to {}: {e}", sock.display()));
-    s.set_read_timeout(Some(Duration::from_secs(20)))
-        .expect("timeout");
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: backend\r\nConnection: close\r\n\r\n"
-    )
-    .expect("send");
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).expect("read the answer");
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    (status, body.to_owned())
+    dockhand_testkit::http::unix_get(sock, path).into_parts()
 }
 
 fn answers_hello(sock: &Path) {

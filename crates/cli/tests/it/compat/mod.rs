@@ -47,14 +47,11 @@ fn published_extensions_in_chromium() {
     let Some(browser) = browser() else {
         return;
     };
-    let Some(user_name) = std::env::var("DOCKHAND_TEST_USER")
-        .ok()
-        .filter(|u| !u.is_empty())
-    else {
-        support::skip(
-            TEST,
-            "DOCKHAND_TEST_USER (a user in the docker group, made by scripts/test and scripts/compat) is unset",
-        );
+    let Some(user_name) = dockhand_testkit::env::require_var(
+        TEST,
+        "DOCKHAND_TEST_USER",
+        "DOCKHAND_TEST_USER (a user in the docker group, made by scripts/test and scripts/compat) is unset",
+    ) else {
         return;
     };
     if !is_root() {
