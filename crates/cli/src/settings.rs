@@ -209,7 +209,7 @@ fn child_cert_dir(home: &std::path::Path, tls: &dockhand_engine::TlsConfig) -> R
                 continue;
             }
             let _ = fs_err::remove_file(&link);
-            std::os::unix::fs::symlink(target, &link)?;
+            fs_err::os::unix::fs::symlink(target, &link)?;
         }
         Ok(())
     })();
@@ -244,7 +244,7 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
 
 /// This process's real uid, from procfs (no libc call needed).
 fn current_uid() -> u32 {
-    std::fs::read_to_string("/proc/self/status")
+    fs_err::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()

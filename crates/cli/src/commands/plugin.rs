@@ -49,7 +49,7 @@ fn is_ours(path: &Path) -> bool {
 fn install(args: &PluginInstallArgs, cli: &Cli) -> Result<ExitCode> {
     let dir = plugin_dir(args.dir.as_ref(), cli);
     let exe = std::env::current_exe()
-        .and_then(std::fs::canonicalize)
+        .and_then(fs_err::canonicalize)
         .context("cannot find the dockhand binary that is running")?;
     let path = dir.join(PLUGIN_BINARY);
     if fs_err::symlink_metadata(&path).is_ok() {
@@ -71,14 +71,14 @@ fn install(args: &PluginInstallArgs, cli: &Cli) -> Result<ExitCode> {
     fs_err::create_dir_all(&dir)?;
     // Written beside and renamed over, so the plugin is never missing or half-written.
     let staging = dir.join(format!(".{PLUGIN_BINARY}.dockhand-{}", std::process::id()));
-    let _ = std::fs::remove_file(&staging);
+    let _ = fs_err::remove_file(&staging);
     if args.copy {
         fs_err::copy(&exe, &staging)?;
     } else {
         fs_err::os::unix::fs::symlink(&exe, &staging)?;
     }
     if let Err(e) = fs_err::rename(&staging, &path) {
-        let _ = std::fs::remove_file(&staging);
+        let _ = fs_err::remove_file(&staging);
         return Err(e.into());
     }
     let how = if args.copy {

@@ -30,8 +30,8 @@ fn base(env: &RealEnv) -> &'static str {
             assert!(ok.success());
         }
         let ctx = TempDir::new("bs-base");
-        std::fs::copy(&bin, ctx.0.join("backend")).expect("copy");
-        std::fs::copy("/bin/busybox", ctx.0.join("busybox"))
+        fs_err::copy(&bin, ctx.0.join("backend")).expect("copy");
+        fs_err::copy("/bin/busybox", ctx.0.join("busybox"))
             .expect("busybox-static is installed by scripts/deps");
         ctx.write(
             "Dockerfile",
@@ -53,13 +53,13 @@ fn publish(env: &RealEnv, tag: &str, metadata: &str, compose: &str) -> (String, 
     let tmp = TempDir::new(tag);
     let root = tmp.0.join("ext");
     let src = example("backend-compose");
-    std::fs::create_dir_all(&root).expect("mkdir");
+    fs_err::create_dir_all(&root).expect("mkdir");
     for f in ["icon.svg", "Dockerfile"] {
-        std::fs::copy(src.join(f), root.join(f)).expect("copy");
+        fs_err::copy(src.join(f), root.join(f)).expect("copy");
     }
     copy_dir(&src.join("ui"), &root.join("ui"));
-    std::fs::write(root.join("metadata.json"), metadata).expect("write");
-    std::fs::write(root.join("docker-compose.yaml"), compose).expect("write");
+    fs_err::write(root.join("metadata.json"), metadata).expect("write");
+    fs_err::write(root.join("docker-compose.yaml"), compose).expect("write");
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())

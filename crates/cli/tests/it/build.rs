@@ -87,7 +87,7 @@ fn redact(text: &str, dir: &TempDir, home: &TempDir) -> String {
 
 fn no_blob_written(home: &TempDir) -> bool {
     let blobs = home.0.join("store/blobs/sha256");
-    !blobs.exists() || std::fs::read_dir(&blobs).expect("dir").count() == 0
+    !blobs.exists() || fs_err::read_dir(&blobs).expect("dir").count() == 0
 }
 
 #[test]
@@ -230,7 +230,7 @@ fn a_source_outside_the_directory_is_called_that() {
     let out = build(&home, &dir, &["--add", &format!("{src}:/backend")]);
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
-    let root = std::fs::canonicalize(&dir.0).expect("canonical");
+    let root = fs_err::canonicalize(&dir.0).expect("canonical");
     assert!(
         stderr.contains(&format!(
             "error: {src} is outside the directory {}: --add reads SRC inside DIR (relative to it); copy or build the file into {}",

@@ -18,7 +18,7 @@ struct Setup {
 impl Setup {
     fn new(tag: &str) -> Self {
         let dir = TempDir::new(tag);
-        std::fs::create_dir_all(dir.0.join("home")).expect("home");
+        fs_err::create_dir_all(dir.0.join("home")).expect("home");
         Self {
             dir,
             docker_host: None,
@@ -42,7 +42,7 @@ impl Setup {
         if let Some(h) = &self.docker_host {
             cmd.env("DOCKER_HOST", h);
         }
-        let _ = std::fs::create_dir_all(self.dir.0.join("run"));
+        let _ = fs_err::create_dir_all(self.dir.0.join("run"));
         cmd.output().expect("dockhand runs")
     }
 

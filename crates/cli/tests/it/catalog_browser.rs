@@ -63,8 +63,8 @@ fn catalog_page_in_chromium() {
     });
     let home = Home::new(&env, "catb-home");
     let config = home.path("home/config.toml");
-    std::fs::create_dir_all(config.parent().expect("parent")).expect("home");
-    std::fs::write(
+    fs_err::create_dir_all(config.parent().expect("parent")).expect("home");
+    fs_err::write(
         &config,
         format!(
             "[[catalog]]\nname = \"team\"\nurl = \"{ns}\"\n\n[allow]\nextensions = [\"{allowed}\"]\n"

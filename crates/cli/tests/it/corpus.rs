@@ -22,7 +22,7 @@ fn expectations() -> BTreeMap<String, Expectation> {
 }
 
 fn folders(dir: &Path) -> Vec<String> {
-    let mut out: Vec<String> = std::fs::read_dir(dir)
+    let mut out: Vec<String> = fs_err::read_dir(dir)
         .expect("corpus reads")
         .map(|e| e.expect("entry").path())
         .filter(|p| p.join("metadata.json").is_file())

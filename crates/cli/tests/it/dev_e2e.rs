@@ -60,12 +60,12 @@ async fn dev_server(file: PathBuf) -> Result<std::net::SocketAddr> {
 }
 
 async fn push_changes(mut socket: WebSocket, file: PathBuf) {
-    let mut last = std::fs::read_to_string(&file).unwrap_or_default();
+    let mut last = fs_err::read_to_string(&file).unwrap_or_default();
     let mut tick = tokio::time::interval(Duration::from_millis(50));
     loop {
         tokio::select! {
             _ = tick.tick() => {
-                let now = std::fs::read_to_string(&file).unwrap_or_default();
+                let now = fs_err::read_to_string(&file).unwrap_or_default();
                 if now != last {
                     last = now.clone();
                     let msg = json!({"type": "update", "content": now}).to_string();
@@ -103,7 +103,7 @@ fn dev_mode_in_chromium() {
     home.ok(&["install", &reference, "-y"]);
     let _remove = Remove(&home, id.clone());
     let watched = tmp.0.join("main.js");
-    std::fs::write(&watched, "v1").expect("write");
+    fs_err::write(&watched, "v1").expect("write");
 
     let runtime = e2e_runtime();
     let addr = runtime
@@ -158,7 +158,7 @@ async fn run(
     .await?;
 
     // A file changes: the dev server pushes it through dockhand to the page.
-    std::fs::write(watched, "v2 from the dev server").context("write")?;
+    fs_err::write(watched, "v2 from the dev server").context("write")?;
     wait_js(
         c,
         "the hot update",

@@ -183,7 +183,7 @@ fn answers_in_mode(dh: &Dh, what: &str, env: &[(&str, &str)], args: &[&str], mod
 }
 
 fn copy(from: &Path, to: &Path) {
-    std::fs::copy(from, to)
+    fs_err::copy(from, to)
         .unwrap_or_else(|e| panic!("copy {} to {}: {e}", from.display(), to.display()));
 }
 
@@ -244,14 +244,14 @@ fn every_endpoint_kind_answers_and_says_its_mode() {
         ],
         "remote",
     );
-    let links: Vec<PathBuf> = std::fs::read_dir(dh.home.0.join("engine-tls"))
+    let links: Vec<PathBuf> = fs_err::read_dir(dh.home.0.join("engine-tls"))
         .expect("engine-tls")
         .flatten()
         .map(|e| e.path())
         .collect();
     assert_eq!(links.len(), 1, "{links:?}");
     assert_eq!(
-        std::fs::read_link(links[0].join("key.pem")).expect("a link"),
+        fs_err::read_link(links[0].join("key.pem")).expect("a link"),
         own.0.join("me.key")
     );
 

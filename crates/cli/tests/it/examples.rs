@@ -118,7 +118,7 @@ fn examples_build_run_and_push_on_the_real_engine() {
             ],
         ))
         .expect("labels json");
-        let text = std::fs::read_to_string(dir.join("Dockerfile")).expect("Dockerfile");
+        let text = fs_err::read_to_string(dir.join("Dockerfile")).expect("Dockerfile");
         let ours = dockhand_spec_labels(&text);
         assert_eq!(
             labels, ours,

@@ -23,7 +23,7 @@ impl FaultEngine {
     /// contains `fail_on`.
     pub fn start(dir: &Path, real: &Path, fail_on: &str) -> Self {
         let socket = dir.join("fault.sock");
-        let _ = std::fs::remove_file(&socket);
+        let _ = fs_err::remove_file(&socket);
         let listener = UnixListener::bind(&socket).expect("bind the fault engine");
         let refused = Arc::new(AtomicUsize::new(0));
         let (real, fail_on, count) = (real.to_path_buf(), fail_on.to_owned(), refused.clone());

@@ -36,7 +36,7 @@ fn listing(dir: &Path) -> Vec<String> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).expect("read_dir") {
+        for entry in fs_err::read_dir(&d).expect("read_dir") {
             let path = entry.expect("entry").path();
             if path.is_dir() {
                 stack.push(path);
@@ -47,7 +47,7 @@ fn listing(dir: &Path) -> Vec<String> {
                 .expect("inside")
                 .to_string_lossy()
                 .into_owned();
-            let exec = std::fs::metadata(&path).expect("meta").permissions().mode() & 0o111 != 0;
+            let exec = fs_err::metadata(&path).expect("meta").permissions().mode() & 0o111 != 0;
             out.push(if exec { format!("{rel}*") } else { rel });
         }
     }
@@ -121,8 +121,8 @@ fn build_adds_files_and_sets_the_run_config() {
     let tmp = TempDir::new("init-build");
     let dir = tmp.0.join("ext");
     init_ok(&dir, &["--name", "acme/ext", "--backend", "image"]);
-    std::fs::create_dir_all(dir.join("dist")).expect("mkdir");
-    std::fs::write(dir.join("dist/backend"), "#!/bin/sh\n").expect("write");
+    fs_err::create_dir_all(dir.join("dist")).expect("mkdir");
+    fs_err::write(dir.join("dist/backend"), "#!/bin/sh\n").expect("write");
     let layout = tmp.0.join("layout");
     let out = support::dockhand()
         .env("DOCKHAND_HOME", tmp.0.join("home"))
@@ -152,10 +152,10 @@ fn build_adds_files_and_sets_the_run_config() {
     );
     let blob = |digest: &str| -> Vec<u8> {
         let hex = digest.trim_start_matches("sha256:");
-        std::fs::read(layout.join("blobs/sha256").join(hex)).expect("blob")
+        fs_err::read(layout.join("blobs/sha256").join(hex)).expect("blob")
     };
     let index: Value =
-        serde_json::from_slice(&std::fs::read(layout.join("index.json")).expect("index"))
+        serde_json::from_slice(&fs_err::read(layout.join("index.json")).expect("index"))
             .expect("json");
     let top: Value = serde_json::from_slice(&blob(
         index["manifests"][0]["digest"].as_str().expect("digest"),
@@ -246,8 +246,8 @@ pub(crate) fn build_backend(dir: &Path) {
         "cargo build: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    std::fs::create_dir_all(dir.join("dist")).expect("mkdir");
-    std::fs::copy(
+    fs_err::create_dir_all(dir.join("dist")).expect("mkdir");
+    fs_err::copy(
         target_dir.join(&target).join("release/backend"),
         dir.join("dist/backend"),
     )

@@ -53,8 +53,8 @@ fn user_home(user: &str, tag: &str, with_run: bool) -> TempDir {
     let home = TempDir::new(tag);
     if with_run {
         let run = home.0.join("run");
-        std::fs::create_dir_all(&run).expect("mkdir");
-        std::fs::set_permissions(&run, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+        fs_err::create_dir_all(&run).expect("mkdir");
+        fs_err::set_permissions(&run, std::fs::Permissions::from_mode(0o700)).expect("chmod");
     }
     assert!(
         Command::new("chown")
@@ -64,7 +64,7 @@ fn user_home(user: &str, tag: &str, with_run: bool) -> TempDir {
             .success()
     );
     // The directory chain must be traversable by the user.
-    std::fs::set_permissions(&home.0, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    fs_err::set_permissions(&home.0, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     home
 }
 
@@ -82,15 +82,15 @@ fn publish(env: &RealEnv, with_chmod: bool, late: bool) -> (String, String) {
         );
     }
     let ctx = TempDir::new("nr-base");
-    std::fs::copy(&bin, ctx.0.join("backend")).expect("copy");
+    fs_err::copy(&bin, ctx.0.join("backend")).expect("copy");
     let mut dockerfile = String::from("FROM scratch\nCOPY backend /backend\n");
     if with_chmod {
-        std::fs::copy("/bin/busybox", ctx.0.join("chmod"))
+        fs_err::copy("/bin/busybox", ctx.0.join("chmod"))
             .expect("busybox-static is installed by scripts/deps");
         dockerfile.push_str("COPY chmod /bin/chmod\n");
     }
     if late {
-        std::fs::copy("/bin/busybox", ctx.0.join("busybox"))
+        fs_err::copy("/bin/busybox", ctx.0.join("busybox"))
             .expect("busybox-static is installed by scripts/deps");
         dockerfile.push_str("COPY busybox /bin/sh\nCOPY busybox /bin/sleep\n");
     }
@@ -102,12 +102,12 @@ fn publish(env: &RealEnv, with_chmod: bool, late: bool) -> (String, String) {
     let ext = TempDir::new("nr-ext");
     let src = repo_root().join("examples/backend-compose");
     for f in ["icon.svg", "Dockerfile", "metadata.json"] {
-        std::fs::copy(src.join(f), ext.0.join(f)).expect("copy");
+        fs_err::copy(src.join(f), ext.0.join(f)).expect("copy");
     }
-    std::fs::create_dir_all(ext.0.join("ui")).expect("mkdir");
-    for e in std::fs::read_dir(src.join("ui")).expect("ui") {
+    fs_err::create_dir_all(ext.0.join("ui")).expect("mkdir");
+    for e in fs_err::read_dir(src.join("ui")).expect("ui") {
         let e = e.expect("entry");
-        std::fs::copy(e.path(), ext.0.join("ui").join(e.file_name())).expect("copy");
+        fs_err::copy(e.path(), ext.0.join("ui").join(e.file_name())).expect("copy");
     }
     let command = if late {
         r#"["/bin/sh", "-c", "sleep 8; exec /backend --socket /run/guest-services/api.sock"]"#
@@ -177,7 +177,7 @@ fn an_ordinary_user_reaches_a_root_created_socket() {
     let sock = layout
         .socket_dir(&dockhand_spec::ExtensionId::parse(&id).expect("id"))
         .join("api.sock");
-    let mode = std::fs::metadata(&sock)
+    let mode = fs_err::metadata(&sock)
         .expect("socket exists")
         .permissions()
         .mode()
@@ -255,7 +255,7 @@ fn an_ordinary_user_reaches_a_root_created_socket() {
                     .is_some_and(|d| d.contains("chmod 0666"))),
         "{report}"
     );
-    let mode = std::fs::metadata(&sock)
+    let mode = fs_err::metadata(&sock)
         .expect("socket")
         .permissions()
         .mode()
@@ -304,8 +304,8 @@ fn a_runtime_directory_planted_by_another_user_is_refused() {
     let uid = String::from_utf8_lossy(&uid.stdout).trim().to_owned();
     let planted = std::path::PathBuf::from(format!("/tmp/dockhand-{uid}"));
     let clear = || {
-        let _ = std::fs::remove_file(&planted);
-        let _ = std::fs::remove_dir_all(&planted);
+        let _ = fs_err::remove_file(&planted);
+        let _ = fs_err::remove_dir_all(&planted);
     };
     clear();
     let home = user_home(&user, "nr-planted", false);
@@ -325,8 +325,8 @@ fn a_runtime_directory_planted_by_another_user_is_refused() {
     };
 
     // World-writable, owned by someone else.
-    std::fs::create_dir(&planted).expect("plant");
-    std::fs::set_permissions(&planted, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    fs_err::create_dir(&planted).expect("plant");
+    fs_err::set_permissions(&planted, std::fs::Permissions::from_mode(0o777)).expect("chmod");
     let out = install();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     clear();
@@ -339,8 +339,8 @@ fn a_runtime_directory_planted_by_another_user_is_refused() {
 
     // A symlink to a directory of theirs.
     let theirs = TempDir::new("nr-theirs");
-    std::fs::set_permissions(&theirs.0, std::fs::Permissions::from_mode(0o777)).expect("chmod");
-    std::os::unix::fs::symlink(&theirs.0, &planted).expect("symlink");
+    fs_err::set_permissions(&theirs.0, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    fs_err::os::unix::fs::symlink(&theirs.0, &planted).expect("symlink");
     let out = install();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     clear();
@@ -350,7 +350,7 @@ fn a_runtime_directory_planted_by_another_user_is_refused() {
     );
     assert!(stderr.contains("symbolic link"), "{stderr}");
     assert!(
-        std::fs::read_dir(&theirs.0).expect("read").next().is_none(),
+        fs_err::read_dir(&theirs.0).expect("read").next().is_none(),
         "nothing was made in their directory"
     );
 }
@@ -389,7 +389,7 @@ fn two_homes_on_one_engine_keep_their_own_backends() {
         );
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
-    std::fs::create_dir_all(root.0.join("run")).expect("run");
+    fs_err::create_dir_all(root.0.join("run")).expect("run");
     root_cmd(&["install", &reference, "-y"]);
 
     // The user's home.

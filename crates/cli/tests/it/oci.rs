@@ -91,7 +91,7 @@ fn build_push_inspect_validate_two_platforms() {
         "only the top layer is read: {inspected}"
     );
     assert_eq!(inspected["layers_total"], 3);
-    let blobs = std::fs::read_dir(fresh.0.join("store/blobs/sha256"))
+    let blobs = fs_err::read_dir(fresh.0.join("store/blobs/sha256"))
         .expect("blobs")
         .count();
     // The index, this platform's manifest and config, and the metadata layer.
@@ -172,7 +172,7 @@ fn backend_on_a_base_image_loads_and_runs() {
     }
     // The backend's runtime: a scratch image with the static binary.
     let ctx = TempDir::new("base-ctx");
-    std::fs::copy(&bin, ctx.0.join("backend")).expect("copy");
+    fs_err::copy(&bin, ctx.0.join("backend")).expect("copy");
     ctx.write(
         "Dockerfile",
         "FROM scratch\nCOPY backend /backend\nCMD [\"/backend\"]\n",
@@ -422,7 +422,7 @@ fn bad_build_input_writes_nothing() {
     );
     let blobs = home.0.join("store/blobs/sha256");
     assert!(
-        !blobs.exists() || std::fs::read_dir(&blobs).expect("dir").count() == 0,
+        !blobs.exists() || fs_err::read_dir(&blobs).expect("dir").count() == 0,
         "no blob written"
     );
 }

@@ -99,7 +99,7 @@ impl Dockhand {
 
     /// The socket named `name` in some extension's socket dir.
     fn socket(&self, name: &str) -> PathBuf {
-        let dirs = std::fs::read_dir(self.run.0.join("dockhand")).expect("socket dirs");
+        let dirs = fs_err::read_dir(self.run.0.join("dockhand")).expect("socket dirs");
         dirs.flatten()
             .map(|d| d.path().join(name))
             .find(|p| p.exists())
@@ -298,7 +298,7 @@ fn the_lifecycle_on_podman() {
     assert_eq!(ps.trim(), refs[1], "{ps}");
 
     // The host binary runs.
-    let hello = std::fs::read_dir(dh.home.0.join("extensions"))
+    let hello = fs_err::read_dir(dh.home.0.join("extensions"))
         .expect("extensions")
         .flatten()
         .map(|d| d.path().join("current/host/hello"))
@@ -390,13 +390,13 @@ fn the_lifecycle_on_podman() {
             );
         }
     }
-    let left: Vec<_> = std::fs::read_dir(dh.home.0.join("extensions"))
+    let left: Vec<_> = fs_err::read_dir(dh.home.0.join("extensions"))
         .expect("extensions dir")
         .flatten()
         .map(|d| d.path())
         .collect();
     assert!(left.is_empty(), "files left: {left:?}");
-    let sockets: Vec<_> = std::fs::read_dir(dh.run.0.join("dockhand"))
+    let sockets: Vec<_> = fs_err::read_dir(dh.run.0.join("dockhand"))
         .expect("runtime dir")
         .flatten()
         .map(|d| d.path())

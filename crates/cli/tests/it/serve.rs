@@ -200,18 +200,18 @@ fn serve_open_gives_the_browser_no_token() {
     let tmp = TempDir::new("serve-open");
     let out = tmp.0.join("seen");
     let run = tmp.0.join("run");
-    std::fs::create_dir_all(&out).unwrap();
-    std::fs::create_dir_all(&run).unwrap();
-    std::fs::set_permissions(&run, std::fs::Permissions::from_mode(0o700)).unwrap();
+    fs_err::create_dir_all(&out).unwrap();
+    fs_err::create_dir_all(&run).unwrap();
+    fs_err::set_permissions(&run, std::fs::Permissions::from_mode(0o700)).unwrap();
     let browser = tmp.0.join("browser");
-    std::fs::write(
+    fs_err::write(
         &browser,
         "#!/bin/sh\nprintf '%s\\n' \"$0\" \"$@\" > \"$SEEN/argv.tmp\"\nf=\"${1#file://}\"\n\
          stat -c %a \"$f\" > \"$SEEN/mode\"\ncat \"$f\" > \"$SEEN/page\"\n\
          mv \"$SEEN/argv.tmp\" \"$SEEN/argv\"\n",
     )
     .unwrap();
-    std::fs::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).unwrap();
+    fs_err::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).unwrap();
     let mut child = dockhand()
         .args(["serve", "--port", "0", "--open"])
         .env("DOCKHAND_HOME", tmp.0.join("home"))
@@ -238,7 +238,7 @@ fn serve_open_gives_the_browser_no_token() {
     while !out.join("argv").exists() && Instant::now() < until {
         std::thread::sleep(Duration::from_millis(50));
     }
-    let argv = std::fs::read_to_string(out.join("argv")).expect("the browser was started");
+    let argv = fs_err::read_to_string(out.join("argv")).expect("the browser was started");
     assert!(!argv.contains(&token), "the token is in argv: {argv}");
     let page_url = argv.lines().nth(1).expect("one argument");
     let page = page_url
@@ -249,10 +249,10 @@ fn serve_open_gives_the_browser_no_token() {
         "{page}"
     );
     assert_eq!(
-        std::fs::read_to_string(out.join("mode")).unwrap().trim(),
+        fs_err::read_to_string(out.join("mode")).unwrap().trim(),
         "600"
     );
-    let html = std::fs::read_to_string(out.join("page")).unwrap();
+    let html = fs_err::read_to_string(out.join("page")).unwrap();
     assert!(
         html.contains(&format!("http-equiv=\"refresh\" content=\"0;url={url}\"")),
         "{html}"

@@ -75,16 +75,16 @@ impl TempDir {
         let n = N.fetch_add(1, Ordering::Relaxed);
         let dir =
             std::env::temp_dir().join(format!("dockhand-it-{tag}-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("temp dir");
+        let _ = fs_err::remove_dir_all(&dir);
+        fs_err::create_dir_all(&dir).expect("temp dir");
         Self(dir)
     }
 
     /// Writes `contents` at `rel`, creating parents.
     pub fn write(&self, rel: &str, contents: impl AsRef<[u8]>) -> PathBuf {
         let path = self.0.join(rel);
-        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-        std::fs::write(&path, contents).expect("write");
+        fs_err::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        fs_err::write(&path, contents).expect("write");
         path
     }
 
@@ -96,7 +96,7 @@ impl TempDir {
 
 impl Drop for TempDir {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        let _ = fs_err::remove_dir_all(&self.0);
     }
 }
 

@@ -214,7 +214,7 @@ fn docker_extension_install_without_a_tag_takes_the_same_version() {
             .output()
             .expect("docker runs")
     };
-    std::fs::create_dir_all(tmp.0.join("run")).expect("run dir");
+    fs_err::create_dir_all(tmp.0.join("run")).expect("run dir");
     let out = docker(&["extension", "install", &repo, "-f"]);
     let (stdout, stderr) = texts(&out);
     assert!(out.status.success(), "{stdout}{stderr}");

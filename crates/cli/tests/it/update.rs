@@ -267,13 +267,13 @@ fn check_picks_the_highest_compatible_version_without_layers_then_updates_and_ro
     assert_eq!(listed[0]["version"], "1.0.0");
     assert_eq!(listed[0]["update_available"], "1.1.0");
     // Only one version directory is left.
-    let ext_dir = std::fs::read_dir(home.dir_path().join("home/extensions"))
+    let ext_dir = fs_err::read_dir(home.dir_path().join("home/extensions"))
         .expect("extensions")
         .next()
         .expect("one")
         .expect("entry")
         .path();
-    let versions = std::fs::read_dir(&ext_dir)
+    let versions = fs_err::read_dir(&ext_dir)
         .expect("read")
         .filter(|e| {
             e.as_ref()
@@ -367,7 +367,7 @@ fn updates_keep_volume_data_and_a_failed_update_leaves_the_old_version_serving()
         "the container was recreated"
     );
     let out = tmp.0.join("out");
-    std::fs::create_dir_all(&out).expect("mkdir");
+    fs_err::create_dir_all(&out).expect("mkdir");
     docker(
         &env,
         &[
@@ -377,14 +377,14 @@ fn updates_keep_volume_data_and_a_failed_update_leaves_the_old_version_serving()
         ],
     );
     assert_eq!(
-        std::fs::read_to_string(out.join("marker.txt")).expect("read"),
+        fs_err::read_to_string(out.join("marker.txt")).expect("read"),
         "kept across updates\n"
     );
     let sock = home.socket(&repo, "api.sock");
     assert!(http_get(&sock, "/hello").contains("hello from the backend"));
 
     // 1.2.0's backend exits before it creates its socket: the update fails and 1.1.0 serves again.
-    std::fs::write(
+    fs_err::write(
         root.join("docker-compose.yaml"),
         "services:\n  api:\n    image: ${DESKTOP_PLUGIN_IMAGE}\n    command: [\"/backend\", \"--socket\", \"/backend/api.sock\"]\n    volumes:\n      - data:/data\nvolumes:\n  data: {}\n",
     )
@@ -406,7 +406,7 @@ fn updates_keep_volume_data_and_a_failed_update_leaves_the_old_version_serving()
     assert_eq!(listed[0]["vm"]["state"], "running");
     assert!(http_get(&sock, "/hello").contains("hello from the backend"));
     let now = api_container(&env, &repo);
-    std::fs::remove_file(out.join("marker.txt")).expect("rm");
+    fs_err::remove_file(out.join("marker.txt")).expect("rm");
     docker(
         &env,
         &[
@@ -422,7 +422,7 @@ fn updates_keep_volume_data_and_a_failed_update_leaves_the_old_version_serving()
     home.ok(&["doctor"]);
 
     // 1.2.1's service exits at once (its command does not exist): the same.
-    std::fs::write(
+    fs_err::write(
         root.join("docker-compose.yaml"),
         "services:\n  api:\n    image: ${DESKTOP_PLUGIN_IMAGE}\n    command: [\"/no-such-program\"]\n    volumes:\n      - data:/data\nvolumes:\n  data: {}\n",
     )
@@ -443,7 +443,7 @@ fn updates_keep_volume_data_and_a_failed_update_leaves_the_old_version_serving()
     assert!(http_get(&sock, "/hello").contains("hello from the backend"));
 
     // 1.3.0 adds engine access: without a terminal and without -y it is refused.
-    std::fs::write(
+    fs_err::write(
         root.join("docker-compose.yaml"),
         "services:\n  api:\n    image: ${DESKTOP_PLUGIN_IMAGE}\n    command: [\"/backend\", \"--socket\", \"/run/guest-services/api.sock\"]\n    volumes:\n      - data:/data\n      - /var/run/docker.sock.raw:/var/run/docker.sock\nvolumes:\n  data: {}\n",
     )

@@ -1,7 +1,7 @@
 //! `dockhand validate` on good and hostile directories: every bad input gets
 //! one clear message and the right exit code, never a panic.
 
-use std::os::unix::fs::symlink;
+use fs_err::os::unix::fs::symlink;
 
 use serde_json::Value;
 
@@ -162,9 +162,9 @@ fn symlinks_leading_outside_are_refused() {
     assert!(err.contains("symlink that leads outside"), "{err}");
     // the ui root, and a relative link climbing out
     let d = good_dir("uilink");
-    std::fs::remove_dir_all(d.0.join("ui")).expect("rm");
+    fs_err::remove_dir_all(d.0.join("ui")).expect("rm");
     symlink(outside.0.join("secret"), d.0.join("ui")).expect("symlink");
-    std::fs::remove_file(d.0.join("icon.svg")).expect("rm");
+    fs_err::remove_file(d.0.join("icon.svg")).expect("rm");
     symlink("../../../../../../etc/hostname", d.0.join("icon.svg")).expect("symlink");
     let (v, code) = json(&d, &[]);
     assert_eq!(code, Some(1));
@@ -172,7 +172,7 @@ fn symlinks_leading_outside_are_refused() {
     assert_eq!(c.iter().filter(|c| *c == "DH402").count(), 3, "{v}");
     // A symlink inside the directory is fine.
     let d = good_dir("innerlink");
-    std::fs::rename(d.0.join("ui"), d.0.join("real-ui")).expect("mv");
+    fs_err::rename(d.0.join("ui"), d.0.join("real-ui")).expect("mv");
     symlink("real-ui", d.0.join("ui")).expect("symlink");
     let (v, code) = json(&d, &[]);
     assert_eq!(code, Some(0), "{v}");
@@ -181,7 +181,7 @@ fn symlinks_leading_outside_are_refused() {
 #[test]
 fn labels_from_the_dockerfile_with_build_args() {
     let d = good_dir("dockerfile");
-    std::fs::remove_file(d.0.join("labels.json")).expect("rm");
+    fs_err::remove_file(d.0.join("labels.json")).expect("rm");
     let labels: serde_json::Map<String, Value> = serde_json::from_str(LABELS).expect("labels");
     let mut dockerfile = String::from("ARG VENDOR\nFROM scratch\nARG VENDOR\nCOPY . /\nLABEL ");
     for (k, v) in &labels {

@@ -99,7 +99,7 @@ pub(crate) fn fixtures_dir() -> PathBuf {
 
 pub(crate) fn load() -> Result<Expectations> {
     let path = fixtures_dir().join("expectations.json");
-    let text = std::fs::read_to_string(&path).with_context(|| path.display().to_string())?;
+    let text = fs_err::read_to_string(&path).with_context(|| path.display().to_string())?;
     serde_json::from_str(&text).with_context(|| format!("{} is not valid", path.display()))
 }
 
@@ -120,7 +120,7 @@ pub(crate) struct Built {
 /// (builds are cached under `.state/compat/`).
 pub(crate) fn built() -> Result<Vec<Built>> {
     let text = match std::env::var_os("DOCKHAND_COMPAT_ROOTS") {
-        Some(list) => std::fs::read_to_string(&list)
+        Some(list) => fs_err::read_to_string(&list)
             .with_context(|| format!("DOCKHAND_COMPAT_ROOTS={}", Path::new(&list).display()))?,
         None => {
             let out = Command::new(repo_root().join("scripts/compat"))

@@ -91,7 +91,7 @@ fn published_extensions_in_chromium() {
     eprintln!("{TEST}: UIs ready in {:?}", started.elapsed());
 
     let shots = target_dir().join("compat");
-    let _ = std::fs::remove_dir_all(&shots);
+    let _ = fs_err::remove_dir_all(&shots);
     base_images(&env, &lab).expect("the lab's busybox-static base");
     let user = LabUser::new(&user_name, &env).expect("the lab user's home");
     let mut cleanup = Cleanup {
@@ -220,7 +220,7 @@ fn published_extensions_in_chromium() {
         shots.display()
     );
     if let Some(path) = std::env::var_os("DOCKHAND_COMPAT_DOCS") {
-        std::fs::write(&path, report::docs(&rows)).expect("write the docs");
+        fs_err::write(&path, report::docs(&rows)).expect("write the docs");
         eprintln!("{TEST}: wrote {}", Path::new(&path).display());
     }
     let failed: Vec<&str> = rows
@@ -270,7 +270,7 @@ fn deliberate(row: &mut Row, calls: &mut report::Calls) {
 /// of it (unless the engine has them already).
 fn base_images(env: &RealEnv, lab: &[(Expected, Built)]) -> Result<()> {
     let ctx = TempDir::new("compat-base");
-    std::fs::copy("/bin/busybox", ctx.0.join("busybox"))
+    fs_err::copy("/bin/busybox", ctx.0.join("busybox"))
         .context("/bin/busybox (busybox-static, installed by scripts/deps)")?;
     ctx.write(
         "Dockerfile",

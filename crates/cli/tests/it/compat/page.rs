@@ -139,9 +139,9 @@ async fn first_screen(
 
 pub(crate) async fn screenshot(c: &Client, dir: &Path, name: &str) -> Result<PathBuf> {
     top(c).await?;
-    std::fs::create_dir_all(dir)?;
+    fs_err::create_dir_all(dir)?;
     let path = dir.join(name);
-    std::fs::write(&path, c.screenshot().await?)?;
+    fs_err::write(&path, c.screenshot().await?)?;
     Ok(path)
 }
 

@@ -63,7 +63,7 @@ impl Row {
 }
 
 fn read_json(path: &Path) -> Value {
-    std::fs::read_to_string(path)
+    fs_err::read_to_string(path)
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())
         .unwrap_or(Value::Null)
@@ -246,7 +246,7 @@ fn cell(text: &str) -> String {
 /// `docs/compatibility.md`: the template with the table and the notes.
 pub(crate) fn docs(rows: &[Row]) -> String {
     let template_path = fixtures_dir().join("compatibility.template.md");
-    let template = std::fs::read_to_string(&template_path).unwrap_or_else(|e| {
+    let template = fs_err::read_to_string(&template_path).unwrap_or_else(|e| {
         panic!("{}: {e}", template_path.display());
     });
     let mut table = String::from(

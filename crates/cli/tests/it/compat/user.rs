@@ -23,9 +23,9 @@ impl LabUser {
     /// by `name`.
     pub(crate) fn new(name: &str, env: &RealEnv) -> Result<Self> {
         let dir = TempDir::new("compat-user");
-        std::fs::create_dir_all(dir.0.join("run"))?;
-        std::fs::set_permissions(dir.0.join("run"), std::fs::Permissions::from_mode(0o700))?;
-        std::fs::set_permissions(&dir.0, std::fs::Permissions::from_mode(0o755))?;
+        fs_err::create_dir_all(dir.0.join("run"))?;
+        fs_err::set_permissions(dir.0.join("run"), std::fs::Permissions::from_mode(0o700))?;
+        fs_err::set_permissions(&dir.0, std::fs::Permissions::from_mode(0o755))?;
         let status = Command::new("chown")
             .args(["-R", name, &dir.arg()])
             .status()
