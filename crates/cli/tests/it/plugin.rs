@@ -57,7 +57,7 @@ fn plugin_install_links_and_uninstall_removes() {
     let out = run(&["plugin", "install"]);
     assert!(out.status.success(), "{}", text(&out));
     let plugin = config.join("cli-plugins/docker-extension");
-    let target = std::fs::read_link(&plugin).expect("a symlink");
+    let target = fs_err::read_link(&plugin).expect("a symlink");
     assert_eq!(
         target,
         Path::new(env!("CARGO_BIN_EXE_dockhand"))
@@ -81,23 +81,20 @@ fn plugin_install_links_and_uninstall_removes() {
     // Someone else's plugin is left alone unless --force.
     let other = tmp.0.join("other");
     let foreign = other.join("docker-extension");
-    std::fs::create_dir_all(&other).expect("mkdir");
-    std::fs::write(&foreign, "#!/bin/sh\necho '{\"Vendor\":\"Docker Inc.\"}'\n").expect("write");
+    fs_err::create_dir_all(&other).expect("mkdir");
+    fs_err::write(&foreign, "#!/bin/sh\necho '{\"Vendor\":\"Docker Inc.\"}'\n").expect("write");
     use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&foreign, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    fs_err::set_permissions(&foreign, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     let dir = other.display().to_string();
     for verb in ["install", "uninstall"] {
         let out = run(&["plugin", verb, "--dir", &dir]);
         assert_eq!(out.status.code(), Some(1), "{verb}: {}", text(&out));
         assert!(text(&out).contains("not dockhand's"), "{}", text(&out));
-        assert!(
-            std::fs::read_link(&foreign).is_err(),
-            "{verb} left it alone"
-        );
+        assert!(fs_err::read_link(&foreign).is_err(), "{verb} left it alone");
     }
     let out = run(&["plugin", "install", "--dir", &dir, "--copy", "--force"]);
     assert!(out.status.success(), "{}", text(&out));
-    assert!(std::fs::read_link(&foreign).is_err(), "a copy, not a link");
+    assert!(fs_err::read_link(&foreign).is_err(), "a copy, not a link");
     assert!(
         run(&["plugin", "uninstall", "--dir", &dir])
             .status
@@ -107,7 +104,7 @@ fn plugin_install_links_and_uninstall_removes() {
 
     let out = run(&["plugin", "uninstall"]);
     assert!(out.status.success(), "{}", text(&out));
-    assert!(std::fs::symlink_metadata(&plugin).is_err());
+    assert!(fs_err::symlink_metadata(&plugin).is_err());
     assert!(run(&["plugin", "uninstall"]).status.success());
 }
 
@@ -242,7 +239,7 @@ fn docker_extension_runs_dockhand_through_the_real_docker_cli() {
     crate::support::docker(&env, &["rmi", "-f", &reference]);
 
     // An invalid extension fails the same way as `dockhand validate`.
-    std::fs::write(ext.join("metadata.json"), "{").expect("write");
+    fs_err::write(ext.join("metadata.json"), "{").expect("write");
     let out = docker_cli(&config, &home, host, &["extension", "validate", &dir]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
 
