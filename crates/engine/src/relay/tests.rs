@@ -163,7 +163,7 @@ async fn hostile_names_and_missing_sockets_fail_with_their_kind() {
     let outside = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let secret = UnixListener::bind(outside.path().join("secret.sock")).unwrap();
-    std::os::unix::fs::symlink(
+    fs_err::os::unix::fs::symlink(
         outside.path().join("secret.sock"),
         dir.path().join("link.sock"),
     )

@@ -43,7 +43,7 @@ fn backend_binary() -> Vec<u8> {
             .expect("scripts/build-examples runs");
         assert!(status.success(), "scripts/build-examples failed");
     }
-    std::fs::read(bin).expect("read the backend")
+    fs_err::read(bin).expect("read the backend")
 }
 
 fn tar_header(path: &str, size: usize, dir: bool, mode: u32) -> tar::Header {
@@ -161,7 +161,7 @@ volumes:
   guest: {{}}
 "
     );
-    std::fs::write(dir.join("compose.yaml"), compose).expect("write compose.yaml");
+    fs_err::write(dir.join("compose.yaml"), compose).expect("write compose.yaml");
     let project = ComposeProject {
         name: dockhand_engine::project_name(id),
         files: vec![dir.join("compose.yaml")],
@@ -256,12 +256,12 @@ async fn keep_alive(stream: RelayStream, n: usize) -> Vec<Duration> {
 /// containers included (both engines share this machine's pid namespace).
 fn relay_rss_kib(arg: &str) -> Vec<u64> {
     let mut out = Vec::new();
-    let Ok(procs) = std::fs::read_dir("/proc") else {
+    let Ok(procs) = fs_err::read_dir("/proc") else {
         return out;
     };
     for p in procs.flatten() {
         let mut cmdline = Vec::new();
-        if std::fs::File::open(p.path().join("cmdline"))
+        if fs_err::File::open(p.path().join("cmdline"))
             .and_then(|mut f| f.read_to_end(&mut cmdline))
             .is_err()
         {
@@ -273,7 +273,7 @@ fn relay_rss_kib(arg: &str) -> Vec<u64> {
         {
             continue;
         }
-        let status = std::fs::read_to_string(p.path().join("status")).unwrap_or_default();
+        let status = fs_err::read_to_string(p.path().join("status")).unwrap_or_default();
         if let Some(kib) = status
             .lines()
             .find_map(|l| l.strip_prefix("VmRSS:"))
