@@ -90,7 +90,7 @@ pub fn write_compose_files(
         home_id,
     } = place;
     let Some(vm) = &metadata.vm else {
-        return Err(InstallError::Invalid("metadata.json has no vm".into()));
+        return Err(InstallError::NoVm);
     };
     fs_err::create_dir_all(vm_dir).map_err(InstallError::io(vm_dir))?;
     // With both keys the compose file runs and vm.image is ignored, as in
@@ -107,15 +107,12 @@ pub fn write_compose_files(
             serde_json::to_string_pretty(&vm_image_compose(id.as_str(), image)).unwrap_or_default()
         }
         (None, None) => {
-            return Err(InstallError::Invalid(
-                "vm has neither image nor composefile".into(),
-            ));
+            return Err(InstallError::NoVmTarget);
         }
     };
     let compose_path = vm_dir.join("compose.yaml");
     fs_err::write(&compose_path, &text).map_err(InstallError::io(&compose_path))?;
-    let facts = ComposeFacts::parse(&text)
-        .map_err(|e| InstallError::Invalid(format!("compose file: {e}")))?;
+    let facts = ComposeFacts::parse(&text).map_err(InstallError::ComposeFile)?;
     let input = OverrideInput {
         extension_id: id.to_string(),
         version: version.to_owned(),
@@ -123,8 +120,7 @@ pub fn write_compose_files(
         engine_socket: engine.socket_path().map(Path::to_path_buf),
         extra_labels: vec![(crate::layout::HOME_LABEL.to_owned(), home_id.to_owned())],
     };
-    let over =
-        compose_override(&facts, &input).map_err(|e| InstallError::Invalid(e.to_string()))?;
+    let over = compose_override(&facts, &input).map_err(InstallError::Override)?;
     let override_path = vm_dir.join("override.json");
     fs_err::write(&override_path, over.to_json()).map_err(InstallError::io(&override_path))?;
     Ok(facts)

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use dockhand_engine::ComposeError;
 use dockhand_engine::EngineError;
+use dockhand_spec::{Diagnostic, ExtensionId};
 
 use crate::acquire::AcquireError;
 use crate::state::{LockError, StateError};
@@ -86,9 +87,50 @@ pub enum InstallError {
         /// The limit.
         limit: u64,
     },
-    /// The extension is not valid.
+    /// The unpacked image is not an extension directory (no metadata.json).
     #[error("{0}")]
-    Invalid(String),
+    ExtensionDir(dockhand_oci::build::ContextError),
+    /// Validation found what stops an install.
+    #[error(
+        "{id} is not a valid extension:\n  {}\nrun dockhand validate {name} for details",
+        diagnostic_lines(diagnostics)
+    )]
+    NotValid {
+        /// The extension.
+        id: ExtensionId,
+        /// The image as the user named it.
+        name: String,
+        /// The diagnostics that block the install.
+        diagnostics: Vec<Diagnostic>,
+    },
+    /// The install failed, and so did undoing it (the journal stays open).
+    #[error(
+        "{error}\nundoing the install failed too ({undo}): run dockhand doctor once the engine answers"
+    )]
+    UndoFailed {
+        /// Why the install failed.
+        error: Box<InstallError>,
+        /// Why the undo failed.
+        undo: Box<InstallError>,
+    },
+    /// metadata.json names a host binary the image does not have.
+    #[error("host binary {path} is not in the image")]
+    HostBinaryMissing {
+        /// The path metadata.json gives.
+        path: String,
+    },
+    /// A backend was asked of an extension whose metadata.json has no `vm`.
+    #[error("metadata.json has no vm")]
+    NoVm,
+    /// `vm` names neither an image nor a compose file.
+    #[error("vm has neither image nor composefile")]
+    NoVmTarget,
+    /// The backend's compose file cannot be read.
+    #[error("compose file: {0}")]
+    ComposeFile(dockhand_spec::ComposeError),
+    /// The compose override cannot be made for this engine.
+    #[error("{0}")]
+    Override(dockhand_engine::OverrideError),
     /// The user said no (or could not be asked).
     #[error("{0}")]
     NotConfirmed(String),
@@ -152,6 +194,15 @@ pub enum InstallError {
     /// A crash was simulated (failpoint, for tests of recovery).
     #[error("stopped at failpoint {0}")]
     Failpoint(String),
+}
+
+/// One line per diagnostic (`DH101 /title: …`), for [`InstallError::NotValid`].
+fn diagnostic_lines(diagnostics: &[Diagnostic]) -> String {
+    let lines: Vec<String> = diagnostics
+        .iter()
+        .map(|d| format!("{} {}: {}", d.code, d.location, d.message))
+        .collect();
+    lines.join("\n  ")
 }
 
 impl InstallError {

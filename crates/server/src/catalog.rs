@@ -263,24 +263,20 @@ async fn preview(
     registry(&state)?;
     let wanted = reference.clone();
     let (outcome, asked, kept) = crate::blocking::off_thread(move || async move {
+        let client = registry(&state)?;
         let hooks = Preview::default();
-        let outcome = match registry(&state) {
-            Ok(client) => {
-                state
-                    .manager()
-                    .install(&request(wanted, false), client, &hooks)
-                    .await
-            }
-            Err(e) => Err(InstallError::Invalid(e.message)),
-        };
+        let outcome = state
+            .manager()
+            .install(&request(wanted, false), client, &hooks)
+            .await;
         let asked = hooks.asked.lock().unwrap_or_else(|e| e.into_inner()).take();
         let kept = match &outcome {
             Ok(Installed::Unchanged(record)) => state.manager().summary_of_installed(record),
             _ => None,
         };
-        (outcome, asked, kept)
+        Ok::<_, ApiError>((outcome, asked, kept))
     })
-    .await?;
+    .await??;
     match (outcome, asked) {
         (Err(InstallError::NotConfirmed(_)), Some((id, summary, warnings))) => {
             Ok(Json(summary_json(&id, &reference, &summary, &warnings)))

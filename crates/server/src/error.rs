@@ -120,7 +120,14 @@ impl From<InstallError> for ApiError {
             }
             InstallError::NotAllowed { .. } => StatusCode::FORBIDDEN,
             InstallError::ApiVersion { .. }
-            | InstallError::Invalid(_)
+            | InstallError::ExtensionDir(_)
+            | InstallError::NotValid { .. }
+            | InstallError::UndoFailed { .. }
+            | InstallError::HostBinaryMissing { .. }
+            | InstallError::NoVm
+            | InstallError::NoVmTarget
+            | InstallError::ComposeFile(_)
+            | InstallError::Override(_)
             | InstallError::NoName(_)
             | InstallError::ImageTooLarge { .. }
             | InstallError::NotConfirmed(_) => StatusCode::UNPROCESSABLE_ENTITY,
