@@ -109,7 +109,7 @@ fn http(port: u16, request: &str) -> (u16, Vec<String>, String) {
 }
 
 /// `dockhand serve` logged in, with a way into an extension's origin.
-struct Served {
+pub(crate) struct Served {
     child: Child,
     port: u16,
     /// The dashboard's credentials as request header lines: the session
@@ -126,8 +126,13 @@ impl Drop for Served {
 
 impl Served {
     fn start(home: &Home) -> Self {
-        let mut child = home
-            .cmd(&["serve", "--port", "0"])
+        Self::spawn(home.cmd(&["serve", "--port", "0"]))
+    }
+
+    /// `serve`, a command that runs `dockhand serve --port 0` (as another
+    /// user, say: killing it must kill the server, so no `runuser`), logged in.
+    pub(crate) fn spawn(mut serve: Command) -> Self {
+        let mut child = serve
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -183,7 +188,7 @@ impl Served {
     }
 
     /// A ticket for `id`, redeemed on its origin: `(host, cookie)`.
-    fn enter(&self, id: &str) -> (String, String) {
+    pub(crate) fn enter(&self, id: &str) -> (String, String) {
         let port = self.port;
         let encoded: String = id
             .bytes()
@@ -219,7 +224,7 @@ impl Served {
     }
 
     /// `ddClient.extension.vm.service.get(path)`: the bridge's status and answer.
-    fn vm_get(&self, (host, cookie): &(String, String), path: &str) -> (u16, Value) {
+    pub(crate) fn vm_get(&self, (host, cookie): &(String, String), path: &str) -> (u16, Value) {
         let body = serde_json::json!({"method": "GET", "url": path}).to_string();
         let (status, _, answer) = http(
             self.port,

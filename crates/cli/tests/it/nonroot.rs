@@ -71,7 +71,7 @@ fn user_home(user: &str, tag: &str, with_run: bool) -> TempDir {
 /// An extension whose backend creates its socket 0755; `with_chmod` puts
 /// busybox (as `/bin/chmod`) into its image; `late` makes the backend wait
 /// 8 s before it creates the socket (busybox as `/bin/sh` and `/bin/sleep`).
-fn publish(env: &RealEnv, with_chmod: bool, late: bool) -> (String, String) {
+pub(crate) fn publish(env: &RealEnv, with_chmod: bool, late: bool) -> (String, String) {
     let bin = repo_root().join("examples/backend-image/dist/backend");
     if !bin.is_file() {
         assert!(

@@ -16,7 +16,7 @@ mod expect;
 mod no_start;
 mod page;
 mod report;
-mod user;
+pub(crate) mod user;
 
 use std::path::Path;
 use std::process::Command;
