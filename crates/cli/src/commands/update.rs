@@ -228,7 +228,12 @@ mod tests {
         );
         assert_eq!(parse_interval("0"), Ok(CheckInterval(None)));
         assert_eq!(parse_interval("off"), Ok(CheckInterval(None)));
-        assert!(parse_interval("12x").unwrap_err().contains("unit"));
+        assert!(
+            parse_interval("12x")
+                .unwrap_err()
+                .to_string()
+                .contains("unit")
+        );
         assert!(parse_interval("soon").is_err());
     }
 
