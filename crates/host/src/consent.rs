@@ -5,8 +5,32 @@ use std::fmt;
 
 use dockhand_spec::compose::plugin_image_placeholder;
 use dockhand_spec::text::one_line;
-use dockhand_spec::{ComposeFacts, GrantKind, Metadata, Os};
+use dockhand_spec::{ComposeFacts, ExtensionId, GrantKind, Metadata, Os};
 use serde::{Deserialize, Serialize};
+
+/// Why nobody could be asked to confirm an install or update
+/// ([`crate::Hooks::confirm`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CannotConfirm {
+    /// No terminal to ask on, and no `-y`.
+    #[error(
+        "{id} was not installed: confirming needs a terminal; pass -y to install without asking"
+    )]
+    NoTerminal {
+        /// The extension.
+        id: ExtensionId,
+    },
+    /// An update nobody attends wants more than the installed version has.
+    #[error(
+        "the new version of {id} wants more than the installed one:\n{summary}\nconfirm to update anyway"
+    )]
+    Widens {
+        /// The extension.
+        id: ExtensionId,
+        /// What the new version gets.
+        summary: Box<Summary>,
+    },
+}
 
 /// Everything an extension asks for: one type for the CLI's prompt, the
 /// dashboard's consent dialog (serialized as JSON) and an update's widening

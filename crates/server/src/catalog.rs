@@ -25,7 +25,7 @@ use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use dockhand_host::catalog::{self, CatalogDetails, CatalogError, CatalogItem, CatalogOptions};
-use dockhand_host::consent::Summary;
+use dockhand_host::consent::{CannotConfirm, Summary};
 use dockhand_host::install::{InstallRequest, Installed};
 use dockhand_host::update::untagged::parse_source;
 use dockhand_host::{Hooks, InstallError};
@@ -235,7 +235,7 @@ impl Hooks for Preview {
         id: &ExtensionId,
         summary: &Summary,
         warnings: &[Diagnostic],
-    ) -> Result<bool, String> {
+    ) -> Result<bool, CannotConfirm> {
         *self.asked.lock().unwrap_or_else(|e| e.into_inner()) =
             Some((id.clone(), summary.clone(), warnings.to_vec()));
         Ok(false)

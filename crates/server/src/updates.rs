@@ -21,7 +21,7 @@ use axum::extract::{Path, Query, State};
 use axum::routing::post;
 use axum::{Json, Router};
 use dockhand_host::Hooks;
-use dockhand_host::consent::Summary;
+use dockhand_host::consent::{CannotConfirm, Summary};
 use dockhand_host::update::{CheckReport, UpdateError, UpdateRequest, Updated};
 use dockhand_spec::Diagnostic;
 use dockhand_spec::ExtensionId;
@@ -233,10 +233,11 @@ impl Hooks for DashboardHooks {
         id: &ExtensionId,
         summary: &Summary,
         _: &[Diagnostic],
-    ) -> Result<bool, String> {
-        Err(format!(
-            "the new version of {id} wants more than the installed one:\n{summary}\nconfirm to update anyway"
-        ))
+    ) -> Result<bool, CannotConfirm> {
+        Err(CannotConfirm::Widens {
+            id: id.clone(),
+            summary: Box::new(summary.clone()),
+        })
     }
 }
 

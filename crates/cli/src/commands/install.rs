@@ -77,7 +77,7 @@ impl Hooks for NoStart<'_> {
         id: &dockhand_spec::ExtensionId,
         summary: &dockhand_host::consent::Summary,
         warnings: &[dockhand_spec::Diagnostic],
-    ) -> Result<bool, String> {
+    ) -> Result<bool, dockhand_host::consent::CannotConfirm> {
         self.0.confirm(id, summary, warnings)
     }
 

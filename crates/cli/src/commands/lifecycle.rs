@@ -5,7 +5,7 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use anyhow::Result;
-use dockhand_host::consent::Summary;
+use dockhand_host::consent::{CannotConfirm, Summary};
 use dockhand_host::error::InstallError;
 use dockhand_host::layout::Layout;
 use dockhand_host::{Hooks, Manager};
@@ -77,7 +77,7 @@ impl Hooks for CliHooks<'_> {
         id: &ExtensionId,
         summary: &Summary,
         warnings: &[Diagnostic],
-    ) -> Result<bool, String> {
+    ) -> Result<bool, CannotConfirm> {
         if self.yes {
             return Ok(true);
         }
@@ -96,9 +96,7 @@ impl Hooks for CliHooks<'_> {
             );
         }
         if !std::io::stdin().is_terminal() {
-            return Err(format!(
-                "{id} was not installed: confirming needs a terminal; pass -y to install without asking"
-            ));
+            return Err(CannotConfirm::NoTerminal { id: id.clone() });
         }
         let _ = write!(err, "Install {id}? [y/N] ");
         let _ = err.flush();

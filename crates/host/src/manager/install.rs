@@ -150,7 +150,7 @@ impl Manager {
                 }
                 Err(why) => {
                     let _ = fs_err::remove_dir_all(&prepared.staging);
-                    return Err(InstallError::NotConfirmed(why));
+                    return Err(InstallError::NotConfirmed(why.to_string()));
                 }
             }
         }

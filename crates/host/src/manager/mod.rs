@@ -7,7 +7,7 @@ use dockhand_engine::{Engine, EngineHost};
 use dockhand_spec::ExtensionId;
 
 use crate::backend::{self, Backend};
-use crate::consent::Summary;
+use crate::consent::{CannotConfirm, Summary};
 use crate::error::InstallError;
 use crate::install::plugin_image_of;
 
@@ -31,7 +31,7 @@ pub trait Hooks: Send + Sync {
         id: &ExtensionId,
         summary: &Summary,
         warnings: &[Diagnostic],
-    ) -> Result<bool, String>;
+    ) -> Result<bool, CannotConfirm>;
     /// A journal step was recorded and is about to happen. Returning an error
     /// stops the operation there (tests use it to simulate crashes).
     fn step(&self, _step: &str) -> Result<(), InstallError> {
@@ -58,7 +58,12 @@ pub trait Hooks: Send + Sync {
 pub struct Quiet;
 
 impl Hooks for Quiet {
-    fn confirm(&self, _: &ExtensionId, _: &Summary, _: &[Diagnostic]) -> Result<bool, String> {
+    fn confirm(
+        &self,
+        _: &ExtensionId,
+        _: &Summary,
+        _: &[Diagnostic],
+    ) -> Result<bool, CannotConfirm> {
         Ok(true)
     }
 }
