@@ -3,53 +3,25 @@
 //! and an unlisted extension is refused before any request.
 #![allow(clippy::unwrap_used)] // tests
 
-use std::path::Path;
-
-use dockhand_engine::EngineHost;
-use dockhand_host::config::Config;
-use dockhand_host::install::InstallRequest;
-use dockhand_host::layout::Layout;
-use dockhand_host::{InstallError, Manager, Quiet};
-use dockhand_oci::registry::{RegistryClient, RegistryOptions};
+use dockhand_host::{InstallError, Manager};
 use dockhand_oci::source::ImageSource;
 use dockhand_oci::{Digest, Reference};
 
 use dockhand_testkit::registry::FakeRegistry;
+
+use crate::support;
 
 const LABELS: &[(&str, &str)] = &[
     ("org.opencontainers.image.title", "Pinned"),
     ("com.docker.desktop.extension.api.version", ">= 0.3.0"),
 ];
 
-fn manager(tmp: &Path, policy: &str) -> Manager {
-    let layout = Layout {
-        home: tmp.join("home"),
-        runtime: tmp.join("run"),
-    };
-    let mut m = Manager::open(
-        layout,
-        EngineHost::Unix(tmp.join("no-engine.sock")),
-        "docker".into(),
-        vec![],
-    )
-    .unwrap();
-    let path = tmp.join("system.toml");
-    fs_err::write(&path, policy).unwrap();
-    m.allow = Config::parse(&path, policy).unwrap().allow_list().unwrap();
-    m
-}
-
 async fn install(m: &Manager, reference: &str) -> Result<(), InstallError> {
-    let req = InstallRequest {
-        source: ImageSource::Registry(Reference::parse(reference).unwrap()),
-        platform: "linux/amd64".parse().unwrap(),
-        yes: true,
-        force: false,
-        ignore_api_version: false,
-        pre: false,
-    };
-    let client = RegistryClient::new(RegistryOptions::default()).unwrap();
-    m.install(&req, &client, &Quiet).await.map(|_| ())
+    support::install(
+        m,
+        ImageSource::Registry(Reference::parse(reference).unwrap()),
+    )
+    .await
 }
 
 fn other_digest() -> Digest {
@@ -64,7 +36,7 @@ async fn a_tag_pinned_to_a_digest_is_fetched_by_it_and_a_lie_is_refused() {
     // The registry answers the pinned digest with another manifest.
     reg.lie("acme/ext", &pin, "1.0.0");
     let tmp = tempfile::tempdir().unwrap();
-    let m = manager(
+    let m = support::with_policy(
         tmp.path(),
         &format!(
             "[allow]\nextensions = [\"{}/acme/ext:1.0.0@{pin}\"]\n",
@@ -91,7 +63,7 @@ async fn a_tag_must_resolve_to_the_pinned_digest() {
     let served = reg.image("acme/ext", "2.0.0", LABELS);
     let pin = other_digest();
     let tmp = tempfile::tempdir().unwrap();
-    let m = manager(
+    let m = support::with_policy(
         tmp.path(),
         &format!(
             "[allow]\nextensions = [\"{}/acme/ext@{pin}\"]\n",
@@ -117,7 +89,7 @@ async fn an_unlisted_extension_is_refused_before_any_request() {
     let reg = FakeRegistry::start();
     reg.image("acme/ext", "1.0.0", LABELS);
     let tmp = tempfile::tempdir().unwrap();
-    let m = manager(
+    let m = support::with_policy(
         tmp.path(),
         &format!(
             "[allow]\nenabled = true\nextensions = [\"{}/acme/other\", \"{}/acme/ext:0.9.0\"]\n",

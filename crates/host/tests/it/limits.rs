@@ -3,13 +3,8 @@
 //! install are removed when a manager opens (a running one's are kept).
 #![allow(clippy::unwrap_used)] // tests
 
-use std::path::Path;
-
-use dockhand_engine::EngineHost;
 use dockhand_host::config::Config;
-use dockhand_host::install::InstallRequest;
-use dockhand_host::layout::Layout;
-use dockhand_host::{InstallError, Manager, Quiet};
+use dockhand_host::{InstallError, Quiet};
 use dockhand_oci::Reference;
 use dockhand_oci::registry::{RegistryClient, RegistryOptions};
 use dockhand_oci::source::ImageSource;
@@ -17,22 +12,7 @@ use dockhand_spec::ExtensionId;
 
 use dockhand_testkit::registry::FakeRegistry;
 
-fn layout(tmp: &Path) -> Layout {
-    Layout {
-        home: tmp.join("home"),
-        runtime: tmp.join("run"),
-    }
-}
-
-fn open(tmp: &Path) -> Manager {
-    Manager::open(
-        layout(tmp),
-        EngineHost::Unix(tmp.join("no-engine.sock")),
-        "docker".into(),
-        vec![],
-    )
-    .unwrap()
-}
+use crate::support;
 
 #[tokio::test]
 async fn an_image_past_the_size_limit_is_refused_before_any_blob() {
@@ -43,7 +23,7 @@ async fn an_image_past_the_size_limit_is_refused_before_any_blob() {
         &[("com.docker.desktop.extension.api.version", ">= 0.3.0")],
     );
     let tmp = tempfile::tempdir().unwrap();
-    let mut m = open(tmp.path());
+    let mut m = support::open(tmp.path());
     assert_eq!(m.max_image_size, Some(4 << 30), "4GiB unless configured");
     let config = Config::parse(
         &tmp.path().join("config.toml"),
@@ -52,14 +32,7 @@ async fn an_image_past_the_size_limit_is_refused_before_any_blob() {
     .unwrap();
     m.max_image_size = config.image_size();
     let reference = format!("{}/acme/ext:1.0.0", reg.host());
-    let req = InstallRequest {
-        source: ImageSource::Registry(Reference::parse(&reference).unwrap()),
-        platform: "linux/amd64".parse().unwrap(),
-        yes: true,
-        force: false,
-        ignore_api_version: false,
-        pre: false,
-    };
+    let req = support::request(ImageSource::Registry(Reference::parse(&reference).unwrap()));
     let client = RegistryClient::new(RegistryOptions::default()).unwrap();
     let err = m.install(&req, &client, &Quiet).await.unwrap_err();
     let msg = err.to_string();
@@ -91,8 +64,8 @@ fn dead_pid() -> u32 {
 #[test]
 fn staging_left_by_a_crashed_install_is_removed_at_open() {
     let tmp = tempfile::tempdir().unwrap();
-    drop(open(tmp.path()));
-    let ext = layout(tmp.path()).extension(&ExtensionId::parse("acme/ext").unwrap());
+    drop(support::open(tmp.path()));
+    let ext = support::layout(tmp.path()).extension(&ExtensionId::parse("acme/ext").unwrap());
     let dead = dead_pid();
     let me = std::process::id();
     let my_start: u64 = fs_err::read_to_string(format!("/proc/{me}/stat"))
@@ -117,7 +90,7 @@ fn staging_left_by_a_crashed_install_is_removed_at_open() {
         fs_err::create_dir_all(dir.join("root/ui")).unwrap();
         fs_err::write(dir.join("root/ui/index.html"), "x").unwrap();
     }
-    drop(open(tmp.path()));
+    drop(support::open(tmp.path()));
     for dir in &stale {
         assert!(!dir.exists(), "{} is removed", dir.display());
     }

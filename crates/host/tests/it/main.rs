@@ -4,5 +4,6 @@ mod allow;
 mod catalog;
 mod limits;
 mod state;
+mod support;
 mod untagged;
 mod update;

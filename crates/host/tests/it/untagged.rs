@@ -5,23 +5,20 @@
 //! and catalog entries following the same rule.
 #![allow(clippy::unwrap_used)] // tests
 
-use std::path::Path;
-
-use dockhand_engine::EngineHost;
 use dockhand_host::catalog::{self, CatalogOptions};
 use dockhand_host::config::Config;
-use dockhand_host::install::InstallRequest;
-use dockhand_host::layout::Layout;
 use dockhand_host::state::State;
 use dockhand_host::update::CheckOptions;
 use dockhand_host::update::untagged::{
     ChosenBy, ResolveError, ResolveOptions, parse_source, resolve,
 };
-use dockhand_host::{InstallError, Manager, Quiet};
+use dockhand_host::{InstallError, Manager};
 use dockhand_oci::Reference;
 use dockhand_oci::registry::{RegistryClient, RegistryOptions};
 
 use dockhand_testkit::registry::FakeRegistry;
+
+use crate::support;
 
 const API: &str = "com.docker.desktop.extension.api.version";
 
@@ -192,34 +189,8 @@ async fn latest_only_without_version_tags_and_refusals_say_what_to_do() {
     );
 }
 
-fn manager(tmp: &Path, policy: &str) -> Manager {
-    let layout = Layout {
-        home: tmp.join("home"),
-        runtime: tmp.join("run"),
-    };
-    let mut m = Manager::open(
-        layout,
-        EngineHost::Unix(tmp.join("no-engine.sock")),
-        "docker".into(),
-        vec![],
-    )
-    .unwrap();
-    let path = tmp.join("system.toml");
-    fs_err::write(&path, policy).unwrap();
-    m.allow = Config::parse(&path, policy).unwrap().allow_list().unwrap();
-    m
-}
-
 async fn install(m: &Manager, reference: &str) -> Result<(), InstallError> {
-    let req = InstallRequest {
-        source: parse_source(reference).unwrap(),
-        platform: "linux/amd64".parse().unwrap(),
-        yes: true,
-        force: false,
-        ignore_api_version: false,
-        pre: false,
-    };
-    m.install(&req, &client(), &Quiet).await.map(|_| ())
+    support::install(m, parse_source(reference).unwrap()).await
 }
 
 #[tokio::test]
@@ -227,7 +198,7 @@ async fn an_untagged_install_chooses_among_what_the_allow_list_permits() {
     let reg = published();
     let tmp = tempfile::tempdir().unwrap();
     let addr = &reg.host();
-    let m = manager(
+    let m = support::with_policy(
         tmp.path(),
         &format!("[allow]\nextensions = [\"{addr}/acme/ext:1.0.0\", \"{addr}/acme/old:0.9.0\"]\n"),
     );
