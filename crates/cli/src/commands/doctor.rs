@@ -110,7 +110,7 @@ pub fn up(args: &UpArgs, settings: &Settings) -> Result<ExitCode> {
         .map(|(id, r)| UpJson {
             id: id.to_string(),
             ok: r.is_ok(),
-            error: r.clone().err(),
+            error: r.as_ref().err().map(ToString::to_string),
             note: match r {
                 Ok(Started::SocketPending { socket }) => {
                     let name = socket.file_name().unwrap_or_default().to_string_lossy();

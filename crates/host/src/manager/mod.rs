@@ -12,10 +12,12 @@ use crate::error::InstallError;
 use crate::install::plugin_image_of;
 
 mod commit;
+mod consent;
 mod install;
 mod prepare;
 mod transaction;
 mod uninstall;
+mod update;
 use crate::layout::Layout;
 use crate::state::{ExtensionLock, ExtensionRecord, State};
 use dockhand_spec::Diagnostic;
@@ -400,7 +402,7 @@ impl Manager {
     /// `(id, result)` for each extension with a backend.
     pub async fn up(
         &self,
-    ) -> Result<Vec<(ExtensionId, Result<backend::Started, String>)>, InstallError> {
+    ) -> Result<Vec<(ExtensionId, Result<backend::Started, InstallError>)>, InstallError> {
         let mut out = Vec::new();
         let records = self.state.list()?;
         if !records.iter().any(|r| r.enabled && r.backend.is_some()) {
@@ -412,9 +414,7 @@ impl Manager {
             let Some(backend) = self.backend_of(r) else {
                 continue;
             };
-            let result = backend::up(&engine, &runner, &backend, self.ready_timeout)
-                .await
-                .map_err(|e| e.to_string());
+            let result = backend::up(&engine, &runner, &backend, self.ready_timeout).await;
             out.push((r.id.clone(), result));
         }
         Ok(out)
