@@ -1,7 +1,7 @@
 //! An extension's compose file as compose itself reads it: the normalized
 //! model (`compose config`) that the consent summary, validation and an
 //! update's widening check are computed from, run with the environment
-//! dockhand gives compose ([`Manager::compose_env`]) in a directory that
+//! dockhand gives compose ([`crate::Manager::compose_env`]) in a directory that
 //! holds the file alone (no `.env`, nothing an `env_file` could name); and
 //! the summary kept beside each installed version.
 
@@ -14,7 +14,6 @@ use dockhand_spec::{
     ComposeFacts, ComposeInput, ImageFiles, Metadata, ModelContext, compose_file_path,
 };
 
-use crate::Manager;
 use crate::consent::Summary;
 use crate::error::InstallError;
 
@@ -110,34 +109,6 @@ impl Pending {
                 }),
         );
         let _ = fs_err::remove_dir_all(dir);
-    }
-}
-
-impl Manager {
-    /// How validation reads the compose file of an image being installed
-    /// (see [`ComposeCheck`]); without a compose CLI, the local reading.
-    pub async fn compose_input(
-        &self,
-        project: String,
-        plugin_image: &str,
-        metadata: &Metadata,
-        files: &dyn ImageFiles,
-        scratch: &Path,
-    ) -> ComposeInput {
-        let check = ComposeCheck {
-            env: &self.compose_env,
-            engine: &self.engine_host,
-            project,
-            plugin_image: plugin_image.to_owned(),
-            scratch: scratch.to_owned(),
-        };
-        let (mut input, pending) = check.plan(metadata, files);
-        if let Some(pending) = pending
-            && let Ok(runner) = self.compose().await
-        {
-            pending.normalize(&runner, &mut input).await;
-        }
-        input
     }
 }
 

@@ -131,7 +131,7 @@ impl ReadTag for RegistryTags<'_> {
 
 /// Checks `repo` (the installed reference, its tag ignored) for a version
 /// above `installed` whose api.version dockhand satisfies.
-pub(super) async fn check_repository(
+pub(crate) async fn check_repository(
     client: &RegistryClient,
     state: &State,
     repo: &Reference,
@@ -172,14 +172,14 @@ pub(super) async fn check_repository(
 
 /// What the installed version is, for comparing.
 #[derive(Debug, Clone)]
-pub(super) struct Installed {
+pub(crate) struct Installed {
     /// Its tag as a version, when it is one.
     pub version: Option<semver::Version>,
 }
 
 /// The raw answer of a check.
 #[derive(Debug, Clone)]
-pub(super) struct Outcome {
+pub(crate) struct Outcome {
     /// The highest compatible candidate: tag and platform manifest digest.
     pub latest: Option<(String, String)>,
     /// The highest incompatible candidate above it.

@@ -1,7 +1,7 @@
 //! Updates: checking an installed extension's registry for a newer
-//! compatible version ([`Manager::check_update`]), and installing a newer
+//! compatible version ([`crate::Manager::check_update`]), and installing a newer
 //! (or, to roll back, an older named) version through the install
-//! transaction ([`Manager::update`]).
+//! transaction ([`crate::Manager::update`]).
 //!
 //! A check lists the repository's tags (following `Link` pages, bounded),
 //! keeps semver tags ([`tags`]), and walks down from the highest above the
@@ -20,26 +20,20 @@
 //! Extensions installed from `engine:`, `oci:` or `archive:` have no
 //! registry: a check skips them with that reason.
 
-mod check;
+pub(crate) mod check;
 pub mod tags;
 pub mod untagged;
 
-use dockhand_oci::registry::{RegistryClient, RegistryError};
+use dockhand_oci::registry::RegistryError;
 use dockhand_oci::source::ImageSource;
 use dockhand_oci::{Platform, Reference};
 use dockhand_spec::ExtensionId;
-use dockhand_spec::{ComposeFacts, Metadata};
-use futures_util::StreamExt as _;
 
 pub use check::{CheckCounts, MAX_CONFIG_BYTES, api_satisfied, api_satisfied_by};
 pub(crate) use check::{ReadTag, walk_down};
 
-use crate::consent::Summary;
 use crate::error::InstallError;
-use crate::install::{InstallRequest, Installed};
-use crate::state::{CachedCheck, ExtensionRecord, StateError};
-use crate::{Hooks, Manager};
-use tags::VersionTag;
+use crate::state::{ExtensionRecord, StateError};
 
 /// The most tags one check reads (across all pages).
 pub const MAX_TAGS: usize = 100_000;
@@ -254,242 +248,14 @@ pub enum Updated {
 }
 
 /// The installed version as shown (`1.0.0`, or the short digest).
-fn installed_version(r: &ExtensionRecord) -> String {
+pub(crate) fn installed_version(r: &ExtensionRecord) -> String {
     r.version.clone().unwrap_or_else(|| r.digest.clone())
 }
 
 /// The registry reference an extension was installed from, when it was.
-fn registry_of(r: &ExtensionRecord) -> Option<Reference> {
+pub(crate) fn registry_of(r: &ExtensionRecord) -> Option<Reference> {
     match ImageSource::parse(&r.source) {
         Ok(ImageSource::Registry(reference)) => Some(reference),
         _ => None,
-    }
-}
-
-impl Manager {
-    /// Checks one installed extension for updates and caches the answer
-    /// (setting the record's `update_available`).
-    pub async fn check_update(
-        &self,
-        id: &ExtensionId,
-        client: &RegistryClient,
-        options: &CheckOptions,
-    ) -> Result<Checked, UpdateError> {
-        let record = self.get(id)?;
-        let installed = installed_version(&record);
-        let Some(repo) = registry_of(&record) else {
-            let kind = record.source.split(':').next().unwrap_or_default();
-            return Ok(Checked::Skipped {
-                id: id.clone(),
-                installed,
-                reason: format!(
-                    "installed from {kind}: (not a registry): there is nothing to check; install a registry reference to get updates"
-                ),
-            });
-        };
-        let version = VersionTag::parse(&installed).map(|t| t.version);
-        let by_version = version.is_some();
-        let (outcome, counts) = check::check_repository(
-            client,
-            &self.state,
-            &repo,
-            &check::Installed { version },
-            options,
-        )
-        .await?;
-        let (latest, update_available) = match outcome.latest {
-            Some((tag, manifest)) => {
-                let newer = by_version || manifest != record.digest;
-                (Some(tag), newer)
-            }
-            None if by_version => (Some(installed.clone()), false),
-            None => (None, false),
-        };
-        let check = UpdateCheck {
-            id: id.clone(),
-            installed,
-            latest,
-            update_available,
-            blocked_by_api: outcome.blocked_by_api,
-            counts,
-        };
-        self.state.put_check(&CachedCheck {
-            id: id.clone(),
-            checked_at: crate::state::check_time(),
-            installed: check.installed.clone(),
-            latest: check.latest.clone(),
-            update_available: check.update_available,
-            blocked_by_api: check.blocked_by_api.clone(),
-        })?;
-        Ok(Checked::Checked(check))
-    }
-
-    /// Checks `ids` (every installed extension when empty), at most
-    /// `concurrency` at once; results in the order of `ids` (or of `ls`).
-    pub async fn check_updates(
-        &self,
-        ids: &[ExtensionId],
-        client: &RegistryClient,
-        options: &CheckOptions,
-        concurrency: usize,
-    ) -> Result<Vec<(ExtensionId, Result<Checked, UpdateError>)>, UpdateError> {
-        let ids: Vec<ExtensionId> = if ids.is_empty() {
-            self.state.list()?.into_iter().map(|r| r.id).collect()
-        } else {
-            ids.to_vec()
-        };
-        let results = futures_util::stream::iter(ids.into_iter().map(|id| async move {
-            let result = self.check_update(&id, client, options).await;
-            (id, result)
-        }))
-        .buffered(concurrency.max(1))
-        .collect()
-        .await;
-        Ok(results)
-    }
-
-    /// Installs another version of an installed extension: the latest
-    /// compatible one, or the tag asked for (older ones too: a rollback).
-    /// The install transaction puts it beside the old version, switches and
-    /// then removes the old one; the backend's compose project (and so its
-    /// named volumes) stays; any failure brings the old version back up.
-    /// Consent is asked again only when the new version wants more.
-    pub async fn update(
-        &self,
-        req: &UpdateRequest,
-        client: &RegistryClient,
-        hooks: &dyn Hooks,
-    ) -> Result<Updated, UpdateError> {
-        let record = self.get(&req.id)?;
-        let from = installed_version(&record);
-        let repo = registry_of(&record).ok_or_else(|| UpdateError::NoRegistry {
-            id: req.id.clone(),
-            from: record.source.clone(),
-        })?;
-        let tag = match &req.tag {
-            Some(tag) => tag.clone(),
-            None => {
-                hooks.progress(&format!("checking {} for updates", req.id));
-                match self.check_update(&req.id, client, &req.check).await? {
-                    Checked::Checked(c) if c.update_available => match &c.latest {
-                        Some(latest) => latest.clone(),
-                        None => return Ok(Updated::UpToDate(Box::new(c))),
-                    },
-                    Checked::Checked(c) => return Ok(Updated::UpToDate(Box::new(c))),
-                    Checked::Skipped { .. } => {
-                        return Err(UpdateError::NoRegistry {
-                            id: req.id.clone(),
-                            from: record.source.clone(),
-                        });
-                    }
-                }
-            }
-        };
-        let reference = repo.with_tag(&tag).map_err(|_| UpdateError::BadTag {
-            id: req.id.clone(),
-            tag: tag.clone(),
-        })?;
-        // A pinned update installs that image or fails (the registry's
-        // digest check), whatever the tag names by now.
-        let reference = match &req.pin {
-            Some(digest) => reference.with_digest(digest.clone()),
-            None => reference,
-        };
-        let before = self.summary_of_installed(&record);
-        let install = InstallRequest {
-            source: ImageSource::Registry(reference),
-            platform: req.check.platform.clone(),
-            yes: req.yes,
-            force: req.force,
-            ignore_api_version: false,
-            pre: false,
-        };
-        hooks.progress(&format!("updating {} from {from} to {tag}", req.id));
-        let installed = self
-            .install_with(&install, client, hooks, before.as_ref())
-            .await?;
-        match installed {
-            Installed::New(record) => {
-                self.after_update(&record)?;
-                Ok(Updated::Updated { from, record })
-            }
-            Installed::Unchanged(record) => Ok(Updated::Unchanged(record)),
-        }
-    }
-
-    /// Keeps the cached check true after an update: an update stays
-    /// available when the last check's `latest` is above what is now
-    /// installed (after a rollback).
-    fn after_update(&self, record: &ExtensionRecord) -> Result<(), UpdateError> {
-        let Some(mut cached) = self.state.get_check(&record.id)? else {
-            return Ok(());
-        };
-        let now = installed_version(record);
-        let above = |latest: &str| match (VersionTag::parse(latest), VersionTag::parse(&now)) {
-            (Some(l), Some(n)) => l.version > n.version,
-            _ => false,
-        };
-        cached.update_available = cached.latest.as_deref().is_some_and(above);
-        cached.installed = now;
-        self.state.put_check(&cached)?;
-        Ok(())
-    }
-
-    /// The consent summary of the installed version: the one kept beside it
-    /// at install; for a version installed before summaries were kept, its
-    /// metadata and the local reading of its compose file, interpolated with
-    /// the environment compose gets. `None` when neither can be read (then
-    /// an update asks).
-    pub fn summary_of_installed(&self, r: &ExtensionRecord) -> Option<Summary> {
-        let dir = self.layout.home.join(&r.dir);
-        if let Some(kept) = crate::compose_model::read_summary(&dir) {
-            return Some(kept);
-        }
-        let metadata: Metadata = serde_json::from_value(r.metadata.clone()).ok()?;
-        let facts = match metadata.vm.as_ref() {
-            None => None,
-            Some(vm) => match (&vm.image, &vm.composefile) {
-                (image, Some(file)) => {
-                    let path = dir.join("root").join(file.trim_start_matches('/'));
-                    match fs_err::read_to_string(path) {
-                        Ok(text) => Some(self.local_facts(r, &text)?),
-                        Err(_) if image.is_some() => None,
-                        Err(_) => return None,
-                    }
-                }
-                (Some(image), None) => Some(
-                    ComposeFacts::parse(
-                        &serde_json::to_string(&dockhand_engine::vm_image_compose(
-                            r.id.as_str(),
-                            image,
-                        ))
-                        .ok()?,
-                    )
-                    .ok()?,
-                ),
-                (None, None) => None,
-            },
-        };
-        Some(Summary::of(&metadata, facts.as_ref()))
-    }
-
-    /// The local reading of an installed compose file with compose's
-    /// environment.
-    fn local_facts(&self, r: &ExtensionRecord, text: &str) -> Option<ComposeFacts> {
-        let image = crate::install::plugin_image_of(r);
-        let env = self.compose_env.variables(
-            &self.engine_host,
-            &[dockhand_engine::plugin_image_env(&image)],
-        );
-        let context = dockhand_spec::ModelContext {
-            project: r
-                .compose_project
-                .clone()
-                .unwrap_or_else(|| crate::backend::project_of(&self.layout.home_id(), &r.id)),
-            plugin_image: image,
-            project_dir: String::new(),
-            home: self.compose_env.home.clone().unwrap_or_default(),
-        };
-        ComposeFacts::local(text, &env, &context).ok()
     }
 }
