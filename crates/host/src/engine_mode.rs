@@ -1,17 +1,16 @@
 //! Local or remote mode for the manager ([`dockhand_engine::EngineMode`]):
 //! the probe runs in the directory backends' socket directories are made in
 //! (`<runtime>/dockhand`, private to the user), its answer is kept in
-//! `$DOCKHAND_HOME/engines.json`, and [`Manager::require_local_mode`] is the
+//! `$DOCKHAND_HOME/engines.json`, and [`crate::Manager::require_local_mode`] is the
 //! one check that refuses a backend on an engine in remote mode (until the
 //! relay through the Engine API exists, when remote mode will choose it
 //! instead).
 
 use std::path::{Path, PathBuf};
 
-use dockhand_engine::{Engine, EngineMode, ModeOptions, ModeReport};
-use dockhand_spec::ExtensionId;
+use dockhand_engine::{Engine, ModeOptions, ModeReport};
 
-use crate::{InstallError, Manager};
+use crate::InstallError;
 
 /// The cache file's name in `$DOCKHAND_HOME`.
 pub const MODE_CACHE: &str = "engines.json";
@@ -47,33 +46,4 @@ pub async fn mode_of(
             host: engine.host().describe(),
             reason: e.to_string(),
         })
-}
-
-impl Manager {
-    /// The engine's mode (see [`mode_of`]).
-    pub async fn engine_mode(
-        &self,
-        engine: &Engine,
-        refresh: bool,
-    ) -> Result<ModeReport, InstallError> {
-        mode_of(engine, &self.layout.home, &self.layout.runtime, refresh).await
-    }
-
-    /// Refuses a backend for `id` when the engine is in remote mode: its
-    /// socket directory would be a bind mount the engine cannot see.
-    pub async fn require_local_mode(
-        &self,
-        engine: &Engine,
-        id: &ExtensionId,
-    ) -> Result<(), InstallError> {
-        let report = self.engine_mode(engine, false).await?;
-        match report.mode {
-            EngineMode::Local => Ok(()),
-            EngineMode::Remote => Err(InstallError::RemoteEngine {
-                id: id.to_string(),
-                host: engine.host().describe(),
-                reason: report.reason,
-            }),
-        }
-    }
 }

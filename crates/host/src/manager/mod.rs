@@ -13,6 +13,8 @@ use crate::install::plugin_image_of;
 
 mod commit;
 mod consent;
+mod doctor;
+mod engine_mode;
 mod install;
 mod prepare;
 mod transaction;
