@@ -1,16 +1,12 @@
-//! Update checks against a hand-written fake registry: tags listed across
+//! Update checks against the fake registry (testkit): tags listed across
 //! `Link` pages (10,000 of them), non-semver tags ignored, the walk from the
 //! highest version down to the first compatible one, indexes, the cache, and
 //! not one layer request.
 
 #![allow(clippy::unwrap_used)] // helpers outside #[test] functions
 
-use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 
 use dockhand_engine::EngineHost;
 use dockhand_host::Manager;
@@ -20,6 +16,7 @@ use dockhand_host::update::{CheckOptions, Checked, UpdateCheck};
 use dockhand_oci::registry::{RegistryClient, RegistryOptions};
 use dockhand_oci::{Digest, Platform};
 use dockhand_spec::ExtensionId;
+use dockhand_testkit::registry::FakeRegistry;
 
 /// What the fake registry serves: one repository `acme/ext`.
 struct Repo {
@@ -40,23 +37,19 @@ struct Docs {
     /// tag → digest of what the tag names
     tags: HashMap<String, String>,
     configs: HashMap<String, Vec<u8>>,
-    layers: std::collections::HashSet<String>,
+    layers: HashSet<String>,
 }
 
-#[derive(Default)]
-struct Counts {
-    requests: AtomicU64,
-    bytes: AtomicU64,
-    layer_requests: AtomicU64,
-    config_requests: AtomicU64,
-    pages: AtomicU64,
-}
-
+/// The fake registry serving `acme/ext` as its [`Repo`] says, and which
+/// blobs are configs and which layers (the layers are never served).
 struct Fake {
+    reg: FakeRegistry,
     addr: String,
-    counts: Arc<Counts>,
+    configs: HashSet<String>,
+    layers: HashSet<String>,
 }
 
+const REPO: &str = "acme/ext";
 const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 
@@ -120,125 +113,57 @@ impl Fake {
             };
             docs.tags.insert(tag.clone(), digest);
         }
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap().to_string();
-        let counts = Arc::new(Counts::default());
-        let shared = Arc::new((repo, Mutex::new(docs)));
-        let c = Arc::clone(&counts);
-        std::thread::spawn(move || {
-            for conn in listener.incoming() {
-                let Ok(conn) = conn else { return };
-                let (shared, c) = (Arc::clone(&shared), Arc::clone(&c));
-                std::thread::spawn(move || serve(conn, &shared, &c));
+        let reg = FakeRegistry::start();
+        let configs = docs.configs.keys().cloned().collect();
+        reg.set(|s| {
+            for (tag, digest) in &docs.tags {
+                let manifest = docs.manifests[digest].clone();
+                s.manifests.insert((REPO.into(), tag.clone()), manifest);
             }
+            for (digest, manifest) in docs.manifests {
+                s.manifests.insert((REPO.into(), digest), manifest);
+            }
+            for (digest, config) in docs.configs {
+                s.blobs.insert((REPO.into(), digest), config);
+            }
+            s.tags.insert(REPO.into(), repo.tags);
+            s.page_size = Some(repo.page);
         });
-        Fake { addr, counts }
+        Fake {
+            addr: reg.host(),
+            reg,
+            configs,
+            layers: docs.layers,
+        }
     }
-}
 
-fn serve(conn: TcpStream, shared: &(Repo, Mutex<Docs>), counts: &Counts) {
-    let mut reader = BufReader::new(conn.try_clone().unwrap());
-    let mut out = conn;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
-        }
-        loop {
-            let mut h = String::new();
-            if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
-                break;
-            }
-        }
-        let mut parts = line.split_whitespace();
-        let method = parts.next().unwrap_or_default().to_owned();
-        let target = parts.next().unwrap_or_default().to_owned();
-        counts.requests.fetch_add(1, Ordering::SeqCst);
-        let (status, headers, body) = answer(&target, shared, counts);
-        let mut head = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\n", body.len());
-        for (k, v) in headers {
-            head.push_str(&format!("{k}: {v}\r\n"));
-        }
-        head.push_str("\r\n");
-        let _ = out.write_all(head.as_bytes());
-        if method != "HEAD" {
-            counts.bytes.fetch_add(body.len() as u64, Ordering::SeqCst);
-            let _ = out.write_all(&body);
-        }
+    /// Requests for a blob among `digests`.
+    fn blob_requests(&self, digests: &HashSet<String>) -> u64 {
+        let prefix = format!("/v2/{REPO}/blobs/");
+        self.reg
+            .log()
+            .iter()
+            .filter(|r| {
+                r.path()
+                    .strip_prefix(&prefix)
+                    .is_some_and(|d| digests.contains(d))
+            })
+            .count() as u64
     }
-}
 
-type Answer = (&'static str, Vec<(&'static str, String)>, Vec<u8>);
+    fn layer_requests(&self) -> u64 {
+        self.blob_requests(&self.layers)
+    }
 
-fn answer(target: &str, shared: &(Repo, Mutex<Docs>), counts: &Counts) -> Answer {
-    let (repo, docs) = shared;
-    let docs = docs.lock().unwrap();
-    let not_found = (
-        "404 Not Found",
-        vec![],
-        b"{\"errors\":[{\"code\":\"MANIFEST_UNKNOWN\"}]}".to_vec(),
-    );
-    let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    if path == "/v2/" {
-        return ("200 OK", vec![], b"{}".to_vec());
+    fn config_requests(&self) -> u64 {
+        self.blob_requests(&self.configs)
     }
-    if path == "/v2/acme/ext/tags/list" {
-        counts.pages.fetch_add(1, Ordering::SeqCst);
-        let last = query
-            .split('&')
-            .find_map(|kv| kv.strip_prefix("last="))
-            .map(str::to_owned);
-        let start = match &last {
-            Some(l) => repo.tags.iter().position(|t| t == l).map_or(0, |i| i + 1),
-            None => 0,
-        };
-        let end = (start + repo.page).min(repo.tags.len());
-        let page = &repo.tags[start..end];
-        let mut headers = vec![("Content-Type", "application/json".to_owned())];
-        if end < repo.tags.len() {
-            headers.push((
-                "Link",
-                format!(
-                    "</v2/acme/ext/tags/list?n={}&last={}>; rel=\"next\"",
-                    repo.page,
-                    page.last().unwrap()
-                ),
-            ));
-        }
-        let body =
-            serde_json::to_vec(&serde_json::json!({ "name": "acme/ext", "tags": page })).unwrap();
-        return ("200 OK", headers, body);
+
+    /// Tag-list pages served.
+    fn pages(&self) -> u64 {
+        let path = format!("/v2/{REPO}/tags/list");
+        self.reg.log().iter().filter(|r| r.path() == path).count() as u64
     }
-    if let Some(r) = path.strip_prefix("/v2/acme/ext/manifests/") {
-        let digest = if r.starts_with("sha256:") {
-            r.to_owned()
-        } else {
-            match docs.tags.get(r) {
-                Some(d) => d.clone(),
-                None => return not_found,
-            }
-        };
-        let Some((media, bytes)) = docs.manifests.get(&digest) else {
-            return not_found;
-        };
-        let headers = vec![
-            ("Content-Type", media.clone()),
-            ("Docker-Content-Digest", digest.clone()),
-        ];
-        // A HEAD gets the same headers and Content-Length, and no body (see `serve`).
-        return ("200 OK", headers, bytes.clone());
-    }
-    if let Some(d) = path.strip_prefix("/v2/acme/ext/blobs/") {
-        if docs.layers.contains(d) {
-            counts.layer_requests.fetch_add(1, Ordering::SeqCst);
-            return not_found;
-        }
-        if let Some(config) = docs.configs.get(d) {
-            counts.config_requests.fetch_add(1, Ordering::SeqCst);
-            return ("200 OK", vec![], config.clone());
-        }
-    }
-    not_found
 }
 
 fn manager(home: &Path) -> Manager {
@@ -348,9 +273,9 @@ fn picks_the_highest_compatible_tag_without_a_layer_request_and_caches() {
     // latest, foo, 1.0 and the pre-release.
     assert_eq!(c.counts.ignored, 4);
     assert_eq!(c.counts.configs_read, 2);
-    assert_eq!(fake.counts.layer_requests.load(Ordering::SeqCst), 0);
-    assert_eq!(fake.counts.config_requests.load(Ordering::SeqCst), 2);
-    assert_eq!(fake.counts.pages.load(Ordering::SeqCst), 3);
+    assert_eq!(fake.layer_requests(), 0);
+    assert_eq!(fake.config_requests(), 2);
+    assert_eq!(fake.pages(), 3);
     // The record and the cache say so.
     let r = m.state.get(&id).unwrap().unwrap();
     assert_eq!(r.update_available.as_deref(), Some("v1.1.0"));
@@ -364,7 +289,7 @@ fn picks_the_highest_compatible_tag_without_a_layer_request_and_caches() {
     assert_eq!(c2.latest, c.latest);
     assert_eq!(c2.counts.configs_read, 0);
     assert_eq!(c2.counts.cached, 2);
-    assert_eq!(fake.counts.config_requests.load(Ordering::SeqCst), 2);
+    assert_eq!(fake.config_requests(), 2);
 
     // With --pre the release candidate counts (and is compatible).
     let pre = CheckOptions {
@@ -373,7 +298,7 @@ fn picks_the_highest_compatible_tag_without_a_layer_request_and_caches() {
     };
     let c3 = checked(rt.block_on(m.check_update(&id, &client(), &pre)).unwrap());
     assert_eq!(c3.latest.as_deref(), Some("1.2.0-rc.1"));
-    assert_eq!(fake.counts.layer_requests.load(Ordering::SeqCst), 0);
+    assert_eq!(fake.layer_requests(), 0);
 }
 
 #[test]
@@ -450,23 +375,13 @@ fn an_extension_installed_by_digest_compares_manifests() {
 }
 
 fn head_digest(fake: &Fake, tag: &str) -> String {
-    let mut s = TcpStream::connect(&fake.addr).unwrap();
-    write!(
-        s,
+    let head = format!(
         "HEAD /v2/acme/ext/manifests/{tag} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let reader = BufReader::new(s);
-    for line in reader.lines() {
-        let line = line.unwrap();
-        if let Some(d) = line.strip_prefix("Docker-Content-Digest: ") {
-            return d.trim().to_owned();
-        }
-        if line.is_empty() {
-            break;
-        }
-    }
-    panic!("no digest for {tag}")
+    );
+    dockhand_testkit::http::tcp_exchange(&fake.addr, &head)
+        .header("docker-content-digest")
+        .unwrap_or_else(|| panic!("no digest for {tag}"))
+        .to_owned()
 }
 
 #[test]
@@ -520,9 +435,6 @@ fn ten_thousand_tags_across_link_pages() {
     assert_eq!(c.blocked_by_api.as_deref(), Some("9.9.99"));
     // 9.9.0–9.9.99 and then 9.8.99: 101 configs, not thousands.
     assert_eq!(c.counts.configs_read, 101);
-    assert_eq!(fake.counts.layer_requests.load(Ordering::SeqCst), 0);
-    assert_eq!(
-        fake.counts.pages.load(Ordering::SeqCst),
-        total.div_ceil(1000) as u64
-    );
+    assert_eq!(fake.layer_requests(), 0);
+    assert_eq!(fake.pages(), total.div_ceil(1000) as u64);
 }
