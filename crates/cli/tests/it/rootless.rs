@@ -87,6 +87,29 @@ fn entry<'a>(listed: &'a Value, id: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("{id} is not listed: {listed}"))
 }
 
+/// Removes what a test installed, even when it fails half way, and the
+/// images dockhand loaded into the rootless engine.
+struct Cleanup<'a> {
+    user: &'a LabUser,
+    host: &'a str,
+    ids: Vec<String>,
+    images: Vec<String>,
+}
+
+impl Drop for Cleanup<'_> {
+    fn drop(&mut self) {
+        for id in &self.ids {
+            let _ = self.user.run(&["-q", "rm", "--volumes", id]);
+        }
+        for image in &self.images {
+            let _ = Command::new("docker")
+                .env("DOCKER_HOST", self.host)
+                .args(["rmi", image])
+                .output();
+        }
+    }
+}
+
 /// Where the backend of `id` makes its socket `name` in the user's home.
 fn socket(user: &LabUser, id: &str, name: &str) -> PathBuf {
     let layout = dockhand_host::layout::Layout {
@@ -146,6 +169,12 @@ fn lifecycle_on(test: &str, var: &str, flavor: &str) {
     assert_eq!(engine["flavor"], flavor, "{engine}");
     assert_eq!(engine["mode"], "local", "{engine}");
 
+    let mut cleanup = Cleanup {
+        user: &user,
+        host: &r.host,
+        ids: vec![image_id.clone(), compose_id.clone(), bare_id.clone()],
+        images: vec![image_ref.clone(), compose_ref.clone(), bare_ref.clone()],
+    };
     for reference in [&image_ref, &compose_ref, &bare_ref] {
         user.ok(&["-q", "install", reference, "-y"])
             .expect("install as the user");
@@ -219,6 +248,7 @@ fn lifecycle_on(test: &str, var: &str, flavor: &str) {
         user.ok(&["-q", "rm", "--volumes", id])
             .expect("rm as the user");
     }
+    cleanup.ids.clear();
     assert_eq!(json(&user, &["ls"]), serde_json::json!([]));
     let home_id = dockhand_host::layout::Layout {
         home: user.home().join("dh"),
@@ -258,6 +288,7 @@ fn lifecycle_on(test: &str, var: &str, flavor: &str) {
         .map(|d| d.path())
         .collect();
     assert!(dirs.is_empty(), "socket dirs left: {dirs:?}");
+    drop(cleanup);
     eprintln!(
         "{test}: built and pushed in {:.1}s, installed 3 in {:.1}s, checked in {:.1}s, removed in {:.1}s",
         built.as_secs_f32(),
