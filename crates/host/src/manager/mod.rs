@@ -1,9 +1,6 @@
 //! The extension manager: installed extensions and their backends.
 
-use std::collections::BTreeMap;
-
-use dockhand_engine::{ComposeChoice, ComposeCli, ComposeEnv, ComposeRunner};
-use dockhand_engine::{Engine, EngineHost};
+use dockhand_engine::{ComposeChoice, ComposeEnv, Engine, EngineHost};
 use dockhand_spec::ExtensionId;
 
 use crate::backend::{self, Backend};
@@ -12,17 +9,23 @@ use crate::error::InstallError;
 use crate::install::plugin_image_of;
 
 mod commit;
+mod compose;
 mod consent;
 mod doctor;
+mod enable;
 mod engine_mode;
 mod install;
 mod prepare;
+mod query;
 mod transaction;
 mod uninstall;
+mod up;
 mod update;
 use crate::layout::Layout;
-use crate::state::{ExtensionLock, ExtensionRecord, State};
+use crate::state::{ExtensionRecord, State};
 use dockhand_spec::Diagnostic;
+
+pub use query::{Listed, Listing};
 
 /// What the caller (the CLI, the dashboard) is told and asked along the way.
 pub trait Hooks: Send + Sync {
@@ -72,71 +75,6 @@ impl Hooks for Quiet {
     }
 }
 
-#[derive(Debug, serde::Serialize, serde::Deserialize)]
-struct CachedCompose {
-    program: String,
-    prefix: Vec<String>,
-    version: String,
-    stamp: String,
-    /// The [`ComposeChoice::key`] it was detected for.
-    #[serde(default)]
-    choice: String,
-    /// The docker CLI's compose plugin files: present or not, size, time.
-    #[serde(default)]
-    plugins: String,
-}
-
-/// Each of `paths` as `path:size:mtime;`, or `path:-;` when it is not there
-/// (a plugin that appears changes it).
-fn presence_stamp(paths: &[std::path::PathBuf]) -> String {
-    let mut out = String::new();
-    for p in paths {
-        match fs_err::metadata(p) {
-            Ok(meta) => {
-                let mtime = meta
-                    .modified()
-                    .ok()
-                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
-                out.push_str(&format!(
-                    "{}:{}:{};",
-                    p.display(),
-                    meta.len(),
-                    mtime.map(|d| d.as_nanos()).unwrap_or(0)
-                ));
-            }
-            Err(_) => out.push_str(&format!("{}:-;", p.display())),
-        }
-    }
-    out
-}
-
-/// Size and modification time of each program (found on PATH when bare);
-/// empty when one cannot be found.
-fn stamp(programs: &[&std::path::Path], search_path: &[std::path::PathBuf]) -> String {
-    let mut out = String::new();
-    for p in programs {
-        let found = if p.components().count() > 1 {
-            Some(p.to_path_buf())
-        } else {
-            search_path.iter().map(|d| d.join(p)).find(|c| c.is_file())
-        };
-        let Some(meta) = found.and_then(|f| fs_err::metadata(&f).ok()) else {
-            return String::new();
-        };
-        let mtime = meta
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
-        out.push_str(&format!(
-            "{}:{}:{};",
-            p.display(),
-            meta.len(),
-            mtime.map(|d| d.as_nanos()).unwrap_or(0)
-        ));
-    }
-    out
-}
-
 /// The extension manager.
 #[derive(Debug)]
 pub struct Manager {
@@ -172,30 +110,6 @@ pub struct Manager {
     /// installed, from its manifest, checked before any layer is
     /// downloaded (`[limits] image_size`; `None`: no limit).
     pub max_image_size: Option<u64>,
-}
-
-/// An installed extension with its backend's live state.
-#[derive(Debug, Clone)]
-pub struct Listed {
-    /// The record.
-    pub record: ExtensionRecord,
-    /// Running containers of its backend.
-    pub running: usize,
-    /// All containers of its backend.
-    pub containers: usize,
-    /// What connecting to its backend's socket says, when it exposes one.
-    pub socket: Option<dockhand_engine::SocketState>,
-}
-
-/// The installed extensions, and whether the engine told their backends'
-/// states.
-#[derive(Debug)]
-pub struct Listing {
-    /// Every installed extension.
-    pub extensions: Vec<Listed>,
-    /// Why the engine could not be asked, when some extension has a backend
-    /// and it could not: the counts are then zero, not known.
-    pub engine_error: Option<String>,
 }
 
 impl Manager {
@@ -236,52 +150,6 @@ impl Manager {
         Ok(Engine::connect(&self.engine_host).await?)
     }
 
-    /// Finds compose. Detection runs the candidates (`docker compose`, then
-    /// `docker-compose`, a slow Python program), so the answer is kept in
-    /// `$DOCKHAND_HOME/compose.json` until the docker CLI, the chosen
-    /// program, a compose plugin file (one appearing makes v2 the choice) or
-    /// [`Manager::compose_choice`] changes.
-    pub async fn compose(&self) -> Result<ComposeRunner, InstallError> {
-        let cache_path = self.layout.home.join("compose.json");
-        let docker = std::path::Path::new(&self.docker_cli);
-        let choice = self.compose_choice.key();
-        let plugins = presence_stamp(&self.compose_plugins);
-        if let Ok(text) = fs_err::read_to_string(&cache_path)
-            && let Ok(cached) = serde_json::from_str::<CachedCompose>(&text)
-            && cached.choice == choice
-            && cached.plugins == plugins
-        {
-            let program = std::path::PathBuf::from(&cached.program);
-            let now = stamp(&[docker, &program], &self.search_path);
-            if !now.is_empty() && cached.stamp == now {
-                let cli = ComposeCli {
-                    program,
-                    prefix: cached.prefix,
-                };
-                return Ok(
-                    ComposeRunner::new(cli, cached.version, self.engine_host.clone())
-                        .with_env(self.compose_env.clone()),
-                );
-            }
-        }
-        let runner =
-            ComposeRunner::detect_choice(docker, &self.engine_host, &self.compose_choice).await?;
-        let program = runner.cli().program.clone();
-        let cached = CachedCompose {
-            program: program.to_string_lossy().into_owned(),
-            prefix: runner.cli().prefix.clone(),
-            version: runner.version().to_owned(),
-            stamp: stamp(&[docker, &program], &self.search_path),
-            choice,
-            plugins,
-        };
-        if let Ok(text) = serde_json::to_string(&cached) {
-            let _ = fs_err::create_dir_all(&self.layout.home);
-            let _ = fs_err::write(&cache_path, text);
-        }
-        Ok(runner.with_env(self.compose_env.clone()))
-    }
-
     /// The backend of an installed extension.
     pub fn backend_of(&self, r: &ExtensionRecord) -> Option<Backend> {
         let project = r.compose_project.clone()?;
@@ -294,188 +162,5 @@ impl Manager {
             socket: r.backend.as_ref().and_then(|b| b.socket.clone()),
             plugin_image: plugin_image_of(r),
         })
-    }
-
-    /// A note for the user when the enabled backend of `record` runs without
-    /// its socket (not created yet, or nobody listens on it).
-    pub async fn socket_note(&self, record: &ExtensionRecord) -> Option<String> {
-        if !record.enabled {
-            return None;
-        }
-        let backend = self.backend_of(record)?;
-        let state = backend::socket_state(&backend).await?;
-        match state {
-            dockhand_engine::SocketState::Missing | dockhand_engine::SocketState::NotListening => {
-                // Only about a backend that runs (not one left stopped).
-                let engine = self.engine().await.ok()?;
-                let containers = engine.containers_by_label(&backend.label()).await.ok()?;
-                if !containers.iter().any(|c| c.is_running()) {
-                    return None;
-                }
-                Some(backend::socket_pending_message(
-                    &record.id,
-                    backend.socket.as_deref().unwrap_or_default(),
-                    state,
-                ))
-            }
-            _ => None,
-        }
-    }
-
-    /// The installed extension `id`.
-    pub fn get(&self, id: &ExtensionId) -> Result<ExtensionRecord, InstallError> {
-        self.state
-            .get(id)?
-            .ok_or_else(|| InstallError::NotInstalled(id.to_string()))
-    }
-
-    /// Every installed extension with its containers' state (one engine
-    /// call); without an engine, the list with why its states are unknown.
-    pub async fn list(&self) -> Result<Listing, InstallError> {
-        let records = self.state.list()?;
-        let mut counts: BTreeMap<String, (usize, usize)> = BTreeMap::new();
-        let mut engine_error = None;
-        if records.iter().any(|r| r.backend.is_some()) {
-            match self.engine().await {
-                Ok(engine) => {
-                    // This home's containers only: another home (user) may
-                    // run the same extension on this engine.
-                    let mine = format!(
-                        "{},{}={}",
-                        dockhand_engine::EXTENSION_LABEL,
-                        crate::layout::HOME_LABEL,
-                        self.layout.home_id()
-                    );
-                    for c in engine.containers_by_label(&mine).await? {
-                        if let Some(id) = c.labels.get(dockhand_engine::EXTENSION_LABEL) {
-                            let e = counts.entry(id.clone()).or_default();
-                            e.1 += 1;
-                            if c.is_running() {
-                                e.0 += 1;
-                            }
-                        }
-                    }
-                }
-                Err(e) => engine_error = Some(e.to_string()),
-            }
-        }
-        let mut extensions = Vec::with_capacity(records.len());
-        for record in records {
-            let (running, containers) = counts.get(record.id.as_str()).copied().unwrap_or_default();
-            let socket = match self.backend_of(&record) {
-                Some(b) => backend::socket_state(&b).await,
-                None => None,
-            };
-            extensions.push(Listed {
-                record,
-                running,
-                containers,
-                socket,
-            });
-        }
-        Ok(Listing {
-            extensions,
-            engine_error,
-        })
-    }
-
-    /// Starts (`true`) or stops the backend and shows or hides the tab.
-    pub async fn set_enabled(
-        &self,
-        id: &ExtensionId,
-        enabled: bool,
-    ) -> Result<ExtensionRecord, InstallError> {
-        let _lock = ExtensionLock::acquire(&self.layout.home, id)?;
-        let record = self.get(id)?;
-        if let Some(backend) = self.backend_of(&record) {
-            let engine = self.engine().await?;
-            let runner = self.compose().await?;
-            if enabled {
-                backend::up(&engine, &runner, &backend, self.ready_timeout).await?;
-            } else {
-                runner.stop(&backend.compose_project()).await?;
-            }
-        }
-        self.state.set_enabled(id, enabled)?;
-        self.get(id)
-    }
-
-    /// Starts every enabled backend again (after an engine restart); returns
-    /// `(id, result)` for each extension with a backend.
-    pub async fn up(
-        &self,
-    ) -> Result<Vec<(ExtensionId, Result<backend::Started, InstallError>)>, InstallError> {
-        let mut out = Vec::new();
-        let records = self.state.list()?;
-        if !records.iter().any(|r| r.enabled && r.backend.is_some()) {
-            return Ok(out);
-        }
-        let engine = self.engine().await?;
-        let runner = self.compose().await?;
-        for r in records.iter().filter(|r| r.enabled) {
-            let Some(backend) = self.backend_of(r) else {
-                continue;
-            };
-            let result = backend::up(&engine, &runner, &backend, self.ready_timeout).await;
-            out.push((r.id.clone(), result));
-        }
-        Ok(out)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::os::unix::fs::PermissionsExt;
-
-    fn script(path: &std::path::Path, text: &str) {
-        fs_err::write(path, text).unwrap();
-        fs_err::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
-
-    /// compose.json keeps v1 only until a v2 plugin file appears, and the
-    /// choice is part of what it was detected for.
-    #[tokio::test]
-    async fn a_compose_plugin_that_appears_is_preferred() {
-        let tmp = tempfile::tempdir().unwrap();
-        let bin = tmp.path().join("bin");
-        let plugin = tmp.path().join("cli-plugins/docker-compose");
-        fs_err::create_dir_all(&bin).unwrap();
-        // `docker compose` answers only once the plugin file exists.
-        script(
-            &bin.join("docker"),
-            &format!(
-                "#!/bin/sh\n[ \"$1\" = compose ] && [ -e {} ] && echo 5.6.1 && exit 0\nexit 1\n",
-                plugin.display()
-            ),
-        );
-        script(&bin.join("docker-compose"), "#!/bin/sh\necho 1.29.2\n");
-        let layout = Layout {
-            home: tmp.path().join("home"),
-            runtime: tmp.path().join("run"),
-        };
-        let mut m = Manager::open(
-            layout,
-            "unix:///nonexistent/docker.sock".parse().unwrap(),
-            bin.join("docker").display().to_string(),
-            vec![bin.clone()],
-        )
-        .unwrap();
-        m.compose_plugins = vec![plugin.clone()];
-        let first = m.compose().await.unwrap();
-        assert!(first.is_v1(), "{first:?}");
-        assert!(m.compose().await.unwrap().is_v1(), "cached");
-        fs_err::create_dir_all(plugin.parent().unwrap()).unwrap();
-        fs_err::write(&plugin, "").unwrap();
-        let now = m.compose().await.unwrap();
-        assert!(
-            !now.is_v1(),
-            "the plugin that appeared is preferred: {now:?}"
-        );
-        assert_eq!(now.version(), "5.6.1");
-        m.compose_choice = ComposeChoice::Standalone(bin.join("docker-compose"));
-        assert!(m.compose().await.unwrap().is_v1(), "the choice is obeyed");
-        m.compose_choice = ComposeChoice::parse("v2");
-        assert!(!m.compose().await.unwrap().is_v1());
     }
 }
