@@ -4,34 +4,24 @@
 
 #![allow(clippy::unwrap_used)] // helpers outside #[test] functions
 
-use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::http::{Method, StatusCode};
 use dockhand_host::update::CheckOptions;
 use dockhand_oci::registry::{RegistryClient, RegistryOptions};
 use dockhand_oci::{Digest, Platform};
 use dockhand_server::api::encode_id;
 use dockhand_server::updates::UpdateService;
+use dockhand_testkit::registry::FakeRegistry;
 
 use crate::support::*;
 
 const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 
-#[derive(Default)]
-struct Docs {
-    tags: HashMap<String, String>,
-    blobs: HashMap<String, (String, Vec<u8>)>,
-}
-
 /// A registry with `acme/a` tagged 1.0.0, 1.1.0 (compatible), 2.0.0 (needs
 /// API 9) and `latest`. Layers are never served.
-async fn fake_registry() -> String {
-    let mut docs = Docs::default();
+fn fake_registry() -> FakeRegistry {
+    let reg = FakeRegistry::start();
     for (tag, api) in [
         ("1.0.0", ">= 0.3.0"),
         ("1.1.0", ">= 0.3.0"),
@@ -44,62 +34,16 @@ async fn fake_registry() -> String {
             "rootfs": { "type": "layers", "diff_ids": [] }
         }))
         .unwrap();
-        let cd = Digest::sha256_of(&config).to_string();
+        let cd = reg.add_blob("acme/a", &config).to_string();
         let manifest = serde_json::to_vec(&serde_json::json!({
             "schemaVersion": 2, "mediaType": OCI_MANIFEST,
             "config": { "mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd, "size": config.len() },
             "layers": [{ "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": Digest::sha256_of(tag.as_bytes()).to_string(), "size": 10 }]
         }))
         .unwrap();
-        let md = Digest::sha256_of(&manifest).to_string();
-        docs.blobs
-            .insert(cd, ("application/octet-stream".into(), config));
-        docs.blobs
-            .insert(md.clone(), (OCI_MANIFEST.into(), manifest));
-        docs.tags.insert(tag.into(), md);
+        reg.add_manifest("acme/a", tag, OCI_MANIFEST, &manifest);
     }
-    let docs = Arc::new(docs);
-    async fn doc(State(d): State<Arc<Docs>>, Path((kind, r)): Path<(String, String)>) -> Response {
-        let digest = if r.starts_with("sha256:") {
-            r
-        } else {
-            match d.tags.get(&r) {
-                Some(x) => x.clone(),
-                None => return StatusCode::NOT_FOUND.into_response(),
-            }
-        };
-        if kind != "manifests" && kind != "blobs" {
-            return StatusCode::NOT_FOUND.into_response();
-        }
-        match d.blobs.get(&digest) {
-            Some((media, bytes)) => {
-                let mut h = HeaderMap::new();
-                h.insert(header::CONTENT_TYPE, HeaderValue::from_str(media).unwrap());
-                h.insert(
-                    "docker-content-digest",
-                    HeaderValue::from_str(&digest).unwrap(),
-                );
-                (h, bytes.clone()).into_response()
-            }
-            None => StatusCode::NOT_FOUND.into_response(),
-        }
-    }
-    let app = axum::Router::new()
-        .route("/v2/", get(|| async { "{}" }))
-        .route(
-            "/v2/acme/a/tags/list",
-            get(|| async {
-                axum::Json(serde_json::json!({
-                    "name": "acme/a", "tags": ["1.0.0", "1.1.0", "2.0.0", "latest"]
-                }))
-            }),
-        )
-        .route("/v2/acme/a/{kind}/{r}", get(doc))
-        .with_state(docs);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    addr
+    reg
 }
 
 fn service(interval: Option<Duration>) -> UpdateService {
@@ -126,7 +70,8 @@ async fn post(f: &Fixture, session: &str, path: &str) -> Answer {
 
 #[tokio::test]
 async fn a_check_shows_in_the_extension_list() {
-    let registry = fake_registry().await;
+    let fake = fake_registry();
+    let registry = fake.host();
     let f = fixture();
     let id = format!("{registry}/acme/a");
     f.add_extension(&id, &[("index.html", "<p>")]);
@@ -171,7 +116,8 @@ async fn a_check_shows_in_the_extension_list() {
 
 #[tokio::test]
 async fn the_periodic_check_fills_update_available_and_stops_with_the_server() {
-    let registry = fake_registry().await;
+    let fake = fake_registry();
+    let registry = fake.host();
     let f = fixture();
     let id = format!("{registry}/acme/a");
     f.add_extension(&id, &[("index.html", "<p>")]);
