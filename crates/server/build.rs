@@ -53,7 +53,7 @@ fn collect(dir: &Path, prefix: &str, files: &mut Vec<(String, PathBuf)>) {
         if kind.is_dir() {
             collect(&path, &format!("{rel}/"), files);
         } else if path.is_file() {
-            let abs = path.canonicalize().unwrap_or(path);
+            let abs = fs_err::canonicalize(&path).unwrap_or(path);
             files.push((rel, abs));
         }
     }

@@ -137,8 +137,7 @@ fn backend_word(kind: InitBackend) -> &'static str {
 
 /// `ORG/REPO` from DIR's name: `my-org/<dir>`, lowercased, other characters as `-`.
 pub fn default_name(dir: &Path) -> Result<String> {
-    let base = dir
-        .canonicalize()
+    let base = fs_err::canonicalize(dir)
         .ok()
         .as_deref()
         .and_then(Path::file_name)
