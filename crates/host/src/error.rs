@@ -8,6 +8,7 @@ use dockhand_engine::EngineError;
 use dockhand_spec::{Diagnostic, ExtensionId};
 
 use crate::acquire::AcquireError;
+use crate::consent::CannotConfirm;
 use crate::state::{LockError, StateError};
 
 /// Why an install, uninstall or repair failed.
@@ -132,8 +133,8 @@ pub enum InstallError {
     #[error("{0}")]
     Override(dockhand_engine::OverrideError),
     /// The user said no (or could not be asked).
-    #[error("{0}")]
-    NotConfirmed(String),
+    #[error(transparent)]
+    NotConfirmed(NotConfirmed),
     /// A backend on an engine in remote mode, which needs the relay.
     #[error(
         "{id} has a backend, but the engine at {host} is in remote mode: {reason}; a backend there is reached only through dockhand's relay over the Engine API, which this version does not have yet: install it with an engine that runs on this machine (-H, --context or DOCKER_HOST; `dockhand doctor` shows the engine's mode), or choose an extension without a backend"
@@ -194,6 +195,27 @@ pub enum InstallError {
     /// A crash was simulated (failpoint, for tests of recovery).
     #[error("stopped at failpoint {0}")]
     Failpoint(String),
+}
+
+/// Why an install stopped before its first side effect without failing
+/// ([`InstallError::NotConfirmed`]).
+#[derive(Debug, thiserror::Error)]
+pub enum NotConfirmed {
+    /// A preview: the summary was shown, nothing installed.
+    #[error("{id} was previewed, not installed")]
+    Previewed {
+        /// The extension.
+        id: ExtensionId,
+    },
+    /// The user answered no.
+    #[error("{id} was not installed: you declined")]
+    Declined {
+        /// The extension.
+        id: ExtensionId,
+    },
+    /// Nobody could be asked.
+    #[error(transparent)]
+    CannotConfirm(#[from] CannotConfirm),
 }
 
 /// One line per diagnostic (`DH101 /title: …`), for [`InstallError::NotValid`].

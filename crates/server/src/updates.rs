@@ -216,7 +216,7 @@ async fn preview(
 fn update_error(e: UpdateError) -> ApiError {
     match e {
         UpdateError::Install(e) => match *e {
-            dockhand_host::InstallError::NotConfirmed(why) => ApiError::conflict(why),
+            dockhand_host::InstallError::NotConfirmed(why) => ApiError::conflict(why.to_string()),
             other => other.into(),
         },
         UpdateError::State(e) => e.into(),

@@ -18,7 +18,7 @@ use super::prepare::PrepareOptions;
 use crate::acquire::{AcquireError, AcquiredImage, Acquirer};
 use crate::allow::Permit;
 use crate::consent::Summary;
-use crate::error::InstallError;
+use crate::error::{InstallError, NotConfirmed};
 use crate::install::{InstallRequest, Installed};
 use crate::state::ExtensionLock;
 use crate::update::CheckOptions;
@@ -133,24 +133,22 @@ impl Manager {
         if hooks.preview() {
             let _ = hooks.confirm(&prepared.id, &summary, &prepared.warnings);
             let _ = fs_err::remove_dir_all(&prepared.staging);
-            return Err(InstallError::NotConfirmed(format!(
-                "{} was previewed, not installed",
-                prepared.id
-            )));
+            return Err(InstallError::NotConfirmed(NotConfirmed::Previewed {
+                id: prepared.id,
+            }));
         }
         if !(req.yes || req.force) && widens {
             match hooks.confirm(&prepared.id, &summary, &prepared.warnings) {
                 Ok(true) => {}
                 Ok(false) => {
                     let _ = fs_err::remove_dir_all(&prepared.staging);
-                    return Err(InstallError::NotConfirmed(format!(
-                        "{} was not installed: you declined",
-                        prepared.id
-                    )));
+                    return Err(InstallError::NotConfirmed(NotConfirmed::Declined {
+                        id: prepared.id,
+                    }));
                 }
                 Err(why) => {
                     let _ = fs_err::remove_dir_all(&prepared.staging);
-                    return Err(InstallError::NotConfirmed(why.to_string()));
+                    return Err(InstallError::NotConfirmed(why.into()));
                 }
             }
         }
