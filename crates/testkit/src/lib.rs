@@ -13,11 +13,14 @@
 //!   served under another digest).
 //! - [`http`]: the small hand-written HTTP/1.1 exchanges tests make over unix
 //!   sockets and TCP, and parsing what comes back.
+//! - [`examples`]: the repository root and the example backend binary
+//!   (built by `scripts/build-examples` when missing).
 //! - [`browser`] (feature `browser`): Chromium and chromedriver found on the
 //!   machine, chromedriver started in its own process group, a WebDriver
 //!   session with headless Chromium.
 
 pub mod env;
+pub mod examples;
 pub mod http;
 
 #[cfg(feature = "browser")]

@@ -15,20 +15,14 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::lifecycle::{Home, build_and_push, copy_dir, example};
-use crate::support::{self, RealEnv, TempDir, docker, repo_root};
+use crate::support::{self, RealEnv, TempDir, docker};
 
 /// A backend runtime with busybox's `sh` and `sleep` beside the example
 /// backend; its command sleeps (built once per test run).
 fn base(env: &RealEnv) -> &'static str {
     static BASE: OnceLock<()> = OnceLock::new();
     BASE.get_or_init(|| {
-        let bin = repo_root().join("examples/backend-image/dist/backend");
-        if !bin.is_file() {
-            let ok = Command::new(repo_root().join("scripts/build-examples"))
-                .status()
-                .expect("build-examples");
-            assert!(ok.success());
-        }
+        let bin = dockhand_testkit::examples::example_backend();
         let ctx = TempDir::new("bs-base");
         fs_err::copy(&bin, ctx.0.join("backend")).expect("copy");
         fs_err::copy("/bin/busybox", ctx.0.join("busybox"))

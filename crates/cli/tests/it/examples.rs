@@ -62,13 +62,7 @@ fn docker_ok(env: &RealEnv, args: &[&str]) -> String {
 }
 
 fn ensure_backend_built() {
-    let bin = repo_root().join("examples/backend-image/dist/backend");
-    if !bin.is_file() {
-        let status = Command::new(repo_root().join("scripts/build-examples"))
-            .status()
-            .expect("build-examples runs");
-        assert!(status.success(), "scripts/build-examples failed");
-    }
+    let bin = dockhand_testkit::examples::example_backend();
     assert!(
         bin.is_file(),
         "{} missing after scripts/build-examples",

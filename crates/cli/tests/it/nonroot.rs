@@ -72,15 +72,7 @@ fn user_home(user: &str, tag: &str, with_run: bool) -> TempDir {
 /// busybox (as `/bin/chmod`) into its image; `late` makes the backend wait
 /// 8 s before it creates the socket (busybox as `/bin/sh` and `/bin/sleep`).
 pub(crate) fn publish(env: &RealEnv, with_chmod: bool, late: bool) -> (String, String) {
-    let bin = repo_root().join("examples/backend-image/dist/backend");
-    if !bin.is_file() {
-        assert!(
-            Command::new(repo_root().join("scripts/build-examples"))
-                .status()
-                .expect("runs")
-                .success()
-        );
-    }
+    let bin = dockhand_testkit::examples::example_backend();
     let ctx = TempDir::new("nr-base");
     fs_err::copy(&bin, ctx.0.join("backend")).expect("copy");
     let mut dockerfile = String::from("FROM scratch\nCOPY backend /backend\n");

@@ -163,13 +163,7 @@ fn backend_on_a_base_image_loads_and_runs() {
     let Some(env) = support::real_env("backend_on_a_base_image_loads_and_runs") else {
         return;
     };
-    let bin = repo_root().join("examples/backend-image/dist/backend");
-    if !bin.is_file() {
-        let status = Command::new(repo_root().join("scripts/build-examples"))
-            .status()
-            .expect("build-examples");
-        assert!(status.success());
-    }
+    let bin = dockhand_testkit::examples::example_backend();
     // The backend's runtime: a scratch image with the static binary.
     let ctx = TempDir::new("base-ctx");
     fs_err::copy(&bin, ctx.0.join("backend")).expect("copy");

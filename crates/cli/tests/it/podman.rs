@@ -135,13 +135,7 @@ fn unique(name: &str) -> String {
 }
 
 fn ensure_backend_built() {
-    let bin = repo_root().join("examples/backend-image/dist/backend");
-    if !bin.is_file() {
-        let status = Command::new(repo_root().join("scripts/build-examples"))
-            .status()
-            .expect("scripts/build-examples runs");
-        assert!(status.success(), "scripts/build-examples failed");
-    }
+    dockhand_testkit::examples::example_backend();
 }
 
 /// One HTTP/1.1 GET over a unix socket; returns (status, body).

@@ -36,13 +36,7 @@ fn relay_binaries() -> RelayBinaries {
 
 /// The example backend (built with scripts/build-examples when missing).
 fn backend_binary() -> Vec<u8> {
-    let bin = repo_root().join("examples/backend-image/dist/backend");
-    if !bin.is_file() {
-        let status = Command::new(repo_root().join("scripts/build-examples"))
-            .status()
-            .expect("scripts/build-examples runs");
-        assert!(status.success(), "scripts/build-examples failed");
-    }
+    let bin = dockhand_testkit::examples::example_backend();
     fs_err::read(bin).expect("read the backend")
 }
 

@@ -61,13 +61,7 @@ async fn with_compose(test: &str, host: EngineHost) -> Option<(Engine, ComposeRu
 /// Builds [`BACKEND_IMAGE`] from the example backend (building the backend
 /// with scripts/build-examples when it is missing).
 pub fn build_backend_image(host: &EngineHost) {
-    let bin = repo_root().join("examples/backend-image/dist/backend");
-    if !bin.is_file() {
-        let status = Command::new(repo_root().join("scripts/build-examples"))
-            .status()
-            .expect("scripts/build-examples runs");
-        assert!(status.success(), "scripts/build-examples failed");
-    }
+    let bin = dockhand_testkit::examples::example_backend();
     let ctx = tempfile::tempdir().expect("temp dir");
     fs_err::copy(&bin, ctx.path().join("backend")).expect("copy the backend");
     fs_err::write(

@@ -227,13 +227,7 @@ fn unique(name: &str) -> String {
 pub(crate) fn base_image(env: &RealEnv) -> &'static str {
     static BASE: OnceLock<()> = OnceLock::new();
     BASE.get_or_init(|| {
-        let bin = repo_root().join("examples/backend-image/dist/backend");
-        if !bin.is_file() {
-            let ok = Command::new(repo_root().join("scripts/build-examples"))
-                .status()
-                .expect("build-examples");
-            assert!(ok.success());
-        }
+        let bin = dockhand_testkit::examples::example_backend();
         let ctx = TempDir::new("lc-base");
         fs_err::copy(&bin, ctx.0.join("backend")).expect("copy");
         ctx.write(
