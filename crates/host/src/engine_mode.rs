@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use dockhand_engine::{Engine, ModeOptions, ModeReport};
+use dockhand_engine::{Engine, EngineMode, ModeOptions, ModeReport};
 
 use crate::InstallError;
 
@@ -46,4 +46,16 @@ pub async fn mode_of(
             host: engine.host().describe(),
             reason: e.to_string(),
         })
+}
+
+/// Whether backends on `engine` are reached through the relay (relay mode):
+/// the engine's mode for the home and runtime directory of `layout`, from
+/// the cache when it has one, is remote. The manager and the server (for
+/// `vm.service`) both decide with this.
+pub async fn uses_relay(
+    engine: &Engine,
+    layout: &crate::layout::Layout,
+) -> Result<bool, InstallError> {
+    let report = mode_of(engine, &layout.home, &layout.runtime, false).await?;
+    Ok(report.mode == EngineMode::Remote)
 }

@@ -17,6 +17,12 @@ impl Manager {
         mode_of(engine, &self.layout.home, &self.layout.runtime, refresh).await
     }
 
+    /// Whether this manager's backends on `engine` go through the relay
+    /// (see [`crate::engine_mode::uses_relay`]).
+    pub async fn uses_relay(&self, engine: &Engine) -> Result<bool, InstallError> {
+        crate::engine_mode::uses_relay(engine, &self.layout).await
+    }
+
     /// Refuses a backend for `id` when the engine is in remote mode: its
     /// socket directory would be a bind mount the engine cannot see.
     pub async fn require_local_mode(
