@@ -21,8 +21,10 @@ use crate::line::line_of;
 pub use crate::namespace::Namespace;
 
 pub mod amounts;
+mod problem;
 
 pub use amounts::{DurationError, SizeError, format_size, parse_duration, parse_size};
+pub use problem::ConfigProblem;
 
 /// How often `serve` checks for updates when the files do not say.
 pub const DEFAULT_UPDATE_INTERVAL: Duration = Duration::from_secs(12 * 3600);
@@ -52,14 +54,14 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     /// The file is not valid: the message names the file and line.
-    #[error("{path}:{line}: {message}")]
+    #[error("{path}:{line}: {problem}")]
     Invalid {
         /// The file.
         path: PathBuf,
         /// 1-based line.
         line: usize,
         /// What is wrong and what to do.
-        message: String,
+        problem: ConfigProblem,
     },
 }
 
@@ -222,14 +224,14 @@ struct FileConfig {
 }
 
 fn parse_file(path: &Path, text: &str) -> Result<FileConfig, ConfigError> {
-    let invalid = |offset: usize, message: String| ConfigError::Invalid {
+    let invalid = |offset: usize, problem: ConfigProblem| ConfigError::Invalid {
         path: path.to_path_buf(),
         line: line_of(text, offset),
-        message,
+        problem,
     };
     let raw: RawFile = toml::from_str(text).map_err(|e| {
         let offset = e.span().map(|s| s.start).unwrap_or(0);
-        invalid(offset, e.message().trim().to_owned())
+        invalid(offset, ConfigProblem::Syntax(e))
     })?;
     let dir = path.parent().unwrap_or(Path::new("."));
     let resolve = |p: &str| {
@@ -249,11 +251,9 @@ fn parse_file(path: &Path, text: &str) -> Result<FileConfig, ConfigError> {
             if !LOCKABLE.contains(&key.get_ref().as_str()) {
                 return Err(invalid(
                     key.span().start,
-                    format!(
-                        "`{}` cannot be locked: locked takes {}",
-                        key.get_ref(),
-                        LOCKABLE.join(", ")
-                    ),
+                    ConfigProblem::NotLockable {
+                        key: key.into_inner(),
+                    },
                 ));
             }
             out.locked.push(key.into_inner());
@@ -267,27 +267,25 @@ fn parse_file(path: &Path, text: &str) -> Result<FileConfig, ConfigError> {
             if name.is_empty() {
                 return Err(invalid(
                     c.name.span().start,
-                    "a catalog needs a name".into(),
+                    ConfigProblem::CatalogWithoutName,
                 ));
             }
             if list.iter().any(|o| o.name == name) {
                 return Err(invalid(
                     c.name.span().start,
-                    format!("two catalogs are named `{name}`: give each its own name"),
+                    ConfigProblem::DuplicateCatalog { name },
                 ));
             }
             let source = match (c.file, c.url) {
                 (Some(file), None) => CatalogSource::File(resolve(file.get_ref())),
                 (None, Some(url)) => CatalogSource::Namespace(
                     Namespace::parse(url.get_ref())
-                        .map_err(|m| invalid(url.span().start, m.to_string()))?,
+                        .map_err(|m| invalid(url.span().start, ConfigProblem::Namespace(m)))?,
                 ),
                 _ => {
                     return Err(invalid(
                         c.name.span().start,
-                        format!(
-                            "catalog `{name}` needs exactly one of `file = PATH` and `url = \"registry/namespace\"`"
-                        ),
+                        ConfigProblem::CatalogSource { name },
                     ));
                 }
             };
@@ -308,7 +306,7 @@ fn parse_file(path: &Path, text: &str) -> Result<FileConfig, ConfigError> {
             .map(|e| {
                 let line = line_of(text, e.span().start);
                 AllowEntry::parse(e.get_ref())
-                    .map_err(|m| invalid(e.span().start, format!("in [allow] extensions: {m}")))?;
+                    .map_err(|m| invalid(e.span().start, ConfigProblem::AllowEntry(m)))?;
                 Ok((e.into_inner(), line))
             })
             .collect::<Result<Vec<_>, ConfigError>>()?;
@@ -324,10 +322,13 @@ fn parse_file(path: &Path, text: &str) -> Result<FileConfig, ConfigError> {
     if let Some(updates) = raw.updates {
         let line = line_of(text, updates.span().start);
         if let Some(interval) = updates.into_inner().check_interval {
-            let d = parse_duration(interval.get_ref()).map_err(|m| {
+            let d = parse_duration(interval.get_ref()).map_err(|error| {
                 invalid(
                     interval.span().start,
-                    format!("[updates] check_interval: {m}"),
+                    ConfigProblem::Duration {
+                        key: "[updates] check_interval",
+                        error,
+                    },
                 )
             })?;
             out.check_interval = Some((d, line));
@@ -338,27 +339,45 @@ fn parse_file(path: &Path, text: &str) -> Result<FileConfig, ConfigError> {
         let l = limits.into_inner();
         let mut config = LimitsConfig::default();
         if let Some(t) = l.service_timeout {
-            let d = parse_duration(&t.get_ref().text())
-                .map_err(|m| invalid(t.span().start, format!("[limits] service_timeout: {m}")))?;
+            let d = parse_duration(&t.get_ref().text()).map_err(|error| {
+                invalid(
+                    t.span().start,
+                    ConfigProblem::Duration {
+                        key: "[limits] service_timeout",
+                        error,
+                    },
+                )
+            })?;
             config.service_timeout = Some(d);
         }
         if let Some(b) = l.in_flight_bytes {
-            let n = parse_size(&b.get_ref().text())
-                .map_err(|m| invalid(b.span().start, format!("[limits] in_flight_bytes: {m}")))?;
+            let n = parse_size(&b.get_ref().text()).map_err(|error| {
+                invalid(
+                    b.span().start,
+                    ConfigProblem::Size {
+                        key: "[limits] in_flight_bytes",
+                        error,
+                    },
+                )
+            })?;
             if n < 1 << 20 {
                 return Err(invalid(
                     b.span().start,
-                    format!(
-                        "[limits] in_flight_bytes: {} is too small for any call to get through: give at least 1MiB (default 256MiB)",
-                        format_size(n)
-                    ),
+                    ConfigProblem::InFlightTooSmall { bytes: n },
                 ));
             }
             config.in_flight_bytes = Some(n);
         }
         if let Some(s) = l.image_size {
-            let n = parse_size(&s.get_ref().text())
-                .map_err(|m| invalid(s.span().start, format!("[limits] image_size: {m}")))?;
+            let n = parse_size(&s.get_ref().text()).map_err(|error| {
+                invalid(
+                    s.span().start,
+                    ConfigProblem::Size {
+                        key: "[limits] image_size",
+                        error,
+                    },
+                )
+            })?;
             config.image_size = Some(n);
         }
         out.limits = Some((config, line));
