@@ -97,8 +97,8 @@ pub use overrides::{
 pub use readiness::{NotReady, SocketState, probe_socket, wait_for_socket};
 pub use relay::{
     ExecIo, RELAY_ARCHES, RELAY_BINARY, RELAY_LABEL, RELAY_REPOSITORY, RELAY_SOCKET_DIR, Relay,
-    RelayBinaries, RelayDriver, RelayError, RelayImageError, RelayStream, StderrTail,
-    relay_image_name, relay_image_tar,
+    RelayBinaries, RelayDriver, RelayError, RelayImageError, RelayStream, RelayViolation,
+    StderrTail, relay_image_name, relay_image_tar,
 };
 pub use system::EngineVersion;
 pub use tls::{CA_FILE, CERT_FILE, KEY_FILE, TlsError};

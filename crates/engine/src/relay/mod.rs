@@ -26,4 +26,4 @@ pub use image::{
     RELAY_ARCHES, RELAY_LABEL, RELAY_REPOSITORY, RelayBinaries, RelayImageError, relay_image_name,
     relay_image_tar,
 };
-pub use session::{Relay, RelayDriver, RelayError, RelayStream};
+pub use session::{Relay, RelayDriver, RelayError, RelayStream, RelayViolation};

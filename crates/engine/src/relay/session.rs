@@ -35,8 +35,61 @@ pub enum RelayError {
     #[error("the relay's stream failed: {0}")]
     Io(#[from] io::Error),
     /// The relay broke the protocol, or refused ours.
-    #[error("{0}")]
-    Protocol(String),
+    #[error(transparent)]
+    Protocol(#[from] RelayViolation),
+}
+
+/// How the relay broke the protocol (or refused ours): the session ends.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RelayViolation {
+    /// Its first frame is not `HELLO`.
+    #[error("the relay's first frame is not HELLO")]
+    NoHello,
+    /// No protocol version both sides speak.
+    #[error(
+        "the relay speaks protocol versions {theirs_min}..={theirs_max} and this dockhand {ours_min}..={ours_max}: remove the relay container so that dockhand starts its own image again (`dockhand doctor`)"
+    )]
+    Version {
+        /// The relay's lowest version.
+        theirs_min: u16,
+        /// The relay's highest version.
+        theirs_max: u16,
+        /// Ours.
+        ours_min: u16,
+        /// Ours.
+        ours_max: u16,
+    },
+    /// A second `HELLO`.
+    #[error("the relay sent a second HELLO")]
+    SecondHello,
+    /// An `OPEN`, which only the client sends.
+    #[error("the relay sent OPEN, which only the client sends")]
+    Open,
+    /// More bytes on a stream than its window allows.
+    #[error("the relay sent {len} bytes on stream {id}, beyond its window ({window})")]
+    BeyondWindow {
+        /// The stream.
+        id: u32,
+        /// The bytes sent.
+        len: u32,
+        /// The window left.
+        window: u32,
+    },
+    /// A `WINDOW` that overflows the stream's credit.
+    #[error("the relay's window for stream {id} overflows")]
+    WindowOverflow {
+        /// The stream.
+        id: u32,
+    },
+    /// The relay ended the session with an `ERROR` on stream 0.
+    #[error("the relay ended the session: {message}")]
+    Ended {
+        /// What it said.
+        message: String,
+    },
+    /// Bytes that are not frames.
+    #[error("the relay broke the protocol: {0}")]
+    Decode(#[from] protocol::ProtocolError),
 }
 
 struct StreamState {
@@ -115,26 +168,26 @@ impl Shared {
     }
 
     /// Handles one frame from the relay; an error ends the session.
-    fn handle(&mut self, frame: Frame<'_>) -> Result<(), String> {
+    fn handle(&mut self, frame: Frame<'_>) -> Result<(), RelayViolation> {
         let Some(peer) = self.peer else {
             let Frame::Hello(hello) = frame else {
-                return Err("the relay's first frame is not HELLO".into());
+                return Err(RelayViolation::NoHello);
             };
             let ours = Hello::ours();
             if ours.agree(&hello).is_none() {
-                return Err(format!(
-                    "the relay speaks protocol versions {}..={} and this dockhand {}..={}: remove the relay container so that dockhand starts its own image again (`dockhand doctor`)",
-                    hello.min_version, hello.max_version, ours.min_version, ours.max_version
-                ));
+                return Err(RelayViolation::Version {
+                    theirs_min: hello.min_version,
+                    theirs_max: hello.max_version,
+                    ours_min: ours.min_version,
+                    ours_max: ours.max_version,
+                });
             }
             self.peer = Some(hello);
             return Ok(());
         };
         match frame {
-            Frame::Hello(_) => return Err("the relay sent a second HELLO".into()),
-            Frame::Open { .. } => {
-                return Err("the relay sent OPEN, which only the client sends".into());
-            }
+            Frame::Hello(_) => return Err(RelayViolation::SecondHello),
+            Frame::Open { .. } => return Err(RelayViolation::Open),
             Frame::Opened { id } => {
                 if let Some(s) = self.streams.get_mut(&id)
                     && s.opening
@@ -148,10 +201,11 @@ impl Shared {
                 if let Some(s) = self.streams.get_mut(&id) {
                     let len = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
                     if s.opening || len > s.granted || len > protocol::MAX_DATA {
-                        return Err(format!(
-                            "the relay sent {len} bytes on stream {id}, beyond its window ({})",
-                            s.granted
-                        ));
+                        return Err(RelayViolation::BeyondWindow {
+                            id,
+                            len,
+                            window: s.granted,
+                        });
                     }
                     s.granted -= len;
                     s.recv.extend_from_slice(bytes);
@@ -163,7 +217,7 @@ impl Shared {
                     s.credit = s
                         .credit
                         .checked_add(increment)
-                        .ok_or_else(|| format!("the relay's window for stream {id} overflows"))?;
+                        .ok_or(RelayViolation::WindowOverflow { id })?;
                     wake(&mut s.write_waker);
                 }
             }
@@ -179,7 +233,9 @@ impl Shared {
                 "the relay closed the connection to the backend".into(),
             ),
             Frame::Error { id: 0, message, .. } => {
-                return Err(format!("the relay ended the session: {message}"));
+                return Err(RelayViolation::Ended {
+                    message: message.to_owned(),
+                });
             }
             Frame::Error { id, kind, message } => self.reset(id, kind.to_io(), message.to_owned()),
             Frame::Ping(v) => self.send(&Frame::Pong(v)),
@@ -572,11 +628,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RelayDriver<S> {
                                 }
                             }
                             Ok(None) => break Ok(()),
-                            Err(e) => break Err(format!("the relay broke the protocol: {e}")),
+                            Err(e) => break Err(RelayViolation::Decode(e)),
                         }
                     };
                     if let Err(why) = result {
-                        let message = why.clone();
+                        let message = why.to_string();
                         protocol::encode(
                             &Frame::Error {
                                 id: 0,
@@ -585,7 +641,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RelayDriver<S> {
                             },
                             &mut sh.out,
                         );
-                        sh.fail(&why);
+                        sh.fail(&message);
                         drop(sh);
                         self.done = true;
                         return Poll::Ready(Err(RelayError::Protocol(why)));
