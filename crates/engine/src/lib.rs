@@ -91,8 +91,9 @@ pub use mode::{EngineMode, ModeCache, ModeOptions, ModeReport};
 pub use networks::NetworkInfo;
 pub use object::ApiObject;
 pub use overrides::{
-    EXTENSION_LABEL, Override, OverrideError, OverrideInput, Replaced, ReplacedKind, VERSION_LABEL,
-    compose_override, plugin_image_env, vm_image_compose, vm_image_service,
+    EXTENSION_LABEL, Override, OverrideError, OverrideInput, RELAY_IMAGE_VAR, RELAY_SERVICE,
+    RELAY_VOLUME, REMOTE_ENGINE_SOCKET, ROLE_LABEL, Replaced, ReplacedKind, VERSION_LABEL,
+    compose_override, plugin_image_env, relay_image_env, vm_image_compose, vm_image_service,
 };
 pub use readiness::{NotReady, SocketState, probe_socket, wait_for_socket};
 pub use relay::{

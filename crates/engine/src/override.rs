@@ -32,6 +32,16 @@
 //!
 //! Every string written is escaped for compose interpolation (`$` → `$$`), so
 //! a path or an id with `$` in it reaches the engine as written.
+//!
+//! In relay mode ([`OverrideInput::relay`]: the engine does not see this
+//! machine's files) `/run/guest-services` is instead the project's named
+//! volume [`RELAY_VOLUME`] (compose names it `<project>_<RELAY_VOLUME>`,
+//! labelled with the extension and the home, so updates keep it and
+//! `rm --volumes` and the label sweeps remove it), and the override adds the
+//! service [`RELAY_SERVICE`]: the relay image (`${DOCKHAND_RELAY_IMAGE}`,
+//! [`relay_image_env`]) idling with the volume, no network, a read-only
+//! root, restarted with the engine, labelled [`ROLE_LABEL`]`=relay`.
+//! dockhand reaches the sockets through an exec of the relay in it.
 
 use std::path::{Path, PathBuf};
 
@@ -43,6 +53,20 @@ use serde_json::{Map, Value, json};
 pub const EXTENSION_LABEL: &str = "dev.dockhand.extension";
 /// The label naming the extension's version on everything dockhand starts.
 pub const VERSION_LABEL: &str = "dev.dockhand.version";
+
+/// The service relay mode adds to an extension's project.
+pub const RELAY_SERVICE: &str = "dockhand-relay";
+/// The project's volume at `/run/guest-services` in relay mode.
+pub const RELAY_VOLUME: &str = "dockhand-guest-services";
+/// The label saying what a container dockhand adds is for (`relay`).
+pub const ROLE_LABEL: &str = "dev.dockhand.role";
+/// The compose variable naming the relay image.
+pub const RELAY_IMAGE_VAR: &str = "DOCKHAND_RELAY_IMAGE";
+/// The engine host's socket in relay mode, where services that mount the
+/// engine socket get it: where Docker Desktop's VM, colima, Lima, OrbStack
+/// and Linux hosts keep it (the path of a forwarded socket on this machine
+/// means nothing there).
+pub const REMOTE_ENGINE_SOCKET: &str = "/var/run/docker.sock";
 
 /// Sources that are paths inside Docker Desktop's VM, available nowhere else.
 const VM_ONLY_SOURCES: [&str; 2] = ["/run/host-services", GUEST_SERVICES_DIR];
@@ -59,8 +83,13 @@ pub struct OverrideInput {
     /// The engine's socket on the engine's host; `None` for a TCP engine,
     /// which makes services that mount the engine socket an error.
     pub engine_socket: Option<PathBuf>,
-    /// More labels for every service (for example the manifest digest).
+    /// More labels for every service (for example the manifest digest),
+    /// and for the socket volume in relay mode.
     pub extra_labels: Vec<(String, String)>,
+    /// Relay mode: the socket directory is the project's volume
+    /// [`RELAY_VOLUME`] (`socket_dir` is not used) and the relay service is
+    /// added (see the module docs).
+    pub relay: bool,
 }
 
 /// Why a mount was replaced.
@@ -70,7 +99,8 @@ pub enum ReplacedKind {
     EngineSocket,
     /// A Docker Desktop VM path, now an empty tmpfs.
     Unavailable,
-    /// `/run/guest-services` itself, now the extension's socket dir.
+    /// `/run/guest-services` itself, now the extension's socket dir (the
+    /// socket volume in relay mode).
     SocketDir,
 }
 
@@ -118,6 +148,11 @@ pub enum OverrideError {
         /// The path.
         path: PathBuf,
     },
+    /// The extension has a service of the name relay mode adds.
+    #[error(
+        "the extension's compose file has a service named `{RELAY_SERVICE}`, the name dockhand gives its relay on an engine in remote mode; the author must rename it (or install with an engine on this machine)"
+    )]
+    ReservedService,
     /// A service mounts the engine socket, but the engine has none.
     #[error(
         "service `{service}` mounts the engine socket ({source_path}), but the engine is reached over TCP and its socket path is unknown; use a local engine on a unix socket (DOCKER_HOST=unix://…)"
@@ -135,7 +170,14 @@ pub fn compose_override(
     facts: &ComposeFacts,
     input: &OverrideInput,
 ) -> Result<Override, OverrideError> {
-    let socket_dir = mount_path("socket dir", &input.socket_dir)?;
+    let socket_source = if input.relay {
+        if facts.services.iter().any(|s| s.name == RELAY_SERVICE) {
+            return Err(OverrideError::ReservedService);
+        }
+        RELAY_VOLUME.to_owned()
+    } else {
+        escape(mount_path("socket dir", &input.socket_dir)?)
+    };
     let engine_socket = input
         .engine_socket
         .as_deref()
@@ -151,8 +193,7 @@ pub fn compose_override(
     let mut replaced = Vec::new();
     for svc in &facts.services {
         let mut volumes = vec![Value::String(format!(
-            "{}:{GUEST_SERVICES_DIR}",
-            escape(socket_dir)
+            "{socket_source}:{GUEST_SERVICES_DIR}"
         ))];
         for m in &svc.engine_socket_mounts {
             let Some(real) = engine_socket else {
@@ -178,8 +219,7 @@ pub fn compose_override(
             } else if kind == ReplacedKind::SocketDir {
                 let mode = if m.read_only { ":ro" } else { "" };
                 volumes.push(Value::String(format!(
-                    "{}:{}{mode}",
-                    escape(socket_dir),
+                    "{socket_source}:{}{mode}",
                     escape(&m.target)
                 )));
             } else {
@@ -192,10 +232,43 @@ pub fn compose_override(
             json!({"labels": Value::Object(labels.clone()), "volumes": volumes}),
         );
     }
+    if !input.relay {
+        return Ok(Override {
+            document: json!({ "services": services }),
+            replaced,
+        });
+    }
+    let mut owner = Map::new();
+    owner.insert(EXTENSION_LABEL.into(), escaped(&input.extension_id));
+    for (k, v) in &input.extra_labels {
+        owner.insert(k.clone(), escaped(v));
+    }
+    let mut relay_labels = labels;
+    relay_labels.insert(ROLE_LABEL.into(), "relay".into());
+    services.insert(
+        RELAY_SERVICE.to_owned(),
+        json!({
+            "image": format!("${{{RELAY_IMAGE_VAR}}}"),
+            "command": ["idle"],
+            "network_mode": "none",
+            "read_only": true,
+            "restart": "unless-stopped",
+            "labels": Value::Object(relay_labels),
+            "volumes": [format!("{RELAY_VOLUME}:{GUEST_SERVICES_DIR}")],
+        }),
+    );
     Ok(Override {
-        document: json!({ "services": services }),
+        document: json!({
+            "services": services,
+            "volumes": { RELAY_VOLUME: { "labels": Value::Object(owner) } },
+        }),
         replaced,
     })
+}
+
+/// The environment entry that names the relay image for compose (relay mode).
+pub fn relay_image_env(image_ref: &str) -> (String, String) {
+    (RELAY_IMAGE_VAR.to_owned(), image_ref.to_owned())
 }
 
 /// The service name of a `vm.image` backend: the last segment of the
@@ -291,6 +364,7 @@ mod tests {
             socket_dir: "/run/user/1000/dockhand/ab12".into(),
             engine_socket: Some("/var/run/docker.sock".into()),
             extra_labels: vec![],
+            relay: false,
         }
     }
 
@@ -465,5 +539,80 @@ services:
             plugin_image_env("acme/x:1"),
             ("DESKTOP_PLUGIN_IMAGE".to_owned(), "acme/x:1".to_owned())
         );
+    }
+
+    #[test]
+    fn relay_mode_mounts_the_project_volume_and_adds_the_relay() {
+        let facts = ComposeFacts::parse(
+            r#"
+services:
+  api:
+    image: x
+    volumes:
+      - "/run/guest-services:/sockets:ro"
+      - "/var/run/docker.sock.raw:/var/run/docker.sock"
+"#,
+        )
+        .unwrap();
+        let mut inp = input();
+        inp.relay = true;
+        // Not used in relay mode: not even checked.
+        inp.socket_dir = "relative".into();
+        inp.engine_socket = Some(REMOTE_ENGINE_SOCKET.into());
+        inp.extra_labels = vec![("dev.dockhand.home".into(), "abc$".into())];
+        let o = compose_override(&facts, &inp).unwrap();
+        assert_eq!(
+            o.document["services"]["api"]["volumes"],
+            json!([
+                "dockhand-guest-services:/run/guest-services",
+                "/var/run/docker.sock:/var/run/docker.sock",
+                "dockhand-guest-services:/sockets:ro",
+            ])
+        );
+        assert_eq!(
+            o.document["services"][RELAY_SERVICE],
+            json!({
+                "image": "${DOCKHAND_RELAY_IMAGE}",
+                "command": ["idle"],
+                "network_mode": "none",
+                "read_only": true,
+                "restart": "unless-stopped",
+                "labels": {
+                    "dev.dockhand.extension": "acme/my-ext",
+                    "dev.dockhand.version": "1.2.0",
+                    "dev.dockhand.home": "abc$$",
+                    "dev.dockhand.role": "relay",
+                },
+                "volumes": ["dockhand-guest-services:/run/guest-services"],
+            })
+        );
+        // The volume carries the owner labels, not the version: updates keep it.
+        assert_eq!(
+            o.document["volumes"],
+            json!({"dockhand-guest-services": {"labels": {
+                "dev.dockhand.extension": "acme/my-ext",
+                "dev.dockhand.home": "abc$$",
+            }}})
+        );
+        assert_eq!(
+            relay_image_env("dockhand-relay:1"),
+            (
+                "DOCKHAND_RELAY_IMAGE".to_owned(),
+                "dockhand-relay:1".to_owned()
+            )
+        );
+    }
+
+    #[test]
+    fn relay_mode_refuses_a_service_of_the_relay_s_name() {
+        let facts = ComposeFacts::parse("services:\n  dockhand-relay:\n    image: x\n").unwrap();
+        let mut inp = input();
+        inp.relay = true;
+        let e = compose_override(&facts, &inp).unwrap_err();
+        assert_eq!(e, OverrideError::ReservedService);
+        assert!(e.to_string().contains("must rename it"), "{e}");
+        // In local mode the name is the extension's to use.
+        inp.relay = false;
+        assert!(compose_override(&facts, &inp).is_ok());
     }
 }

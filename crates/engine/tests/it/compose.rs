@@ -63,6 +63,7 @@ fn write_project(
         socket_dir: socket_dir.clone(),
         engine_socket: engine.host().socket_path().map(Path::to_path_buf),
         extra_labels: vec![],
+        relay: false,
     };
     let ov = compose_override(&facts, &input).expect("override");
     let vm = dir.path().join("vm");

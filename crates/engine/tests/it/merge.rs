@@ -101,6 +101,7 @@ async fn override_volumes_replace_base_volumes_by_target() {
         socket_dir: "/srv/dockhand/sock".into(),
         engine_socket: Some("/srv/engine/docker.sock".into()),
         extra_labels: vec![],
+        relay: false,
     };
     let ov = compose_override(&facts, &input).expect("override");
     fs_err::write(dir.path().join("compose.yaml"), BASE).expect("write");
