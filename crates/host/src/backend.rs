@@ -6,14 +6,15 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use dockhand_engine::{
-    ComposeProject, ComposeRunner, ContainerInfo, Engine, EngineError, EngineHost, OverrideInput,
-    SocketState, compose_override, normalize_expose, plugin_image_env, probe_socket, project_name,
+    ComposeProject, ComposeRunner, ContainerInfo, Engine, EngineHost, OverrideInput, SocketState,
+    compose_override, normalize_expose, plugin_image_env, probe_socket, project_name,
     vm_image_compose, wait_for_socket,
 };
 use dockhand_spec::ExtensionId;
 use dockhand_spec::{ComposeFacts, Metadata};
 
 use crate::InstallError;
+use crate::error::NotReady;
 use crate::socket_dir;
 
 /// How long install (and `enable`, `up`) waits for a backend's socket
@@ -112,13 +113,14 @@ pub fn write_compose_files(
     };
     let compose_path = vm_dir.join("compose.yaml");
     fs_err::write(&compose_path, &text).map_err(InstallError::io(&compose_path))?;
-    let facts = ComposeFacts::parse(&text).map_err(InstallError::ComposeFile)?;
+    let facts = ComposeFacts::parse(&text).map_err(InstallError::from)?;
     let input = OverrideInput {
         extension_id: id.to_string(),
         version: version.to_owned(),
         socket_dir: socket_dir.to_path_buf(),
         engine_socket: engine.socket_path().map(Path::to_path_buf),
         extra_labels: vec![(crate::layout::HOME_LABEL.to_owned(), home_id.to_owned())],
+        relay: false,
     };
     let over = compose_override(&facts, &input).map_err(InstallError::Override)?;
     let override_path = vm_dir.join("override.json");
@@ -174,13 +176,13 @@ pub async fn up(
         }
         let containers = engine.containers_by_label(&backend.label()).await?;
         if let Some((what, detail)) = not_serving(&containers) {
-            return Err(InstallError::NotReady {
+            return Err(InstallError::from(NotReady {
                 id: backend.id.to_string(),
                 socket: path.display().to_string(),
                 what: what.to_owned(),
                 detail,
                 logs: logs_tail(engine, backend).await,
-            });
+            }));
         }
         if tokio::time::Instant::now() >= deadline {
             return Ok(Started::SocketPending { socket: path });
@@ -353,12 +355,6 @@ pub async fn sweep(
 /// and volumes. An installed extension keeps the project its record names.
 pub fn project_of(home_id: &str, id: &ExtensionId) -> String {
     project_name(&format!("{home_id}/{id}"))
-}
-
-impl From<EngineError> for InstallError {
-    fn from(e: EngineError) -> Self {
-        InstallError::Engine(e)
-    }
 }
 
 #[cfg(test)]

@@ -108,14 +108,15 @@ impl IntoResponse for ApiError {
 impl From<InstallError> for ApiError {
     fn from(e: InstallError) -> Self {
         let status = match &e {
-            InstallError::NotInstalled(_)
-            | InstallError::State(StateError::NotInstalled { .. }) => StatusCode::NOT_FOUND,
+            InstallError::NotInstalled(_) => StatusCode::NOT_FOUND,
+            InstallError::State(state) => match **state {
+                StateError::NotInstalled { .. } => StatusCode::NOT_FOUND,
+                StateError::Busy { .. } | StateError::OpPending { .. } => StatusCode::CONFLICT,
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
+            },
             InstallError::Lock(LockError::Busy { .. } | LockError::Repairing { .. })
-            | InstallError::Lock(LockError::StateBusy)
-            | InstallError::State(StateError::Busy { .. } | StateError::OpPending { .. }) => {
-                StatusCode::CONFLICT
-            }
-            InstallError::Engine(_) | InstallError::Compose(_) | InstallError::NotReady { .. } => {
+            | InstallError::Lock(LockError::StateBusy) => StatusCode::CONFLICT,
+            InstallError::Engine(_) | InstallError::Compose(_) | InstallError::NotReady(_) => {
                 StatusCode::BAD_GATEWAY
             }
             InstallError::NotAllowed { .. } => StatusCode::FORBIDDEN,
@@ -132,12 +133,13 @@ impl From<InstallError> for ApiError {
             | InstallError::ImageTooLarge { .. }
             | InstallError::NotConfirmed(_) => StatusCode::UNPROCESSABLE_ENTITY,
             InstallError::Pull(_) => StatusCode::BAD_GATEWAY,
-            InstallError::Resolve(ResolveError::Registry { .. }) => StatusCode::BAD_GATEWAY,
-            InstallError::Resolve(
+            InstallError::Resolve(resolve) => match **resolve {
+                ResolveError::Registry { .. } => StatusCode::BAD_GATEWAY,
                 ResolveError::NoCompatible { .. }
                 | ResolveError::OnlyPreReleases { .. }
-                | ResolveError::NoTags { .. },
-            ) => StatusCode::UNPROCESSABLE_ENTITY,
+                | ResolveError::NoTags { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
+            },
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         Self::new(status, e.to_string())
@@ -164,7 +166,7 @@ impl From<axum::extract::rejection::PathRejection> for ApiError {
 
 impl From<StateError> for ApiError {
     fn from(e: StateError) -> Self {
-        InstallError::State(e).into()
+        InstallError::from(e).into()
     }
 }
 
