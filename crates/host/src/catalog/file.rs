@@ -5,10 +5,12 @@
 
 use std::path::{Path, PathBuf};
 
-use dockhand_oci::{Reference, ReferenceError};
+use dockhand_oci::Reference;
 use dockhand_spec::Category;
 use serde_json::value::RawValue;
 
+use super::problem::CatalogProblem;
+pub use super::problem::EntryReferenceError;
 use crate::line::line_of;
 
 /// One listed extension.
@@ -62,12 +64,12 @@ pub enum CatalogFileError {
     Invalid {
         /// The file.
         path: PathBuf,
-        /// `(line, message)`, in file order.
-        problems: Vec<(usize, String)>,
+        /// `(line, problem)`, in file order.
+        problems: Vec<(usize, CatalogProblem)>,
     },
 }
 
-fn problems_text(path: &Path, problems: &[(usize, String)]) -> String {
+fn problems_text(path: &Path, problems: &[(usize, CatalogProblem)]) -> String {
     let lines: Vec<String> = problems
         .iter()
         .map(|(line, m)| format!("{}:{line}: {m}", path.display()))
@@ -99,7 +101,9 @@ impl CatalogFile {
                 path: path.to_path_buf(),
                 problems: vec![(
                     1,
-                    format!("the file is larger than {MAX_FILE_BYTES} bytes: split it"),
+                    CatalogProblem::TooLarge {
+                        limit: MAX_FILE_BYTES,
+                    },
                 )],
             });
         }
@@ -132,20 +136,6 @@ impl CatalogFile {
     }
 }
 
-/// Why an entry of a catalog or an allow-list is not a reference.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum EntryReferenceError {
-    /// Nothing but spaces.
-    #[error("empty reference")]
-    Empty,
-    /// Not an image reference.
-    #[error("{error}: write org/repo, org/repo:tag or org/repo@sha256:…")]
-    Malformed {
-        /// What the parser said.
-        error: ReferenceError,
-    },
-}
-
 /// Parses one reference as catalogs and allow-lists write them.
 pub fn parse_reference(raw: &str) -> Result<Reference, EntryReferenceError> {
     let raw = raw.trim();
@@ -155,7 +145,7 @@ pub fn parse_reference(raw: &str) -> Result<Reference, EntryReferenceError> {
     Reference::parse_loose(raw).map_err(|error| EntryReferenceError::Malformed { error })
 }
 
-fn parse_txt(text: &str) -> (Vec<FileEntry>, Vec<(usize, String)>) {
+fn parse_txt(text: &str) -> (Vec<FileEntry>, Vec<(usize, CatalogProblem)>) {
     let mut entries: Vec<FileEntry> = Vec::new();
     let mut problems = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -167,7 +157,9 @@ fn parse_txt(text: &str) -> (Vec<FileEntry>, Vec<(usize, String)>) {
         if content.split_whitespace().count() > 1 {
             problems.push((
                 line_no,
-                format!("`{content}` holds more than one word: write one org/repo[:tag] a line"),
+                CatalogProblem::MoreThanOneWord {
+                    content: content.to_owned(),
+                },
             ));
             continue;
         }
@@ -176,7 +168,10 @@ fn parse_txt(text: &str) -> (Vec<FileEntry>, Vec<(usize, String)>) {
                 if let Some(first) = entries.iter().find(|e| e.reference == reference) {
                     problems.push((
                         line_no,
-                        format!("`{content}` is listed already on line {}", first.line),
+                        CatalogProblem::Duplicate {
+                            reference: content.to_owned(),
+                            first: first.line,
+                        },
                     ));
                     continue;
                 }
@@ -186,13 +181,13 @@ fn parse_txt(text: &str) -> (Vec<FileEntry>, Vec<(usize, String)>) {
                     line: line_no,
                 });
             }
-            Err(m) => problems.push((line_no, m.to_string())),
+            Err(m) => problems.push((line_no, CatalogProblem::Reference(m))),
         }
     }
     (entries, problems)
 }
 
-type Parsed = (Option<String>, Vec<FileEntry>, Vec<(usize, String)>);
+type Parsed = (Option<String>, Vec<FileEntry>, Vec<(usize, CatalogProblem)>);
 
 fn parse_json(text: &str) -> Parsed {
     let mut problems = Vec::new();
@@ -200,7 +195,7 @@ fn parse_json(text: &str) -> Parsed {
     let doc: std::collections::BTreeMap<String, &RawValue> = match serde_json::from_str(text) {
         Ok(d) => d,
         Err(e) => {
-            problems.push((e.line().max(1), format!("not a JSON object: {e}")));
+            problems.push((e.line().max(1), CatalogProblem::NotJson { error: e }));
             return (None, Vec::new(), problems);
         }
     };
@@ -208,7 +203,7 @@ fn parse_json(text: &str) -> Parsed {
         if !matches!(key.as_str(), "extensions" | "name" | "$schema" | "version") {
             problems.push((
                 line_of(text, offset_of(value)),
-                format!("unknown key `{key}`: a catalog has name, version and extensions"),
+                CatalogProblem::UnknownKey { key: key.clone() },
             ));
         }
     }
@@ -218,7 +213,9 @@ fn parse_json(text: &str) -> Parsed {
     {
         problems.push((
             line,
-            format!("version {v} is not supported: this dockhand reads version 1"),
+            CatalogProblem::Version {
+                version: v.to_owned(),
+            },
         ));
     }
     let name = match text_of("name") {
@@ -226,16 +223,13 @@ fn parse_json(text: &str) -> Parsed {
         Some((v, line)) => match serde_json::from_str::<String>(v) {
             Ok(s) => Some(s),
             Err(_) => {
-                problems.push((line, "`name` must be a string".to_owned()));
+                problems.push((line, CatalogProblem::NameNotString));
                 None
             }
         },
     };
     let Some(list) = doc.get("extensions") else {
-        problems.push((
-            1,
-            "no `extensions` array: list the extensions there".to_owned(),
-        ));
+        problems.push((1, CatalogProblem::NoExtensions));
         return (name, Vec::new(), problems);
     };
     let items: Vec<&RawValue> = match serde_json::from_str(list.get()) {
@@ -243,7 +237,7 @@ fn parse_json(text: &str) -> Parsed {
         Err(_) => {
             problems.push((
                 line_of(text, offset_of(list)),
-                "`extensions` must be an array of objects".to_owned(),
+                CatalogProblem::ExtensionsNotArray,
             ));
             return (name, Vec::new(), problems);
         }
@@ -257,10 +251,10 @@ fn parse_json(text: &str) -> Parsed {
                 if let Some(first) = entries.iter().find(|e| e.reference == entry.reference) {
                     problems.push((
                         line,
-                        format!(
-                            "`{}` is listed already on line {}",
-                            entry.reference, first.line
-                        ),
+                        CatalogProblem::Duplicate {
+                            reference: entry.reference.to_string(),
+                            first: first.line,
+                        },
                     ));
                     continue;
                 }
@@ -276,15 +270,10 @@ fn parse_json_entry(
     text: &str,
     item: &RawValue,
     offset_of: &dyn Fn(&RawValue) -> usize,
-) -> Result<FileEntry, Vec<(usize, String)>> {
+) -> Result<FileEntry, Vec<(usize, CatalogProblem)>> {
     let line = line_of(text, offset_of(item));
     let fields: std::collections::BTreeMap<String, &RawValue> = serde_json::from_str(item.get())
-        .map_err(|_| {
-            vec![(
-                line,
-                "an entry must be an object such as {\"reference\": \"org/repo\"}".to_owned(),
-            )]
-        })?;
+        .map_err(|_| vec![(line, CatalogProblem::EntryNotObject)])?;
     let mut problems = Vec::new();
     let mut reference = None;
     let mut overrides = Overrides::default();
@@ -295,9 +284,14 @@ fn parse_json_entry(
             "reference" => match string() {
                 Some(s) => match parse_reference(&s) {
                     Ok(r) => reference = Some(r),
-                    Err(m) => problems.push((at, m.to_string())),
+                    Err(m) => problems.push((at, CatalogProblem::Reference(m))),
                 },
-                None => problems.push((at, "`reference` must be a string".to_owned())),
+                None => problems.push((
+                    at,
+                    CatalogProblem::NotString {
+                        key: "reference".to_owned(),
+                    },
+                )),
             },
             "title" | "vendor" | "description" => match string() {
                 Some(s) => {
@@ -308,7 +302,7 @@ fn parse_json_entry(
                     };
                     *slot = Some(s);
                 }
-                None => problems.push((at, format!("`{key}` must be a string"))),
+                None => problems.push((at, CatalogProblem::NotString { key: key.clone() })),
             },
             "categories" => match serde_json::from_str::<Vec<String>>(value.get()) {
                 Ok(list) => {
@@ -316,22 +310,21 @@ fn parse_json_entry(
                         if !Category::KNOWN.contains(&c.as_str()) {
                             problems.push((
                                 at,
-                                format!(
-                                    "unknown category `{c}`: use one of {}",
-                                    Category::KNOWN.join(", ")
-                                ),
+                                CatalogProblem::UnknownCategory {
+                                    category: c.clone(),
+                                },
                             ));
                         }
                     }
                     overrides.categories = Some(list);
                 }
-                Err(_) => problems.push((at, "`categories` must be an array of strings".into())),
+                Err(_) => problems.push((at, CatalogProblem::CategoriesNotStrings)),
             },
             other => problems.push((
                 at,
-                format!(
-                    "unknown key `{other}`: an entry has reference, title, vendor, description and categories"
-                ),
+                CatalogProblem::UnknownEntryKey {
+                    key: other.to_owned(),
+                },
             )),
         }
     }
@@ -342,7 +335,7 @@ fn parse_json_entry(
             line,
         }),
         None if !fields.contains_key("reference") => {
-            problems.push((line, "the entry has no `reference`".to_owned()));
+            problems.push((line, CatalogProblem::NoReference));
             Err(problems)
         }
         _ => Err(problems),

@@ -21,6 +21,7 @@
 //! registry cannot be reached, cached answers are used as they are.
 
 pub mod file;
+mod problem;
 mod remote;
 
 use std::collections::BTreeMap;
@@ -36,6 +37,7 @@ use serde::Serialize;
 use crate::config::{CatalogSource, Config};
 use crate::state::{State, StateError};
 pub use file::{CatalogFile, CatalogFileError, FileEntry, Overrides};
+pub use problem::CatalogProblem;
 
 /// How catalogs are read.
 #[derive(Debug, Clone)]
