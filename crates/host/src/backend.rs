@@ -104,9 +104,10 @@ pub fn write_compose_files(
             // container port); any other file is written as it is.
             normalize_expose(&text).unwrap_or(text)
         }
-        (Some(image), None) => {
-            serde_json::to_string_pretty(&vm_image_compose(id.as_str(), image)).unwrap_or_default()
-        }
+        (Some(image), None) => serde_json::to_string_pretty(&vm_image_compose(id.as_str(), image))
+            .map_err(InstallError::serialize(
+                vm_dir.join("compose.yaml").display(),
+            ))?,
         (None, None) => {
             return Err(InstallError::NoVmTarget);
         }

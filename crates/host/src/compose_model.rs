@@ -118,7 +118,7 @@ pub(crate) fn write_summary(version_dir: &Path, summary: &Summary) -> Result<(),
     let path = version_dir.join(SUMMARY_FILE);
     let mut kept = summary.clone();
     kept.image = None;
-    let text = serde_json::to_vec_pretty(&kept).unwrap_or_default();
+    let text = serde_json::to_vec_pretty(&kept).map_err(InstallError::serialize(path.display()))?;
     fs_err::write(&path, text).map_err(InstallError::io(&path))
 }
 

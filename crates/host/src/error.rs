@@ -180,6 +180,17 @@ pub enum InstallError {
         /// The error.
         source: std::io::Error,
     },
+    /// A document dockhand writes does not serialize (a bug in dockhand).
+    #[error("cannot write {what}: it does not serialize ({source}); report this as a bug")]
+    Serialize {
+        /// The file or record (`/…/labels.json`, `the record of acme/ext`).
+        what: String,
+        /// What serde said.
+        source: serde_json::Error,
+    },
+    /// Relay mode (an engine that does not see this machine's files) failed.
+    #[error(transparent)]
+    Relay(Box<crate::relay::RelayModeError>),
     /// A crash was simulated (failpoint, for tests of recovery).
     #[error("stopped at failpoint {0}")]
     Failpoint(String),
@@ -230,6 +241,7 @@ boxed_from!(
     Resolve(ResolveError),
     ComposeFile(dockhand_spec::ComposeError),
     NotReady(NotReady),
+    Relay(crate::relay::RelayModeError),
 );
 
 /// Why an install stopped before its first side effect without failing
@@ -263,6 +275,14 @@ fn diagnostic_lines(diagnostics: &[Diagnostic]) -> String {
 }
 
 impl InstallError {
+    /// Wraps a serialization error with what was being written.
+    pub fn serialize(what: impl std::fmt::Display) -> impl FnOnce(serde_json::Error) -> Self {
+        move |source| Self::Serialize {
+            what: what.to_string(),
+            source,
+        }
+    }
+
     /// Wraps an I/O error with its path.
     pub fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Self + '_ {
         move |source| Self::Io {

@@ -105,8 +105,10 @@ impl Remote<'_> {
         }
         match fetch().await {
             Ok(list) => {
-                let body = serde_json::to_string(&list).unwrap_or_default();
-                let _ = self.state.cache_put(key, None, None, &body);
+                // The cache is best effort: what does not serialize is not kept.
+                if let Ok(body) = serde_json::to_string(&list) {
+                    let _ = self.state.cache_put(key, None, None, &body);
+                }
                 Ok(list)
             }
             Err(e @ RegistryError::Transport { .. }) => match parsed {
@@ -163,8 +165,9 @@ impl Remote<'_> {
             }
         }
         let fresh = self.fetch_labels(reference).await?;
-        let body = serde_json::to_string(&fresh).unwrap_or_default();
-        let _ = self.state.cache_put(&key, Some(&fresh.digest), None, &body);
+        if let Ok(body) = serde_json::to_string(&fresh) {
+            let _ = self.state.cache_put(&key, Some(&fresh.digest), None, &body);
+        }
         Ok(fresh)
     }
 

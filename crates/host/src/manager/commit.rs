@@ -111,11 +111,9 @@ impl Manager {
         fs_err::rename(&p.staging, version_dir).map_err(InstallError::io(&p.staging))?;
         crate::compose_model::write_summary(version_dir, &p.summary)?;
         let labels_path = version_dir.join("labels.json");
-        fs_err::write(
-            &labels_path,
-            serde_json::to_vec_pretty(&p.labels.0).unwrap_or_default(),
-        )
-        .map_err(InstallError::io(&labels_path))?;
+        let labels = serde_json::to_vec_pretty(&p.labels.0)
+            .map_err(InstallError::serialize(labels_path.display()))?;
+        fs_err::write(&labels_path, labels).map_err(InstallError::io(&labels_path))?;
         let root = version_dir.join("root");
         let mut backend_record = None;
         if p.metadata.vm.is_some() {
@@ -167,6 +165,9 @@ impl Manager {
         tx.step("switch")?;
         switch_symlink(&self.layout.current(&p.id), version_dir)
             .map_err(InstallError::io(version_dir))?;
+        let metadata = serde_json::to_value(&p.metadata).map_err(InstallError::serialize(
+            format_args!("the record of {}", p.id),
+        ))?;
         let record = ExtensionRecord {
             id: p.id.clone(),
             image: p.name.clone(),
@@ -186,7 +187,7 @@ impl Manager {
             backend: backend_record,
             host_binaries,
             ui_title: p.metadata.dashboard_tab().map(|t| t.title.clone()),
-            metadata: serde_json::to_value(&p.metadata).unwrap_or_default(),
+            metadata,
             labels: p.labels.0.clone(),
             update_available: None,
         };
