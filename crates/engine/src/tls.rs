@@ -280,6 +280,10 @@ pub(crate) fn hyper_client(
     let config = tls.rustls_config()?;
     let mut http = HttpConnector::new();
     http.enforce_http(false);
+    // A hijacked stream (the relay's exec) sends small frames in both
+    // directions; with Nagle's algorithm a frame written while the last
+    // one is unacknowledged waits for the engine's delayed ACK (40 ms).
+    http.set_nodelay(true);
     let https = hyper_rustls::HttpsConnectorBuilder::new()
         .with_tls_config(config)
         .https_only()
