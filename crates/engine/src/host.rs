@@ -163,9 +163,10 @@ impl EngineHost {
                 })
             }
             EngineHost::Tcp(addr) => {
+                let client = crate::tls::plain_client();
                 let url = format!("http://{addr}");
                 Box::new(move |v| {
-                    Docker::connect_with_http(&url, TIMEOUT_SECS, v).map_err(&unreachable)
+                    crate::tls::docker_over(&client, &url, TIMEOUT_SECS, v).map_err(&unreachable)
                 })
             }
             EngineHost::Tls { addr, tls } => {

@@ -292,6 +292,15 @@ pub(crate) fn hyper_client(
     Ok(Arc::new(Client::builder(TokioExecutor::new()).build(https)))
 }
 
+/// The hyper client of a plain `tcp://` engine: bollard's own sets no
+/// TCP_NODELAY (see [`hyper_client`]); connections kept alive and shared
+/// the same way.
+pub(crate) fn plain_client() -> Arc<Client<HttpConnector, Body>> {
+    let mut http = HttpConnector::new();
+    http.set_nodelay(true);
+    Arc::new(Client::builder(TokioExecutor::new()).build(http))
+}
+
 /// A bollard client speaking API `version` through `client` to `addr`
 /// (`https://host:port`, or any name for a connector that ignores it).
 pub(crate) fn docker_over<C>(
