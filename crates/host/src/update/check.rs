@@ -7,7 +7,7 @@ use dockhand_oci::{Digest, Platform, Reference};
 use dockhand_spec::{ApiVersionReq, labels::name};
 
 use super::tags::{VersionTag, candidates, version_tags};
-use super::{CheckOptions, UpdateError};
+use super::{CheckOptions, Unusable, UpdateError};
 use crate::state::{CachedManifest, State};
 
 /// The largest image config read for its labels.
@@ -203,7 +203,7 @@ async fn read_candidate(
     };
     let tagged = repo.with_tag(&tag.tag).map_err(|e| UpdateError::Invalid {
         what: format!("tag {} of {}", tag.tag, repo.name()),
-        reason: e.to_string(),
+        reason: Unusable::Tag(e),
     })?;
     let repository = repo.name();
     let platform_key = platform.to_string();
@@ -226,7 +226,7 @@ async fn read_candidate(
     };
     let top = client.get_manifest(&top_ref).await.map_err(wrap)?;
     let top_digest = top.digest.clone();
-    let image = match top.parse().map_err(|e| invalid(&tagged, e))? {
+    let image = match top.parse().map_err(|e| unreadable(&tagged, e))? {
         ManifestKind::Image(m) => (m, top_digest.clone()),
         ManifestKind::Index(index) => {
             let Some(entry) = index.find_platform(platform) else {
@@ -235,12 +235,14 @@ async fn read_candidate(
             let pinned = tagged.with_digest(entry.digest.clone());
             let m = client.get_manifest(&pinned).await.map_err(wrap)?;
             let digest = m.digest.clone();
-            match m.parse().map_err(|e| invalid(&tagged, e))? {
+            match m.parse().map_err(|e| unreadable(&tagged, e))? {
                 ManifestKind::Image(m) => (m, digest),
                 ManifestKind::Index(_) => {
                     return Err(UpdateError::Invalid {
                         what: tagged.to_string(),
-                        reason: format!("the index entry for {platform} is another index"),
+                        reason: Unusable::NestedIndex {
+                            platform: platform.to_string(),
+                        },
                     });
                 }
             }
@@ -256,9 +258,9 @@ async fn read_candidate(
     .await
     .map_err(|e| match e {
         Read::Registry(source) => wrap(source),
-        e @ (Read::TooLarge { .. } | Read::NotAConfig { .. }) => UpdateError::Invalid {
+        Read::Unusable(reason) => UpdateError::Invalid {
             what: format!("the config of {tagged}"),
-            reason: e.to_string(),
+            reason,
         },
     })?;
     counts.configs_read += 1;
@@ -274,21 +276,16 @@ async fn read_candidate(
     }))
 }
 
-fn invalid(what: &Reference, e: impl std::fmt::Display) -> UpdateError {
+fn unreadable(what: &Reference, e: dockhand_oci::registry::ManifestError) -> UpdateError {
     UpdateError::Invalid {
         what: what.to_string(),
-        reason: e.to_string(),
+        reason: Unusable::Manifest(e),
     }
 }
 
-#[derive(Debug, thiserror::Error)]
 enum Read {
-    #[error(transparent)]
     Registry(dockhand_oci::registry::RegistryError),
-    #[error("it is {size} bytes, more than the {MAX_CONFIG_BYTES} an image config may have")]
-    TooLarge { size: u64 },
-    #[error("not a valid image config: {error}")]
-    NotAConfig { error: serde_json::Error },
+    Unusable(Unusable),
 }
 
 /// The labels of the config blob `digest` (at most [`MAX_CONFIG_BYTES`]).
@@ -299,7 +296,7 @@ async fn read_labels(
     size: u64,
 ) -> Result<std::collections::BTreeMap<String, String>, Read> {
     if size > MAX_CONFIG_BYTES {
-        return Err(Read::TooLarge { size });
+        return Err(Read::Unusable(Unusable::ConfigTooLarge { size }));
     }
     let mut bytes = Vec::new();
     client
@@ -316,7 +313,7 @@ async fn read_labels(
         #[serde(default, rename = "Labels")]
         labels: Option<std::collections::BTreeMap<String, String>>,
     }
-    let config: Config =
-        serde_json::from_slice(&bytes).map_err(|error| Read::NotAConfig { error })?;
+    let config: Config = serde_json::from_slice(&bytes)
+        .map_err(|error| Read::Unusable(Unusable::NotAConfig { error }))?;
     Ok(config.config.and_then(|c| c.labels).unwrap_or_default())
 }

@@ -22,6 +22,7 @@
 
 pub(crate) mod check;
 pub mod tags;
+mod unusable;
 pub mod untagged;
 
 use dockhand_oci::registry::RegistryError;
@@ -31,6 +32,7 @@ use dockhand_spec::ExtensionId;
 
 pub use check::{CheckCounts, MAX_CONFIG_BYTES, api_satisfied, api_satisfied_by};
 pub(crate) use check::{ReadTag, walk_down};
+pub use unusable::Unusable;
 
 use crate::error::InstallError;
 use crate::state::{ExtensionRecord, StateError};
@@ -179,7 +181,7 @@ pub enum UpdateError {
         /// What.
         what: String,
         /// Why.
-        reason: String,
+        reason: Unusable,
     },
     /// The state database failed.
     #[error(transparent)]

@@ -16,7 +16,7 @@ use dockhand_oci::{Reference, ReferenceError};
 
 use super::check::{CheckCounts, RegistryTags, walk_down};
 use super::tags::{UntaggedTags, untagged_tags};
-use super::{CheckOptions, UpdateError};
+use super::{CheckOptions, Unusable, UpdateError};
 use crate::state::{State, StateError};
 
 /// The most tags or versions named in one message.
@@ -138,7 +138,7 @@ pub enum ResolveError {
         /// What.
         what: String,
         /// Why.
-        reason: String,
+        reason: Unusable,
     },
     /// The state database (the cache) failed.
     #[error(transparent)]
@@ -193,7 +193,7 @@ impl From<UpdateError> for ResolveError {
             UpdateError::State(e) => Self::State(e),
             other => Self::Invalid {
                 what: "the versions".to_owned(),
-                reason: other.to_string(),
+                reason: Unusable::Check(Box::new(other)),
             },
         }
     }
@@ -243,7 +243,7 @@ pub(crate) async fn resolve_permitted(
     let tagged = |tag: &str| {
         repo.with_tag(tag).map_err(|e| ResolveError::Invalid {
             what: format!("tag {tag} of {name}"),
-            reason: e.to_string(),
+            reason: Unusable::Tag(e),
         })
     };
     let mut counts = CheckCounts {
