@@ -36,6 +36,10 @@ pub struct Settings {
     /// `DOCKHAND_READY_TIMEOUT`: seconds install waits for a backend's socket
     /// before going on without it.
     pub ready_timeout: Option<std::time::Duration>,
+    /// Where the relay binaries are (relay mode): `DOCKHAND_RELAY_DIR`, else
+    /// beside this executable ([`dockhand_engine::RelayBinaries::beside`]:
+    /// the package's `lib/dockhand/relay`, a checkout's `target/relay`).
+    pub relay_binaries: dockhand_engine::RelayBinaries,
     /// `DOCKHAND_COMPOSE`: which compose runs backends (`v2`, `v1`, a
     /// program; unset: the v2 plugin, else `docker-compose`).
     pub compose: dockhand_engine::ComposeChoice,
@@ -96,6 +100,14 @@ impl Settings {
                     )?))
                 }
                 _ => None,
+            },
+            relay_binaries: match std::env::var_os("DOCKHAND_RELAY_DIR").filter(|v| !v.is_empty()) {
+                Some(dir) => dockhand_engine::RelayBinaries {
+                    dir: PathBuf::from(dir),
+                },
+                None => dockhand_engine::RelayBinaries::beside(
+                    &std::env::current_exe().unwrap_or_else(|_| PathBuf::from("dockhand")),
+                ),
             },
             compose: dockhand_engine::ComposeChoice::parse(
                 &std::env::var("DOCKHAND_COMPOSE").unwrap_or_default(),

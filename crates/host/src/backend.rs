@@ -6,15 +6,17 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use dockhand_engine::{
-    ComposeProject, ComposeRunner, ContainerInfo, Engine, EngineHost, OverrideInput, SocketState,
-    compose_override, normalize_expose, plugin_image_env, probe_socket, project_name,
-    vm_image_compose, wait_for_socket,
+    ComposeProject, ComposeRunner, ContainerInfo, Engine, EngineHost, OverrideInput,
+    RELAY_IMAGE_VAR, RELAY_REPOSITORY, RELAY_SOCKET_DIR, REMOTE_ENGINE_SOCKET, RelayBinaries,
+    SocketState, compose_override, normalize_expose, plugin_image_env, probe_socket, project_name,
+    relay_image_env, vm_image_compose, wait_for_socket,
 };
 use dockhand_spec::ExtensionId;
 use dockhand_spec::{ComposeFacts, Metadata};
 
 use crate::InstallError;
 use crate::error::NotReady;
+use crate::relay::{self, RelayModeError};
 use crate::socket_dir;
 
 /// How long install (and `enable`, `up`) waits for a backend's socket
@@ -42,6 +44,11 @@ pub struct Backend {
     pub plugin_image: String,
     /// The home it belongs to ([`crate::layout::Layout::home_id`]).
     pub home_id: String,
+    /// Relay mode (the engine does not see this machine's files): where the
+    /// relay binaries are. `/run/guest-services` is then the project's
+    /// volume, reached through the relay service, and `socket_dir` is not
+    /// used ([`crate::relay`]).
+    pub relay: Option<RelayBinaries>,
 }
 
 impl Backend {
@@ -53,7 +60,15 @@ impl Backend {
                 self.vm_dir.join("compose.yaml"),
                 self.vm_dir.join("override.json"),
             ],
-            env: vec![plugin_image_env(&self.plugin_image)],
+            env: if self.relay.is_some() {
+                // The relay image's name needs the engine; `up` sets it.
+                vec![
+                    plugin_image_env(&self.plugin_image),
+                    relay_image_env(RELAY_REPOSITORY),
+                ]
+            } else {
+                vec![plugin_image_env(&self.plugin_image)]
+            },
             dir: self.vm_dir.clone(),
         }
     }
@@ -73,6 +88,10 @@ pub struct Placement<'a> {
     pub engine: &'a EngineHost,
     /// This home's [`HOME_LABEL`](crate::layout::HOME_LABEL) value.
     pub home_id: &'a str,
+    /// Relay mode: the socket directory is the project's volume and the
+    /// relay service is added; engine socket mounts get the engine host's
+    /// [`REMOTE_ENGINE_SOCKET`].
+    pub relay: bool,
 }
 
 /// Writes `vm/compose.yaml` (the extension's own file, or the generated one
@@ -89,6 +108,7 @@ pub fn write_compose_files(
         socket_dir,
         engine,
         home_id,
+        relay,
     } = place;
     let Some(vm) = &metadata.vm else {
         return Err(InstallError::NoVm);
@@ -119,9 +139,13 @@ pub fn write_compose_files(
         extension_id: id.to_string(),
         version: version.to_owned(),
         socket_dir: socket_dir.to_path_buf(),
-        engine_socket: engine.socket_path().map(Path::to_path_buf),
+        engine_socket: if relay {
+            Some(PathBuf::from(REMOTE_ENGINE_SOCKET))
+        } else {
+            engine.socket_path().map(Path::to_path_buf)
+        },
         extra_labels: vec![(crate::layout::HOME_LABEL.to_owned(), home_id.to_owned())],
-        relay: false,
+        relay,
     };
     let over = compose_override(&facts, &input).map_err(InstallError::Override)?;
     let override_path = vm_dir.join("override.json");
@@ -159,11 +183,25 @@ pub async fn up(
     backend: &Backend,
     socket_wait: Duration,
 ) -> Result<Started, InstallError> {
-    socket_dir::prepare(&backend.socket_dir)?;
-    runner.up(&backend.compose_project()).await?;
+    let mut project = backend.compose_project();
+    match &backend.relay {
+        None => socket_dir::prepare(&backend.socket_dir)?,
+        Some(binaries) => {
+            let image = engine
+                .ensure_relay_image(binaries)
+                .await
+                .map_err(RelayModeError::from)?;
+            project.env.retain(|(k, _)| k != RELAY_IMAGE_VAR);
+            project.env.push(relay_image_env(&image));
+        }
+    }
+    runner.up(&project).await?;
     let Some(socket) = &backend.socket else {
         return Ok(Started::NoSocket);
     };
+    if backend.relay.is_some() {
+        return wait_through_relay(engine, backend, socket, socket_wait).await;
+    }
     let path = backend.socket_dir.join(socket);
     let deadline = tokio::time::Instant::now() + socket_wait;
     loop {
@@ -190,6 +228,55 @@ pub async fn up(
         }
     }
 }
+
+/// [`up`]'s wait in relay mode: connecting to the socket through a session
+/// of the relay until it answers, the backend's containers fail, or the
+/// wait ends.
+async fn wait_through_relay(
+    engine: &Engine,
+    backend: &Backend,
+    socket: &str,
+    socket_wait: Duration,
+) -> Result<Started, InstallError> {
+    let inside = PathBuf::from(RELAY_SOCKET_DIR).join(socket);
+    let deadline = tokio::time::Instant::now() + socket_wait;
+    let mut session: Option<dockhand_engine::Relay> = None;
+    loop {
+        if session.as_ref().is_none_or(|r| r.closed().is_some()) {
+            session = match relay::session(engine, &backend.id, &backend.label()).await {
+                Ok(r) => Some(r),
+                Err(e) if tokio::time::Instant::now() >= deadline => return Err(e),
+                Err(_) => None,
+            };
+        }
+        if let Some(r) = &session
+            && relay::probe(r, socket).await == SocketState::Ready
+        {
+            return Ok(Started::Ready);
+        }
+        let containers = engine.containers_by_label(&backend.label()).await?;
+        let backends: Vec<ContainerInfo> = containers
+            .into_iter()
+            .filter(|c| !relay::is_relay(c))
+            .collect();
+        if let Some((what, detail)) = not_serving(&backends) {
+            return Err(InstallError::from(NotReady {
+                id: backend.id.to_string(),
+                socket: format!("{socket} (in its volume at {RELAY_SOCKET_DIR})"),
+                what: what.to_owned(),
+                detail,
+                logs: logs_tail(engine, backend).await,
+            }));
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Ok(Started::SocketPending { socket: inside });
+        }
+        tokio::time::sleep(RELAY_RETRY).await;
+    }
+}
+
+/// How long relay mode's wait sleeps between attempts.
+const RELAY_RETRY: Duration = Duration::from_millis(200);
 
 /// Why the backend's containers cannot be expected to create the socket:
 /// one keeps restarting or exited with an error, or none runs any more.
@@ -242,9 +329,18 @@ pub fn socket_pending_message(id: &ExtensionId, socket: &str, state: SocketState
 }
 
 /// What connecting to the backend's socket says now (`None` when it exposes
-/// none).
-pub async fn socket_state(backend: &Backend) -> Option<SocketState> {
+/// none). In relay mode through a session of its relay (`NotListening` when
+/// the relay does not run).
+pub async fn socket_state(engine: &Engine, backend: &Backend) -> Option<SocketState> {
     let socket = backend.socket.as_deref()?;
+    if backend.relay.is_some() {
+        return Some(
+            match relay::session(engine, &backend.id, &backend.label()).await {
+                Ok(r) => relay::probe(&r, socket).await,
+                Err(_) => SocketState::NotListening,
+            },
+        );
+    }
     Some(probe_socket(&backend.socket_dir.join(socket)).await)
 }
 

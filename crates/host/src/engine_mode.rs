@@ -1,10 +1,9 @@
 //! Local or remote mode for the manager ([`dockhand_engine::EngineMode`]):
 //! the probe runs in the directory backends' socket directories are made in
 //! (`<runtime>/dockhand`, private to the user), its answer is kept in
-//! `$DOCKHAND_HOME/engines.json`, and [`crate::Manager::require_local_mode`] is the
-//! one check that refuses a backend on an engine in remote mode (until the
-//! relay through the Engine API exists, when remote mode will choose it
-//! instead).
+//! `$DOCKHAND_HOME/engines.json`, and [`uses_relay`] is the one choice made
+//! on it: a backend on an engine in remote mode is reached through its relay
+//! (relay mode, [`crate::relay`]).
 
 use std::path::{Path, PathBuf};
 

@@ -136,18 +136,6 @@ pub enum InstallError {
     /// The user said no (or could not be asked).
     #[error(transparent)]
     NotConfirmed(NotConfirmed),
-    /// A backend on an engine in remote mode, which needs the relay.
-    #[error(
-        "{id} has a backend, but the engine at {host} is in remote mode: {reason}; a backend there is reached only through dockhand's relay over the Engine API, which this version does not have yet: install it with an engine that runs on this machine (-H, --context or DOCKER_HOST; `dockhand doctor` shows the engine's mode), or choose an extension without a backend"
-    )]
-    RemoteEngine {
-        /// The extension.
-        id: String,
-        /// The engine.
-        host: String,
-        /// Why the engine is in remote mode.
-        reason: String,
-    },
     /// The engine's mode could not be found out.
     #[error("cannot tell whether the engine at {host} sees this machine's files: {reason}")]
     EngineMode {

@@ -29,6 +29,7 @@ mod line;
 mod manager;
 pub mod namespace;
 pub mod private_dir;
+pub mod relay;
 pub mod socket_dir;
 pub mod staging;
 pub mod state;

@@ -33,6 +33,7 @@ pub fn manager(settings: &Settings) -> Result<Manager> {
         manager.ready_timeout = t;
     }
     manager.compose_choice = settings.compose.clone();
+    manager.relay_binaries = settings.relay_binaries.clone();
     manager.compose_plugins = dockhand_engine::plugin_candidates(&settings.docker_config);
     manager.compose_env = compose_env(settings);
     let config = super::config(settings)?;

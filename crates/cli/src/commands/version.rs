@@ -1,7 +1,7 @@
 //! `dockhand version`: dockhand's version, the extension API it implements,
 //! and the engine it would use — where it is, how it was chosen, what it is,
-//! and its mode (local: it sees this machine's files; remote: backends need
-//! the relay). The engine part never fails the command: an engine that
+//! and its mode (local: it sees this machine's files; remote: backends run
+//! in relay mode, reached through their relay). The engine part never fails the command: an engine that
 //! cannot be resolved or reached is reported as such.
 
 use std::process::ExitCode;
@@ -46,6 +46,9 @@ struct EngineInfo {
     mode: Option<EngineMode>,
     /// Why.
     mode_reason: Option<String>,
+    /// How backends are reached: `local` (their socket directories on this
+    /// machine) or `relay` (remote mode: through their relay).
+    backends: Option<&'static str>,
     /// True when the mode came from `$DOCKHAND_HOME/engines.json`.
     mode_cached: Option<bool>,
     /// The identity the mode is kept under.
@@ -58,7 +61,7 @@ struct EngineInfo {
 pub fn mode_words(mode: EngineMode) -> &'static str {
     match mode {
         EngineMode::Local => "local",
-        EngineMode::Remote => "remote (backends need the relay)",
+        EngineMode::Remote => "remote, through the relay",
     }
 }
 
@@ -90,6 +93,10 @@ async fn engine_info(settings: &Settings) -> EngineInfo {
     {
         Ok(report) => {
             info.mode = Some(report.mode);
+            info.backends = Some(match report.mode {
+                EngineMode::Local => "local",
+                EngineMode::Remote => "relay",
+            });
             info.mode_reason = Some(report.reason);
             info.mode_cached = Some(report.cached);
             info.engine_id = Some(report.engine_id);

@@ -118,7 +118,8 @@ impl Manager {
         let mut backend_record = None;
         if p.metadata.vm.is_some() {
             let engine = self.engine().await?;
-            self.require_local_mode(&engine, &p.id).await?;
+            // Remote mode: the backend's sockets are reached through the relay.
+            let relay = self.uses_relay(&engine).await?;
             tx.step("backend")?;
             if hooks.start_backend() {
                 hooks.progress("starting the backend");
@@ -138,6 +139,7 @@ impl Manager {
                     socket_dir: &socket_dir,
                     engine: &self.engine_host,
                     home_id: &self.layout.home_id(),
+                    relay,
                 },
             )?;
             let backend = Backend {
@@ -148,6 +150,7 @@ impl Manager {
                 socket_dir,
                 socket: p.metadata.backend_socket().map(str::to_owned),
                 plugin_image,
+                relay: relay.then(|| self.relay_binaries.clone()),
             };
             if hooks.start_backend() {
                 let runner = self.compose().await?;
@@ -233,6 +236,10 @@ impl Manager {
     ) -> Result<(), InstallError> {
         let engine = self.engine().await.ok();
         let runner = self.compose().await.ok();
+        let relay = match &engine {
+            Some(engine) => self.uses_relay(engine).await.unwrap_or(false),
+            None => false,
+        };
         let new_backend = Backend {
             home_id: self.layout.home_id(),
             id: id.clone(),
@@ -241,6 +248,7 @@ impl Manager {
             socket_dir: self.layout.socket_dir(id),
             socket: None,
             plugin_image: String::new(),
+            relay: relay.then(|| self.relay_binaries.clone()),
         };
         if let Some(aside) = &data.aside
             && aside.exists()

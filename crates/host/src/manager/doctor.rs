@@ -20,10 +20,12 @@ impl Manager {
         summary: String,
     ) -> (Status, String) {
         use dockhand_engine::SocketState;
-        let Some(b) = self.backend_of(r) else {
-            return (Status::Ok, summary);
+        let b = match self.backend_on(engine, r).await {
+            Ok(Some(b)) => b,
+            Ok(None) => return (Status::Ok, summary),
+            Err(e) => return (Status::Problem, e.to_string()),
         };
-        let Some(state) = crate::backend::socket_state(&b).await else {
+        let Some(state) = crate::backend::socket_state(engine, &b).await else {
             return (Status::Ok, summary);
         };
         let socket = b.socket.clone().unwrap_or_default();

@@ -17,8 +17,11 @@ impl Manager {
     ) -> Result<ExtensionRecord, InstallError> {
         let _lock = ExtensionLock::acquire(&self.layout.home, id)?;
         let record = self.get(id)?;
-        if let Some(backend) = self.backend_of(&record) {
+        if record.backend.is_some() {
             let engine = self.engine().await?;
+            let Some(backend) = self.backend_on(&engine, &record).await? else {
+                return self.get(id);
+            };
             let runner = self.compose().await?;
             if enabled {
                 backend::up(&engine, &runner, &backend, self.ready_timeout).await?;

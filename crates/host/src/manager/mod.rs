@@ -110,6 +110,9 @@ pub struct Manager {
     /// installed, from its manifest, checked before any layer is
     /// downloaded (`[limits] image_size`; `None`: no limit).
     pub max_image_size: Option<u64>,
+    /// Where the relay binaries are (relay mode; the CLI sets it beside its
+    /// executable).
+    pub relay_binaries: dockhand_engine::RelayBinaries,
 }
 
 impl Manager {
@@ -142,6 +145,9 @@ impl Manager {
             state,
             allow: crate::allow::AllowList::disabled(),
             max_image_size: Some(crate::config::DEFAULT_IMAGE_SIZE),
+            relay_binaries: dockhand_engine::RelayBinaries {
+                dir: std::path::PathBuf::from("/usr/lib/dockhand/relay"),
+            },
         })
     }
 
@@ -150,7 +156,25 @@ impl Manager {
         Ok(Engine::connect(&self.engine_host).await?)
     }
 
-    /// The backend of an installed extension.
+    /// The backend of an installed extension on `engine`: in relay mode when
+    /// the engine's mode is remote ([`Manager::uses_relay`]).
+    pub async fn backend_on(
+        &self,
+        engine: &Engine,
+        r: &ExtensionRecord,
+    ) -> Result<Option<Backend>, InstallError> {
+        let Some(mut b) = self.backend_of(r) else {
+            return Ok(None);
+        };
+        if self.uses_relay(engine).await? {
+            b.relay = Some(self.relay_binaries.clone());
+        }
+        Ok(Some(b))
+    }
+
+    /// The backend of an installed extension as local mode has it (its
+    /// files, project and socket directory); [`Manager::backend_on`] says
+    /// which mode it runs in.
     pub fn backend_of(&self, r: &ExtensionRecord) -> Option<Backend> {
         let project = r.compose_project.clone()?;
         Some(Backend {
@@ -161,6 +185,7 @@ impl Manager {
             socket_dir: self.layout.socket_dir(&r.id),
             socket: r.backend.as_ref().and_then(|b| b.socket.clone()),
             plugin_image: plugin_image_of(r),
+            relay: None,
         })
     }
 }

@@ -48,6 +48,7 @@ impl Manager {
         let records = self.state.list()?;
         let mut counts: BTreeMap<String, (usize, usize)> = BTreeMap::new();
         let mut engine_error = None;
+        let mut reached = None;
         if records.iter().any(|r| r.backend.is_some()) {
             match self.engine().await {
                 Ok(engine) => {
@@ -68,6 +69,7 @@ impl Manager {
                             }
                         }
                     }
+                    reached = Some(engine);
                 }
                 Err(e) => engine_error = Some(e.to_string()),
             }
@@ -75,8 +77,11 @@ impl Manager {
         let mut extensions = Vec::with_capacity(records.len());
         for record in records {
             let (running, containers) = counts.get(record.id.as_str()).copied().unwrap_or_default();
-            let socket = match self.backend_of(&record) {
-                Some(b) => backend::socket_state(&b).await,
+            let socket = match &reached {
+                Some(engine) => match self.backend_on(engine, &record).await {
+                    Ok(Some(b)) => backend::socket_state(engine, &b).await,
+                    _ => None,
+                },
                 None => None,
             };
             extensions.push(Listed {
@@ -98,12 +103,13 @@ impl Manager {
         if !record.enabled {
             return None;
         }
-        let backend = self.backend_of(record)?;
-        let state = backend::socket_state(&backend).await?;
+        record.backend.as_ref()?;
+        let engine = self.engine().await.ok()?;
+        let backend = self.backend_on(&engine, record).await.ok()??;
+        let state = backend::socket_state(&engine, &backend).await?;
         match state {
             dockhand_engine::SocketState::Missing | dockhand_engine::SocketState::NotListening => {
                 // Only about a backend that runs (not one left stopped).
-                let engine = self.engine().await.ok()?;
                 let containers = engine.containers_by_label(&backend.label()).await.ok()?;
                 if !containers.iter().any(|c| c.is_running()) {
                     return None;

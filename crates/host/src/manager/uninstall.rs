@@ -70,10 +70,11 @@ impl Manager {
         match self.engine().await {
             Ok(engine) => {
                 let runner = self.compose().await.ok();
-                let backend = record
-                    .as_ref()
-                    .and_then(|r| self.backend_of(r))
-                    .unwrap_or_else(|| self.bare_backend(id, &data.project));
+                let backend = match &record {
+                    Some(r) => self.backend_on(&engine, r).await.ok().flatten(),
+                    None => None,
+                }
+                .unwrap_or_else(|| self.bare_backend(id, &data.project));
                 backend::down(&engine, runner.as_ref(), &backend, data.volumes).await?;
             }
             Err(e) if has_backend => return Err(e),
@@ -107,6 +108,7 @@ impl Manager {
             socket_dir: self.layout.socket_dir(id),
             socket: None,
             plugin_image: String::new(),
+            relay: None,
         }
     }
 

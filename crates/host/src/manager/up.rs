@@ -20,7 +20,7 @@ impl Manager {
         let engine = self.engine().await?;
         let runner = self.compose().await?;
         for r in records.iter().filter(|r| r.enabled) {
-            let Some(backend) = self.backend_of(r) else {
+            let Some(backend) = self.backend_on(&engine, r).await? else {
                 continue;
             };
             let result = backend::up(&engine, &runner, &backend, self.ready_timeout).await;
