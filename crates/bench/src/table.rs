@@ -269,6 +269,45 @@ pub fn time_ratio(ours: &Samples, baseline: &Samples) -> Option<f64> {
     ratio(ours.median().as_secs_f64(), baseline.median().as_secs_f64())
 }
 
+/// The quantiles the latency rows show, with their labels.
+pub const QUANTILES: [(&str, f64); 2] = [("p50", 0.5), ("p99", 0.99)];
+
+/// What a pair of latency rows is held to.
+#[derive(Debug, Clone, Copy)]
+pub enum Goal {
+    /// A ratio of at most this.
+    AtMost(f64),
+    /// Faster than the baseline (a ratio below 1).
+    Faster,
+    /// Nothing: for information.
+    Info,
+}
+
+/// A row per [`QUANTILES`] entry, `"{what} {p50|p99}, {against}"`: `ours`
+/// against `base` and their ratio, held to `goal`.
+pub fn quantile_rows(
+    t: &mut Table,
+    what: &str,
+    against: &str,
+    ours: &Samples,
+    base: &Samples,
+    goal: Goal,
+) {
+    for (label, q) in QUANTILES {
+        let (o, b) = (ours.quantile(q), base.quantile(q));
+        let r = ratio(o.as_secs_f64(), b.as_secs_f64());
+        let row =
+            Row::new(format!("{what} {label}, {against}"), duration(o)).baseline(duration(b), r);
+        t.row(match goal {
+            Goal::AtMost(limit) => {
+                row.target(format!("≤ {limit:.1}×"), r.is_some_and(|r| r <= limit))
+            }
+            Goal::Faster => row.target("< 1×", r.is_some_and(|r| r < 1.0)),
+            Goal::Info => row.goal("(none)"),
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

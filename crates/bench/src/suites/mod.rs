@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod compat;
 pub mod install;
 pub mod oci;
+pub mod remote;
 pub mod update;
 
 use anyhow::Result;
@@ -54,6 +55,12 @@ pub const SUITES: &[Suite] = &[
         about: "serve + ddClient bridge: vm.service latency/throughput vs the socket and socat, docker exec, start-up, RSS, 1,000 concurrent calls",
         needs: "DOCKER_HOST (a local engine), DOCKHAND_TEST_REGISTRY, docker, socat, the dockhand binary",
         run: bridge::run,
+    },
+    Suite {
+        name: "remote",
+        about: "relay mode on the VM engine: vm.service through the relay vs local mode and the socket in the VM, throughput, 1,000 concurrent calls, install, relay RSS",
+        needs: "DOCKER_HOST, the VM engine of scripts/deps vm (DOCKHAND_VM_*), DOCKHAND_TEST_REGISTRY, docker compose, curl, nsenter, the dockhand binary, target/relay (scripts/build-relay)",
+        run: remote::run,
     },
     Suite {
         name: "update",

@@ -7,8 +7,8 @@
 //! and one `curl` process making every request on a keep-alive connection,
 //! timed by curl itself (`%{time_total}` per transfer).
 
-use super::tables::{Goal, quantile_rows};
 use super::*;
+use crate::table::{Goal, quantile_rows};
 
 /// Timed `curl` processes per contender (after [`CURL_WARMUP`]).
 const CURL_RUNS: usize = 600;

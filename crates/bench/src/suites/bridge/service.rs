@@ -1,8 +1,8 @@
 //! `vm.service` through the bridge against the backend socket and a socat
 //! relay, with a small in-process HTTP/1.1 client on keep-alive connections.
 
-use super::tables::{Goal, QUANTILES, quantile_rows};
 use super::*;
+use crate::table::{Goal, QUANTILES, quantile_rows};
 
 const HELLO: &str = "hello from the backend";
 
