@@ -264,7 +264,7 @@ async fn details(
     if let Some(obj) = value.as_object_mut() {
         obj.insert(
             "labels".into(),
-            serde_json::to_value(&record.labels).unwrap_or_default(),
+            serde_json::to_value(&record.labels).map_err(|e| ApiError::internal(e.to_string()))?,
         );
     }
     Ok(Json(value))

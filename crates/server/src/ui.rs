@@ -128,7 +128,8 @@ pub const INFO_PLACEHOLDER: &str = "__DOCKHAND_INFO__";
 pub fn ddclient_source(shell_origin: &str, info: &serde_json::Value) -> Option<String> {
     let env = crate::assets::get("page-env.js")?;
     let raw = crate::assets::get("ddclient.js")?;
-    let origin = serde_json::to_string(shell_origin).unwrap_or_default();
+    // A JSON string literal (a `Value` always serializes).
+    let origin = serde_json::Value::from(shell_origin).to_string();
     let origin = origin.trim_matches('"');
     // `</script>` cannot occur: the file is served as a script, not inlined.
     let client = String::from_utf8_lossy(raw)

@@ -382,7 +382,8 @@ fn metadata(plan: &Plan) -> String {
             }]
         });
     }
-    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    // A `Value` always serializes; `{:#}` is to_string_pretty's layout.
+    let mut text = format!("{doc:#}");
     text.push('\n');
     text
 }

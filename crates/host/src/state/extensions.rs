@@ -182,9 +182,9 @@ impl State {
             id: record.id.as_str().to_owned(),
             dir,
             backend_services,
-            host_binaries: to_json(&record.host_binaries),
-            metadata: to_json(&record.metadata),
-            labels: to_json(&record.labels),
+            host_binaries: to_json(record, "host_binaries", &record.host_binaries)?,
+            metadata: to_json(record, "metadata", &record.metadata)?,
+            labels: to_json(record, "labels", &record.labels)?,
             record,
         })
     }
@@ -238,10 +238,18 @@ pub(super) struct Encoded<'a> {
     record: &'a ExtensionRecord,
 }
 
-/// Serialising the record's JSON columns cannot fail: they are strings,
-/// string maps and JSON values (which hold no non-finite number).
-fn to_json<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
+/// One of the record's JSON columns (strings, string maps and JSON values:
+/// a failure would be a bug, and is an error rather than `null`).
+fn to_json<T: serde::Serialize>(
+    record: &ExtensionRecord,
+    column: &'static str,
+    value: &T,
+) -> Result<String, StateError> {
+    serde_json::to_string(value).map_err(|source| StateError::Encode {
+        id: record.id.clone(),
+        column,
+        source,
+    })
 }
 
 /// `dir` relative to `home` when inside it, else as given.

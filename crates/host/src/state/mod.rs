@@ -117,6 +117,18 @@ pub enum StateError {
         /// What serde said.
         source: serde_json::Error,
     },
+    /// A record's JSON column does not serialize.
+    #[error(
+        "cannot save extension {id}: its {column} does not serialize ({source}); nothing was changed, report this as a bug"
+    )]
+    Encode {
+        /// The extension.
+        id: ExtensionId,
+        /// The column (`metadata`, `labels`, `host_binaries`).
+        column: &'static str,
+        /// What serde said.
+        source: serde_json::Error,
+    },
     /// A row that this dockhand cannot read back.
     #[error("{path} holds a damaged entry for {what}: {detail}: run `dockhand doctor`")]
     Corrupt {

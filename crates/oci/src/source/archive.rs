@@ -398,7 +398,8 @@ pub fn export_docker_archive(
         "RepoTags": [repo_tag],
         "Layers": layers,
     }]);
-    let bytes = serde_json::to_vec(&manifest).unwrap_or_default();
+    // A `Value` always serializes (compact, as `to_vec`).
+    let bytes = manifest.to_string().into_bytes();
     let mut header = tar::Header::new_ustar();
     header.set_size(bytes.len() as u64);
     header.set_mode(0o644);
