@@ -16,6 +16,7 @@ use dockhand_host::layout::Layout;
 use dockhand_oci::registry::{RegistryClient, RegistryOptions};
 use dockhand_server::AppState;
 use dockhand_server::catalog::CatalogSetup;
+use dockhand_testkit::registry::FakeRegistry;
 
 use crate::support::{Answer, DASHBOARD, DASHBOARD_ORIGIN, Fixture, PORT};
 
@@ -192,139 +193,46 @@ async fn without_a_registry_client_the_routes_say_so() {
     assert_eq!(a.status, StatusCode::SERVICE_UNAVAILABLE, "{}", a.text());
 }
 
-/// A tar archive (ustar) of `files`, each `(path, bytes)`, directories first.
-fn tar(files: &[(&str, &[u8])]) -> Vec<u8> {
-    fn header(name: &str, size: usize, dir: bool) -> [u8; 512] {
-        let mut h = [0u8; 512];
-        h[..name.len()].copy_from_slice(name.as_bytes());
-        let octal = |h: &mut [u8; 512], at: usize, width: usize, v: u64| {
-            let text = format!("{v:0w$o}\0", w = width - 1);
-            h[at..at + width].copy_from_slice(text.as_bytes());
-        };
-        octal(&mut h, 100, 8, if dir { 0o755 } else { 0o644 });
-        octal(&mut h, 108, 8, 0);
-        octal(&mut h, 116, 8, 0);
-        octal(&mut h, 124, 12, size as u64);
-        octal(&mut h, 136, 12, 1_700_000_000);
-        h[156] = if dir { b'5' } else { b'0' };
-        h[257..263].copy_from_slice(b"ustar\0");
-        h[263..265].copy_from_slice(b"00");
-        h[148..156].copy_from_slice(b"        ");
-        let sum: u32 = h.iter().map(|b| u32::from(*b)).sum();
-        h[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
-        h
-    }
-    let mut out = Vec::new();
-    out.extend_from_slice(&header("ui/", 0, true));
-    for (name, bytes) in files {
-        out.extend_from_slice(&header(name, bytes.len(), false));
-        out.extend_from_slice(bytes);
-        out.resize(out.len().div_ceil(512) * 512, 0);
-    }
-    out.resize(out.len() + 1024, 0);
-    out
-}
-
 /// A registry serving `acme/ui` as UI-only extension images tagged 1.0.0,
 /// 1.1.0 (both for API >= 0.3.0), 1.2.0 (needs API 9) and `latest`, for
 /// this host's platform; returns its address.
-async fn ui_registry() -> String {
-    use axum::extract::{Path, State};
-    use axum::response::IntoResponse;
-    use dockhand_oci::Digest;
-    use std::collections::HashMap;
-
+fn ui_registry() -> FakeRegistry {
     let arch = dockhand_oci::Platform::host()
         .to_string()
         .rsplit('/')
         .next()
         .unwrap()
         .to_owned();
-    let mut docs: HashMap<String, (&'static str, Vec<u8>)> = HashMap::new();
-    let mut tags: HashMap<String, String> = HashMap::new();
-    let listed = ["1.0.0", "1.1.0", "1.2.0", "latest"];
-    for tag in listed {
+    let reg = FakeRegistry::start();
+    for tag in ["1.0.0", "1.1.0", "1.2.0", "latest"] {
         let api = if tag == "1.2.0" { ">= 9" } else { ">= 0.3.0" };
         let metadata =
             br#"{"ui":{"dashboard-tab":{"title":"UI","root":"/ui","src":"index.html"}}}"#;
         let page = format!("<html><body>version {tag}</body></html>");
-        let layer = tar(&[
-            ("metadata.json", &metadata[..]),
-            ("ui/index.html", page.as_bytes()),
-        ]);
-        let ld = Digest::sha256_of(&layer);
-        let config = serde_json::to_vec(&serde_json::json!({
-            "architecture": arch, "os": "linux",
-            "config": { "Labels": {
-                "org.opencontainers.image.title": "UI",
-                "org.opencontainers.image.vendor": "Acme",
-                "com.docker.desktop.extension.api.version": api,
-                "org.opencontainers.image.version": tag,
-            } },
-            "rootfs": { "type": "layers", "diff_ids": [ld.to_string()] }
-        }))
-        .unwrap();
-        let cd = Digest::sha256_of(&config);
-        let manifest = serde_json::to_vec(&serde_json::json!({
-            "schemaVersion": 2,
-            "mediaType": "application/vnd.oci.image.manifest.v1+json",
-            "config": { "mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd.to_string(), "size": config.len() },
-            "layers": [{ "mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": ld.to_string(), "size": layer.len() }]
-        }))
-        .unwrap();
-        let md = Digest::sha256_of(&manifest).to_string();
-        docs.insert(ld.to_string(), ("application/octet-stream", layer));
-        docs.insert(cd.to_string(), ("application/octet-stream", config));
-        docs.insert(
-            md.clone(),
-            ("application/vnd.oci.image.manifest.v1+json", manifest),
+        let digest = reg.files_image(
+            "acme/ui",
+            &arch,
+            &[
+                ("org.opencontainers.image.title", "UI"),
+                ("org.opencontainers.image.vendor", "Acme"),
+                ("com.docker.desktop.extension.api.version", api),
+                ("org.opencontainers.image.version", tag),
+            ],
+            &[
+                ("ui/", &b""[..]),
+                ("metadata.json", &metadata[..]),
+                ("ui/index.html", page.as_bytes()),
+            ],
         );
-        tags.insert(tag.to_owned(), md);
+        reg.tag("acme/ui", tag, &digest);
     }
-    let state = Arc::new((docs, tags));
-    type Docs = Arc<(
-        HashMap<String, (&'static str, Vec<u8>)>,
-        HashMap<String, String>,
-    )>;
-    async fn doc(
-        State(d): State<Docs>,
-        Path((_kind, r)): Path<(String, String)>,
-    ) -> axum::response::Response {
-        let digest = d.1.get(&r).cloned().unwrap_or(r);
-        match d.0.get(&digest) {
-            Some((media, bytes)) => (
-                [
-                    (header::CONTENT_TYPE, media.to_string()),
-                    (
-                        header::HeaderName::from_static("docker-content-digest"),
-                        digest,
-                    ),
-                ],
-                bytes.clone(),
-            )
-                .into_response(),
-            None => StatusCode::NOT_FOUND.into_response(),
-        }
-    }
-    let app = axum::Router::new()
-        .route("/v2/", axum::routing::get(|| async { "{}" }))
-        .route(
-            "/v2/acme/ui/tags/list",
-            axum::routing::get(move || async move {
-                axum::Json(serde_json::json!({ "name": "acme/ui", "tags": listed }))
-            }),
-        )
-        .route("/v2/acme/ui/{kind}/{r}", axum::routing::get(doc))
-        .with_state(state);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    addr
+    reg
 }
 
 #[tokio::test]
 async fn an_untagged_reference_installs_the_version_the_catalog_offers() {
-    let addr = ui_registry().await;
+    let fake = ui_registry();
+    let addr = fake.host();
     let repo = format!("{addr}/acme/ui");
     let f = fixture(&format!("{repo}\n"), None);
     let s = f.login().await;

@@ -4,17 +4,14 @@
 //! variable of the server's environment is interpolated), pinned to the
 //! digest it is about; the install and update routes take only that pinned
 //! image, so a registry that retags between preview and install installs
-//! the previewed image or fails. Served by a small registry in this test
-//! whose tags can move.
+//! the previewed image or fails. Served by testkit's fake registry, with
+//! tags that move.
 #![allow(clippy::unwrap_used)] // helpers outside #[test] functions
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Path, State};
 use axum::http::{Method, Request, StatusCode, header};
-use axum::response::IntoResponse;
 use dockhand_engine::EngineHost;
 use dockhand_host::Manager;
 use dockhand_host::config::Config;
@@ -24,6 +21,7 @@ use dockhand_oci::registry::{RegistryClient, RegistryOptions};
 use dockhand_server::AppState;
 use dockhand_server::catalog::CatalogSetup;
 use dockhand_server::updates::UpdateService;
+use dockhand_testkit::registry::FakeRegistry;
 
 use crate::support::{Answer, DASHBOARD, DASHBOARD_ORIGIN, Fixture, PORT};
 
@@ -66,45 +64,12 @@ const HOSTILE_LINES: [&str; 8] = [
     "secret key: host file /etc/shadow",
 ];
 
-fn tar(files: &[(&str, &[u8])]) -> Vec<u8> {
-    fn octal(h: &mut [u8], at: usize, len: usize, v: u64) {
-        let s = format!("{v:0w$o}\0", w = len - 1);
-        h[at..at + len].copy_from_slice(s.as_bytes());
-    }
-    let mut out = Vec::new();
-    for (name, bytes) in files {
-        let mut h = [0u8; 512];
-        h[..name.len()].copy_from_slice(name.as_bytes());
-        octal(&mut h, 100, 8, 0o644);
-        octal(&mut h, 108, 8, 0);
-        octal(&mut h, 116, 8, 0);
-        octal(&mut h, 124, 12, bytes.len() as u64);
-        octal(&mut h, 136, 12, 1_700_000_000);
-        h[156] = b'0';
-        h[257..263].copy_from_slice(b"ustar\0");
-        h[263..265].copy_from_slice(b"00");
-        h[148..156].copy_from_slice(b"        ");
-        let sum: u32 = h.iter().map(|b| u32::from(*b)).sum();
-        h[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
-        out.extend_from_slice(&h);
-        out.extend_from_slice(bytes);
-        out.resize(out.len().div_ceil(512) * 512, 0);
-    }
-    out.resize(out.len() + 1024, 0);
-    out
-}
-
-#[derive(Default)]
-struct Registry {
-    docs: HashMap<String, (&'static str, Vec<u8>)>,
-    tags: HashMap<String, String>,
-}
-
-type Shared = Arc<Mutex<Registry>>;
+/// The repository every test here serves.
+const REPO: &str = "acme/x";
 
 /// Adds an extension image to `reg` (a page saying `page`, and `compose`
 /// as its backend when given); returns its manifest digest.
-fn image(reg: &Shared, page: &str, compose: Option<&str>) -> String {
+fn image(reg: &FakeRegistry, page: &str, compose: Option<&str>) -> String {
     let arch = dockhand_oci::Platform::host()
         .to_string()
         .rsplit('/')
@@ -124,83 +89,23 @@ fn image(reg: &Shared, page: &str, compose: Option<&str>) -> String {
     if let Some(c) = compose {
         files.push(("compose.yaml", c.as_bytes()));
     }
-    let layer = tar(&files);
-    let ld = Digest::sha256_of(&layer);
-    let config = serde_json::to_vec(&serde_json::json!({
-        "architecture": arch, "os": "linux",
-        "config": { "Labels": {
-            "org.opencontainers.image.title": "UI",
-            "org.opencontainers.image.vendor": "Acme",
-            "com.docker.desktop.extension.api.version": ">= 0.3.0",
-        } },
-        "rootfs": { "type": "layers", "diff_ids": [ld.to_string()] }
-    }))
-    .unwrap();
-    let cd = Digest::sha256_of(&config);
-    let manifest = serde_json::to_vec(&serde_json::json!({
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": { "mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd.to_string(), "size": config.len() },
-        "layers": [{ "mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": ld.to_string(), "size": layer.len() }]
-    }))
-    .unwrap();
-    let md = Digest::sha256_of(&manifest).to_string();
-    let mut r = reg.lock().unwrap();
-    r.docs
-        .insert(ld.to_string(), ("application/octet-stream", layer));
-    r.docs
-        .insert(cd.to_string(), ("application/octet-stream", config));
-    r.docs.insert(
-        md.clone(),
-        ("application/vnd.oci.image.manifest.v1+json", manifest),
-    );
-    md
+    reg.files_image(
+        REPO,
+        &arch,
+        &[
+            ("org.opencontainers.image.title", "UI"),
+            ("org.opencontainers.image.vendor", "Acme"),
+            ("com.docker.desktop.extension.api.version", ">= 0.3.0"),
+        ],
+        &files,
+    )
+    .to_string()
 }
 
-fn tag(reg: &Shared, tag: &str, digest: &str) {
-    reg.lock()
-        .unwrap()
-        .tags
-        .insert(tag.to_owned(), digest.to_owned());
-}
-
-/// Serves `acme/x` from `reg`; returns its address.
-async fn serve(reg: Shared) -> String {
-    async fn doc(
-        State(reg): State<Shared>,
-        Path((_kind, r)): Path<(String, String)>,
-    ) -> axum::response::Response {
-        let reg = reg.lock().unwrap();
-        let digest = reg.tags.get(&r).cloned().unwrap_or(r);
-        match reg.docs.get(&digest) {
-            Some((media, bytes)) => (
-                [
-                    (header::CONTENT_TYPE, media.to_string()),
-                    (
-                        header::HeaderName::from_static("docker-content-digest"),
-                        digest,
-                    ),
-                ],
-                bytes.clone(),
-            )
-                .into_response(),
-            None => StatusCode::NOT_FOUND.into_response(),
-        }
-    }
-    async fn tags(State(reg): State<Shared>) -> axum::response::Response {
-        let mut t: Vec<String> = reg.lock().unwrap().tags.keys().cloned().collect();
-        t.sort();
-        axum::Json(serde_json::json!({ "name": "acme/x", "tags": t })).into_response()
-    }
-    let app = axum::Router::new()
-        .route("/v2/", axum::routing::get(|| async { "{}" }))
-        .route("/v2/acme/x/tags/list", axum::routing::get(tags))
-        .route("/v2/acme/x/{kind}/{r}", axum::routing::get(doc))
-        .with_state(reg);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    addr
+/// Points `tag` at the manifest `digest` (a tag that moves), listed in
+/// order.
+fn tag(reg: &FakeRegistry, tag: &str, digest: &str) {
+    reg.tag(REPO, tag, &digest.parse().unwrap());
 }
 
 fn client() -> RegistryClient {
@@ -271,10 +176,10 @@ fn lines(summary: &serde_json::Value) -> Vec<String> {
 
 #[tokio::test]
 async fn the_preview_shows_what_compose_would_run() {
-    let reg = Shared::default();
+    let reg = FakeRegistry::start();
     let d = image(&reg, "hostile", Some(HOSTILE));
     tag(&reg, "1.0.0", &d);
-    let repo = format!("{}/acme/x", serve(reg).await);
+    let repo = format!("{}/acme/x", reg.host());
     let f = fixture(&repo);
     let s = f.login().await;
     let a = post(
@@ -308,7 +213,7 @@ async fn the_preview_shows_what_compose_would_run() {
 
 #[tokio::test]
 async fn an_image_to_build_or_a_host_env_file_is_refused_by_the_preview() {
-    let reg = Shared::default();
+    let reg = FakeRegistry::start();
     let d = image(
         &reg,
         "build",
@@ -317,7 +222,7 @@ async fn an_image_to_build_or_a_host_env_file_is_refused_by_the_preview() {
         ),
     );
     tag(&reg, "1.0.0", &d);
-    let repo = format!("{}/acme/x", serve(reg).await);
+    let repo = format!("{}/acme/x", reg.host());
     let f = fixture(&repo);
     let s = f.login().await;
     let a = post(
@@ -334,11 +239,11 @@ async fn an_image_to_build_or_a_host_env_file_is_refused_by_the_preview() {
 
 #[tokio::test]
 async fn the_install_takes_the_previewed_digest_even_after_a_retag() {
-    let reg = Shared::default();
+    let reg = FakeRegistry::start();
     let shown = image(&reg, "the previewed one", None);
     let other = image(&reg, "swapped in", Some(HOSTILE));
     tag(&reg, "1.0.0", &shown);
-    let repo = format!("{}/acme/x", serve(reg.clone()).await);
+    let repo = format!("{}/acme/x", reg.host());
     let f = fixture(&repo);
     let s = f.login().await;
     let tagged = format!("{repo}:1.0.0");
@@ -390,9 +295,9 @@ async fn the_install_takes_the_previewed_digest_even_after_a_retag() {
 
 #[tokio::test]
 async fn a_pinned_image_the_registry_no_longer_has_is_not_installed() {
-    let reg = Shared::default();
+    let reg = FakeRegistry::start();
     let shown = image(&reg, "shown", None);
-    let repo = format!("{}/acme/x", serve(reg.clone()).await);
+    let repo = format!("{}/acme/x", reg.host());
     let f = fixture(&repo);
     let s = f.login().await;
     // The digest of an image the registry never had under that name (or
@@ -412,10 +317,10 @@ async fn a_pinned_image_the_registry_no_longer_has_is_not_installed() {
 
 #[tokio::test]
 async fn an_update_that_adds_privileges_is_previewed_pinned_and_asked_about() {
-    let reg = Shared::default();
+    let reg = FakeRegistry::start();
     let v1 = image(&reg, "v1", None);
     tag(&reg, "1.0.0", &v1);
-    let repo = format!("{}/acme/x", serve(reg.clone()).await);
+    let repo = format!("{}/acme/x", reg.host());
     let f = fixture(&repo);
     let s = f.login().await;
     let a = post(

@@ -10,6 +10,7 @@
 //! a canned answer (one path); [`FakeRegistry::lie`] serves a manifest under
 //! a digest that is not its own.
 
+mod images;
 mod routes;
 mod wire;
 
@@ -21,6 +22,7 @@ use std::time::Duration;
 use dockhand_oci::Digest;
 use tokio::net::{TcpListener, TcpStream};
 
+pub use images::tar;
 pub use wire::{Body, Request, Response};
 
 /// How the fake demands authentication.
