@@ -233,8 +233,11 @@ fn load(
     Ok(format!("engine:{}", reference.familiar()))
 }
 
+/// Repeated `KEY=VALUE` flags, by key (the last of a key wins).
+pub type KeyValues = BTreeMap<String, String>;
+
 /// Parses repeated `KEY=VALUE` flags.
-pub fn key_values(raw: &[String], flag: &str) -> Result<BTreeMap<String, String>> {
+pub fn key_values(raw: &[String], flag: &str) -> Result<KeyValues> {
     let mut out = BTreeMap::new();
     for arg in raw {
         let Some((k, v)) = arg.split_once('=') else {

@@ -196,7 +196,7 @@ impl Drop for Scratch {
 /// `DESKTOP_PLUGIN_IMAGE` when a directory is validated.
 const VALIDATE_PLUGIN_IMAGE: &str = "dockhand-validate/plugin-image:latest";
 
-fn parse_build_args(raw: &[String]) -> Result<BTreeMap<String, String>> {
+fn parse_build_args(raw: &[String]) -> Result<super::build::KeyValues> {
     let mut out = BTreeMap::new();
     for arg in raw {
         let Some((k, v)) = arg.split_once('=') else {

@@ -283,6 +283,9 @@ fn unreadable(what: &Reference, e: dockhand_oci::registry::ManifestError) -> Upd
     }
 }
 
+/// The `Labels` of an image config.
+type ConfigLabels = std::collections::BTreeMap<String, String>;
+
 enum Read {
     Registry(dockhand_oci::registry::RegistryError),
     Unusable(Unusable),
@@ -294,7 +297,7 @@ async fn read_labels(
     repo: &Reference,
     digest: &Digest,
     size: u64,
-) -> Result<std::collections::BTreeMap<String, String>, Read> {
+) -> Result<ConfigLabels, Read> {
     if size > MAX_CONFIG_BYTES {
         return Err(Read::Unusable(Unusable::ConfigTooLarge { size }));
     }
