@@ -10,6 +10,7 @@ import { showOpenDialog } from "./modules/filepicker.js";
 import { safeHref, isLoopback } from "./modules/sanitize.js";
 import { confirmDialog } from "./modules/modal.js";
 import { newlyAvailable, noticeText, POLL_MS } from "./modules/updates.js";
+import { engineText, modeText, modeTitle } from "./modules/engine.js";
 import * as extensionsPage from "./modules/page-extensions.js";
 import * as catalogPage from "./modules/page-catalog.js";
 import * as containersPage from "./modules/page-containers.js";
@@ -177,7 +178,16 @@ setUnauthorizedHandler(() => {
 });
 
 window.addEventListener("hashchange", render);
-api.json("/api/info").then((i) => { $("engine").textContent = `v${i.version} · API ${i.api_version}${i.engine ? " · " + i.engine : ""}`; }, () => {});
+api.json("/api/info").then((i) => {
+  const engine = engineText(i.engine_status) || i.engine;
+  $("engine").textContent = `v${i.version} · API ${i.api_version}${engine ? " · " + engine : ""}`;
+  $("engine").title = i.engine || "";
+  const mode = $("engine-mode");
+  mode.textContent = modeText(i.engine_status);
+  mode.title = modeTitle(i.engine_status);
+  mode.dataset.mode = i.engine_status?.mode || "";
+  mode.hidden = !mode.textContent;
+}, () => {});
 render();
 refreshExtensions();
 // The server checks for updates periodically; read the list again to notice them.

@@ -130,32 +130,108 @@ fn login(state: &AppState, headers: &HeaderMap, token: &str) -> Result<Response,
 struct Info {
     version: &'static str,
     api_version: &'static str,
+    /// The engine in one line (`Docker Engine 24.0.7 (API 1.43, linux/amd64) at …`).
     engine: String,
+    /// The engine and its mode, field by field.
+    engine_status: EngineStatus,
+}
+
+/// Which engine the dashboard works on and how it reaches backends there
+/// (`docs/bridge.md`, "Dashboard API").
+#[derive(Debug, Default, Serialize)]
+struct EngineStatus {
+    /// The address as the CLI names it (`DOCKER_HOST`'s value).
+    host: String,
+    /// `unix`, `tcp`, `tcp+tls` or `ssh`.
+    kind: &'static str,
+    /// True when it answered.
+    reachable: bool,
+    /// `Docker Engine` or `Podman`.
+    flavor: Option<&'static str>,
+    /// The engine's version.
+    version: Option<String>,
+    /// Its API version.
+    api_version: Option<String>,
+    /// `local` (backends' sockets are reached on this machine) or `relay`
+    /// (through each extension's relay); null when it could not be probed.
+    mode: Option<&'static str>,
+    /// Why that mode, or why it is not known.
+    mode_reason: Option<String>,
+    /// Why the engine could not be reached or probed.
+    error: Option<String>,
+}
+
+/// What [`info`] asks the engine: its version, then its mode.
+async fn engine_status(state: &AppState) -> (EngineStatus, Option<dockhand_engine::EngineVersion>) {
+    let host = &state.manager().engine_host;
+    let mut status = EngineStatus {
+        host: host.to_string(),
+        kind: host.kind(),
+        ..EngineStatus::default()
+    };
+    let no_answer = |what: &str| format!("{what} within {} s", ENGINE_TIMEOUT.as_secs());
+    let asked = tokio::time::timeout(ENGINE_TIMEOUT, async {
+        let engine = state.bridge().engine.get().await.map_err(|e| e.message)?;
+        let version = engine.version().await.map_err(|e| e.to_string())?;
+        Ok::<_, String>((engine, version))
+    })
+    .await
+    .unwrap_or_else(|_| Err(no_answer("no answer")));
+    match asked {
+        Ok((engine, version)) => {
+            // The first probe loads dockhand's probe image: it has a
+            // timeout of its own.
+            let mode =
+                tokio::time::timeout(ENGINE_TIMEOUT, state.manager().engine_mode(&engine, false))
+                    .await
+                    .map_err(|_| no_answer("the probe did not answer"))
+                    .and_then(|r| r.map_err(|e| e.to_string()));
+            status.reachable = true;
+            status.flavor = Some(version.flavor.name());
+            status.version = Some(version.version.clone());
+            status.api_version = Some(version.api_version.clone());
+            match mode {
+                Ok(report) => {
+                    status.mode = Some(match report.mode {
+                        dockhand_engine::EngineMode::Local => "local",
+                        dockhand_engine::EngineMode::Remote => "relay",
+                    });
+                    status.mode_reason = Some(report.reason);
+                }
+                Err(e) => {
+                    status.mode_reason = Some(format!("the mode could not be probed: {e}"));
+                    status.error = Some(e);
+                }
+            }
+            (status, Some(version))
+        }
+        Err(e) => {
+            status.error = Some(e);
+            (status, None)
+        }
+    }
 }
 
 async fn info(_s: DashboardSession, State(state): State<AppState>) -> Json<Info> {
-    let manager = state.manager();
-    let host = manager.engine_host.to_string();
-    let engine = tokio::time::timeout(ENGINE_TIMEOUT, async {
-        let engine = manager.engine().await.map_err(|e| e.to_string())?;
-        engine.version().await.map_err(|e| e.to_string())
-    })
-    .await;
-    let engine = match engine {
-        Ok(Ok(v)) => format!(
+    let (status, version) = engine_status(&state).await;
+    let host = &status.host;
+    let engine = match (&version, &status.error) {
+        (Some(v), _) => format!(
             "{} {} (API {}, {}/{}) at {host}",
-            "Docker Engine", v.version, v.api_version, v.os, v.arch
+            v.flavor.name(),
+            v.version,
+            v.api_version,
+            v.os,
+            v.arch
         ),
-        Ok(Err(e)) => format!("unreachable at {host}: {e}"),
-        Err(_) => format!(
-            "unreachable at {host}: no answer within {} s",
-            ENGINE_TIMEOUT.as_secs()
-        ),
+        (None, Some(e)) => format!("unreachable at {host}: {e}"),
+        (None, None) => format!("unreachable at {host}"),
     };
     Json(Info {
         version: env!("CARGO_PKG_VERSION"),
         api_version: dockhand_spec::API_VERSION,
         engine,
+        engine_status: status,
     })
 }
 
@@ -359,6 +435,7 @@ fn forget(state: &AppState, id: &ExtensionId) {
         .bridge()
         .pools
         .forget_under(&state.manager().layout.socket_dir(id));
+    state.bridge().relays.forget(id);
 }
 
 async fn set_enabled(

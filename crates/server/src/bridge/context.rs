@@ -19,6 +19,7 @@ use tokio::sync::{OwnedSemaphorePermit, RwLock, Semaphore};
 
 use super::exec::Processes;
 use super::pool::UnixPools;
+use super::relay::{ModeCheck, RelaySessions};
 use crate::error::ApiError;
 
 /// The extension a bridge request comes from, already authenticated by the
@@ -300,6 +301,10 @@ pub struct BridgeState {
     pub processes: Arc<Processes>,
     /// Keep-alive connections to backend sockets.
     pub pools: UnixPools,
+    /// Whether backends are reached through their relay (relay mode).
+    pub mode: ModeCheck,
+    /// In relay mode, each extension's relay session and connections.
+    pub relays: RelaySessions,
     /// Limits.
     pub limits: Limits,
     /// The memory bound on `vm.service` bodies ([`Limits::in_flight_bytes`]).
@@ -325,9 +330,18 @@ impl BridgeState {
             user_home,
             processes: Arc::new(Processes::new(limits)),
             pools: UnixPools::default(),
+            mode: ModeCheck::fixed(false),
+            relays: RelaySessions::default(),
             budget: Budget::new(limits.in_flight_bytes),
             limits,
         }
+    }
+
+    /// This state with `mode` deciding between local and relay mode
+    /// (the default is local mode, without asking the engine).
+    pub fn with_mode(mut self, mode: ModeCheck) -> Self {
+        self.mode = mode;
+        self
     }
 
     /// The docker CLI, or `503` saying how to get one.

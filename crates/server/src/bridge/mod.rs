@@ -37,8 +37,9 @@
 //! On shutdown call [`procs::Processes::kill_all`] on
 //! `bridge_state.processes` (processes get SIGTERM, then SIGKILL after
 //! [`Limits::kill_grace`]); when an extension is disabled or removed call
-//! [`procs::Processes::kill_extension`] and
-//! [`pool::UnixPools::forget_under`]`(socket_dir)`.
+//! [`procs::Processes::kill_extension`],
+//! [`pool::UnixPools::forget_under`]`(socket_dir)` and
+//! [`relay::RelaySessions::forget`]`(id)`.
 //!
 //! The dashboard's engine routes live in [`crate::resources`] and need the
 //! same `Arc<BridgeState>` plus `DashboardAccess: FromRequestParts<S>`: the
@@ -80,6 +81,7 @@ pub mod page;
 pub mod policy;
 pub mod pool;
 pub mod procs;
+pub mod relay;
 pub mod vm;
 pub mod ws;
 

@@ -1,5 +1,11 @@
-//! HTTP/1.1 over a backend's unix socket, with keep-alive connections kept
-//! per socket so that `vm.service` calls do not pay a connect each.
+//! HTTP/1.1 to a backend's socket, with keep-alive connections kept per
+//! socket so that `vm.service` calls do not pay a connect each.
+//!
+//! A [`Pool`] is generic over the connection's byte stream: a [`UnixPool`]
+//! connects to the socket in its directory on this machine (local mode), a
+//! [`RelayPool`] opens a [`RelayStream`] through the extension's relay
+//! session (relay mode, `super::relay`). Each is its own monomorphic code,
+//! so local mode's path has no dispatch it did not have before.
 
 use std::collections::HashMap;
 use std::future::{Future, poll_fn};
@@ -12,9 +18,11 @@ use std::time::Duration;
 
 use axum::http::{Request, Response};
 use bytes::Bytes;
+use dockhand_engine::RelayStream;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::UnixStream;
 use tokio::sync::Semaphore;
 
@@ -80,12 +88,17 @@ pub enum PoolError {
 /// it polls it beside its answer, so a `vm.service` call is one task woken by
 /// its own socket, with no hand-over between tasks (and threads) on the way.
 /// An idle connection is not polled at all; it is checked when taken.
-struct Conn {
+struct Conn<Io: BackendIo> {
     sender: SendRequest<Full<Bytes>>,
-    io: Pin<Box<http1::Connection<TokioIo<UnixStream>, Full<Bytes>>>>,
+    io: Pin<Box<http1::Connection<TokioIo<Io>, Full<Bytes>>>>,
 }
 
-impl Conn {
+/// What a pooled connection runs on: a unix socket or a relay stream.
+pub trait BackendIo: AsyncRead + AsyncWrite + Unpin + Send + 'static {}
+
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + 'static> BackendIo for T {}
+
+impl<Io: BackendIo> Conn<Io> {
     /// Whether the connection can still carry a request: the backend has not
     /// closed it (polling it once reads the end of the stream, if any).
     fn usable(&mut self) -> bool {
@@ -99,8 +112,8 @@ impl Conn {
 
 /// Runs `work` (which uses the connection's sender) while driving the
 /// connection `io`; the connection's own result when it ended first.
-async fn drive<T>(
-    io: &mut Pin<Box<http1::Connection<TokioIo<UnixStream>, Full<Bytes>>>>,
+async fn drive<Io: BackendIo, T>(
+    io: &mut Pin<Box<http1::Connection<TokioIo<Io>, Full<Bytes>>>>,
     work: impl Future<Output = T>,
 ) -> (T, Option<Result<(), hyper::Error>>) {
     let mut work = pin!(work);
@@ -117,21 +130,28 @@ async fn drive<T>(
     (out, ended)
 }
 
-impl std::fmt::Debug for Conn {
+impl<Io: BackendIo> std::fmt::Debug for Conn<Io> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Conn").finish_non_exhaustive()
     }
 }
 
-/// Connections to one socket.
+/// Connections to one socket, over `Io`.
 #[derive(Debug)]
-pub struct UnixPool {
+pub struct Pool<Io: BackendIo> {
     path: PathBuf,
-    idle: Mutex<Vec<Conn>>,
+    idle: Mutex<Vec<Conn<Io>>>,
     in_flight: Semaphore,
 }
 
-impl UnixPool {
+/// Connections to a socket on this machine (local mode).
+pub type UnixPool = Pool<UnixStream>;
+
+/// Connections to a socket in the backend's volume, through its relay
+/// (relay mode); `path` is the socket's path in the relay's container.
+pub type RelayPool = Pool<RelayStream>;
+
+impl<Io: BackendIo> Pool<Io> {
     /// A pool for the socket at `path` (nothing is connected yet).
     pub fn new(path: impl Into<PathBuf>) -> Self {
         Self {
@@ -146,7 +166,7 @@ impl UnixPool {
         &self.path
     }
 
-    fn take_idle(&self) -> Option<Conn> {
+    fn take_idle(&self) -> Option<Conn<Io>> {
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         while let Some(mut conn) = idle.pop() {
             if conn.usable() {
@@ -156,37 +176,24 @@ impl UnixPool {
         None
     }
 
-    fn put_idle(&self, conn: Conn) {
+    fn put_idle(&self, conn: Conn<Io>) {
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         if idle.len() < MAX_IDLE {
             idle.push(conn);
         }
     }
 
-    /// Connects, trying again while the backend's queue of connections is
-    /// full (`EAGAIN` on a unix socket), with pauses growing to
-    /// [`MAX_CONNECT_PAUSE`]; the caller bounds the whole.
-    async fn connect_when_queued(&self) -> std::io::Result<UnixStream> {
-        let socket = open_socket(&self.path)?;
-        let through = format!("/proc/self/fd/{}", socket.as_raw_fd());
-        let mut pause = Duration::from_millis(1);
-        loop {
-            match UnixStream::connect(&through).await {
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                    tokio::time::sleep(pause).await;
-                    pause = (pause * 2).min(MAX_CONNECT_PAUSE);
-                }
-                other => return other,
-            }
-        }
-    }
-
-    async fn connect(&self) -> Result<Conn, PoolError> {
+    /// Connects with `connect` (within [`CONNECT_TIMEOUT`]) and starts
+    /// HTTP/1.1 on the stream.
+    async fn connect(
+        &self,
+        connect: impl Future<Output = std::io::Result<Io>>,
+    ) -> Result<Conn<Io>, PoolError> {
         let connect_error = |source| PoolError::Connect {
             path: self.path.clone(),
             source,
         };
-        let stream = tokio::time::timeout(CONNECT_TIMEOUT, self.connect_when_queued())
+        let stream = tokio::time::timeout(CONNECT_TIMEOUT, connect)
             .await
             .map_err(|_| connect_error(std::io::Error::from(std::io::ErrorKind::TimedOut)))?
             .map_err(connect_error)?;
@@ -203,30 +210,24 @@ impl UnixPool {
         })
     }
 
-    /// Sends the request `make` builds on an idle connection (or a new one)
-    /// and reads the whole answer, at most `limit` bytes of body. A request
-    /// that a stale idle connection refused before sending is retried on
-    /// another connection, so `make` may be called more than once.
-    pub async fn send(
+    /// Sends the request `make` builds on an idle connection (or a new one
+    /// that `connect` opens) and reads the whole answer, at most `limit`
+    /// bytes of body, each chunk taken from `budget` as it arrives: the
+    /// bytes stay held (the [`Held`]) until the caller drops them, and an
+    /// exhausted budget ends the call at once ([`PoolError::Budget`]; the
+    /// connection is closed, not reused). A request that a stale idle
+    /// connection refused before sending is retried on another connection,
+    /// so `make` may be called more than once.
+    pub async fn send_via<F>(
         &self,
-        make: impl Fn() -> Request<Full<Bytes>>,
-        limit: usize,
-    ) -> Result<Response<Bytes>, PoolError> {
-        self.send_within(make, limit, None)
-            .await
-            .map(|(answer, _)| answer)
-    }
-
-    /// [`send`](Self::send), each chunk of the answer's body taken from
-    /// `budget` as it arrives: the bytes stay held (the [`Held`]) until the
-    /// caller drops them, and an exhausted budget ends the call at once
-    /// ([`PoolError::Budget`]; the connection is closed, not reused).
-    pub async fn send_within(
-        &self,
+        connect: impl Fn() -> F,
         make: impl Fn() -> Request<Full<Bytes>>,
         limit: usize,
         budget: Option<&Budget>,
-    ) -> Result<(Response<Bytes>, Held), PoolError> {
+    ) -> Result<(Response<Bytes>, Held), PoolError>
+    where
+        F: Future<Output = std::io::Result<Io>>,
+    {
         let http_error = |source| PoolError::Http {
             path: self.path.clone(),
             source,
@@ -236,7 +237,7 @@ impl UnixPool {
         loop {
             let (mut conn, pooled) = match self.take_idle() {
                 Some(c) => (c, true),
-                None => (self.connect().await?, false),
+                None => (self.connect(connect()).await?, false),
             };
             let sender = &mut conn.sender;
             let (answer, ended) = drive(&mut conn.io, async {
@@ -267,6 +268,53 @@ impl UnixPool {
             }
             return Ok((Response::from_parts(parts, body), held));
         }
+    }
+
+    /// Drops every idle connection (their session ended).
+    pub fn clear_idle(&self) {
+        self.idle.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+}
+
+impl UnixPool {
+    /// Connects, trying again while the backend's queue of connections is
+    /// full (`EAGAIN` on a unix socket), with pauses growing to
+    /// [`MAX_CONNECT_PAUSE`]; the caller bounds the whole.
+    async fn connect_when_queued(&self) -> std::io::Result<UnixStream> {
+        let socket = open_socket(&self.path)?;
+        let through = format!("/proc/self/fd/{}", socket.as_raw_fd());
+        let mut pause = Duration::from_millis(1);
+        loop {
+            match UnixStream::connect(&through).await {
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(MAX_CONNECT_PAUSE);
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// [`send_within`](Self::send_within) without a budget.
+    pub async fn send(
+        &self,
+        make: impl Fn() -> Request<Full<Bytes>>,
+        limit: usize,
+    ) -> Result<Response<Bytes>, PoolError> {
+        self.send_within(make, limit, None)
+            .await
+            .map(|(answer, _)| answer)
+    }
+
+    /// [`send_via`](Pool::send_via) connecting to the socket itself.
+    pub async fn send_within(
+        &self,
+        make: impl Fn() -> Request<Full<Bytes>>,
+        limit: usize,
+        budget: Option<&Budget>,
+    ) -> Result<(Response<Bytes>, Held), PoolError> {
+        self.send_via(|| self.connect_when_queued(), make, limit, budget)
+            .await
     }
 }
 

@@ -242,9 +242,13 @@ pub async fn vm_request(
         .await
         .map_err(|e| e.into_api(&caller))?;
     let prepared = prepare(req)?;
-    let pool = state.pools.get(&socket);
     let budget = Some(&state.budget);
     let call = async {
+        if state.mode.uses_relay(&state.engine).await {
+            let name = socket.file_name().unwrap_or_default().to_string_lossy();
+            return super::relay::send(&state, &caller, &name, || prepared.request(), budget).await;
+        }
+        let pool = state.pools.get(&socket);
         match pool
             .send_within(|| prepared.request(), state.limits.max_body, budget)
             .await
@@ -258,14 +262,14 @@ pub async fn vm_request(
             }
             other => other,
         }
+        .map_err(|e| pool_error(&caller, e))
     };
     let (answer, answer_held) = match state.limits.service_timeout {
         Some(limit) => tokio::time::timeout(limit, call)
             .await
             .map_err(|_| timed_out(&caller, limit))?,
         None => call.await,
-    }
-    .map_err(|e| pool_error(&caller, e))?;
+    }?;
     held.merge(answer_held);
     let encoded = serde_json::to_vec(&ServiceAnswer {
         status: answer.status().as_u16(),
@@ -319,7 +323,7 @@ fn show_duration(d: std::time::Duration) -> String {
 }
 
 /// The server's budget for bodies in flight is used up.
-fn busy(caller: &Caller, e: BudgetExhausted) -> ApiError {
+pub(super) fn busy(caller: &Caller, e: BudgetExhausted) -> ApiError {
     ApiError::unavailable(format!(
         "this call to the backend of {} was refused: {e}: retry when fewer large calls are running, or raise the limit",
         caller.id()

@@ -105,9 +105,11 @@ impl AppState {
             crate::bridge::procs::resolve_program(&manager.docker_cli, &manager.search_path);
         let engine = crate::bridge::EngineHandle::lazy(manager.engine_host.clone());
         let limits = crate::bridge::Limits::from_config(&catalog.config);
-        let bridge = Arc::new(crate::bridge::BridgeState::with_limits(
-            engine, docker, user_home, limits,
-        ));
+        let mode = crate::bridge::relay::ModeCheck::probe(manager.layout.clone());
+        let bridge = Arc::new(
+            crate::bridge::BridgeState::with_limits(engine, docker, user_home, limits)
+                .with_mode(mode),
+        );
         Self {
             inner: Arc::new(Inner {
                 manager,

@@ -212,3 +212,57 @@ async fn delete_removes_and_ends_its_sessions() {
     let gone = f.get(&host, "/index.html", Some(&cookie)).await;
     assert_eq!(gone.status, StatusCode::MISDIRECTED_REQUEST);
 }
+
+/// `GET /api/info` says which engine the dashboard works on (its address as
+/// the CLI names it, flavor, version) and its mode, field by field: nothing
+/// reachable here, and the real engine when `scripts/deps` started one.
+#[tokio::test]
+async fn info_says_which_engine_and_which_mode() {
+    let f = fixture();
+    let session = f.login().await;
+    let info = f.get(DASHBOARD, "/api/info", Some(&session)).await.json();
+    let status = &info["engine_status"];
+    let socket = f.tmp.path().join("no-engine.sock");
+    assert_eq!(
+        status["host"],
+        format!("unix://{}", socket.display()),
+        "{info}"
+    );
+    assert_eq!(status["kind"], "unix");
+    assert_eq!(status["reachable"], false);
+    assert_eq!(status["mode"], serde_json::Value::Null);
+    assert!(
+        status["error"].as_str().is_some_and(|e| !e.is_empty()),
+        "{info}"
+    );
+
+    let test = "info_says_which_engine_and_which_mode";
+    let Some(host) = crate::bridge_support::engine_host(test) else {
+        return;
+    };
+    let f = fixture_on(host.clone());
+    let session = f.login().await;
+    let info = f.get(DASHBOARD, "/api/info", Some(&session)).await.json();
+    let status = &info["engine_status"];
+    assert_eq!(status["host"], host.to_string(), "{info}");
+    assert_eq!(status["reachable"], true, "{info}");
+    let flavor = status["flavor"].as_str().expect("a flavor");
+    assert!(["Docker Engine", "Podman"].contains(&flavor), "{info}");
+    assert!(
+        status["version"].as_str().is_some_and(|v| !v.is_empty()),
+        "{info}"
+    );
+    // The engine of `scripts/deps` shares this machine's files.
+    assert_eq!(status["mode"], "local", "{info}");
+    assert!(
+        status["mode_reason"]
+            .as_str()
+            .is_some_and(|r| !r.is_empty()),
+        "{info}"
+    );
+    let line = info["engine"].as_str().expect("the one-line engine");
+    assert!(
+        line.starts_with(flavor) && line.ends_with(&format!("at {host}")),
+        "{line}"
+    );
+}

@@ -62,18 +62,22 @@ impl Answer {
 }
 
 pub fn fixture() -> Fixture {
+    fixture_at(None)
+}
+
+/// [`fixture`] on the engine at `host`.
+pub fn fixture_on(host: EngineHost) -> Fixture {
+    fixture_at(Some(host))
+}
+
+fn fixture_at(host: Option<EngineHost>) -> Fixture {
     let tmp = tempfile::tempdir().unwrap();
     let layout = Layout {
         home: tmp.path().join("home"),
         runtime: tmp.path().join("run"),
     };
-    let manager = Manager::open(
-        layout,
-        EngineHost::Unix(tmp.path().join("no-engine.sock")),
-        "docker".into(),
-        vec![],
-    )
-    .unwrap();
+    let host = host.unwrap_or_else(|| EngineHost::Unix(tmp.path().join("no-engine.sock")));
+    let manager = Manager::open(layout, host, "docker".into(), vec![]).unwrap();
     let state = AppState::new(Arc::new(manager), PORT);
     let app = dockhand_server::router(state.clone());
     Fixture::new(tmp, state, app)
