@@ -311,7 +311,7 @@ fn not_serving(containers: &[ContainerInfo]) -> Option<(&'static str, String)> {
 }
 
 /// The exit code in an engine's status text (`Exited (137) 2 seconds ago`).
-fn exit_code(status: &str) -> Option<i64> {
+pub(crate) fn exit_code(status: &str) -> Option<i64> {
     let rest = status.split_once('(')?.1;
     rest.split_once(')')?.0.trim().parse().ok()
 }

@@ -183,6 +183,10 @@ impl Manager {
                 }
             }
         }
+        let relay_mode = match &engine {
+            Some(engine) => self.uses_relay(engine).await.unwrap_or(false),
+            None => false,
+        };
         for r in &records {
             let dir = self.layout.home.join(&r.dir);
             if !dir.join("root").join("metadata.json").is_file() {
@@ -195,6 +199,14 @@ impl Manager {
                         r.image
                     ),
                 );
+            } else if let Some(engine) = &engine
+                && relay_mode
+                && r.enabled
+                && r.backend.is_some()
+            {
+                let summary = format!("{} enabled", r.version.clone().unwrap_or_default());
+                let (status, detail) = self.check_relay(engine, r, summary).await;
+                report.add(r.id.as_str(), status, detail);
             } else if r.enabled
                 && r.backend.is_some()
                 && engine.is_some()
@@ -228,5 +240,109 @@ impl Manager {
             );
         }
         report
+    }
+}
+
+impl Manager {
+    /// Relay mode: the backend's containers and its relay running, the relay
+    /// on the image of this dockhand's relay binary — started again with
+    /// `up` when not (a relay container missing, stopped or on an old tag, a
+    /// backend container killed) — then a `PING` through a relay session
+    /// and the socket's state.
+    async fn check_relay(
+        &self,
+        engine: &dockhand_engine::Engine,
+        r: &crate::state::ExtensionRecord,
+        summary: String,
+    ) -> (Status, String) {
+        use crate::backend;
+        use crate::relay;
+        let b = match self.backend_on(engine, r).await {
+            Ok(Some(b)) => b,
+            Ok(None) => return (Status::Ok, summary),
+            Err(e) => return (Status::Problem, e.to_string()),
+        };
+        let Some(binaries) = &b.relay else {
+            return (Status::Ok, summary);
+        };
+        let image = match engine.ensure_relay_image(binaries).await {
+            Ok(image) => image,
+            Err(e) => return (Status::Problem, e.to_string()),
+        };
+        let containers = match engine.containers_by_label(&b.label()).await {
+            Ok(cs) => cs,
+            Err(e) => return (Status::Problem, e.to_string()),
+        };
+        let relay_state = containers.iter().find(|c| relay::is_relay(c));
+        let broken = match relay_state {
+            None => Some("its relay container was missing".to_owned()),
+            Some(c) if !c.is_running() => Some(format!("its relay container was {}", c.state)),
+            Some(c) if c.image != image => Some(format!(
+                "its relay container ran {} instead of {image}",
+                c.image
+            )),
+            Some(_) => containers
+                .iter()
+                .filter(|c| !relay::is_relay(c) && !c.is_running())
+                .find(|c| backend::exit_code(&c.status) != Some(0))
+                .map(|c| {
+                    format!(
+                        "its container {} was {}",
+                        c.service.as_deref().unwrap_or(&c.name),
+                        c.status
+                    )
+                }),
+        };
+        let mut status = Status::Ok;
+        let mut detail = summary;
+        if let Some(broken) = broken {
+            let started = match self.compose().await {
+                Ok(runner) => backend::up(engine, &runner, &b, self.ready_timeout).await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = started {
+                return (
+                    Status::Problem,
+                    format!("{broken}; starting it again failed: {e}"),
+                );
+            }
+            status = Status::Repaired;
+            detail = format!("{detail}; {broken}: started again");
+        }
+        let session = match relay::session(engine, &r.id, &b.label()).await {
+            Ok(s) => s,
+            Err(e) => return (Status::Problem, e.to_string()),
+        };
+        match tokio::time::timeout(std::time::Duration::from_secs(10), session.ping()).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                return (
+                    Status::Problem,
+                    format!("{}: its relay does not answer: {e}", r.id),
+                );
+            }
+            Err(_) => {
+                return (
+                    Status::Problem,
+                    format!("{}: its relay did not answer a ping within 10 s", r.id),
+                );
+            }
+        }
+        if let (Some(socket), Some(state)) =
+            (b.socket.as_deref(), backend::socket_state(engine, &b).await)
+            && matches!(
+                state,
+                dockhand_engine::SocketState::Missing | dockhand_engine::SocketState::NotListening
+            )
+        {
+            if status == Status::Ok {
+                status = Status::Warning;
+            }
+            detail = format!(
+                "{detail}; {}",
+                backend::socket_pending_message(&r.id, socket, state)
+            );
+        }
+        (status, format!("{detail}; relay answers"))
     }
 }
