@@ -7,7 +7,9 @@
 //! the exit status is 0 unless something failed. Run it through
 //! `scripts/bench SUITE`, which starts the components the suites need.
 
+mod http;
 mod measure;
+mod serve;
 mod suites;
 mod support;
 mod table;

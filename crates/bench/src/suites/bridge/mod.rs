@@ -22,9 +22,7 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeSet;
-use std::io::{BufRead as _, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -44,8 +42,10 @@ mod service;
 mod tables;
 
 use super::Options;
+use crate::http::{Client, Response, bad, request, tcp, unix};
 use crate::measure::{Contender, Plan, Samples, interleaved};
 use crate::progress;
+use crate::serve::{self, Serve, end};
 use crate::support;
 use crate::table::{self, Report, Row, Table};
 
@@ -75,234 +75,9 @@ const STARTUP_TARGET: Duration = Duration::from_millis(200);
 const STARTUP_MIN_RUNS: usize = 10;
 const CONCURRENT_CALLS: usize = 1000;
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
-const IO_TIMEOUT: Duration = Duration::from_secs(30);
-
-// ---------------------------------------------------------------------------
-// A small HTTP/1.1 client (keep-alive, Content-Length or chunked bodies)
-
-/// A byte stream: TCP or unix.
-trait Stream: Read + Write + Send {}
-impl Stream for TcpStream {}
-impl Stream for UnixStream {}
-
-struct Response {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Response {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    /// The value of the cookie `name` this response sets.
-    fn cookie(&self, name: &str) -> Option<String> {
-        self.headers
-            .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case("set-cookie"))
-            .filter_map(|(_, v)| v.split(';').next())
-            .find(|c| c.starts_with(&format!("{name}=")))
-            .map(str::to_owned)
-    }
-}
-
-struct Client {
-    r: BufReader<Box<dyn Stream>>,
-}
-
-fn tcp(port: u16) -> std::io::Result<TcpStream> {
-    let s = TcpStream::connect(("127.0.0.1", port))?;
-    s.set_nodelay(true)?;
-    s.set_read_timeout(Some(IO_TIMEOUT))?;
-    s.set_write_timeout(Some(IO_TIMEOUT))?;
-    Ok(s)
-}
-
-fn unix(path: &Path) -> std::io::Result<UnixStream> {
-    let s = UnixStream::connect(path)?;
-    s.set_read_timeout(Some(IO_TIMEOUT))?;
-    s.set_write_timeout(Some(IO_TIMEOUT))?;
-    Ok(s)
-}
-
-fn bad(msg: impl Into<String>) -> std::io::Error {
-    std::io::Error::new(std::io::ErrorKind::InvalidData, msg.into())
-}
-
-impl Client {
-    fn new(s: impl Stream + 'static) -> Self {
-        Client {
-            r: BufReader::with_capacity(16 * 1024, Box::new(s)),
-        }
-    }
-
-    fn send(&mut self, request: &[u8]) -> std::io::Result<Response> {
-        self.r.get_mut().write_all(request)?;
-        self.r.get_mut().flush()?;
-        self.read_response()
-    }
-
-    fn line(&mut self) -> std::io::Result<String> {
-        let mut line = String::new();
-        if self.r.read_line(&mut line)? == 0 {
-            return Err(std::io::ErrorKind::UnexpectedEof.into());
-        }
-        Ok(line.trim_end_matches(['\r', '\n']).to_owned())
-    }
-
-    fn read_response(&mut self) -> std::io::Result<Response> {
-        let status_line = self.line()?;
-        let status = status_line
-            .split(' ')
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| bad(format!("bad status line {status_line:?}")))?;
-        let mut headers = Vec::new();
-        loop {
-            let line = self.line()?;
-            if line.is_empty() {
-                break;
-            }
-            let (n, v) = line
-                .split_once(':')
-                .ok_or_else(|| bad(format!("bad header {line:?}")))?;
-            headers.push((n.trim().to_owned(), v.trim().to_owned()));
-        }
-        let mut response = Response {
-            status,
-            headers,
-            body: Vec::new(),
-        };
-        let chunked = response
-            .header("transfer-encoding")
-            .is_some_and(|v| v.eq_ignore_ascii_case("chunked"));
-        if chunked {
-            loop {
-                let size = self.line()?;
-                let size = usize::from_str_radix(size.split(';').next().unwrap_or("").trim(), 16)
-                    .map_err(|_| bad(format!("bad chunk size {size:?}")))?;
-                if size == 0 {
-                    while !self.line()?.is_empty() {}
-                    break;
-                }
-                let start = response.body.len();
-                response.body.resize(start + size, 0);
-                self.r.read_exact(&mut response.body[start..])?;
-                self.line()?;
-            }
-        } else if let Some(len) = response.header("content-length") {
-            let len: usize = len.parse().map_err(|_| bad("bad content-length"))?;
-            response.body.resize(len, 0);
-            self.r.read_exact(&mut response.body)?;
-        } else if status != 204 && status != 304 && !(100..200).contains(&status) {
-            self.r.read_to_end(&mut response.body)?;
-        }
-        Ok(response)
-    }
-}
-
-fn request(method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
-    let mut r = format!("{method} {path} HTTP/1.1\r\n");
-    for (n, v) in headers {
-        r.push_str(&format!("{n}: {v}\r\n"));
-    }
-    if !body.is_empty() || method == "POST" {
-        r.push_str(&format!("Content-Length: {}\r\n", body.len()));
-    }
-    r.push_str("\r\n");
-    let mut bytes = r.into_bytes();
-    bytes.extend_from_slice(body);
-    bytes
-}
-
-/// Every byte outside `[A-Za-z0-9._~-]` percent-encoded (a path segment).
-fn encode_segment(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
 
 // ---------------------------------------------------------------------------
 // The environment
-
-/// A running `dockhand serve`, logged in, with a session on the backend's origin.
-struct Serve {
-    child: Child,
-    port: u16,
-    session: String,
-    /// The dashboard page's key (from the login redirect's fragment).
-    key: String,
-    /// `<slug>.localhost:PORT`.
-    ext_host: String,
-    ext_cookie: String,
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        end(&mut self.child);
-    }
-}
-
-impl Serve {
-    fn dashboard_host(&self) -> String {
-        format!("localhost:{}", self.port)
-    }
-
-    fn ext_origin(&self) -> String {
-        format!("http://{}", self.ext_host)
-    }
-
-    fn bridge(&self, route: &str, body: &str) -> Vec<u8> {
-        let origin = self.ext_origin();
-        request(
-            "POST",
-            route,
-            &[
-                ("Host", &self.ext_host),
-                ("Origin", &origin),
-                ("Cookie", &self.ext_cookie),
-                ("Content-Type", "application/json"),
-            ],
-            body.as_bytes(),
-        )
-    }
-
-    fn bridge_get(&self, route: &str) -> Vec<u8> {
-        request(
-            "GET",
-            route,
-            &[("Host", &self.ext_host), ("Cookie", &self.ext_cookie)],
-            b"",
-        )
-    }
-
-    fn dashboard_get(&self, path: &str) -> Vec<u8> {
-        request(
-            "GET",
-            path,
-            &[
-                ("Host", &self.dashboard_host()),
-                ("Cookie", &self.session),
-                ("X-Dockhand-Key", &self.key),
-            ],
-            b"",
-        )
-    }
-}
 
 struct Env {
     registry: String,
@@ -332,27 +107,6 @@ impl Drop for Env {
             }
         }
     }
-}
-
-/// Ends `child` with SIGTERM (SIGKILL after 5 s) and reaps it.
-fn end(child: &mut Child) {
-    if matches!(child.try_wait(), Ok(Some(_))) {
-        return;
-    }
-    let _ = Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .stderr(Stdio::null())
-        .status();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < deadline {
-        if matches!(child.try_wait(), Ok(Some(_))) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
 }
 
 /// VmRSS of `pid` in KiB.
@@ -540,121 +294,24 @@ impl Env {
     /// Spawns `dockhand serve --port 0`; returns the child, its port and the
     /// one-time token, and the instant it was spawned.
     fn spawn_serve(&self) -> Result<(Child, u16, String, Instant)> {
-        let log = fs_err::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.scratch.path().join("serve.log"))?;
-        let start = Instant::now();
-        let mut child = self
-            .dockhand(&self.home)
-            .args(["serve", "--port", "0"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(log.into_file())
-            .spawn()
-            .context("cannot start dockhand serve")?;
-        let stdout = child.stdout.take().context("serve: no stdout")?;
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let r = BufReader::new(stdout).read_line(&mut line).map(|_| line);
-            let _ = tx.send(r);
-        });
-        let line = match rx.recv_timeout(IO_TIMEOUT) {
-            Ok(Ok(line)) if !line.trim().is_empty() => line,
-            other => {
-                end(&mut child);
-                bail!("dockhand serve printed no URL: {other:?}");
-            }
-        };
-        let url = line.trim();
-        let parsed = url
-            .strip_prefix("http://localhost:")
-            .and_then(|rest| rest.split_once("/?token="))
-            .and_then(|(port, token)| Some((port.parse::<u16>().ok()?, token.to_owned())));
-        let Some((port, token)) = parsed else {
-            end(&mut child);
-            bail!("dockhand serve printed {url:?}, not http://localhost:PORT/?token=T");
-        };
-        Ok((child, port, token, start))
+        serve::spawn(
+            self.dockhand(&self.home),
+            &self.scratch.path().join("serve.log"),
+        )
     }
 
     /// Logs in with `token`: the `dockhand_session` cookie and the page key.
     fn login(port: u16, token: &str) -> Result<(String, String)> {
-        let mut c = Client::new(tcp(port)?);
-        let r = c.send(&request(
-            "GET",
-            &format!("/?token={token}"),
-            &[("Host", &format!("localhost:{port}"))],
-            b"",
-        ))?;
-        ensure!(
-            r.status == 303 || r.status == 200,
-            "GET /?token= answered {}",
-            r.status
-        );
-        let key = r
-            .header("location")
-            .and_then(|l| l.strip_prefix("/#key="))
-            .context("the login redirect carries no page key")?
-            .to_owned();
-        let cookie = r
-            .cookie("dockhand_session")
-            .context("the login set no dockhand_session cookie")?;
-        Ok((cookie, key))
+        serve::login(port, token)
     }
 
     /// Starts serve, logs in, enters `id`'s origin.
     fn serve(&self, id: &ExtensionId) -> Result<Serve> {
-        let (child, port, token, _) = self.spawn_serve()?;
-        // Ended when dropped, also on the errors below.
-        let mut serve = Serve {
-            child,
-            port,
-            session: String::new(),
-            key: String::new(),
-            ext_host: String::new(),
-            ext_cookie: String::new(),
-        };
-        (serve.session, serve.key) = Self::login(port, &token)?;
-        let dashboard = serve.dashboard_host();
-        let origin = format!("http://{dashboard}");
-        let mut c = Client::new(tcp(port)?);
-        let r = c.send(&request(
-            "POST",
-            &format!("/api/extensions/{}/ticket", encode_segment(id.as_str())),
-            &[
-                ("Host", &dashboard),
-                ("Origin", &origin),
-                ("Cookie", &serve.session),
-                ("X-Dockhand-Key", &serve.key),
-            ],
-            b"",
-        ))?;
-        ensure!(
-            r.status == 200,
-            "POST …/ticket answered {}: {}",
-            r.status,
-            r.text()
-        );
-        let v: serde_json::Value = serde_json::from_slice(&r.body).context("ticket JSON")?;
-        let url = v["url"].as_str().context("ticket: no url")?;
-        let (ext_host, path) = url
-            .strip_prefix("http://")
-            .and_then(|u| u.find('/').map(|i| (u[..i].to_owned(), u[i..].to_owned())))
-            .with_context(|| format!("ticket url {url:?}"))?;
-        let mut e = Client::new(tcp(port)?);
-        let r = e.send(&request("GET", &path, &[("Host", &ext_host)], b""))?;
-        ensure!(r.status == 303, "GET {path} answered {}", r.status);
-        serve.ext_cookie = r
-            .cookie("dockhand_ext")
-            .context("entering set no dockhand_ext cookie")?;
-        progress(&format!(
-            "serve: pid {}, port {port}, extension origin http://{ext_host}",
-            serve.child.id()
-        ));
-        serve.ext_host = ext_host;
-        Ok(serve)
+        serve::start(
+            self.dockhand(&self.home),
+            &self.scratch.path().join("serve.log"),
+            id,
+        )
     }
 
     /// Starts a socat TCP → unix relay to `socket`; returns its port and pid.
