@@ -330,15 +330,7 @@ fn with_tls(
         if path.is_file() {
             Some(path)
         } else if explicit || !https {
-            return Err(HostError::Tls(format!(
-                "TLS verification is on ({}) but the CA certificate {} does not exist: set DOCKER_CERT_PATH to the directory holding the engine's ca.pem, cert.pem and key.pem, or name the CA with --tlscacert",
-                if https {
-                    "an https:// address"
-                } else {
-                    "--tlsverify or DOCKER_TLS_VERIFY"
-                },
-                path.display()
-            )));
+            return Err(HostError::NoTlsCa { path, https });
         } else {
             None
         }
@@ -366,12 +358,11 @@ fn client_pair(
     cert: (Option<PathBuf>, PathBuf),
     key: (Option<PathBuf>, PathBuf),
 ) -> Result<Option<(PathBuf, PathBuf)>, HostError> {
-    let pick = |(flag, default): (Option<PathBuf>, PathBuf), what: &str, option: &str| match flag {
+    let pick = |(flag, default): (Option<PathBuf>, PathBuf),
+                what: &'static str,
+                option: &'static str| match flag {
         Some(path) if path.is_file() => Ok(Some(path)),
-        Some(path) => Err(HostError::Tls(format!(
-            "the TLS {what} {} given with {option} does not exist: name an existing file",
-            path.display()
-        ))),
+        Some(path) => Err(HostError::NoTlsFile { what, option, path }),
         None => Ok(default.is_file().then_some(default)),
     };
     let cert_path = cert.0.clone().unwrap_or_else(|| cert.1.clone());
@@ -382,16 +373,14 @@ fn client_pair(
     ) {
         (Some(cert), Some(key)) => Ok(Some((cert, key))),
         (None, None) => Ok(None),
-        (Some(_), None) => Err(HostError::Tls(format!(
-            "the TLS client certificate {} has no key: {} does not exist; put key.pem beside it or name it with --tlskey",
-            cert_path.display(),
-            key_path.display()
-        ))),
-        (None, Some(_)) => Err(HostError::Tls(format!(
-            "the TLS client key {} has no certificate: {} does not exist; put cert.pem beside it or name it with --tlscert",
-            key_path.display(),
-            cert_path.display()
-        ))),
+        (Some(_), None) => Err(HostError::NoTlsKey {
+            cert: cert_path,
+            key: key_path,
+        }),
+        (None, Some(_)) => Err(HostError::NoTlsCert {
+            key: key_path,
+            cert: cert_path,
+        }),
     }
 }
 

@@ -44,9 +44,56 @@ pub enum HostError {
         schemes = SCHEMES
     )]
     Unsupported(String),
-    /// TLS settings that cannot work (a missing file, a certificate without its key).
-    #[error("{0}")]
-    Tls(String),
+    /// TLS verification is on, and the CA certificate does not exist.
+    #[error(
+        "TLS verification is on ({}) but the CA certificate {} does not exist: set DOCKER_CERT_PATH to the directory holding the engine's ca.pem, cert.pem and key.pem, or name the CA with --tlscacert",
+        if *https { "an https:// address" } else { "--tlsverify or DOCKER_TLS_VERIFY" },
+        path.display()
+    )]
+    NoTlsCa {
+        /// The CA file looked for.
+        path: PathBuf,
+        /// Verification is on because the address is `https://` (else a
+        /// flag or `DOCKER_TLS_VERIFY` asked for it).
+        https: bool,
+    },
+    /// A TLS file named by a flag does not exist.
+    #[error(
+        "the TLS {what} {} given with {option} does not exist: name an existing file",
+        path.display()
+    )]
+    NoTlsFile {
+        /// `client certificate` or `client key`.
+        what: &'static str,
+        /// The flag (`--tlscert`, `--tlskey`).
+        option: &'static str,
+        /// The file named.
+        path: PathBuf,
+    },
+    /// A client certificate without its key.
+    #[error(
+        "the TLS client certificate {} has no key: {} does not exist; put key.pem beside it or name it with --tlskey",
+        cert.display(),
+        key.display()
+    )]
+    NoTlsKey {
+        /// The certificate.
+        cert: PathBuf,
+        /// The key looked for.
+        key: PathBuf,
+    },
+    /// A client key without its certificate.
+    #[error(
+        "the TLS client key {} has no certificate: {} does not exist; put cert.pem beside it or name it with --tlscert",
+        key.display(),
+        cert.display()
+    )]
+    NoTlsCert {
+        /// The key.
+        key: PathBuf,
+        /// The certificate looked for.
+        cert: PathBuf,
+    },
 }
 
 impl HostError {
@@ -453,5 +500,51 @@ mod tests {
         for (name, _) in env(&tls) {
             assert!(CHILD_ENV_NAMES.contains(&name.as_str()), "{name}");
         }
+    }
+
+    /// The TLS errors say what they said as text before they were typed.
+    #[test]
+    fn tls_errors_keep_their_messages() {
+        let e = HostError::NoTlsCa {
+            path: "/c/ca.pem".into(),
+            https: false,
+        };
+        assert_eq!(
+            e.to_string(),
+            "TLS verification is on (--tlsverify or DOCKER_TLS_VERIFY) but the CA certificate /c/ca.pem does not exist: set DOCKER_CERT_PATH to the directory holding the engine's ca.pem, cert.pem and key.pem, or name the CA with --tlscacert"
+        );
+        let e = HostError::NoTlsCa {
+            path: "/c/ca.pem".into(),
+            https: true,
+        };
+        assert!(
+            e.to_string()
+                .starts_with("TLS verification is on (an https:// address) but")
+        );
+        let e = HostError::NoTlsFile {
+            what: "client key",
+            option: "--tlskey",
+            path: "/c/k.pem".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "the TLS client key /c/k.pem given with --tlskey does not exist: name an existing file"
+        );
+        let e = HostError::NoTlsKey {
+            cert: "/c/cert.pem".into(),
+            key: "/c/key.pem".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "the TLS client certificate /c/cert.pem has no key: /c/key.pem does not exist; put key.pem beside it or name it with --tlskey"
+        );
+        let e = HostError::NoTlsCert {
+            key: "/c/key.pem".into(),
+            cert: "/c/cert.pem".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "the TLS client key /c/key.pem has no certificate: /c/cert.pem does not exist; put cert.pem beside it or name it with --tlscert"
+        );
     }
 }
