@@ -10,7 +10,8 @@
 //!   `dockhand-relay serve` in its `dockhand-relay` container, found by the
 //!   extension's owner labels and [`ROLE_LABEL`]`=relay`, multiplexed by
 //!   [`Relay`]) started on the first call, started again when it closed —
-//!   after a pause that doubles with each failure in a row — and a
+//!   at once, then after a pause that doubles with each failure in a row
+//!   (a start that failed, a session that ended within 10 s) — and a
 //!   [`RelayPool`] of keep-alive HTTP connections over it per socket.
 //!
 //! Errors name the extension, the container and what the relay last wrote
@@ -40,6 +41,8 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(20);
 const PROBE_RETRY: Duration = Duration::from_secs(5);
 /// How long a new session's first `PING` may take.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a session that seems stuck has to answer a `PING`.
+const LIVENESS_TIMEOUT: Duration = Duration::from_secs(2);
 /// The first pause after a failure; doubled per failure in a row.
 const FIRST_PAUSE: Duration = Duration::from_millis(250);
 /// The longest pause between two attempts.
@@ -244,6 +247,8 @@ impl RelayUnavailable {
 pub struct Session {
     relay: Relay,
     stderr: StderrTail,
+    /// Which session of the site this is (they are counted from 1).
+    generation: u64,
 }
 
 #[derive(Debug)]
@@ -255,17 +260,25 @@ struct Live {
 /// Failures in a row and when the next attempt is due.
 #[derive(Debug, Default)]
 struct Restarts {
+    /// Sessions started.
+    started: u64,
     failures: u32,
     retry_at: Option<Instant>,
     last: Option<Arc<RelayUnavailable>>,
 }
 
 impl Restarts {
+    /// Counts a failure: the first in a row is tried again at once (a
+    /// session that ended with its container, a relay enabled since), the
+    /// next after [`FIRST_PAUSE`], doubling up to [`MAX_PAUSE`].
     fn failed(&mut self, why: RelayUnavailable) -> Arc<RelayUnavailable> {
         self.failures = self.failures.saturating_add(1);
-        let pause = FIRST_PAUSE
-            .saturating_mul(1 << (self.failures - 1).min(16))
-            .min(MAX_PAUSE);
+        let pause = match self.failures {
+            1 => Duration::ZERO,
+            n => FIRST_PAUSE
+                .saturating_mul(1 << (n - 2).min(16))
+                .min(MAX_PAUSE),
+        };
         self.retry_at = Some(Instant::now() + pause);
         let why = Arc::new(why);
         self.last = Some(Arc::clone(&why));
@@ -307,7 +320,9 @@ impl RelaySite {
         if let Some(ended) = ended {
             let lived = ended.started.elapsed();
             if lived >= STABLE {
-                *restarts = Restarts::default();
+                restarts.failures = 0;
+                restarts.retry_at = None;
+                restarts.last = None;
             } else {
                 restarts.failed(RelayUnavailable::Ended {
                     id: caller.id().clone(),
@@ -328,8 +343,9 @@ impl RelaySite {
                 }));
             }
         }
-        match start(engine, caller).await {
+        match start(engine, caller, restarts.started + 1).await {
             Ok(session) => {
+                restarts.started = session.generation;
                 restarts.retry_at = None;
                 restarts.last = None;
                 *self.live.lock().unwrap_or_else(|e| e.into_inner()) = Some(Live {
@@ -361,6 +377,19 @@ impl RelaySite {
         pool
     }
 
+    /// Drops `session` when it is still the live one, so that the next call
+    /// starts another: it stopped answering without ending (a stream the
+    /// engine left open after its exec died).
+    fn discard(&self, session: &Session) {
+        let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
+        if live
+            .as_ref()
+            .is_some_and(|l| l.session.generation == session.generation)
+        {
+            *live = None;
+        }
+    }
+
     /// Whether a session is live (for tests and the dashboard).
     pub fn is_live(&self) -> bool {
         self.current().is_some()
@@ -368,7 +397,11 @@ impl RelaySite {
 }
 
 /// Finds the relay container of `caller` and starts a session in it.
-async fn start(engine: &Engine, caller: &Caller) -> Result<Session, RelayUnavailable> {
+async fn start(
+    engine: &Engine,
+    caller: &Caller,
+    generation: u64,
+) -> Result<Session, RelayUnavailable> {
     let id = caller.id();
     let label = format!("{},{ROLE_LABEL}={RELAY_ROLE}", caller.owner_label);
     let containers =
@@ -425,7 +458,11 @@ async fn start(engine: &Engine, caller: &Caller) -> Result<Session, RelayUnavail
             ))
         });
     match answered {
-        Ok(_) => Ok(Session { relay, stderr }),
+        Ok(_) => Ok(Session {
+            relay,
+            stderr,
+            generation,
+        }),
         Err(source) => Err(RelayUnavailable::Handshake {
             id: id.clone(),
             container: container.name,
@@ -497,6 +534,25 @@ pub(super) async fn send(
                 again = false;
                 pool.clear_idle();
             }
+            Err(PoolError::Connect { source, .. })
+                if source.kind() == std::io::ErrorKind::TimedOut =>
+            {
+                // The relay answers no OPEN: is the session itself alive?
+                let alive = tokio::time::timeout(LIVENESS_TIMEOUT, session.relay.ping()).await;
+                if !matches!(alive, Ok(Ok(_))) {
+                    site.discard(&session);
+                    pool.clear_idle();
+                }
+                return Err(pool_error(
+                    caller,
+                    name,
+                    PoolError::Connect {
+                        path: pool.path().to_path_buf(),
+                        source,
+                    },
+                    &session.stderr,
+                ));
+            }
             other => return other.map_err(|e| pool_error(caller, name, e, &session.stderr)),
         }
     }
@@ -560,7 +616,7 @@ mod tests {
             let at = r.retry_at.expect("a pause");
             pauses.push((at - before).as_millis() / 50 * 50);
         }
-        assert_eq!(pauses, [250, 500, 1000, 2000, 4000, 5000, 5000, 5000]);
+        assert_eq!(pauses, [0, 250, 500, 1000, 2000, 4000, 5000, 5000]);
         assert_eq!(r.failures, 8);
     }
 

@@ -21,6 +21,7 @@ use dockhand_host::state::{BackendRecord, ExtensionRecord};
 use dockhand_server::ApiError;
 use dockhand_server::auth::check_origin;
 use dockhand_server::bridge::exec::resolve_program;
+use dockhand_server::bridge::relay::ModeCheck;
 use dockhand_server::bridge::{BridgeState, Caller, DashboardAccess, EngineHandle, Limits};
 use dockhand_spec::ExtensionId;
 use http_body_util::BodyExt;
@@ -93,6 +94,10 @@ pub struct Options {
     pub id: String,
     pub backend: bool,
     pub compose_project: Option<String>,
+    /// The engine's mode is probed (relay mode on an engine that does not
+    /// see this machine's files), and no backend listens on this machine:
+    /// the test runs the backend and its relay in the engine.
+    pub relay: bool,
 }
 
 impl Default for Options {
@@ -104,6 +109,7 @@ impl Default for Options {
             id: "acme/test-ext".to_owned(),
             backend: true,
             compose_project: Some("dockhand-acme_test-ext".to_owned()),
+            relay: false,
         }
     }
 }
@@ -198,12 +204,12 @@ impl Harness {
                 .engine
                 .unwrap_or_else(|| EngineHost::Unix(tmp.path().join("no-engine.sock"))),
         );
-        let bridge = Arc::new(BridgeState::with_limits(
-            engine,
-            options.docker_cli,
-            user_home,
-            options.limits,
-        ));
+        let mut bridge =
+            BridgeState::with_limits(engine, options.docker_cli, user_home, options.limits);
+        if options.relay {
+            bridge = bridge.with_mode(ModeCheck::probe(layout.clone()));
+        }
+        let bridge = Arc::new(bridge);
         let connections = Arc::new(AtomicUsize::new(0));
         let harness = Self {
             tmp,
@@ -213,7 +219,7 @@ impl Harness {
             },
             connections,
         };
-        if options.backend {
+        if options.backend && !options.relay {
             harness.start_backend().await;
         }
         harness

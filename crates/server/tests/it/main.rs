@@ -15,6 +15,7 @@ mod dev_server;
 mod engine;
 mod engine_env;
 mod page_errors;
+mod relay;
 mod sessions;
 mod shutdown;
 mod support;

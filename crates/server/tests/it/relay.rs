@@ -1,0 +1,314 @@
+//! `vm.service` in relay mode on the "VM" engine of `scripts/deps vm` (its
+//! own mount namespace, reached over TLS): the server probes the engine's
+//! mode (remote: it does not see this machine's files), finds the
+//! extension's relay container by its owner labels and
+//! `dev.dockhand.role=relay`, starts one session in it on the first call and
+//! carries every call over it; a session that ended is started again, and
+//! a stopped relay or backend is a `503` that says what to do.
+//!
+//! The backend (the example backend, `FROM scratch`) and the relay (its
+//! image built by dockhand from `target/relay`) share a named volume at
+//! `/run/guest-services`, as the override of relay mode makes them.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use axum::http::StatusCode;
+use dockhand_engine::{
+    COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL, Engine, EngineHost, EngineRequest, RelayBinaries,
+    TlsRequest, resolve_engine,
+};
+use serde_json::{Value, json};
+
+use crate::bridge_support::{Harness, Options};
+
+const BACKEND_IMAGE: &str = "dockhand-server-it/relay-backend:latest";
+
+/// The VM engine over TLS, or `None` (after saying so).
+fn vm_host(test: &str) -> Option<EngineHost> {
+    let host = dockhand_testkit::env::require_var(
+        test,
+        "DOCKHAND_VM_TLS_HOST",
+        "no VM engine from `scripts/deps vm` (DOCKHAND_VM_TLS_HOST unset)",
+    )?;
+    let certs = dockhand_testkit::env::require_var(
+        test,
+        "DOCKHAND_VM_CERT_PATH",
+        "no VM engine certificates (DOCKHAND_VM_CERT_PATH unset)",
+    )?;
+    let request = EngineRequest {
+        host_env: Some(host),
+        config_dir: PathBuf::from("/nonexistent/docker-config"),
+        tls: TlsRequest {
+            verify: true,
+            cert_path: Some(PathBuf::from(certs)),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    Some(
+        resolve_engine(&request)
+            .expect("the VM engine resolves")
+            .host,
+    )
+}
+
+/// The docker CLI on the engine at `host`; its output.
+fn docker(host: &EngineHost, args: &[&str]) -> String {
+    let out = Command::new("docker")
+        .env_remove("DOCKER_CONTEXT")
+        .envs(host.child_env())
+        .args(args)
+        .output()
+        .expect("the docker CLI runs");
+    assert!(
+        out.status.success(),
+        "docker {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// The relay binaries `scripts/build-relay` writes (built when missing).
+fn relay_binaries() -> RelayBinaries {
+    let root = dockhand_testkit::examples::repo_root();
+    let dir = root.join("target/relay");
+    if !dir.join("dockhand-relay-amd64").is_file() {
+        let status = Command::new(root.join("scripts/build-relay"))
+            .arg("amd64")
+            .status()
+            .expect("scripts/build-relay runs");
+        assert!(status.success(), "scripts/build-relay failed");
+    }
+    RelayBinaries { dir }
+}
+
+/// Removes the containers and the volume, also when the test fails.
+struct Cleanup {
+    host: EngineHost,
+    containers: Vec<String>,
+    volume: String,
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let run = |args: &[&str]| {
+            let _ = Command::new("docker")
+                .env_remove("DOCKER_CONTEXT")
+                .envs(self.host.child_env())
+                .args(args)
+                .output();
+        };
+        for c in &self.containers {
+            run(&["rm", "-f", "-v", c]);
+        }
+        run(&["volume", "rm", "-f", &self.volume]);
+    }
+}
+
+/// One `vm.service` call; its status and answer.
+async fn call(h: &Harness, request: Value) -> (StatusCode, Value) {
+    h.post("/.dockhand/api/vm/request", request).await
+}
+
+/// Calls `GET /hello` until it answers 200 (the backend creates its socket
+/// a moment after it starts); every other answer on the way must be a `503`.
+async fn hello_when_ready(h: &Harness, within: Duration) -> Value {
+    let deadline = Instant::now() + within;
+    loop {
+        let (status, answer) = call(h, json!({"url": "/hello"})).await;
+        if status == StatusCode::OK {
+            return answer;
+        }
+        assert!(
+            status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::BAD_GATEWAY,
+            "{status}: {answer}"
+        );
+        assert!(
+            Instant::now() < deadline,
+            "no answer through the relay within {within:?}: {status} {answer}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn vm_service_goes_through_the_relay_on_the_vm_engine() {
+    let test = "vm_service_goes_through_the_relay_on_the_vm_engine";
+    let Some(host) = vm_host(test) else {
+        return;
+    };
+    let engine = Engine::connect(&host).await.expect("the VM engine answers");
+    let relay_image = engine
+        .ensure_relay_image(&relay_binaries())
+        .await
+        .expect("the relay image loads");
+    // The backend image, built on the VM engine from the context sent over
+    // the API (the engine has none of this machine's files).
+    let ctx = tempfile::tempdir().expect("temp dir");
+    fs_err::copy(
+        dockhand_testkit::examples::example_backend(),
+        ctx.path().join("backend"),
+    )
+    .expect("copy the backend");
+    fs_err::write(
+        ctx.path().join("Dockerfile"),
+        "FROM scratch\nCOPY backend /backend\nSTOPSIGNAL SIGKILL\nCMD [\"/backend\"]\n",
+    )
+    .expect("Dockerfile");
+    docker(
+        &host,
+        &[
+            "build",
+            "-q",
+            "-t",
+            BACKEND_IMAGE,
+            &ctx.path().display().to_string(),
+        ],
+    );
+
+    let n = std::process::id();
+    let project = format!("dockhand-srv-relay-{n}");
+    let h = Harness::with(Options {
+        engine: Some(host.clone()),
+        id: format!("dockhand-srv-it/relay-{n}"),
+        compose_project: Some(project.clone()),
+        relay: true,
+        ..Options::default()
+    })
+    .await;
+    let owner: Vec<String> = h
+        .caller()
+        .owner_label
+        .split(',')
+        .map(str::to_owned)
+        .collect();
+    let volume = format!("{project}_guest-services");
+    let mut cleanup = Cleanup {
+        host: host.clone(),
+        containers: Vec::new(),
+        volume: volume.clone(),
+    };
+    let labels = |service: &str, extra: &[&str]| {
+        let mut args = Vec::new();
+        for l in owner
+            .iter()
+            .cloned()
+            .chain([
+                format!("{COMPOSE_PROJECT_LABEL}={project}"),
+                format!("{COMPOSE_SERVICE_LABEL}={service}"),
+            ])
+            .chain(extra.iter().map(|l| (*l).to_owned()))
+        {
+            args.push("--label".to_owned());
+            args.push(l);
+        }
+        args
+    };
+    let mut create = vec!["volume".to_owned(), "create".to_owned()];
+    for l in &owner {
+        create.extend(["--label".to_owned(), l.clone()]);
+    }
+    create.push(volume.clone());
+    docker(
+        &host,
+        &create.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    let mount = format!("{volume}:/run/guest-services");
+    let run = |cleanup: &mut Cleanup, mut args: Vec<String>, image: &str| {
+        let mut all: Vec<String> = ["run", "-d", "--network", "none", "-v", &mount]
+            .map(str::to_owned)
+            .to_vec();
+        all.append(&mut args);
+        all.push(image.to_owned());
+        let id = docker(&host, &all.iter().map(String::as_str).collect::<Vec<_>>());
+        cleanup.containers.push(id.clone());
+        id
+    };
+    let backend = run(&mut cleanup, labels("backend", &[]), BACKEND_IMAGE);
+    let mut relay_args = labels("dockhand-relay", &["dev.dockhand.role=relay"]);
+    relay_args.push("--read-only".to_owned());
+    let relay = run(&mut cleanup, relay_args, &relay_image);
+
+    // The first call starts the session; GET and POST reach the backend.
+    let answer = hello_when_ready(&h, Duration::from_secs(20)).await;
+    assert_eq!(answer["status"], 200, "{answer}");
+    assert!(
+        answer["body"]
+            .as_str()
+            .is_some_and(|b| b.contains("hello from the backend")),
+        "{answer}"
+    );
+    let site = h.state.bridge.relays.site(h.caller().id());
+    assert!(site.is_live(), "one session carries the calls");
+    let (status, answer) = call(
+        &h,
+        json!({"method": "POST", "url": "/echo", "data": {"through": "the relay"}}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert!(
+        answer["body"]
+            .as_str()
+            .is_some_and(|b| b.contains("the relay")),
+        "{answer}"
+    );
+
+    // Many calls at once, over the one session.
+    let calls: Vec<_> = (0..64)
+        .map(|_| {
+            let router = h.router();
+            tokio::spawn(async move {
+                use tower::ServiceExt;
+                let req = axum::http::Request::post("/.dockhand/api/vm/request")
+                    .header("origin", crate::bridge_support::ORIGIN)
+                    .header("content-type", "application/json")
+                    .body(axum::body::Body::from(r#"{"url":"/hello"}"#))
+                    .expect("request");
+                router.oneshot(req).await.expect("infallible").status()
+            })
+        })
+        .collect();
+    for c in calls {
+        assert_eq!(c.await.expect("ran"), StatusCode::OK);
+    }
+
+    // The relay container restarts (as with the engine): its session ends
+    // and the next calls start a new one.
+    docker(&host, &["restart", "-t", "0", &relay]);
+    let answer = hello_when_ready(&h, Duration::from_secs(20)).await;
+    assert_eq!(answer["status"], 200, "{answer}");
+    assert!(site.is_live());
+
+    // No backend listening: a 503 that says so, as in local mode.
+    docker(&host, &["stop", "-t", "0", &backend]);
+    let (status, answer) = call(&h, json!({"url": "/hello"})).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{answer}");
+    let message = answer["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("backend.sock") && message.contains("through its relay"),
+        "{message}"
+    );
+
+    // The relay stopped: a 503 naming its container and the fix.
+    docker(&host, &["stop", "-t", "0", &relay]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let message = loop {
+        let (status, answer) = call(&h, json!({"url": "/hello"})).await;
+        let message = answer["message"].as_str().unwrap_or_default().to_owned();
+        if status == StatusCode::SERVICE_UNAVAILABLE && message.contains("is exited") {
+            break message;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "a stopped relay was not reported: {status} {answer}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    assert!(
+        message.contains("relay container") && message.contains("dockhand enable"),
+        "{message}"
+    );
+    drop(cleanup);
+}
