@@ -20,6 +20,7 @@ mod nonroot;
 mod oci;
 mod plugin;
 mod podman;
+mod relay_mode;
 mod rootless;
 mod serve;
 mod support;

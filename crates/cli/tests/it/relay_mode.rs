@@ -1,0 +1,778 @@
+//! Relay mode end to end, through the binary, on the "VM" engine of
+//! `scripts/deps vm` (a dockerd in its own mount namespace, where no path
+//! dockhand writes exists): over TLS tcp://, its forwarded unix socket and
+//! ssh://. The four examples install; a backend's `/run/guest-services` is
+//! its project's volume with a `dockhand-relay` service beside it, and no
+//! socket directory is made on this machine; `vm.service` GET and POST go
+//! through an exec of the relay (one multiplexed session, as the bridge
+//! does), an exec runs in the backend's container; an update keeps the
+//! volumes' data; SIGKILL of the relay or the backend is repaired by
+//! `doctor`; `rm --volumes` leaves no container, volume or network of the
+//! home on the engine. Refusals: relay binaries missing, an architecture
+//! dockhand ships no relay for.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use dockhand_engine::{Engine, EngineRequest, Relay, TlsRequest, resolve_engine};
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::lifecycle::{base_image, build_and_push, example, publish, volume_extension};
+use crate::support::{self, TempDir, repo_root};
+
+/// The VM engine's addresses (`scripts/deps vm`).
+struct Vm {
+    tls_host: String,
+    cert_path: PathBuf,
+    unix_host: String,
+    ssh_host: String,
+    ssh_bin: String,
+}
+
+fn vm(test: &str) -> Option<Vm> {
+    let var = dockhand_testkit::env::var;
+    let vm = (|| {
+        Some(Vm {
+            tls_host: var("DOCKHAND_VM_TLS_HOST")?,
+            cert_path: var("DOCKHAND_VM_CERT_PATH")?.into(),
+            unix_host: var("DOCKHAND_VM_UNIX_HOST")?,
+            ssh_host: var("DOCKHAND_VM_SSH_HOST")?,
+            ssh_bin: var("DOCKHAND_VM_SSH_BIN")?,
+        })
+    })();
+    if vm.is_none() {
+        support::skip(
+            test,
+            "no VM engine from `scripts/deps vm` (DOCKHAND_VM_TLS_HOST and the others unset)",
+        );
+    }
+    vm
+}
+
+/// The relay binaries `scripts/build-relay` writes (built here when missing).
+fn relay_dir() -> PathBuf {
+    let dir = repo_root().join("target/relay");
+    if !dir.join("dockhand-relay-amd64").is_file() {
+        let status = Command::new(repo_root().join("scripts/build-relay"))
+            .arg("amd64")
+            .status()
+            .expect("scripts/build-relay runs");
+        assert!(status.success(), "scripts/build-relay failed");
+    }
+    dir
+}
+
+/// How a test names the VM engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Via {
+    Tls,
+    Unix,
+    Ssh,
+}
+
+/// The variables that name an engine: cleared, then set per home.
+const ENGINE_VARS: [&str; 5] = [
+    "DOCKER_HOST",
+    "DOCKER_CONTEXT",
+    "DOCKER_TLS_VERIFY",
+    "DOCKER_TLS",
+    "DOCKER_CERT_PATH",
+];
+
+/// A DOCKHAND_HOME and runtime dir using the VM engine.
+struct RelayHome {
+    dir: TempDir,
+    engine_env: Vec<(&'static str, String)>,
+    /// `PATH` with the ssh wrapper first.
+    path: String,
+    relay_dir: PathBuf,
+    /// The TLS view of the same engine, for the docker CLI and the API.
+    tls_env: Vec<(&'static str, String)>,
+    tls_host: String,
+    cert_path: PathBuf,
+}
+
+impl RelayHome {
+    fn new(vm: &Vm, via: Via, tag: &str) -> Self {
+        let certs = vm.cert_path.display().to_string();
+        let tls_env = vec![
+            ("DOCKER_HOST", vm.tls_host.clone()),
+            ("DOCKER_TLS_VERIFY", "1".to_owned()),
+            ("DOCKER_CERT_PATH", certs),
+        ];
+        let engine_env = match via {
+            Via::Tls => tls_env.clone(),
+            Via::Unix => vec![("DOCKER_HOST", vm.unix_host.clone())],
+            Via::Ssh => vec![("DOCKER_HOST", vm.ssh_host.clone())],
+        };
+        let path = format!(
+            "{}:{}",
+            vm.ssh_bin,
+            std::env::var("PATH").unwrap_or_default()
+        );
+        Self {
+            dir: TempDir::new(tag),
+            engine_env,
+            path,
+            relay_dir: relay_dir(),
+            tls_env,
+            tls_host: vm.tls_host.clone(),
+            cert_path: vm.cert_path.clone(),
+        }
+    }
+
+    fn home(&self) -> PathBuf {
+        self.dir.0.join("home")
+    }
+
+    fn runtime(&self) -> PathBuf {
+        self.dir.0.join("run")
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = support::dockhand();
+        for var in ENGINE_VARS {
+            c.env_remove(var);
+        }
+        c.env("DOCKHAND_HOME", self.home())
+            .env("XDG_RUNTIME_DIR", self.runtime())
+            .env("DOCKHAND_RELAY_DIR", &self.relay_dir)
+            .env("DOCKHAND_READY_TIMEOUT", "20")
+            .env("PATH", &self.path)
+            .envs(self.engine_env.iter().map(|(k, v)| (*k, v)))
+            .args(args);
+        let _ = fs_err::create_dir_all(self.runtime());
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().expect("dockhand runs")
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "dockhand {args:?} failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8")
+    }
+
+    fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            !out.status.success(),
+            "dockhand {args:?} should fail:\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        String::from_utf8(out.stderr).expect("utf-8")
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let mut all = args.to_vec();
+        all.extend(["--format", "json"]);
+        serde_json::from_str(&self.ok(&all)).expect("json")
+    }
+
+    /// The docker CLI on the VM engine (over TLS).
+    fn docker(&self, args: &[&str]) -> String {
+        let mut cmd = Command::new("docker");
+        for var in ENGINE_VARS {
+            cmd.env_remove(var);
+        }
+        let out = cmd
+            .envs(self.tls_env.iter().map(|(k, v)| (*k, v)))
+            .args(args)
+            .output()
+            .expect("docker runs");
+        assert!(
+            out.status.success(),
+            "docker {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8")
+    }
+
+    fn layout(&self) -> dockhand_host::layout::Layout {
+        dockhand_host::layout::Layout {
+            home: self.home(),
+            runtime: self.runtime(),
+        }
+    }
+
+    fn owner(&self, id: &str) -> String {
+        self.layout()
+            .owner_label(&dockhand_spec::ExtensionId::parse(id).expect("id"))
+    }
+
+    fn home_label(&self) -> String {
+        format!("dev.dockhand.home={}", self.layout().home_id())
+    }
+
+    fn socket_dir(&self, id: &str) -> PathBuf {
+        self.layout()
+            .socket_dir(&dockhand_spec::ExtensionId::parse(id).expect("id"))
+    }
+
+    /// The VM engine through the API (TLS).
+    async fn engine(&self) -> Engine {
+        let request = EngineRequest {
+            host_env: Some(self.tls_host.clone()),
+            config_dir: PathBuf::from("/nonexistent/docker-config"),
+            tls: TlsRequest {
+                verify: true,
+                cert_path: Some(self.cert_path.clone()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let host = resolve_engine(&request)
+            .expect("the VM engine resolves")
+            .host;
+        Engine::connect(&host).await.expect("the VM engine answers")
+    }
+
+    /// Containers of this home labelled `label` (`-a`).
+    fn containers(&self, label: &str) -> Vec<String> {
+        self.docker(&[
+            "ps",
+            "-aq",
+            "--filter",
+            &format!("label={label}"),
+            "--filter",
+            &format!("label={}", self.home_label()),
+        ])
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect()
+    }
+
+    /// Nothing of this home on the engine: no container, volume or network
+    /// carrying its label; no socket directory of `ids` on this machine.
+    fn assert_nothing_left(&self, ids: &[&str]) {
+        let label = format!("label={}", self.home_label());
+        for what in [
+            vec!["ps", "-aq", "--filter", &label],
+            vec!["volume", "ls", "-q", "--filter", &label],
+            vec!["network", "ls", "-q", "--filter", &label],
+        ] {
+            let left = self.docker(&what);
+            assert!(left.trim().is_empty(), "{what:?} left: {left}");
+        }
+        for id in ids {
+            assert!(!self.socket_dir(id).exists(), "a socket dir of {id}");
+        }
+    }
+}
+
+/// One HTTP request to `socket` through a relay session; the whole answer.
+async fn through_relay(relay: &Relay, socket: &str, request: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut stream = loop {
+        match relay.connect(socket).await {
+            Ok(s) => break s,
+            Err(e) if Instant::now() < deadline => {
+                let _ = e;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("{socket} never answered through the relay: {e}"),
+        }
+    };
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut answer))
+        .await
+        .expect("the answer within 20 s")
+        .expect("read");
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+/// A session through the relay container of `owner`, as the bridge opens it.
+async fn session(engine: &Engine, owner: &str) -> Relay {
+    let filter = format!("{owner},dev.dockhand.role=relay");
+    let relays = engine.containers_by_label(&filter).await.expect("list");
+    let relay = relays
+        .iter()
+        .find(|c| c.is_running())
+        .unwrap_or_else(|| panic!("no running relay container for {owner}: {relays:?}"));
+    let io = engine.relay_exec(&relay.id).await.expect("relay exec");
+    let (relay, driver) = Relay::start(io);
+    tokio::spawn(driver);
+    relay
+}
+
+fn get(path: &str) -> String {
+    format!("GET {path} HTTP/1.1\r\nHost: backend\r\nConnection: close\r\n\r\n")
+}
+
+fn post(path: &str, body: &str) -> String {
+    format!(
+        "POST {path} HTTP/1.1\r\nHost: backend\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// SIGKILLs the main process of the container `id` on the VM engine (a
+/// crash, not a `docker kill`: restart policies apply).
+fn sigkill(home: &RelayHome, id: &str) {
+    let pid = home.docker(&["inspect", "-f", "{{.State.Pid}}", id]);
+    let out = Command::new("kill")
+        .args(["-KILL", pid.trim()])
+        .output()
+        .expect("kill runs");
+    assert!(
+        out.status.success(),
+        "kill {pid}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn doctor_line(doctor: &Value, name: &str) -> Value {
+    doctor["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .find(|c| c["name"] == name)
+        .cloned()
+        .unwrap_or_else(|| panic!("no {name} check: {doctor}"))
+}
+
+/// The four examples on the VM engine reached `via`.
+fn four_examples(via: Via, test: &str) {
+    let Some(env) = support::real_env(test) else {
+        return;
+    };
+    let Some(vm) = vm(test) else {
+        return;
+    };
+    let home = RelayHome::new(&vm, via, &format!("relay-{via:?}").to_lowercase());
+    let ui = publish(&env, &example("minimal-ui"), false, &[]);
+    let image = publish(&env, &example("backend-image"), true, &[]);
+    let compose = publish(&env, &example("backend-compose"), true, &[]);
+    let hosts = publish(&env, &example("host-binaries"), false, &[]);
+
+    // The engine is remote: version and doctor say backends go through the relay.
+    let version = home.json(&["version"]);
+    assert_eq!(version["engine"]["mode"], "remote", "{version}");
+    assert_eq!(version["engine"]["backends"], "relay", "{version}");
+    let text = home.ok(&["version"]);
+    assert!(text.contains("Mode: remote, through the relay"), "{text}");
+
+    for (reference, _) in [&ui, &image, &compose, &hosts] {
+        home.ok(&["install", reference, "-y"]);
+    }
+    let listed = home.json(&["ls"]);
+    let listed = listed.as_array().expect("array");
+    let find = |id: &str| {
+        listed
+            .iter()
+            .find(|e| e["id"] == id)
+            .cloned()
+            .expect("listed")
+    };
+    assert_eq!(find(&image.1)["vm"]["state"], "running", "{listed:?}");
+    // Two services and the relay.
+    assert_eq!(find(&compose.1)["vm"]["containers"], 3, "{listed:?}");
+    // No socket directory on this machine: the sockets are in a volume.
+    for id in [&image.1, &compose.1] {
+        assert!(!home.socket_dir(id).exists(), "a socket dir of {id}");
+        let volumes = home.docker(&[
+            "volume",
+            "ls",
+            "-q",
+            "--filter",
+            &format!("label=dev.dockhand.extension={id}"),
+            "--filter",
+            &format!("label={}", home.home_label()),
+        ]);
+        assert!(
+            volumes.trim().ends_with("_dockhand-guest-services"),
+            "{id}'s socket volume: {volumes}"
+        );
+    }
+    let rt = rt();
+    rt.block_on(async {
+        let engine = home.engine().await;
+        let relay = session(&engine, &home.owner(&image.1)).await;
+        // vm.service GET and POST through the relay.
+        let hello = through_relay(&relay, "backend.sock", &get("/hello")).await;
+        assert!(hello.contains("hello from the backend"), "{hello}");
+        let echo = through_relay(
+            &relay,
+            "backend.sock",
+            &post("/echo", "ping through the relay"),
+        )
+        .await;
+        assert!(
+            echo.starts_with("HTTP/1.1 200") && echo.contains("ping through the relay"),
+            "{echo}"
+        );
+        // Many calls over the one session, concurrently.
+        let request = get("/hello");
+        let calls = (0..50).map(|_| through_relay(&relay, "backend.sock", &request));
+        for answer in futures_util::future::join_all(calls).await {
+            assert!(answer.contains("hello from the backend"), "{answer}");
+        }
+        // The compose backend reaches the engine host's socket.
+        let relay = session(&engine, &home.owner(&compose.1)).await;
+        let api = through_relay(&relay, "api.sock", &get("/hello")).await;
+        assert!(api.contains("hello from the backend"), "{api}");
+        let version = through_relay(&relay, "watcher.sock", &get("/engine/version")).await;
+        assert!(version.contains("ApiVersion"), "{version}");
+        // vm.cli.exec: a command in the backend's container, collected and streamed.
+        let backend = engine
+            .containers_by_label(&format!(
+                "{},{}",
+                home.owner(&image.1),
+                "dev.dockhand.version"
+            ))
+            .await
+            .expect("list")
+            .into_iter()
+            .find(|c| c.is_running() && c.labels.get("dev.dockhand.role").is_none())
+            .expect("the backend container");
+        let out = engine
+            .exec(
+                &backend.id,
+                vec!["/backend".into(), "--version".into()],
+                Vec::new(),
+                None,
+            )
+            .await
+            .expect("exec");
+        assert_eq!(out.code, 0, "{out:?}");
+    });
+
+    // Host binaries are installed on this machine, not on the engine.
+    let bin = home
+        .home()
+        .join("extensions")
+        .join(
+            dockhand_spec::ExtensionId::parse(&hosts.1)
+                .expect("id")
+                .fs_name(),
+        )
+        .join("current/host/hello");
+    let out = Command::new(&bin)
+        .arg("x")
+        .output()
+        .expect("host binary runs");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("arg[1]=x"));
+
+    // doctor: the mode, and every extension fine with its relay answering.
+    let doctor = home.json(&["doctor"]);
+    let mode = doctor_line(&doctor, "engine mode");
+    assert_eq!(mode["status"], "ok", "{doctor}");
+    assert!(
+        mode["detail"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("remote: ") && d.contains("remote, through the relay")),
+        "{doctor}"
+    );
+    for id in [&image.1, &compose.1] {
+        let line = doctor_line(&doctor, id);
+        assert_eq!(line["status"], "ok", "{doctor}");
+        assert!(
+            line["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("relay answers")),
+            "{doctor}"
+        );
+    }
+
+    // SIGKILL of the relay: the engine restarts it (restart: unless-stopped)
+    // or doctor does; then vm.service answers again.
+    let relay_of = |id: &str| {
+        home.containers(&format!("dev.dockhand.extension={id}"))
+            .into_iter()
+            .filter(|c| {
+                home.docker(&[
+                    "inspect",
+                    "-f",
+                    "{{index .Config.Labels \"dev.dockhand.role\"}}",
+                    c,
+                ])
+                .trim()
+                    == "relay"
+            })
+            .collect::<Vec<_>>()
+    };
+    let relays = relay_of(&image.1);
+    assert_eq!(relays.len(), 1, "{relays:?}");
+    sigkill(&home, &relays[0]);
+    // SIGKILL of a backend container: nothing restarts it but doctor.
+    let backends: Vec<String> = home
+        .containers(&format!("dev.dockhand.extension={}", compose.1))
+        .into_iter()
+        .filter(|c| !relay_of(&compose.1).contains(c))
+        .collect();
+    assert_eq!(backends.len(), 2, "{backends:?}");
+    sigkill(&home, &backends[0]);
+    std::thread::sleep(Duration::from_secs(1));
+    let doctor = home.json(&["doctor"]);
+    let line = doctor_line(&doctor, &compose.1);
+    assert_eq!(line["status"], "repaired", "{doctor}");
+    for id in [&image.1, &compose.1] {
+        assert!(
+            doctor_line(&doctor, id)["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("relay answers")),
+            "{doctor}"
+        );
+    }
+    // A relay container removed is put back by doctor.
+    let relays = relay_of(&image.1);
+    home.docker(&["rm", "-f", &relays[0]]);
+    let doctor = home.json(&["doctor"]);
+    let line = doctor_line(&doctor, &image.1);
+    assert_eq!(line["status"], "repaired", "{doctor}");
+    assert!(
+        line["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("relay container was missing")),
+        "{doctor}"
+    );
+    rt.block_on(async {
+        let engine = home.engine().await;
+        for (id, socket) in [(&image.1, "backend.sock"), (&compose.1, "watcher.sock")] {
+            let relay = session(&engine, &home.owner(id)).await;
+            let hello = through_relay(&relay, socket, &get("/hello")).await;
+            assert!(hello.contains("hello from the backend"), "{id}: {hello}");
+        }
+    });
+    // disable / enable / up.
+    home.ok(&["disable", &image.1]);
+    assert!(
+        home.containers(&format!("dev.dockhand.extension={}", image.1))
+            .iter()
+            .all(|c| home
+                .docker(&["inspect", "-f", "{{.State.Running}}", c])
+                .trim()
+                == "false")
+    );
+    home.ok(&["enable", &image.1]);
+    rt.block_on(async {
+        let engine = home.engine().await;
+        let relay = session(&engine, &home.owner(&image.1)).await;
+        let hello = through_relay(&relay, "backend.sock", &get("/hello")).await;
+        assert!(hello.contains("hello"), "{hello}");
+    });
+
+    for (_, id) in [&ui, &image, &compose, &hosts] {
+        home.ok(&["rm", id, "--volumes"]);
+    }
+    home.assert_nothing_left(&[&image.1, &compose.1]);
+}
+
+#[test]
+fn the_four_examples_in_relay_mode_over_tls() {
+    four_examples(Via::Tls, "the_four_examples_in_relay_mode_over_tls");
+}
+
+#[test]
+fn the_four_examples_in_relay_mode_over_the_forwarded_socket() {
+    four_examples(
+        Via::Unix,
+        "the_four_examples_in_relay_mode_over_the_forwarded_socket",
+    );
+}
+
+/// An update keeps the backend's volumes (its own and the socket volume);
+/// `rm` keeps them, `rm --volumes` removes them.
+#[test]
+fn an_update_in_relay_mode_keeps_volume_data() {
+    let test = "an_update_in_relay_mode_keeps_volume_data";
+    let Some(env) = support::real_env(test) else {
+        return;
+    };
+    let Some(vm) = vm(test) else {
+        return;
+    };
+    let home = RelayHome::new(&vm, Via::Tls, "relay-update");
+    let tmp = TempDir::new("relay-update-ext");
+    let dir = volume_extension(&tmp);
+    let (v1, id) = publish(&env, &dir, true, &[]);
+    home.ok(&["install", &v1, "-y"]);
+    let api = |home: &RelayHome| {
+        home.containers(&format!("dev.dockhand.extension={id}"))
+            .into_iter()
+            .find(|c| {
+                home.docker(&[
+                    "inspect",
+                    "-f",
+                    "{{index .Config.Labels \"com.docker.compose.service\"}}",
+                    c,
+                ])
+                .trim()
+                    == "api"
+            })
+            .expect("the api container")
+    };
+    let first = api(&home);
+    // Data in the extension's volume, written with the archive API (the
+    // image has no shell).
+    let data = tmp.0.join("kept.txt");
+    fs_err::write(&data, "kept across the update\n").expect("write");
+    home.docker(&[
+        "cp",
+        &data.display().to_string(),
+        &format!("{first}:/data/kept.txt"),
+    ]);
+    let volumes = || {
+        let mut v: Vec<String> = home
+            .docker(&[
+                "volume",
+                "ls",
+                "-q",
+                "--filter",
+                &format!("label={}", home.home_label()),
+            ])
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
+        v.sort();
+        v
+    };
+    let before = volumes();
+    assert!(
+        before
+            .iter()
+            .any(|v| v.ends_with("_dockhand-guest-services")),
+        "the socket volume: {before:?}"
+    );
+    assert!(before.iter().any(|v| v.ends_with("_data")), "{before:?}");
+    // Version 1.0.1 of the same extension, then `update`.
+    let v2 = format!("{id}:1.0.1");
+    build_and_push(
+        &env,
+        &dir,
+        &v2,
+        &["--base".to_owned(), base_image(&env).to_owned()],
+    );
+    home.ok(&["update", &id, "-y"]);
+    let listed = home.json(&["ls"]);
+    assert!(listed.to_string().contains("1.0.1"), "{listed}");
+    let second = api(&home);
+    assert_ne!(first, second, "the container was recreated");
+    let out = tmp.0.join("out");
+    fs_err::create_dir_all(&out).expect("mkdir");
+    home.docker(&[
+        "cp",
+        &format!("{second}:/data/kept.txt"),
+        &out.display().to_string(),
+    ]);
+    assert_eq!(
+        fs_err::read_to_string(out.join("kept.txt")).expect("read"),
+        "kept across the update\n"
+    );
+    assert_eq!(volumes(), before, "the same volumes");
+    rt().block_on(async {
+        let engine = home.engine().await;
+        let relay = session(&engine, &home.owner(&id)).await;
+        let hello = through_relay(&relay, "api.sock", &get("/hello")).await;
+        assert!(hello.contains("hello from the backend"), "{hello}");
+    });
+    home.ok(&["rm", &id]);
+    assert_eq!(volumes(), before, "rm keeps the volumes");
+    home.ok(&["install", &v2, "-y"]);
+    home.ok(&["rm", &id, "--volumes"]);
+    home.assert_nothing_left(&[&id]);
+}
+
+/// An `ssh://` engine: install, `vm.service` through the relay (the ssh
+/// engine's own exec), `docker.cli.exec`'s docker reaching the same engine.
+#[test]
+fn a_backend_in_relay_mode_over_ssh() {
+    let test = "a_backend_in_relay_mode_over_ssh";
+    let Some(env) = support::real_env(test) else {
+        return;
+    };
+    let Some(vm) = vm(test) else {
+        return;
+    };
+    let home = RelayHome::new(&vm, Via::Ssh, "relay-ssh");
+    let image = publish(&env, &example("backend-image"), true, &[]);
+    home.ok(&["install", &image.0, "-y"]);
+    let version = home.json(&["version"]);
+    assert_eq!(version["engine"]["kind"], "ssh", "{version}");
+    assert_eq!(version["engine"]["backends"], "relay", "{version}");
+    rt().block_on(async {
+        let engine = home.engine().await;
+        let relay = session(&engine, &home.owner(&image.1)).await;
+        let hello = through_relay(&relay, "backend.sock", &get("/hello")).await;
+        assert!(hello.contains("hello from the backend"), "{hello}");
+    });
+    // docker.cli.exec runs the docker CLI with the engine dockhand uses.
+    let out = Command::new("docker")
+        .env_remove("DOCKER_CONTEXT")
+        .env("DOCKER_HOST", &vm.ssh_host)
+        .env("PATH", &home.path)
+        .args([
+            "ps",
+            "--filter",
+            &format!("label=dev.dockhand.extension={}", image.1),
+            "-q",
+        ])
+        .output()
+        .expect("docker runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .count(),
+        2
+    );
+    home.ok(&["rm", &image.1, "--volumes"]);
+    home.assert_nothing_left(&[&image.1]);
+}
+
+/// Relay binaries that are not there, and an engine architecture dockhand
+/// ships no relay for, are refused with the fix; nothing is left.
+#[test]
+fn relay_mode_refusals_name_the_fix() {
+    let test = "relay_mode_refusals_name_the_fix";
+    let Some(env) = support::real_env(test) else {
+        return;
+    };
+    let Some(vm) = vm(test) else {
+        return;
+    };
+    let mut home = RelayHome::new(&vm, Via::Tls, "relay-refusals");
+    let image = publish(&env, &example("backend-image"), true, &[]);
+    home.relay_dir = home.dir.0.join("no-relay-here");
+    let e = home.fails(&["install", &image.0, "-y"]);
+    assert!(
+        e.contains("cannot read the relay for linux/amd64")
+            && e.contains("scripts/build-relay")
+            && e.contains("reinstall dockhand's package"),
+        "{e}"
+    );
+    // A directory of binaries for the wrong machine (an engine of another architecture
+    // is refused the same way before any file is read: the engine crate's unit tests).
+    let wrong = home.dir.0.join("wrong-relay");
+    fs_err::create_dir_all(&wrong).expect("mkdir");
+    fs_err::write(wrong.join("dockhand-relay-amd64"), b"#!/bin/sh\n").expect("write");
+    home.relay_dir = wrong;
+    let e = home.fails(&["install", &image.0, "-y"]);
+    assert!(
+        e.contains("is not a static linux/amd64 executable") && e.contains("scripts/build-relay"),
+        "{e}"
+    );
+    assert!(home.json(&["ls"]).as_array().expect("array").is_empty());
+    home.assert_nothing_left(&[&image.1]);
+}
