@@ -6,7 +6,7 @@ use std::os::fd::AsFd;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use dockhand_relay::{Ended, Options, serve};
+use dockhand_relay::{Ended, Options, ServeError, serve};
 use mio::unix::pipe::{Receiver, Sender};
 
 const USAGE: &str = "\
@@ -18,22 +18,36 @@ serve  speak the relay protocol on stdin and stdout, connecting to the unix
        sockets in DIR (default /run/guest-services); ends when stdin ends
 idle   wait forever (the relay container's main process)";
 
-fn run_serve(dir: PathBuf) -> Result<Ended, String> {
-    let dup = |fd: std::os::fd::BorrowedFd<'_>, what: &str| {
+/// Why a `serve` session could not run or ended in error.
+#[derive(Debug, thiserror::Error)]
+enum Failed {
+    #[error("cannot use {what}: {source}")]
+    Descriptor {
+        what: &'static str,
+        source: std::io::Error,
+    },
+    #[error("cannot make stdin and stdout non-blocking: {0}")]
+    NonBlocking(std::io::Error),
+    #[error(transparent)]
+    Serve(#[from] ServeError),
+}
+
+fn run_serve(dir: PathBuf) -> Result<Ended, Failed> {
+    let dup = |fd: std::os::fd::BorrowedFd<'_>, what: &'static str| {
         fd.try_clone_to_owned()
-            .map_err(|e| format!("cannot use {what}: {e}"))
+            .map_err(|source| Failed::Descriptor { what, source })
     };
     let input = Receiver::from(dup(std::io::stdin().as_fd(), "stdin")?);
     let output = Sender::from(dup(std::io::stdout().as_fd(), "stdout")?);
     input
         .set_nonblocking(true)
         .and_then(|()| output.set_nonblocking(true))
-        .map_err(|e| format!("cannot make stdin and stdout non-blocking: {e}"))?;
+        .map_err(Failed::NonBlocking)?;
     let opts = Options {
         dir,
         ..Options::default()
     };
-    serve(input, output, &opts).map_err(|e| e.to_string())
+    Ok(serve(input, output, &opts)?)
 }
 
 fn main() -> ExitCode {
