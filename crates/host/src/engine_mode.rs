@@ -43,7 +43,7 @@ pub async fn mode_of(
         .await
         .map_err(|e| InstallError::EngineMode {
             host: engine.host().describe(),
-            reason: e.to_string(),
+            error: Box::new(e),
         })
 }
 

@@ -137,12 +137,12 @@ pub enum InstallError {
     #[error(transparent)]
     NotConfirmed(NotConfirmed),
     /// The engine's mode could not be found out.
-    #[error("cannot tell whether the engine at {host} sees this machine's files: {reason}")]
+    #[error("cannot tell whether the engine at {host} sees this machine's files: {error}")]
     EngineMode {
         /// The engine.
         host: String,
-        /// Why.
-        reason: String,
+        /// Why (not a `source`: the message says it already).
+        error: Box<EngineError>,
     },
     /// The backend stopped, or keeps restarting, before it created its socket.
     #[error(transparent)]
@@ -159,7 +159,7 @@ pub enum InstallError {
     },
     /// The extension is not installed.
     #[error("{0} is not installed: `dockhand ls` lists what is")]
-    NotInstalled(String),
+    NotInstalled(ExtensionId),
     /// A file operation failed.
     #[error("{path}: {source}")]
     Io {

@@ -221,7 +221,8 @@ mod tests {
 
     #[test]
     fn not_installed_is_404_and_busy_is_409() {
-        let e: ApiError = InstallError::NotInstalled("acme/x".into()).into();
+        let e: ApiError =
+            InstallError::NotInstalled(dockhand_spec::ExtensionId::parse("acme/x").unwrap()).into();
         assert_eq!(e.status, StatusCode::NOT_FOUND);
         assert!(e.message.contains("acme/x"));
         let e: ApiError = InstallError::Lock(LockError::StateBusy).into();

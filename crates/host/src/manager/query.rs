@@ -39,7 +39,7 @@ impl Manager {
     pub fn get(&self, id: &ExtensionId) -> Result<ExtensionRecord, InstallError> {
         self.state
             .get(id)?
-            .ok_or_else(|| InstallError::NotInstalled(id.to_string()))
+            .ok_or_else(|| InstallError::NotInstalled(id.clone()))
     }
 
     /// Every installed extension with its containers' state (one engine

@@ -33,7 +33,7 @@ impl Manager {
             // Not installed: sweep what might be left of an earlier one.
             let leftovers = self.sweep_leftovers(id, &project, volumes).await?;
             if !leftovers {
-                return Err(InstallError::NotInstalled(id.to_string()));
+                return Err(InstallError::NotInstalled(id.clone()));
             }
             return Ok(Removed {
                 was_installed: false,
