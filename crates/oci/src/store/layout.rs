@@ -1,10 +1,11 @@
 //! The layout on disk: opening or creating it, its paths, the store lock and
 //! the small durable-write helpers the rest of the store is built on.
 
-use fs_err::{self as fs, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+
+use fs_err::{self as fs, File, OpenOptions};
 
 use super::error::{IoContext, StoreError};
 use super::index_file::IndexFile;
