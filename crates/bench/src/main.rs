@@ -7,6 +7,7 @@
 //! the exit status is 0 unless something failed. Run it through
 //! `scripts/bench SUITE`, which starts the components the suites need.
 
+mod curl;
 mod http;
 mod measure;
 mod serve;

@@ -8,6 +8,7 @@
 //! timed by curl itself (`%{time_total}` per transfer).
 
 use super::*;
+use crate::curl::CurlTarget;
 use crate::table::{Goal, quantile_rows};
 
 /// Timed `curl` processes per contender (after [`CURL_WARMUP`]).
@@ -16,103 +17,6 @@ const CURL_WARMUP: usize = 10;
 /// Transfers of the keep-alive `curl` per contender.
 const CURL_KEEPALIVE: usize = 1000;
 
-/// One way of reaching `/hello` with curl.
-struct CurlTarget {
-    name: &'static str,
-    args: Vec<String>,
-    url: String,
-    bridged: bool,
-}
-
-impl CurlTarget {
-    fn command(&self, curl: &Path) -> Command {
-        let mut cmd = Command::new(curl);
-        cmd.args(["-sS", "--fail-with-body"]).args(&self.args);
-        cmd.stdin(Stdio::null());
-        cmd
-    }
-
-    fn check(&self, body: &str) -> Result<()> {
-        ensure!(
-            body.contains("hello from the backend"),
-            "{}: unexpected answer {body:?}",
-            self.name
-        );
-        if self.bridged {
-            ensure!(
-                body.contains("\"status\":200"),
-                "{}: backend status not 200: {body}",
-                self.name
-            );
-        }
-        Ok(())
-    }
-
-    /// One `curl` process, spawn to exit.
-    fn once(&self, curl: &Path) -> Result<Duration> {
-        let mut cmd = self.command(curl);
-        cmd.arg(&self.url);
-        let start = Instant::now();
-        let out = cmd.output().context("cannot run curl")?;
-        let took = start.elapsed();
-        ensure!(
-            out.status.success(),
-            "{}: curl failed ({}): {}",
-            self.name,
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-        self.check(&String::from_utf8_lossy(&out.stdout))?;
-        Ok(took)
-    }
-
-    /// One `curl` process making `n` requests on one connection; curl's own
-    /// `time_total` of each transfer (the first, which connects, dropped).
-    fn keep_alive(&self, curl: &Path, n: usize) -> Result<Samples> {
-        let mut cmd = self.command(curl);
-        cmd.args(["-w", "%{http_code} %{num_connects} %{time_total}\\n"]);
-        for _ in 0..=n {
-            cmd.args(["-o", "/dev/null", &self.url]);
-        }
-        let out = cmd.output().context("cannot run curl")?;
-        ensure!(
-            out.status.success(),
-            "{}: curl failed ({}): {}",
-            self.name,
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-        let mut samples = Samples::default();
-        let mut connects = 0;
-        let mut timed = 0;
-        for line in String::from_utf8_lossy(&out.stdout).lines().skip(1) {
-            let mut parts = line.split(' ');
-            let (Some(code), Some(conn), Some(secs)) = (parts.next(), parts.next(), parts.next())
-            else {
-                bail!("{}: unexpected curl output {line:?}", self.name);
-            };
-            ensure!(code == "200", "{}: a transfer answered {code}", self.name);
-            connects += conn.parse::<usize>().unwrap_or(1);
-            let secs: f64 = secs
-                .parse()
-                .with_context(|| format!("{}: time_total {secs:?}", self.name))?;
-            samples.push(Duration::from_secs_f64(secs));
-            timed += 1;
-        }
-        ensure!(
-            timed == n,
-            "{}: {timed} transfers timed, {n} expected",
-            self.name
-        );
-        ensure!(
-            connects == 0,
-            "{}: curl opened {connects} new connections after the first (no keep-alive)",
-            self.name
-        );
-        Ok(samples)
-    }
-}
-
 fn targets(env: &Env, serve: &Serve, id: &ExtensionId) -> Result<Vec<CurlTarget>> {
     let socket = env.socket(id);
     let (socat_port, _) = env.socat(&socket)?;
@@ -120,6 +24,7 @@ fn targets(env: &Env, serve: &Serve, id: &ExtensionId) -> Result<Vec<CurlTarget>
     Ok(vec![
         CurlTarget {
             name: "bridge",
+            prefix: Vec::new(),
             args: vec![
                 "-H".into(),
                 format!("Host: {}", serve.ext_host),
@@ -137,12 +42,14 @@ fn targets(env: &Env, serve: &Serve, id: &ExtensionId) -> Result<Vec<CurlTarget>
         },
         CurlTarget {
             name: "curl --unix-socket",
+            prefix: Vec::new(),
             args: vec!["--unix-socket".into(), socket.display().to_string()],
             url: "http://backend/hello".into(),
             bridged: false,
         },
         CurlTarget {
             name: "socat",
+            prefix: Vec::new(),
             args: Vec::new(),
             url: format!("http://127.0.0.1:{socat_port}/hello"),
             bridged: false,

@@ -39,8 +39,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncClient<S> {
     }
 
     /// Sends `request` and reads the answer, which must be 200 with
-    /// [`HELLO`] in its body.
-    pub async fn hello(&mut self, request: &[u8]) -> io::Result<()> {
+    /// [`HELLO`] in its body; `bridged`: the bridge's JSON envelope, whose
+    /// backend status must be 200 too.
+    pub async fn hello(&mut self, request: &[u8], bridged: bool) -> io::Result<()> {
         self.r.get_mut().write_all(request).await?;
         self.r.get_mut().flush().await?;
         let status = self.read_line().await?.to_owned();
@@ -62,19 +63,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncClient<S> {
         let length = length.ok_or_else(|| bad("an answer without Content-Length".into()))?;
         let mut body = vec![0; length];
         self.r.read_exact(&mut body).await?;
-        if !String::from_utf8_lossy(&body).contains(HELLO) {
-            return Err(bad(format!(
-                "unexpected answer {:?}",
-                String::from_utf8_lossy(&body)
-            )));
+        let text = String::from_utf8_lossy(&body);
+        if !text.contains(HELLO) || (bridged && !text.contains("\"status\":200")) {
+            return Err(bad(format!("unexpected answer {text:?}")));
         }
         Ok(())
     }
 
     /// Sends `request` and times it until the answer is read.
-    pub async fn timed(&mut self, request: &[u8]) -> io::Result<Duration> {
+    pub async fn timed(&mut self, request: &[u8], bridged: bool) -> io::Result<Duration> {
         let start = Instant::now();
-        self.hello(request).await?;
+        self.hello(request, bridged).await?;
         Ok(start.elapsed())
     }
 }

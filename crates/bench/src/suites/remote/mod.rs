@@ -26,7 +26,10 @@ use dockhand_engine::{
 use tokio::runtime::Runtime;
 
 mod client;
+mod curl;
 mod full;
+mod homes;
+mod install;
 mod session;
 
 use super::Options;
@@ -42,6 +45,8 @@ pub(super) struct Env {
     /// The VM engine over TLS (relay mode).
     vm: Engine,
     vm_host: EngineHost,
+    /// The environment that names the VM engine for a child (`dockhand`).
+    vm_vars: Vec<(&'static str, String)>,
     /// The VM engine's dockerd: its pid names its mount namespace.
     vm_pid: u32,
     relay_binaries: RelayBinaries,
@@ -59,7 +64,7 @@ impl Env {
         let local_host = dockhand_engine::resolve_host(Some(&docker_host), None, Path::new(""))?;
         let local = rt.block_on(Engine::connect(&local_host))?;
         let request = EngineRequest {
-            host_env: Some(vm_tls),
+            host_env: Some(vm_tls.clone()),
             config_dir: PathBuf::from("/nonexistent/docker-config"),
             tls: TlsRequest {
                 verify: true,
@@ -85,6 +90,11 @@ impl Env {
             local,
             vm,
             vm_host,
+            vm_vars: vec![
+                ("DOCKER_HOST", vm_tls),
+                ("DOCKER_TLS_VERIFY", "1".to_owned()),
+                ("DOCKER_CERT_PATH", vm_certs),
+            ],
             vm_pid,
             relay_binaries,
             scratch: support::scratch_dir("remote")?,

@@ -53,6 +53,13 @@ pub(super) enum Way {
     Relay(Relay),
     /// The socket file itself.
     Socket(PathBuf),
+    /// `vm.service` through `dockhand serve` on `port`: `request` is the
+    /// bridge's POST with the extension origin's headers.
+    Bridge {
+        name: &'static str,
+        port: u16,
+        request: Arc<Vec<u8>>,
+    },
 }
 
 impl Way {
@@ -60,13 +67,39 @@ impl Way {
         match self {
             Way::Relay(_) => "relay",
             Way::Socket(_) => "socket",
+            Way::Bridge { name, .. } => name,
         }
     }
 
-    async fn connect(&self) -> io::Result<AsyncClient<Box<dyn Io>>> {
+    fn request(&self) -> &[u8] {
+        match self {
+            Way::Bridge { request, .. } => request,
+            _ => GET_HELLO,
+        }
+    }
+
+    fn bridged(&self) -> bool {
+        matches!(self, Way::Bridge { .. })
+    }
+
+    /// One call on `c`.
+    pub async fn call(&self, c: &mut AsyncClient<Box<dyn Io>>) -> io::Result<()> {
+        c.hello(self.request(), self.bridged()).await
+    }
+
+    async fn timed(&self, c: &mut AsyncClient<Box<dyn Io>>) -> io::Result<Duration> {
+        c.timed(self.request(), self.bridged()).await
+    }
+
+    pub async fn connect(&self) -> io::Result<AsyncClient<Box<dyn Io>>> {
         let io: Box<dyn Io> = match self {
             Way::Relay(r) => Box::new(r.connect("backend.sock").await?),
             Way::Socket(p) => Box::new(tokio::net::UnixStream::connect(p).await?),
+            Way::Bridge { port, .. } => {
+                let s = tokio::net::TcpStream::connect(("127.0.0.1", *port)).await?;
+                s.set_nodelay(true)?;
+                Box::new(s)
+            }
         };
         Ok(AsyncClient::new(io))
     }
@@ -74,20 +107,20 @@ impl Way {
 
 /// Sequential calls on one kept-alive connection per way, in interleaved
 /// rounds after untimed ones.
-async fn keep_alive(ways: &[Way]) -> io::Result<Vec<Samples>> {
+pub(super) async fn keep_alive(ways: &[Way]) -> io::Result<Vec<Samples>> {
     let mut clients = Vec::new();
     for w in ways {
         let mut c = w.connect().await?;
         for _ in 0..LATENCY_WARMUP {
-            c.hello(GET_HELLO).await?;
+            w.call(&mut c).await?;
         }
         clients.push(c);
     }
     let mut times = vec![Samples::default(); ways.len()];
     for _ in 0..LATENCY_ROUNDS {
-        for (c, s) in clients.iter_mut().zip(&mut times) {
+        for ((w, c), s) in ways.iter().zip(&mut clients).zip(&mut times) {
             for _ in 0..LATENCY_REQUESTS / LATENCY_ROUNDS {
-                s.push(c.timed(GET_HELLO).await?);
+                s.push(w.timed(c).await?);
             }
         }
     }
@@ -96,11 +129,11 @@ async fn keep_alive(ways: &[Way]) -> io::Result<Vec<Samples>> {
 
 /// Calls each on a connection of its own (connect, call, close), in
 /// interleaved rounds after untimed ones.
-async fn fresh(ways: &[Way]) -> io::Result<Vec<Samples>> {
+pub(super) async fn fresh(ways: &[Way]) -> io::Result<Vec<Samples>> {
     async fn once(w: &Way) -> io::Result<Duration> {
         let start = Instant::now();
         let mut c = w.connect().await?;
-        c.hello(GET_HELLO).await?;
+        w.call(&mut c).await?;
         drop(c);
         Ok(start.elapsed())
     }
@@ -122,12 +155,12 @@ async fn fresh(ways: &[Way]) -> io::Result<Vec<Samples>> {
 
 /// Requests/s with [`THROUGHPUT_CONNECTIONS`] kept-alive connections, a
 /// task each, for [`THROUGHPUT_TIME`].
-async fn throughput(w: &Way) -> io::Result<f64> {
+pub(super) async fn throughput(w: &Way) -> io::Result<f64> {
     let done = Arc::new(AtomicUsize::new(0));
     let mut clients = Vec::new();
     for _ in 0..THROUGHPUT_CONNECTIONS {
         let mut c = w.connect().await?;
-        c.hello(GET_HELLO).await?;
+        w.call(&mut c).await?;
         clients.push(c);
     }
     let start = Instant::now();
@@ -135,11 +168,11 @@ async fn throughput(w: &Way) -> io::Result<f64> {
     let tasks: Vec<_> = clients
         .into_iter()
         .map(|mut c| {
-            let done = done.clone();
+            let (w, done) = (w.clone(), done.clone());
             tokio::spawn(async move {
                 let mut n = 0;
                 while Instant::now() < end {
-                    c.hello(GET_HELLO).await?;
+                    w.call(&mut c).await?;
                     n += 1;
                 }
                 done.fetch_add(n, Ordering::Relaxed);
@@ -155,14 +188,14 @@ async fn throughput(w: &Way) -> io::Result<f64> {
 
 /// [`CONCURRENT_CALLS`] calls at once, each on a connection of its own;
 /// the number of errors, the first few, and the wall time.
-async fn concurrent(w: &Way) -> (usize, Vec<String>, Duration) {
+pub(super) async fn concurrent(w: &Way) -> (usize, Vec<String>, Duration) {
     let start = Instant::now();
     let tasks: Vec<_> = (0..CONCURRENT_CALLS)
         .map(|_| {
             let w = w.clone();
             tokio::spawn(async move {
                 let mut c = w.connect().await?;
-                c.hello(GET_HELLO).await
+                w.call(&mut c).await
             })
         })
         .collect();
