@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use dockhand_oci::pull::{PullError, PullOptions, pull};
 use dockhand_oci::registry::{RegistryClient, RegistryError, RegistryOptions, RetryPolicy};
+use dockhand_oci::store::Store;
 
 use super::extension;
 use super::fixture::{assert_store_clean, blob_path, gets, linux_amd64, publish_index, store};
@@ -19,6 +20,18 @@ async fn registry() -> (FakeRegistry, super::Image) {
     let img = extension(&linux_amd64(), "1.0");
     publish_index(&reg, REPO, "1.0", &[&img]);
     (reg, img)
+}
+
+/// Pulls `acme/ext:1.0` with three attempts; the error it must end with.
+async fn pull_fails(reg: &FakeRegistry, store: &Store) -> PullError {
+    pull(
+        &client(3),
+        store,
+        &reg.reference("acme/ext:1.0"),
+        &PullOptions::default(),
+    )
+    .await
+    .unwrap_err()
 }
 
 /// Asserts the message names the registry and repository (as
@@ -47,14 +60,7 @@ async fn a_layer_with_wrong_bytes_is_refused_and_not_stored() {
     reg.hook(move |req| (req.path() == p).then(|| Response::new(200).body(wrong.clone())));
     let (_dir, store) = store();
 
-    let e = pull(
-        &client(3),
-        &store,
-        &reg.reference("acme/ext:1.0"),
-        &PullOptions::default(),
-    )
-    .await
-    .unwrap_err();
+    let e = pull_fails(&reg, &store).await;
 
     assert!(
         matches!(
@@ -83,14 +89,7 @@ async fn a_layer_longer_than_its_descriptor_is_refused() {
     reg.hook(move |req| (req.path() == p).then(|| Response::new(200).body(longer.clone())));
     let (_dir, store) = store();
 
-    let e = pull(
-        &client(3),
-        &store,
-        &reg.reference("acme/ext:1.0"),
-        &PullOptions::default(),
-    )
-    .await
-    .unwrap_err();
+    let e = pull_fails(&reg, &store).await;
 
     assert!(
         matches!(e, PullError::Registry(RegistryError::TooLarge { .. })),
@@ -124,14 +123,7 @@ async fn a_body_cut_mid_blob_every_time_fails_after_the_retries() {
     });
     let (_dir, store) = store();
 
-    let e = pull(
-        &client(3),
-        &store,
-        &reg.reference("acme/ext:1.0"),
-        &PullOptions::default(),
-    )
-    .await
-    .unwrap_err();
+    let e = pull_fails(&reg, &store).await;
 
     assert_eq!(gets(&reg, &path), 3, "every attempt was made");
     let PullError::Registry(re) = &e else {
