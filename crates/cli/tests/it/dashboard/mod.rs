@@ -17,6 +17,7 @@ mod harness;
 mod minimal_ui;
 mod navigation;
 mod official;
+mod relay;
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -295,6 +296,22 @@ async fn dashboard(c: &Client, serve: &Serve, ctx: &Ctx) -> Result<()> {
     );
     let engine = c.find(Locator::Id("engine")).await?.text().await?;
     ensure!(engine.contains("API 0.4.2"), "header: {engine}");
+    ensure!(
+        engine.contains(&ctx.server_version),
+        "the engine's version in the header: {engine}"
+    );
+    // The engine of `scripts/deps` sees this machine's files.
+    let mode = wait_js(
+        c,
+        "the engine's mode in the top bar",
+        "const m = document.getElementById('engine-mode'); \
+         return m && !m.hidden && m.textContent ? [m.textContent, m.dataset.mode] : null",
+    )
+    .await?;
+    ensure!(
+        mode == json!(["local mode", "local"]),
+        "the mode badge: {mode}"
+    );
     screenshot(c, "dashboard-extensions.png").await?;
     Ok(())
 }
