@@ -51,9 +51,15 @@ fn service(state: &AppState) -> Result<Arc<UpdateService>, ApiError> {
     })
 }
 
-/// Checks every installed extension once; returns what each said.
+/// Checks every installed extension once; returns what each said. The check
+/// reads `dockhand.db` and the registry, so it runs off the server's thread.
 pub async fn check_all(state: &AppState) -> Result<Vec<CheckReport>, ApiError> {
     let svc = service(state)?;
+    let state = state.clone();
+    crate::blocking::off_thread(move || async move { check_here(&state, &svc).await }).await?
+}
+
+async fn check_here(state: &AppState, svc: &UpdateService) -> Result<Vec<CheckReport>, ApiError> {
     let results = state
         .manager()
         .check_updates(&[], &svc.client, &svc.options, CONCURRENCY)

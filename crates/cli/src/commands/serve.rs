@@ -50,7 +50,7 @@ pub fn run(args: &ServeArgs, settings: &Settings) -> Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    rt.block_on(async {
+    let served = rt.block_on(async {
         let mut interrupt =
             signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
         let mut terminate =
@@ -97,7 +97,11 @@ pub fn run(args: &ServeArgs, settings: &Settings) -> Result<ExitCode> {
         }
         settings.say("dockhand serve: stopped");
         anyhow::Ok(())
-    })?;
+    });
+    // An update check still talking to a registry runs on a blocking thread:
+    // the server has stopped, so it is not waited for.
+    rt.shutdown_background();
+    served?;
     Ok(ExitCode::SUCCESS)
 }
 
