@@ -14,6 +14,9 @@ mod embedded {
     include!(concat!(env!("OUT_DIR"), "/web_assets.rs"));
 }
 
+/// What `ddclient.js` says where the shell's origin goes.
+pub const SHELL_ORIGIN_PLACEHOLDER: &str = "__DOCKHAND_SHELL_ORIGIN__";
+
 /// A response with `body` and `content_type`.
 pub(crate) fn with_type(content_type: &str, body: impl Into<Body>) -> Response {
     let mut r = Response::new(body.into());
@@ -61,7 +64,7 @@ pub async fn serve(
     let bytes =
         get(rel).ok_or_else(|| ApiError::not_found(format!("{path} is not a dashboard file")))?;
     Ok(with_type(
-        crate::ui::content_type(std::path::Path::new(rel)),
+        crate::mime::content_type(std::path::Path::new(rel)),
         bytes,
     ))
 }
@@ -81,7 +84,7 @@ mod tests {
     fn ddclient_is_embedded() {
         let js = get("ddclient.js").expect("web/ddclient.js");
         assert!(
-            String::from_utf8_lossy(js).contains(crate::ui::SHELL_ORIGIN_PLACEHOLDER),
+            String::from_utf8_lossy(js).contains(SHELL_ORIGIN_PLACEHOLDER),
             "ddclient.js must carry the shell-origin placeholder"
         );
         assert!(files().iter().all(|(p, _)| !p.starts_with('/')));

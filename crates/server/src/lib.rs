@@ -41,6 +41,7 @@ pub mod error;
 pub mod extract;
 pub mod gate;
 pub mod listing;
+pub mod mime;
 pub mod resources;
 pub mod serve;
 pub mod slug;

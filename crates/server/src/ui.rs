@@ -17,18 +17,17 @@ use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use crate::assets::with_type;
+use crate::assets::{SHELL_ORIGIN_PLACEHOLDER, with_type};
 use crate::auth;
 use crate::error::ApiError;
 use crate::extract::ExtensionCaller;
+use crate::mime::{content_type, extension_of};
 use crate::state::{AppState, ExtensionPaths, Site, relative_inside, ui_field};
 
 /// Where a ticket is redeemed.
 pub const ENTER_PATH: &str = "/.dockhand/enter";
 /// Where `ddclient.js` is served on every extension origin.
 pub const DDCLIENT_PATH: &str = "/.dockhand/ddclient.js";
-/// What `ddclient.js` says where the shell's origin goes.
-pub const SHELL_ORIGIN_PLACEHOLDER: &str = "__DOCKHAND_SHELL_ORIGIN__";
 /// The tag inserted into every HTML page.
 pub const SCRIPT_TAG: &str = "<script src=\"/.dockhand/ddclient.js\"></script>";
 
@@ -262,51 +261,8 @@ pub async fn file_inside(root: &Path, path: &str) -> Option<PathBuf> {
     resolve_inside(root, &relative_inside(path)?).await
 }
 
-fn extension_of(path: &Path) -> String {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or_default()
-        .to_ascii_lowercase()
-}
-
 fn is_html(path: &Path) -> bool {
     matches!(extension_of(path).as_str(), "html" | "htm")
-}
-
-/// The `Content-Type` of a file, by its extension.
-pub fn content_type(path: &Path) -> &'static str {
-    match extension_of(path).as_str() {
-        "html" | "htm" => "text/html; charset=utf-8",
-        "js" | "mjs" | "cjs" => "text/javascript; charset=utf-8",
-        "css" => "text/css; charset=utf-8",
-        "json" | "map" => "application/json",
-        "webmanifest" => "application/manifest+json",
-        "txt" | "md" => "text/plain; charset=utf-8",
-        "csv" => "text/csv; charset=utf-8",
-        "xml" => "application/xml",
-        "yaml" | "yml" => "application/yaml",
-        "svg" => "image/svg+xml",
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "gif" => "image/gif",
-        "webp" => "image/webp",
-        "avif" => "image/avif",
-        "ico" => "image/x-icon",
-        "bmp" => "image/bmp",
-        "woff" => "font/woff",
-        "woff2" => "font/woff2",
-        "ttf" => "font/ttf",
-        "otf" => "font/otf",
-        "eot" => "application/vnd.ms-fontobject",
-        "wasm" => "application/wasm",
-        "pdf" => "application/pdf",
-        "mp4" => "video/mp4",
-        "webm" => "video/webm",
-        "mp3" => "audio/mpeg",
-        "wav" => "audio/wav",
-        "ogg" => "audio/ogg",
-        _ => "application/octet-stream",
-    }
 }
 
 /// Finds ASCII `needle` (lowercase) in `hay` ignoring ASCII case.
