@@ -15,26 +15,19 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::lifecycle::{Home, build_and_push, copy_dir, example};
-use crate::support::{self, RealEnv, TempDir, docker};
+use crate::support::{self, RealEnv, TempDir};
 
 /// A backend runtime with busybox's `sh` and `sleep` beside the example
 /// backend; its command sleeps (built once per test run).
 fn base(env: &RealEnv) -> &'static str {
     static BASE: OnceLock<()> = OnceLock::new();
     BASE.get_or_init(|| {
-        let bin = dockhand_testkit::examples::example_backend();
-        let ctx = TempDir::new("bs-base");
-        fs_err::copy(&bin, ctx.0.join("backend")).expect("copy");
-        fs_err::copy("/bin/busybox", ctx.0.join("busybox"))
-            .expect("busybox-static is installed by scripts/deps");
-        ctx.write(
-            "Dockerfile",
+        support::build_backend_image(
+            env,
+            "dockhand-bs/base:e2e",
             "FROM scratch\nCOPY backend /backend\nCOPY busybox /bin/sh\nCOPY busybox /bin/sleep\n\
              STOPSIGNAL SIGKILL\nCMD [\"/bin/sleep\", \"86400\"]\n",
-        );
-        docker(
-            env,
-            &["build", "-q", "-t", "dockhand-bs/base:e2e", &ctx.arg()],
+            &[("/bin/busybox", "busybox")],
         );
     });
     "engine:dockhand-bs/base:e2e"

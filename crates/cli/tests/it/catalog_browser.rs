@@ -12,7 +12,7 @@ use fantoccini::Client;
 use serde_json::{Value, json};
 
 use crate::dashboard::{
-    Serve, browser, e2e_runtime, in_browser, screenshot, set_route, top, wait_js,
+    Serve, browser_env, e2e_runtime, in_browser, screenshot, set_route, top, wait_js,
 };
 use crate::lifecycle::{Home, example};
 use crate::support::{self, RealEnv, TempDir};
@@ -39,10 +39,7 @@ fn push(env: &RealEnv, repo: &str) {
 
 #[test]
 fn catalog_page_in_chromium() {
-    let Some(env) = support::real_env(TEST) else {
-        return;
-    };
-    let Some(browser) = browser() else {
+    let Some((env, browser)) = browser_env(TEST) else {
         return;
     };
     let started = Instant::now();

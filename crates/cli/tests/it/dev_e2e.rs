@@ -17,10 +17,10 @@ use fantoccini::{Client, Locator};
 use serde_json::json;
 
 use crate::dashboard::{
-    Serve, browser, e2e_runtime, enter, in_browser, ok, open_tab, screenshot, top, wait_js,
+    Serve, browser_env, e2e_runtime, enter, in_browser, ok, open_tab, screenshot, top, wait_js,
 };
 use crate::lifecycle::{Home, example, publish};
-use crate::support::{self, TempDir};
+use crate::support::TempDir;
 
 const TEST: &str = "dev_mode_in_chromium";
 const TITLE: &str = "Minimal UI";
@@ -90,10 +90,7 @@ impl Drop for Remove<'_> {
 
 #[test]
 fn dev_mode_in_chromium() {
-    let Some(env) = support::real_env(TEST) else {
-        return;
-    };
-    let Some(browser) = browser() else {
+    let Some((env, browser)) = browser_env(TEST) else {
         return;
     };
     let started = Instant::now();

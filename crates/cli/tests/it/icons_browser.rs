@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Result, ensure};
 use fantoccini::Client;
 
-use crate::dashboard::{Serve, browser, e2e_runtime, in_browser, open_dashboard, wait_js};
+use crate::dashboard::{Serve, browser_env, in_browser_ok, open_dashboard, wait_js};
 use crate::lifecycle::Home;
-use crate::support::{self, TempDir};
+use crate::support::TempDir;
 
 const TEST: &str = "hostile_icons_run_nothing_in_chromium";
 
@@ -51,10 +51,7 @@ fn install_with_icon(home: &Home, name: &str, icon: &str) -> String {
 
 #[test]
 fn hostile_icons_run_nothing_in_chromium() {
-    let Some(env) = support::real_env(TEST) else {
-        return;
-    };
-    let Some(browser) = browser() else {
+    let Some((env, browser)) = browser_env(TEST) else {
         return;
     };
     let started = Instant::now();
@@ -70,18 +67,13 @@ fn hostile_icons_run_nothing_in_chromium() {
         &format!("<!doctype html><title>icon</title><script>{PAYLOAD}</script>"),
     );
     let tmp = TempDir::new("icons");
-    let runtime = e2e_runtime();
-    let (serve, outcome) = in_browser(
-        &runtime,
+    let _serve = in_browser_ok(
         &home,
         &browser,
         &tmp.0,
         "icons-failure.png",
         async |c, serve| run(c, serve, &svg, &html).await,
     );
-    if let Err(e) = outcome {
-        panic!("{e:#}\n--- dockhand serve's stderr:\n{}", serve.stderr());
-    }
     eprintln!("{TEST}: passed in {:?}", started.elapsed());
 }
 

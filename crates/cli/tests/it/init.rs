@@ -346,12 +346,10 @@ fn init_extensions_build_install_and_answer() {
 fn init_extension_tab_works_in_chromium() {
     const TEST: &str = "init_extension_tab_works_in_chromium";
     use crate::dashboard::{
-        browser, click_result, e2e_runtime, expect_toast, in_browser, open_tab, screenshot, wait_js,
+        browser_env, click_result, e2e_runtime, expect_toast, in_browser, open_tab, screenshot,
+        wait_js,
     };
-    let Some(env) = support::real_env(TEST) else {
-        return;
-    };
-    let Some(browser) = browser() else {
+    let Some((env, browser)) = browser_env(TEST) else {
         return;
     };
     let tmp = TempDir::new("init-chromium");

@@ -72,24 +72,19 @@ fn user_home(user: &str, tag: &str, with_run: bool) -> TempDir {
 /// busybox (as `/bin/chmod`) into its image; `late` makes the backend wait
 /// 8 s before it creates the socket (busybox as `/bin/sh` and `/bin/sleep`).
 pub(crate) fn publish(env: &RealEnv, with_chmod: bool, late: bool) -> (String, String) {
-    let bin = dockhand_testkit::examples::example_backend();
-    let ctx = TempDir::new("nr-base");
-    fs_err::copy(&bin, ctx.0.join("backend")).expect("copy");
     let mut dockerfile = String::from("FROM scratch\nCOPY backend /backend\n");
+    let mut extra = Vec::new();
     if with_chmod {
-        fs_err::copy("/bin/busybox", ctx.0.join("chmod"))
-            .expect("busybox-static is installed by scripts/deps");
+        extra.push(("/bin/busybox", "chmod"));
         dockerfile.push_str("COPY chmod /bin/chmod\n");
     }
     if late {
-        fs_err::copy("/bin/busybox", ctx.0.join("busybox"))
-            .expect("busybox-static is installed by scripts/deps");
+        extra.push(("/bin/busybox", "busybox"));
         dockerfile.push_str("COPY busybox /bin/sh\nCOPY busybox /bin/sleep\n");
     }
     dockerfile.push_str("STOPSIGNAL SIGKILL\nCMD [\"/backend\"]\n");
-    ctx.write("Dockerfile", dockerfile);
     let base = format!("dockhand-nr/base-{with_chmod}-{late}:e2e");
-    docker(env, &["build", "-q", "-t", &base, &ctx.arg()]);
+    support::build_backend_image(env, &base, &dockerfile, &extra);
 
     let ext = TempDir::new("nr-ext");
     let src = repo_root().join("examples/backend-compose");

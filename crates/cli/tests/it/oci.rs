@@ -163,23 +163,12 @@ fn backend_on_a_base_image_loads_and_runs() {
     let Some(env) = support::real_env("backend_on_a_base_image_loads_and_runs") else {
         return;
     };
-    let bin = dockhand_testkit::examples::example_backend();
     // The backend's runtime: a scratch image with the static binary.
-    let ctx = TempDir::new("base-ctx");
-    fs_err::copy(&bin, ctx.0.join("backend")).expect("copy");
-    ctx.write(
-        "Dockerfile",
-        "FROM scratch\nCOPY backend /backend\nCMD [\"/backend\"]\n",
-    );
-    docker(
+    support::build_backend_image(
         &env,
-        &[
-            "build",
-            "-q",
-            "-t",
-            "dockhand-it/backend-base:e2e",
-            &ctx.arg(),
-        ],
+        "dockhand-it/backend-base:e2e",
+        "FROM scratch\nCOPY backend /backend\nCMD [\"/backend\"]\n",
+        &[],
     );
 
     let home = TempDir::new("base-home");

@@ -113,6 +113,24 @@ pub fn docker(env: &RealEnv, args: &[&str]) -> String {
     String::from_utf8(out.stdout).expect("utf-8")
 }
 
+/// Builds `tag` in `env`'s engine from `dockerfile`, with the example
+/// backend as `backend` in its context and `extra` files beside it (`(from,
+/// name)`; scripts/deps installs what they name, such as busybox-static).
+pub fn build_backend_image(env: &RealEnv, tag: &str, dockerfile: &str, extra: &[(&str, &str)]) {
+    let ctx = TempDir::new("backend-image");
+    fs_err::copy(
+        dockhand_testkit::examples::example_backend(),
+        ctx.0.join("backend"),
+    )
+    .expect("copy the backend");
+    for (from, name) in extra {
+        fs_err::copy(from, ctx.0.join(name))
+            .unwrap_or_else(|e| panic!("{e} (scripts/deps installs it)"));
+    }
+    ctx.write("Dockerfile", dockerfile);
+    docker(env, &["build", "-q", "-t", tag, &ctx.arg()]);
+}
+
 /// `dockhand build SRC -t REFERENCE --output oci:HOME/layout` with `home` as
 /// `--home`; the `oci:` source that installs it. Fails the test when the
 /// build fails.

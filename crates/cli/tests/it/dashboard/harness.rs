@@ -15,12 +15,20 @@ pub(crate) use dockhand_testkit::browser::{Browser, Driver, connect, runtime as 
 
 use super::{TEST, WAIT};
 use crate::lifecycle::Home;
+use crate::support::{self, RealEnv};
 
 // What the machine must have
 
 /// Chromium and chromedriver, or `None` after saying which is missing.
 pub(crate) fn browser() -> Option<Browser> {
     Browser::find(TEST)
+}
+
+/// The engine and registry, and the browser, or `None` after saying which
+/// is missing.
+pub(crate) fn browser_env(test: &str) -> Option<(RealEnv, Browser)> {
+    let env = support::real_env(test)?;
+    Some((env, browser()?))
 }
 
 pub(crate) fn have_npm() -> bool {
@@ -131,6 +139,23 @@ pub(crate) fn in_browser(
     });
     drop(driver);
     (serve, outcome)
+}
+
+/// [`in_browser`] on a runtime of its own; fails the test with `dockhand
+/// serve`'s stderr when `f` fails. Gives serve, still running.
+pub(crate) fn in_browser_ok(
+    home: &Home,
+    browser: &Browser,
+    dir: &Path,
+    failure_png: &str,
+    f: impl AsyncFnOnce(&Client, &Serve) -> Result<()>,
+) -> Serve {
+    let runtime = e2e_runtime();
+    let (serve, outcome) = in_browser(&runtime, home, browser, dir, failure_png, f);
+    if let Err(e) = outcome {
+        panic!("{e:#}\n--- dockhand serve's stderr:\n{}", serve.stderr());
+    }
+    serve
 }
 
 /// Polls `script` (run in the current frame) until it returns something

@@ -227,16 +227,11 @@ fn unique(name: &str) -> String {
 pub(crate) fn base_image(env: &RealEnv) -> &'static str {
     static BASE: OnceLock<()> = OnceLock::new();
     BASE.get_or_init(|| {
-        let bin = dockhand_testkit::examples::example_backend();
-        let ctx = TempDir::new("lc-base");
-        fs_err::copy(&bin, ctx.0.join("backend")).expect("copy");
-        ctx.write(
-            "Dockerfile",
-            "FROM scratch\nCOPY backend /backend\nSTOPSIGNAL SIGKILL\nCMD [\"/backend\"]\n",
-        );
-        docker(
+        support::build_backend_image(
             env,
-            &["build", "-q", "-t", "dockhand-lc/base:e2e", &ctx.arg()],
+            "dockhand-lc/base:e2e",
+            "FROM scratch\nCOPY backend /backend\nSTOPSIGNAL SIGKILL\nCMD [\"/backend\"]\n",
+            &[],
         );
     });
     "engine:dockhand-lc/base:e2e"
