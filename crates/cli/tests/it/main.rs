@@ -1,5 +1,6 @@
 //! Integration tests of the `dockhand` binary.
 
+mod architecture;
 mod backend_socket;
 mod build;
 mod catalog;
