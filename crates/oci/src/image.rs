@@ -236,11 +236,16 @@ impl ImageConfig {
     }
 }
 
+/// An image document that does not serialize: a bug in dockhand (every map
+/// key of these types is a string), an error rather than empty bytes.
+#[derive(Debug, thiserror::Error)]
+#[error("an image document does not serialize ({0}): report this as a bug")]
+pub struct DocumentError(#[source] pub serde_json::Error);
+
 /// Serialises a document the way dockhand writes every one: compact JSON,
 /// fields in declaration order, maps sorted.
-pub fn to_canonical_json<T: Serialize>(doc: &T) -> Vec<u8> {
-    // Serialising these types cannot fail: every map key is a string.
-    serde_json::to_vec(doc).unwrap_or_default()
+pub fn to_canonical_json<T: Serialize>(doc: &T) -> Result<Vec<u8>, DocumentError> {
+    serde_json::to_vec(doc).map_err(DocumentError)
 }
 
 #[cfg(test)]
@@ -257,7 +262,10 @@ mod tests {
         );
         let m: ImageManifest = serde_json::from_str(&text).unwrap();
         assert!(m.extra.contains_key("subject"));
-        assert_eq!(String::from_utf8(to_canonical_json(&m)).unwrap(), text);
+        assert_eq!(
+            String::from_utf8(to_canonical_json(&m).unwrap()).unwrap(),
+            text
+        );
     }
 
     #[test]

@@ -163,6 +163,9 @@ pub enum BuildError {
     /// Reading files or writing blobs failed.
     #[error(transparent)]
     Io(#[from] std::io::Error),
+    /// An image document does not serialize.
+    #[error(transparent)]
+    Document(#[from] crate::image::DocumentError),
 }
 
 /// What a build produced.
@@ -291,7 +294,7 @@ pub fn build(
         annotations: BTreeMap::new(),
         extra: Default::default(),
     };
-    let bytes = to_canonical_json(&index);
+    let bytes = to_canonical_json(&index)?;
     let digest = sink.put(&bytes)?;
     Ok(BuildOutput {
         index: Descriptor::new(media::OCI_INDEX, digest, bytes.len() as u64),
@@ -387,7 +390,7 @@ fn platform_manifest(
         },
         extra: Default::default(),
     };
-    let config_bytes = to_canonical_json(&config);
+    let config_bytes = to_canonical_json(&config)?;
     let config_digest = sink.put(&config_bytes)?;
     let manifest = ImageManifest {
         schema_version: 2,
@@ -397,7 +400,7 @@ fn platform_manifest(
         annotations: BTreeMap::new(),
         extra: Default::default(),
     };
-    let bytes = to_canonical_json(&manifest);
+    let bytes = to_canonical_json(&manifest)?;
     let digest = sink.put(&bytes)?;
     Ok(Descriptor::new(
         media::OCI_MANIFEST,

@@ -166,7 +166,7 @@ pub fn import_archive(
             _ if tags.is_empty() => vec![format!("{}#{i}", path.display())],
             _ => tags,
         };
-        manifests.push((names, to_canonical_json(&manifest)));
+        manifests.push((names, to_canonical_json(&manifest)?));
     }
     copy_entries(path, store, &wanted)?;
     for (names, bytes) in manifests {

@@ -75,6 +75,9 @@ pub enum SourceError {
         /// The error.
         source: std::io::Error,
     },
+    /// An image document does not serialize.
+    #[error(transparent)]
+    Document(#[from] crate::image::DocumentError),
 }
 
 impl SourceError {

@@ -108,7 +108,7 @@ impl Image {
             },
             extra: Map::new(),
         };
-        let config = to_canonical_json(&config);
+        let config = to_canonical_json(&config).unwrap();
         let config_desc = Descriptor::new(
             media::OCI_CONFIG,
             Digest::sha256_of(&config),
@@ -121,7 +121,8 @@ impl Image {
             layers: layers.iter().map(|l| l.desc.clone()).collect(),
             annotations: BTreeMap::new(),
             extra: Map::new(),
-        });
+        })
+        .unwrap();
         let mut desc = Descriptor::new(
             media::OCI_MANIFEST,
             Digest::sha256_of(&manifest),
@@ -153,7 +154,8 @@ pub fn index(entries: &[Descriptor]) -> (Vec<u8>, Descriptor) {
         manifests: entries.to_vec(),
         annotations: BTreeMap::new(),
         extra: Map::new(),
-    });
+    })
+    .unwrap();
     let desc = Descriptor::new(
         media::OCI_INDEX,
         Digest::sha256_of(&bytes),
