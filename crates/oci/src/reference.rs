@@ -18,35 +18,10 @@ pub const DOCKER_HUB_API_HOST: &str = "registry-1.docker.io";
 /// Why a string is not an image reference.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReferenceError {
-    /// Empty input.
-    #[error("the image reference is empty")]
-    Empty,
-    /// A repository path component has characters the format forbids.
-    #[error(
-        "`{input}` is not a valid image reference: repository names use lowercase letters, digits and . _ - separators"
-    )]
-    BadRepository {
-        /// The whole input.
-        input: String,
-    },
-    /// The registry part is malformed.
-    #[error("`{input}` is not a valid image reference: `{registry}` is not a host[:port]")]
-    BadRegistry {
-        /// The whole input.
-        input: String,
-        /// The registry part.
-        registry: String,
-    },
-    /// The tag is malformed.
-    #[error(
-        "`{input}` is not a valid image reference: tag `{tag}` may use letters, digits, _ . - and at most 128 characters"
-    )]
-    BadTag {
-        /// The whole input.
-        input: String,
-        /// The tag part.
-        tag: String,
-    },
+    /// The repository name or the tag is malformed (the grammar image
+    /// references share with extension ids).
+    #[error(transparent)]
+    Name(#[from] NameError),
     /// The digest is malformed.
     #[error("`{input}` is not a valid image reference: {source}")]
     BadDigest {
@@ -55,23 +30,6 @@ pub enum ReferenceError {
         /// What is wrong with the digest.
         source: DigestError,
     },
-    /// Longer than 255 characters.
-    #[error(
-        "`{0}…` is not a valid image reference: the repository name is longer than 255 characters"
-    )]
-    TooLong(String),
-}
-
-impl From<NameError> for ReferenceError {
-    fn from(e: NameError) -> Self {
-        match e {
-            NameError::Empty => Self::Empty,
-            NameError::BadRepository { input } => Self::BadRepository { input },
-            NameError::BadRegistry { input, registry } => Self::BadRegistry { input, registry },
-            NameError::BadTag { input, tag } => Self::BadTag { input, tag },
-            NameError::TooLong(s) => Self::TooLong(s),
-        }
-    }
 }
 
 /// A normalised image reference: registry, repository, tag and/or digest.
@@ -106,7 +64,7 @@ impl Reference {
     /// Parses without adding a default tag (for repository names).
     pub fn parse_loose(input: &str) -> Result<Self, ReferenceError> {
         if input.is_empty() {
-            return Err(ReferenceError::Empty);
+            return Err(NameError::Empty.into());
         }
         let (rest, digest) = match input.split_once('@') {
             Some((rest, d)) => {
@@ -122,10 +80,11 @@ impl Reference {
         if let Some(tag) = tag
             && !valid_tag(tag)
         {
-            return Err(ReferenceError::BadTag {
+            return Err(NameError::BadTag {
                 input: input.to_owned(),
                 tag: tag.to_owned(),
-            });
+            }
+            .into());
         }
         Ok(Self {
             name: RepositoryName::parse(input, name)?,
@@ -185,10 +144,11 @@ impl Reference {
     /// The same repository with another tag (and no digest).
     pub fn with_tag(&self, tag: &str) -> Result<Self, ReferenceError> {
         if !valid_tag(tag) {
-            return Err(ReferenceError::BadTag {
+            return Err(NameError::BadTag {
                 input: format!("{}:{tag}", self.name()),
                 tag: tag.to_owned(),
-            });
+            }
+            .into());
         }
         Ok(Self {
             tag: Some(tag.to_owned()),
