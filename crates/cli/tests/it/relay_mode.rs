@@ -213,6 +213,14 @@ impl RelayHome {
         format!("dev.dockhand.home={}", self.layout().home_id())
     }
 
+    /// The compose project of `id` in this home.
+    fn project(&self, id: &str) -> String {
+        dockhand_host::backend::project_of(
+            &self.layout().home_id(),
+            &dockhand_spec::ExtensionId::parse(id).expect("id"),
+        )
+    }
+
     fn socket_dir(&self, id: &str) -> PathBuf {
         self.layout()
             .socket_dir(&dockhand_spec::ExtensionId::parse(id).expect("id"))
@@ -265,6 +273,12 @@ impl RelayHome {
         }
         for id in ids {
             assert!(!self.socket_dir(id).exists(), "a socket dir of {id}");
+            // The extension's own volumes carry its project's label.
+            let project = format!("label=com.docker.compose.project={}", self.project(id));
+            for what in ["volume", "network"] {
+                let left = self.docker(&[what, "ls", "-q", "--filter", &project]);
+                assert!(left.trim().is_empty(), "{what}s of {id} left: {left}");
+            }
         }
     }
 }
@@ -669,7 +683,7 @@ fn an_update_in_relay_mode_keeps_volume_data() {
                 "ls",
                 "-q",
                 "--filter",
-                &format!("label={}", home.home_label()),
+                &format!("label=com.docker.compose.project={}", home.project(&id)),
             ])
             .split_whitespace()
             .map(str::to_owned)
@@ -685,7 +699,9 @@ fn an_update_in_relay_mode_keeps_volume_data() {
         "the socket volume: {before:?}"
     );
     assert!(before.iter().any(|v| v.ends_with("_data")), "{before:?}");
-    // Version 1.0.1 of the same extension, then `update`.
+    // Version 1.0.1 of the same extension (another UI file: another image),
+    // then `update`.
+    fs_err::write(dir.join("ui/version.txt"), "1.0.1\n").expect("write");
     let v2 = format!("{id}:1.0.1");
     build_and_push(
         &env,
