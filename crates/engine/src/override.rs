@@ -309,7 +309,8 @@ pub fn plugin_image_env(image_ref: &str) -> (String, String) {
 
 /// Pretty JSON text of a compose document.
 pub(crate) fn json_text(doc: &Value) -> String {
-    let mut text = serde_json::to_string_pretty(doc).unwrap_or_else(|_| doc.to_string());
+    // A `Value` always serializes; `{:#}` is to_string_pretty's layout.
+    let mut text = format!("{doc:#}");
     text.push('\n');
     text
 }
