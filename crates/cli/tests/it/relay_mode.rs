@@ -461,7 +461,7 @@ fn four_examples(via: Via, test: &str) {
             .await
             .expect("list")
             .into_iter()
-            .find(|c| c.is_running() && c.labels.get("dev.dockhand.role").is_none())
+            .find(|c| c.is_running() && !c.labels.contains_key("dev.dockhand.role"))
             .expect("the backend container");
         let out = engine
             .exec(
