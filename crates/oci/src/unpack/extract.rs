@@ -89,6 +89,42 @@ pub(crate) fn read_error(layer: &Digest, meter: &Meter, at: At, source: io::Erro
     }
 }
 
+/// Walks a layer's tar entries in order, each with its name (lossy UTF-8):
+/// at most `limits.max_entries_per_layer` of them, a read error mapped by
+/// [`read_error`] at the last entry read.
+pub(crate) fn each_entry<R: Read>(
+    layer: &Digest,
+    meter: &Meter,
+    limits: &Limits,
+    stream: R,
+    mut visit: impl FnMut(&mut tar::Entry<'_, R>, &str) -> Result<(), UnpackError>,
+) -> Result<(), UnpackError> {
+    let mut archive = tar::Archive::new(stream);
+    let entries = archive
+        .entries()
+        .map_err(|e| read_error(layer, meter, At::Start, e))?;
+    let mut last: Option<String> = None;
+    let mut count = 0u64;
+    for entry in entries {
+        let mut entry = entry.map_err(|e| {
+            let at = last.clone().map_or(At::Start, At::After);
+            read_error(layer, meter, at, e)
+        })?;
+        let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        count += 1;
+        if count > limits.max_entries_per_layer {
+            return Err(UnpackError::TooManyEntries {
+                layer: layer.clone(),
+                entry: name,
+                limit: limits.max_entries_per_layer,
+            });
+        }
+        visit(&mut entry, &name)?;
+        last = Some(name);
+    }
+    Ok(())
+}
+
 /// One layer being applied.
 struct Applier<'a> {
     layer: &'a Digest,
@@ -103,30 +139,10 @@ struct Applier<'a> {
 
 impl Applier<'_> {
     fn run<R: Read>(&mut self, stream: R) -> Result<(), UnpackError> {
-        let mut archive = tar::Archive::new(stream);
-        let entries = archive
-            .entries()
-            .map_err(|e| read_error(self.layer, self.meter, At::Start, e))?;
-        let mut last: Option<String> = None;
-        let mut count = 0u64;
-        for entry in entries {
-            let mut entry = entry.map_err(|e| {
-                let at = last.clone().map_or(At::Start, At::After);
-                read_error(self.layer, self.meter, at, e)
-            })?;
-            let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-            count += 1;
-            if count > self.limits.max_entries_per_layer {
-                return Err(UnpackError::TooManyEntries {
-                    layer: self.layer.clone(),
-                    entry: name,
-                    limit: self.limits.max_entries_per_layer,
-                });
-            }
-            self.entry(&mut entry, &name)?;
-            last = Some(name);
-        }
-        Ok(())
+        let (layer, meter, limits) = (self.layer, self.meter, self.limits);
+        each_entry(layer, meter, limits, stream, |entry, name| {
+            self.entry(entry, name)
+        })
     }
 
     fn entry<R: Read>(&mut self, entry: &mut Entry<'_, R>, name: &str) -> Result<(), UnpackError> {

@@ -6,7 +6,7 @@ use std::io::{self, Read};
 use tar::EntryType;
 
 use super::error::{At, UnpackError};
-use super::extract::read_error;
+use super::extract::{each_entry, read_error};
 use super::limits::{Limits, Meter};
 use super::overlay::{Whiteout, whiteout};
 use super::safety::{PathProblem, hardlink_target, is_ancestor, is_within, normalize_image_path};
@@ -147,71 +147,58 @@ struct Scan<'a> {
 
 impl Scan<'_> {
     fn run<R: Read>(&self, stream: R) -> Result<Verdict, UnpackError> {
-        let mut archive = tar::Archive::new(stream);
-        let entries = archive
-            .entries()
-            .map_err(|e| read_error(self.layer, self.meter, At::Start, e))?;
         let mut found: Option<Vec<u8>> = None;
         let mut hidden = false;
-        let mut last: Option<String> = None;
-        let mut count = 0u64;
-        for entry in entries {
-            let mut entry = entry.map_err(|e| {
-                let at = last.clone().map_or(At::Start, At::After);
-                read_error(self.layer, self.meter, at, e)
-            })?;
-            let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-            count += 1;
-            if count > self.limits.max_entries_per_layer {
-                return Err(UnpackError::TooManyEntries {
-                    layer: self.layer.clone(),
-                    entry: name,
-                    limit: self.limits.max_entries_per_layer,
-                });
-            }
-            let entry_type = entry.header().entry_type();
-            if entry_type.is_pax_global_extensions() {
-                last = Some(name);
-                continue;
-            }
-            let path = super::safety::normalize_entry(&entry.path_bytes()).map_err(|problem| {
-                UnpackError::UnsafePath {
-                    layer: self.layer.clone(),
-                    entry: name.clone(),
-                    problem,
+        each_entry(
+            self.layer,
+            self.meter,
+            self.limits,
+            stream,
+            |entry, name| {
+                let entry_type = entry.header().entry_type();
+                if entry_type.is_pax_global_extensions() {
+                    return Ok(());
                 }
-            })?;
-            if entry_type.is_hard_link() {
-                let raw = entry.link_name_bytes().unwrap_or_default().into_owned();
-                hardlink_target(&raw).map_err(|problem| UnpackError::UnsafeHardlink {
-                    layer: self.layer.clone(),
-                    entry: name.clone(),
-                    target: String::from_utf8_lossy(&raw).into_owned(),
-                    problem,
-                })?;
-            }
-            if path.utf8 {
-                let path = path.path;
-                match whiteout(&path) {
-                    Some(Whiteout::Remove(target)) => {
-                        hidden |= is_within(self.wanted, &target);
-                    }
-                    Some(Whiteout::Opaque(dir)) => {
-                        hidden |= is_ancestor(dir, self.wanted);
-                    }
-                    Some(Whiteout::Ignored) => {}
-                    None if path == self.wanted => {
-                        found = Some(self.read_file(&mut entry, entry_type, &name)?);
-                    }
-                    None if !entry_type.is_dir() && is_ancestor(&path, self.wanted) => {
-                        found = None;
-                        hidden = true;
-                    }
-                    None => {}
+                let path =
+                    super::safety::normalize_entry(&entry.path_bytes()).map_err(|problem| {
+                        UnpackError::UnsafePath {
+                            layer: self.layer.clone(),
+                            entry: name.to_owned(),
+                            problem,
+                        }
+                    })?;
+                if entry_type.is_hard_link() {
+                    let raw = entry.link_name_bytes().unwrap_or_default().into_owned();
+                    hardlink_target(&raw).map_err(|problem| UnpackError::UnsafeHardlink {
+                        layer: self.layer.clone(),
+                        entry: name.to_owned(),
+                        target: String::from_utf8_lossy(&raw).into_owned(),
+                        problem,
+                    })?;
                 }
-            }
-            last = Some(name);
-        }
+                if path.utf8 {
+                    let path = path.path;
+                    match whiteout(&path) {
+                        Some(Whiteout::Remove(target)) => {
+                            hidden |= is_within(self.wanted, &target);
+                        }
+                        Some(Whiteout::Opaque(dir)) => {
+                            hidden |= is_ancestor(dir, self.wanted);
+                        }
+                        Some(Whiteout::Ignored) => {}
+                        None if path == self.wanted => {
+                            found = Some(self.read_file(entry, entry_type, name)?);
+                        }
+                        None if !entry_type.is_dir() && is_ancestor(&path, self.wanted) => {
+                            found = None;
+                            hidden = true;
+                        }
+                        None => {}
+                    }
+                }
+                Ok(())
+            },
+        )?;
         Ok(match found {
             Some(bytes) => Verdict::Found(bytes),
             None if hidden => Verdict::Deleted,
