@@ -483,40 +483,50 @@ fn dockerfile(plan: &Plan) -> String {
     out
 }
 
-fn ui_sections(plan: &Plan) -> String {
-    let mut out = String::from(
-        "\n  <section>\n    <h2>This host (ddClient.host)</h2>\n    <button id=\"host-facts-button\" type=\"button\">Show again</button>\n    <pre id=\"host-facts-result\" data-state=\"idle\">not run yet</pre>\n  </section>\n",
-    );
+/// The part every extension gets, then the backend's and the host binary's
+/// where the plan has them.
+fn by_part(
+    plan: &Plan,
+    always: &str,
+    backend: &str,
+    host_binary: impl FnOnce() -> String,
+) -> String {
+    let mut out = String::from(always);
     if has_backend(plan) {
-        out.push_str(
-            "\n  <section>\n    <h2>The backend: GET /hello (ddClient.extension.vm.service)</h2>\n    <button id=\"hello-button\" type=\"button\">Call it again</button>\n    <pre id=\"hello-result\" data-state=\"idle\">not run yet</pre>\n  </section>\n",
-        );
+        out.push_str(backend);
     }
     if plan.host_binaries {
-        out.push_str(&format!(
-            "\n  <section>\n    <h2>The host binary: {} (ddClient.extension.host.cli)</h2>\n    <button id=\"host-binary-button\" type=\"button\">Run it again</button>\n    <pre id=\"host-binary-result\" data-state=\"idle\">not run yet</pre>\n  </section>\n",
-            html_escape(&bin_name(plan))
-        ));
+        out.push_str(&host_binary());
     }
     out
 }
 
+fn ui_sections(plan: &Plan) -> String {
+    by_part(
+        plan,
+        "\n  <section>\n    <h2>This host (ddClient.host)</h2>\n    <button id=\"host-facts-button\" type=\"button\">Show again</button>\n    <pre id=\"host-facts-result\" data-state=\"idle\">not run yet</pre>\n  </section>\n",
+        "\n  <section>\n    <h2>The backend: GET /hello (ddClient.extension.vm.service)</h2>\n    <button id=\"hello-button\" type=\"button\">Call it again</button>\n    <pre id=\"hello-result\" data-state=\"idle\">not run yet</pre>\n  </section>\n",
+        || {
+            format!(
+                "\n  <section>\n    <h2>The host binary: {} (ddClient.extension.host.cli)</h2>\n    <button id=\"host-binary-button\" type=\"button\">Run it again</button>\n    <pre id=\"host-binary-result\" data-state=\"idle\">not run yet</pre>\n  </section>\n",
+                html_escape(&bin_name(plan))
+            )
+        },
+    )
+}
+
 fn ui_wiring(plan: &Plan) -> String {
-    let mut out = String::from(
+    by_part(
+        plan,
         "\n  wire(\"host-facts-button\", \"host-facts-result\", async () => {\n    const { platform, arch, hostname } = ddClient.host;\n    return { platform, arch, hostname };\n  });\n",
-    );
-    if has_backend(plan) {
-        out.push_str(
-            "\n  // The backend answers on its unix socket; the host forwards this call to it.\n  wire(\"hello-button\", \"hello-result\", () => ddClient.extension.vm.service.get(\"/hello\"));\n",
-        );
-    }
-    if plan.host_binaries {
-        out.push_str(&format!(
-            "\n  // Runs the extension's own host binary, named by its file name; no shell.\n  wire(\"host-binary-button\", \"host-binary-result\", async () => {{\n    const result = await ddClient.extension.host.cli.exec({}, [\"from the UI\"]);\n    return result.stdout;\n  }});\n",
-            js_string(&bin_name(plan))
-        ));
-    }
-    out
+        "\n  // The backend answers on its unix socket; the host forwards this call to it.\n  wire(\"hello-button\", \"hello-result\", () => ddClient.extension.vm.service.get(\"/hello\"));\n",
+        || {
+            format!(
+                "\n  // Runs the extension's own host binary, named by its file name; no shell.\n  wire(\"host-binary-button\", \"host-binary-result\", async () => {{\n    const result = await ddClient.extension.host.cli.exec({}, [\"from the UI\"]);\n    return result.stdout;\n  }});\n",
+                js_string(&bin_name(plan))
+            )
+        },
+    )
 }
 
 fn readme_layout(plan: &Plan) -> String {
