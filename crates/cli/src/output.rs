@@ -74,14 +74,7 @@ pub fn error(e: &anyhow::Error) {
     let mut err = anstream::stderr();
     // Library errors often repeat their source in their message: print each
     // piece of the chain once.
-    let mut text = e.to_string();
-    for cause in e.chain().skip(1) {
-        let c = cause.to_string();
-        if !text.contains(&c) {
-            text.push_str(": ");
-            text.push_str(&c);
-        }
-    }
+    let text = dockhand_engine::error_chain(e.as_ref());
     // fs_err's causes name their path, which the message often has already.
     let text = without_repeated_paths(&text);
     let _ = writeln!(err, "{RED}error{RED:#}: {}", clean(&text));

@@ -46,6 +46,7 @@
 mod compose;
 mod containers;
 mod context;
+mod error_chain;
 mod exec;
 mod exec_kill;
 mod expose;
@@ -78,6 +79,7 @@ pub use context::{
     ContextError, DEFAULT_CONTEXT, EngineRequest, EngineSource, ResolvedEngine, TlsRequest,
     context_dir_name, resolve_engine, resolve_host,
 };
+pub use error_chain::error_chain;
 pub use exec::{ExecDetails, ExecInput, ExecOptions, ExecOutput, ExecStream, TerminalSize};
 pub use expose::normalize_expose;
 pub use flavor::EngineFlavor;

@@ -257,18 +257,8 @@ pub(crate) type Body = <BollardRequest as RequestBody>::Body;
 /// A transport error with its causes, so that "invalid peer certificate:
 /// UnknownIssuer" is not lost behind "client error (Connect)".
 pub(crate) fn transport_error(e: &dyn std::error::Error) -> bollard::errors::Error {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let part = s.to_string();
-        if !text.contains(&part) {
-            text.push_str(": ");
-            text.push_str(&part);
-        }
-        source = s.source();
-    }
     bollard::errors::Error::IOError {
-        err: std::io::Error::other(text),
+        err: std::io::Error::other(crate::error_chain(e)),
     }
 }
 

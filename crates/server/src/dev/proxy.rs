@@ -29,6 +29,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use dockhand_engine::error_chain;
 use dockhand_host::dev::DevUiSource;
 use futures_util::StreamExt as _;
 use hyper_util::rt::TokioIo;
@@ -508,22 +509,6 @@ fn down(site: &ExtensionSite, source: &DevUiSource, why: &str) -> Response {
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
     r
-}
-
-/// An error with its causes (reqwest's top level says only "error sending
-/// request").
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        source = s.source();
-    }
-    out
 }
 
 fn escape(s: &str) -> String {
