@@ -40,6 +40,7 @@ pub mod dev;
 pub mod error;
 pub mod extract;
 pub mod gate;
+pub mod html;
 pub mod listing;
 pub mod mime;
 pub mod resources;

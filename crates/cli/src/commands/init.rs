@@ -7,6 +7,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
+use dockhand_server::html::escape as html_escape;
 use serde::Serialize;
 
 use crate::args::{Format, InitArgs, InitBackend};
@@ -333,13 +334,6 @@ fn fill(template: &str, vars: &[(&str, String)]) -> String {
         out = out.replace(&format!("{{{{{key}}}}}"), value);
     }
     out
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 fn js_string(s: &str) -> String {

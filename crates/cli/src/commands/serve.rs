@@ -9,6 +9,7 @@ use std::process::{ExitCode, Stdio};
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
+use dockhand_server::html::escape as html_escape;
 use dockhand_server::{ServeOptions, Server};
 use tokio::signal::unix::{SignalKind, signal};
 
@@ -203,14 +204,6 @@ fn write_redirect(url: &str, settings: &Settings) -> Result<PathBuf> {
     file.write_all(html.as_bytes())
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(path)
-}
-
-/// `url` for an HTML attribute.
-fn html_escape(url: &str) -> String {
-    url.replace('&', "&amp;")
-        .replace('"', "&quot;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
 
 #[cfg(test)]

@@ -36,6 +36,7 @@ use hyper_util::rt::TokioIo;
 
 use crate::auth;
 use crate::error::ApiError;
+use crate::html::escape;
 use crate::state::{AppState, ExtensionSite};
 
 /// How long the dev server may take to send its response headers.
@@ -509,13 +510,6 @@ fn down(site: &ExtensionSite, source: &DevUiSource, why: &str) -> Response {
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
     r
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 #[cfg(test)]
