@@ -20,24 +20,28 @@ struct CachedCompose {
     plugins: String,
 }
 
+/// `path:size:mtime;` (the modification time in nanoseconds since the
+/// epoch, 0 when unknown).
+fn file_stamp(path: &std::path::Path, meta: &std::fs::Metadata) -> String {
+    let mtime = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+    format!(
+        "{}:{}:{};",
+        path.display(),
+        meta.len(),
+        mtime.map(|d| d.as_nanos()).unwrap_or(0)
+    )
+}
+
 /// Each of `paths` as `path:size:mtime;`, or `path:-;` when it is not there
 /// (a plugin that appears changes it).
 fn presence_stamp(paths: &[std::path::PathBuf]) -> String {
     let mut out = String::new();
     for p in paths {
         match fs_err::metadata(p) {
-            Ok(meta) => {
-                let mtime = meta
-                    .modified()
-                    .ok()
-                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
-                out.push_str(&format!(
-                    "{}:{}:{};",
-                    p.display(),
-                    meta.len(),
-                    mtime.map(|d| d.as_nanos()).unwrap_or(0)
-                ));
-            }
+            Ok(meta) => out.push_str(&file_stamp(p, &meta)),
             Err(_) => out.push_str(&format!("{}:-;", p.display())),
         }
     }
@@ -57,16 +61,7 @@ fn stamp(programs: &[&std::path::Path], search_path: &[std::path::PathBuf]) -> S
         let Some(meta) = found.and_then(|f| fs_err::metadata(&f).ok()) else {
             return String::new();
         };
-        let mtime = meta
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
-        out.push_str(&format!(
-            "{}:{}:{};",
-            p.display(),
-            meta.len(),
-            mtime.map(|d| d.as_nanos()).unwrap_or(0)
-        ));
+        out.push_str(&file_stamp(p, &meta));
     }
     out
 }
