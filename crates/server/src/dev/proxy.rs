@@ -48,7 +48,19 @@ pub const HTML_TIMEOUT: Duration = Duration::from_secs(30);
 /// The largest request body passed on.
 pub const REQUEST_BODY_LIMIT: usize = 32 << 20;
 
-/// Request headers never passed on (besides cookies, which are filtered).
+/// Headers about one connection, passed neither way.
+const CONNECTION_HEADERS: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
+
+/// Request headers never passed on besides [`CONNECTION_HEADERS`] (and
+/// cookies, which are filtered).
 const DROP_REQUEST: &[&str] = &[
     "host",
     "cookie",
@@ -62,26 +74,10 @@ const DROP_REQUEST: &[&str] = &[
     "x-forwarded-for",
     "x-forwarded-host",
     "x-forwarded-proto",
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
 ];
 
-/// Response headers never passed back.
-const DROP_RESPONSE: &[&str] = &[
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
-    "x-frame-options",
-];
+/// Response headers never passed back besides [`CONNECTION_HEADERS`].
+const DROP_RESPONSE: &[&str] = &["x-frame-options"];
 
 /// Sends `req` (on the origin of `site`) to the dev server `source`.
 pub async fn forward(
@@ -198,7 +194,8 @@ pub fn request_headers(
 ) -> HeaderMap {
     let mut out = HeaderMap::new();
     for (name, value) in incoming {
-        if !DROP_REQUEST.contains(&name.as_str()) {
+        let n = name.as_str();
+        if !CONNECTION_HEADERS.contains(&n) && !DROP_REQUEST.contains(&n) {
             out.append(name.clone(), value.clone());
         }
     }
@@ -268,7 +265,7 @@ pub fn response_headers(upstream: &HeaderMap, source: &DevUiSource) -> HeaderMap
     let dev_origin = source.origin();
     for (name, value) in upstream {
         let n = name.as_str();
-        if DROP_RESPONSE.contains(&n) {
+        if CONNECTION_HEADERS.contains(&n) || DROP_RESPONSE.contains(&n) {
             continue;
         }
         if name == header::SET_COOKIE {
