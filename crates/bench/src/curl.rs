@@ -3,7 +3,7 @@
 //! (`%{time_total}` per transfer). Answers are checked.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
@@ -52,13 +52,9 @@ impl CurlTarget {
         Ok(())
     }
 
-    /// One `curl` process, spawn to exit.
-    pub fn once(&self, curl: &Path) -> Result<Duration> {
-        let mut cmd = self.command(curl);
-        cmd.arg(&self.url);
-        let start = Instant::now();
+    /// Runs curl to its end; an error with its stderr when it fails.
+    fn run(&self, cmd: &mut Command) -> Result<Output> {
         let out = cmd.output().context("cannot run curl")?;
-        let took = start.elapsed();
         ensure!(
             out.status.success(),
             "{}: curl failed ({}): {}",
@@ -66,6 +62,16 @@ impl CurlTarget {
             out.status,
             String::from_utf8_lossy(&out.stderr).trim()
         );
+        Ok(out)
+    }
+
+    /// One `curl` process, spawn to exit.
+    pub fn once(&self, curl: &Path) -> Result<Duration> {
+        let mut cmd = self.command(curl);
+        cmd.arg(&self.url);
+        let start = Instant::now();
+        let out = self.run(&mut cmd)?;
+        let took = start.elapsed();
         self.check(&String::from_utf8_lossy(&out.stdout))?;
         Ok(took)
     }
@@ -78,14 +84,7 @@ impl CurlTarget {
         for _ in 0..=n {
             cmd.args(["-o", "/dev/null", &self.url]);
         }
-        let out = cmd.output().context("cannot run curl")?;
-        ensure!(
-            out.status.success(),
-            "{}: curl failed ({}): {}",
-            self.name,
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
+        let out = self.run(&mut cmd)?;
         let mut samples = Samples::default();
         let mut connects = 0;
         let mut timed = 0;
