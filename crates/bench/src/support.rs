@@ -6,6 +6,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use dockhand_engine::Engine;
 
 /// Runs `cmd` (stdin closed) and returns its stdout; fails naming the
 /// command, with its output, when it fails.
@@ -132,6 +133,32 @@ pub fn dockhand_binary() -> Option<PathBuf> {
     }
     let me = std::env::current_exe().ok()?;
     Some(me.parent()?.join("dockhand")).filter(|p| p.is_file())
+}
+
+/// The `dockhand` binary a suite runs: an error saying to run it through
+/// `scripts/bench SUITE` (which builds it) when there is none.
+pub fn require_dockhand(suite: &str) -> Result<PathBuf> {
+    dockhand_binary().with_context(|| {
+        format!(
+            "no dockhand binary next to dockhand-bench and no DOCKHAND_BIN: run scripts/bench {suite}, which builds it"
+        )
+    })
+}
+
+/// A copy of `bin` in `scratch/bin` (another build cannot replace it
+/// mid-run).
+pub fn copy_dockhand(bin: &Path, scratch: &Path) -> Result<PathBuf> {
+    let dockhand = scratch.join("bin/dockhand");
+    fs_err::create_dir_all(scratch.join("bin"))?;
+    fs_err::copy(bin, &dockhand)
+        .with_context(|| format!("cannot copy {} to the scratch dir", bin.display()))?;
+    Ok(dockhand)
+}
+
+/// The engine at `docker_host` (a `DOCKER_HOST` value), connected on `rt`.
+pub fn connect_engine(rt: &tokio::runtime::Runtime, docker_host: &str) -> Result<Engine> {
+    let host = dockhand_engine::resolve_host(Some(docker_host), None, Path::new(""))?;
+    Ok(rt.block_on(Engine::connect(&host))?)
 }
 
 /// Runs `cmd` to completion (stdout discarded, stderr kept for the error)

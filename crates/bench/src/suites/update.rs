@@ -73,9 +73,7 @@ impl Env {
 
 pub fn run(options: &Options, report: &mut Report) -> Result<()> {
     let registry = support::require_env("DOCKHAND_TEST_REGISTRY")?;
-    let bin = support::dockhand_binary().context(
-        "no dockhand binary next to dockhand-bench and no DOCKHAND_BIN: run scripts/bench update, which builds it",
-    )?;
+    let bin = support::require_dockhand("update")?;
     let scratch = support::scratch_dir("update")?;
     // A copy: another build cannot replace it mid-run.
     let dockhand = scratch.path().join("dockhand");

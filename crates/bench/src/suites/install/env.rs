@@ -72,21 +72,15 @@ impl Env {
     pub(super) fn open() -> Result<Env> {
         let registry = support::require_env("DOCKHAND_TEST_REGISTRY")?;
         let docker_host = support::require_env("DOCKER_HOST")?;
-        let bin = support::dockhand_binary().context(
-            "no dockhand binary next to dockhand-bench and no DOCKHAND_BIN: run scripts/bench install, which builds it",
-        )?;
+        let bin = support::require_dockhand("install")?;
         let docker = support::program("docker", "DOCKHAND_BENCH_DOCKER")?;
         let compose = find_compose(&docker)?;
         let scratch = support::scratch_dir("install")?;
-        let dockhand = scratch.path().join("bin/dockhand");
-        fs_err::create_dir_all(scratch.path().join("bin"))?;
-        fs_err::copy(&bin, &dockhand)
-            .with_context(|| format!("cannot copy {} to the scratch dir", bin.display()))?;
+        let dockhand = support::copy_dockhand(&bin, scratch.path())?;
         let runtime_dir = scratch.path().join("run");
         fs_err::create_dir_all(&runtime_dir)?;
         let rt = support::runtime()?;
-        let host = dockhand_engine::resolve_host(Some(&docker_host), None, Path::new(""))?;
-        let engine = rt.block_on(Engine::connect(&host))?;
+        let engine = support::connect_engine(&rt, &docker_host)?;
         let mut c = Command::new(&compose[0]);
         c.args(&compose[1..]).arg("version");
         let compose_version = support::version_line(&mut c);
