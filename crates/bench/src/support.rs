@@ -161,6 +161,26 @@ pub fn connect_engine(rt: &tokio::runtime::Runtime, docker_host: &str) -> Result
     Ok(rt.block_on(Engine::connect(&host))?)
 }
 
+/// `dockhand build --push` of `examples/EXAMPLE` as `reference`, labelled
+/// `label`, on the engine's [`EXAMPLES_BASE_IMAGE`] when `on_base`.
+pub fn push_example(
+    mut dockhand: Command,
+    example: &str,
+    reference: &str,
+    label: &str,
+    on_base: bool,
+) -> Result<()> {
+    dockhand
+        .arg("build")
+        .arg(repo_root().join("examples").join(example))
+        .args(["-t", reference, "--label", label]);
+    if on_base {
+        dockhand.args(["--base", &format!("engine:{EXAMPLES_BASE_IMAGE}")]);
+    }
+    output(dockhand.arg("--push"))?;
+    Ok(())
+}
+
 /// Runs `cmd` to completion (stdout discarded, stderr kept for the error)
 /// and returns how long it took; fails when it does.
 pub fn run_timed(cmd: &mut Command) -> Result<Duration> {

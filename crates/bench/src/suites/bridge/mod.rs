@@ -50,7 +50,6 @@ use crate::support;
 use crate::table::{self, Report, Row, Table};
 
 const EPOCH: &str = "1700000000";
-const BASE_IMAGE: &str = support::EXAMPLES_BASE_IMAGE;
 const IMAGE_LABEL: &str = "dev.dockhand.bench=bridge";
 const REPOSITORY: &str = "dockhand-bench";
 const BACKEND_SOCKET: &str = "backend.sock";
@@ -228,15 +227,8 @@ impl Env {
         progress("setup: dockhand build --push of examples/backend-image and examples/minimal-ui");
         let build_home = self.scratch.path().join("build-home");
         let build = |example: &str, reference: &Reference, base: bool| -> Result<()> {
-            let mut cmd = self.dockhand(&build_home);
-            cmd.arg("build")
-                .arg(support::repo_root().join("examples").join(example))
-                .args(["-t", &reference.to_string(), "--label", IMAGE_LABEL]);
-            if base {
-                cmd.args(["--base", &format!("engine:{BASE_IMAGE}")]);
-            }
-            support::output(cmd.arg("--push"))?;
-            Ok(())
+            let cmd = self.dockhand(&build_home);
+            support::push_example(cmd, example, &reference.to_string(), IMAGE_LABEL, base)
         };
         build("backend-image", &backend, true)?;
         build("minimal-ui", &uis[0], false)?;

@@ -70,15 +70,8 @@ impl Fixture {
         progress("setup: dockhand build --push of the examples");
         let home = env.fresh("build-home");
         let build = |example: &str, reference: &Reference, base: bool| -> Result<()> {
-            let mut cmd = env.dockhand(&home);
-            cmd.arg("build")
-                .arg(support::repo_root().join("examples").join(example))
-                .args(["-t", &reference.to_string(), "--label", IMAGE_LABEL]);
-            if base {
-                cmd.args(["--base", &format!("engine:{BASE_IMAGE}")]);
-            }
-            support::output(cmd.arg("--push"))?;
-            Ok(())
+            let cmd = env.dockhand(&home);
+            support::push_example(cmd, example, &reference.to_string(), IMAGE_LABEL, base)
         };
         build("minimal-ui", &fixture.ui, false)?;
         build("backend-image", &fixture.backend, true)?;
