@@ -151,6 +151,30 @@ const QUIET_SERVICE_KEYS: &[&str] = &[
     "working_dir",
 ];
 
+/// Service keys holding a list that grants something whenever it has an
+/// item: the grant's kind and what the items are shown as.
+const LIST_GRANTS: [(&str, GrantKind, &str); 4] = [
+    ("cap_add", GrantKind::Capabilities, "capabilities"),
+    ("devices", GrantKind::Devices, "host devices"),
+    (
+        "device_cgroup_rules",
+        GrantKind::DeviceRules,
+        "device access rules",
+    ),
+    ("sysctls", GrantKind::Sysctls, "kernel parameters"),
+];
+
+/// Service keys holding a text that grants something whenever it is set.
+const TEXT_GRANTS: [(&str, GrantKind, &str); 2] = [
+    ("cgroup_parent", GrantKind::CgroupParent, "cgroup parent"),
+    ("runtime", GrantKind::Runtime, "container runtime"),
+];
+
+/// `what a, b` for a list key's items; nothing when there are none.
+fn listed(what: &str, items: &[String]) -> Option<String> {
+    (!items.is_empty()).then(|| format!("{what} {}", items.join(", ")))
+}
+
 /// Reads every key of one service into `facts` (mounts, grants).
 pub(super) fn service(
     facts: &mut ServiceFacts,
@@ -170,6 +194,19 @@ pub(super) fn service(
     for (key, value) in svc {
         let key = key.as_str();
         if key.starts_with("x-") || QUIET_SERVICE_KEYS.contains(&key) {
+            continue;
+        }
+        if let Some(&(_, kind, what)) = LIST_GRANTS.iter().find(|(k, ..)| *k == key) {
+            if let Some(what) = listed(what, &items(value)) {
+                grant(kind, key, what);
+            }
+            continue;
+        }
+        if let Some(&(_, kind, what)) = TEXT_GRANTS.iter().find(|(k, ..)| *k == key) {
+            let text = text_of(value);
+            if !text.is_empty() {
+                grant(kind, key, format!("{what} {text}"));
+            }
             continue;
         }
         match key {
@@ -231,78 +268,14 @@ pub(super) fn service(
                 "" | "private" => {}
                 m => grant(GrantKind::Namespace, key, namespace_text("cgroup", m)),
             },
-            "cap_add" => {
-                let caps = items(value);
-                if !caps.is_empty() {
-                    grant(
-                        GrantKind::Capabilities,
-                        key,
-                        format!("capabilities {}", caps.join(", ")),
-                    );
-                }
-            }
-            "devices" => {
-                let devices = items(value);
-                if !devices.is_empty() {
-                    grant(
-                        GrantKind::Devices,
-                        key,
-                        format!("host devices {}", devices.join(", ")),
-                    );
-                }
-            }
             "gpus" => grant(GrantKind::Devices, key, format!("GPUs {}", text_of(value))),
-            "device_cgroup_rules" => {
-                let rules = items(value);
-                if !rules.is_empty() {
-                    grant(
-                        GrantKind::DeviceRules,
-                        key,
-                        format!("device access rules {}", rules.join(", ")),
-                    );
-                }
-            }
             "security_opt" => {
                 let opts: Vec<String> = items(value)
                     .into_iter()
                     .filter(|o| !o.starts_with("no-new-privileges"))
                     .collect();
-                if !opts.is_empty() {
-                    grant(
-                        GrantKind::SecurityOpt,
-                        key,
-                        format!("security options {}", opts.join(", ")),
-                    );
-                }
-            }
-            "sysctls" => {
-                let sysctls = items(value);
-                if !sysctls.is_empty() {
-                    grant(
-                        GrantKind::Sysctls,
-                        key,
-                        format!("kernel parameters {}", sysctls.join(", ")),
-                    );
-                }
-            }
-            "cgroup_parent" => {
-                let parent = text_of(value);
-                if !parent.is_empty() {
-                    grant(
-                        GrantKind::CgroupParent,
-                        key,
-                        format!("cgroup parent {parent}"),
-                    );
-                }
-            }
-            "runtime" => {
-                let runtime = text_of(value);
-                if !runtime.is_empty() {
-                    grant(
-                        GrantKind::Runtime,
-                        key,
-                        format!("container runtime {runtime}"),
-                    );
+                if let Some(what) = listed("security options", &opts) {
+                    grant(GrantKind::SecurityOpt, key, what);
                 }
             }
             "use_api_socket" => {
