@@ -1,7 +1,6 @@
 //! The catalog cache: one row per question asked of a registry.
 
-use rusqlite::OptionalExtension;
-
+use super::db::{execute_cached, optional_row};
 use super::{State, StateError, unix_now};
 
 /// What a registry answered, and when.
@@ -21,20 +20,19 @@ impl State {
     /// The cached answer for `key`.
     pub fn cache_get(&self, key: &str) -> Result<Option<CacheRow>, StateError> {
         let conn = self.conn();
-        conn.prepare_cached(
+        optional_row(
+            &conn,
             "SELECT digest, etag, body, fetched_at FROM catalog_cache WHERE key = ?1",
-        )
-        .and_then(|mut stmt| {
-            stmt.query_row([key], |row| {
+            [key],
+            |row| {
                 Ok(CacheRow {
                     digest: row.get(0)?,
                     etag: row.get(1)?,
                     body: row.get(2)?,
                     fetched_at: row.get(3)?,
                 })
-            })
-            .optional()
-        })
+            },
+        )
         .map_err(|e| self.err(format!("read the catalog cache entry {key}"), e))
     }
 
@@ -47,11 +45,12 @@ impl State {
         body: &str,
     ) -> Result<(), StateError> {
         let conn = self.conn();
-        conn.prepare_cached(
+        execute_cached(
+            &conn,
             "INSERT INTO catalog_cache (key, digest, etag, body, fetched_at) VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT (key) DO UPDATE SET digest = ?2, etag = ?3, body = ?4, fetched_at = ?5",
+            rusqlite::params![key, digest, etag, body, unix_now()],
         )
-        .and_then(|mut stmt| stmt.execute(rusqlite::params![key, digest, etag, body, unix_now()]))
         .map(|_| ())
         .map_err(|e| self.err(format!("write the catalog cache entry {key}"), e))
     }
@@ -59,10 +58,13 @@ impl State {
     /// Marks `key` as checked now (the registry confirmed it).
     pub fn cache_touch(&self, key: &str) -> Result<(), StateError> {
         let conn = self.conn();
-        conn.prepare_cached("UPDATE catalog_cache SET fetched_at = ?2 WHERE key = ?1")
-            .and_then(|mut stmt| stmt.execute(rusqlite::params![key, unix_now()]))
-            .map(|_| ())
-            .map_err(|e| self.err(format!("write the catalog cache entry {key}"), e))
+        execute_cached(
+            &conn,
+            "UPDATE catalog_cache SET fetched_at = ?2 WHERE key = ?1",
+            rusqlite::params![key, unix_now()],
+        )
+        .map(|_| ())
+        .map_err(|e| self.err(format!("write the catalog cache entry {key}"), e))
     }
 
     /// Empties the catalog cache.

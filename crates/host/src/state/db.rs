@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::{Connection, ErrorCode, TransactionBehavior};
+use rusqlite::{Connection, ErrorCode, OptionalExtension, Params, Row, TransactionBehavior};
 
 use super::StateError;
 
@@ -213,6 +213,29 @@ pub(super) fn quick_check(conn: &Connection, path: &Path) -> Result<(), StateErr
             detail: format!("SQLite's check found: {}", problems.join("; ")),
         })
     }
+}
+
+/// The row `sql` selects with `params`, read by `read`; `None` when there is
+/// none. The statement is cached.
+pub(super) fn optional_row<T, P: Params>(
+    conn: &Connection,
+    sql: &str,
+    params: P,
+    read: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<Option<T>> {
+    conn.prepare_cached(sql)
+        .and_then(|mut stmt| stmt.query_row(params, read).optional())
+}
+
+/// Runs `sql` with `params`; how many rows it changed. The statement is
+/// cached.
+pub(super) fn execute_cached<P: Params>(
+    conn: &Connection,
+    sql: &str,
+    params: P,
+) -> rusqlite::Result<usize> {
+    conn.prepare_cached(sql)
+        .and_then(|mut stmt| stmt.execute(params))
 }
 
 /// Sorts an SQLite error into what the user can act on.

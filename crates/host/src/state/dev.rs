@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use dockhand_spec::ExtensionId;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
+use super::db::{execute_cached, optional_row};
 use super::{State, StateError};
 use crate::dev::{DevSettings, DevUiSource};
 
@@ -16,9 +17,13 @@ impl State {
     pub fn dev_settings(&self, id: &ExtensionId) -> Result<DevSettings, StateError> {
         let row = {
             let conn = self.conn();
-            conn.prepare_cached("SELECT id, ui_source, debug FROM dev_settings WHERE id = ?1")
-                .and_then(|mut stmt| stmt.query_row([id.as_str()], read).optional())
-                .map_err(|e| self.err(format!("read the dev settings of {id}"), e))?
+            optional_row(
+                &conn,
+                "SELECT id, ui_source, debug FROM dev_settings WHERE id = ?1",
+                [id.as_str()],
+                read,
+            )
+            .map_err(|e| self.err(format!("read the dev settings of {id}"), e))?
         };
         row.map(|r| self.decode_dev(r).map(|(_, s)| s))
             .transpose()
@@ -78,10 +83,13 @@ impl State {
     /// Takes `id` out of dev mode; `false` when it was not in it.
     pub fn reset_dev_settings(&self, id: &ExtensionId) -> Result<bool, StateError> {
         let conn = self.conn();
-        conn.prepare_cached("DELETE FROM dev_settings WHERE id = ?1")
-            .and_then(|mut stmt| stmt.execute([id.as_str()]))
-            .map(|n| n > 0)
-            .map_err(|e| self.err(format!("reset the dev settings of {id}"), e))
+        execute_cached(
+            &conn,
+            "DELETE FROM dev_settings WHERE id = ?1",
+            [id.as_str()],
+        )
+        .map(|n| n > 0)
+        .map_err(|e| self.err(format!("reset the dev settings of {id}"), e))
     }
 
     fn decode_dev(

@@ -4,8 +4,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use dockhand_spec::ExtensionId;
-use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+use rusqlite::{Connection, Row, TransactionBehavior, params};
 
+use super::db::{execute_cached, optional_row};
 use super::{State, StateError};
 
 /// One installed extension, as `dockhand ls` and the dashboard show it.
@@ -150,9 +151,12 @@ impl State {
     pub fn set_enabled(&self, id: &ExtensionId, enabled: bool) -> Result<(), StateError> {
         let changed = {
             let conn = self.conn();
-            conn.prepare_cached("UPDATE extensions SET enabled = ?2 WHERE id = ?1")
-                .and_then(|mut stmt| stmt.execute(params![id.as_str(), enabled]))
-                .map_err(|e| self.err(format!("change extension {id}"), e))?
+            execute_cached(
+                &conn,
+                "UPDATE extensions SET enabled = ?2 WHERE id = ?1",
+                params![id.as_str(), enabled],
+            )
+            .map_err(|e| self.err(format!("change extension {id}"), e))?
         };
         if changed == 0 {
             return Err(StateError::NotInstalled { id: id.clone() });
@@ -261,9 +265,12 @@ fn relative_to(dir: &Path, home: &Path) -> PathBuf {
 }
 
 fn select_one(conn: &Connection, id: &ExtensionId) -> rusqlite::Result<Option<RawRow>> {
-    let mut stmt =
-        conn.prepare_cached(&format!("SELECT {COLUMNS} FROM extensions WHERE id = ?1"))?;
-    stmt.query_row([id.as_str()], RawRow::read).optional()
+    optional_row(
+        conn,
+        &format!("SELECT {COLUMNS} FROM extensions WHERE id = ?1"),
+        [id.as_str()],
+        RawRow::read,
+    )
 }
 
 fn select_all(conn: &Connection) -> rusqlite::Result<Vec<RawRow>> {

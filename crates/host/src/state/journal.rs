@@ -16,9 +16,10 @@ use std::fmt;
 use std::path::Path;
 
 use dockhand_spec::ExtensionId;
-use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+use rusqlite::{Connection, Row, TransactionBehavior, params};
 use serde_json::Value;
 
+use super::db::optional_row;
 use super::extensions::{delete, upsert};
 use super::{ExtensionRecord, State, StateError, unix_now};
 
@@ -236,21 +237,19 @@ impl State {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| self.err(what(), e))?;
-        let open = tx
-            .prepare_cached(
-                "SELECT id, kind, pid FROM ops WHERE extension = ?1 AND outcome IS NULL",
-            )
-            .and_then(|mut stmt| {
-                stmt.query_row([extension.as_str()], |row| {
-                    Ok((
-                        row.get::<_, i64>(0)?,
-                        row.get::<_, String>(1)?,
-                        row.get::<_, i64>(2)?,
-                    ))
-                })
-                .optional()
-            })
-            .map_err(|e| self.err(what(), e))?;
+        let open = optional_row(
+            &tx,
+            "SELECT id, kind, pid FROM ops WHERE extension = ?1 AND outcome IS NULL",
+            [extension.as_str()],
+            |row| {
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, i64>(2)?,
+                ))
+            },
+        )
+        .map_err(|e| self.err(what(), e))?;
         if let Some((op, open_kind, open_pid)) = open {
             return Err(StateError::OpPending {
                 extension: extension.clone(),
@@ -395,10 +394,13 @@ impl State {
 
     /// Refuses unless `op` is open and belongs to `id`.
     fn check_owner(&self, conn: &Connection, op: OpId, id: &ExtensionId) -> Result<(), StateError> {
-        let owner: Option<String> = conn
-            .prepare_cached("SELECT extension FROM ops WHERE id = ?1 AND outcome IS NULL")
-            .and_then(|mut stmt| stmt.query_row([op.0], |row| row.get(0)).optional())
-            .map_err(|e| self.err(format!("read operation {op}"), e))?;
+        let owner: Option<String> = optional_row(
+            conn,
+            "SELECT extension FROM ops WHERE id = ?1 AND outcome IS NULL",
+            [op.0],
+            |row| row.get(0),
+        )
+        .map_err(|e| self.err(format!("read operation {op}"), e))?;
         match owner {
             None => Err(StateError::OpNotOpen { op }),
             Some(owner) if owner != id.as_str() => Err(self.corrupt(

@@ -4,8 +4,9 @@
 //! reads only the configs of digests it has not seen.
 
 use dockhand_spec::ExtensionId;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
+use super::db::{execute_cached, optional_row};
 use super::{State, StateError, unix_now};
 
 /// The last update check of one extension.
@@ -73,7 +74,8 @@ impl State {
     /// The last check of `id`, when there was one.
     pub fn get_check(&self, id: &ExtensionId) -> Result<Option<CachedCheck>, StateError> {
         let conn = self.conn();
-        conn.query_row(
+        optional_row(
+            &conn,
             "SELECT checked_at, installed, latest, update_available, blocked_by_api
              FROM update_checks WHERE extension = ?1",
             params![id.as_str()],
@@ -88,7 +90,6 @@ impl State {
                 })
             },
         )
-        .optional()
         .map_err(|e| self.err(format!("read the update check of {id}"), e))
     }
 
@@ -100,19 +101,18 @@ impl State {
         platform: &str,
     ) -> Result<Option<CachedManifest>, StateError> {
         let conn = self.conn();
-        conn.prepare_cached(
+        optional_row(
+            &conn,
             "SELECT manifest, api_version FROM update_manifests
              WHERE repository = ?1 AND digest = ?2 AND platform = ?3",
-        )
-        .and_then(|mut stmt| {
-            stmt.query_row(params![repository, digest, platform], |row| {
+            params![repository, digest, platform],
+            |row| {
                 Ok(CachedManifest {
                     manifest: row.get(0)?,
                     api_version: row.get(1)?,
                 })
-            })
-            .optional()
-        })
+            },
+        )
         .map_err(|e| self.err(format!("read the update cache of {repository}"), e))
     }
 
@@ -125,20 +125,19 @@ impl State {
         value: &CachedManifest,
     ) -> Result<(), StateError> {
         let conn = self.conn();
-        conn.prepare_cached(
+        execute_cached(
+            &conn,
             "INSERT OR REPLACE INTO update_manifests
                  (repository, digest, platform, manifest, api_version)
              VALUES (?1, ?2, ?3, ?4, ?5)",
-        )
-        .and_then(|mut stmt| {
-            stmt.execute(params![
+            params![
                 repository,
                 digest,
                 platform,
                 value.manifest,
                 value.api_version
-            ])
-        })
+            ],
+        )
         .map(|_| ())
         .map_err(|e| self.err(format!("save the update cache of {repository}"), e))
     }
