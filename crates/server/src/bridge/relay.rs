@@ -8,7 +8,8 @@
 //! - [`RelaySessions`]: one [`RelaySite`] per extension, kept across reads
 //!   of the installed records: its relay session (an exec of
 //!   `dockhand-relay serve` in its `dockhand-relay` container, found by the
-//!   extension's owner labels and [`ROLE_LABEL`]`=relay`, multiplexed by
+//!   extension's owner labels and `dev.dockhand.role=relay`
+//!   ([`dockhand_host::relay::relay_filter`]), multiplexed by
 //!   [`Relay`]) started on the first call, started again when it closed —
 //!   at once, then after a pause that doubles with each failure in a row
 //!   (a start that failed, a session that ended within 10 s) — and a
@@ -23,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use axum::http::{Request, Response};
 use bytes::Bytes;
-use dockhand_engine::{Engine, EngineError, ROLE_LABEL, Relay, StderrTail};
+use dockhand_engine::{Engine, EngineError, Relay, StderrTail};
 use dockhand_host::layout::Layout;
 use dockhand_spec::ExtensionId;
 use http_body_util::Full;
@@ -32,8 +33,6 @@ use super::context::{Budget, Caller, EngineHandle, Held};
 use super::pool::{PoolError, RelayPool};
 use crate::error::ApiError;
 
-/// The value of [`ROLE_LABEL`] on an extension's relay container.
-pub const RELAY_ROLE: &str = "relay";
 /// How long the probe of the engine's mode may take.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(20);
 /// After a failed probe, calls take local mode for this long before the
@@ -403,7 +402,7 @@ async fn start(
     generation: u64,
 ) -> Result<Session, RelayUnavailable> {
     let id = caller.id();
-    let label = format!("{},{ROLE_LABEL}={RELAY_ROLE}", caller.owner_label);
+    let label = dockhand_host::relay::relay_filter(&caller.owner_label);
     let containers =
         engine
             .containers_by_label(&label)

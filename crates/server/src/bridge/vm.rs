@@ -246,7 +246,16 @@ pub async fn vm_request(
     let call = async {
         if state.mode.uses_relay(&state.engine).await {
             let name = socket.file_name().unwrap_or_default().to_string_lossy();
-            return super::relay::send(&state, &caller, &name, || prepared.request(), budget).await;
+            // Boxed: relay mode's future (session start, exec) is large, and
+            // local mode's call should not carry its size.
+            return Box::pin(super::relay::send(
+                &state,
+                &caller,
+                &name,
+                || prepared.request(),
+                budget,
+            ))
+            .await;
         }
         let pool = state.pools.get(&socket);
         match pool

@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
 use dockhand_engine::{
-    COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL, Engine, EngineHost, EngineRequest, RelayBinaries,
-    TlsRequest, resolve_engine,
+    COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL, Engine, EngineHost, EngineRequest, RELAY_SERVICE,
+    RELAY_VOLUME, ROLE_LABEL, RelayBinaries, TlsRequest, resolve_engine,
 };
 use serde_json::{Value, json};
 
@@ -184,7 +184,7 @@ async fn vm_service_goes_through_the_relay_on_the_vm_engine() {
         .split(',')
         .map(str::to_owned)
         .collect();
-    let volume = format!("{project}_guest-services");
+    let volume = format!("{project}_{RELAY_VOLUME}");
     let mut cleanup = Cleanup {
         host: host.clone(),
         containers: Vec::new(),
@@ -227,7 +227,8 @@ async fn vm_service_goes_through_the_relay_on_the_vm_engine() {
         id
     };
     let backend = run(&mut cleanup, labels("backend", &[]), BACKEND_IMAGE);
-    let mut relay_args = labels("dockhand-relay", &["dev.dockhand.role=relay"]);
+    let role = format!("{ROLE_LABEL}=relay");
+    let mut relay_args = labels(RELAY_SERVICE, &[&role]);
     relay_args.push("--read-only".to_owned());
     let relay = run(&mut cleanup, relay_args, &relay_image);
 
