@@ -135,6 +135,22 @@ pub fn dockhand_binary() -> Option<PathBuf> {
     Some(me.parent()?.join("dockhand")).filter(|p| p.is_file())
 }
 
+/// `SOURCE_DATE_EPOCH` of the suites' builds: the same images on every run,
+/// so later runs upload nothing.
+pub const BUILD_EPOCH: &str = "1700000000";
+
+/// `dockhand --quiet` with `home` as `DOCKHAND_HOME` and `runtime_dir` as
+/// `XDG_RUNTIME_DIR`, building at [`BUILD_EPOCH`], without colour.
+pub fn dockhand_command(dockhand: &Path, home: &Path, runtime_dir: &Path) -> Command {
+    let mut c = Command::new(dockhand);
+    c.env("DOCKHAND_HOME", home)
+        .env("XDG_RUNTIME_DIR", runtime_dir)
+        .env("SOURCE_DATE_EPOCH", BUILD_EPOCH)
+        .env("NO_COLOR", "1")
+        .arg("--quiet");
+    c
+}
+
 /// The `dockhand` binary a suite runs: an error saying to run it through
 /// `scripts/bench SUITE` (which builds it) when there is none.
 pub fn require_dockhand(suite: &str) -> Result<PathBuf> {

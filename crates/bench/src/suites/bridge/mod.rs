@@ -49,7 +49,6 @@ use crate::serve::{self, Serve, end};
 use crate::support;
 use crate::table::{self, Report, Row, Table};
 
-const EPOCH: &str = "1700000000";
 const IMAGE_LABEL: &str = "dev.dockhand.bench=bridge";
 const REPOSITORY: &str = "dockhand-bench";
 const BACKEND_SOCKET: &str = "backend.sock";
@@ -151,13 +150,7 @@ impl Env {
     }
 
     fn dockhand(&self, home: &Path) -> Command {
-        let mut c = Command::new(&self.dockhand);
-        c.env("DOCKHAND_HOME", home)
-            .env("XDG_RUNTIME_DIR", &self.runtime_dir)
-            .env("SOURCE_DATE_EPOCH", EPOCH)
-            .env("NO_COLOR", "1")
-            .arg("--quiet");
-        c
+        support::dockhand_command(&self.dockhand, home, &self.runtime_dir)
     }
 
     fn reference(&self, name: &str) -> Result<Reference> {

@@ -113,13 +113,7 @@ impl Env {
 
     /// `dockhand --quiet` with `home` as `DOCKHAND_HOME`.
     pub(super) fn dockhand(&self, home: &Path) -> Command {
-        let mut c = Command::new(&self.dockhand);
-        c.env("DOCKHAND_HOME", home)
-            .env("XDG_RUNTIME_DIR", &self.runtime_dir)
-            .env("SOURCE_DATE_EPOCH", EPOCH)
-            .env("NO_COLOR", "1")
-            .arg("--quiet");
-        c
+        support::dockhand_command(&self.dockhand, home, &self.runtime_dir)
     }
 
     pub(super) fn docker(&self) -> Command {

@@ -57,9 +57,6 @@ use env::{Env, wait_hello};
 use fixture::Fixture;
 use ui::ui_table;
 
-/// `SOURCE_DATE_EPOCH` of every build: the same images on every run, so
-/// later runs upload nothing.
-const EPOCH: &str = "1700000000";
 /// The backend's runtime, for `dockhand build --base`.
 const BASE_IMAGE: &str = support::EXAMPLES_BASE_IMAGE;
 /// A label on every image built here, so that their image ids are the
