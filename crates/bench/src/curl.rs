@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail, ensure};
 
 use crate::measure::Samples;
+use crate::progress;
 
 /// One way of reaching `/hello` with curl.
 pub struct CurlTarget {
@@ -114,4 +115,37 @@ impl CurlTarget {
         );
         Ok(samples)
     }
+}
+
+/// Each target measured `runs` times one curl process per request (after
+/// `warmup` unmeasured rounds; the targets interleaved round by round), then
+/// with `keep_alive` requests on one connection: the samples of each, in the
+/// targets' order.
+pub fn measure(
+    targets: &[CurlTarget],
+    curl: &Path,
+    warmup: usize,
+    runs: usize,
+    keep_alive: usize,
+) -> Result<(Vec<Samples>, Vec<Samples>)> {
+    progress(&format!(
+        "vm.service with curl: {runs} curl processes per contender, interleaved"
+    ));
+    let mut once = vec![Samples::default(); targets.len()];
+    for round in 0..warmup + runs {
+        for (t, s) in targets.iter().zip(&mut once) {
+            let d = t.once(curl)?;
+            if round >= warmup {
+                s.push(d);
+            }
+        }
+    }
+    progress(&format!(
+        "vm.service with curl: {keep_alive} requests on one connection per contender"
+    ));
+    let kept = targets
+        .iter()
+        .map(|t| t.keep_alive(curl, keep_alive))
+        .collect::<Result<_>>()?;
+    Ok((once, kept))
 }

@@ -62,25 +62,8 @@ pub(super) fn curl_table(env: &Env, serve: &Serve, id: &ExtensionId) -> Result<T
     let curl = support::program("curl", "CURL")
         .context("curl is needed for the curl baseline: apt-get install -y curl")?;
     let targets = targets(env, serve, id)?;
-    progress(&format!(
-        "vm.service with curl: {CURL_RUNS} curl processes per contender, interleaved"
-    ));
-    let mut once = vec![Samples::default(); targets.len()];
-    for round in 0..CURL_WARMUP + CURL_RUNS {
-        for (t, s) in targets.iter().zip(&mut once) {
-            let d = t.once(&curl)?;
-            if round >= CURL_WARMUP {
-                s.push(d);
-            }
-        }
-    }
-    progress(&format!(
-        "vm.service with curl: {CURL_KEEPALIVE} requests on one connection per contender"
-    ));
-    let kept: Vec<Samples> = targets
-        .iter()
-        .map(|t| t.keep_alive(&curl, CURL_KEEPALIVE))
-        .collect::<Result<_>>()?;
+    let (once, kept) =
+        crate::curl::measure(&targets, &curl, CURL_WARMUP, CURL_RUNS, CURL_KEEPALIVE)?;
 
     let mut t = Table::new("bridge: vm.service GET /hello with curl");
     let ratio_target = Goal::AtMost(LATENCY_RATIO_TARGET);
