@@ -136,10 +136,7 @@ impl ExtensionLock {
             }
             Err(TryLockError::Error(source)) => return Err(LockError::Io { path, source }),
         }
-        write_pid(&file).map_err(|source| LockError::Io {
-            path: path.clone(),
-            source,
-        })?;
+        write_pid(&file, &path)?;
         Ok(ExtensionLockGuard {
             id: id.clone(),
             path,
@@ -201,10 +198,7 @@ impl StateLock {
             }
             Err(TryLockError::Error(source)) => return Err(LockError::Io { path, source }),
         }
-        write_pid(&file).map_err(|source| LockError::Io {
-            path: path.clone(),
-            source,
-        })?;
+        write_pid(&file, &path)?;
         Ok(StateLockGuard {
             home: home.to_path_buf(),
             path,
@@ -257,12 +251,18 @@ fn open(path: &Path) -> Result<File, LockError> {
         .map_err(io)
 }
 
-/// Replaces the file's content with this process's pid.
-fn write_pid(mut file: &File) -> std::io::Result<()> {
-    file.set_len(0)?;
-    file.seek(SeekFrom::Start(0))?;
-    file.write_all(format!("{}\n", std::process::id()).as_bytes())?;
-    file.flush()
+/// Replaces the content of the lock file at `path` with this process's pid.
+fn write_pid(mut file: &File, path: &Path) -> Result<(), LockError> {
+    (|| {
+        file.set_len(0)?;
+        file.seek(SeekFrom::Start(0))?;
+        file.write_all(format!("{}\n", std::process::id()).as_bytes())?;
+        file.flush()
+    })()
+    .map_err(|source| LockError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// The pid a holder wrote, waiting a moment for a holder that has the lock
