@@ -126,11 +126,10 @@ pub fn import_archive(
         return Err(SourceError::NotAnArchive(path.to_path_buf()));
     };
     let entries: Vec<SaveManifest> =
-        serde_json::from_slice(doc).map_err(|e| SourceError::BadDocument {
-            what: format!("{}:manifest.json", path.display()),
-            kind: "docker save manifest",
-            message: e.to_string(),
-        })?;
+        serde_json::from_slice(doc).map_err(SourceError::bad_document(
+            format_args!("{}:manifest.json", path.display()),
+            "docker save manifest",
+        ))?;
     let lookup = |entry: &str| {
         scan.hashes
             .get(entry)
@@ -187,11 +186,10 @@ fn import_oci_tar(
     name: Option<&str>,
 ) -> Result<Vec<(String, Descriptor)>, SourceError> {
     let index: ImageIndex =
-        serde_json::from_slice(&scan.docs["index.json"]).map_err(|e| SourceError::BadDocument {
-            what: format!("{}:index.json", path.display()),
-            kind: "OCI image index",
-            message: e.to_string(),
-        })?;
+        serde_json::from_slice(&scan.docs["index.json"]).map_err(SourceError::bad_document(
+            format_args!("{}:index.json", path.display()),
+            "OCI image index",
+        ))?;
     // Every blob is named by its digest: take them all, verified.
     let mut wanted = BTreeMap::new();
     for (entry, (digest, _)) in &scan.hashes {
@@ -339,22 +337,14 @@ fn copy_reachable(
     let bytes = src.read_blob(&d.digest, DOC_MAX)?;
     let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
     if value.get("manifests").is_some() {
-        let index: ImageIndex =
-            serde_json::from_value(value).map_err(|e| SourceError::BadDocument {
-                what: d.digest.to_string(),
-                kind: "image index",
-                message: e.to_string(),
-            })?;
+        let index: ImageIndex = serde_json::from_value(value)
+            .map_err(SourceError::bad_document(&d.digest, "image index"))?;
         for child in &index.manifests {
             copy_reachable(src, dst, child, seen, depth + 1)?;
         }
     } else if value.get("config").is_some() {
-        let manifest: ImageManifest =
-            serde_json::from_value(value).map_err(|e| SourceError::BadDocument {
-                what: d.digest.to_string(),
-                kind: "image manifest",
-                message: e.to_string(),
-            })?;
+        let manifest: ImageManifest = serde_json::from_value(value)
+            .map_err(SourceError::bad_document(&d.digest, "image manifest"))?;
         copy_blob(src, dst, &manifest.config)?;
         for layer in &manifest.layers {
             copy_blob(src, dst, layer)?;

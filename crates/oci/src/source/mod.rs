@@ -85,6 +85,19 @@ impl SourceError {
         let path = path.into();
         move |source| Self::Io { path, source }
     }
+
+    /// [`SourceError::BadDocument`]: the document `what` (a path or digest)
+    /// is not a valid `kind`.
+    pub(crate) fn bad_document(
+        what: impl std::fmt::Display,
+        kind: &'static str,
+    ) -> impl FnOnce(serde_json::Error) -> Self {
+        move |e| Self::BadDocument {
+            what: what.to_string(),
+            kind,
+            message: e.to_string(),
+        }
+    }
 }
 
 /// Where an image comes from, as the command line writes it.

@@ -31,11 +31,7 @@ fn read_json<T: serde::de::DeserializeOwned>(
     kind: &'static str,
 ) -> Result<T, SourceError> {
     let bytes = store.read_blob(digest, DOC_MAX)?;
-    serde_json::from_slice(&bytes).map_err(|e| SourceError::BadDocument {
-        what: digest.to_string(),
-        kind,
-        message: e.to_string(),
-    })
+    serde_json::from_slice(&bytes).map_err(SourceError::bad_document(digest, kind))
 }
 
 fn is_index(d: &Descriptor, store: &Store) -> Result<bool, SourceError> {
