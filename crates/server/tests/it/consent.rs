@@ -165,13 +165,36 @@ async fn post(f: &Fixture, path: &str, body: Option<serde_json::Value>, session:
     f.send(req).await
 }
 
-fn lines(summary: &serde_json::Value) -> Vec<String> {
-    summary["privileges"]
+/// Posts `{"reference": reference}` to `path`.
+async fn post_reference(f: &Fixture, path: &str, reference: &str, session: &str) -> Answer {
+    let body = serde_json::json!({ "reference": reference });
+    post(f, path, Some(body), session).await
+}
+
+/// A dashboard listing `reg`'s repository, and a session on it: (the
+/// repository, the fixture, the session cookie).
+async fn dashboard(reg: &FakeRegistry) -> (String, Fixture, String) {
+    let repo = format!("{}/{REPO}", reg.host());
+    let f = fixture(&repo);
+    let s = f.login().await;
+    (repo, f, s)
+}
+
+/// Asserts that the privileges of `summary` have every line of
+/// [`HOSTILE_LINES`].
+fn assert_hostile_lines(summary: &serde_json::Value) {
+    let got: Vec<String> = summary["privileges"]
         .as_array()
         .unwrap()
         .iter()
         .map(|l| l.as_str().unwrap().to_owned())
-        .collect()
+        .collect();
+    for want in HOSTILE_LINES {
+        assert!(
+            got.iter().any(|l| l == want),
+            "missing {want:?} in {got:#?}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -179,25 +202,11 @@ async fn the_preview_shows_what_compose_would_run() {
     let reg = FakeRegistry::start();
     let d = image(&reg, "hostile", Some(HOSTILE));
     tag(&reg, "1.0.0", &d);
-    let repo = format!("{}/acme/x", reg.host());
-    let f = fixture(&repo);
-    let s = f.login().await;
-    let a = post(
-        &f,
-        "/api/install/preview",
-        Some(serde_json::json!({ "reference": format!("{repo}:1.0.0") })),
-        &s,
-    )
-    .await;
+    let (repo, f, s) = dashboard(&reg).await;
+    let a = post_reference(&f, "/api/install/preview", &format!("{repo}:1.0.0"), &s).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text());
     let summary = a.json();
-    let got = lines(&summary);
-    for want in HOSTILE_LINES {
-        assert!(
-            got.iter().any(|l| l == want),
-            "missing {want:?} in {got:#?}"
-        );
-    }
+    assert_hostile_lines(&summary);
     assert_eq!(summary["privileged"], true);
     // The text is the CLI's, the reference the exact image.
     assert!(
@@ -222,16 +231,8 @@ async fn an_image_to_build_or_a_host_env_file_is_refused_by_the_preview() {
         ),
     );
     tag(&reg, "1.0.0", &d);
-    let repo = format!("{}/acme/x", reg.host());
-    let f = fixture(&repo);
-    let s = f.login().await;
-    let a = post(
-        &f,
-        "/api/install/preview",
-        Some(serde_json::json!({ "reference": format!("{repo}:1.0.0") })),
-        &s,
-    )
-    .await;
+    let (repo, f, s) = dashboard(&reg).await;
+    let a = post_reference(&f, "/api/install/preview", &format!("{repo}:1.0.0"), &s).await;
     assert!(a.status.is_client_error(), "{} {}", a.status, a.text());
     assert!(a.text().contains("DH303"), "{}", a.text());
     assert!(a.text().contains("DH305"), "{}", a.text());
@@ -243,42 +244,22 @@ async fn the_install_takes_the_previewed_digest_even_after_a_retag() {
     let shown = image(&reg, "the previewed one", None);
     let other = image(&reg, "swapped in", Some(HOSTILE));
     tag(&reg, "1.0.0", &shown);
-    let repo = format!("{}/acme/x", reg.host());
-    let f = fixture(&repo);
-    let s = f.login().await;
+    let (repo, f, s) = dashboard(&reg).await;
     let tagged = format!("{repo}:1.0.0");
-    let a = post(
-        &f,
-        "/api/install/preview",
-        Some(serde_json::json!({ "reference": tagged })),
-        &s,
-    )
-    .await;
+    let a = post_reference(&f, "/api/install/preview", &tagged, &s).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text());
     let pinned = a.json()["reference"].as_str().unwrap().to_owned();
     assert_eq!(pinned, format!("{tagged}@{shown}"));
 
     // An install without a digest is refused: it would resolve the tag again.
-    let a = post(
-        &f,
-        "/api/install",
-        Some(serde_json::json!({ "reference": tagged })),
-        &s,
-    )
-    .await;
+    let a = post_reference(&f, "/api/install", &tagged, &s).await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.text());
     assert!(a.text().contains("preview"), "{}", a.text());
 
     // The registry moves the tag to a privileged image; the install of the
     // pinned reference still installs what was shown.
     tag(&reg, "1.0.0", &other);
-    let a = post(
-        &f,
-        "/api/install",
-        Some(serde_json::json!({ "reference": pinned })),
-        &s,
-    )
-    .await;
+    let a = post_reference(&f, "/api/install", &pinned, &s).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text());
     assert_eq!(a.json()["digest"], shown);
     assert_eq!(a.json()["version"], "1.0.0");
@@ -297,20 +278,12 @@ async fn the_install_takes_the_previewed_digest_even_after_a_retag() {
 async fn a_pinned_image_the_registry_no_longer_has_is_not_installed() {
     let reg = FakeRegistry::start();
     let shown = image(&reg, "shown", None);
-    let repo = format!("{}/acme/x", reg.host());
-    let f = fixture(&repo);
-    let s = f.login().await;
+    let (repo, f, s) = dashboard(&reg).await;
     // The digest of an image the registry never had under that name (or
     // dropped since): the install fails, it does not fall back to the tag.
     let gone = Digest::sha256_of(b"not there").to_string();
     tag(&reg, "1.0.0", &shown);
-    let a = post(
-        &f,
-        "/api/install",
-        Some(serde_json::json!({ "reference": format!("{repo}:1.0.0@{gone}") })),
-        &s,
-    )
-    .await;
+    let a = post_reference(&f, "/api/install", &format!("{repo}:1.0.0@{gone}"), &s).await;
     assert!(!a.status.is_success(), "{}", a.text());
     assert!(f.state.manager().state.list().unwrap().is_empty());
 }
@@ -320,24 +293,10 @@ async fn an_update_that_adds_privileges_is_previewed_pinned_and_asked_about() {
     let reg = FakeRegistry::start();
     let v1 = image(&reg, "v1", None);
     tag(&reg, "1.0.0", &v1);
-    let repo = format!("{}/acme/x", reg.host());
-    let f = fixture(&repo);
-    let s = f.login().await;
-    let a = post(
-        &f,
-        "/api/install/preview",
-        Some(serde_json::json!({ "reference": format!("{repo}:1.0.0") })),
-        &s,
-    )
-    .await;
+    let (repo, f, s) = dashboard(&reg).await;
+    let a = post_reference(&f, "/api/install/preview", &format!("{repo}:1.0.0"), &s).await;
     let pinned = a.json()["reference"].as_str().unwrap().to_owned();
-    let a = post(
-        &f,
-        "/api/install",
-        Some(serde_json::json!({ "reference": pinned })),
-        &s,
-    )
-    .await;
+    let a = post_reference(&f, "/api/install", &pinned, &s).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text());
 
     // 1.1.0 adds a backend with every privilege of HOSTILE.
@@ -357,13 +316,7 @@ async fn an_update_that_adds_privileges_is_previewed_pinned_and_asked_about() {
     assert_eq!(p["tag"], "1.1.0");
     assert_eq!(p["digest"], v2);
     assert_eq!(p["widens"], true);
-    let got = lines(&p["summary"]);
-    for want in HOSTILE_LINES {
-        assert!(
-            got.iter().any(|l| l == want),
-            "missing {want:?} in {got:#?}"
-        );
-    }
+    assert_hostile_lines(&p["summary"]);
     // Without the pinned version, nothing is updated.
     let a = post(&f, &base, None, &s).await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.text());
