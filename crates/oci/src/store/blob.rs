@@ -76,16 +76,14 @@ impl Store {
         let path = self.blob_file(digest);
         let mut file = self.open_blob(digest)?;
         let mut hasher = Hasher::new(digest.algorithm());
-        let mut buf = vec![0; CHUNK];
-        loop {
-            let n = match file.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(StoreError::io("read", path, e)),
-            };
-            hasher.update(&buf[..n]);
-        }
+        each_chunk(
+            &mut file,
+            |e| StoreError::io("read", &path, e),
+            |chunk| {
+                hasher.update(chunk);
+                Ok(())
+            },
+        )?;
         let actual = hasher.finish();
         if &actual != digest {
             return Err(StoreError::CorruptBlob { path, actual });
@@ -146,21 +144,14 @@ impl Store {
         expected_size: Option<u64>,
     ) -> Result<u64, StoreError> {
         let mut writer = self.begin_blob(expected, expected_size)?;
-        let mut buf = vec![0; CHUNK];
-        loop {
-            let n = match reader.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(source) => {
-                    return Err(StoreError::Source {
-                        digest: expected.clone(),
-                        source,
-                    });
-                }
-            };
-            writer.write(&buf[..n])?;
-        }
+        each_chunk(
+            &mut reader,
+            |source| StoreError::Source {
+                digest: expected.clone(),
+                source,
+            },
+            |chunk| writer.write(chunk),
+        )?;
         writer.commit()
     }
 
@@ -173,6 +164,26 @@ impl Store {
         } else {
             StoreError::io("read", path, e)
         }
+    }
+}
+
+/// Hands what `reader` yields to `chunk`, a buffer at a time, until its end
+/// (a read interrupted by a signal is tried again); a read error is
+/// `read_error`'s.
+fn each_chunk<E>(
+    reader: &mut impl Read,
+    read_error: impl FnOnce(io::Error) -> E,
+    mut chunk: impl FnMut(&[u8]) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut buf = vec![0; CHUNK];
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(read_error(e)),
+        };
+        chunk(&buf[..n])?;
     }
 }
 
