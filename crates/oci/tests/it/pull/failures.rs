@@ -3,6 +3,7 @@
 
 use std::time::{Duration, Instant};
 
+use dockhand_oci::Digest;
 use dockhand_oci::pull::{PullError, PullOptions, pull};
 use dockhand_oci::registry::{RegistryClient, RegistryError, RegistryOptions, RetryPolicy};
 use dockhand_oci::store::Store;
@@ -24,14 +25,61 @@ async fn registry() -> (FakeRegistry, super::Image) {
 
 /// Pulls `acme/ext:1.0` with three attempts; the error it must end with.
 async fn pull_fails(reg: &FakeRegistry, store: &Store) -> PullError {
+    pull_fails_with(&client(3), reg, store).await
+}
+
+/// Pulls `acme/ext:1.0` with `c`; the error it must end with.
+async fn pull_fails_with(c: &RegistryClient, reg: &FakeRegistry, store: &Store) -> PullError {
     pull(
-        &client(3),
+        c,
         store,
         &reg.reference("acme/ext:1.0"),
         &PullOptions::default(),
     )
     .await
     .unwrap_err()
+}
+
+/// Answers every request for the blob `d` of [`REPO`] with what `answer`
+/// makes; returns the blob's path.
+fn break_blob(
+    reg: &FakeRegistry,
+    d: &Digest,
+    answer: impl Fn() -> Response + Send + Sync + 'static,
+) -> String {
+    let path = blob_path(REPO, d);
+    let p = path.clone();
+    reg.hook(move |req| (req.path() == p).then(&answer));
+    path
+}
+
+/// Asserts the message names the registry, repository, the blob `bad` and
+/// `what`, and that the store keeps nothing of `bad`.
+fn assert_refused(e: &PullError, reg: &FakeRegistry, store: &Store, bad: &Digest, what: &str) {
+    assert_names(e, reg, &[&bad.to_string(), what]);
+    assert_store_clean(store, &[bad]);
+}
+
+/// Answers every request for the first layer of `img` with a body that
+/// `body` makes of the layer's declared size and its first `sent` bytes;
+/// returns the blob's path.
+fn serve_part(
+    reg: &FakeRegistry,
+    img: &super::Image,
+    sent: usize,
+    body: fn(u64, Vec<u8>) -> Body,
+) -> String {
+    let layer = &img.layers[0];
+    let (declared, first) = (layer.desc.size, layer.bytes[..sent].to_vec());
+    break_blob(reg, &layer.desc.digest, move || {
+        Response::new(200).with_body(body(declared, first.clone()))
+    })
+}
+
+/// Asserts that what `started` took stays under `secs` seconds.
+fn assert_prompt(started: Instant, secs: u64) {
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(secs), "{took:?}");
 }
 
 /// Asserts the message names the registry and repository (as
@@ -51,13 +99,13 @@ fn assert_names(e: &PullError, reg: &FakeRegistry, also: &[&str]) {
 async fn a_layer_with_wrong_bytes_is_refused_and_not_stored() {
     let (reg, img) = registry().await;
     let bad = img.layers[1].desc.clone();
-    let path = blob_path(REPO, &bad.digest);
     // Same length, one byte off: only the digest can tell.
     let mut wrong = img.layers[1].bytes.clone();
     let last = wrong.len() - 1;
     wrong[last] ^= 0xff;
-    let p = path.clone();
-    reg.hook(move |req| (req.path() == p).then(|| Response::new(200).body(wrong.clone())));
+    let path = break_blob(&reg, &bad.digest, move || {
+        Response::new(200).body(wrong.clone())
+    });
     let (_dir, store) = store();
 
     let e = pull_fails(&reg, &store).await;
@@ -69,24 +117,25 @@ async fn a_layer_with_wrong_bytes_is_refused_and_not_stored() {
         ),
         "{e:?}"
     );
-    assert_names(
+    assert_eq!(gets(&reg, &path), 1, "wrong content is not retried");
+    assert_refused(
         &e,
         &reg,
-        &[&bad.digest.to_string(), "the registry served wrong data"],
+        &store,
+        &bad.digest,
+        "the registry served wrong data",
     );
-    assert_eq!(gets(&reg, &path), 1, "wrong content is not retried");
-    assert_store_clean(&store, &[&bad.digest]);
 }
 
 #[tokio::test]
 async fn a_layer_longer_than_its_descriptor_is_refused() {
     let (reg, img) = registry().await;
     let bad = img.layers[2].desc.clone();
-    let path = blob_path(REPO, &bad.digest);
     let mut longer = img.layers[2].bytes.clone();
     longer.extend_from_slice(b"trailing junk");
-    let p = path.clone();
-    reg.hook(move |req| (req.path() == p).then(|| Response::new(200).body(longer.clone())));
+    break_blob(&reg, &bad.digest, move || {
+        Response::new(200).body(longer.clone())
+    });
     let (_dir, store) = store();
 
     let e = pull_fails(&reg, &store).await;
@@ -95,31 +144,18 @@ async fn a_layer_longer_than_its_descriptor_is_refused() {
         matches!(e, PullError::Registry(RegistryError::TooLarge { .. })),
         "{e:?}"
     );
-    assert_names(
-        &e,
-        &reg,
-        &[
-            &bad.digest.to_string(),
-            &format!("larger than {} bytes", bad.size),
-        ],
-    );
-    assert_store_clean(&store, &[&bad.digest]);
+    let what = format!("larger than {} bytes", bad.size);
+    assert_refused(&e, &reg, &store, &bad.digest, &what);
 }
 
 #[tokio::test]
 async fn a_body_cut_mid_blob_every_time_fails_after_the_retries() {
     let (reg, img) = registry().await;
     let bad = img.layers[0].desc.clone();
-    let path = blob_path(REPO, &bad.digest);
-    let half = img.layers[0].bytes[..img.layers[0].bytes.len() / 2].to_vec();
-    let p = path.clone();
-    reg.hook(move |req| {
-        (req.path() == p).then(|| {
-            Response::new(200).with_body(Body::Truncated {
-                declared: bad.size,
-                sent: half.clone(),
-            })
-        })
+    let half = img.layers[0].bytes.len() / 2;
+    let path = serve_part(&reg, &img, half, |declared, sent| Body::Truncated {
+        declared,
+        sent,
     });
     let (_dir, store) = store();
 
@@ -130,29 +166,19 @@ async fn a_body_cut_mid_blob_every_time_fails_after_the_retries() {
         panic!("{e:?}")
     };
     assert!(re.is_retryable(), "{e:?}");
-    assert_names(&e, &reg, &[&bad.digest.to_string(), "the connection broke"]);
-    assert_store_clean(&store, &[&bad.digest]);
+    assert_refused(&e, &reg, &store, &bad.digest, "the connection broke");
 }
 
 #[tokio::test]
 async fn a_500_every_time_fails_after_the_retries() {
     let (reg, img) = registry().await;
     let bad = img.config_desc.clone();
-    let path = blob_path(REPO, &bad.digest);
-    let p = path.clone();
-    reg.hook(move |req| {
-        (req.path() == p).then(|| Response::new(500).body("storage backend unavailable"))
+    let path = break_blob(&reg, &bad.digest, || {
+        Response::new(500).body("storage backend unavailable")
     });
     let (_dir, store) = store();
 
-    let e = pull(
-        &client(4),
-        &store,
-        &reg.reference("acme/ext:1.0"),
-        &PullOptions::default(),
-    )
-    .await
-    .unwrap_err();
+    let e = pull_fails_with(&client(4), &reg, &store).await;
 
     assert!(
         matches!(
@@ -161,53 +187,29 @@ async fn a_500_every_time_fails_after_the_retries() {
         ),
         "{e:?}"
     );
-    assert_names(
-        &e,
-        &reg,
-        &[
-            &format!("get blob {} failed with HTTP 500", bad.digest),
-            "storage backend unavailable",
-        ],
-    );
+    assert_names(&e, &reg, &["storage backend unavailable"]);
     assert_eq!(gets(&reg, &path), 4);
-    assert_store_clean(&store, &[&bad.digest]);
+    let what = format!("get blob {} failed with HTTP 500", bad.digest);
+    assert_refused(&e, &reg, &store, &bad.digest, &what);
 }
 
 #[tokio::test]
 async fn a_never_ending_layer_stops_at_its_size() {
     let (reg, img) = registry().await;
     let bad = img.layers[1].desc.clone();
-    let path = blob_path(REPO, &bad.digest);
-    let p = path.clone();
-    reg.hook(move |req| {
-        (req.path() == p).then(|| Response::new(200).with_body(Body::Endless(vec![7u8; 16 * 1024])))
+    let path = break_blob(&reg, &bad.digest, || {
+        Response::new(200).with_body(Body::Endless(vec![7u8; 16 * 1024]))
     });
     let (_dir, store) = store();
     let c = client(3);
 
     let started = Instant::now();
-    let e = pull(
-        &c,
-        &store,
-        &reg.reference("acme/ext:1.0"),
-        &PullOptions::default(),
-    )
-    .await
-    .unwrap_err();
+    let e = pull_fails_with(&c, &reg, &store).await;
 
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "{:?}",
-        started.elapsed()
-    );
+    assert_prompt(started, 5);
     assert!(
         matches!(e, PullError::Registry(RegistryError::TooLarge { .. })),
         "{e:?}"
-    );
-    assert_names(
-        &e,
-        &reg,
-        &[&bad.digest.to_string(), "refusing to read more"],
     );
     assert_eq!(gets(&reg, &path), 1, "too much data is not retried");
     // It stopped reading soon after the declared size.
@@ -217,23 +219,16 @@ async fn a_never_ending_layer_stops_at_its_size() {
         "{} bytes read",
         c.stats().bytes_received()
     );
-    assert_store_clean(&store, &[&bad.digest]);
+    assert_refused(&e, &reg, &store, &bad.digest, "refusing to read more");
 }
 
 #[tokio::test]
 async fn a_stalled_layer_times_out_promptly() {
     let (reg, img) = registry().await;
     let bad = img.layers[0].desc.clone();
-    let path = blob_path(REPO, &bad.digest);
-    let first = img.layers[0].bytes[..1000].to_vec();
-    let p = path.clone();
-    reg.hook(move |req| {
-        (req.path() == p).then(|| {
-            Response::new(200).with_body(Body::Stall {
-                declared: bad.size,
-                sent: first.clone(),
-            })
-        })
+    let path = serve_part(&reg, &img, 1000, |declared, sent| Body::Stall {
+        declared,
+        sent,
     });
     let (_dir, store) = store();
     let c = RegistryClient::new(RegistryOptions {
@@ -248,28 +243,9 @@ async fn a_stalled_layer_times_out_promptly() {
     .unwrap();
 
     let started = Instant::now();
-    let e = pull(
-        &c,
-        &store,
-        &reg.reference("acme/ext:1.0"),
-        &PullOptions::default(),
-    )
-    .await
-    .unwrap_err();
+    let e = pull_fails_with(&c, &reg, &store).await;
 
-    assert!(
-        started.elapsed() < Duration::from_secs(4),
-        "{:?}",
-        started.elapsed()
-    );
+    assert_prompt(started, 4);
     assert_eq!(gets(&reg, &path), 2);
-    assert_names(
-        &e,
-        &reg,
-        &[
-            &img.layers[0].desc.digest.to_string(),
-            "the connection broke",
-        ],
-    );
-    assert_store_clean(&store, &[&img.layers[0].desc.digest]);
+    assert_refused(&e, &reg, &store, &bad.digest, "the connection broke");
 }
