@@ -45,6 +45,8 @@ pub(super) struct Env {
     /// The VM engine over TLS (relay mode).
     vm: Engine,
     vm_host: EngineHost,
+    /// The VM engine through its forwarded unix socket (no TLS, no TCP).
+    vm_unix: Engine,
     /// The environment that names the VM engine for a child (`dockhand`).
     vm_vars: Vec<(&'static str, String)>,
     /// The VM engine's dockerd: its pid names its mount namespace.
@@ -75,6 +77,8 @@ impl Env {
         };
         let vm_host = resolve_engine(&request)?.host;
         let vm = rt.block_on(Engine::connect(&vm_host))?;
+        let vm_unix_host = dockhand_engine::resolve_host(Some(&vm_unix), None, Path::new(""))?;
+        let vm_unix_engine = rt.block_on(Engine::connect(&vm_unix_host))?;
         // scripts/deps writes the VM dockerd's pid file beside its socket.
         let pid_file =
             Path::new(vm_unix.trim_start_matches("unix://")).with_file_name("dockerd.pid");
@@ -90,6 +94,7 @@ impl Env {
             local,
             vm,
             vm_host,
+            vm_unix: vm_unix_engine,
             vm_vars: vec![
                 ("DOCKER_HOST", vm_tls),
                 ("DOCKER_TLS_VERIFY", "1".to_owned()),

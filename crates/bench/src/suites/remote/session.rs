@@ -41,6 +41,10 @@ pub(super) const THROUGHPUT_TIME: Duration = Duration::from_secs(2);
 pub(super) const THROUGHPUT_TARGET: f64 = 3000.0;
 pub(super) const CONCURRENT_CALLS: usize = 1000;
 pub(super) const RSS_TARGET_KIB: u64 = 4 * 1024;
+/// Sessions started one after another for the start-up row.
+const SESSION_STARTS: usize = 20;
+/// Sequential pings per session.
+const PINGS: usize = 500;
 
 /// A connection of either kind.
 pub(super) trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
@@ -333,15 +337,54 @@ fn set_up<'a>(env: &'a Env) -> Result<(Project<'a>, Relay, PathBuf, String)> {
     Ok((project, relay, socket, relay_container))
 }
 
+/// A new session on `engine` through the relay container `container`:
+/// the exec created and started, our HELLO, until the first `OPEN` of
+/// backend.sock is answered.
+async fn new_session(engine: &dockhand_engine::Engine, container: &str) -> Result<Relay> {
+    let io = engine.relay_exec(container).await?;
+    let (relay, driver) = Relay::start(io);
+    tokio::spawn(driver);
+    drop(relay.connect("backend.sock").await?);
+    Ok(relay)
+}
+
+/// [`SESSION_STARTS`] new sessions one after another, each timed.
+async fn session_starts(engine: &dockhand_engine::Engine, container: &str) -> Result<Samples> {
+    let mut s = Samples::default();
+    for _ in 0..SESSION_STARTS {
+        let start = Instant::now();
+        let relay = new_session(engine, container).await?;
+        s.push(start.elapsed());
+        drop(relay);
+    }
+    Ok(s)
+}
+
+/// [`PINGS`] sequential `PING`s.
+async fn pings(relay: &Relay) -> io::Result<Samples> {
+    let mut s = Samples::default();
+    for _ in 0..PINGS {
+        s.push(relay.ping().await?);
+    }
+    Ok(s)
+}
+
 /// The tables (see the module docs).
 pub(super) fn tables(env: &Env, report: &mut Report) -> Result<()> {
     let (project, relay, socket, container) = set_up(env)?;
+    progress("engine level: new sessions, pings, over TLS and the VM's forwarded unix socket");
+    let starts = env.rt.block_on(session_starts(&env.vm, &container))?;
+    let unix_starts = env.rt.block_on(session_starts(&env.vm_unix, &container))?;
+    let unix_relay = env.rt.block_on(new_session(&env.vm_unix, &container))?;
+    let ping = env.rt.block_on(pings(&relay))?;
+    let unix_ping = env.rt.block_on(pings(&unix_relay))?;
     let ways = [Way::Relay(relay.clone()), Way::Socket(socket.clone())];
-    let rtt = env.rt.block_on(relay.ping())?;
     progress(&format!(
-        "engine level: {LATENCY_REQUESTS} keep-alive GET /hello each (relay, socket)"
+        "engine level: {LATENCY_REQUESTS} keep-alive GET /hello each (relay over TLS, socket, relay over unix)"
     ));
-    let kept = env.rt.block_on(keep_alive(&ways))?;
+    let mut all = ways.to_vec();
+    all.push(Way::Relay(unix_relay.clone()));
+    let kept = env.rt.block_on(keep_alive(&all))?;
     progress(&format!(
         "engine level: {FRESH_REQUESTS} GET /hello each on a connection per call"
     ));
@@ -409,12 +452,29 @@ pub(super) fn tables(env: &Env, report: &mut Report) -> Result<()> {
         )
         .goal("(none)"),
     );
-    t.row(
-        Row::new(
-            "session ping (round trip through exec)",
-            table::duration(rtt),
-        )
-        .goal("(none)"),
+    quantile_rows(
+        &mut t,
+        "keep-alive",
+        "relay over the VM's unix socket vs the socket in the VM",
+        &kept[2],
+        &kept[1],
+        Goal::Info,
+    );
+    quantile_rows(
+        &mut t,
+        "session PING round trip",
+        "over TLS vs over the VM's unix socket",
+        &ping,
+        &unix_ping,
+        Goal::Info,
+    );
+    quantile_rows(
+        &mut t,
+        "new session (exec, HELLO, first OPEN)",
+        "over TLS vs over the VM's unix socket",
+        &starts,
+        &unix_starts,
+        Goal::Info,
     );
     super::rss_rows(&mut t, &rss);
     for w in &why {
@@ -430,8 +490,8 @@ pub(super) fn tables(env: &Env, report: &mut Report) -> Result<()> {
     ));
     t.note("targets of the issue are for the whole path (tables below); here for information, except the concurrent calls' errors, the throughput and the relay's memory");
     report.print(&t);
-    drop(ways);
-    drop(relay);
+    drop((ways, all));
+    drop((relay, unix_relay));
     drop(project);
     Ok(())
 }
