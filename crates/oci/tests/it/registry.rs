@@ -15,10 +15,10 @@ use std::time::Duration;
 
 use dockhand_oci::Digest;
 use dockhand_oci::registry::{
-    Credential, CredentialSource, ManifestKind, OCI_CONFIG, OCI_LAYER_GZIP, OCI_MANIFEST,
+    Credential, CredentialSource, Manifest, ManifestKind, OCI_CONFIG, OCI_LAYER_GZIP, OCI_MANIFEST,
     RegistryClient, RegistryError, RegistryOptions, RequestKind, RetryPolicy, StaticCredentials,
 };
-use dockhand_testkit::registry::{Auth, Body, FakeRegistry, Response};
+use dockhand_testkit::registry::{Auth, Body, FakeRegistry, Request, Response};
 
 /// A client with tiny retry delays.
 pub fn client_with(attempts: u32, credentials: Arc<dyn CredentialSource>) -> RegistryClient {
@@ -50,6 +50,105 @@ pub fn image_manifest(config: &[u8], layer: &[u8]) -> Vec<u8> {
     })
     .to_string()
     .into_bytes()
+}
+
+/// Makes `reg` ask for basic auth as `bob` with the password `pw`.
+pub fn require_basic(reg: &FakeRegistry) {
+    reg.set(|s| {
+        s.auth = Auth::Basic {
+            user: "bob".into(),
+            pass: "pw".into(),
+        }
+    });
+}
+
+/// Makes `reg` ask for a bearer token, given for `basic` (a user and a
+/// password) or to anyone when `None`.
+pub fn require_bearer(reg: &FakeRegistry, basic: Option<(&str, &str)>) {
+    let basic = basic.map(|(user, pass)| (user.to_owned(), pass.to_owned()));
+    reg.set(|s| s.auth = Auth::Bearer { basic });
+}
+
+/// Adds `acme/ext:1.0`, a manifest of the config `c` and the layer `l`.
+pub fn add_ext(reg: &FakeRegistry) {
+    reg.add_manifest("acme/ext", "1.0", OCI_MANIFEST, &image_manifest(b"c", b"l"));
+}
+
+/// Gets the manifest of `reference` (a name on `reg`) with `c`.
+pub async fn get(
+    c: &RegistryClient,
+    reg: &FakeRegistry,
+    reference: &str,
+) -> Result<Manifest, RegistryError> {
+    c.get_manifest(&reg.reference(reference)).await
+}
+
+/// The request `reg` had at its token endpoint.
+pub fn token_request(reg: &FakeRegistry) -> Request {
+    reg.log()
+        .into_iter()
+        .find(|r| r.path() == "/token")
+        .unwrap()
+}
+
+/// A client that logs in to `reg` as `username` with `password`.
+fn basic_client(reg: &FakeRegistry, username: &str, password: &str) -> RegistryClient {
+    let creds = StaticCredentials::new().with(
+        &reg.host(),
+        Credential::Basic {
+            username: username.into(),
+            password: password.into(),
+        },
+    );
+    client_with(3, Arc::new(creds))
+}
+
+/// Answers every request whose path contains `part` with what `make` makes.
+fn answer_paths(
+    reg: &FakeRegistry,
+    part: &'static str,
+    make: impl Fn() -> Response + Send + Sync + 'static,
+) {
+    reg.hook(move |req| req.path().contains(part).then(&make));
+}
+
+/// Answers the first request whose path `matches` with what `make` makes
+/// (the others as the fake does); returns the count of requests that
+/// matched.
+fn fail_first(
+    reg: &FakeRegistry,
+    matches: fn(&str) -> bool,
+    make: fn() -> Response,
+) -> Arc<AtomicUsize> {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let seen = calls.clone();
+    reg.hook(move |req| {
+        (matches(req.path()) && seen.fetch_add(1, Ordering::SeqCst) == 0).then(make)
+    });
+    calls
+}
+
+/// Fetches the blob `d` of `acme/ext` on `reg` (declared `size` bytes)
+/// into `sink` with `c`; the error it must end with.
+async fn blob_fails(
+    c: &RegistryClient,
+    reg: &FakeRegistry,
+    d: &Digest,
+    size: u64,
+    sink: &mut Vec<u8>,
+) -> RegistryError {
+    c.fetch_blob(&reg.reference("acme/ext"), d, size, sink)
+        .await
+        .unwrap_err()
+}
+
+/// Fetches the blob `d` of `acme/ext` on `reg` with `c`; its bytes.
+async fn blob(c: &RegistryClient, reg: &FakeRegistry, d: &Digest, size: u64) -> Vec<u8> {
+    let mut sink = Vec::new();
+    c.fetch_blob(&reg.reference("acme/ext"), d, size, &mut sink)
+        .await
+        .unwrap();
+    sink
 }
 
 #[tokio::test]
@@ -107,12 +206,9 @@ async fn reads_a_manifest_and_its_blobs() {
 #[tokio::test]
 async fn unknown_things_have_helpful_errors() {
     let reg = FakeRegistry::start();
-    reg.add_manifest("acme/ext", "1.0", OCI_MANIFEST, &image_manifest(b"c", b"l"));
+    add_ext(&reg);
     let c = client(3);
-    let e = c
-        .get_manifest(&reg.reference("acme/ext:2.0"))
-        .await
-        .unwrap_err();
+    let e = get(&c, &reg, "acme/ext:2.0").await.unwrap_err();
     assert!(matches!(e, RegistryError::ManifestUnknown { .. }), "{e:?}");
     assert_eq!(
         e.to_string(),
@@ -122,10 +218,7 @@ async fn unknown_things_have_helpful_errors() {
         )
     );
     let d = Digest::sha256_of(b"x");
-    let e = c
-        .fetch_blob(&reg.reference("acme/ext"), &d, 1, &mut Vec::new())
-        .await
-        .unwrap_err();
+    let e = blob_fails(&c, &reg, &d, 1, &mut Vec::new()).await;
     assert!(matches!(e, RegistryError::BlobUnknown { .. }), "{e}");
     let e = c
         .list_tags(&reg.reference("acme/none"), 10)
@@ -149,10 +242,7 @@ async fn blob_with_wrong_bytes_is_a_digest_mismatch() {
         );
     });
     let c = client(3);
-    let e = c
-        .fetch_blob(&reg.reference("acme/ext"), &claimed, 14, &mut Vec::new())
-        .await
-        .unwrap_err();
+    let e = blob_fails(&c, &reg, &claimed, 14, &mut Vec::new()).await;
     match &e {
         RegistryError::DigestMismatch {
             expected, actual, ..
@@ -200,10 +290,7 @@ async fn manifest_with_wrong_digest_is_refused() {
                 .body(image_manifest(b"c", b"l"))
         })
     });
-    let e = c
-        .get_manifest(&reg.reference("acme/ext:lies"))
-        .await
-        .unwrap_err();
+    let e = get(&c, &reg, "acme/ext:lies").await.unwrap_err();
     assert!(matches!(e, RegistryError::DigestMismatch { .. }), "{e:?}");
 }
 
@@ -213,20 +300,15 @@ async fn a_body_cut_short_fails_after_the_retries() {
     let layer = vec![1u8; 50_000];
     let d = Digest::sha256_of(&layer);
     let cut = layer[..20_000].to_vec();
-    reg.hook(move |req| {
-        req.path().contains("/blobs/").then(|| {
-            Response::new(200).with_body(Body::Truncated {
-                declared: 50_000,
-                sent: cut.clone(),
-            })
+    answer_paths(&reg, "/blobs/", move || {
+        Response::new(200).with_body(Body::Truncated {
+            declared: 50_000,
+            sent: cut.clone(),
         })
     });
     let c = client(3);
     let mut sink = Vec::new();
-    let e = c
-        .fetch_blob(&reg.reference("acme/ext"), &d, 50_000, &mut sink)
-        .await
-        .unwrap_err();
+    let e = blob_fails(&c, &reg, &d, 50_000, &mut sink).await;
     assert!(e.is_retryable(), "a broken transfer is transient: {e:?}");
     assert_eq!(reg.count("GET", "/v2/acme/ext/blobs/"), 3);
     assert_eq!(c.stats().requests(RequestKind::Blob), 3);
@@ -238,22 +320,13 @@ async fn a_500_then_200_succeeds_after_one_retry() {
     let reg = FakeRegistry::start();
     let layer = b"layer bytes".to_vec();
     let d = reg.add_blob("acme/ext", &layer);
-    let calls = Arc::new(AtomicUsize::new(0));
-    let seen = calls.clone();
-    reg.hook(move |req| {
-        (req.path().contains("/blobs/") && seen.fetch_add(1, Ordering::SeqCst) == 0)
-            .then(|| Response::new(500).body("boom"))
-    });
+    let calls = fail_first(
+        &reg,
+        |path| path.contains("/blobs/"),
+        || Response::new(500).body("boom"),
+    );
     let c = client(3);
-    let mut sink = Vec::new();
-    c.fetch_blob(
-        &reg.reference("acme/ext"),
-        &d,
-        layer.len() as u64,
-        &mut sink,
-    )
-    .await
-    .unwrap();
+    let sink = blob(&c, &reg, &d, layer.len() as u64).await;
     assert_eq!(sink, layer);
     assert_eq!(calls.load(Ordering::SeqCst), 2);
     assert_eq!(c.stats().requests(RequestKind::Blob), 2);
@@ -262,31 +335,17 @@ async fn a_500_then_200_succeeds_after_one_retry() {
 #[tokio::test]
 async fn a_4xx_is_not_retried() {
     let reg = FakeRegistry::start();
-    reg.hook(|req| {
-        req.path()
-            .contains("/manifests/")
-            .then(|| Response::new(400).body("bad"))
-    });
+    answer_paths(&reg, "/manifests/", || Response::new(400).body("bad"));
     let c = client(5);
-    let e = c
-        .get_manifest(&reg.reference("acme/ext:1"))
-        .await
-        .unwrap_err();
+    let e = get(&c, &reg, "acme/ext:1").await.unwrap_err();
     assert!(
         matches!(e, RegistryError::Status { status: 400, .. }),
         "{e:?}"
     );
     assert_eq!(reg.count("GET", "/v2/acme/ext/manifests/"), 1);
     // 429 is retried.
-    reg.hook(|req| {
-        req.path()
-            .contains("/manifests/")
-            .then(|| Response::new(429))
-    });
-    let e = c
-        .get_manifest(&reg.reference("acme/ext:1"))
-        .await
-        .unwrap_err();
+    answer_paths(&reg, "/manifests/", || Response::new(429));
+    let e = get(&c, &reg, "acme/ext:1").await.unwrap_err();
     assert!(
         matches!(e, RegistryError::Status { status: 429, .. }),
         "{e:?}"
@@ -313,10 +372,7 @@ async fn a_never_ending_body_stops_at_the_size() {
     let started = std::time::Instant::now();
     let mut sink = Vec::new();
     let d = Digest::sha256_of(b"x");
-    let e = c
-        .fetch_blob(&reg.reference("acme/ext"), &d, 1_000_000, &mut sink)
-        .await
-        .unwrap_err();
+    let e = blob_fails(&c, &reg, &d, 1_000_000, &mut sink).await;
     assert!(
         matches!(
             e,
@@ -328,10 +384,7 @@ async fn a_never_ending_body_stops_at_the_size() {
         "{e:?}"
     );
     assert!(sink.len() <= 1_000_000);
-    let e = c
-        .get_manifest(&reg.reference("acme/ext:1"))
-        .await
-        .unwrap_err();
+    let e = get(&c, &reg, "acme/ext:1").await.unwrap_err();
     assert!(
         matches!(e, RegistryError::TooLarge { limit: 100_000, .. }),
         "{e:?}"
@@ -355,10 +408,7 @@ async fn a_manifest_over_the_limit_is_refused_unread() {
     );
     reg.add_manifest("acme/ext", "big", OCI_MANIFEST, big.as_bytes());
     let c = client(3);
-    let e = c
-        .get_manifest(&reg.reference("acme/ext:big"))
-        .await
-        .unwrap_err();
+    let e = get(&c, &reg, "acme/ext:big").await.unwrap_err();
     assert!(
         matches!(e, RegistryError::TooLarge { limit, .. } if limit == 4 * 1024 * 1024),
         "{e:?}"
@@ -372,20 +422,9 @@ async fn a_manifest_over_the_limit_is_refused_unread() {
 #[tokio::test]
 async fn bearer_tokens_are_fetched_once_and_reused() {
     let reg = FakeRegistry::start();
-    reg.set(|s| {
-        s.auth = Auth::Bearer {
-            basic: Some(("alice".into(), "s3cret".into())),
-        }
-    });
-    reg.add_manifest("acme/ext", "1.0", OCI_MANIFEST, &image_manifest(b"c", b"l"));
-    let creds = StaticCredentials::new().with(
-        &reg.host(),
-        Credential::Basic {
-            username: "alice".into(),
-            password: "s3cret".into(),
-        },
-    );
-    let c = client_with(3, Arc::new(creds));
+    require_bearer(&reg, Some(("alice", "s3cret")));
+    add_ext(&reg);
+    let c = basic_client(&reg, "alice", "s3cret");
     let r = reg.reference("acme/ext:1.0");
     c.get_manifest(&r).await.unwrap();
     c.get_manifest(&r).await.unwrap();
@@ -393,11 +432,7 @@ async fn bearer_tokens_are_fetched_once_and_reused() {
     assert_eq!(stats.requests(RequestKind::Token), 1);
     // 401, then with the token, then straight with the cached token.
     assert_eq!(stats.requests(RequestKind::Manifest), 3);
-    let token_req = reg
-        .log()
-        .into_iter()
-        .find(|r| r.path() == "/token")
-        .unwrap();
+    let token_req = token_request(&reg);
     assert_eq!(
         token_req.query("scope").as_deref(),
         Some("repository:acme/ext:pull")
@@ -409,43 +444,21 @@ async fn bearer_tokens_are_fetched_once_and_reused() {
 async fn anonymous_bearer_tokens_work_too() {
     let reg = FakeRegistry::start();
     reg.set(|s| s.auth = Auth::Bearer { basic: None });
-    reg.add_manifest("acme/ext", "1.0", OCI_MANIFEST, &image_manifest(b"c", b"l"));
+    add_ext(&reg);
     let c = client(3);
-    c.get_manifest(&reg.reference("acme/ext:1.0"))
-        .await
-        .unwrap();
-    let token_req = reg
-        .log()
-        .into_iter()
-        .find(|r| r.path() == "/token")
-        .unwrap();
+    get(&c, &reg, "acme/ext:1.0").await.unwrap();
+    let token_req = token_request(&reg);
     assert_eq!(token_req.header("authorization"), None);
 }
 
 #[tokio::test]
 async fn basic_auth_sends_credentials() {
     let reg = FakeRegistry::start();
-    reg.set(|s| {
-        s.auth = Auth::Basic {
-            user: "bob".into(),
-            pass: "pw".into(),
-        }
-    });
-    reg.add_manifest("acme/ext", "1.0", OCI_MANIFEST, &image_manifest(b"c", b"l"));
-    let creds = StaticCredentials::new().with(
-        &reg.host(),
-        Credential::Basic {
-            username: "bob".into(),
-            password: "pw".into(),
-        },
-    );
-    let c = client_with(3, Arc::new(creds));
-    c.get_manifest(&reg.reference("acme/ext:1.0"))
-        .await
-        .unwrap();
-    c.get_manifest(&reg.reference("acme/ext:1.0"))
-        .await
-        .unwrap();
+    require_basic(&reg);
+    add_ext(&reg);
+    let c = basic_client(&reg, "bob", "pw");
+    get(&c, &reg, "acme/ext:1.0").await.unwrap();
+    get(&c, &reg, "acme/ext:1.0").await.unwrap();
     assert_eq!(
         c.stats().requests(RequestKind::Manifest),
         3,
@@ -456,23 +469,9 @@ async fn basic_auth_sends_credentials() {
 #[tokio::test]
 async fn refused_credentials_say_docker_login() {
     let reg = FakeRegistry::start();
-    reg.set(|s| {
-        s.auth = Auth::Bearer {
-            basic: Some(("alice".into(), "right".into())),
-        }
-    });
-    let creds = StaticCredentials::new().with(
-        &reg.host(),
-        Credential::Basic {
-            username: "alice".into(),
-            password: "wrong".into(),
-        },
-    );
-    let c = client_with(3, Arc::new(creds));
-    let e = c
-        .get_manifest(&reg.reference("acme/ext:1.0"))
-        .await
-        .unwrap_err();
+    require_bearer(&reg, Some(("alice", "right")));
+    let c = basic_client(&reg, "alice", "wrong");
+    let e = get(&c, &reg, "acme/ext:1.0").await.unwrap_err();
     assert!(matches!(e, RegistryError::Denied { .. }), "{e:?}");
     assert!(
         e.to_string()
@@ -481,16 +480,8 @@ async fn refused_credentials_say_docker_login() {
     );
 
     // Basic without credentials.
-    reg.set(|s| {
-        s.auth = Auth::Basic {
-            user: "bob".into(),
-            pass: "pw".into(),
-        }
-    });
-    let e = client(3)
-        .get_manifest(&reg.reference("acme/ext:1.0"))
-        .await
-        .unwrap_err();
+    require_basic(&reg);
+    let e = get(&client(3), &reg, "acme/ext:1.0").await.unwrap_err();
     assert!(e.to_string().contains("docker login"), "{e}");
 }
 
@@ -505,10 +496,7 @@ async fn forbidden_is_denied_with_the_login_hint() {
         })
     });
     let c = client(3);
-    let e = c
-        .get_manifest(&reg.reference("acme/ext:1.0"))
-        .await
-        .unwrap_err();
+    let e = get(&c, &reg, "acme/ext:1.0").await.unwrap_err();
     assert_eq!(
         e.to_string(),
         format!(
@@ -616,15 +604,7 @@ async fn blob_redirects_do_not_carry_the_token() {
             .then(|| Response::new(307).header("Location", target.clone()))
     });
     let c = client(3);
-    let mut sink = Vec::new();
-    c.fetch_blob(
-        &reg.reference("acme/ext"),
-        &d,
-        layer.len() as u64,
-        &mut sink,
-    )
-    .await
-    .unwrap();
+    let sink = blob(&c, &reg, &d, layer.len() as u64).await;
     assert_eq!(sink, layer);
     let at_storage = storage.log();
     assert_eq!(at_storage.len(), 1);
@@ -634,12 +614,10 @@ async fn blob_redirects_do_not_carry_the_token() {
 #[tokio::test]
 async fn a_stalled_body_times_out_and_is_retried() {
     let reg = FakeRegistry::start();
-    reg.hook(|req| {
-        req.path().contains("/blobs/").then(|| {
-            Response::new(200).with_body(Body::Stall {
-                declared: 1000,
-                sent: vec![1; 10],
-            })
+    answer_paths(&reg, "/blobs/", || {
+        Response::new(200).with_body(Body::Stall {
+            declared: 1000,
+            sent: vec![1; 10],
         })
     });
     let c = RegistryClient::new(RegistryOptions {
@@ -654,10 +632,7 @@ async fn a_stalled_body_times_out_and_is_retried() {
     .unwrap();
     let started = std::time::Instant::now();
     let d = Digest::sha256_of(b"x");
-    let e = c
-        .fetch_blob(&reg.reference("acme/ext"), &d, 1000, &mut Vec::new())
-        .await
-        .unwrap_err();
+    let e = blob_fails(&c, &reg, &d, 1000, &mut Vec::new()).await;
     assert!(e.is_retryable(), "{e:?}");
     assert_eq!(reg.count("GET", "/v2/acme/ext/blobs/"), 2);
     assert!(started.elapsed() < Duration::from_secs(5));
@@ -667,16 +642,9 @@ async fn a_stalled_body_times_out_and_is_retried() {
 async fn a_failing_token_endpoint_is_retried() {
     let reg = FakeRegistry::start();
     reg.set(|s| s.auth = Auth::Bearer { basic: None });
-    reg.add_manifest("acme/ext", "1.0", OCI_MANIFEST, &image_manifest(b"c", b"l"));
-    let calls = Arc::new(AtomicUsize::new(0));
-    let seen = calls.clone();
-    reg.hook(move |req| {
-        (req.path() == "/token" && seen.fetch_add(1, Ordering::SeqCst) == 0)
-            .then(|| Response::new(502))
-    });
+    add_ext(&reg);
+    fail_first(&reg, |path| path == "/token", || Response::new(502));
     let c = client(3);
-    c.get_manifest(&reg.reference("acme/ext:1.0"))
-        .await
-        .unwrap();
+    get(&c, &reg, "acme/ext:1.0").await.unwrap();
     assert_eq!(c.stats().requests(RequestKind::Token), 2);
 }

@@ -4,11 +4,9 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use dockhand_oci::registry::{
-    Credential, CredentialSource, DockerConfig, OCI_MANIFEST, RegistryError,
-};
+use dockhand_oci::registry::{Credential, CredentialSource, DockerConfig, RegistryError};
 
-use super::{client_with, image_manifest};
+use super::{add_ext, client_with, get, require_basic, require_bearer, token_request};
 use dockhand_testkit::registry::{Auth, FakeRegistry};
 
 /// Writes `docker-credential-fake`: it records the server URL it was asked
@@ -43,13 +41,8 @@ fn config(dir: &Path, json: serde_json::Value) -> DockerConfig {
 #[tokio::test]
 async fn a_credential_helper_supplies_credentials() {
     let reg = FakeRegistry::start();
-    reg.set(|s| {
-        s.auth = Auth::Basic {
-            user: "bob".into(),
-            pass: "pw".into(),
-        }
-    });
-    reg.add_manifest("acme/ext", "1.0", OCI_MANIFEST, &image_manifest(b"c", b"l"));
+    require_basic(&reg);
+    add_ext(&reg);
     let dir = tempfile::tempdir().unwrap();
     let host = reg.host();
     write_helper(
@@ -62,9 +55,7 @@ async fn a_credential_helper_supplies_credentials() {
         serde_json::json!({"credHelpers": {host.clone(): "fake"}}),
     );
     let c = client_with(3, Arc::new(cfg));
-    c.get_manifest(&reg.reference("acme/ext:1.0"))
-        .await
-        .unwrap();
+    get(&c, &reg, "acme/ext:1.0").await.unwrap();
     assert_eq!(
         fs_err::read_to_string(dir.path().join("asked")).unwrap(),
         host
@@ -94,46 +85,28 @@ async fn docker_hub_is_asked_by_its_server_url() {
 #[tokio::test]
 async fn an_identity_token_is_exchanged_at_the_token_endpoint() {
     let reg = FakeRegistry::start();
-    reg.set(|s| {
-        s.auth = Auth::Bearer {
-            basic: Some(("<token>".into(), "refresh-xyz".into())),
-        }
-    });
-    reg.add_manifest("acme/ext", "1.0", OCI_MANIFEST, &image_manifest(b"c", b"l"));
+    require_bearer(&reg, Some(("<token>", "refresh-xyz")));
+    add_ext(&reg);
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(
         dir.path(),
         serde_json::json!({"auths": {reg.host(): {"identitytoken": "refresh-xyz"}}}),
     );
     let c = client_with(3, Arc::new(cfg));
-    c.get_manifest(&reg.reference("acme/ext:1.0"))
-        .await
-        .unwrap();
-    let token = reg
-        .log()
-        .into_iter()
-        .find(|r| r.path() == "/token")
-        .unwrap();
+    get(&c, &reg, "acme/ext:1.0").await.unwrap();
+    let token = token_request(&reg);
     assert_eq!(token.method, "POST");
 }
 
 #[tokio::test]
 async fn not_found_means_anonymous_and_then_denied() {
     let reg = FakeRegistry::start();
-    reg.set(|s| {
-        s.auth = Auth::Basic {
-            user: "bob".into(),
-            pass: "pw".into(),
-        }
-    });
+    require_basic(&reg);
     let dir = tempfile::tempdir().unwrap();
     write_helper(dir.path(), "elsewhere.example", "{}");
     let cfg = config(dir.path(), serde_json::json!({"credsStore": "fake"}));
     let c = client_with(3, Arc::new(cfg));
-    let e = c
-        .get_manifest(&reg.reference("acme/ext:1.0"))
-        .await
-        .unwrap_err();
+    let e = get(&c, &reg, "acme/ext:1.0").await.unwrap_err();
     assert!(matches!(e, RegistryError::Denied { .. }), "{e:?}");
     assert!(
         e.to_string()
@@ -149,10 +122,7 @@ async fn a_missing_helper_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(dir.path(), serde_json::json!({"credsStore": "nosuch"}));
     let c = client_with(3, Arc::new(cfg));
-    let e = c
-        .get_manifest(&reg.reference("acme/ext:1.0"))
-        .await
-        .unwrap_err();
+    let e = get(&c, &reg, "acme/ext:1.0").await.unwrap_err();
     assert!(matches!(e, RegistryError::Credentials(_)), "{e:?}");
     assert!(
         e.to_string()
