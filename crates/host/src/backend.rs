@@ -241,6 +241,7 @@ async fn wait_through_relay(
     let inside = PathBuf::from(RELAY_SOCKET_DIR).join(socket);
     let deadline = tokio::time::Instant::now() + socket_wait;
     let mut session: Option<dockhand_engine::Relay> = None;
+    let mut delay = RELAY_FIRST_RETRY;
     loop {
         if session.as_ref().is_none_or(|r| r.closed().is_some()) {
             session = match relay::session(engine, &backend.id, &backend.label()).await {
@@ -271,12 +272,16 @@ async fn wait_through_relay(
         if tokio::time::Instant::now() >= deadline {
             return Ok(Started::SocketPending { socket: inside });
         }
-        tokio::time::sleep(RELAY_RETRY).await;
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(RELAY_MAX_RETRY);
     }
 }
 
-/// How long relay mode's wait sleeps between attempts.
-const RELAY_RETRY: Duration = Duration::from_millis(200);
+/// How long relay mode's wait sleeps between attempts: from 20 ms,
+/// doubling up to 250 ms, as local mode's `wait_for_socket` (a backend
+/// usually binds within a few ms of its start).
+const RELAY_FIRST_RETRY: Duration = Duration::from_millis(20);
+const RELAY_MAX_RETRY: Duration = Duration::from_millis(250);
 
 /// Why the backend's containers cannot be expected to create the socket:
 /// one keeps restarting or exited with an error, or none runs any more.
