@@ -76,6 +76,19 @@ impl Row {
         self
     }
 
+    /// `measure`: the samples `ours` against the samples `baseline` (the
+    /// median and min of each) and the ratio of their medians.
+    pub fn timed(measure: impl Into<String>, ours: &Samples, baseline: &Samples) -> Self {
+        Self::new(measure, samples(ours)).baseline(samples(baseline), time_ratio(ours, baseline))
+    }
+
+    /// The target "at most `limit` times the baseline" (`≤ 1.2×`, with
+    /// `precision` decimals), met when the ratio is known and not above it.
+    pub fn ratio_at_most(self, limit: f64, precision: usize) -> Self {
+        let met = self.ratio.is_some_and(|r| r <= limit);
+        self.target(format!("≤ {limit:.precision$}×"), met)
+    }
+
     /// The target, written for information only (no verdict).
     pub fn goal(mut self, target: impl Into<String>) -> Self {
         self.target = target.into();
@@ -299,9 +312,7 @@ pub fn quantile_rows(
         let row =
             Row::new(format!("{what} {label}, {against}"), duration(o)).baseline(duration(b), r);
         t.row(match goal {
-            Goal::AtMost(limit) => {
-                row.target(format!("≤ {limit:.1}×"), r.is_some_and(|r| r <= limit))
-            }
+            Goal::AtMost(limit) => row.ratio_at_most(limit, 1),
             Goal::Faster => row.target("< 1×", r.is_some_and(|r| r < 1.0)),
             Goal::Info => row.goal("(none)"),
         });
@@ -311,6 +322,28 @@ pub fn quantile_rows(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timed_rows_compare_medians_and_hold_a_ratio() {
+        let of = |ms: &[u64]| {
+            let mut s = Samples::default();
+            for m in ms {
+                s.push(Duration::from_millis(*m));
+            }
+            s
+        };
+        let (ours, base) = (of(&[30, 10, 20]), of(&[40, 20, 30]));
+        let row = Row::timed("m", &ours, &base).ratio_at_most(0.75, 2);
+        assert_eq!(row.ours, "20 ms (min 10 ms)");
+        assert_eq!(row.baseline, "30 ms (min 20 ms)");
+        assert_eq!(row.target, "≤ 0.75×");
+        assert_eq!(row.verdict, Verdict::Ok);
+        let row = Row::timed("m", &base, &ours).ratio_at_most(1.2, 1);
+        assert_eq!(
+            (row.target.as_str(), row.verdict),
+            ("≤ 1.2×", Verdict::Missed)
+        );
+    }
 
     #[test]
     fn renders_aligned() {

@@ -450,21 +450,13 @@ fn pull_table(env: &Env, fx: &Fixture, options: &Options) -> Result<Table> {
     let (pulled, stats) = last.context("no dockhand pull ran")?;
     let size = Fixture::size(&fx.parts1);
     let blobs = fx.parts1.iter().filter(|p| !p.kind.is_document()).count();
-    let ratio = table::time_ratio(ours, skopeo);
     let mut t = Table::new(format!(
         "oci: pull {} (2 platforms, 3 layers each, {} blobs, {})",
         fx.v1,
         blobs,
         table::bytes(size)
     ));
-    t.row(
-        Row::new("pull into a fresh store", table::samples(ours))
-            .baseline(table::samples(skopeo), ratio)
-            .target(
-                format!("≤ {PULL_RATIO_TARGET:.2}×"),
-                ratio.is_some_and(|r| r <= PULL_RATIO_TARGET),
-            ),
-    );
+    t.row(Row::timed("pull into a fresh store", ours, skopeo).ratio_at_most(PULL_RATIO_TARGET, 2));
     let mib_s = |s: &Samples| {
         format!(
             "{:.0} MiB/s",
@@ -612,25 +604,15 @@ fn inspect_table(env: &Env, fx: &Fixture, options: &Options) -> Result<Table> {
             .target("\"Bench Extension\"", title == "Bench Extension"),
     );
     t.row(
-        Row::new(
+        Row::timed(
             "time, in process (inspect_remote)",
-            table::samples(&samples[0]),
-        )
-        .baseline(
-            table::samples(&samples[1]),
-            table::time_ratio(&samples[0], &samples[1]),
+            &samples[0],
+            &samples[1],
         )
         .goal("(none)"),
     );
     if let Some(cli) = samples.get(2) {
-        t.row(
-            Row::new("time, `dockhand inspect` process", table::samples(cli))
-                .baseline(
-                    table::samples(&samples[1]),
-                    table::time_ratio(cli, &samples[1]),
-                )
-                .goal("(none)"),
-        );
+        t.row(Row::timed("time, `dockhand inspect` process", cli, &samples[1]).goal("(none)"));
     }
     t.note(options.plan.describe());
     t.note("requests and bytes: client.stats() of the last in-process run (a fresh store and client each run)");
@@ -724,14 +706,7 @@ fn delta_table(env: &Env, fx: &Fixture, options: &Options) -> Result<Table> {
         format!("{changed_docs} (index, {} manifests)", changed_docs - 1),
         manifests == changed_docs as u64,
     ));
-    t.row(
-        Row::new("time of the 2nd pull", table::samples(&samples[0]))
-            .baseline(
-                table::samples(&samples[1]),
-                table::time_ratio(&samples[0], &samples[1]),
-            )
-            .goal("(none)"),
-    );
+    t.row(Row::timed("time of the 2nd pull", &samples[0], &samples[1]).goal("(none)"));
     t.note(options.plan.describe());
     t.note("each run: a fresh store, v1 pulled untimed, then v2 pulled with the same client (bytes, requests: the difference of its stats)");
     t.note("baseline: skopeo copy --all of v1 into oci:DIR:1 untimed, then of v2 into oci:DIR:2 (skopeo reuses blobs the layout holds)");

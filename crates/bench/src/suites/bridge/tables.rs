@@ -35,16 +35,8 @@ pub(super) fn exec_table(env: &Env, serve: &Serve, options: &Options) -> Result<
         ];
         interleaved(plan, &mut contenders)?
     };
-    let r = table::time_ratio(&samples[0], &samples[1]);
     let mut t = Table::new("bridge: docker.cli.exec('version')");
-    t.row(
-        Row::new("round trip", table::samples(&samples[0]))
-            .baseline(table::samples(&samples[1]), r)
-            .target(
-                format!("≤ {EXEC_RATIO_TARGET:.1}×"),
-                r.is_some_and(|r| r <= EXEC_RATIO_TARGET),
-            ),
-    );
+    t.row(Row::timed("round trip", &samples[0], &samples[1]).ratio_at_most(EXEC_RATIO_TARGET, 1));
     t.note(format!(
         "times: median of {} runs (min in parentheses), contenders interleaved, after {} untimed warm-up run{} each ({EXEC_MIN_RUNS} runs at least)",
         plan.runs,
@@ -81,12 +73,10 @@ pub(super) fn startup_table(env: &Env, options: &Options) -> Result<Table> {
         UI_EXTENSIONS + 1
     ));
     t.row(
-        Row::new("spawn → GET /?token= answers", table::samples(ours))
-            .baseline(table::samples(base), table::time_ratio(ours, base))
-            .target(
-                format!("≤ {}", table::duration(STARTUP_TARGET)),
-                ours.median() <= STARTUP_TARGET,
-            ),
+        Row::timed("spawn → GET /?token= answers", ours, base).target(
+            format!("≤ {}", table::duration(STARTUP_TARGET)),
+            ours.median() <= STARTUP_TARGET,
+        ),
     );
     t.note(format!(
         "times: median of {} runs (min in parentheses), interleaved, after {} untimed warm-up run{} each ({STARTUP_MIN_RUNS} runs at least)",

@@ -119,11 +119,7 @@ pub(super) fn backend_table(env: &Env, fx: &Fixture, options: &Options) -> Resul
 
     let mut t = Table::new(format!("install: backend extension {}", fx.backend));
     let mut time_row = |name: &str, ours: &Samples, base: &Samples| {
-        t.row(
-            Row::new(name, table::samples(ours))
-                .baseline(table::samples(base), table::time_ratio(ours, base))
-                .goal("(none)"),
-        );
+        t.row(Row::timed(name, ours, base).goal("(none)"));
     };
     time_row(
         "install → GET /hello answers, image not in the engine",

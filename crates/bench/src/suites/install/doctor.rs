@@ -113,22 +113,11 @@ pub(super) fn doctor_table(env: &Env, fx: &Fixture, options: &Options) -> Result
         DOCTOR_BACKENDS
     ));
     let (doctor, nocache, base) = (&samples[0], &samples[1], &samples[2]);
-    t.row(
-        Row::new("dockhand doctor", table::samples(doctor))
-            .baseline(table::samples(base), table::time_ratio(doctor, base))
-            .target(
-                format!("≤ {}", table::duration(DOCTOR_TARGET)),
-                doctor.median() <= DOCTOR_TARGET,
-            ),
-    );
-    t.row(
-        Row::new(
-            "dockhand doctor without compose.json",
-            table::samples(nocache),
-        )
-        .baseline(table::samples(base), table::time_ratio(nocache, base))
-        .goal("(none)"),
-    );
+    t.row(Row::timed("dockhand doctor", doctor, base).target(
+        format!("≤ {}", table::duration(DOCTOR_TARGET)),
+        doctor.median() <= DOCTOR_TARGET,
+    ));
+    t.row(Row::timed("dockhand doctor without compose.json", nocache, base).goal("(none)"));
     t.row(
         Row::new(
             "extensions doctor reports ok",

@@ -62,15 +62,10 @@ pub(super) fn ui_table(env: &Env, fx: &Fixture, options: &Options) -> Result<Tab
         ];
         interleaved(options.plan, &mut contenders)?
     };
-    let ratio = table::time_ratio(&samples[0], &samples[1]);
     let mut t = Table::new(format!("install: UI-only extension {}", fx.ui));
     t.row(
-        Row::new("install (pull, unpack, state)", table::samples(&samples[0]))
-            .baseline(table::samples(&samples[1]), ratio)
-            .target(
-                format!("≤ {UI_RATIO_TARGET:.2}×"),
-                ratio.is_some_and(|r| r <= UI_RATIO_TARGET),
-            ),
+        Row::timed("install (pull, unpack, state)", &samples[0], &samples[1])
+            .ratio_at_most(UI_RATIO_TARGET, 2),
     );
     t.note(options.plan.describe());
     t.note("dockhand: `dockhand --quiet install REF -y` (release binary) into a fresh DOCKHAND_HOME each run: pulls this platform into an empty store, validates, unpacks UI, metadata.json and icon, records the state");
