@@ -189,15 +189,7 @@ impl Auth {
         let now = Instant::now();
         let mut store = self.store();
         store.tickets.retain(|_, (_, until)| now < *until);
-        if store.tickets.len() >= MAX_TICKETS
-            && let Some(oldest) = store
-                .tickets
-                .iter()
-                .min_by_key(|(_, (_, until))| *until)
-                .map(|(k, _)| k.clone())
-        {
-            store.tickets.remove(&oldest);
-        }
+        make_room(&mut store.tickets, MAX_TICKETS);
         store
             .tickets
             .insert(ticket.clone(), (extension.clone(), now + TICKET_TTL));
@@ -229,15 +221,7 @@ impl Auth {
             return Ok(None);
         }
         let secret = random_token()?;
-        if store.extension_sessions.len() >= MAX_EXTENSION_SESSIONS
-            && let Some(oldest) = store
-                .extension_sessions
-                .iter()
-                .min_by_key(|(_, (_, at))| *at)
-                .map(|(k, _)| k.clone())
-        {
-            store.extension_sessions.remove(&oldest);
-        }
+        make_room(&mut store.extension_sessions, MAX_EXTENSION_SESSIONS);
         store.next_number += 1;
         let session = ExtensionSession {
             extension: for_extension,
@@ -401,6 +385,19 @@ pub fn classify_host(host: &str, port: u16) -> Option<HostName> {
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
             label.then(|| HostName::Extension(slug.to_owned()))
         }
+    }
+}
+
+/// Makes room for one more entry in `map`, which holds at most `max`: when
+/// it is full, the entry with the earliest instant goes.
+fn make_room<T>(map: &mut HashMap<String, (T, Instant)>, max: usize) {
+    if map.len() >= max
+        && let Some(oldest) = map
+            .iter()
+            .min_by_key(|(_, (_, at))| *at)
+            .map(|(k, _)| k.clone())
+    {
+        map.remove(&oldest);
     }
 }
 
