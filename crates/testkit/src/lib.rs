@@ -15,6 +15,8 @@
 //!   sockets and TCP, and parsing what comes back.
 //! - [`examples`]: the repository root and the example backend binary
 //!   (built by `scripts/build-examples` when missing).
+//! - [`records`] (feature `records`): an installed extension's record, for
+//!   tests that put one in the state instead of installing.
 //! - [`browser`] (feature `browser`): Chromium and chromedriver found on the
 //!   machine, chromedriver started in its own process group, a WebDriver
 //!   session with headless Chromium.
@@ -25,5 +27,7 @@ pub mod http;
 
 #[cfg(feature = "browser")]
 pub mod browser;
+#[cfg(feature = "records")]
+pub mod records;
 #[cfg(feature = "registry")]
 pub mod registry;

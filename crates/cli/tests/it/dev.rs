@@ -2,7 +2,6 @@
 //! put straight into its state (no engine needed).
 #![allow(clippy::unwrap_used)] // test helpers
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Output;
 
@@ -10,6 +9,7 @@ use dockhand_host::dev::BridgeLog;
 use dockhand_host::layout::Layout;
 use dockhand_host::state::{ExtensionRecord, State};
 use dockhand_spec::ExtensionId;
+use dockhand_testkit::records::record;
 
 use crate::support::{TempDir, dockhand};
 
@@ -21,23 +21,8 @@ fn home_with_extension(tmp: &TempDir) -> std::path::PathBuf {
     let id = ExtensionId::parse(ID).unwrap();
     state
         .put(&ExtensionRecord {
-            image: format!("{ID}:1.0.0"),
-            source: format!("{ID}:1.0.0"),
             digest: format!("sha256:{}", "cd".repeat(32)),
-            version: Some("1.0.0".into()),
-            title: "Devved".into(),
-            vendor: "Acme".into(),
-            enabled: true,
-            installed_at: 1_700_000_000,
-            dir: home.join("extensions/acme_devved/v"),
-            compose_project: None,
-            backend: None,
-            host_binaries: vec![],
-            ui_title: Some("Devved".into()),
-            metadata: serde_json::json!({"ui": {"dashboard-tab": {"title": "Devved", "root": "/ui", "src": "index.html"}}}),
-            labels: BTreeMap::new(),
-            update_available: None,
-            id,
+            ..record(&id, "Devved", home.join("extensions/acme_devved/v"))
         })
         .unwrap();
     home

@@ -2,7 +2,6 @@
 //! client in, the cookie opens the API, SIGTERM stops it cleanly.
 #![allow(clippy::unwrap_used)] // test helpers
 
-use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Stdio};
@@ -10,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use dockhand_host::state::{ExtensionRecord, State};
 use dockhand_spec::ExtensionId;
+use dockhand_testkit::records::record;
 
 use crate::support::{TempDir, dockhand};
 
@@ -57,23 +57,8 @@ fn serve_prints_a_url_that_logs_in_and_stops_on_sigterm() {
     let id = ExtensionId::parse("acme/served").unwrap();
     state
         .put(&ExtensionRecord {
-            image: "acme/served:1.0.0".into(),
-            source: "acme/served:1.0.0".into(),
             digest: format!("sha256:{}", "cd".repeat(32)),
-            version: Some("1.0.0".into()),
-            title: "Served".into(),
-            vendor: "Acme".into(),
-            enabled: true,
-            installed_at: 1_700_000_000,
-            dir: home.join("extensions/acme_served/v"),
-            compose_project: None,
-            backend: None,
-            host_binaries: vec![],
-            ui_title: Some("Served".into()),
-            metadata: serde_json::json!({"ui": {"dashboard-tab": {"title": "Served", "root": "/ui", "src": "index.html"}}}),
-            labels: BTreeMap::new(),
-            update_available: None,
-            id,
+            ..record(&id, "Served", home.join("extensions/acme_served/v"))
         })
         .unwrap();
     drop(state);

@@ -2,7 +2,6 @@
 //! its host binaries (shell scripts), a real HTTP backend on its unix socket,
 //! and helpers to call the router in-process or over a real socket.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -24,6 +23,7 @@ use dockhand_server::bridge::exec::resolve_program;
 use dockhand_server::bridge::relay::ModeCheck;
 use dockhand_server::bridge::{BridgeState, Caller, DashboardAccess, EngineHandle, Limits};
 use dockhand_spec::ExtensionId;
+use dockhand_testkit::records::record;
 use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
@@ -162,26 +162,14 @@ impl Harness {
         let id = ExtensionId::parse(&options.id).expect("id");
         let dir = PathBuf::from("extensions").join(id.fs_name()).join("v1");
         let record = ExtensionRecord {
-            image: format!("{id}:1.0.0"),
-            source: format!("{id}:1.0.0"),
-            digest: format!("sha256:{}", "ab".repeat(32)),
-            version: Some("1.0.0".into()),
-            title: "Test".into(),
-            vendor: "Acme".into(),
-            enabled: true,
-            installed_at: 1_700_000_000,
-            dir,
             compose_project: options.compose_project.clone(),
             backend: options.backend.then(|| BackendRecord {
                 socket: Some("backend.sock".into()),
                 services: 1,
             }),
             host_binaries: SCRIPTS.iter().map(|(n, _)| (*n).to_owned()).collect(),
-            ui_title: Some("Test".into()),
             metadata: serde_json::json!({}),
-            labels: BTreeMap::new(),
-            update_available: None,
-            id,
+            ..record(&id, "Test", dir)
         };
         let caller = Caller::new(&layout, Arc::new(record), ORIGIN);
         let host_dir = caller.host_dir();

@@ -1,7 +1,6 @@
 //! Stopping the server: graceful shutdown kills the processes the bridge
 //! started and waits for them (`Server::run`), over a real socket.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,6 +11,7 @@ use dockhand_host::layout::Layout;
 use dockhand_host::state::ExtensionRecord;
 use dockhand_server::{ServeOptions, Server};
 use dockhand_spec::ExtensionId;
+use dockhand_testkit::records::record;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::bridge_support::{alive, read_pid, write_executable};
@@ -45,23 +45,10 @@ async fn graceful_shutdown_kills_running_bridge_processes() {
     manager
         .state
         .put(&ExtensionRecord {
-            image: format!("{id}:1.0.0"),
-            source: format!("{id}:1.0.0"),
-            digest: format!("sha256:{}", "ab".repeat(32)),
-            version: Some("1.0.0".into()),
-            title: "Long runner".into(),
-            vendor: "Acme".into(),
-            enabled: true,
-            installed_at: 1_700_000_000,
-            dir,
-            compose_project: None,
-            backend: None,
             host_binaries: vec!["sleeper".into()],
             ui_title: None,
             metadata: serde_json::json!({}),
-            labels: BTreeMap::new(),
-            update_available: None,
-            id: id.clone(),
+            ..record(&id, "Long runner", dir)
         })
         .expect("record");
     let server = Server::bind(

@@ -2,7 +2,6 @@
 //! into its state and UI files written under their directories: no engine.
 #![allow(clippy::unwrap_used)] // test helpers
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -15,6 +14,7 @@ use dockhand_host::layout::Layout;
 use dockhand_host::state::ExtensionRecord;
 use dockhand_server::AppState;
 use dockhand_spec::ExtensionId;
+use dockhand_testkit::records::record;
 use http_body_util::BodyExt as _;
 use tower::ServiceExt as _;
 
@@ -117,28 +117,11 @@ impl Fixture {
             fs_err::create_dir_all(p.parent().unwrap()).unwrap();
             fs_err::write(p, text).unwrap();
         }
-        let record = ExtensionRecord {
-            image: format!("{id}:1.0.0"),
-            source: format!("{id}:1.0.0"),
-            digest: format!("sha256:{}", "ab".repeat(32)),
-            version: Some("1.0.0".into()),
-            title: "Test".into(),
-            vendor: "Acme".into(),
-            enabled: true,
-            installed_at: 1_700_000_000,
-            dir,
-            compose_project: None,
-            backend: None,
-            host_binaries: vec![],
-            ui_title: Some("Test".into()),
-            metadata: serde_json::json!({
-                "icon": "icon.svg",
-                "ui": {"dashboard-tab": {"title": "Test", "root": "/ui", "src": "index.html"}}
-            }),
-            labels: BTreeMap::new(),
-            update_available: None,
-            id,
-        };
+        let mut record = record(&id, "Test", dir);
+        record.metadata = serde_json::json!({
+            "icon": "icon.svg",
+            "ui": {"dashboard-tab": {"title": "Test", "root": "/ui", "src": "index.html"}}
+        });
         self.state.manager().state.put(&record).unwrap();
         record
     }
