@@ -275,13 +275,7 @@ pub fn relay_image_env(image_ref: &str) -> (String, String) {
 /// extension id, lowercased, reduced to `[a-z0-9_-]` (`backend` if nothing is left).
 pub fn vm_image_service(extension_id: &str) -> String {
     let last = extension_id.rsplit('/').next().unwrap_or(extension_id);
-    let slug: String = last
-        .chars()
-        .map(|c| match c.to_ascii_lowercase() {
-            c @ ('a'..='z' | '0'..='9' | '-' | '_') => c,
-            _ => '_',
-        })
-        .collect();
+    let slug = crate::compose::compose_slug(last);
     let slug = slug.trim_start_matches(['-', '_']);
     if slug.is_empty() {
         "backend".to_owned()

@@ -24,6 +24,7 @@ use std::time::Duration;
 
 pub use cli::{ComposeChoice, ComposeCli, SYSTEM_PLUGIN_DIRS, plugin_candidates};
 pub use env::{ComposeEnv, DEFAULT_PATH};
+pub(crate) use project::compose_slug;
 pub use project::{ComposeProject, project_name};
 pub use runner::{ComposeRunner, DEFAULT_COMPOSE_TIMEOUT};
 

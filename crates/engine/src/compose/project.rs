@@ -22,6 +22,17 @@ pub struct ComposeProject {
     pub dir: PathBuf,
 }
 
+/// `s` lowercased, with every character outside `[a-z0-9_-]` replaced by
+/// `_`: what compose accepts in project and service names.
+pub(crate) fn compose_slug(s: &str) -> String {
+    s.chars()
+        .map(|c| match c.to_ascii_lowercase() {
+            c @ ('a'..='z' | '0'..='9' | '-' | '_') => c,
+            _ => '_',
+        })
+        .collect()
+}
+
 /// The compose project name for an extension: `dockhand-<slug>`, where the
 /// slug is the id lowercased with every character outside `[a-z0-9_-]`
 /// replaced by `_` (`docker/volumes-backup-extension` →
@@ -29,14 +40,7 @@ pub struct ComposeProject {
 /// (it starts with a letter). Names longer than 63 characters are cut and
 /// end with `-` and 8 hex digits of the id's SHA-256, so they stay distinct.
 pub fn project_name(extension_id: &str) -> String {
-    let slug: String = extension_id
-        .chars()
-        .map(|c| match c.to_ascii_lowercase() {
-            c @ ('a'..='z' | '0'..='9' | '-' | '_') => c,
-            _ => '_',
-        })
-        .collect();
-    let name = format!("{PROJECT_PREFIX}{slug}");
+    let name = format!("{PROJECT_PREFIX}{}", compose_slug(extension_id));
     if name.len() <= MAX_PROJECT_NAME {
         return name;
     }
