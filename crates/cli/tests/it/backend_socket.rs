@@ -210,13 +210,33 @@ impl Served {
         (host.to_owned(), cookie)
     }
 
+    /// The server's port on 127.0.0.1.
+    pub(crate) fn port(&self) -> u16 {
+        self.port
+    }
+
     /// `ddClient.extension.vm.service.get(path)`: the bridge's status and answer.
-    pub(crate) fn vm_get(&self, (host, cookie): &(String, String), path: &str) -> (u16, Value) {
-        let body = serde_json::json!({"method": "GET", "url": path}).to_string();
+    pub(crate) fn vm_get(&self, site: &(String, String), path: &str) -> (u16, Value) {
+        self.bridge_post(
+            site,
+            "/.dockhand/api/vm/request",
+            &serde_json::json!({"method": "GET", "url": path}),
+        )
+    }
+
+    /// A bridge call from the extension's page: `POST route` with the JSON
+    /// `body` on its origin, with its cookie; the status and answer.
+    pub(crate) fn bridge_post(
+        &self,
+        (host, cookie): &(String, String),
+        route: &str,
+        body: &Value,
+    ) -> (u16, Value) {
+        let body = body.to_string();
         let (status, _, answer) = http(
             self.port,
             &format!(
-                "POST /.dockhand/api/vm/request HTTP/1.1\r\nHost: {host}\r\nOrigin: http://{host}\r\nCookie: {cookie}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                "POST {route} HTTP/1.1\r\nHost: {host}\r\nOrigin: http://{host}\r\nCookie: {cookie}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
                 body.len()
             ),
         );

@@ -453,7 +453,7 @@ fn relay_mode_refusals_name_the_fix() {
         "{e}"
     );
     // A directory of binaries for the wrong machine (an engine of another architecture
-    // is refused the same way before any file is read: the engine crate's unit tests).
+    // is refused before any file is read: `arch`).
     let wrong = home.dir.0.join("wrong-relay");
     fs_err::create_dir_all(&wrong).expect("mkdir");
     fs_err::write(wrong.join("dockhand-relay-amd64"), b"#!/bin/sh\n").expect("write");

@@ -12,8 +12,12 @@
 //! machine.
 //!
 //! This module is the harness (a home on the VM engine, relay sessions as
-//! the bridge opens them); the cases are in `cases`.
+//! the bridge opens them); the cases are in `cases`, the bridge through
+//! `dockhand serve` in `bridge`, an engine architecture dockhand ships no
+//! relay for in `arch`.
 
+mod arch;
+mod bridge;
 mod cases;
 
 use std::path::PathBuf;
