@@ -127,22 +127,21 @@ impl fmt::Display for Executable {
     }
 }
 
+/// The `N` bytes at `at`, in big-endian order (reversed when `little`).
+fn be_bytes_at<const N: usize>(b: &[u8], at: usize, little: bool) -> Option<[u8; N]> {
+    let mut bytes: [u8; N] = b.get(at..at.checked_add(N)?)?.try_into().ok()?;
+    if little {
+        bytes.reverse();
+    }
+    Some(bytes)
+}
+
 fn u16_at(b: &[u8], at: usize, little: bool) -> Option<u16> {
-    let bytes: [u8; 2] = b.get(at..at + 2)?.try_into().ok()?;
-    Some(if little {
-        u16::from_le_bytes(bytes)
-    } else {
-        u16::from_be_bytes(bytes)
-    })
+    be_bytes_at(b, at, little).map(u16::from_be_bytes)
 }
 
 fn u32_at(b: &[u8], at: usize, little: bool) -> Option<u32> {
-    let bytes: [u8; 4] = b.get(at..at + 4)?.try_into().ok()?;
-    Some(if little {
-        u32::from_le_bytes(bytes)
-    } else {
-        u32::from_be_bytes(bytes)
-    })
+    be_bytes_at(b, at, little).map(u32::from_be_bytes)
 }
 
 /// ELF: `e_ident[EI_CLASS]` (1 = 32-bit, 2 = 64-bit), `e_ident[EI_DATA]`
