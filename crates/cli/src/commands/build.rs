@@ -41,8 +41,8 @@ pub fn run(args: &BuildArgs, settings: &Settings) -> Result<ExitCode> {
     let mut store = Store::open(&output_dir)?;
     let rt = runtime()?;
     let mut options = BuildOptions {
-        build_args: key_values(&args.build_args, "--build-arg")?,
-        extra_labels: key_values(&args.labels, "--label")?,
+        build_args: key_values(&args.build_args, "--build-arg", "--build-arg KEY=VALUE")?,
+        extra_labels: key_values(&args.labels, "--label", "--label KEY=VALUE")?,
         source_date_epoch: settings.source_date_epoch,
         extra_files: args
             .add
@@ -236,12 +236,13 @@ fn load(
 /// Repeated `KEY=VALUE` flags, by key (the last of a key wins).
 pub type KeyValues = BTreeMap<String, String>;
 
-/// Parses repeated `KEY=VALUE` flags.
-pub fn key_values(raw: &[String], flag: &str) -> Result<KeyValues> {
+/// Parses repeated `KEY=VALUE` flags; one without a value is an error
+/// saying to write `form`.
+pub fn key_values(raw: &[String], flag: &str, form: &str) -> Result<KeyValues> {
     let mut out = BTreeMap::new();
     for arg in raw {
         let Some((k, v)) = arg.split_once('=') else {
-            bail!("{flag} `{arg}` has no value: write {flag} KEY=VALUE");
+            bail!("{flag} `{arg}` has no value: write {form}");
         };
         out.insert(k.to_owned(), v.to_owned());
     }

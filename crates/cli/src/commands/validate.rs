@@ -1,9 +1,8 @@
 //! `dockhand validate`.
 
-use std::collections::BTreeMap;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use dockhand_host::update::untagged::parse_source;
 use dockhand_oci::source::ImageSource;
 use dockhand_spec::{
@@ -38,7 +37,7 @@ pub fn run(args: &ValidateArgs, settings: &crate::settings::Settings) -> Result<
     if args.metadata_only {
         options.file_checks = FileChecks::None;
     }
-    let build_args = parse_build_args(&args.build_args)?;
+    let build_args = super::build::key_values(&args.build_args, "--build-arg", "NAME=VALUE")?;
     let target_text = args.target.to_string_lossy().into_owned();
     // TARGET is an image when it parses as an image source, except that a
     // registry reference is a path when a file has that name or it reads as
@@ -195,14 +194,3 @@ impl Drop for Scratch {
 
 /// `DESKTOP_PLUGIN_IMAGE` when a directory is validated.
 const VALIDATE_PLUGIN_IMAGE: &str = "dockhand-validate/plugin-image:latest";
-
-fn parse_build_args(raw: &[String]) -> Result<super::build::KeyValues> {
-    let mut out = BTreeMap::new();
-    for arg in raw {
-        let Some((k, v)) = arg.split_once('=') else {
-            bail!("--build-arg `{arg}` has no value: write NAME=VALUE");
-        };
-        out.insert(k.to_owned(), v.to_owned());
-    }
-    Ok(out)
-}
