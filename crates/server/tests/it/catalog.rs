@@ -7,72 +7,33 @@
 
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode, header};
-use dockhand_engine::EngineHost;
-use dockhand_host::Manager;
-use dockhand_host::config::Config;
-use dockhand_host::layout::Layout;
-use dockhand_oci::registry::{RegistryClient, RegistryOptions};
+use axum::http::{Method, StatusCode};
 use dockhand_server::AppState;
 use dockhand_server::catalog::CatalogSetup;
 use dockhand_testkit::registry::FakeRegistry;
 
-use crate::support::{Answer, DASHBOARD, DASHBOARD_ORIGIN, Fixture, PORT};
+use crate::support::{
+    DASHBOARD, Fixture, PORT, catalog_config, client_once, host_arch, manager, post_json,
+};
 
 /// A fixture whose config lists `catalog` (extensions.txt text) and, when
 /// given, `[allow]` extensions; the registry at 127.0.0.1:9 never answers.
 fn fixture(catalog: &str, allow: Option<&str>) -> Fixture {
     let tmp = tempfile::tempdir().unwrap();
-    let layout = Layout {
-        home: tmp.path().join("home"),
-        runtime: tmp.path().join("run"),
-    };
-    let mut manager = Manager::open(
-        layout,
-        EngineHost::Unix(tmp.path().join("no-engine.sock")),
-        "docker".into(),
-        vec![],
-    )
-    .unwrap();
-    fs_err::write(tmp.path().join("extensions.txt"), catalog).unwrap();
-    let mut text = "[[catalog]]\nname = \"team\"\nfile = \"extensions.txt\"\n".to_owned();
-    if let Some(allow) = allow {
-        text.push_str(&format!("\n[allow]\nextensions = [\"{allow}\"]\n"));
-    }
-    let path = tmp.path().join("config.toml");
-    fs_err::write(&path, &text).unwrap();
-    let config = Config::parse(&path, &text).unwrap();
+    let mut manager = manager(tmp.path(), None);
+    let extra = allow
+        .map(|allow| format!("\n[allow]\nextensions = [\"{allow}\"]\n"))
+        .unwrap_or_default();
+    let config = catalog_config(tmp.path(), catalog, &extra);
     manager.allow = config.allow_list().unwrap();
-    let registry = RegistryClient::new(RegistryOptions {
-        retry: dockhand_oci::registry::RetryPolicy {
-            max_attempts: 1,
-            ..Default::default()
-        },
-        ..RegistryOptions::default()
-    })
-    .unwrap();
     let setup = CatalogSetup {
-        registry: Some(registry),
+        registry: Some(client_once()),
         config,
         options: Default::default(),
     };
     let state = AppState::with_catalog(Arc::new(manager), PORT, "/".into(), setup);
     let app = dockhand_server::router(state.clone());
     Fixture::new(tmp, state, app)
-}
-
-async fn post_json(f: &Fixture, path: &str, body: &str, session: &str) -> Answer {
-    let req = Request::builder()
-        .method(Method::POST)
-        .uri(path)
-        .header(header::HOST, DASHBOARD)
-        .header(header::COOKIE, session)
-        .header(header::ORIGIN, DASHBOARD_ORIGIN)
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(body.to_owned()))
-        .unwrap();
-    f.send(req).await
 }
 
 #[tokio::test]
@@ -144,12 +105,7 @@ async fn install_takes_registry_references_only_and_says_what_is_wrong() {
     )
     .await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
-    assert!(
-        a.json()["message"]
-            .as_str()
-            .unwrap()
-            .contains("dockhand install")
-    );
+    assert!(a.message().contains("dockhand install"), "{}", a.text());
     let a = post_json(&f, "/api/install", r#"{"reference": "Not A Ref"}"#, &s).await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
     let a = post_json(&f, "/api/install", r#"{"ref": 1}"#, &s).await;
@@ -197,12 +153,7 @@ async fn without_a_registry_client_the_routes_say_so() {
 /// 1.1.0 (both for API >= 0.3.0), 1.2.0 (needs API 9) and `latest`, for
 /// this host's platform; returns its address.
 fn ui_registry() -> FakeRegistry {
-    let arch = dockhand_oci::Platform::host()
-        .to_string()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_owned();
+    let arch = host_arch();
     let reg = FakeRegistry::start();
     for tag in ["1.0.0", "1.1.0", "1.2.0", "latest"] {
         let api = if tag == "1.2.0" { ">= 9" } else { ">= 0.3.0" };
@@ -274,35 +225,22 @@ async fn an_untagged_reference_is_refused_as_a_tagged_one_is() {
     // Not on the allow-list: refused before the (silent) registry is asked.
     let f = fixture("127.0.0.1:9/acme/one\n", Some("127.0.0.1:9/acme/one:1.0.0"));
     let s = f.login().await;
-    let a = post_json(
-        &f,
-        "/api/install/preview",
-        r#"{"reference": "127.0.0.1:9/other/x"}"#,
-        &s,
-    )
-    .await;
-    assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.text());
-    assert!(
-        a.json()["message"]
-            .as_str()
-            .unwrap()
-            .contains("is not listed")
-    );
-    // Listed, but the registry does not answer: 502 naming it.
-    let a = post_json(
-        &f,
-        "/api/install/preview",
-        r#"{"reference": "127.0.0.1:9/acme/one"}"#,
-        &s,
-    )
-    .await;
-    assert_eq!(a.status, StatusCode::BAD_GATEWAY, "{}", a.text());
-    assert!(
-        a.json()["message"]
-            .as_str()
-            .unwrap()
-            .contains("cannot list the versions of 127.0.0.1:9/acme/one"),
-        "{}",
-        a.text()
-    );
+    for (reference, status, needle) in [
+        (
+            "127.0.0.1:9/other/x",
+            StatusCode::FORBIDDEN,
+            "is not listed",
+        ),
+        // Listed, but the registry does not answer: 502 naming it.
+        (
+            "127.0.0.1:9/acme/one",
+            StatusCode::BAD_GATEWAY,
+            "cannot list the versions of 127.0.0.1:9/acme/one",
+        ),
+    ] {
+        let body = format!(r#"{{"reference": "{reference}"}}"#);
+        let a = post_json(&f, "/api/install/preview", &body, &s).await;
+        assert_eq!(a.status, status, "{reference}: {}", a.text());
+        assert!(a.message().contains(needle), "{reference}: {}", a.text());
+    }
 }

@@ -10,20 +10,16 @@
 
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode, header};
-use dockhand_engine::EngineHost;
-use dockhand_host::Manager;
-use dockhand_host::config::Config;
-use dockhand_host::layout::Layout;
+use axum::http::StatusCode;
 use dockhand_oci::Digest;
-use dockhand_oci::registry::{RegistryClient, RegistryOptions};
 use dockhand_server::AppState;
 use dockhand_server::catalog::CatalogSetup;
 use dockhand_server::updates::UpdateService;
 use dockhand_testkit::registry::FakeRegistry;
 
-use crate::support::{Answer, DASHBOARD, DASHBOARD_ORIGIN, Fixture, PORT};
+use crate::support::{
+    Answer, Fixture, PORT, catalog_config, client_once, host_arch, manager, post_json,
+};
 
 /// A compose file that hides privileges from a reading of the YAML as
 /// written: a merge key, a quoted truthy spelling, interpolated defaults, a
@@ -70,12 +66,7 @@ const REPO: &str = "acme/x";
 /// Adds an extension image to `reg` (a page saying `page`, and `compose`
 /// as its backend when given); returns its manifest digest.
 fn image(reg: &FakeRegistry, page: &str, compose: Option<&str>) -> String {
-    let arch = dockhand_oci::Platform::host()
-        .to_string()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_owned();
+    let arch = host_arch();
     let metadata = match compose {
         Some(_) => {
             r#"{"ui":{"dashboard-tab":{"title":"UI","root":"/ui","src":"index.html"}},"vm":{"composefile":"compose.yaml"}}"#
@@ -108,43 +99,18 @@ fn tag(reg: &FakeRegistry, tag: &str, digest: &str) {
     reg.tag(REPO, tag, &digest.parse().unwrap());
 }
 
-fn client() -> RegistryClient {
-    RegistryClient::new(RegistryOptions {
-        retry: dockhand_oci::registry::RetryPolicy {
-            max_attempts: 1,
-            ..Default::default()
-        },
-        ..RegistryOptions::default()
-    })
-    .unwrap()
-}
-
 /// A dashboard whose catalog lists `repo` and that checks for updates.
 fn fixture(repo: &str) -> Fixture {
     let tmp = tempfile::tempdir().unwrap();
-    let layout = Layout {
-        home: tmp.path().join("home"),
-        runtime: tmp.path().join("run"),
-    };
-    let manager = Manager::open(
-        layout,
-        EngineHost::Unix(tmp.path().join("no-engine.sock")),
-        "docker".into(),
-        vec![],
-    )
-    .unwrap();
-    fs_err::write(tmp.path().join("extensions.txt"), format!("{repo}\n")).unwrap();
-    let text = "[[catalog]]\nname = \"team\"\nfile = \"extensions.txt\"\n";
-    let path = tmp.path().join("config.toml");
-    fs_err::write(&path, text).unwrap();
+    let manager = manager(tmp.path(), None);
     let setup = CatalogSetup {
-        registry: Some(client()),
-        config: Config::parse(&path, text).unwrap(),
+        registry: Some(client_once()),
+        config: catalog_config(tmp.path(), &format!("{repo}\n"), ""),
         options: Default::default(),
     };
     let state = AppState::with_catalog(Arc::new(manager), PORT, "/".into(), setup);
     state.set_updates(UpdateService {
-        client: client(),
+        client: client_once(),
         interval: None,
         options: Default::default(),
     });
@@ -153,16 +119,8 @@ fn fixture(repo: &str) -> Fixture {
 }
 
 async fn post(f: &Fixture, path: &str, body: Option<serde_json::Value>, session: &str) -> Answer {
-    let req = Request::builder()
-        .method(Method::POST)
-        .uri(path)
-        .header(header::HOST, DASHBOARD)
-        .header(header::COOKIE, session)
-        .header(header::ORIGIN, DASHBOARD_ORIGIN)
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(body.map(|b| b.to_string()).unwrap_or_default()))
-        .unwrap();
-    f.send(req).await
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    post_json(f, path, &body, session).await
 }
 
 /// Posts `{"reference": reference}` to `path`.

@@ -5,9 +5,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use dockhand_engine::EngineHost;
-use dockhand_host::Manager;
-use dockhand_host::layout::Layout;
 use dockhand_host::state::ExtensionRecord;
 use dockhand_server::{ServeOptions, Server};
 use dockhand_spec::ExtensionId;
@@ -15,21 +12,12 @@ use dockhand_testkit::records::record;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::bridge_support::{alive, read_pid, write_executable};
+use crate::support::manager;
 
 #[tokio::test]
 async fn graceful_shutdown_kills_running_bridge_processes() {
     let tmp = tempfile::tempdir().expect("temp dir");
-    let layout = Layout {
-        home: tmp.path().join("home"),
-        runtime: tmp.path().join("run"),
-    };
-    let manager = Manager::open(
-        layout,
-        EngineHost::Unix(tmp.path().join("no-engine.sock")),
-        "docker".into(),
-        vec![],
-    )
-    .expect("manager");
+    let manager = manager(tmp.path(), None);
     let id = ExtensionId::parse("acme/long-runner").expect("id");
     let dir = tmp
         .path()

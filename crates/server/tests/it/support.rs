@@ -2,7 +2,7 @@
 //! into its state and UI files written under their directories: no engine.
 #![allow(clippy::unwrap_used)] // test helpers
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use axum::Router;
@@ -10,8 +10,10 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use dockhand_engine::EngineHost;
 use dockhand_host::Manager;
+use dockhand_host::config::Config;
 use dockhand_host::layout::Layout;
 use dockhand_host::state::ExtensionRecord;
+use dockhand_oci::registry::{RegistryClient, RegistryOptions, RetryPolicy};
 use dockhand_server::AppState;
 use dockhand_spec::ExtensionId;
 use dockhand_testkit::records::record;
@@ -50,6 +52,15 @@ impl Answer {
             .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
     }
 
+    /// The `message` of a JSON error.
+    pub fn message(&self) -> String {
+        let v = self.json();
+        v["message"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no message: {v}"))
+            .to_owned()
+    }
+
     pub fn header(&self, name: header::HeaderName) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
@@ -72,15 +83,69 @@ pub fn fixture_on(host: EngineHost) -> Fixture {
 
 fn fixture_at(host: Option<EngineHost>) -> Fixture {
     let tmp = tempfile::tempdir().unwrap();
-    let layout = Layout {
-        home: tmp.path().join("home"),
-        runtime: tmp.path().join("run"),
-    };
-    let host = host.unwrap_or_else(|| EngineHost::Unix(tmp.path().join("no-engine.sock")));
-    let manager = Manager::open(layout, host, "docker".into(), vec![]).unwrap();
+    let manager = manager(tmp.path(), host);
     let state = AppState::new(Arc::new(manager), PORT);
     let app = dockhand_server::router(state.clone());
     Fixture::new(tmp, state, app)
+}
+
+/// A manager with its home and runtime under `dir`, on the engine at `host`
+/// or, when `None`, on a socket nothing listens on.
+pub fn manager(dir: &Path, host: Option<EngineHost>) -> Manager {
+    let layout = Layout {
+        home: dir.join("home"),
+        runtime: dir.join("run"),
+    };
+    let host = host.unwrap_or_else(|| EngineHost::Unix(dir.join("no-engine.sock")));
+    Manager::open(layout, host, "docker".into(), vec![]).unwrap()
+}
+
+/// Writes `catalog` as `dir/extensions.txt` and a config at
+/// `dir/config.toml` that lists it as the catalog `team`, followed by
+/// `extra`; the config as read.
+pub fn catalog_config(dir: &Path, catalog: &str, extra: &str) -> Config {
+    fs_err::write(dir.join("extensions.txt"), catalog).unwrap();
+    let text = format!("[[catalog]]\nname = \"team\"\nfile = \"extensions.txt\"\n{extra}");
+    let path = dir.join("config.toml");
+    fs_err::write(&path, &text).unwrap();
+    Config::parse(&path, &text).unwrap()
+}
+
+/// The last part of this host's platform (`amd64` on `linux/amd64`), as
+/// the fake registry's images name it.
+pub fn host_arch() -> String {
+    dockhand_oci::Platform::host()
+        .to_string()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// A registry client that tries each request once.
+pub fn client_once() -> RegistryClient {
+    RegistryClient::new(RegistryOptions {
+        retry: RetryPolicy {
+            max_attempts: 1,
+            ..Default::default()
+        },
+        ..RegistryOptions::default()
+    })
+    .unwrap()
+}
+
+/// Posts `body` (JSON) to the dashboard's `path` in `session`.
+pub async fn post_json(f: &Fixture, path: &str, body: &str, session: &str) -> Answer {
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri(path)
+        .header(header::HOST, DASHBOARD)
+        .header(header::COOKIE, session)
+        .header(header::ORIGIN, DASHBOARD_ORIGIN)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_owned()))
+        .unwrap();
+    f.send(req).await
 }
 
 pub const DASHBOARD: &str = "localhost:7411";
