@@ -125,18 +125,10 @@ impl ExtensionLock {
 
     fn exclusive(home: &Path, id: &ExtensionId) -> Result<ExtensionLockGuard, LockError> {
         let path = Self::path(home, id);
-        let file = open(&path)?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(TryLockError::WouldBlock) => {
-                return Err(LockError::Busy {
-                    id: id.clone(),
-                    pid: read_pid(&file),
-                });
-            }
-            Err(TryLockError::Error(source)) => return Err(LockError::Io { path, source }),
-        }
-        write_pid(&file, &path)?;
+        let file = take_exclusive(&path, |pid| LockError::Busy {
+            id: id.clone(),
+            pid,
+        })?;
         Ok(ExtensionLockGuard {
             id: id.clone(),
             path,
@@ -186,19 +178,11 @@ impl StateLock {
     /// any process holds an [`ExtensionLock`] or another repair runs.
     pub fn acquire(home: &Path) -> Result<StateLockGuard, LockError> {
         let path = Self::path(home);
-        let file = open(&path)?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(TryLockError::WouldBlock) => {
-                // A repairer writes its pid; extension holders (shared) don't.
-                return Err(match read_pid(&file) {
-                    Some(pid) => LockError::Repairing { pid: Some(pid) },
-                    None => LockError::StateBusy,
-                });
-            }
-            Err(TryLockError::Error(source)) => return Err(LockError::Io { path, source }),
-        }
-        write_pid(&file, &path)?;
+        // A repairer writes its pid; extension holders (shared) don't.
+        let file = take_exclusive(&path, |pid| match pid {
+            Some(pid) => LockError::Repairing { pid: Some(pid) },
+            None => LockError::StateBusy,
+        })?;
         Ok(StateLockGuard {
             home: home.to_path_buf(),
             path,
@@ -249,6 +233,28 @@ fn open(path: &Path) -> Result<File, LockError> {
         .truncate(false)
         .open(path)
         .map_err(io)
+}
+
+/// Opens the lock file at `path`, takes it exclusively without waiting and
+/// writes this process's pid in it; while another process holds it, the
+/// error is `busy`'s, given the pid that holder wrote.
+fn take_exclusive(
+    path: &Path,
+    busy: impl FnOnce(Option<u32>) -> LockError,
+) -> Result<File, LockError> {
+    let file = open(path)?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(TryLockError::WouldBlock) => return Err(busy(read_pid(&file))),
+        Err(TryLockError::Error(source)) => {
+            return Err(LockError::Io {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+    }
+    write_pid(&file, path)?;
+    Ok(file)
 }
 
 /// Replaces the content of the lock file at `path` with this process's pid.
