@@ -56,6 +56,13 @@ pub struct Summary {
     /// person confirms.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
+    /// The engine's address when it runs on another machine or in a VM
+    /// (remote mode, backends through the relay) and the compose file binds
+    /// host paths: those are paths on the engine's host, not on this
+    /// machine, and their lines in `privileges` say so (so the same bind on
+    /// another engine is another privilege to an update's widening check).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote_engine: Option<String>,
 }
 
 /// One backend service.
@@ -67,9 +74,35 @@ pub struct ServiceLine {
     pub image: String,
 }
 
+/// The words a host path's line gets on an engine in remote mode.
+fn on_engine_host(line: &str, engine: &str) -> String {
+    format!("{line}, on the engine's host (remote engine {engine}), not on this machine")
+}
+
 impl Summary {
-    /// The summary of an extension from its metadata and compose facts.
+    /// The summary of an extension from its metadata and compose facts, for
+    /// an engine that sees this machine's files (local mode).
     pub fn of(metadata: &Metadata, compose: Option<&ComposeFacts>) -> Self {
+        Self::build(metadata, compose, None)
+    }
+
+    /// [`Summary::of`] for the engine at `engine` in remote mode: the host
+    /// paths the compose file binds are on that engine's host.
+    pub fn on_remote_engine(
+        metadata: &Metadata,
+        compose: Option<&ComposeFacts>,
+        engine: &str,
+    ) -> Self {
+        Self::build(metadata, compose, Some(engine))
+    }
+
+    /// True when the compose file binds a host path (a bind mount, or a
+    /// volume whose driver options bind one).
+    pub fn binds_host_paths(compose: Option<&ComposeFacts>) -> bool {
+        compose.is_some_and(|f| f.all_grants().any(|g| g.kind == GrantKind::HostPath))
+    }
+
+    fn build(metadata: &Metadata, compose: Option<&ComposeFacts>, remote: Option<&str>) -> Self {
         let mut s = Summary {
             ui_tab: metadata.dashboard_tab().map(|t| t.title.clone()),
             ..Default::default()
@@ -101,7 +134,13 @@ impl Summary {
             if g.kind == GrantKind::EngineSocket {
                 continue;
             }
-            let line = g.line();
+            let line = match remote {
+                Some(engine) if g.kind == GrantKind::HostPath => {
+                    s.remote_engine = Some(engine.to_owned());
+                    on_engine_host(&g.line(), engine)
+                }
+                _ => g.line(),
+            };
             if !s.privileges.contains(&line) {
                 s.privileges.push(line);
             }
@@ -195,5 +234,69 @@ mod tests {
         let ui_only = Summary::of(&meta, None);
         assert!(s.widens(&ui_only));
         assert!(!ui_only.widens(&s));
+    }
+
+    #[test]
+    fn host_paths_on_a_remote_engine_are_on_its_host() {
+        let meta = Metadata::from_slice(br#"{"vm":{"composefile":"c.yaml"}}"#).unwrap();
+        let facts = ComposeFacts::parse(
+            "services:\n  api:\n    image: x\n    privileged: true\n    volumes: ['/srv/data:/data', 'cache:/cache']\nvolumes:\n  cache: {}\n",
+        )
+        .unwrap();
+        assert!(Summary::binds_host_paths(Some(&facts)));
+        assert!(!Summary::binds_host_paths(None));
+        let local = Summary::of(&meta, Some(&facts));
+        let engine = "tcp://10.0.0.5:2376 (TLS)";
+        let remote = Summary::on_remote_engine(&meta, Some(&facts), engine);
+        assert_eq!(local.remote_engine, None);
+        assert_eq!(remote.remote_engine.as_deref(), Some(engine));
+        let bind = |s: &Summary| {
+            s.privileges
+                .iter()
+                .find(|p| p.contains("host path /srv/data"))
+                .cloned()
+                .unwrap_or_else(|| panic!("no host path line: {s:?}"))
+        };
+        assert!(!bind(&local).contains("engine's host"), "{local:?}");
+        assert_eq!(
+            bind(&remote),
+            format!(
+                "{}, on the engine's host (remote engine tcp://10.0.0.5:2376 (TLS)), not on this machine",
+                bind(&local)
+            )
+        );
+        // Only host paths change.
+        let others = |s: &Summary| {
+            s.privileges
+                .iter()
+                .filter(|p| !p.contains("host path"))
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(others(&local), others(&remote));
+        assert!(!others(&remote).is_empty(), "{remote:?}");
+        // The CLI's lines and the dashboard's JSON both say so.
+        let text = remote.to_string();
+        assert!(
+            text.contains(
+                "/srv/data at /data, on the engine's host (remote engine tcp://10.0.0.5:2376 (TLS))"
+            ),
+            "{text}"
+        );
+        let json = serde_json::to_value(&remote).unwrap();
+        assert_eq!(json["remote_engine"], engine);
+        assert!(
+            serde_json::to_value(&local)
+                .unwrap()
+                .get("remote_engine")
+                .is_none()
+        );
+        // The same bind on a machine other than the one consented to asks again.
+        assert!(remote.widens(&local));
+        assert!(!remote.widens(&remote.clone()));
+        // Without host paths nothing says remote.
+        let no_binds = ComposeFacts::parse("services:\n  api:\n    image: x\n").unwrap();
+        let plain = Summary::on_remote_engine(&meta, Some(&no_binds), engine);
+        assert_eq!(plain, Summary::of(&meta, Some(&no_binds)));
     }
 }

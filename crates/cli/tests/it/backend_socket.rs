@@ -174,6 +174,24 @@ impl Served {
         serde_json::from_str(&body).expect("JSON")
     }
 
+    /// `POST path` on the dashboard with the JSON `body`: status and answer.
+    pub(crate) fn dashboard_post(&self, path: &str, body: &Value) -> (u16, Value) {
+        let port = self.port;
+        let body = body.to_string();
+        let (status, _, answer) = http(
+            port,
+            &format!(
+                "POST {path} HTTP/1.1\r\nHost: localhost:{port}\r\nOrigin: http://localhost:{port}\r\n{}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                self.session,
+                body.len()
+            ),
+        );
+        (
+            status,
+            serde_json::from_str(&answer).unwrap_or(Value::String(answer)),
+        )
+    }
+
     /// A ticket for `id`, redeemed on its origin: `(host, cookie)`.
     pub(crate) fn enter(&self, id: &str) -> (String, String) {
         let port = self.port;

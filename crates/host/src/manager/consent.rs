@@ -39,6 +39,27 @@ impl Manager {
         input
     }
 
+    /// The consent summary of an image being installed. When its compose
+    /// file binds host paths, the engine is asked for its mode: in remote
+    /// mode (relay mode) those paths are on the engine's host, and the
+    /// summary says so ([`Summary::on_remote_engine`]). An engine that
+    /// cannot be reached or probed gets the summary of local mode: the
+    /// backend cannot start on it either, so the install stops at its
+    /// backend step with the engine's error.
+    pub(crate) async fn summary_for_install(
+        &self,
+        metadata: &Metadata,
+        facts: Option<&ComposeFacts>,
+    ) -> Summary {
+        if Summary::binds_host_paths(facts)
+            && let Ok(engine) = self.engine().await
+            && let Ok(true) = self.uses_relay(&engine).await
+        {
+            return Summary::on_remote_engine(metadata, facts, &engine.host().describe());
+        }
+        Summary::of(metadata, facts)
+    }
+
     /// The consent summary of the installed version: the one kept beside it
     /// at install; for a version installed before summaries were kept, its
     /// metadata and the local reading of its compose file, interpolated with

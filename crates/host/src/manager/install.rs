@@ -125,7 +125,9 @@ impl Manager {
             labels,
         };
         let prepared = self.prepare(&store, options).await?;
-        let mut summary = Summary::of(&prepared.metadata, prepared.facts.as_ref());
+        let mut summary = self
+            .summary_for_install(&prepared.metadata, prepared.facts.as_ref())
+            .await;
         summary.image = pinned;
         let mut prepared = prepared;
         prepared.summary = summary.clone();

@@ -14,11 +14,12 @@
 //! This module is the harness (a home on the VM engine, relay sessions as
 //! the bridge opens them); the cases are in `cases`, the bridge through
 //! `dockhand serve` in `bridge`, an engine architecture dockhand ships no
-//! relay for in `arch`.
+//! relay for in `arch`, the consent summary's host paths in `consent`.
 
 mod arch;
 mod bridge;
 mod cases;
+mod consent;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
