@@ -62,6 +62,7 @@ mod overrides;
 mod probe_image;
 mod readiness;
 mod relay;
+mod saved_image;
 mod ssh;
 mod system;
 mod tls;
