@@ -9,18 +9,16 @@ use axum::http::{Request, StatusCode};
 use dockhand_server::bridge::Limits;
 use serde_json::{Value, json};
 
-use crate::bridge_support::{Harness, ORIGIN, Options, write_executable};
+use crate::bridge_support::{
+    DOCKER_EXEC, HOST_EXEC, Harness, ORIGIN, Options, VM_EXEC, VM_REQUEST, assert_message,
+    write_executable,
+};
 
 #[tokio::test]
 async fn vm_request_get_passes_path_query_and_headers() {
     let h = Harness::new().await;
-    let (status, answer) = h
-        .post(
-            "/.dockhand/api/vm/request",
-            json!({"method": "GET", "url": "/echo?x=1&y=two", "headers": {"X-Api-Key": "k", "Connection": "close", "Host": "evil"}}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{answer}");
+    let answer = h.post_expect(VM_REQUEST,
+            json!({"method": "GET", "url": "/echo?x=1&y=two", "headers": {"X-Api-Key": "k", "Connection": "close", "Host": "evil"}}), StatusCode::OK).await;
     assert_eq!(answer["status"], 200);
     assert!(
         answer["headers"]["content-type"]
@@ -42,7 +40,7 @@ async fn vm_request_bodies_json_and_text() {
     let h = Harness::new().await;
     let (_, answer) = h
         .post(
-            "/.dockhand/api/vm/request",
+            VM_REQUEST,
             json!({"method": "POST", "url": "/echo", "data": {"name": "x", "n": [1, 2]}}),
         )
         .await;
@@ -56,7 +54,7 @@ async fn vm_request_bodies_json_and_text() {
 
     let (_, answer) = h
         .post(
-            "/.dockhand/api/vm/request",
+            VM_REQUEST,
             json!({"method": "put", "url": "/echo", "data": "plain words"}),
         )
         .await;
@@ -67,10 +65,7 @@ async fn vm_request_bodies_json_and_text() {
 
     // DELETE without data sends no body.
     let (_, answer) = h
-        .post(
-            "/.dockhand/api/vm/request",
-            json!({"method": "DELETE", "url": "/echo"}),
-        )
+        .post(VM_REQUEST, json!({"method": "DELETE", "url": "/echo"}))
         .await;
     let body: Value = serde_json::from_str(answer["body"].as_str().unwrap()).unwrap();
     assert_eq!(
@@ -84,10 +79,7 @@ async fn vm_request_passes_4xx_and_5xx_through() {
     let h = Harness::new().await;
     for code in [404, 418, 500] {
         let (status, answer) = h
-            .post(
-                "/.dockhand/api/vm/request",
-                json!({"url": format!("/status/{code}")}),
-            )
+            .post(VM_REQUEST, json!({"url": format!("/status/{code}")}))
             .await;
         assert_eq!(status, StatusCode::OK, "the bridge call itself succeeds");
         assert_eq!(answer["status"], code);
@@ -101,10 +93,7 @@ async fn vm_request_reuses_connections() {
     let h = Harness::new().await;
     for i in 0..50 {
         let (status, answer) = h
-            .post(
-                "/.dockhand/api/vm/request",
-                json!({"url": format!("/echo?i={i}")}),
-            )
+            .post(VM_REQUEST, json!({"url": format!("/echo?i={i}")}))
             .await;
         assert_eq!(
             (status, answer["status"].as_u64()),
@@ -138,7 +127,7 @@ async fn calls_abandoned_by_their_pages_do_not_hold_the_backend() {
     drop(pages);
     let answer = tokio::time::timeout(
         std::time::Duration::from_secs(20),
-        h.post("/.dockhand/api/vm/request", json!({"url": "/echo"})),
+        h.post(VM_REQUEST, json!({"url": "/echo"})),
     )
     .await
     .expect("a call after abandoned ones is answered");
@@ -157,27 +146,25 @@ async fn vm_request_size_limits() {
         ..Options::default()
     })
     .await;
-    let (status, answer) = h
-        .post(
-            "/.dockhand/api/vm/request",
+    let answer = h
+        .post_expect(
+            VM_REQUEST,
             json!({"method": "POST", "url": "/echo", "data": "x".repeat(5000)}),
+            StatusCode::PAYLOAD_TOO_LARGE,
         )
         .await;
-    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{answer}");
-    assert!(
-        answer["message"].as_str().unwrap().contains("4096"),
-        "{answer}"
-    );
+    assert_message(&answer, "4096");
     // An answer larger than the limit is a bad gateway, not a truncated body.
-    let (status, answer) = h
-        .post("/.dockhand/api/vm/request", json!({"url": "/big/10000"}))
-        .await;
-    assert_eq!(status, StatusCode::BAD_GATEWAY, "{answer}");
+    h.post_expect(
+        VM_REQUEST,
+        json!({"url": "/big/10000"}),
+        StatusCode::BAD_GATEWAY,
+    )
+    .await;
     // Under the limit all is well.
-    let (status, answer) = h
-        .post("/.dockhand/api/vm/request", json!({"url": "/big/100"}))
+    let answer = h
+        .post_expect(VM_REQUEST, json!({"url": "/big/100"}), StatusCode::OK)
         .await;
-    assert_eq!(status, StatusCode::OK);
     assert_eq!(answer["body"].as_str().unwrap().len(), 100);
 }
 
@@ -188,30 +175,28 @@ async fn vm_request_without_backend_or_socket() {
         ..Options::default()
     })
     .await;
-    let (status, answer) = h
-        .post("/.dockhand/api/vm/request", json!({"url": "/echo"}))
+    let answer = h
+        .post_expect(VM_REQUEST, json!({"url": "/echo"}), StatusCode::NOT_FOUND)
         .await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-    assert!(
-        answer["message"].as_str().unwrap().contains("no backend"),
-        "{answer}"
-    );
+    assert_message(&answer, "no backend");
 
     let h = Harness::new().await;
     fs_err::remove_file(h.socket()).unwrap();
-    let (status, answer) = h
-        .post("/.dockhand/api/vm/request", json!({"url": "/echo"}))
+    let answer = h
+        .post_expect(
+            VM_REQUEST,
+            json!({"url": "/echo"}),
+            StatusCode::SERVICE_UNAVAILABLE,
+        )
         .await;
-    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{answer}");
-    assert!(
-        answer["message"].as_str().unwrap().contains("backend.sock"),
-        "{answer}"
-    );
+    assert_message(&answer, "backend.sock");
 
-    let (status, _) = h
-        .post("/.dockhand/api/vm/request", json!({"url": "no-slash"}))
-        .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
+    h.post_expect(
+        VM_REQUEST,
+        json!({"url": "no-slash"}),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -222,7 +207,7 @@ async fn bridge_calls_need_the_extension_origin() {
         Some("http://localhost:4242"),
         Some("http://evil.example"),
     ] {
-        let mut req = Request::post("/.dockhand/api/host/exec");
+        let mut req = Request::post(HOST_EXEC);
         if let Some(o) = origin {
             req = req.header("origin", o);
         }
@@ -233,10 +218,8 @@ async fn bridge_calls_need_the_extension_origin() {
         assert_eq!(status, StatusCode::FORBIDDEN, "{origin:?}: {answer}");
         assert!(answer["message"].is_string());
     }
-    let (status, answer) = h
-        .post("/.dockhand/api/host/exec", json!("not an object"))
+    h.post_expect(HOST_EXEC, json!("not an object"), StatusCode::BAD_REQUEST)
         .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
 }
 
 #[tokio::test]
@@ -258,14 +241,14 @@ async fn host_exec_runs_own_binaries_with_split_args_cwd_and_env() {
     let h = Harness::new().await;
     let cwd = h.path("work");
     fs_err::create_dir_all(&cwd).unwrap();
-    let (status, r) = h
-        .post(
-            "/.dockhand/api/host/exec",
+    let r = h
+        .post_expect(
+            HOST_EXEC,
             json!({"cmd": "tool", "args": ["'a b'", "$HOME;", "\"c\""],
                    "options": {"cwd": cwd, "env": {"FOO": "bar"}}}),
+            StatusCode::OK,
         )
         .await;
-    assert_eq!(status, StatusCode::OK, "{r}");
     assert_eq!(r["code"], 3);
     assert_eq!(
         r["stdout"],
@@ -275,9 +258,7 @@ async fn host_exec_runs_own_binaries_with_split_args_cwd_and_env() {
     assert_eq!(r["cmd"], "tool 'a b' '$HOME;' c");
 
     // Without cwd: the user's home.
-    let (_, r) = h
-        .post("/.dockhand/api/host/exec", json!({"cmd": "tool"}))
-        .await;
+    let (_, r) = h.post(HOST_EXEC, json!({"cmd": "tool"})).await;
     let home = h.state.bridge.user_home.display().to_string();
     assert!(
         r["stdout"]
@@ -308,45 +289,34 @@ async fn host_exec_refuses_anything_but_own_binaries() {
         "..",
         "missing",
     ] {
-        let (status, r) = h
-            .post("/.dockhand/api/host/exec", json!({"cmd": cmd, "args": []}))
-            .await;
+        let (status, r) = h.post(HOST_EXEC, json!({"cmd": cmd, "args": []})).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{cmd:?}: {r}");
-        assert!(
-            r["message"]
-                .as_str()
-                .unwrap()
-                .contains("not one of this extension's host binaries"),
-            "{r}"
-        );
+        assert_message(&r, "not one of this extension's host binaries");
     }
     // A symlink planted in host/ under a listed name is not run either.
     let link = h.caller().host_dir().join("missing");
     fs_err::os::unix::fs::symlink("/bin/sh", &link).unwrap();
-    let (status, _) = h
-        .post("/.dockhand/api/host/exec", json!({"cmd": "missing"}))
+    h.post_expect(HOST_EXEC, json!({"cmd": "missing"}), StatusCode::NOT_FOUND)
         .await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
 async fn exec_argument_errors_are_400() {
     let h = Harness::new().await;
-    let (status, r) = h
-        .post(
-            "/.dockhand/api/host/exec",
+    let r = h
+        .post_expect(
+            HOST_EXEC,
             json!({"cmd": "tool", "args": ["'unclosed"]}),
+            StatusCode::BAD_REQUEST,
         )
         .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(r["message"].as_str().unwrap().contains("unbalanced"), "{r}");
-    let (status, _) = h
-        .post(
-            "/.dockhand/api/host/exec",
-            json!({"cmd": "tool", "options": {"cwd": "/no/such/dir"}}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_message(&r, "unbalanced");
+    h.post_expect(
+        HOST_EXEC,
+        json!({"cmd": "tool", "options": {"cwd": "/no/such/dir"}}),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
 }
 
 /// A fake docker CLI that prints its arguments: the argv the bridge built.
@@ -368,15 +338,10 @@ async fn docker_exec_splits_like_docker_desktop_and_never_uses_a_shell() {
     .await;
     let cwd = h.path("cwd");
     fs_err::create_dir_all(&cwd).unwrap();
-    let (status, r) = h
-        .post(
-            "/.dockhand/api/docker/exec",
+    let r = h.post_expect(DOCKER_EXEC,
             json!({"cmd": "ps", "args": ["--format", "\"{{json .}}\"", "; rm -rf /", "$(id)", "`id`",
                    "$HOME", "*", "a|b", "&&", ">", "out"],
-                   "options": {"cwd": cwd, "env": {"FOO": "x"}}}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{r}");
+                   "options": {"cwd": cwd, "env": {"FOO": "x"}}}), StatusCode::OK).await;
     assert_eq!(r["code"], 0);
     let want = [
         "ps",
@@ -426,56 +391,39 @@ async fn docker_exec_cannot_reach_another_engine_or_load_code() {
         ..Options::default()
     })
     .await;
-    for (body, needle) in [
-        (
-            json!({"cmd": "--context", "args": ["prod", "ps"]}),
-            "global option `--context`",
-        ),
-        (
-            json!({"cmd": "-H", "args": ["tcp://10.0.0.1:2375", "ps"]}),
-            "global option `-H`",
-        ),
-        (
-            json!({"cmd": "--host=tcp://x:1 ps"}),
-            "global option `--host`",
-        ),
-        (
-            json!({"cmd": "--config", "args": ["/tmp/evil", "ps"]}),
-            "global option `--config`",
-        ),
-        (
-            json!({"cmd": "--tlsverify", "args": ["ps"]}),
-            "global option `--tlsverify`",
-        ),
-        (
-            json!({"cmd": "ps", "options": {"env": {"DOCKER_HOST": "tcp://x:1"}}}),
-            "DOCKER_HOST cannot be set",
-        ),
-        (
-            json!({"cmd": "ps", "options": {"env": {"DOCKER_CONTEXT": "prod"}}}),
-            "DOCKER_CONTEXT cannot be set",
-        ),
-        (
-            json!({"cmd": "ps", "options": {"env": {"DOCKER_CONFIG": "/tmp"}}}),
-            "DOCKER_CONFIG cannot be set",
-        ),
-        (
-            json!({"cmd": "ps", "options": {"env": {"LD_PRELOAD": "/tmp/x.so"}}}),
-            "LD_PRELOAD cannot be set",
-        ),
-        (
-            json!({"cmd": "ps", "options": {"env": {"PATH": "/tmp"}}}),
-            "PATH cannot be set",
-        ),
-        (
-            json!({"cmd": "ps", "options": {"env": {"HOME": "/tmp"}}}),
-            "HOME cannot be set",
-        ),
-    ] {
-        let (status, r) = h.post("/.dockhand/api/docker/exec", body.clone()).await;
+    // Global options (the command, its arguments, the option named).
+    let globals = [
+        ("--context", json!(["prod", "ps"]), "--context"),
+        ("-H", json!(["tcp://10.0.0.1:2375", "ps"]), "-H"),
+        ("--host=tcp://x:1 ps", json!(null), "--host"),
+        ("--config", json!(["/tmp/evil", "ps"]), "--config"),
+        ("--tlsverify", json!(["ps"]), "--tlsverify"),
+    ]
+    .map(|(cmd, args, option)| {
+        let body = match args {
+            serde_json::Value::Null => json!({"cmd": cmd}),
+            args => json!({"cmd": cmd, "args": args}),
+        };
+        (body, format!("global option `{option}`"))
+    });
+    // Reserved environment names, each with a value an attacker would give.
+    let reserved = [
+        ("DOCKER_HOST", "tcp://x:1"),
+        ("DOCKER_CONTEXT", "prod"),
+        ("DOCKER_CONFIG", "/tmp"),
+        ("LD_PRELOAD", "/tmp/x.so"),
+        ("PATH", "/tmp"),
+        ("HOME", "/tmp"),
+    ]
+    .map(|(name, value)| {
+        let body = json!({"cmd": "ps", "options": {"env": {name: value}}});
+        (body, format!("{name} cannot be set"))
+    });
+    for (body, needle) in globals.into_iter().chain(reserved) {
+        let (status, r) = h.post(DOCKER_EXEC, body.clone()).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {r}");
         let message = r["message"].as_str().unwrap();
-        assert!(message.contains(needle), "{body}: {message}");
+        assert!(message.contains(&needle), "{body}: {message}");
     }
     // The same over the streaming socket, and for host binaries.
     let addr = h.serve_tcp().await;
@@ -488,24 +436,26 @@ async fn docker_exec_cannot_reach_another_engine_or_load_code() {
         assert_eq!(messages.len(), 1, "{request}: {messages:?}");
         assert!(messages[0]["error"].is_string(), "{request}: {messages:?}");
     }
-    let (status, r) = h
-        .post(
-            "/.dockhand/api/host/exec",
-            json!({"cmd": "tool", "options": {"env": {"LD_PRELOAD": "/tmp/x.so"}}}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{r}");
+    h.post_expect(
+        HOST_EXEC,
+        json!({"cmd": "tool", "options": {"env": {"LD_PRELOAD": "/tmp/x.so"}}}),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
     assert!(!ran.exists(), "nothing ran");
 }
 
 #[tokio::test]
 async fn docker_exec_without_a_docker_cli_is_503() {
     let h = Harness::new().await;
-    let (status, r) = h
-        .post("/.dockhand/api/docker/exec", json!({"cmd": "ps"}))
+    let r = h
+        .post_expect(
+            DOCKER_EXEC,
+            json!({"cmd": "ps"}),
+            StatusCode::SERVICE_UNAVAILABLE,
+        )
         .await;
-    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
-    assert!(r["message"].as_str().unwrap().contains("docker CLI"), "{r}");
+    assert_message(&r, "docker CLI");
 }
 
 #[tokio::test]
@@ -524,13 +474,8 @@ async fn docker_exec_runs_the_real_cli_against_the_engine() {
         ..Options::default()
     })
     .await;
-    let (status, r) = h
-        .post(
-            "/.dockhand/api/docker/exec",
-            json!({"cmd": "version", "args": ["--format", "'{{.Client.Version}} {{.Server.Version}}'"]}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{r}");
+    let r = h.post_expect(DOCKER_EXEC,
+            json!({"cmd": "version", "args": ["--format", "'{{.Client.Version}} {{.Server.Version}}'"]}), StatusCode::OK).await;
     assert_eq!(r["code"], 0, "{r}");
     let out = r["stdout"].as_str().unwrap().trim();
     let parts: Vec<&str> = out.split(' ').collect();
@@ -544,7 +489,7 @@ async fn docker_exec_runs_the_real_cli_against_the_engine() {
     // A shell operator is an argument: docker refuses it, nothing else runs.
     let (_, r) = h
         .post(
-            "/.dockhand/api/docker/exec",
+            DOCKER_EXEC,
             json!({"cmd": "version", "args": ["; echo", "pwned"]}),
         )
         .await;
@@ -562,30 +507,29 @@ async fn collected_output_is_capped_per_extension() {
         ..Options::default()
     })
     .await;
-    let (status, r) = h
-        .post(
-            "/.dockhand/api/host/exec",
+    let r = h
+        .post_expect(
+            HOST_EXEC,
             json!({"cmd": "chatty", "args": ["5000"]}),
+            StatusCode::OK,
         )
         .await;
-    assert_eq!(status, StatusCode::OK, "{r}");
     assert_eq!(r["stdout"].as_str().unwrap().len(), 5000);
-    let (status, r) = h
-        .post(
-            "/.dockhand/api/host/exec",
+    let r = h
+        .post_expect(
+            HOST_EXEC,
             json!({"cmd": "chatty", "args": ["200000"]}),
+            StatusCode::INSUFFICIENT_STORAGE,
         )
         .await;
-    assert_eq!(status, StatusCode::INSUFFICIENT_STORAGE, "{r}");
-    assert!(r["message"].as_str().unwrap().contains("stream"), "{r}");
+    assert_message(&r, "stream");
     // The budget was given back.
-    let (status, _) = h
-        .post(
-            "/.dockhand/api/host/exec",
-            json!({"cmd": "chatty", "args": ["5000"]}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
+    h.post_expect(
+        HOST_EXEC,
+        json!({"cmd": "chatty", "args": ["5000"]}),
+        StatusCode::OK,
+    )
+    .await;
     assert_eq!(h.state.bridge.processes.running(h.caller().id()), 0);
 }
 
@@ -596,8 +540,8 @@ async fn vm_exec_without_backend_is_404() {
         ..Options::default()
     })
     .await;
-    let (status, r) = h.post("/.dockhand/api/vm/exec", json!({"cmd": "ls"})).await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "{r}");
+    h.post_expect(VM_EXEC, json!({"cmd": "ls"}), StatusCode::NOT_FOUND)
+        .await;
 }
 
 /// A backend that has not created its socket yet (Docker Desktop installs
@@ -607,10 +551,13 @@ async fn vm_exec_without_backend_is_404() {
 async fn vm_request_waits_for_a_socket_that_appears_later() {
     let h = Harness::new().await;
     fs_err::remove_file(h.socket()).unwrap();
-    let (status, answer) = h
-        .post("/.dockhand/api/vm/request", json!({"url": "/echo"}))
+    let answer = h
+        .post_expect(
+            VM_REQUEST,
+            json!({"url": "/echo"}),
+            StatusCode::SERVICE_UNAVAILABLE,
+        )
         .await;
-    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{answer}");
     let message = answer["message"].as_str().unwrap();
     assert!(
         message.contains("has not created its socket backend.sock yet")
@@ -619,22 +566,18 @@ async fn vm_request_waits_for_a_socket_that_appears_later() {
     );
     // A socket file nobody listens on (a backend that stopped) says that.
     drop(std::os::unix::net::UnixListener::bind(h.socket()).unwrap());
-    let (status, answer) = h
-        .post("/.dockhand/api/vm/request", json!({"url": "/echo"}))
+    let answer = h
+        .post_expect(
+            VM_REQUEST,
+            json!({"url": "/echo"}),
+            StatusCode::SERVICE_UNAVAILABLE,
+        )
         .await;
-    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{answer}");
-    assert!(
-        answer["message"]
-            .as_str()
-            .unwrap()
-            .contains("nothing listens on the socket backend.sock"),
-        "{answer}"
-    );
+    assert_message(&answer, "nothing listens on the socket backend.sock");
     fs_err::remove_file(h.socket()).unwrap();
     h.start_backend().await;
-    let (status, answer) = h
-        .post("/.dockhand/api/vm/request", json!({"url": "/echo"}))
+    let answer = h
+        .post_expect(VM_REQUEST, json!({"url": "/echo"}), StatusCode::OK)
         .await;
-    assert_eq!(status, StatusCode::OK, "{answer}");
     assert_eq!(answer["status"], 200);
 }

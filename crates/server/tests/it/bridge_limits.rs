@@ -13,7 +13,7 @@ use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{UnixListener, UnixStream};
 
-use crate::bridge_support::{Harness, Options, eventually};
+use crate::bridge_support::{Harness, Options, VM_REQUEST, assert_message, eventually};
 
 /// Replaces the harness's backend with a listener at its socket path (the
 /// old one keeps its unlinked socket); connections go to `serve`.
@@ -86,9 +86,7 @@ async fn a_backend_that_never_answers_is_cut_at_the_service_timeout() {
         }
     });
     let started = std::time::Instant::now();
-    let (status, answer) = h
-        .post("/.dockhand/api/vm/request", json!({"url": "/anything"}))
-        .await;
+    let (status, answer) = h.post(VM_REQUEST, json!({"url": "/anything"})).await;
     let took = started.elapsed();
     assert_eq!(status, StatusCode::GATEWAY_TIMEOUT, "{answer}");
     assert!(
@@ -108,10 +106,12 @@ async fn a_backend_that_never_answers_is_cut_at_the_service_timeout() {
         eventually(5, || closed.load(Ordering::SeqCst) == 1).await,
         "the cut call's connection is closed"
     );
-    let (status, _) = h
-        .post("/.dockhand/api/vm/request", json!({"url": "/again"}))
-        .await;
-    assert_eq!(status, StatusCode::GATEWAY_TIMEOUT);
+    h.post_expect(
+        VM_REQUEST,
+        json!({"url": "/again"}),
+        StatusCode::GATEWAY_TIMEOUT,
+    )
+    .await;
     assert_eq!(
         accepted.load(Ordering::SeqCst),
         2,
@@ -130,7 +130,7 @@ async fn service_timeout_off_waits() {
     .await;
     let waited = tokio::time::timeout(
         Duration::from_millis(500),
-        h.post("/.dockhand/api/vm/request", json!({"url": "/hang"})),
+        h.post(VM_REQUEST, json!({"url": "/hang"})),
     )
     .await;
     assert!(waited.is_err(), "no answer and no cut: {waited:?}");
@@ -174,7 +174,7 @@ async fn concurrent_large_answers_past_the_budget_get_503() {
     let (calls, head, total) = (4, 384 << 10, 512 << 10);
     hold_answers(listener, calls, head, total);
     let answers = futures_util::future::join_all(
-        (0..calls).map(|_| h.post("/.dockhand/api/vm/request", json!({"url": "/big"}))),
+        (0..calls).map(|_| h.post(VM_REQUEST, json!({"url": "/big"}))),
     )
     .await;
     let mut ok = 0;
@@ -217,28 +217,21 @@ async fn a_request_body_past_the_budget_gets_503() {
     }))
     .await;
     let before = h.connections.load(Ordering::SeqCst);
-    let (status, answer) = h
-        .post(
-            "/.dockhand/api/vm/request",
+    let answer = h
+        .post_expect(
+            VM_REQUEST,
             json!({"method": "POST", "url": "/echo", "data": "x".repeat(2 << 20)}),
+            StatusCode::SERVICE_UNAVAILABLE,
         )
         .await;
-    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{answer}");
-    assert!(
-        answer["message"]
-            .as_str()
-            .unwrap()
-            .contains("in_flight_bytes"),
-        "{answer}"
-    );
+    assert_message(&answer, "in_flight_bytes");
     assert_eq!(h.connections.load(Ordering::SeqCst), before);
-    let (status, answer) = h
-        .post(
-            "/.dockhand/api/vm/request",
-            json!({"method": "POST", "url": "/echo", "data": "small"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{answer}");
+    h.post_expect(
+        VM_REQUEST,
+        json!({"method": "POST", "url": "/echo", "data": "small"}),
+        StatusCode::OK,
+    )
+    .await;
     let budget = &h.state.bridge.budget;
     assert_eq!(budget.available(), budget.total());
 }

@@ -148,6 +148,20 @@ pub const SCRIPTS: [(&str, &str); 5] = [
     ("missing", ""),
 ];
 
+/// The bridge's routes the tests call most.
+pub const VM_REQUEST: &str = "/.dockhand/api/vm/request";
+pub const VM_EXEC: &str = "/.dockhand/api/vm/exec";
+pub const HOST_EXEC: &str = "/.dockhand/api/host/exec";
+pub const DOCKER_EXEC: &str = "/.dockhand/api/docker/exec";
+
+/// Asserts that `answer` is an error whose message contains `needle`.
+pub fn assert_message(answer: &Value, needle: &str) {
+    let message = answer["message"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no message: {answer}"));
+    assert!(message.contains(needle), "{answer}");
+}
+
 impl Harness {
     pub async fn new() -> Self {
         Self::with(Options::default()).await
@@ -243,6 +257,14 @@ impl Harness {
     }
 
     /// A POST to the router with the extension's Origin.
+    /// Posts `body` to `path` and asserts the answer's status is `want`;
+    /// the answer.
+    pub async fn post_expect(&self, path: &str, body: Value, want: StatusCode) -> Value {
+        let (status, answer) = self.post(path, body).await;
+        assert_eq!(status, want, "{path}: {answer}");
+        answer
+    }
+
     pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
         let req = Request::post(path)
             .header("origin", ORIGIN)

@@ -19,7 +19,9 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tower::ServiceExt;
 
-use crate::bridge_support::{DASHBOARD, Harness, ORIGIN, Options, engine_host, eventually, skip};
+use crate::bridge_support::{
+    DASHBOARD, Harness, ORIGIN, Options, VM_EXEC, assert_message, engine_host, eventually, skip,
+};
 
 /// A `FROM scratch` image with a static busybox as sh, sleep, cat, ps, kill.
 const IMAGE: &str = "dockhand-server-it/busybox:latest";
@@ -138,21 +140,24 @@ async fn vm_exec_runs_in_the_first_service() {
         return;
     };
     // No container yet: the backend is not running.
-    let (status, r) = h
-        .post("/.dockhand/api/vm/exec", json!({"cmd": "true"}))
+    let r = h
+        .post_expect(
+            VM_EXEC,
+            json!({"cmd": "true"}),
+            StatusCode::SERVICE_UNAVAILABLE,
+        )
         .await;
-    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{r}");
-    assert!(r["message"].as_str().unwrap().contains("`backend`"), "{r}");
+    assert_message(&r, "`backend`");
 
     let _other = run_service(&h, &mut cleanup, "other", &[]);
     let backend = run_service(&h, &mut cleanup, "backend", &[]);
-    let (status, r) = h
-        .post(
-            "/.dockhand/api/vm/exec",
+    let r = h
+        .post_expect(
+            VM_EXEC,
             json!({"cmd": "cat", "args": ["/etc/hostname"]}),
+            StatusCode::OK,
         )
         .await;
-    assert_eq!(status, StatusCode::OK, "{r}");
     assert_eq!(r["code"], 0);
     assert_eq!(
         r["stdout"].as_str().unwrap().trim(),
@@ -162,7 +167,7 @@ async fn vm_exec_runs_in_the_first_service() {
 
     let (_, r) = h
         .post(
-            "/.dockhand/api/vm/exec",
+            VM_EXEC,
             json!({"cmd": "sh", "args": ["-c", "'echo $FOO; pwd; echo err >&2; exit 4'"],
                    "options": {"env": {"FOO": "bar"}, "cwd": "/bin"}}),
         )
@@ -239,25 +244,25 @@ async fn list_calls_pass_options_through() {
         json!({"all": true, "filters": filters}),
         json!({"all": true, "filters": {"label": [label]}}),
     ] {
-        let (status, list) = h
-            .post(
+        let list = h
+            .post_expect(
                 "/.dockhand/api/docker/containers",
                 json!({"options": options}),
+                StatusCode::OK,
             )
             .await;
-        assert_eq!(status, StatusCode::OK, "{list}");
         let list = list.as_array().unwrap();
         assert_eq!(list.len(), 1, "{list:?}");
         assert_eq!(list[0]["Id"], backend);
         assert_eq!(list[0]["Labels"]["com.docker.compose.service"], "backend");
     }
-    let (status, list) = h
-        .post(
+    let list = h
+        .post_expect(
             "/.dockhand/api/docker/images",
             json!({"options": {"filters": {"reference": [IMAGE]}}}),
+            StatusCode::OK,
         )
         .await;
-    assert_eq!(status, StatusCode::OK, "{list}");
     let list = list.as_array().unwrap();
     assert_eq!(list.len(), 1, "{list:?}");
     assert!(
@@ -266,13 +271,12 @@ async fn list_calls_pass_options_through() {
             .unwrap()
             .contains(&json!(IMAGE))
     );
-    let (status, _) = h
-        .post(
-            "/.dockhand/api/docker/containers",
-            json!({"options": {"filters": "{bad"}}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
+    h.post_expect(
+        "/.dockhand/api/docker/containers",
+        json!({"options": {"filters": "{bad"}}),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
 }
 
 #[tokio::test]

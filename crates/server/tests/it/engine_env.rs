@@ -9,7 +9,9 @@ use axum::http::StatusCode;
 use dockhand_engine::{EngineHost, TlsConfig};
 use serde_json::json;
 
-use crate::bridge_support::{Harness, Options, docker_on_path, skip, write_executable};
+use crate::bridge_support::{
+    DOCKER_EXEC, Harness, Options, docker_on_path, skip, write_executable,
+};
 
 fn tls_engine(addr: &str, certs: &std::path::Path) -> EngineHost {
     EngineHost::Tls {
@@ -38,10 +40,9 @@ async fn docker_exec_gets_a_tls_engines_certificates() {
         ..Options::default()
     })
     .await;
-    let (status, r) = h
-        .post("/.dockhand/api/docker/exec", json!({"cmd": "ps"}))
+    let r = h
+        .post_expect(DOCKER_EXEC, json!({"cmd": "ps"}), StatusCode::OK)
         .await;
-    assert_eq!(status, StatusCode::OK, "{r}");
     assert_eq!(
         r["stdout"],
         "DOCKER_HOST=tcp://127.0.0.1:2376\nDOCKER_TLS_VERIFY=1\nDOCKER_TLS=unset\n\
@@ -51,7 +52,7 @@ async fn docker_exec_gets_a_tls_engines_certificates() {
     for name in ["DOCKER_CERT_PATH", "DOCKER_TLS_VERIFY", "DOCKER_TLS"] {
         let (status, r) = h
             .post(
-                "/.dockhand/api/docker/exec",
+                DOCKER_EXEC,
                 json!({"cmd": "ps", "options": {"env": {name: "/tmp/mine"}}}),
             )
             .await;
@@ -83,13 +84,13 @@ async fn docker_exec_runs_the_real_cli_against_a_tls_engine() {
         ..Options::default()
     })
     .await;
-    let (status, r) = h
-        .post(
-            "/.dockhand/api/docker/exec",
+    let r = h
+        .post_expect(
+            DOCKER_EXEC,
             json!({"cmd": "version", "args": ["--format", "'{{.Server.Version}}'"]}),
+            StatusCode::OK,
         )
         .await;
-    assert_eq!(status, StatusCode::OK, "{r}");
     assert_eq!(r["code"], 0, "{r}");
     assert!(
         r["stdout"]

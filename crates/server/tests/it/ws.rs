@@ -10,8 +10,8 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use crate::bridge_support::{
-    Harness, ORIGIN, Options, alive, docker_on_path, engine_host, eventually, read_pid, skip,
-    write_executable,
+    DOCKER_EXEC, HOST_EXEC, Harness, ORIGIN, Options, alive, docker_on_path, engine_host,
+    eventually, read_pid, skip, write_executable,
 };
 use dockhand_server::bridge::Limits;
 
@@ -207,10 +207,12 @@ async fn processes_are_limited_per_extension() {
     let addr = h.serve_tcp().await;
     let (ws1, pid1) = start_sleeper(addr, &h.path("1.pid")).await;
     let (_ws2, _pid2) = start_sleeper(addr, &h.path("2.pid")).await;
-    let (status, r) = h
-        .post("/.dockhand/api/host/exec", json!({"cmd": "ticker"}))
-        .await;
-    assert_eq!(status, axum::http::StatusCode::TOO_MANY_REQUESTS, "{r}");
+    h.post_expect(
+        HOST_EXEC,
+        json!({"cmd": "ticker"}),
+        axum::http::StatusCode::TOO_MANY_REQUESTS,
+    )
+    .await;
     let mut ws3 = connect(addr, ORIGIN).await.unwrap();
     send(&mut ws3, json!({"kind": "host", "cmd": "ticker"})).await;
     let m = all(&mut ws3).await;
@@ -225,10 +227,12 @@ async fn processes_are_limited_per_extension() {
     drop(ws1);
     assert!(eventually(5, || !alive(pid1)).await);
     assert!(eventually(5, || h.state.bridge.processes.running(h.caller().id()) == 1).await);
-    let (status, _) = h
-        .post("/.dockhand/api/host/exec", json!({"cmd": "ticker"}))
-        .await;
-    assert_eq!(status, axum::http::StatusCode::OK);
+    h.post_expect(
+        HOST_EXEC,
+        json!({"cmd": "ticker"}),
+        axum::http::StatusCode::OK,
+    )
+    .await;
 }
 
 /// As in Docker Desktop (docker/extensions-sdk#303), a streaming exec's
@@ -288,7 +292,7 @@ async fn streamed_arguments_are_passed_verbatim() {
     // The same arguments collected keep Docker Desktop's quote removal.
     let (_, r) = h
         .post(
-            "/.dockhand/api/docker/exec",
+            DOCKER_EXEC,
             json!({"cmd": "stats", "args": ["--format", "{{json .}}", "\"quoted\""]}),
         )
         .await;
@@ -336,7 +340,7 @@ async fn streamed_go_templates_reach_the_real_cli_whole() {
 
     let (_, r) = h
         .post(
-            "/.dockhand/api/docker/exec",
+            DOCKER_EXEC,
             json!({"cmd": "version", "args": ["--format", "{{json .Server}}"]}),
         )
         .await;
