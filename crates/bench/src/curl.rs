@@ -10,6 +10,7 @@ use anyhow::{Context, Result, bail, ensure};
 
 use crate::measure::Samples;
 use crate::progress;
+use crate::serve::Serve;
 
 /// One way of reaching `/hello` with curl.
 pub struct CurlTarget {
@@ -23,6 +24,29 @@ pub struct CurlTarget {
 }
 
 impl CurlTarget {
+    /// `vm.service` `GET /hello` through `serve`'s bridge, on the
+    /// extension's origin with its session cookie.
+    pub fn vm_service(name: &'static str, serve: &Serve) -> Self {
+        Self {
+            name,
+            prefix: Vec::new(),
+            args: vec![
+                "-H".into(),
+                format!("Host: {}", serve.ext_host),
+                "-H".into(),
+                format!("Origin: {}", serve.ext_origin()),
+                "-H".into(),
+                format!("Cookie: {}", serve.ext_cookie),
+                "-H".into(),
+                "Content-Type: application/json".into(),
+                "--data".into(),
+                r#"{"method":"GET","url":"/hello"}"#.into(),
+            ],
+            url: format!("http://127.0.0.1:{}/.dockhand/api/vm/request", serve.port),
+            bridged: true,
+        }
+    }
+
     fn command(&self, curl: &Path) -> Command {
         let mut cmd = match self.prefix.split_first() {
             Some((program, args)) => {
@@ -115,6 +139,12 @@ impl CurlTarget {
         );
         Ok(samples)
     }
+}
+
+/// The curl program (`$CURL`, else on PATH).
+pub fn program() -> Result<std::path::PathBuf> {
+    crate::support::program("curl", "CURL")
+        .context("curl is needed for the curl baseline: apt-get install -y curl")
 }
 
 /// Each target measured `runs` times one curl process per request (after

@@ -20,26 +20,8 @@ const CURL_KEEPALIVE: usize = 1000;
 fn targets(env: &Env, serve: &Serve, id: &ExtensionId) -> Result<Vec<CurlTarget>> {
     let socket = env.socket(id);
     let (socat_port, _) = env.socat(&socket)?;
-    let origin = serve.ext_origin();
     Ok(vec![
-        CurlTarget {
-            name: "bridge",
-            prefix: Vec::new(),
-            args: vec![
-                "-H".into(),
-                format!("Host: {}", serve.ext_host),
-                "-H".into(),
-                format!("Origin: {origin}"),
-                "-H".into(),
-                format!("Cookie: {}", serve.ext_cookie),
-                "-H".into(),
-                "Content-Type: application/json".into(),
-                "--data".into(),
-                r#"{"method":"GET","url":"/hello"}"#.into(),
-            ],
-            url: format!("http://127.0.0.1:{}/.dockhand/api/vm/request", serve.port),
-            bridged: true,
-        },
+        CurlTarget::vm_service("bridge", serve),
         CurlTarget {
             name: "curl --unix-socket",
             prefix: Vec::new(),
@@ -59,8 +41,7 @@ fn targets(env: &Env, serve: &Serve, id: &ExtensionId) -> Result<Vec<CurlTarget>
 
 /// The table (see the module docs).
 pub(super) fn curl_table(env: &Env, serve: &Serve, id: &ExtensionId) -> Result<Table> {
-    let curl = support::program("curl", "CURL")
-        .context("curl is needed for the curl baseline: apt-get install -y curl")?;
+    let curl = crate::curl::program()?;
     let targets = targets(env, serve, id)?;
     let (once, kept) =
         crate::curl::measure(&targets, &curl, CURL_WARMUP, CURL_RUNS, CURL_KEEPALIVE)?;
