@@ -69,6 +69,21 @@ pub(crate) fn status_code(e: &bollard::errors::Error) -> Option<u16> {
 }
 
 impl Engine {
+    /// One removal counted: 1 when done, 0 when the engine answered one of
+    /// `gone` (removed already: 404), else the error of `action`.
+    pub(crate) fn removal(
+        &self,
+        result: Result<(), bollard::errors::Error>,
+        gone: &[u16],
+        action: impl FnOnce() -> String,
+    ) -> Result<usize, EngineError> {
+        match result {
+            Ok(()) => Ok(1),
+            Err(e) if status_code(&e).is_some_and(|s| gone.contains(&s)) => Ok(0),
+            Err(e) => Err(self.api_error(&action(), e)),
+        }
+    }
+
     /// Containers in any state that carry `label` (`key` or `key=value`).
     pub async fn containers_by_label(
         &self,
@@ -114,12 +129,11 @@ impl Engine {
         let mut removed = 0;
         for c in self.containers_by_label(label).await? {
             let options = RemoveContainerOptionsBuilder::default().force(true).build();
-            match self.docker.remove_container(&c.id, Some(options)).await {
-                Ok(()) => removed += 1,
-                // Gone already, or being removed by someone else.
-                Err(e) if matches!(status_code(&e), Some(404 | 409)) => {}
-                Err(e) => return Err(self.api_error(&format!("removing container {}", c.name), e)),
-            }
+            let result = self.docker.remove_container(&c.id, Some(options)).await;
+            // 409: being removed by someone else.
+            removed += self.removal(result, &[404, 409], || {
+                format!("removing container {}", c.name)
+            })?;
         }
         Ok(removed)
     }

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use bollard::query_parameters::ListNetworksOptionsBuilder;
 
-use crate::containers::{label_filter, labels, status_code};
+use crate::containers::{label_filter, labels};
 use crate::{Engine, EngineError};
 
 /// A network, as listed.
@@ -44,11 +44,8 @@ impl Engine {
     pub async fn remove_networks_by_label(&self, label: &str) -> Result<usize, EngineError> {
         let mut removed = 0;
         for n in self.networks_by_label(label).await? {
-            match self.docker.remove_network(&n.id).await {
-                Ok(()) => removed += 1,
-                Err(e) if status_code(&e) == Some(404) => {}
-                Err(e) => return Err(self.api_error(&format!("removing network {}", n.name), e)),
-            }
+            let result = self.docker.remove_network(&n.id).await;
+            removed += self.removal(result, &[404], || format!("removing network {}", n.name))?;
         }
         Ok(removed)
     }

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use bollard::query_parameters::{ListVolumesOptionsBuilder, RemoveVolumeOptionsBuilder};
 
-use crate::containers::{label_filter, status_code};
+use crate::containers::label_filter;
 use crate::{ApiObject, Engine, EngineError};
 
 /// A volume, as listed.
@@ -44,11 +44,8 @@ impl Engine {
         let mut removed = 0;
         for v in self.volumes_by_label(label).await? {
             let options = RemoveVolumeOptionsBuilder::default().force(false).build();
-            match self.docker.remove_volume(&v.name, Some(options)).await {
-                Ok(()) => removed += 1,
-                Err(e) if status_code(&e) == Some(404) => {}
-                Err(e) => return Err(self.api_error(&format!("removing volume {}", v.name), e)),
-            }
+            let result = self.docker.remove_volume(&v.name, Some(options)).await;
+            removed += self.removal(result, &[404], || format!("removing volume {}", v.name))?;
         }
         Ok(removed)
     }
