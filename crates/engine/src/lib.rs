@@ -38,7 +38,8 @@
 //! - the override compose file that gives every backend service dockhand's
 //!   labels, its socket dir and the engine socket ([`compose_override`]), and
 //!   the one-service compose file of a `vm.image` backend ([`vm_image_compose`]);
-//! - waiting for a backend's socket ([`wait_for_socket`]).
+//! - waiting for a backend's socket ([`wait_for_socket`]);
+//! - an error and its causes as one line ([`error_chain`]).
 //!
 //! It reads no environment variables and prints nothing: everything comes in
 //! as arguments.

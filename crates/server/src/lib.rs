@@ -12,7 +12,7 @@
 //!   `{"message"}` with its status; [`auth`]: tokens, sessions, tickets,
 //!   cookies, the `Host` allow-list and the one `Origin` check; [`slug`]:
 //!   the origin names; [`blocking`]: SQLite, file walks, uninstalls and
-//!   installs off the server's thread;
+//!   installs off the server's thread; [`html`]: text escaped for a page;
 //! - [`bridge`]: `/.dockhand/api/*` and its state (the engine handle, the
 //!   registry of every process the server started, connection pools);
 //! - [`state`]: [`AppState`] and the sites a request can be for;
