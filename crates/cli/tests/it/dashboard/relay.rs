@@ -85,6 +85,14 @@ fn dashboard_in_relay_mode_on_the_vm_engine() {
         async |client, serve| {
             open_dashboard(client, serve).await?;
             engine_line(client, &vm_host).await?;
+            // The list asks each backend's socket through its relay: wait
+            // for it before the tabs are looked up in the sidebar.
+            wait_js(
+                client,
+                "both extensions in the sidebar",
+                "return document.querySelectorAll('#ext-nav a[title]').length >= 2 || null",
+            )
+            .await?;
             backend_image(client, &ctx).await?;
             backend_compose(client, &ctx).await?;
             screenshot(client, "dashboard-relay-mode.png").await?;
