@@ -466,6 +466,26 @@ mod tests {
     }
 
     #[test]
+    fn a_full_map_loses_its_oldest_entry_only() {
+        let start = Instant::now();
+        let mut map = HashMap::new();
+        for i in 0..3u64 {
+            map.insert(format!("k{i}"), ((), start + Duration::from_secs(10 - i)));
+        }
+        make_room(&mut map, 4);
+        assert_eq!(map.len(), 3, "room already");
+        make_room(&mut map, 3);
+        assert_eq!(map.len(), 2);
+        assert!(!map.contains_key("k2"), "the earliest instant goes");
+        // A flood never grows the map past its cap.
+        for i in 0..100u64 {
+            make_room(&mut map, 3);
+            map.insert(format!("f{i}"), ((), start + Duration::from_secs(i)));
+        }
+        assert_eq!(map.len(), 3);
+    }
+
+    #[test]
     fn cookies_are_found_among_others() {
         let mut h = HeaderMap::new();
         h.append(
