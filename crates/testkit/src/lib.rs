@@ -11,6 +11,8 @@
 //!   distribution API that misbehaves on demand (auth, truncated, endless or
 //!   stalled bodies, refused mounts, pagination, canned answers, a manifest
 //!   served under another digest).
+//! - [`command`]: child processes that must succeed, failing the test with
+//!   what ran and both of its outputs.
 //! - [`http`]: the small hand-written HTTP/1.1 exchanges tests make over unix
 //!   sockets and TCP, and parsing what comes back.
 //! - [`examples`]: the repository root and the example backend binary
@@ -21,6 +23,7 @@
 //!   machine, chromedriver started in its own process group, a WebDriver
 //!   session with headless Chromium.
 
+pub mod command;
 pub mod env;
 pub mod examples;
 pub mod http;

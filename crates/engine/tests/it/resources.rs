@@ -13,6 +13,7 @@ use dockhand_engine::{
     COMPOSE_PROJECT_LABEL, Engine, EngineError, EngineHost, ExecOptions, ListContainersOptions,
     ListImagesOptions, StatsOptions, TerminalSize,
 };
+use dockhand_testkit::command::stdout_ok;
 use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
 
@@ -22,17 +23,11 @@ use crate::support::{Cleanup, engine_host, extension_label, skip, unique_id};
 const IMAGE: &str = "dockhand-engine-it/busybox:latest";
 
 fn docker(host: &EngineHost, args: &[&str]) -> String {
-    let out = Command::new("docker")
-        .env("DOCKER_HOST", host.to_string())
-        .args(args)
-        .output()
-        .expect("the docker CLI runs");
-    assert!(
-        out.status.success(),
-        "docker {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    stdout_ok(
+        Command::new("docker")
+            .env("DOCKER_HOST", host.to_string())
+            .args(args),
+    )
 }
 
 /// Builds [`IMAGE`] once; false when the machine has no static busybox.

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use dockhand_testkit::command::output_ok;
+
 use dockhand_engine::{
     COMPOSE_PROJECT_LABEL, ComposeProject, ComposeRunner, EXTENSION_LABEL, Engine, EngineHost,
 };
@@ -69,16 +71,11 @@ pub fn build_backend_image(host: &EngineHost) {
         "FROM scratch\nCOPY backend /backend\nSTOPSIGNAL SIGKILL\nCMD [\"/backend\"]\n",
     )
     .expect("write the Dockerfile");
-    let out = Command::new("docker")
-        .env("DOCKER_HOST", host.to_string())
-        .args(["build", "-q", "-t", BACKEND_IMAGE])
-        .arg(ctx.path())
-        .output()
-        .expect("docker build runs");
-    assert!(
-        out.status.success(),
-        "docker build failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+    output_ok(
+        Command::new("docker")
+            .env("DOCKER_HOST", host.to_string())
+            .args(["build", "-q", "-t", BACKEND_IMAGE])
+            .arg(ctx.path()),
     );
 }
 

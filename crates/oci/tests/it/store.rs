@@ -12,6 +12,7 @@ use dockhand_oci::store::{
     DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, DOCKHAND_REF, Descriptor, GcReport, OCI_INDEX,
     OCI_MANIFEST, REF_NAME, Store, StoreError, oci_ref_name,
 };
+use dockhand_testkit::command::output_ok;
 use serde_json::json;
 
 /// A directory removed when dropped.
@@ -348,16 +349,7 @@ fn skopeo(test: &str) -> Option<()> {
 }
 
 fn run_skopeo(args: &[&str]) -> Vec<u8> {
-    let out = Command::new("skopeo")
-        .args(args)
-        .output()
-        .expect("test fixture");
-    assert!(
-        out.status.success(),
-        "skopeo {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
+    output_ok(Command::new("skopeo").args(args)).stdout
 }
 
 /// A valid one-layer image: a gzipped tar holding `hello`, its config, its manifest.
