@@ -213,6 +213,33 @@ fn amd64() -> CheckOptions {
     }
 }
 
+/// Puts `fake`'s `acme/ext` in `m`'s state as installed from
+/// `{id}{suffix}` (at `version`, with the manifest `digest`); its id as text
+/// and parsed.
+fn install(
+    m: &Manager,
+    fake: &Fake,
+    suffix: &str,
+    version: Option<&str>,
+    digest: &str,
+) -> (String, ExtensionId) {
+    let id = format!("{}/acme/ext", fake.addr);
+    let source = format!("{id}{suffix}");
+    m.state.put(&record(&id, &source, version, digest)).unwrap();
+    let parsed = ExtensionId::parse(&id).unwrap();
+    (id, parsed)
+}
+
+/// Checks `id` for an update on `rt`; the check, which must have run.
+fn check(
+    rt: &tokio::runtime::Runtime,
+    m: &Manager,
+    id: &ExtensionId,
+    options: &CheckOptions,
+) -> UpdateCheck {
+    checked(rt.block_on(m.check_update(id, &client(), options)).unwrap())
+}
+
 fn checked(c: Checked) -> UpdateCheck {
     match c {
         Checked::Checked(c) => c,
@@ -255,17 +282,9 @@ fn picks_the_highest_compatible_tag_without_a_layer_request_and_caches() {
     let fake = Fake::start(small_repo());
     let tmp = tempfile::tempdir().unwrap();
     let m = manager(tmp.path());
-    let id = format!("{}/acme/ext", fake.addr);
-    let source = format!("{id}:1.0.0");
-    m.state
-        .put(&record(&id, &source, Some("1.0.0"), "sha256:00"))
-        .unwrap();
-    let id = ExtensionId::parse(&id).unwrap();
+    let (_, id) = install(&m, &fake, ":1.0.0", Some("1.0.0"), "sha256:00");
     let rt = rt();
-    let c = checked(
-        rt.block_on(m.check_update(&id, &client(), &amd64()))
-            .unwrap(),
-    );
+    let c = check(&rt, &m, &id, &amd64());
     assert_eq!(c.latest.as_deref(), Some("v1.1.0"));
     assert!(c.update_available);
     assert_eq!(c.blocked_by_api.as_deref(), Some("2.0.0"));
@@ -282,10 +301,7 @@ fn picks_the_highest_compatible_tag_without_a_layer_request_and_caches() {
     assert!(m.state.get_check(&id).unwrap().unwrap().update_available);
 
     // Again: every candidate from the cache, no config read.
-    let c2 = checked(
-        rt.block_on(m.check_update(&id, &client(), &amd64()))
-            .unwrap(),
-    );
+    let c2 = check(&rt, &m, &id, &amd64());
     assert_eq!(c2.latest, c.latest);
     assert_eq!(c2.counts.configs_read, 0);
     assert_eq!(c2.counts.cached, 2);
@@ -296,7 +312,7 @@ fn picks_the_highest_compatible_tag_without_a_layer_request_and_caches() {
         pre: true,
         ..amd64()
     };
-    let c3 = checked(rt.block_on(m.check_update(&id, &client(), &pre)).unwrap());
+    let c3 = check(&rt, &m, &id, &pre);
     assert_eq!(c3.latest.as_deref(), Some("1.2.0-rc.1"));
     assert_eq!(fake.layer_requests(), 0);
 }
@@ -306,15 +322,7 @@ fn the_highest_installed_is_up_to_date_and_local_sources_are_skipped() {
     let fake = Fake::start(small_repo());
     let tmp = tempfile::tempdir().unwrap();
     let m = manager(tmp.path());
-    let id = format!("{}/acme/ext", fake.addr);
-    m.state
-        .put(&record(
-            &id,
-            &format!("{id}:v1.1.0"),
-            Some("v1.1.0"),
-            "sha256:00",
-        ))
-        .unwrap();
+    install(&m, &fake, ":v1.1.0", Some("v1.1.0"), "sha256:00");
     m.state
         .put(&record(
             "local/ext",
@@ -345,17 +353,10 @@ fn an_extension_installed_by_digest_compares_manifests() {
     let fake = Fake::start(small_repo());
     let tmp = tempfile::tempdir().unwrap();
     let m = manager(tmp.path());
-    let id = format!("{}/acme/ext", fake.addr);
-    let source = format!("{id}@sha256:{}", "ab".repeat(32));
-    m.state
-        .put(&record(&id, &source, None, "sha256:0000"))
-        .unwrap();
-    let idv = ExtensionId::parse(&id).unwrap();
+    let suffix = format!("@sha256:{}", "ab".repeat(32));
+    let (id, idv) = install(&m, &fake, &suffix, None, "sha256:0000");
     let rt = rt();
-    let c = checked(
-        rt.block_on(m.check_update(&idv, &client(), &amd64()))
-            .unwrap(),
-    );
+    let c = check(&rt, &m, &idv, &amd64());
     assert_eq!(c.latest.as_deref(), Some("v1.1.0"));
     assert!(c.update_available, "another digest than the installed one");
     // Installed the very manifest v1.1.0 names for amd64: nothing to do.
@@ -364,13 +365,8 @@ fn an_extension_installed_by_digest_compares_manifests() {
         .get_manifest_api(&id, &head_digest(&fake, "v1.1.0"), "linux/amd64")
         .unwrap()
         .unwrap();
-    m.state
-        .put(&record(&id, &source, None, &cached.manifest))
-        .unwrap();
-    let c = checked(
-        rt.block_on(m.check_update(&idv, &client(), &amd64()))
-            .unwrap(),
-    );
+    install(&m, &fake, &suffix, None, &cached.manifest);
+    let c = check(&rt, &m, &idv, &amd64());
     assert!(!c.update_available);
 }
 
@@ -415,20 +411,8 @@ fn ten_thousand_tags_across_link_pages() {
     });
     let tmp = tempfile::tempdir().unwrap();
     let m = manager(tmp.path());
-    let id = format!("{}/acme/ext", fake.addr);
-    m.state
-        .put(&record(
-            &id,
-            &format!("{id}:0.5.0"),
-            Some("0.5.0"),
-            "sha256:00",
-        ))
-        .unwrap();
-    let idv = ExtensionId::parse(&id).unwrap();
-    let c = checked(
-        rt().block_on(m.check_update(&idv, &client(), &amd64()))
-            .unwrap(),
-    );
+    let (_, idv) = install(&m, &fake, ":0.5.0", Some("0.5.0"), "sha256:00");
+    let c = check(&rt(), &m, &idv, &amd64());
     assert_eq!(c.counts.tags, total);
     assert_eq!(c.counts.ignored, 10);
     assert_eq!(c.latest.as_deref(), Some("9.8.99"));
