@@ -24,6 +24,26 @@ async fn install(m: &Manager, reference: &str) -> Result<(), InstallError> {
     .await
 }
 
+/// Installs `reference` (a name on `reg`) under an allow-list of
+/// `allowed` (also a name on `reg`), which must refuse it as not allowed:
+/// the manager, and the error's message.
+async fn not_allowed(
+    reg: &FakeRegistry,
+    home: &std::path::Path,
+    allowed: &str,
+    reference: &str,
+) -> (Manager, String) {
+    let host = reg.host();
+    let policy = format!("[allow]\nextensions = [\"{host}/{allowed}\"]\n");
+    let m = support::with_policy(home, &policy);
+    let err = install(&m, &format!("{host}/{reference}"))
+        .await
+        .unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, InstallError::NotAllowed { .. }), "{msg}");
+    (m, msg)
+}
+
 fn other_digest() -> Digest {
     Digest::sha256_of(b"the image the administrator approved")
 }
@@ -36,18 +56,8 @@ async fn a_tag_pinned_to_a_digest_is_fetched_by_it_and_a_lie_is_refused() {
     // The registry answers the pinned digest with another manifest.
     reg.lie("acme/ext", &pin, "1.0.0");
     let tmp = tempfile::tempdir().unwrap();
-    let m = support::with_policy(
-        tmp.path(),
-        &format!(
-            "[allow]\nextensions = [\"{}/acme/ext:1.0.0@{pin}\"]\n",
-            reg.host()
-        ),
-    );
-    let err = install(&m, &format!("{}/acme/ext:1.0.0", reg.host()))
-        .await
-        .unwrap_err();
-    let msg = err.to_string();
-    assert!(matches!(err, InstallError::NotAllowed { .. }), "{msg}");
+    let allowed = format!("acme/ext:1.0.0@{pin}");
+    let (_m, msg) = not_allowed(&reg, tmp.path(), &allowed, "acme/ext:1.0.0").await;
     assert!(msg.contains(&format!("for the pinned {pin}")), "{msg}");
     assert!(msg.contains("system.toml"), "{msg}");
     let log = reg.take_log();
@@ -63,18 +73,8 @@ async fn a_tag_must_resolve_to_the_pinned_digest() {
     let served = reg.image("acme/ext", "2.0.0", LABELS);
     let pin = other_digest();
     let tmp = tempfile::tempdir().unwrap();
-    let m = support::with_policy(
-        tmp.path(),
-        &format!(
-            "[allow]\nextensions = [\"{}/acme/ext@{pin}\"]\n",
-            reg.host()
-        ),
-    );
-    let err = install(&m, &format!("{}/acme/ext:2.0.0", reg.host()))
-        .await
-        .unwrap_err();
-    let msg = err.to_string();
-    assert!(matches!(err, InstallError::NotAllowed { .. }), "{msg}");
+    let allowed = format!("acme/ext@{pin}");
+    let (m, msg) = not_allowed(&reg, tmp.path(), &allowed, "acme/ext:2.0.0").await;
     assert!(
         msg.contains(&format!(
             "resolved it to {served}, but the allow-list pins {pin}"
