@@ -327,10 +327,7 @@ async fn the_dashboard_marks_extensions_in_dev_mode() {
     let (rec, _, _) = in_dev_mode(&f, &dev).await;
     let plain = f.add_extension("acme/plain", &[("index.html", "x")]);
     let session = f.login().await;
-    let list = f
-        .get(DASHBOARD, "/api/extensions", Some(&session))
-        .await
-        .json();
+    let list = f.list(&session).await;
     let by_id = |id: &str| {
         list.as_array()
             .unwrap()

@@ -191,6 +191,13 @@ impl Fixture {
         record
     }
 
+    /// The dashboard's list of extensions, as `session` reads it.
+    pub async fn list(&self, session: &str) -> serde_json::Value {
+        self.get(DASHBOARD, "/api/extensions", Some(session))
+            .await
+            .json()
+    }
+
     /// The directory of `record`'s UI root.
     pub fn ui_dir(&self, record: &ExtensionRecord) -> PathBuf {
         record.dir.join("root/ui")

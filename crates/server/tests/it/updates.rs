@@ -57,6 +57,15 @@ fn service(interval: Option<Duration>) -> UpdateService {
     }
 }
 
+/// A dashboard with `{registry}/acme/a` 1.0.0 installed; the fixture and
+/// the id.
+fn installed(registry: &str) -> (Fixture, String) {
+    let f = fixture();
+    let id = format!("{registry}/acme/a");
+    f.add_extension(&id, &[("index.html", "<p>")]);
+    (f, id)
+}
+
 async fn post(f: &Fixture, session: &str, path: &str) -> Answer {
     f.call(
         Method::POST,
@@ -72,15 +81,10 @@ async fn post(f: &Fixture, session: &str, path: &str) -> Answer {
 async fn a_check_shows_in_the_extension_list() {
     let fake = fake_registry();
     let registry = fake.host();
-    let f = fixture();
-    let id = format!("{registry}/acme/a");
-    f.add_extension(&id, &[("index.html", "<p>")]);
+    let (f, id) = installed(&registry);
     f.state.set_updates(service(None));
     let session = f.login().await;
-    let list = f
-        .get(DASHBOARD, "/api/extensions", Some(&session))
-        .await
-        .json();
+    let list = f.list(&session).await;
     assert_eq!(list[0]["update_available"], serde_json::Value::Null);
 
     let a = post(&f, &session, "/api/updates/check").await;
@@ -92,10 +96,7 @@ async fn a_check_shows_in_the_extension_list() {
             "update_available": true, "blocked_by_api": "2.0.0"
         }])
     );
-    let list = f
-        .get(DASHBOARD, "/api/extensions", Some(&session))
-        .await
-        .json();
+    let list = f.list(&session).await;
     assert_eq!(list[0]["update_available"], "1.1.0");
 
     // The update route runs the install transaction; this registry serves no
@@ -107,10 +108,7 @@ async fn a_check_shows_in_the_extension_list() {
     let a = post(&f, &session, &path).await;
     assert!(!a.status.is_success(), "{}", a.text());
     assert!(a.json()["message"].as_str().is_some(), "{}", a.text());
-    let list = f
-        .get(DASHBOARD, "/api/extensions", Some(&session))
-        .await
-        .json();
+    let list = f.list(&session).await;
     assert_eq!(list[0]["version"], "1.0.0");
 }
 
@@ -118,9 +116,7 @@ async fn a_check_shows_in_the_extension_list() {
 async fn the_periodic_check_fills_update_available_and_stops_with_the_server() {
     let fake = fake_registry();
     let registry = fake.host();
-    let f = fixture();
-    let id = format!("{registry}/acme/a");
-    f.add_extension(&id, &[("index.html", "<p>")]);
+    let (f, _) = installed(&registry);
     f.state
         .set_updates(service(Some(Duration::from_millis(50))));
     let task = tokio::spawn(dockhand_server::updates::run_periodic(f.state.clone()));
@@ -128,10 +124,7 @@ async fn the_periodic_check_fills_update_available_and_stops_with_the_server() {
     let mut found = serde_json::Value::Null;
     for _ in 0..100 {
         tokio::time::sleep(Duration::from_millis(50)).await;
-        let list = f
-            .get(DASHBOARD, "/api/extensions", Some(&session))
-            .await
-            .json();
+        let list = f.list(&session).await;
         found = list[0]["update_available"].clone();
         if !found.is_null() {
             break;
