@@ -319,11 +319,7 @@ fn a_backend_without_its_socket_installs_and_vm_service_answers_once_it_exists()
         .env("DOCKHAND_READY_TIMEOUT", "1")
         .output()
         .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_succeeded("dockhand install", &out);
 
     // ls, its JSON and doctor say the socket is not there yet.
     let listed = home.ls();
@@ -438,11 +434,7 @@ fn both_vm_keys_run_the_compose_file_and_answer_vm_service() {
         "{report}"
     );
     let out = home.run(&["install", &reference, "-y"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_succeeded("dockhand install", &out);
     let listed = home.ls();
     assert_eq!(entry(&listed, &id)["vm"]["state"], "running");
     assert_eq!(entry(&listed, &id)["vm"]["socket"]["state"], "ready");

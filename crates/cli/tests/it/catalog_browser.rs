@@ -30,11 +30,7 @@ fn push(env: &RealEnv, repo: &str) {
         .arg(example("minimal-ui"))
         .output()
         .expect("build runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_succeeded("dockhand build --push", &out);
 }
 
 #[test]

@@ -14,38 +14,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-use crate::support::{self, TempDir};
-
-/// The VM engine's addresses (`scripts/deps vm`).
-struct Vm {
-    tls_host: String,
-    cert_path: PathBuf,
-    unix_host: String,
-    ssh_host: String,
-    ssh_nodocker_host: String,
-    ssh_bin: String,
-}
-
-fn vm(test: &str) -> Option<Vm> {
-    let var = dockhand_testkit::env::var;
-    let vm = (|| {
-        Some(Vm {
-            tls_host: var("DOCKHAND_VM_TLS_HOST")?,
-            cert_path: var("DOCKHAND_VM_CERT_PATH")?.into(),
-            unix_host: var("DOCKHAND_VM_UNIX_HOST")?,
-            ssh_host: var("DOCKHAND_VM_SSH_HOST")?,
-            ssh_nodocker_host: var("DOCKHAND_VM_SSH_NODOCKER_HOST")?,
-            ssh_bin: var("DOCKHAND_VM_SSH_BIN")?,
-        })
-    })();
-    if vm.is_none() {
-        support::skip(
-            test,
-            "no VM engine from `scripts/deps vm` (DOCKHAND_VM_TLS_HOST and the others unset)",
-        );
-    }
-    vm
-}
+use crate::support::{self, TempDir, vm};
 
 /// The variables that name an engine: cleared, then set per run.
 const ENGINE_VARS: [&str; 6] = [
@@ -134,12 +103,7 @@ impl Dh {
             .args(args)
             .output()
             .expect("docker runs");
-        assert!(
-            out.status.success(),
-            "docker {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).expect("utf-8")
+        support::succeeded(&format!("docker {args:?}"), out)
     }
 }
 
@@ -159,11 +123,7 @@ fn answers_in_mode(dh: &Dh, what: &str, env: &[(&str, &str)], args: &[&str], mod
     assert_eq!(engine["mode"], mode, "{what}: {version}");
     assert!(engine["error"].is_null(), "{what}: {version}");
     let ls = dh.run(env, &strs(&with(&["ls", "--format", "json"])));
-    assert!(
-        ls.status.success(),
-        "{what}: ls: {}",
-        String::from_utf8_lossy(&ls.stderr)
-    );
+    support::assert_succeeded(&format!("{what}: ls"), &ls);
     let doctor = dh.json(env, &strs(&with(&["doctor"])));
     let checks = doctor["checks"].as_array().expect("checks");
     let engine_check = checks
@@ -190,10 +150,7 @@ fn copy(from: &Path, to: &Path) {
 #[test]
 fn every_endpoint_kind_answers_and_says_its_mode() {
     let test = "every_endpoint_kind_answers_and_says_its_mode";
-    let Some(real) = support::real_env(test) else {
-        return;
-    };
-    let Some(vm) = vm(test) else {
+    let Some((real, vm)) = support::real_env_and_vm(test) else {
         return;
     };
     let certs = vm.cert_path.display().to_string();
@@ -231,17 +188,7 @@ fn every_endpoint_kind_answers_and_says_its_mode() {
         &dh,
         "TLS from the flags",
         &[],
-        &[
-            "-H",
-            &vm.tls_host,
-            "--tlsverify",
-            "--tlscacert",
-            &ca,
-            "--tlscert",
-            &cert,
-            "--tlskey",
-            &key,
-        ],
+        &tls_flags(&vm.tls_host, &ca, &cert, &key),
         "remote",
     );
     let links: Vec<PathBuf> = fs_err::read_dir(dh.home.0.join("engine-tls"))
@@ -440,16 +387,7 @@ fn a_ui_extension_and_a_backend_install_on_the_tls_engine() {
         ("DOCKER_CERT_PATH", certs.as_str()),
     ];
     let dh = Dh::new("engine-install", None);
-    let ok = |args: &[&str]| {
-        let out = dh.run(&env, args);
-        assert!(
-            out.status.success(),
-            "dockhand {args:?}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            stderr(&out)
-        );
-        String::from_utf8(out.stdout).expect("utf-8")
-    };
+    let ok = |args: &[&str]| support::succeeded(&format!("dockhand {args:?}"), dh.run(&env, args));
     let examples = support::repo_root().join("examples");
     let tag = format!("dockhand-it/vm-ui-{}:1", std::process::id());
     let backend_tag = format!("dockhand-it/vm-backend-{}:1", std::process::id());
@@ -514,20 +452,10 @@ fn the_docker_plugin_passes_the_tls_flags_and_the_context_on() {
     let out = dh.docker(
         &[],
         &[
-            "-H",
-            &vm.tls_host,
-            "--tlsverify",
-            "--tlscacert",
-            &ca,
-            "--tlscert",
-            &cert,
-            "--tlskey",
-            &key,
-            "extension",
-            "version",
-            "--format",
-            "json",
-        ],
+            &tls_flags(&vm.tls_host, &ca, &cert, &key)[..],
+            &["extension", "version", "--format", "json"],
+        ]
+        .concat(),
     );
     let v: Value = serde_json::from_str(&out).expect("json");
     assert_eq!(v["engine"]["kind"], "tcp+tls", "{v}");
@@ -551,4 +479,20 @@ fn the_docker_plugin_passes_the_tls_flags_and_the_context_on() {
         "{v}"
     );
     assert_eq!(v["engine"]["mode"], "remote", "{v}");
+}
+
+/// The docker CLI's flags for the TLS engine at `host` (`-H host
+/// --tlsverify` and the three files).
+fn tls_flags<'a>(host: &'a str, ca: &'a str, cert: &'a str, key: &'a str) -> [&'a str; 9] {
+    [
+        "-H",
+        host,
+        "--tlsverify",
+        "--tlscacert",
+        ca,
+        "--tlscert",
+        cert,
+        "--tlskey",
+        key,
+    ]
 }

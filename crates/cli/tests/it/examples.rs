@@ -53,11 +53,7 @@ fn docker(env: &RealEnv, args: &[&str]) -> std::process::Output {
 
 fn docker_ok(env: &RealEnv, args: &[&str]) -> String {
     let out = docker(env, args);
-    assert!(
-        out.status.success(),
-        "docker {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_succeeded(&format!("docker {args:?}"), &out);
     String::from_utf8(out.stdout).expect("utf-8")
 }
 

@@ -23,11 +23,7 @@ fn init(dir: &Path, extra: &[&str]) -> std::process::Output {
 
 fn init_ok(dir: &Path, extra: &[&str]) {
     let out = init(dir, extra);
-    assert!(
-        out.status.success(),
-        "init {extra:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_succeeded(&format!("init {extra:?}"), &out);
 }
 
 /// Files under `dir`, sorted, with `*` after executables.
@@ -145,11 +141,7 @@ fn build_adds_files_and_sets_the_run_config() {
         .arg(format!("oci:{}", layout.display()))
         .output()
         .expect("build");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_succeeded("dockhand build", &out);
     let blob = |digest: &str| -> Vec<u8> {
         let hex = digest.trim_start_matches("sha256:");
         fs_err::read(layout.join("blobs/sha256").join(hex)).expect("blob")
@@ -241,11 +233,7 @@ pub(crate) fn build_backend(dir: &Path) {
         .args(["--target", &target])
         .output()
         .expect("cargo runs");
-    assert!(
-        out.status.success(),
-        "cargo build: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_succeeded("cargo build", &out);
     fs_err::create_dir_all(dir.join("dist")).expect("mkdir");
     fs_err::copy(
         target_dir.join(&target).join("release/backend"),

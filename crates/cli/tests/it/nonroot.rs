@@ -129,11 +129,7 @@ pub(crate) fn publish(env: &RealEnv, with_chmod: bool, late: bool) -> (String, S
         ])
         .output()
         .expect("build");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_succeeded("dockhand build", &out);
     (reference, id)
 }
 
@@ -189,11 +185,7 @@ fn an_ordinary_user_reaches_a_root_created_socket() {
         String::from_utf8_lossy(&curl.stderr)
     );
     let out = as_user(&user, &home.0, &env, &["rm", &id]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_succeeded("dockhand rm", &out);
 
     // A socket that appears after install (the wait is 1 s here), created
     // 0755 by the container's root: install does not wait for it, and
@@ -249,11 +241,7 @@ fn an_ordinary_user_reaches_a_root_created_socket() {
         & 0o777;
     assert_eq!(mode, 0o666, "doctor opened the socket to its user");
     let out = as_user(&user, &home.0, &env, &["rm", &id]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_succeeded("dockhand rm", &out);
 
     // Without chmod in the image: refused, with what to do, and nothing left.
     let (reference, id) = publish(&env, false, false);
@@ -369,11 +357,7 @@ fn two_homes_on_one_engine_keep_their_own_backends() {
             .args(args)
             .output()
             .expect("dockhand runs");
-        assert!(
-            out.status.success(),
-            "root {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        support::assert_succeeded(&format!("root {args:?}"), &out);
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
     fs_err::create_dir_all(root.0.join("run")).expect("run");
@@ -383,11 +367,7 @@ fn two_homes_on_one_engine_keep_their_own_backends() {
     let home = user_home(&user, "two-homes-user", true);
     let run = home.0.join("run");
     let out = as_user(&user, &home.0, &env, &["install", &reference, "-y"]);
-    assert!(
-        out.status.success(),
-        "install as {user}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_succeeded(&format!("install as {user}"), &out);
 
     let socket_of = |dh: std::path::PathBuf, run: std::path::PathBuf| {
         dockhand_host::layout::Layout {
@@ -443,9 +423,5 @@ fn two_homes_on_one_engine_keep_their_own_backends() {
         "and survives the other home's doctor"
     );
     let out = as_user(&user, &home.0, &env, &["rm", &id]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_succeeded("dockhand rm", &out);
 }

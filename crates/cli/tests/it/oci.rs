@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 use crate::lifecycle::http_get;
-use crate::support::{self, RealEnv, TempDir, docker, repo_root};
+use crate::support::{self, RealEnv, TempDir, docker, repo_root, succeeded};
 
 fn dh(home: &TempDir, env: &RealEnv, args: &[&str]) -> Output {
     support::dockhand()
@@ -21,14 +21,7 @@ fn dh(home: &TempDir, env: &RealEnv, args: &[&str]) -> Output {
 }
 
 fn dh_ok(home: &TempDir, env: &RealEnv, args: &[&str]) -> String {
-    let out = dh(home, env, args);
-    assert!(
-        out.status.success(),
-        "dockhand {args:?} failed:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8")
+    succeeded(&format!("dockhand {args:?}"), dh(home, env, args))
 }
 
 fn dh_json(home: &TempDir, env: &RealEnv, args: &[&str]) -> Value {
@@ -39,11 +32,7 @@ fn dh_json(home: &TempDir, env: &RealEnv, args: &[&str]) -> Value {
 
 /// A repository name no earlier run used (the registry outlives test runs).
 fn unique(name: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    format!("dockhand-it/{name}-{}-{nanos}", std::process::id())
+    support::unique_name("dockhand-it", name)
 }
 
 fn example(name: &str) -> String {
@@ -112,11 +101,7 @@ fn build_push_inspect_validate_two_platforms() {
         ])
         .output()
         .expect("skopeo runs");
-    assert!(
-        out.status.success(),
-        "skopeo reads the store: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_succeeded("skopeo reads the store", &out);
 }
 
 #[test]
@@ -140,11 +125,7 @@ fn builds_are_reproducible() {
             ])
             .output()
             .expect("runs");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        support::assert_succeeded("dockhand build", &out);
         let v: Value = serde_json::from_slice(&out.stdout).expect("json");
         v["digest"].as_str().expect("digest").to_owned()
     };
@@ -173,36 +154,22 @@ fn backend_on_a_base_image_loads_and_runs() {
 
     let home = TempDir::new("base-home");
     let reference = format!("{}/{}:1.0.0", env.registry, unique("backend-image"));
-    let built = dh_json(
-        &home,
-        &env,
-        &[
-            "build",
-            &example("backend-image"),
-            "-t",
-            &reference,
-            "--base",
-            "engine:dockhand-it/backend-base:e2e",
-            "--push",
-        ],
-    );
+    // The same build, pushed then loaded.
+    let build = |last: &str| {
+        let dir = example("backend-image");
+        let base = "engine:dockhand-it/backend-base:e2e";
+        dh_json(
+            &home,
+            &env,
+            &["build", &dir, "-t", &reference, "--base", base, last],
+        )
+    };
+    let built = build("--push");
     assert_eq!(
         built["platforms"][0]["platform"], "linux/amd64",
         "platforms come from the base"
     );
-    let loaded = dh_json(
-        &home,
-        &env,
-        &[
-            "build",
-            &example("backend-image"),
-            "-t",
-            &reference,
-            "--base",
-            "engine:dockhand-it/backend-base:e2e",
-            "--load",
-        ],
-    );
+    let loaded = build("--load");
     assert_eq!(loaded["digest"], built["digest"], "the same build twice");
     let familiar = reference.clone();
     let inspect: Value = serde_json::from_str(&docker(
@@ -332,11 +299,7 @@ fn archives_push_and_gc() {
         ])
         .output()
         .expect("skopeo runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_succeeded("skopeo copy", &out);
     let from_tar = dh_json(
         &fresh,
         &env,

@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use serde_json::Value;
 
-use crate::support::{self, RealEnv, TempDir, repo_root};
+use crate::support::{self, RealEnv, TempDir, repo_root, succeeded};
 
 /// The examples, and whether each runs on the backend base image.
 const EXAMPLES: [(&str, bool); 4] = [
@@ -54,11 +54,7 @@ fn docker(host: &str, args: &[&str]) -> Output {
 
 fn docker_ok(host: &str, args: &[&str]) -> String {
     let out = docker(host, args);
-    assert!(
-        out.status.success(),
-        "docker {args:?} on {host} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_succeeded(&format!("docker {args:?} on {host}"), &out);
     String::from_utf8(out.stdout).expect("utf-8")
 }
 
@@ -81,14 +77,7 @@ impl Dockhand {
     }
 
     fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "dockhand {args:?} on Podman failed:\n{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).expect("utf-8")
+        succeeded(&format!("dockhand {args:?} on Podman"), self.run(args))
     }
 
     fn json(&self, args: &[&str]) -> Value {
@@ -127,11 +116,7 @@ impl Drop for Uninstall<'_> {
 
 /// A repository name no earlier run used (the registry outlives test runs).
 fn unique(name: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    format!("dockhand-it/podman-{name}-{}-{nanos}", std::process::id())
+    support::unique_name("dockhand-it", &format!("podman-{name}"))
 }
 
 fn ensure_backend_built() {
@@ -215,11 +200,7 @@ fn the_lifecycle_on_podman() {
             .args(&args)
             .output()
             .expect("dockhand runs");
-        assert!(
-            out.status.success(),
-            "dockhand build {name}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        support::assert_succeeded(&format!("dockhand build {name}"), &out);
         refs.push(reference);
     }
     let built = started.elapsed();

@@ -56,11 +56,7 @@ fn docker_on(host: &str, args: &[&str]) -> String {
         .args(args)
         .output()
         .expect("the docker CLI runs");
-    assert!(
-        out.status.success(),
-        "docker {args:?} on {host}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_succeeded(&format!("docker {args:?} on {host}"), &out);
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 

@@ -4,7 +4,8 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Stdio};
+use std::path::Path;
+use std::process::{Child, ChildStdout, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use dockhand_host::state::{ExtensionRecord, State};
@@ -49,23 +50,18 @@ fn wait_exit(child: &mut Child, within: Duration) -> Option<std::process::ExitSt
     None
 }
 
-#[test]
-fn serve_prints_a_url_that_logs_in_and_stops_on_sigterm() {
-    let tmp = TempDir::new("serve");
-    let home = tmp.0.join("home");
-    let state = State::open(&home).unwrap();
-    let id = ExtensionId::parse("acme/served").unwrap();
-    state
-        .put(&ExtensionRecord {
-            digest: format!("sha256:{}", "cd".repeat(32)),
-            ..record(&id, "Served", home.join("extensions/acme_served/v"))
-        })
-        .unwrap();
-    drop(state);
-
+/// Starts `dockhand serve --port 0 ARGS` with `envs` set, on an engine
+/// socket nothing listens on and a docker config under `tmp`: the child,
+/// its stdout after the first line, and that line (the URL) trimmed.
+fn start_serve(
+    tmp: &TempDir,
+    args: &[&str],
+    envs: &[(&str, &Path)],
+) -> (Child, BufReader<ChildStdout>, String) {
     let mut child = dockhand()
         .args(["serve", "--port", "0"])
-        .env("DOCKHAND_HOME", &home)
+        .args(args)
+        .envs(envs.iter().copied())
         .env(
             "DOCKER_HOST",
             format!("unix://{}/no-engine.sock", tmp.arg()),
@@ -80,6 +76,40 @@ fn serve_prints_a_url_that_logs_in_and_stops_on_sigterm() {
     let mut url = String::new();
     stdout.read_line(&mut url).unwrap();
     let url = url.trim_end().to_owned();
+    (child, stdout, url)
+}
+
+/// Sends SIGTERM to `child` and waits up to 8 s for it, killing it after
+/// that; its exit status when it stopped in time.
+fn stop(child: &mut Child) -> Option<ExitStatus> {
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = wait_exit(child, Duration::from_secs(8));
+    if status.is_none() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    status
+}
+
+#[test]
+fn serve_prints_a_url_that_logs_in_and_stops_on_sigterm() {
+    let tmp = TempDir::new("serve");
+    let home = tmp.0.join("home");
+    let state = State::open(&home).unwrap();
+    let id = ExtensionId::parse("acme/served").unwrap();
+    state
+        .put(&ExtensionRecord {
+            digest: format!("sha256:{}", "cd".repeat(32)),
+            ..record(&id, "Served", home.join("extensions/acme_served/v"))
+        })
+        .unwrap();
+    drop(state);
+
+    let (mut child, mut stdout, url) = start_serve(&tmp, &[], &[("DOCKHAND_HOME", &home)]);
     let rest = url
         .strip_prefix("http://localhost:")
         .unwrap_or_else(|| panic!("stdout is the dashboard URL, got `{url}`"));
@@ -134,17 +164,8 @@ fn serve_prints_a_url_that_logs_in_and_stops_on_sigterm() {
     );
     assert!(status.contains(" 403 "), "{status}");
 
-    let killed = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let status = wait_exit(&mut child, Duration::from_secs(8));
+    let status = stop(&mut child);
     let mut err = String::new();
-    if status.is_none() {
-        let _ = child.kill();
-        let _ = child.wait();
-    }
     child
         .stderr
         .take()
@@ -197,26 +218,14 @@ fn serve_open_gives_the_browser_no_token() {
     )
     .unwrap();
     fs_err::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let mut child = dockhand()
-        .args(["serve", "--port", "0", "--open"])
-        .env("DOCKHAND_HOME", tmp.0.join("home"))
-        .env("XDG_RUNTIME_DIR", &run)
-        .env("BROWSER", &browser)
-        .env("SEEN", &out)
-        .env(
-            "DOCKER_HOST",
-            format!("unix://{}/no-engine.sock", tmp.arg()),
-        )
-        .env("DOCKER_CONFIG", tmp.0.join("docker"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("dockhand serve starts");
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut url = String::new();
-    stdout.read_line(&mut url).unwrap();
-    let url = url.trim_end().to_owned();
+    let home = tmp.0.join("home");
+    let envs = [
+        ("DOCKHAND_HOME", home.as_path()),
+        ("XDG_RUNTIME_DIR", &run),
+        ("BROWSER", &browser),
+        ("SEEN", &out),
+    ];
+    let (mut child, _stdout, url) = start_serve(&tmp, &["--open"], &envs);
     let token = url.split_once("token=").expect("a token URL").1.to_owned();
     assert_eq!(token.len(), 64, "{url}");
     let until = Instant::now() + Duration::from_secs(10);
@@ -244,15 +253,7 @@ fn serve_open_gives_the_browser_no_token() {
     );
     assert!(std::path::Path::new(page).exists());
 
-    std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let status = wait_exit(&mut child, Duration::from_secs(8));
-    if status.is_none() {
-        let _ = child.kill();
-        let _ = child.wait();
-    }
+    let status = stop(&mut child);
     assert!(status.is_some_and(|s| s.success()), "{status:?}");
     assert!(
         !std::path::Path::new(page).exists(),

@@ -16,6 +16,25 @@ pub fn run(args: &[&str]) -> Output {
     dockhand().args(args).output().expect("dockhand runs")
 }
 
+/// The standard output of `out`, a run of `what` (`dockhand [..]`) that must
+/// have succeeded: the test fails with both outputs otherwise.
+pub fn succeeded(what: &str, out: Output) -> String {
+    assert_succeeded(what, &out);
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+pub use dockhand_testkit::command::assert_succeeded;
+
+/// A repository name under `prefix` that no earlier run used (the
+/// registry outlives test runs): `PREFIX/NAME-PID-NANOS`.
+pub fn unique_name(prefix: &str, name: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("{prefix}/{name}-{}-{nanos}", std::process::id())
+}
+
 /// The repository root.
 pub fn repo_root() -> PathBuf {
     fs_err::canonicalize(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.."))
@@ -105,12 +124,7 @@ pub fn docker(env: &RealEnv, args: &[&str]) -> String {
         .args(args)
         .output()
         .expect("docker runs");
-    assert!(
-        out.status.success(),
-        "docker {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8")
+    succeeded(&format!("docker {args:?}"), out)
 }
 
 /// Builds `tag` in `env`'s engine from `dockerfile`, with the example
@@ -146,10 +160,50 @@ pub fn build_to_layout(home: &TempDir, src: &TempDir, reference: &str) -> String
         "--output",
         &format!("oci:{}", out.display()),
     ]);
-    assert!(
-        built.status.success(),
-        "{}",
-        String::from_utf8_lossy(&built.stderr)
-    );
+    assert_succeeded("dockhand build", &built);
     format!("oci:{}:{reference}", out.display())
+}
+
+/// The VM engine's addresses (`scripts/deps vm`).
+pub struct Vm {
+    /// `tcp://…:2376`, with the certificates of `cert_path`.
+    pub tls_host: String,
+    pub cert_path: PathBuf,
+    pub unix_host: String,
+    pub ssh_host: String,
+    /// A far side whose PATH has no docker.
+    pub ssh_nodocker_host: String,
+    /// The directory of the `ssh` wrapper to put first on PATH.
+    pub ssh_bin: String,
+}
+
+/// The real components and the VM engine, or `None` (the test skips, or
+/// fails under `DOCKHAND_REQUIRE_ENV=1`) when either is missing.
+pub fn real_env_and_vm(test: &str) -> Option<(RealEnv, Vm)> {
+    let env = real_env(test)?;
+    let vm = vm(test)?;
+    Some((env, vm))
+}
+
+/// The VM engine, or `None` (the test skips, or fails under
+/// `DOCKHAND_REQUIRE_ENV=1`) when `scripts/deps vm` has not run.
+pub fn vm(test: &str) -> Option<Vm> {
+    let var = dockhand_testkit::env::var;
+    let vm = (|| {
+        Some(Vm {
+            tls_host: var("DOCKHAND_VM_TLS_HOST")?,
+            cert_path: var("DOCKHAND_VM_CERT_PATH")?.into(),
+            unix_host: var("DOCKHAND_VM_UNIX_HOST")?,
+            ssh_host: var("DOCKHAND_VM_SSH_HOST")?,
+            ssh_nodocker_host: var("DOCKHAND_VM_SSH_NODOCKER_HOST")?,
+            ssh_bin: var("DOCKHAND_VM_SSH_BIN")?,
+        })
+    })();
+    if vm.is_none() {
+        skip(
+            test,
+            "no VM engine from `scripts/deps vm` (DOCKHAND_VM_TLS_HOST and the others unset)",
+        );
+    }
+    vm
 }

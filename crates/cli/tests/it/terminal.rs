@@ -51,11 +51,7 @@ fn consent_and_listings_show_control_characters_escaped() {
     );
 
     let installed = run(&["--home", &home.arg(), "install", "-y", &source]);
-    assert!(
-        installed.status.success(),
-        "{}",
-        String::from_utf8_lossy(&installed.stderr)
-    );
+    crate::support::assert_succeeded("dockhand install", &installed);
     let ls = run(&["--home", &home.arg(), "ls"]);
     let stdout = String::from_utf8_lossy(&ls.stdout);
     assert!(!stdout.contains('\u{1b}'), "{stdout:?}");

@@ -28,15 +28,7 @@ fn push(env: &RealEnv, repo: &str, tag: &str, api: Option<&str>) {
 }
 
 fn unique(env: &RealEnv, name: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    format!(
-        "{}/dockhand-ut/{name}-{}-{nanos}",
-        env.registry,
-        std::process::id()
-    )
+    support::unique_name(&format!("{}/dockhand-ut", env.registry), name)
 }
 
 fn texts(out: &Output) -> (String, String) {

@@ -124,11 +124,7 @@ fn push_version(
 }
 
 fn unique(name: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    format!("dockhand-up/{name}-{}-{nanos}", std::process::id())
+    support::unique_name("dockhand-up", name)
 }
 
 /// The config digests of every tag of `repo` (through the registry API).

@@ -15,11 +15,7 @@ fn no_start_installs_with_the_backend_stopped_and_up_starts_it() {
     let home = Home::new(&env, "no-start");
     let (reference, id) = publish(&env, &example("backend-image"), true, &[]);
     let out = home.run(&["install", &reference, "-y", "--no-start"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_succeeded("dockhand install --no-start", &out);
     let label = format!("label=dev.dockhand.extension={id}");
     let containers = docker(&env, &["ps", "-aq", "--filter", &label]);
     assert!(containers.trim().is_empty(), "no container: {containers}");

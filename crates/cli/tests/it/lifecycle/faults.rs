@@ -144,11 +144,7 @@ fn a_crash_at_any_step_is_repaired_by_doctor() {
         ])
         .output()
         .expect("build v2");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::support::assert_succeeded("dockhand build --push", &out);
     let out = home
         .cmd(&["install", &v2, "-y"])
         .env("DOCKHAND_FAILPOINT", "switch")

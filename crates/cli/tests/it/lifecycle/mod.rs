@@ -17,7 +17,7 @@ use std::sync::OnceLock;
 use serde_json::Value;
 
 use crate::fault_engine::FaultEngine;
-use crate::support::{self, RealEnv, TempDir, docker, repo_root};
+use crate::support::{self, RealEnv, TempDir, docker, repo_root, succeeded};
 
 /// A DOCKHAND_HOME and runtime dir of one test.
 pub(crate) struct Home {
@@ -129,14 +129,7 @@ impl Home {
     }
 
     pub(crate) fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "dockhand {args:?} failed:\n{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).expect("utf-8")
+        succeeded(&format!("dockhand {args:?}"), self.run(args))
     }
 
     pub(crate) fn fails(&self, args: &[&str]) -> String {
@@ -216,11 +209,7 @@ impl Home {
 }
 
 fn unique(name: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    format!("dockhand-lc/{name}-{}-{nanos}", std::process::id())
+    support::unique_name("dockhand-lc", name)
 }
 
 /// The backend runtime image in the engine (built once per test run).
@@ -277,11 +266,7 @@ pub(crate) fn build_and_push(env: &RealEnv, dir: &Path, reference: &str, args: &
         .args(args)
         .output()
         .expect("build runs");
-    assert!(
-        out.status.success(),
-        "build {reference}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_succeeded(&format!("build {reference}"), &out);
 }
 
 /// Builds `examples/NAME` as `reference` into the OCI layout `out`, with a
@@ -300,11 +285,7 @@ pub(crate) fn build_to_layout(name: &str, reference: &str, out: &Path) {
         ])
         .output()
         .expect("build");
-    assert!(
-        built.status.success(),
-        "{}",
-        String::from_utf8_lossy(&built.stderr)
-    );
+    support::assert_succeeded("dockhand build", &built);
 }
 
 pub(crate) fn example(name: &str) -> PathBuf {

@@ -9,10 +9,7 @@ use crate::fault_engine::{FaultEngine, Rewrite};
 #[test]
 fn a_backend_on_an_engine_without_a_relay_for_its_architecture_is_refused() {
     let test = "a_backend_on_an_engine_without_a_relay_for_its_architecture_is_refused";
-    let Some(env) = support::real_env(test) else {
-        return;
-    };
-    let Some(vm) = vm(test) else {
+    let Some((env, vm)) = support::real_env_and_vm(test) else {
         return;
     };
     let mut home = RelayHome::new(&vm, Via::Unix, "relay-arch");

@@ -15,10 +15,7 @@ use crate::backend_socket::Served;
 #[test]
 fn the_bridge_in_relay_mode_through_serve() {
     let test = "the_bridge_in_relay_mode_through_serve";
-    let Some(env) = support::real_env(test) else {
-        return;
-    };
-    let Some(vm) = vm(test) else {
+    let Some((env, vm)) = support::real_env_and_vm(test) else {
         return;
     };
     let home = RelayHome::new(&vm, Via::Tls, "relay-serve");

@@ -5,10 +5,7 @@ use super::*;
 
 /// The four examples on the VM engine reached `via`.
 fn four_examples(via: Via, test: &str) {
-    let Some(env) = support::real_env(test) else {
-        return;
-    };
-    let Some(vm) = vm(test) else {
+    let Some((env, vm)) = support::real_env_and_vm(test) else {
         return;
     };
     let home = RelayHome::new(&vm, via, &format!("relay-{via:?}").to_lowercase());
@@ -281,10 +278,7 @@ fn the_four_examples_in_relay_mode_over_the_forwarded_socket() {
 #[test]
 fn an_update_in_relay_mode_keeps_volume_data() {
     let test = "an_update_in_relay_mode_keeps_volume_data";
-    let Some(env) = support::real_env(test) else {
-        return;
-    };
-    let Some(vm) = vm(test) else {
+    let Some((env, vm)) = support::real_env_and_vm(test) else {
         return;
     };
     let home = RelayHome::new(&vm, Via::Tls, "relay-update");
@@ -385,10 +379,7 @@ fn an_update_in_relay_mode_keeps_volume_data() {
 #[test]
 fn a_backend_in_relay_mode_over_ssh() {
     let test = "a_backend_in_relay_mode_over_ssh";
-    let Some(env) = support::real_env(test) else {
-        return;
-    };
-    let Some(vm) = vm(test) else {
+    let Some((env, vm)) = support::real_env_and_vm(test) else {
         return;
     };
     let home = RelayHome::new(&vm, Via::Ssh, "relay-ssh");
@@ -416,11 +407,7 @@ fn a_backend_in_relay_mode_over_ssh() {
         ])
         .output()
         .expect("docker runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_succeeded("docker ps", &out);
     assert_eq!(
         String::from_utf8_lossy(&out.stdout)
             .split_whitespace()
@@ -436,10 +423,7 @@ fn a_backend_in_relay_mode_over_ssh() {
 #[test]
 fn relay_mode_refusals_name_the_fix() {
     let test = "relay_mode_refusals_name_the_fix";
-    let Some(env) = support::real_env(test) else {
-        return;
-    };
-    let Some(vm) = vm(test) else {
+    let Some((env, vm)) = support::real_env_and_vm(test) else {
         return;
     };
     let mut home = RelayHome::new(&vm, Via::Tls, "relay-refusals");

@@ -16,10 +16,7 @@ use crate::lifecycle::copy_dir;
 #[test]
 fn the_consent_summary_in_relay_mode_puts_host_paths_on_the_engines_host() {
     let test = "the_consent_summary_in_relay_mode_puts_host_paths_on_the_engines_host";
-    let Some(env) = support::real_env(test) else {
-        return;
-    };
-    let Some(vm) = vm(test) else {
+    let Some((env, vm)) = support::real_env_and_vm(test) else {
         return;
     };
     let home = RelayHome::new(&vm, Via::Tls, "relay-consent");

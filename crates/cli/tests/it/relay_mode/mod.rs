@@ -30,36 +30,7 @@ use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::lifecycle::{base_image, build_and_push, example, publish, volume_extension};
-use crate::support::{self, TempDir, repo_root};
-
-/// The VM engine's addresses (`scripts/deps vm`).
-struct Vm {
-    tls_host: String,
-    cert_path: PathBuf,
-    unix_host: String,
-    ssh_host: String,
-    ssh_bin: String,
-}
-
-fn vm(test: &str) -> Option<Vm> {
-    let var = dockhand_testkit::env::var;
-    let vm = (|| {
-        Some(Vm {
-            tls_host: var("DOCKHAND_VM_TLS_HOST")?,
-            cert_path: var("DOCKHAND_VM_CERT_PATH")?.into(),
-            unix_host: var("DOCKHAND_VM_UNIX_HOST")?,
-            ssh_host: var("DOCKHAND_VM_SSH_HOST")?,
-            ssh_bin: var("DOCKHAND_VM_SSH_BIN")?,
-        })
-    })();
-    if vm.is_none() {
-        support::skip(
-            test,
-            "no VM engine from `scripts/deps vm` (DOCKHAND_VM_TLS_HOST and the others unset)",
-        );
-    }
-    vm
-}
+use crate::support::{self, TempDir, Vm, repo_root, succeeded};
 
 /// The relay binaries `scripts/build-relay` writes (built here when missing).
 fn relay_dir() -> PathBuf {
@@ -162,14 +133,7 @@ impl RelayHome {
     }
 
     fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "dockhand {args:?} failed:\n{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).expect("utf-8")
+        succeeded(&format!("dockhand {args:?}"), self.run(args))
     }
 
     fn fails(&self, args: &[&str]) -> String {
@@ -199,12 +163,7 @@ impl RelayHome {
             .args(args)
             .output()
             .expect("docker runs");
-        assert!(
-            out.status.success(),
-            "docker {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).expect("utf-8")
+        succeeded(&format!("docker {args:?}"), out)
     }
 
     fn layout(&self) -> dockhand_host::layout::Layout {
@@ -355,11 +314,7 @@ fn sigkill(home: &RelayHome, id: &str) {
         .args(["-KILL", pid.trim()])
         .output()
         .expect("kill runs");
-    assert!(
-        out.status.success(),
-        "kill {pid}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_succeeded(&format!("kill {pid}"), &out);
 }
 
 fn doctor_line(doctor: &Value, name: &str) -> Value {
