@@ -19,6 +19,8 @@
 //!   (built by `scripts/build-examples` when missing).
 //! - [`records`] (feature `records`): an installed extension's record, for
 //!   tests that put one in the state instead of installing.
+//! - [`vm`] (feature `engine`): the VM engine of `scripts/deps vm` and the
+//!   relay binaries relay-mode tests install on it.
 //! - [`browser`] (feature `browser`): Chromium and chromedriver found on the
 //!   machine, chromedriver started in its own process group, a WebDriver
 //!   session with headless Chromium.
@@ -34,3 +36,5 @@ pub mod browser;
 pub mod records;
 #[cfg(feature = "registry")]
 pub mod registry;
+#[cfg(feature = "engine")]
+pub mod vm;

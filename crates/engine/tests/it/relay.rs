@@ -9,30 +9,16 @@
 //! connections — and measures the relay's memory.
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use dockhand_engine::{
-    ComposeProject, ComposeRunner, EXTENSION_LABEL, Engine, EngineHost, EngineRequest, Relay,
-    RelayBinaries, RelayStream, TlsRequest, resolve_engine,
+    ComposeProject, ComposeRunner, EXTENSION_LABEL, Engine, EngineHost, Relay, RelayStream,
 };
+use dockhand_testkit::vm::{relay_binaries, vm_tls_host as vm_host};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
-use crate::support::{Cleanup, repo_root, skip, unique_id};
-
-/// The relay binaries `scripts/build-relay` writes (built here when missing).
-fn relay_binaries() -> RelayBinaries {
-    let dir = repo_root().join("target/relay");
-    if !dir.join("dockhand-relay-amd64").is_file() {
-        let status = Command::new(repo_root().join("scripts/build-relay"))
-            .arg("amd64")
-            .status()
-            .expect("scripts/build-relay runs");
-        assert!(status.success(), "scripts/build-relay failed");
-    }
-    RelayBinaries { dir }
-}
+use crate::support::{Cleanup, skip, unique_id};
 
 /// The example backend (built with scripts/build-examples when missing).
 fn backend_binary() -> Vec<u8> {
@@ -100,34 +86,6 @@ fn backend_image_tar(name: &str) -> Vec<u8> {
         .expect("tar");
     }
     out.into_inner().expect("tar")
-}
-
-/// The VM engine over TLS (`scripts/deps vm`), or `None` (after saying so).
-fn vm_host(test: &str) -> Option<EngineHost> {
-    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    let (Some(host), Some(certs)) = (var("DOCKHAND_VM_TLS_HOST"), var("DOCKHAND_VM_CERT_PATH"))
-    else {
-        skip(
-            test,
-            "no VM engine from `scripts/deps vm` (DOCKHAND_VM_TLS_HOST unset)",
-        );
-        return None;
-    };
-    let request = EngineRequest {
-        host_env: Some(host),
-        config_dir: PathBuf::from("/nonexistent/docker-config"),
-        tls: TlsRequest {
-            verify: true,
-            cert_path: Some(PathBuf::from(certs)),
-            ..Default::default()
-        },
-        ..Default::default()
-    };
-    Some(
-        resolve_engine(&request)
-            .expect("the VM engine resolves")
-            .host,
-    )
 }
 
 /// Writes the two-service compose file and starts it.

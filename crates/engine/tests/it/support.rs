@@ -2,7 +2,7 @@
 //! image, unique extension ids and a guard that removes everything a test
 //! started, even when it fails.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -16,11 +16,6 @@ use dockhand_engine::{
 pub const BACKEND_IMAGE: &str = "dockhand-engine-it/backend:latest";
 
 pub use dockhand_testkit::env::skip;
-
-/// The repository root.
-pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 /// The engine named by `DOCKER_HOST`, or `None` (after saying so).
 pub fn engine_host(test: &str) -> Option<EngineHost> {

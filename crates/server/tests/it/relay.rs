@@ -10,78 +10,30 @@
 //! image built by dockhand from `target/relay`) share a named volume at
 //! `/run/guest-services`, as the override of relay mode makes them.
 
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
 use dockhand_engine::{
-    COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL, Engine, EngineHost, EngineRequest, RELAY_SERVICE,
-    RELAY_VOLUME, ROLE_LABEL, RelayBinaries, TlsRequest, resolve_engine,
+    COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL, Engine, EngineHost, RELAY_SERVICE, RELAY_VOLUME,
+    ROLE_LABEL,
 };
+use dockhand_testkit::command::stdout_ok;
+use dockhand_testkit::vm::{relay_binaries, vm_tls_host as vm_host};
 use serde_json::{Value, json};
 
 use crate::bridge_support::{Harness, Options};
 
 const BACKEND_IMAGE: &str = "dockhand-server-it/relay-backend:latest";
 
-/// The VM engine over TLS, or `None` (after saying so).
-fn vm_host(test: &str) -> Option<EngineHost> {
-    let host = dockhand_testkit::env::require_var(
-        test,
-        "DOCKHAND_VM_TLS_HOST",
-        "no VM engine from `scripts/deps vm` (DOCKHAND_VM_TLS_HOST unset)",
-    )?;
-    let certs = dockhand_testkit::env::require_var(
-        test,
-        "DOCKHAND_VM_CERT_PATH",
-        "no VM engine certificates (DOCKHAND_VM_CERT_PATH unset)",
-    )?;
-    let request = EngineRequest {
-        host_env: Some(host),
-        config_dir: PathBuf::from("/nonexistent/docker-config"),
-        tls: TlsRequest {
-            verify: true,
-            cert_path: Some(PathBuf::from(certs)),
-            ..Default::default()
-        },
-        ..Default::default()
-    };
-    Some(
-        resolve_engine(&request)
-            .expect("the VM engine resolves")
-            .host,
-    )
-}
-
 /// The docker CLI on the engine at `host`; its output.
 fn docker(host: &EngineHost, args: &[&str]) -> String {
-    let out = Command::new("docker")
-        .env_remove("DOCKER_CONTEXT")
-        .envs(host.child_env())
-        .args(args)
-        .output()
-        .expect("the docker CLI runs");
-    assert!(
-        out.status.success(),
-        "docker {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
-
-/// The relay binaries `scripts/build-relay` writes (built when missing).
-fn relay_binaries() -> RelayBinaries {
-    let root = dockhand_testkit::examples::repo_root();
-    let dir = root.join("target/relay");
-    if !dir.join("dockhand-relay-amd64").is_file() {
-        let status = Command::new(root.join("scripts/build-relay"))
-            .arg("amd64")
-            .status()
-            .expect("scripts/build-relay runs");
-        assert!(status.success(), "scripts/build-relay failed");
-    }
-    RelayBinaries { dir }
+    stdout_ok(
+        Command::new("docker")
+            .env_remove("DOCKER_CONTEXT")
+            .envs(host.child_env())
+            .args(args),
+    )
 }
 
 /// Removes the containers and the volume, also when the test fails.
