@@ -13,6 +13,8 @@
 //!   served under another digest).
 //! - [`command`]: child processes that must succeed, failing the test with
 //!   what ran and both of its outputs.
+//! - [`compose`]: compose files that try to hide privileges from the
+//!   consent summary.
 //! - [`http`]: the small hand-written HTTP/1.1 exchanges tests make over unix
 //!   sockets and TCP, and parsing what comes back.
 //! - [`examples`]: the repository root and the example backend binary
@@ -26,6 +28,7 @@
 //!   session with headless Chromium.
 
 pub mod command;
+pub mod compose;
 pub mod env;
 pub mod examples;
 pub mod http;

@@ -11,29 +11,11 @@ use serde_json::Value;
 
 use crate::support::{TempDir, build_to_layout, dockhand, run};
 
-/// Each attack of issue 13 in one file.
-const HOSTILE: &str = r#"
-x-base: &base
-  privileged: true
-  volumes: ["/:/host"]
-services:
-  api:
-    <<: *base
-    image: ${DESKTOP_PLUGIN_IMAGE}
-    network_mode: ${NET:-host}
-    pid: "${PID_MODE:-host}"
-    cap_add: ["${EXTRA_CAP:-SYS_ADMIN}"]
-  side:
-    image: ${DESKTOP_PLUGIN_IMAGE}
-    privileged: "on"
-    volumes: ["root:/r"]
-    secrets: [key]
-volumes:
-  root:
-    driver_opts: {type: none, o: bind, device: /}
-secrets:
-  key: {file: /etc/shadow}
-"#;
+/// Each attack of issue 13 in one file (testkit's), with the variables
+/// of [`USER_ENV`].
+fn hostile() -> String {
+    dockhand_testkit::compose::hostile("PID_MODE", "EXTRA_CAP")
+}
 
 /// Variables an attacker hopes the user has set: none may reach compose.
 const USER_ENV: [(&str, &str); 3] = [
@@ -104,7 +86,7 @@ fn findings(json: &Value) -> Vec<(String, String, String)> {
 #[test]
 fn validate_shows_what_compose_would_run() {
     let dir = TempDir::new("consent-validate");
-    extension(&dir, HOSTILE);
+    extension(&dir, &hostile());
     // Compose v2 and v1 normalize the file; without a compose CLI dockhand
     // reads it the same way itself.
     for compose in ["v2", "v1", "/nonexistent/docker-compose"] {
@@ -202,7 +184,7 @@ fn validate_refuses_other_files_and_an_image_it_would_build() {
 #[test]
 fn the_install_prompt_lists_every_privilege_then_refuses_without_a_terminal() {
     let src = TempDir::new("consent-src");
-    extension(&src, HOSTILE);
+    extension(&src, &hostile());
     let home = TempDir::new("consent-home");
     let source = build_to_layout(&home, &src, "acme/hostile:1.0.0");
     let asked = dockhand()

@@ -21,34 +21,13 @@ use crate::support::{
     Answer, Fixture, PORT, catalog_config, client_once, host_arch, manager, post_json,
 };
 
-/// A compose file that hides privileges from a reading of the YAML as
-/// written: a merge key, a quoted truthy spelling, interpolated defaults, a
-/// volume that binds `/`, a host file as a secret, and a variable the test
-/// process has (cargo sets CARGO_PKG_NAME) that must not reach compose.
-const HOSTILE: &str = r#"
-x-base: &base
-  privileged: true
-  volumes: ["/:/host"]
-services:
-  api:
-    <<: *base
-    image: ${DESKTOP_PLUGIN_IMAGE}
-    network_mode: ${NET:-host}
-    pid: "${PID:-host}"
-    cap_add: ["${CARGO_PKG_NAME:-SYS_ADMIN}"]
-  side:
-    image: ${DESKTOP_PLUGIN_IMAGE}
-    privileged: "on"
-    volumes: ["root:/r"]
-    secrets: [key]
-volumes:
-  root:
-    driver_opts: {type: none, o: bind, device: /}
-secrets:
-  key: {file: /etc/shadow}
-"#;
+/// testkit's hostile compose file, with a variable the test process has
+/// (cargo sets CARGO_PKG_NAME) that must not reach compose.
+fn hostile() -> String {
+    dockhand_testkit::compose::hostile("PID", "CARGO_PKG_NAME")
+}
 
-/// The lines the summary of [`HOSTILE`] must have.
+/// The lines the summary of [`hostile`] must have.
 const HOSTILE_LINES: [&str; 8] = [
     "service api: privileged (full access to the host)",
     "service api: host path / at /host",
@@ -158,7 +137,7 @@ fn assert_hostile_lines(summary: &serde_json::Value) {
 #[tokio::test]
 async fn the_preview_shows_what_compose_would_run() {
     let reg = FakeRegistry::start();
-    let d = image(&reg, "hostile", Some(HOSTILE));
+    let d = image(&reg, "hostile", Some(&hostile()));
     tag(&reg, "1.0.0", &d);
     let (repo, f, s) = dashboard(&reg).await;
     let a = post_reference(&f, "/api/install/preview", &format!("{repo}:1.0.0"), &s).await;
@@ -200,7 +179,7 @@ async fn an_image_to_build_or_a_host_env_file_is_refused_by_the_preview() {
 async fn the_install_takes_the_previewed_digest_even_after_a_retag() {
     let reg = FakeRegistry::start();
     let shown = image(&reg, "the previewed one", None);
-    let other = image(&reg, "swapped in", Some(HOSTILE));
+    let other = image(&reg, "swapped in", Some(&hostile()));
     tag(&reg, "1.0.0", &shown);
     let (repo, f, s) = dashboard(&reg).await;
     let tagged = format!("{repo}:1.0.0");
@@ -257,8 +236,8 @@ async fn an_update_that_adds_privileges_is_previewed_pinned_and_asked_about() {
     let a = post_reference(&f, "/api/install", &pinned, &s).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text());
 
-    // 1.1.0 adds a backend with every privilege of HOSTILE.
-    let v2 = image(&reg, "v2", Some(HOSTILE));
+    // 1.1.0 adds a backend with every privilege of hostile().
+    let v2 = image(&reg, "v2", Some(&hostile()));
     tag(&reg, "1.1.0", &v2);
     let id = dockhand_spec::ExtensionId::parse(&repo).unwrap();
     let base = format!(
