@@ -34,20 +34,31 @@ secrets:
     )
 }
 
+/// The lines the consent summary of [`hostile`] must have (none of its
+/// variables set).
+pub const HOSTILE_LINES: [&str; 8] = [
+    "service api: privileged (full access to the host)",
+    "service api: host path / at /host",
+    "service api: host network",
+    "service api: host process namespace (sees every process)",
+    "service api: capabilities SYS_ADMIN",
+    "service side: privileged (full access to the host)",
+    "volume root: host path / (bound by driver options)",
+    "secret key: host file /etc/shadow",
+];
+
 #[cfg(test)]
 mod tests {
     #[test]
     fn the_variables_are_named_where_compose_reads_them() {
         let text = super::hostile("PID_MODE", "EXTRA_CAP");
-        assert!(text.contains("pid: \"${PID_MODE:-host}\"\n"), "{text}");
-        assert!(
-            text.contains("cap_add: [\"${EXTRA_CAP:-SYS_ADMIN}\"]\n"),
-            "{text}"
-        );
-        assert!(text.contains("image: ${DESKTOP_PLUGIN_IMAGE}\n"), "{text}");
-        assert!(
-            text.contains("driver_opts: {type: none, o: bind, device: /}"),
-            "{text}"
-        );
+        for want in [
+            "pid: \"${PID_MODE:-host}\"\n",
+            "cap_add: [\"${EXTRA_CAP:-SYS_ADMIN}\"]\n",
+            "image: ${DESKTOP_PLUGIN_IMAGE}\n",
+            "driver_opts: {type: none, o: bind, device: /}",
+        ] {
+            assert!(text.contains(want), "no {want:?} in:\n{text}");
+        }
     }
 }

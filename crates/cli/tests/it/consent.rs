@@ -195,16 +195,7 @@ fn the_install_prompt_lists_every_privilege_then_refuses_without_a_terminal() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&asked.stderr);
     assert_eq!(asked.status.code(), Some(1), "{stderr}");
-    for line in [
-        "service api: privileged (full access to the host)",
-        "service api: host path / at /host",
-        "service api: host network",
-        "service api: host process namespace (sees every process)",
-        "service api: capabilities SYS_ADMIN",
-        "service side: privileged (full access to the host)",
-        "volume root: host path / (bound by driver options)",
-        "secret key: host file /etc/shadow",
-    ] {
+    for line in dockhand_testkit::compose::HOSTILE_LINES {
         assert!(stderr.contains(line), "no {line:?} in:\n{stderr}");
     }
     assert!(!stderr.contains("CHOWN"), "{stderr}");

@@ -15,6 +15,7 @@ use dockhand_oci::Digest;
 use dockhand_server::AppState;
 use dockhand_server::catalog::CatalogSetup;
 use dockhand_server::updates::UpdateService;
+use dockhand_testkit::compose::HOSTILE_LINES;
 use dockhand_testkit::registry::FakeRegistry;
 
 use crate::support::{
@@ -26,18 +27,6 @@ use crate::support::{
 fn hostile() -> String {
     dockhand_testkit::compose::hostile("PID", "CARGO_PKG_NAME")
 }
-
-/// The lines the summary of [`hostile`] must have.
-const HOSTILE_LINES: [&str; 8] = [
-    "service api: privileged (full access to the host)",
-    "service api: host path / at /host",
-    "service api: host network",
-    "service api: host process namespace (sees every process)",
-    "service api: capabilities SYS_ADMIN",
-    "service side: privileged (full access to the host)",
-    "volume root: host path / (bound by driver options)",
-    "secret key: host file /etc/shadow",
-];
 
 /// The repository every test here serves.
 const REPO: &str = "acme/x";
