@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::lifecycle::{Home, build_and_push, copy_dir, example};
-use crate::support::{self, RealEnv, TempDir};
+use crate::support::{self, RealEnv, TempDir, entry};
 
 /// A backend runtime with busybox's `sh` and `sleep` beside the example
 /// backend; its command sleeps (built once per test run).
@@ -263,12 +263,6 @@ impl Served {
             serde_json::from_str(&answer).unwrap_or(Value::String(answer)),
         )
     }
-}
-
-fn entry<'a>(list: &'a [Value], id: &str) -> &'a Value {
-    list.iter()
-        .find(|e| e["id"] == id)
-        .unwrap_or_else(|| panic!("{id} is not listed: {list:?}"))
 }
 
 #[test]

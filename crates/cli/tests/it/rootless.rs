@@ -75,12 +75,7 @@ fn json(user: &LabUser, args: &[&str]) -> Value {
 }
 
 fn entry<'a>(listed: &'a Value, id: &str) -> &'a Value {
-    listed
-        .as_array()
-        .expect("ls is an array")
-        .iter()
-        .find(|e| e["id"] == id)
-        .unwrap_or_else(|| panic!("{id} is not listed: {listed}"))
+    support::entry(listed.as_array().expect("ls is an array"), id)
 }
 
 /// Removes what a test installed, even when it fails half way, and the

@@ -35,6 +35,13 @@ pub fn unique_name(prefix: &str, name: &str) -> String {
     format!("{prefix}/{name}-{}-{nanos}", std::process::id())
 }
 
+/// The entry of `id` in `list` (`dockhand ls --json`).
+pub fn entry<'a>(list: &'a [serde_json::Value], id: &str) -> &'a serde_json::Value {
+    list.iter()
+        .find(|e| e["id"] == id)
+        .unwrap_or_else(|| panic!("{id} is not listed: {list:?}"))
+}
+
 /// The repository root.
 pub fn repo_root() -> PathBuf {
     fs_err::canonicalize(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.."))

@@ -37,13 +37,7 @@ fn all_examples(which: Compose, test: &str) {
     }
     let listed = home.ls();
     assert_eq!(listed.len(), 4);
-    let find = |id: &str| {
-        listed
-            .iter()
-            .find(|e| e["id"] == id)
-            .cloned()
-            .expect("listed")
-    };
+    let find = |id: &str| support::entry(&listed, id);
     assert_eq!(find(&ui.1)["vm"], Value::Null);
     assert_eq!(find(&ui.1)["ui"]["title"], "Minimal UI");
     assert_eq!(find(&image.1)["vm"]["state"], "running");

@@ -26,13 +26,7 @@ fn four_examples(via: Via, test: &str) {
     }
     let listed = home.json(&["ls"]);
     let listed = listed.as_array().expect("array");
-    let find = |id: &str| {
-        listed
-            .iter()
-            .find(|e| e["id"] == id)
-            .cloned()
-            .expect("listed")
-    };
+    let find = |id: &str| support::entry(listed, id);
     assert_eq!(find(&image.1)["vm"]["state"], "running", "{listed:?}");
     // Two services and the relay.
     assert_eq!(find(&compose.1)["vm"]["containers"], 3, "{listed:?}");
@@ -113,20 +107,7 @@ fn four_examples(via: Via, test: &str) {
         assert_eq!(out.code, 0, "{out:?}");
     });
 
-    let watcher = home
-        .containers(&format!("dev.dockhand.extension={}", compose.1))
-        .into_iter()
-        .find(|c| {
-            home.docker(&[
-                "inspect",
-                "-f",
-                "{{index .Config.Labels \"com.docker.compose.service\"}}",
-                c,
-            ])
-            .trim()
-                == "watcher"
-        })
-        .expect("the watcher");
+    let watcher = home.service_container(&compose.1, "watcher");
     let mounts = home.docker(&[
         "inspect",
         "-f",
@@ -286,21 +267,7 @@ fn an_update_in_relay_mode_keeps_volume_data() {
     let dir = volume_extension(&tmp);
     let (v1, id) = publish(&env, &dir, true, &[]);
     home.ok(&["install", &v1, "-y"]);
-    let api = |home: &RelayHome| {
-        home.containers(&format!("dev.dockhand.extension={id}"))
-            .into_iter()
-            .find(|c| {
-                home.docker(&[
-                    "inspect",
-                    "-f",
-                    "{{index .Config.Labels \"com.docker.compose.service\"}}",
-                    c,
-                ])
-                .trim()
-                    == "api"
-            })
-            .expect("the api container")
-    };
+    let api = |home: &RelayHome| home.service_container(&id, "api");
     let first = api(&home);
     // Data in the extension's volume, written with the archive API (the
     // image has no shell).

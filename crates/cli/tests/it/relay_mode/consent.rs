@@ -91,20 +91,7 @@ fn the_consent_summary_in_relay_mode_puts_host_paths_on_the_engines_host() {
 
     // Installed: the bind's source is on the engine's side only.
     home.ok(&["install", &reference, "-y"]);
-    let api = home
-        .containers(&format!("dev.dockhand.extension={id}"))
-        .into_iter()
-        .find(|c| {
-            home.docker(&[
-                "inspect",
-                "-f",
-                "{{index .Config.Labels \"com.docker.compose.service\"}}",
-                c,
-            ])
-            .trim()
-                == "api"
-        })
-        .expect("the api container");
+    let api = home.service_container(&id, "api");
     let mounts = home.docker(&[
         "inspect",
         "-f",

@@ -228,6 +228,18 @@ impl RelayHome {
         .collect()
     }
 
+    /// The container of the compose service `service` of the extension
+    /// `id` (this home's).
+    fn service_container(&self, id: &str, service: &str) -> String {
+        self.containers(&format!("dev.dockhand.extension={id}"))
+            .into_iter()
+            .find(|c| {
+                let label = "{{index .Config.Labels \"com.docker.compose.service\"}}";
+                self.docker(&["inspect", "-f", label, c]).trim() == service
+            })
+            .unwrap_or_else(|| panic!("no container of {service} for {id}"))
+    }
+
     /// Nothing of this home on the engine: no container, volume or network
     /// carrying its label; no socket directory of `ids` on this machine.
     fn assert_nothing_left(&self, ids: &[&str]) {
