@@ -1,6 +1,7 @@
 //! The relay's image: one layer with the static `dockhand-relay` binary,
 //! written by dockhand as a `docker save` tar and loaded through the Engine
-//! API (never pulled), as the mode probe's image is (`probe_image.rs`). The
+//! API (never pulled), as the mode probe's image is (both through
+//! `saved_image.rs`). The
 //! bytes depend only on the binary (fixed times, owners, modes and order),
 //! so the same binary gives the same image id, and the tag carries the
 //! binary's digest: a new dockhand with a new relay loads a new image.
@@ -15,9 +16,9 @@
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
-use sha2::{Digest, Sha256};
 
 use super::exec::{RELAY_BINARY, RELAY_SOCKET_DIR};
+use crate::saved_image::{OneLayer, append_dir, header, sha256_hex};
 use crate::{Engine, EngineError};
 
 /// The image's repository in the engine; the tag is `<version>-<12 hex
@@ -146,25 +147,6 @@ fn elf_machine(b: &[u8]) -> Option<u16> {
     Some(u16::from_le_bytes([b[18], b[19]]))
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    format!("{:x}", Sha256::digest(bytes))
-}
-
-/// A tar entry header with fixed times and owners.
-fn header(path: &str, size: u64, kind: tar::EntryType, mode: u32) -> tar::Header {
-    let mut h = tar::Header::new_ustar();
-    h.set_entry_type(kind);
-    h.set_size(size);
-    h.set_mode(mode);
-    h.set_uid(0);
-    h.set_gid(0);
-    h.set_mtime(0);
-    // Paths here are short ASCII: set_path cannot fail on them.
-    let _ = h.set_path(path);
-    h.set_cksum();
-    h
-}
-
 /// The image's name for `binary`.
 pub fn relay_image_name(binary: &[u8]) -> String {
     format!(
@@ -191,54 +173,20 @@ pub fn relay_image_tar(arch: &str, binary: &[u8]) -> std::io::Result<Vec<u8>> {
     for part in run.split('/') {
         dir.push_str(part);
         dir.push('/');
-        layer.append(
-            &header(&dir, 0, tar::EntryType::Directory, 0o755),
-            std::io::empty(),
-        )?;
+        append_dir(&mut layer, &dir)?;
     }
-    let layer = layer.into_inner()?;
-    let layer_hex = sha256_hex(&layer);
-    let config = serde_json::json!({
-        "architecture": arch,
-        "os": "linux",
-        "config": {
+    OneLayer {
+        name: &name,
+        arch,
+        config: serde_json::json!({
             "Entrypoint": [RELAY_BINARY],
             "Cmd": ["idle"],
             "StopSignal": "SIGKILL",
             "Labels": {RELAY_LABEL: env!("CARGO_PKG_VERSION")},
-        },
-        "rootfs": {"type": "layers", "diff_ids": [format!("sha256:{layer_hex}")]},
-        "history": [{"created_by": "dockhand: the relay to a backend's sockets through the Engine API"}],
-    });
-    let config = serde_json::to_vec(&config).map_err(std::io::Error::other)?;
-    let config_hex = sha256_hex(&config);
-    let manifest = serde_json::json!([{
-        "Config": format!("{config_hex}.json"),
-        "RepoTags": [name],
-        "Layers": [format!("{layer_hex}/layer.tar")],
-    }]);
-    let manifest = serde_json::to_vec(&manifest).map_err(std::io::Error::other)?;
-    let mut out = tar::Builder::new(Vec::new());
-    let file = |path: &str, len: usize| header(path, len as u64, tar::EntryType::Regular, 0o644);
-    out.append(
-        &file(&format!("{config_hex}.json"), config.len()),
-        config.as_slice(),
-    )?;
-    out.append(
-        &header(
-            &format!("{layer_hex}/"),
-            0,
-            tar::EntryType::Directory,
-            0o755,
-        ),
-        std::io::empty(),
-    )?;
-    out.append(
-        &file(&format!("{layer_hex}/layer.tar"), layer.len()),
-        layer.as_slice(),
-    )?;
-    out.append(&file("manifest.json", manifest.len()), manifest.as_slice())?;
-    out.into_inner()
+        }),
+        created_by: "dockhand: the relay to a backend's sockets through the Engine API",
+    }
+    .save_tar(&layer.into_inner()?)
 }
 
 impl Engine {
