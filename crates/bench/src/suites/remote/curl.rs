@@ -10,8 +10,6 @@ use anyhow::{Context, Result};
 
 use super::Env;
 use crate::curl::CurlTarget;
-use crate::measure::Samples;
-use crate::progress;
 use crate::serve::Serve;
 use crate::support;
 use crate::table::{Goal, Table, quantile_rows};
@@ -22,35 +20,13 @@ const CURL_WARMUP: usize = 10;
 /// Transfers of the keep-alive `curl` per contender.
 const CURL_KEEPALIVE: usize = 1000;
 
-fn bridge(name: &'static str, serve: &Serve) -> CurlTarget {
-    CurlTarget {
-        name,
-        prefix: Vec::new(),
-        args: vec![
-            "-H".into(),
-            format!("Host: {}", serve.ext_host),
-            "-H".into(),
-            format!("Origin: {}", serve.ext_origin()),
-            "-H".into(),
-            format!("Cookie: {}", serve.ext_cookie),
-            "-H".into(),
-            "Content-Type: application/json".into(),
-            "--data".into(),
-            r#"{"method":"GET","url":"/hello"}"#.into(),
-        ],
-        url: format!("http://127.0.0.1:{}/.dockhand/api/vm/request", serve.port),
-        bridged: true,
-    }
-}
-
 pub(super) fn curl_table(
     env: &Env,
     relay: &Serve,
     local: &Serve,
     vm_socket: &Path,
 ) -> Result<Table> {
-    let curl = support::program("curl", "CURL")
-        .context("curl is needed for the curl baseline: apt-get install -y curl")?;
+    let curl = crate::curl::program()?;
     let nsenter = support::program("nsenter", "NSENTER")
         .context("nsenter (util-linux) is needed to run curl inside the VM engine's namespace")?;
     let dir = vm_socket.parent().context("a socket in a directory")?;
@@ -67,29 +43,12 @@ pub(super) fn curl_table(
         bridged: false,
     };
     let targets = [
-        bridge("relay mode", relay),
-        bridge("local mode", local),
+        CurlTarget::vm_service("relay mode", relay),
+        CurlTarget::vm_service("local mode", local),
         in_vm,
     ];
-    progress(&format!(
-        "vm.service with curl: {CURL_RUNS} curl processes per contender, interleaved"
-    ));
-    let mut once = vec![Samples::default(); targets.len()];
-    for round in 0..CURL_WARMUP + CURL_RUNS {
-        for (t, s) in targets.iter().zip(&mut once) {
-            let d = t.once(&curl)?;
-            if round >= CURL_WARMUP {
-                s.push(d);
-            }
-        }
-    }
-    progress(&format!(
-        "vm.service with curl: {CURL_KEEPALIVE} requests on one connection per contender"
-    ));
-    let kept: Vec<Samples> = targets
-        .iter()
-        .map(|t| t.keep_alive(&curl, CURL_KEEPALIVE))
-        .collect::<Result<_>>()?;
+    let (once, kept) =
+        crate::curl::measure(&targets, &curl, CURL_WARMUP, CURL_RUNS, CURL_KEEPALIVE)?;
 
     let mut t = Table::new(
         "remote: vm.service GET /hello with curl, relay mode vs local mode and the socket in the VM",
