@@ -6,13 +6,13 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 
+use super::Env;
 use super::homes::{Homes, Mode};
 use super::session::{
     CONCURRENT_CALLS, FRESH_REQUESTS, FRESH_WARMUP, LATENCY_REQUESTS, LATENCY_ROUNDS,
-    LATENCY_WARMUP, THROUGHPUT_CONNECTIONS, THROUGHPUT_TARGET, THROUGHPUT_TIME, Way, concurrent,
-    fresh, keep_alive, throughput,
+    LATENCY_WARMUP, THROUGHPUT_CONNECTIONS, THROUGHPUT_TIME, Way, concurrent, fresh, keep_alive,
+    load_rows, throughput,
 };
-use super::{Env, per_second};
 use crate::measure::Samples;
 use crate::progress;
 use crate::serve::{self, Serve};
@@ -141,35 +141,12 @@ pub(super) fn tables(env: &Env, options: &Options, report: &mut Report) -> Resul
         &per_call[s],
         None,
     );
-    t.row(
-        Row::new(
-            format!("throughput, {THROUGHPUT_CONNECTIONS} connections, relay vs local mode"),
-            per_second(rps[0]),
-        )
-        .baseline(per_second(rps[1]), table::ratio(rps[0], rps[1]))
-        .target(
-            format!("≥ {}", per_second(THROUGHPUT_TARGET)),
-            rps[0] >= THROUGHPUT_TARGET,
-        ),
-    );
-    t.row(
-        Row::new(
-            format!("{CONCURRENT_CALLS} concurrent calls: errors, relay vs local mode"),
-            errors.to_string(),
-        )
-        .baseline(base_errors.to_string(), None)
-        .target("0", errors == 0),
-    );
-    t.row(
-        Row::new(
-            format!("{CONCURRENT_CALLS} concurrent calls: all answered after"),
-            table::duration(took),
-        )
-        .baseline(
-            table::duration(base_took),
-            table::ratio(took.as_secs_f64(), base_took.as_secs_f64()),
-        )
-        .goal("(none)"),
+    load_rows(
+        &mut t,
+        ", relay vs local mode",
+        [rps[0], rps[1]],
+        (errors, took),
+        (base_errors, base_took),
     );
     for w in &why {
         t.note(format!("relay mode error: {w}"));

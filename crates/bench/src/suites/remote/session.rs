@@ -192,6 +192,49 @@ pub(super) async fn throughput(w: &Way) -> io::Result<f64> {
 
 /// [`CONCURRENT_CALLS`] calls at once, each on a connection of its own;
 /// the number of errors, the first few, and the wall time.
+/// The throughput row and the two rows of the concurrent calls: ours (the
+/// first of `rps`, `ours`: errors and how long all took) against the
+/// baseline's; `against` ends the names of the throughput and error rows.
+pub(super) fn load_rows(
+    t: &mut Table,
+    against: &str,
+    rps: [f64; 2],
+    ours: (usize, Duration),
+    base: (usize, Duration),
+) {
+    let ((errors, took), (base_errors, base_took)) = (ours, base);
+    t.row(
+        Row::new(
+            format!("throughput, {THROUGHPUT_CONNECTIONS} connections{against}"),
+            super::per_second(rps[0]),
+        )
+        .baseline(super::per_second(rps[1]), table::ratio(rps[0], rps[1]))
+        .target(
+            format!("≥ {}", super::per_second(THROUGHPUT_TARGET)),
+            rps[0] >= THROUGHPUT_TARGET,
+        ),
+    );
+    t.row(
+        Row::new(
+            format!("{CONCURRENT_CALLS} concurrent calls: errors{against}"),
+            errors.to_string(),
+        )
+        .baseline(base_errors.to_string(), None)
+        .target("0", errors == 0),
+    );
+    t.row(
+        Row::new(
+            format!("{CONCURRENT_CALLS} concurrent calls: all answered after"),
+            table::duration(took),
+        )
+        .baseline(
+            table::duration(base_took),
+            table::ratio(took.as_secs_f64(), base_took.as_secs_f64()),
+        )
+        .goal("(none)"),
+    );
+}
+
 pub(super) async fn concurrent(w: &Way) -> (usize, Vec<String>, Duration) {
     let start = Instant::now();
     let tasks: Vec<_> = (0..CONCURRENT_CALLS)
@@ -422,35 +465,12 @@ pub(super) fn tables(env: &Env, report: &mut Report) -> Result<()> {
         &fresh[1],
         Goal::Info,
     );
-    t.row(
-        Row::new(
-            format!("throughput, {THROUGHPUT_CONNECTIONS} connections"),
-            super::per_second(rps[0]),
-        )
-        .baseline(super::per_second(rps[1]), table::ratio(rps[0], rps[1]))
-        .target(
-            format!("≥ {}", super::per_second(THROUGHPUT_TARGET)),
-            rps[0] >= THROUGHPUT_TARGET,
-        ),
-    );
-    t.row(
-        Row::new(
-            format!("{CONCURRENT_CALLS} concurrent calls: errors"),
-            errors.to_string(),
-        )
-        .baseline(base_errors.to_string(), None)
-        .target("0", errors == 0),
-    );
-    t.row(
-        Row::new(
-            format!("{CONCURRENT_CALLS} concurrent calls: all answered after"),
-            table::duration(took),
-        )
-        .baseline(
-            table::duration(base_took),
-            table::ratio(took.as_secs_f64(), base_took.as_secs_f64()),
-        )
-        .goal("(none)"),
+    load_rows(
+        &mut t,
+        "",
+        [rps[0], rps[1]],
+        (errors, took),
+        (base_errors, base_took),
     );
     quantile_rows(
         &mut t,
