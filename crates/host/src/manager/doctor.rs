@@ -10,6 +10,28 @@ use crate::state::ExtensionLock;
 use crate::{Manager, Quiet};
 
 impl Manager {
+    /// A running backend checked: its relay in relay mode
+    /// ([`Manager::check_relay`]), else its socket
+    /// ([`Manager::check_socket`]); ok when `r` has no backend.
+    async fn check_backend(
+        &self,
+        engine: &dockhand_engine::Engine,
+        r: &crate::state::ExtensionRecord,
+        summary: String,
+        relay_mode: bool,
+    ) -> (Status, String) {
+        let b = match self.backend_on(engine, r).await {
+            Ok(Some(b)) => b,
+            Ok(None) => return (Status::Ok, summary),
+            Err(e) => return (Status::Problem, e.to_string()),
+        };
+        if relay_mode {
+            self.check_relay(engine, r, &b, summary).await
+        } else {
+            self.check_socket(engine, r, &b, summary).await
+        }
+    }
+
     /// The socket of a running backend: a warning when it is not there (yet),
     /// and its mode fixed when this user may not connect (a socket the
     /// backend created after install, as root, without write for others).
@@ -17,15 +39,11 @@ impl Manager {
         &self,
         engine: &dockhand_engine::Engine,
         r: &crate::state::ExtensionRecord,
+        b: &crate::backend::Backend,
         summary: String,
     ) -> (Status, String) {
         use dockhand_engine::SocketState;
-        let b = match self.backend_on(engine, r).await {
-            Ok(Some(b)) => b,
-            Ok(None) => return (Status::Ok, summary),
-            Err(e) => return (Status::Problem, e.to_string()),
-        };
-        let Some(state) = crate::backend::socket_state(engine, &b).await else {
+        let Some(state) = crate::backend::socket_state(engine, b).await else {
             return (Status::Ok, summary);
         };
         let socket = b.socket.clone().unwrap_or_default();
@@ -205,7 +223,7 @@ impl Manager {
                 && r.backend.is_some()
             {
                 let summary = format!("{} enabled", r.version.clone().unwrap_or_default());
-                let (status, detail) = self.check_relay(engine, r, summary).await;
+                let (status, detail) = self.check_backend(engine, r, summary, true).await;
                 report.add(r.id.as_str(), status, detail);
             } else if r.enabled
                 && r.backend.is_some()
@@ -224,7 +242,7 @@ impl Manager {
                     if r.enabled { "enabled" } else { "disabled" }
                 );
                 let (status, detail) = match (&engine, r.enabled) {
-                    (Some(engine), true) => self.check_socket(engine, r, summary).await,
+                    (Some(engine), true) => self.check_backend(engine, r, summary, false).await,
                     _ => (Status::Ok, summary),
                 };
                 report.add(r.id.as_str(), status, detail);
@@ -253,15 +271,11 @@ impl Manager {
         &self,
         engine: &dockhand_engine::Engine,
         r: &crate::state::ExtensionRecord,
+        b: &crate::backend::Backend,
         summary: String,
     ) -> (Status, String) {
         use crate::backend;
         use crate::relay;
-        let b = match self.backend_on(engine, r).await {
-            Ok(Some(b)) => b,
-            Ok(None) => return (Status::Ok, summary),
-            Err(e) => return (Status::Problem, e.to_string()),
-        };
         let Some(binaries) = &b.relay else {
             return (Status::Ok, summary);
         };
@@ -297,7 +311,7 @@ impl Manager {
         let mut detail = summary;
         if let Some(broken) = broken {
             let started = match self.compose().await {
-                Ok(runner) => backend::up(engine, &runner, &b, self.ready_timeout).await,
+                Ok(runner) => backend::up(engine, &runner, b, self.ready_timeout).await,
                 Err(e) => Err(e),
             };
             if let Err(e) = started {
@@ -329,7 +343,7 @@ impl Manager {
             }
         }
         if let (Some(socket), Some(state)) =
-            (b.socket.as_deref(), backend::socket_state(engine, &b).await)
+            (b.socket.as_deref(), backend::socket_state(engine, b).await)
             && matches!(
                 state,
                 dockhand_engine::SocketState::Missing | dockhand_engine::SocketState::NotListening
