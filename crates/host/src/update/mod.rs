@@ -22,8 +22,8 @@
 
 pub(crate) mod check;
 pub mod tags;
-mod unusable;
 pub mod untagged;
+mod unusable;
 
 use dockhand_oci::registry::RegistryError;
 use dockhand_oci::source::ImageSource;
