@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::bridge_support::{
     DOCKER_EXEC, HOST_EXEC, Harness, ORIGIN, Options, VM_EXEC, VM_REQUEST, assert_message,
-    write_executable,
+    fake_docker, real_docker, test_engine, write_executable,
 };
 
 #[tokio::test]
@@ -137,23 +137,18 @@ async fn calls_abandoned_by_their_pages_do_not_hold_the_backend() {
 
 #[tokio::test]
 async fn vm_request_size_limits() {
-    let limits = Limits {
+    let h = Harness::with(Options::with_limits(Limits {
         max_body: 4096,
         ..Limits::default()
-    };
-    let h = Harness::with(Options {
-        limits,
-        ..Options::default()
-    })
+    }))
     .await;
-    let answer = h
-        .post_expect(
-            VM_REQUEST,
-            json!({"method": "POST", "url": "/echo", "data": "x".repeat(5000)}),
-            StatusCode::PAYLOAD_TOO_LARGE,
-        )
-        .await;
-    assert_message(&answer, "4096");
+    h.post_error(
+        VM_REQUEST,
+        json!({"method": "POST", "url": "/echo", "data": "x".repeat(5000)}),
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "4096",
+    )
+    .await;
     // An answer larger than the limit is a bad gateway, not a truncated body.
     h.post_expect(
         VM_REQUEST,
@@ -170,26 +165,24 @@ async fn vm_request_size_limits() {
 
 #[tokio::test]
 async fn vm_request_without_backend_or_socket() {
-    let h = Harness::with(Options {
-        backend: false,
-        ..Options::default()
-    })
+    let h = Harness::with(Options::without_backend()).await;
+    h.post_error(
+        VM_REQUEST,
+        json!({"url": "/echo"}),
+        StatusCode::NOT_FOUND,
+        "no backend",
+    )
     .await;
-    let answer = h
-        .post_expect(VM_REQUEST, json!({"url": "/echo"}), StatusCode::NOT_FOUND)
-        .await;
-    assert_message(&answer, "no backend");
 
     let h = Harness::new().await;
     fs_err::remove_file(h.socket()).unwrap();
-    let answer = h
-        .post_expect(
-            VM_REQUEST,
-            json!({"url": "/echo"}),
-            StatusCode::SERVICE_UNAVAILABLE,
-        )
-        .await;
-    assert_message(&answer, "backend.sock");
+    h.post_error(
+        VM_REQUEST,
+        json!({"url": "/echo"}),
+        StatusCode::SERVICE_UNAVAILABLE,
+        "backend.sock",
+    )
+    .await;
 
     h.post_expect(
         VM_REQUEST,
@@ -289,9 +282,13 @@ async fn host_exec_refuses_anything_but_own_binaries() {
         "..",
         "missing",
     ] {
-        let (status, r) = h.post(HOST_EXEC, json!({"cmd": cmd, "args": []})).await;
-        assert_eq!(status, StatusCode::NOT_FOUND, "{cmd:?}: {r}");
-        assert_message(&r, "not one of this extension's host binaries");
+        h.post_error(
+            HOST_EXEC,
+            json!({"cmd": cmd, "args": []}),
+            StatusCode::NOT_FOUND,
+            "not one of this extension's host binaries",
+        )
+        .await;
     }
     // A symlink planted in host/ under a listed name is not run either.
     let link = h.caller().host_dir().join("missing");
@@ -303,14 +300,13 @@ async fn host_exec_refuses_anything_but_own_binaries() {
 #[tokio::test]
 async fn exec_argument_errors_are_400() {
     let h = Harness::new().await;
-    let r = h
-        .post_expect(
-            HOST_EXEC,
-            json!({"cmd": "tool", "args": ["'unclosed"]}),
-            StatusCode::BAD_REQUEST,
-        )
-        .await;
-    assert_message(&r, "unbalanced");
+    h.post_error(
+        HOST_EXEC,
+        json!({"cmd": "tool", "args": ["'unclosed"]}),
+        StatusCode::BAD_REQUEST,
+        "unbalanced",
+    )
+    .await;
     h.post_expect(
         HOST_EXEC,
         json!({"cmd": "tool", "options": {"cwd": "/no/such/dir"}}),
@@ -322,20 +318,11 @@ async fn exec_argument_errors_are_400() {
 /// A fake docker CLI that prints its arguments: the argv the bridge built.
 #[tokio::test]
 async fn docker_exec_splits_like_docker_desktop_and_never_uses_a_shell() {
-    let tmp = tempfile::tempdir().unwrap();
-    let fake = tmp.path().join("docker");
-    write_executable(
-        &fake,
+    let (_tmp, fake) = fake_docker(
         "#!/bin/sh\nfor a in \"$@\"; do printf '[%s]\\n' \"$a\"; done\n\
          printf 'DOCKER_HOST=%s\\n' \"$DOCKER_HOST\"\nprintf 'CTX=%s\\n' \"${DOCKER_CONTEXT-unset}\"\n",
     );
-    let engine: dockhand_engine::EngineHost = "unix:///run/test-engine.sock".parse().unwrap();
-    let h = Harness::with(Options {
-        docker_cli: Some(fake),
-        engine: Some(engine),
-        ..Options::default()
-    })
-    .await;
+    let h = Harness::with(Options::docker(fake, test_engine())).await;
     let cwd = h.path("cwd");
     fs_err::create_dir_all(&cwd).unwrap();
     let r = h.post_expect(DOCKER_EXEC,
@@ -380,17 +367,10 @@ async fn docker_exec_splits_like_docker_desktop_and_never_uses_a_shell() {
 /// names are refused before anything runs (docs/security.md).
 #[tokio::test]
 async fn docker_exec_cannot_reach_another_engine_or_load_code() {
-    let tmp = tempfile::tempdir().unwrap();
-    let fake = tmp.path().join("docker");
+    // The fake leaves a file `ran` beside itself when it runs.
+    let (tmp, fake) = fake_docker("#!/bin/sh\ntouch \"$(dirname \"$0\")/ran\"\n");
     let ran = tmp.path().join("ran");
-    write_executable(&fake, &format!("#!/bin/sh\ntouch {}\n", ran.display()));
-    let engine: dockhand_engine::EngineHost = "unix:///run/test-engine.sock".parse().unwrap();
-    let h = Harness::with(Options {
-        docker_cli: Some(fake),
-        engine: Some(engine),
-        ..Options::default()
-    })
-    .await;
+    let h = Harness::with(Options::docker(fake, test_engine())).await;
     // Global options (the command, its arguments, the option named).
     let globals = [
         ("--context", json!(["prod", "ps"]), "--context"),
@@ -448,32 +428,21 @@ async fn docker_exec_cannot_reach_another_engine_or_load_code() {
 #[tokio::test]
 async fn docker_exec_without_a_docker_cli_is_503() {
     let h = Harness::new().await;
-    let r = h
-        .post_expect(
-            DOCKER_EXEC,
-            json!({"cmd": "ps"}),
-            StatusCode::SERVICE_UNAVAILABLE,
-        )
-        .await;
-    assert_message(&r, "docker CLI");
+    h.post_error(
+        DOCKER_EXEC,
+        json!({"cmd": "ps"}),
+        StatusCode::SERVICE_UNAVAILABLE,
+        "docker CLI",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn docker_exec_runs_the_real_cli_against_the_engine() {
-    let test = "docker_exec_runs_the_real_cli_against_the_engine";
-    let Some(engine) = crate::bridge_support::engine_host(test) else {
+    let Some(options) = real_docker("docker_exec_runs_the_real_cli_against_the_engine") else {
         return;
     };
-    let Some(docker) = crate::bridge_support::docker_on_path() else {
-        crate::bridge_support::skip(test, "no docker CLI on PATH");
-        return;
-    };
-    let h = Harness::with(Options {
-        docker_cli: Some(docker),
-        engine: Some(engine),
-        ..Options::default()
-    })
-    .await;
+    let h = Harness::with(options).await;
     let r = h.post_expect(DOCKER_EXEC,
             json!({"cmd": "version", "args": ["--format", "'{{.Client.Version}} {{.Server.Version}}'"]}), StatusCode::OK).await;
     assert_eq!(r["code"], 0, "{r}");
@@ -499,13 +468,10 @@ async fn docker_exec_runs_the_real_cli_against_the_engine() {
 
 #[tokio::test]
 async fn collected_output_is_capped_per_extension() {
-    let h = Harness::with(Options {
-        limits: Limits {
-            max_buffered: 10_000,
-            ..Limits::default()
-        },
-        ..Options::default()
-    })
+    let h = Harness::with(Options::with_limits(Limits {
+        max_buffered: 10_000,
+        ..Limits::default()
+    }))
     .await;
     let r = h
         .post_expect(
@@ -515,14 +481,13 @@ async fn collected_output_is_capped_per_extension() {
         )
         .await;
     assert_eq!(r["stdout"].as_str().unwrap().len(), 5000);
-    let r = h
-        .post_expect(
-            HOST_EXEC,
-            json!({"cmd": "chatty", "args": ["200000"]}),
-            StatusCode::INSUFFICIENT_STORAGE,
-        )
-        .await;
-    assert_message(&r, "stream");
+    h.post_error(
+        HOST_EXEC,
+        json!({"cmd": "chatty", "args": ["200000"]}),
+        StatusCode::INSUFFICIENT_STORAGE,
+        "stream",
+    )
+    .await;
     // The budget was given back.
     h.post_expect(
         HOST_EXEC,
@@ -535,11 +500,7 @@ async fn collected_output_is_capped_per_extension() {
 
 #[tokio::test]
 async fn vm_exec_without_backend_is_404() {
-    let h = Harness::with(Options {
-        backend: false,
-        ..Options::default()
-    })
-    .await;
+    let h = Harness::with(Options::without_backend()).await;
     h.post_expect(VM_EXEC, json!({"cmd": "ls"}), StatusCode::NOT_FOUND)
         .await;
 }
@@ -552,28 +513,23 @@ async fn vm_request_waits_for_a_socket_that_appears_later() {
     let h = Harness::new().await;
     fs_err::remove_file(h.socket()).unwrap();
     let answer = h
-        .post_expect(
+        .post_error(
             VM_REQUEST,
             json!({"url": "/echo"}),
             StatusCode::SERVICE_UNAVAILABLE,
+            "has not created its socket backend.sock yet",
         )
         .await;
-    let message = answer["message"].as_str().unwrap();
-    assert!(
-        message.contains("has not created its socket backend.sock yet")
-            && message.contains("dockhand logs acme/test-ext"),
-        "{message}"
-    );
+    assert_message(&answer, "dockhand logs acme/test-ext");
     // A socket file nobody listens on (a backend that stopped) says that.
     drop(std::os::unix::net::UnixListener::bind(h.socket()).unwrap());
-    let answer = h
-        .post_expect(
-            VM_REQUEST,
-            json!({"url": "/echo"}),
-            StatusCode::SERVICE_UNAVAILABLE,
-        )
-        .await;
-    assert_message(&answer, "nothing listens on the socket backend.sock");
+    h.post_error(
+        VM_REQUEST,
+        json!({"url": "/echo"}),
+        StatusCode::SERVICE_UNAVAILABLE,
+        "nothing listens on the socket backend.sock",
+    )
+    .await;
     fs_err::remove_file(h.socket()).unwrap();
     h.start_backend().await;
     let answer = h

@@ -52,19 +52,12 @@ async fn read_request(stream: &mut UnixStream) -> Option<()> {
     Some(())
 }
 
-fn with_limits(limits: Limits) -> Options {
-    Options {
-        limits,
-        ..Options::default()
-    }
-}
-
 /// A backend that accepts and never answers is cut at the timeout with a
 /// `504` naming the extension, the timeout and how to change it; its
 /// connection is closed, and the next call opens a new one.
 #[tokio::test]
 async fn a_backend_that_never_answers_is_cut_at_the_service_timeout() {
-    let h = Harness::with(with_limits(Limits {
+    let h = Harness::with(Options::with_limits(Limits {
         service_timeout: Some(Duration::from_millis(300)),
         ..Limits::default()
     }))
@@ -123,7 +116,7 @@ async fn a_backend_that_never_answers_is_cut_at_the_service_timeout() {
 /// for `service_timeout = "off"`).
 #[tokio::test]
 async fn service_timeout_off_waits() {
-    let h = Harness::with(with_limits(Limits {
+    let h = Harness::with(Options::with_limits(Limits {
         service_timeout: None,
         ..Limits::default()
     }))
@@ -165,7 +158,7 @@ fn hold_answers(listener: UnixListener, calls: usize, head: usize, total: usize)
 #[tokio::test]
 async fn concurrent_large_answers_past_the_budget_get_503() {
     const BUDGET: usize = 1 << 20;
-    let h = Harness::with(with_limits(Limits {
+    let h = Harness::with(Options::with_limits(Limits {
         in_flight_bytes: BUDGET,
         ..Limits::default()
     }))
@@ -211,7 +204,7 @@ async fn concurrent_large_answers_past_the_budget_get_503() {
 /// and nothing reaches the backend; smaller calls still work.
 #[tokio::test]
 async fn a_request_body_past_the_budget_gets_503() {
-    let h = Harness::with(with_limits(Limits {
+    let h = Harness::with(Options::with_limits(Limits {
         in_flight_bytes: 1 << 20,
         ..Limits::default()
     }))

@@ -114,6 +114,60 @@ impl Default for Options {
     }
 }
 
+impl Options {
+    /// The defaults with these limits.
+    pub fn with_limits(limits: Limits) -> Self {
+        Self {
+            limits,
+            ..Self::default()
+        }
+    }
+
+    /// The defaults for an extension without a backend.
+    pub fn without_backend() -> Self {
+        Self {
+            backend: false,
+            ..Self::default()
+        }
+    }
+
+    /// The defaults with the docker CLI at `cli`, talking to `engine`.
+    pub fn docker(cli: PathBuf, engine: EngineHost) -> Self {
+        Self {
+            docker_cli: Some(cli),
+            engine: Some(engine),
+            ..Self::default()
+        }
+    }
+}
+
+/// The engine the fake docker CLIs are given: a socket nobody listens on.
+pub fn test_engine() -> EngineHost {
+    "unix:///run/test-engine.sock"
+        .parse()
+        .expect("the test engine parses")
+}
+
+/// A fake docker CLI: `script` written as `docker` in a new temp dir (which
+/// lives as long as the returned handle).
+pub fn fake_docker(script: &str) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let fake = tmp.path().join("docker");
+    write_executable(&fake, script);
+    (tmp, fake)
+}
+
+/// The real docker CLI on PATH against the engine of `DOCKER_HOST`, or
+/// `None` (after saying which is missing).
+pub fn real_docker(test: &str) -> Option<Options> {
+    let engine = engine_host(test)?;
+    let Some(docker) = docker_on_path() else {
+        skip(test, "no docker CLI on PATH");
+        return None;
+    };
+    Some(Options::docker(docker, engine))
+}
+
 /// One installed extension in a temp home.
 #[derive(Debug)]
 pub struct Harness {
@@ -256,7 +310,6 @@ impl Harness {
         });
     }
 
-    /// A POST to the router with the extension's Origin.
     /// Posts `body` to `path` and asserts the answer's status is `want`;
     /// the answer.
     pub async fn post_expect(&self, path: &str, body: Value, want: StatusCode) -> Value {
@@ -265,6 +318,21 @@ impl Harness {
         answer
     }
 
+    /// Posts `body` to `path` and asserts the answer is an error with status
+    /// `want` whose message contains `needle`; the answer.
+    pub async fn post_error(
+        &self,
+        path: &str,
+        body: Value,
+        want: StatusCode,
+        needle: &str,
+    ) -> Value {
+        let answer = self.post_expect(path, body, want).await;
+        assert_message(&answer, needle);
+        answer
+    }
+
+    /// A POST to the router with the extension's Origin.
     pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
         let req = Request::post(path)
             .header("origin", ORIGIN)

@@ -9,9 +9,7 @@ use axum::http::StatusCode;
 use dockhand_engine::{EngineHost, TlsConfig};
 use serde_json::json;
 
-use crate::bridge_support::{
-    DOCKER_EXEC, Harness, Options, docker_on_path, skip, write_executable,
-};
+use crate::bridge_support::{DOCKER_EXEC, Harness, Options, docker_on_path, fake_docker, skip};
 
 fn tls_engine(addr: &str, certs: &std::path::Path) -> EngineHost {
     EngineHost::Tls {
@@ -27,19 +25,12 @@ fn tls_engine(addr: &str, certs: &std::path::Path) -> EngineHost {
 
 #[tokio::test]
 async fn docker_exec_gets_a_tls_engines_certificates() {
-    let tmp = tempfile::tempdir().unwrap();
-    let fake = tmp.path().join("docker");
-    write_executable(
-        &fake,
+    let (_tmp, fake) = fake_docker(
         "#!/bin/sh\nfor v in DOCKER_HOST DOCKER_TLS_VERIFY DOCKER_TLS DOCKER_CERT_PATH DOCKER_CONTEXT; do\n\
          eval \"printf '%s=%s\\n' $v \\\"\\${$v-unset}\\\"\"\ndone\n",
     );
-    let h = Harness::with(Options {
-        docker_cli: Some(fake),
-        engine: Some(tls_engine("127.0.0.1:2376", std::path::Path::new("/certs"))),
-        ..Options::default()
-    })
-    .await;
+    let engine = tls_engine("127.0.0.1:2376", std::path::Path::new("/certs"));
+    let h = Harness::with(Options::docker(fake, engine)).await;
     let r = h
         .post_expect(DOCKER_EXEC, json!({"cmd": "ps"}), StatusCode::OK)
         .await;
@@ -78,12 +69,8 @@ async fn docker_exec_runs_the_real_cli_against_a_tls_engine() {
         return;
     };
     let addr = host.trim_start_matches("tcp://");
-    let h = Harness::with(Options {
-        docker_cli: Some(docker),
-        engine: Some(tls_engine(addr, std::path::Path::new(&certs))),
-        ..Options::default()
-    })
-    .await;
+    let engine = tls_engine(addr, std::path::Path::new(&certs));
+    let h = Harness::with(Options::docker(docker, engine)).await;
     let r = h
         .post_expect(
             DOCKER_EXEC,

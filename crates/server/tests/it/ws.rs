@@ -10,8 +10,8 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use crate::bridge_support::{
-    DOCKER_EXEC, HOST_EXEC, Harness, ORIGIN, Options, alive, docker_on_path, engine_host,
-    eventually, read_pid, skip, write_executable,
+    DOCKER_EXEC, HOST_EXEC, Harness, ORIGIN, Options, alive, eventually, fake_docker, read_pid,
+    real_docker, test_engine,
 };
 use dockhand_server::bridge::Limits;
 
@@ -196,13 +196,10 @@ async fn shutdown_kills_everything() {
 
 #[tokio::test]
 async fn processes_are_limited_per_extension() {
-    let h = Harness::with(Options {
-        limits: Limits {
-            max_processes: 2,
-            ..Limits::default()
-        },
-        ..Options::default()
-    })
+    let h = Harness::with(Options::with_limits(Limits {
+        max_processes: 2,
+        ..Limits::default()
+    }))
     .await;
     let addr = h.serve_tcp().await;
     let (ws1, pid1) = start_sleeper(addr, &h.path("1.pid")).await;
@@ -240,19 +237,9 @@ async fn processes_are_limited_per_extension() {
 /// and still no shell.
 #[tokio::test]
 async fn streamed_arguments_are_passed_verbatim() {
-    let tmp = tempfile::tempdir().unwrap();
-    let fake = tmp.path().join("docker");
-    write_executable(
-        &fake,
-        "#!/bin/sh\nfor a in \"$@\"; do printf '[%s]\\n' \"$a\"; done\n",
-    );
-    let engine: dockhand_engine::EngineHost = "unix:///run/test-engine.sock".parse().unwrap();
-    let h = Harness::with(Options {
-        docker_cli: Some(fake),
-        engine: Some(engine),
-        ..Options::default()
-    })
-    .await;
+    let (_tmp, fake) =
+        fake_docker("#!/bin/sh\nfor a in \"$@\"; do printf '[%s]\\n' \"$a\"; done\n");
+    let h = Harness::with(Options::docker(fake, test_engine())).await;
     let addr = h.serve_tcp().await;
     let args = json!([
         "--format",
@@ -307,20 +294,10 @@ async fn streamed_arguments_are_passed_verbatim() {
 /// CLI refuses the pieces.
 #[tokio::test]
 async fn streamed_go_templates_reach_the_real_cli_whole() {
-    let test = "streamed_go_templates_reach_the_real_cli_whole";
-    let Some(engine) = engine_host(test) else {
+    let Some(options) = real_docker("streamed_go_templates_reach_the_real_cli_whole") else {
         return;
     };
-    let Some(docker) = docker_on_path() else {
-        skip(test, "no docker CLI on PATH");
-        return;
-    };
-    let h = Harness::with(Options {
-        docker_cli: Some(docker),
-        engine: Some(engine),
-        ..Options::default()
-    })
-    .await;
+    let h = Harness::with(options).await;
     let addr = h.serve_tcp().await;
     let mut ws = connect(addr, ORIGIN).await.unwrap();
     send(
