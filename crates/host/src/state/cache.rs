@@ -78,12 +78,11 @@ impl State {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::super::testing::temp_state;
 
     #[test]
     fn put_get_touch_clear() {
-        let tmp = tempfile::tempdir().unwrap();
-        let state = State::open(tmp.path()).unwrap();
+        let (_tmp, state) = temp_state();
         assert_eq!(state.cache_get("k").unwrap(), None);
         state.cache_put("k", Some("sha256:x"), None, "{}").unwrap();
         state

@@ -352,20 +352,13 @@ mod tests {
     #[test]
     fn errors_are_sorted() {
         let path = Path::new("/x/dockhand.db");
-        let busy = rusqlite::Error::SqliteFailure(
-            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
-            None,
-        );
+        let sqlite = |code| rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), None);
         assert!(matches!(
-            error(path, "w".into(), busy),
+            error(path, "w".into(), sqlite(rusqlite::ffi::SQLITE_BUSY)),
             StateError::Busy { .. }
         ));
-        let notadb = rusqlite::Error::SqliteFailure(
-            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_NOTADB),
-            None,
-        );
         assert!(matches!(
-            error(path, "w".into(), notadb),
+            error(path, "w".into(), sqlite(rusqlite::ffi::SQLITE_NOTADB)),
             StateError::NotADatabase { .. }
         ));
         let other = rusqlite::Error::QueryReturnedNoRows;

@@ -120,7 +120,7 @@ fn select_all(conn: &Connection) -> rusqlite::Result<Vec<Row>> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::extensions::tests::sample;
+    use super::super::testing::{temp_state, with_sample};
     use super::*;
 
     fn dev(url: Option<&str>, debug: bool) -> DevSettings {
@@ -132,10 +132,7 @@ mod tests {
 
     #[test]
     fn set_get_reset() {
-        let tmp = tempfile::tempdir().unwrap();
-        let state = State::open(tmp.path()).unwrap();
-        let record = sample(tmp.path(), "acme/ext");
-        state.put(&record).unwrap();
+        let (_tmp, state, record) = with_sample("acme/ext");
         let id = record.id.clone();
         assert_eq!(state.dev_settings(&id).unwrap(), DevSettings::default());
         assert!(state.all_dev_settings().unwrap().is_empty());
@@ -163,10 +160,7 @@ mod tests {
 
     #[test]
     fn default_settings_leave_no_row() {
-        let tmp = tempfile::tempdir().unwrap();
-        let state = State::open(tmp.path()).unwrap();
-        let record = sample(tmp.path(), "acme/ext");
-        state.put(&record).unwrap();
+        let (_tmp, state, record) = with_sample("acme/ext");
         state
             .set_dev_settings(&record.id, &dev(None, true))
             .unwrap();
@@ -178,8 +172,7 @@ mod tests {
 
     #[test]
     fn only_installed_extensions() {
-        let tmp = tempfile::tempdir().unwrap();
-        let state = State::open(tmp.path()).unwrap();
+        let (_tmp, state) = temp_state();
         let id = ExtensionId::parse("acme/missing").unwrap();
         let err = state.set_dev_settings(&id, &dev(None, true)).unwrap_err();
         assert!(matches!(err, StateError::NotInstalled { .. }), "{err}");
@@ -187,10 +180,7 @@ mod tests {
 
     #[test]
     fn an_update_keeps_them_and_removal_forgets_them() {
-        let tmp = tempfile::tempdir().unwrap();
-        let state = State::open(tmp.path()).unwrap();
-        let mut record = sample(tmp.path(), "acme/ext");
-        state.put(&record).unwrap();
+        let (_tmp, state, mut record) = with_sample("acme/ext");
         state
             .set_dev_settings(&record.id, &dev(Some("http://127.0.0.1:3000"), true))
             .unwrap();
@@ -208,10 +198,7 @@ mod tests {
 
     #[test]
     fn a_damaged_row_names_the_extension() {
-        let tmp = tempfile::tempdir().unwrap();
-        let state = State::open(tmp.path()).unwrap();
-        let record = sample(tmp.path(), "acme/ext");
-        state.put(&record).unwrap();
+        let (_tmp, state, record) = with_sample("acme/ext");
         state
             .conn()
             .execute(

@@ -316,53 +316,15 @@ pub(super) fn delete(conn: &Connection, id: &ExtensionId) -> rusqlite::Result<bo
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
+    use super::super::testing::{sample, temp_state, with_sample};
     use super::*;
 
-    /// A full record with every optional field set.
-    pub(crate) fn sample(home: &Path, id: &str) -> ExtensionRecord {
-        let id = ExtensionId::parse(id).unwrap();
-        ExtensionRecord {
-            image: format!("{id}:1.2.0"),
-            source: format!("{id}:1.2.0"),
-            digest: format!("sha256:{}", "ab".repeat(32)),
-            version: Some("1.2.0".into()),
-            title: "Sample".into(),
-            vendor: "Acme".into(),
-            enabled: true,
-            installed_at: 1_700_000_000,
-            dir: home.join("extensions").join(id.fs_name()).join("sha256_ab"),
-            compose_project: Some(format!("dockhand-{}", id.fs_name())),
-            backend: Some(BackendRecord {
-                socket: Some("backend.sock".into()),
-                services: 2,
-            }),
-            host_binaries: vec!["tool".into(), "tool-helper".into()],
-            ui_title: Some("Sample".into()),
-            metadata: serde_json::json!({"icon": "icon.svg", "ui": {"dashboard-tab": {"title": "Sample"}}}),
-            labels: BTreeMap::from([(
-                "org.opencontainers.image.title".to_owned(),
-                "Sample".to_owned(),
-            )]),
-            update_available: Some("1.3.0".into()),
-            id,
-        }
-    }
-
     #[test]
-    fn full_record_round_trips() {
-        let tmp = tempfile::tempdir().unwrap();
-        let state = State::open(tmp.path()).unwrap();
-        let rec = sample(tmp.path(), "acme/ext");
-        state.put(&rec).unwrap();
-        assert_eq!(state.get(&rec.id).unwrap(), Some(rec));
-    }
-
-    #[test]
-    fn minimal_record_round_trips() {
-        let tmp = tempfile::tempdir().unwrap();
-        let state = State::open(tmp.path()).unwrap();
-        let rec = ExtensionRecord {
+    fn records_round_trip() {
+        let (tmp, state) = temp_state();
+        let full = sample(tmp.path(), "acme/ext");
+        let minimal = ExtensionRecord {
             version: None,
             compose_project: None,
             backend: None,
@@ -374,31 +336,22 @@ pub(crate) mod tests {
             enabled: false,
             ..sample(tmp.path(), "busybox")
         };
-        state.put(&rec).unwrap();
-        assert_eq!(state.get(&rec.id).unwrap(), Some(rec));
-    }
-
-    #[test]
-    fn backend_without_socket_round_trips() {
-        let tmp = tempfile::tempdir().unwrap();
-        let state = State::open(tmp.path()).unwrap();
-        let rec = ExtensionRecord {
+        let backend_without_socket = ExtensionRecord {
             backend: Some(BackendRecord {
                 socket: None,
                 services: 1,
             }),
             ..sample(tmp.path(), "acme/ext")
         };
-        state.put(&rec).unwrap();
-        assert_eq!(state.get(&rec.id).unwrap(), Some(rec));
+        for rec in [full, minimal, backend_without_socket] {
+            state.put(&rec).unwrap();
+            assert_eq!(state.get(&rec.id).unwrap(), Some(rec));
+        }
     }
 
     #[test]
     fn dir_is_stored_relative_to_home_and_outside_dirs_stay_absolute() {
-        let tmp = tempfile::tempdir().unwrap();
-        let state = State::open(tmp.path()).unwrap();
-        let rec = sample(tmp.path(), "acme/ext");
-        state.put(&rec).unwrap();
+        let (_tmp, state, rec) = with_sample("acme/ext");
         let stored: String = state
             .conn()
             .query_row("SELECT dir FROM extensions", [], |r| r.get(0))
@@ -415,8 +368,7 @@ pub(crate) mod tests {
 
     #[test]
     fn set_enabled_on_missing_extension_says_so() {
-        let tmp = tempfile::tempdir().unwrap();
-        let state = State::open(tmp.path()).unwrap();
+        let (_tmp, state) = temp_state();
         let id = ExtensionId::parse("acme/nothing").unwrap();
         let err = state.set_enabled(&id, true).unwrap_err();
         assert!(matches!(err, StateError::NotInstalled { .. }));
@@ -425,10 +377,7 @@ pub(crate) mod tests {
 
     #[test]
     fn damaged_row_is_reported_with_its_id() {
-        let tmp = tempfile::tempdir().unwrap();
-        let state = State::open(tmp.path()).unwrap();
-        let rec = sample(tmp.path(), "acme/ext");
-        state.put(&rec).unwrap();
+        let (_tmp, state, rec) = with_sample("acme/ext");
         state
             .conn()
             .execute("UPDATE extensions SET metadata = '{not json'", [])

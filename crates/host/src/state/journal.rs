@@ -40,71 +40,64 @@ impl fmt::Display for OpId {
     }
 }
 
-/// What an operation does to its extension.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum OpKind {
-    /// A first install.
-    Install,
-    /// A new version beside the old one, then the switch.
-    Update,
-    /// Removal.
-    Uninstall,
-}
-
-impl OpKind {
-    /// The name stored in the database and shown to users.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Install => "install",
-            Self::Update => "update",
-            Self::Uninstall => "uninstall",
+/// An enum of unit variants, each stored in the database and shown to users
+/// by its name: the variants and their names written once, with `as_str`,
+/// `parse` and `Display` made from that list.
+macro_rules! named_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $($(#[$variant_meta:meta])* $variant:ident => $text:literal,)+
         }
-    }
-
-    fn parse(s: &str) -> Option<Self> {
-        [Self::Install, Self::Update, Self::Uninstall]
-            .into_iter()
-            .find(|k| k.as_str() == s)
-    }
-}
-
-impl fmt::Display for OpKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// How an operation ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Outcome {
-    /// Everything it meant to do is done.
-    Committed,
-    /// It failed and undid what it had done.
-    RolledBack,
-    /// Its process died and a repairer (`dockhand doctor`) cleaned up.
-    Repaired,
-}
-
-impl Outcome {
-    /// The name stored in the database and shown to users.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Committed => "committed",
-            Self::RolledBack => "rolled-back",
-            Self::Repaired => "repaired",
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($(#[$variant_meta])* $variant,)+
         }
-    }
 
-    fn parse(s: &str) -> Option<Self> {
-        [Self::Committed, Self::RolledBack, Self::Repaired]
-            .into_iter()
-            .find(|o| o.as_str() == s)
+        impl $name {
+            /// The name stored in the database and shown to users.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $text,)+
+                }
+            }
+
+            fn parse(s: &str) -> Option<Self> {
+                [$(Self::$variant),+].into_iter().find(|v| v.as_str() == s)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+named_enum! {
+    /// What an operation does to its extension.
+    pub enum OpKind {
+        /// A first install.
+        Install => "install",
+        /// A new version beside the old one, then the switch.
+        Update => "update",
+        /// Removal.
+        Uninstall => "uninstall",
     }
 }
 
-impl fmt::Display for Outcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+named_enum! {
+    /// How an operation ended.
+    pub enum Outcome {
+        /// Everything it meant to do is done.
+        Committed => "committed",
+        /// It failed and undid what it had done.
+        RolledBack => "rolled-back",
+        /// Its process died and a repairer (`dockhand doctor`) cleaned up.
+        Repaired => "repaired",
     }
 }
 
@@ -506,12 +499,9 @@ fn parse_stat(text: &str) -> Option<(char, u64)> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::testing::{id, sample, temp_state};
     use super::*;
     use serde_json::json;
-
-    fn id(s: &str) -> ExtensionId {
-        ExtensionId::parse(s).unwrap()
-    }
 
     #[test]
     fn stat_line_is_parsed_past_odd_command_names() {
@@ -546,8 +536,7 @@ mod tests {
 
     #[test]
     fn begin_records_this_process() {
-        let tmp = tempfile::tempdir().unwrap();
-        let state = State::open(tmp.path()).unwrap();
+        let (_tmp, state) = temp_state();
         let op = state
             .begin(
                 &id("acme/ext"),
@@ -577,8 +566,7 @@ mod tests {
 
     #[test]
     fn a_record_that_does_not_serialize_is_an_error_not_null() {
-        let tmp = tempfile::tempdir().unwrap();
-        let state = State::open(tmp.path()).unwrap();
+        let (_tmp, state) = temp_state();
         let ext = id("acme/ext");
         let err = state
             .begin(&ext, OpKind::Install, Unserializable)
@@ -604,8 +592,7 @@ mod tests {
 
     #[test]
     fn steps_are_numbered_in_order_and_refused_after_finish() {
-        let tmp = tempfile::tempdir().unwrap();
-        let state = State::open(tmp.path()).unwrap();
+        let (_tmp, state) = temp_state();
         let op = state
             .begin(&id("acme/ext"), OpKind::Update, json!(null))
             .unwrap();
@@ -635,9 +622,8 @@ mod tests {
 
     #[test]
     fn commit_put_saves_the_record_and_closes_the_op() {
-        let tmp = tempfile::tempdir().unwrap();
-        let state = State::open(tmp.path()).unwrap();
-        let rec = super::super::extensions::tests::sample(tmp.path(), "acme/ext");
+        let (tmp, state) = temp_state();
+        let rec = sample(tmp.path(), "acme/ext");
         let op = state.begin(&rec.id, OpKind::Install, json!({})).unwrap();
         state.commit_put(op, &rec).unwrap();
         assert_eq!(state.get(&rec.id).unwrap(), Some(rec.clone()));
@@ -667,8 +653,7 @@ mod tests {
 
     #[test]
     fn history_is_newest_first_and_limited() {
-        let tmp = tempfile::tempdir().unwrap();
-        let state = State::open(tmp.path()).unwrap();
+        let (_tmp, state) = temp_state();
         let ext = id("acme/ext");
         let mut ops = vec![];
         for kind in [OpKind::Install, OpKind::Update, OpKind::Uninstall] {
@@ -691,8 +676,7 @@ mod tests {
 
     #[test]
     fn the_unique_index_backs_the_refusal() {
-        let tmp = tempfile::tempdir().unwrap();
-        let state = State::open(tmp.path()).unwrap();
+        let (_tmp, state) = temp_state();
         state
             .begin(&id("acme/ext"), OpKind::Install, json!({}))
             .unwrap();

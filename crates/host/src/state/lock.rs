@@ -291,11 +291,8 @@ fn read_pid(mut file: &File) -> Option<u32> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::testing::id;
     use super::*;
-
-    fn id(s: &str) -> ExtensionId {
-        ExtensionId::parse(s).unwrap()
-    }
 
     #[test]
     fn second_acquire_is_busy_with_our_pid_until_drop() {

@@ -27,6 +27,8 @@ mod dev;
 mod extensions;
 pub(crate) mod journal;
 mod lock;
+#[cfg(test)]
+mod testing;
 mod updates;
 
 use fs_err::os::unix::fs::OpenOptionsExt;

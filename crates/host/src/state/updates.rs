@@ -161,12 +161,12 @@ pub fn check_time() -> i64 {
 
 #[cfg(test)]
 mod tests {
+    use super::super::testing::temp_state;
     use super::*;
 
     #[test]
     fn checks_and_manifests_round_trip() {
-        let tmp = tempfile::tempdir().unwrap();
-        let state = State::open(tmp.path()).unwrap();
+        let (_tmp, state) = temp_state();
         let id = ExtensionId::parse("127.0.0.1:5000/acme/ext").unwrap();
         assert_eq!(state.get_check(&id).unwrap(), None);
         let check = CachedCheck {
