@@ -46,10 +46,9 @@ fn unknown_media_type_is_refused() {
         &simple_tar(),
         "application/vnd.oci.image.layer.v1.tar+encrypted",
     );
-    let err = f.unpack(&[l], &ui_and_metadata()).unwrap_err();
-    assert!(
-        matches!(&err, UnpackError::UnsupportedMediaType { .. }),
-        "{err}"
+    assert_refused!(
+        f.unpack(&[l], &ui_and_metadata()),
+        UnpackError::UnsupportedMediaType { .. }
     );
 }
 
@@ -60,12 +59,9 @@ fn corrupt_layer_is_an_error_naming_the_layer() {
     let n = bytes.len();
     bytes.truncate(n / 2);
     let l = f.blob(&bytes, TAR_GZIP);
-    let err = f
-        .unpack(std::slice::from_ref(&l), &ui_and_metadata())
-        .unwrap_err();
-    assert!(
-        matches!(&err, UnpackError::Read { layer, .. } if *layer == l.digest),
-        "{err}"
+    assert_refused!(
+        f.unpack(std::slice::from_ref(&l), &ui_and_metadata()),
+        UnpackError::Read { layer, .. } if *layer == l.digest
     );
 }
 
@@ -98,13 +94,10 @@ fn gzip_bomb_stops_at_the_layer_limit() {
         max_file_bytes: 512 * MIB,
         ..Limits::default()
     };
-    let err = f
-        .unpack_with(std::slice::from_ref(&l), &ui_and_metadata(), &limits)
-        .unwrap_err();
-    assert!(
-        matches!(&err, UnpackError::LayerTooLarge { layer, limit, at: dockhand_oci::unpack::At::Entry(e) }
-            if *layer == l.digest && *limit == 10 * MIB && e == "ui/bomb.bin"),
-        "{err}"
+    assert_refused!(
+        f.unpack_with(std::slice::from_ref(&l), &ui_and_metadata(), &limits),
+        UnpackError::LayerTooLarge { layer, limit, at: dockhand_oci::unpack::At::Entry(e) }
+            if *layer == l.digest && *limit == 10 * MIB && e == "ui/bomb.bin"
     );
     let written = fs_err::metadata(f.staging.join("ui/bomb.bin")).map_or(0, |m| m.len());
     assert!(written <= 10 * MIB, "{written} bytes written");
@@ -118,10 +111,10 @@ fn gzip_bomb_in_a_skipped_entry_is_stopped_too() {
         max_layer_bytes: 10 * MIB,
         ..Limits::default()
     };
-    let err = f
-        .unpack_with(&[l], &ui_and_metadata(), &limits)
-        .unwrap_err();
-    assert!(matches!(&err, UnpackError::LayerTooLarge { .. }), "{err}");
+    assert_refused!(
+        f.unpack_with(&[l], &ui_and_metadata(), &limits),
+        UnpackError::LayerTooLarge { .. }
+    );
     assert!(f.tree().is_empty());
 }
 
@@ -136,13 +129,10 @@ fn the_total_limit_spans_layers() {
         max_total_bytes: 10 * MIB,
         ..Limits::default()
     };
-    let err = f
-        .unpack_with(&[l1, l2.clone()], &ui_and_metadata(), &limits)
-        .unwrap_err();
-    assert!(
-        matches!(&err, UnpackError::TotalTooLarge { layer, limit, .. }
-            if *layer == l2.digest && *limit == 10 * MIB),
-        "{err}"
+    assert_refused!(
+        f.unpack_with(&[l1, l2.clone()], &ui_and_metadata(), &limits),
+        UnpackError::TotalTooLarge { layer, limit, .. }
+            if *layer == l2.digest && *limit == 10 * MIB
     );
 }
 
@@ -160,13 +150,10 @@ fn the_total_limit_applies_to_files_written() {
         max_total_bytes: 16 * MIB,
         ..Limits::default()
     };
-    let err = f
-        .unpack_with(&[l1, l2.clone()], &ui_and_metadata(), &limits)
-        .unwrap_err();
-    assert!(
-        matches!(&err, UnpackError::FilesTooLarge { layer, entry, total, limit }
-            if *layer == l2.digest && entry == "ui/three" && *total == 18 * MIB && *limit == 16 * MIB),
-        "{err}"
+    assert_refused!(
+        f.unpack_with(&[l1, l2.clone()], &ui_and_metadata(), &limits),
+        UnpackError::FilesTooLarge { layer, entry, total, limit }
+            if *layer == l2.digest && entry == "ui/three" && *total == 18 * MIB && *limit == 16 * MIB
     );
 }
 
@@ -182,14 +169,11 @@ fn a_file_over_the_single_file_cap_is_refused_before_writing() {
         max_file_bytes: MIB,
         ..Limits::default()
     };
-    let err = f
-        .unpack_with(std::slice::from_ref(&l), &ui_and_metadata(), &limits)
-        .unwrap_err();
-    assert!(
-        matches!(&err, UnpackError::FileTooLarge { entry, size, limit, what, layer }
+    assert_refused!(
+        f.unpack_with(std::slice::from_ref(&l), &ui_and_metadata(), &limits),
+        UnpackError::FileTooLarge { entry, size, limit, what, layer }
             if entry == "ui/big" && *size == 2 * MIB && *limit == MIB
-                && *what == "a single file" && *layer == l.digest),
-        "{err}"
+                && *what == "a single file" && *layer == l.digest
     );
     assert_eq!(f.tree(), ["ui/", "ui/small"]);
 }
@@ -202,12 +186,9 @@ fn metadata_json_has_its_own_cap() {
         max_metadata_bytes: 1024,
         ..Limits::default()
     };
-    let err = f
-        .unpack_with(&[l], &ui_and_metadata(), &limits)
-        .unwrap_err();
-    assert!(
-        matches!(&err, UnpackError::FileTooLarge { what, limit: 1024, .. } if *what == "metadata.json"),
-        "{err}"
+    assert_refused!(
+        f.unpack_with(&[l], &ui_and_metadata(), &limits),
+        UnpackError::FileTooLarge { what, limit: 1024, .. } if *what == "metadata.json"
     );
 }
 
@@ -223,11 +204,8 @@ fn too_many_entries_is_refused() {
         max_entries_per_layer: 10,
         ..Limits::default()
     };
-    let err = f
-        .unpack_with(&[l], &ui_and_metadata(), &limits)
-        .unwrap_err();
-    assert!(
-        matches!(&err, UnpackError::TooManyEntries { entry, limit: 10, .. } if entry == "other/10"),
-        "{err}"
+    assert_refused!(
+        f.unpack_with(&[l], &ui_and_metadata(), &limits),
+        UnpackError::TooManyEntries { entry, limit: 10, .. } if entry == "other/10"
     );
 }

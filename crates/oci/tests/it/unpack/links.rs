@@ -9,11 +9,10 @@ fn write_through_symlink_to_etc_is_refused() {
     let mut f = Fixture::new();
     let l1 = f.plain(Layer::new().symlink("ui", "/etc"));
     let l2 = f.plain(Layer::new().file("ui/passwd", b"root::0:0::/:/bin/sh"));
-    let err = f.unpack(&[l1, l2.clone()], &ui_and_metadata()).unwrap_err();
-    assert!(
-        matches!(&err, UnpackError::ThroughSymlink { entry, link, layer }
-            if entry == "ui/passwd" && link == "ui" && *layer == l2.digest),
-        "{err}"
+    let err = assert_refused!(
+        f.unpack(&[l1, l2.clone()], &ui_and_metadata()),
+        UnpackError::ThroughSymlink { entry, link, layer }
+            if entry == "ui/passwd" && link == "ui" && *layer == l2.digest
     );
     assert_eq!(
         err.to_string(),
@@ -36,8 +35,10 @@ fn write_through_symlink_to_a_real_outside_dir_is_refused() {
             .file("ui/keep", b"overwritten")
             .file("ui/new", b"new"),
     );
-    let err = f.unpack(&[l], &everything()).unwrap_err();
-    assert!(matches!(&err, UnpackError::ThroughSymlink { .. }), "{err}");
+    assert_refused!(
+        f.unpack(&[l], &everything()),
+        UnpackError::ThroughSymlink { .. }
+    );
     // Still relative, inside staging.
     let written = fs_err::read_link(f.staging.join("ui")).unwrap();
     assert!(written.is_relative(), "{}", written.display());
@@ -49,11 +50,10 @@ fn symlink_climbing_out_is_refused() {
     let mut f = Fixture::new();
     let l1 = f.plain(Layer::new().symlink("ui", "../../.."));
     let l2 = f.plain(Layer::new().file("ui/x", b"pwned"));
-    let err = f.unpack(&[l1.clone(), l2], &ui_and_metadata()).unwrap_err();
-    assert!(
-        matches!(&err, UnpackError::UnsafeSymlink { entry, target, problem: LinkProblem::Escapes, layer }
-            if entry == "ui" && target == "../../.." && *layer == l1.digest),
-        "{err}"
+    assert_refused!(
+        f.unpack(&[l1.clone(), l2], &ui_and_metadata()),
+        UnpackError::UnsafeSymlink { entry, target, problem: LinkProblem::Escapes, layer }
+            if entry == "ui" && target == "../../.." && *layer == l1.digest
     );
     assert!(f.tree().is_empty());
 }
@@ -62,16 +62,12 @@ fn symlink_climbing_out_is_refused() {
 fn symlink_climbing_out_through_a_deeper_path_is_refused() {
     let mut f = Fixture::new();
     let l = f.plain(Layer::new().symlink("ui/a/b", "../../../outside/keep"));
-    let err = f.unpack(&[l], &everything()).unwrap_err();
-    assert!(
-        matches!(
-            &err,
-            UnpackError::UnsafeSymlink {
-                problem: LinkProblem::Escapes,
-                ..
-            }
-        ),
-        "{err}"
+    assert_refused!(
+        f.unpack(&[l], &everything()),
+        UnpackError::UnsafeSymlink {
+            problem: LinkProblem::Escapes,
+            ..
+        }
     );
 }
 
@@ -158,11 +154,10 @@ fn a_dir_replaces_a_symlink_then_writes_go_into_the_dir() {
 fn hardlink_to_absolute_path_is_refused() {
     let mut f = Fixture::new();
     let l = f.plain(Layer::new().hardlink("ui/passwd", "/etc/passwd"));
-    let err = f.unpack(&[l], &ui_and_metadata()).unwrap_err();
-    assert!(
-        matches!(&err, UnpackError::UnsafeHardlink { entry, target, problem: PathProblem::Absolute, .. }
-            if entry == "ui/passwd" && target == "/etc/passwd"),
-        "{err}"
+    assert_refused!(
+        f.unpack(&[l], &ui_and_metadata()),
+        UnpackError::UnsafeHardlink { entry, target, problem: PathProblem::Absolute, .. }
+            if entry == "ui/passwd" && target == "/etc/passwd"
     );
     assert!(f.tree().is_empty());
 }
@@ -171,16 +166,12 @@ fn hardlink_to_absolute_path_is_refused() {
 fn hardlink_climbing_out_is_refused() {
     let mut f = Fixture::new();
     let l = f.plain(Layer::new().hardlink("ui/x", "../outside/keep"));
-    let err = f.unpack(&[l], &ui_and_metadata()).unwrap_err();
-    assert!(
-        matches!(
-            &err,
-            UnpackError::UnsafeHardlink {
-                problem: PathProblem::DotDot,
-                ..
-            }
-        ),
-        "{err}"
+    assert_refused!(
+        f.unpack(&[l], &ui_and_metadata()),
+        UnpackError::UnsafeHardlink {
+            problem: PathProblem::DotDot,
+            ..
+        }
     );
 }
 
@@ -216,11 +207,10 @@ fn hardlink_to_an_unselected_file_is_refused() {
             .file("usr/share/app.js", b"x")
             .hardlink("ui/app.js", "usr/share/app.js"),
     );
-    let err = f.unpack(&[l], &ui_and_metadata()).unwrap_err();
-    assert!(
-        matches!(&err, UnpackError::HardlinkTargetMissing { entry, target, .. }
-            if entry == "ui/app.js" && target == "usr/share/app.js"),
-        "{err}"
+    assert_refused!(
+        f.unpack(&[l], &ui_and_metadata()),
+        UnpackError::HardlinkTargetMissing { entry, target, .. }
+            if entry == "ui/app.js" && target == "usr/share/app.js"
     );
 }
 
@@ -229,10 +219,9 @@ fn hardlink_through_a_symlinked_parent_is_refused() {
     let mut f = Fixture::new();
     let l1 = f.plain(Layer::new().symlink("ui", "/etc"));
     let l2 = f.plain(Layer::new().hardlink("metadata.json", "ui/passwd"));
-    let err = f.unpack(&[l1, l2], &ui_and_metadata()).unwrap_err();
-    assert!(
-        matches!(&err, UnpackError::ThroughSymlink { link, .. } if link == "ui"),
-        "{err}"
+    assert_refused!(
+        f.unpack(&[l1, l2], &ui_and_metadata()),
+        UnpackError::ThroughSymlink { link, .. } if link == "ui"
     );
     assert!(!f.staging.join("metadata.json").exists());
 }

@@ -123,30 +123,22 @@ fn lookup_finds_a_file_its_own_layer_also_whiteouts() {
 fn lookup_refuses_big_files_dirs_and_hostile_layers() {
     let mut f = Fixture::new();
     let big = f.plain(Layer::new().file("metadata.json", &[b' '; 2048]));
-    let err = find_file_top_down(&[big], "metadata.json", 1024).unwrap_err();
-    assert!(
-        matches!(
-            &err,
-            UnpackError::FileTooLarge {
-                size: 2048,
-                limit: 1024,
-                ..
-            }
-        ),
-        "{err}"
+    assert_refused!(
+        find_file_top_down(&[big], "metadata.json", 1024),
+        UnpackError::FileTooLarge {
+            size: 2048,
+            limit: 1024,
+            ..
+        }
     );
 
     let dir = f.plain(Layer::new().dir("metadata.json"));
-    let err = find_file_top_down(&[dir], "metadata.json", 1024).unwrap_err();
-    assert!(
-        matches!(
-            &err,
-            UnpackError::NotRegularFile {
-                kind: "directory",
-                ..
-            }
-        ),
-        "{err}"
+    assert_refused!(
+        find_file_top_down(&[dir], "metadata.json", 1024),
+        UnpackError::NotRegularFile {
+            kind: "directory",
+            ..
+        }
     );
 
     let hostile = f.plain(
@@ -154,11 +146,15 @@ fn lookup_refuses_big_files_dirs_and_hostile_layers() {
             .raw_file(b"../evil", b"")
             .file("metadata.json", b"{}"),
     );
-    let err = find_file_top_down(&[hostile], "metadata.json", 1024).unwrap_err();
-    assert!(matches!(&err, UnpackError::UnsafePath { .. }), "{err}");
+    assert_refused!(
+        find_file_top_down(&[hostile], "metadata.json", 1024),
+        UnpackError::UnsafePath { .. }
+    );
 
-    let err = find_file_top_down(&[], "../metadata.json", 1024).unwrap_err();
-    assert!(matches!(&err, UnpackError::Selection(_)), "{err}");
+    assert_refused!(
+        find_file_top_down(&[], "../metadata.json", 1024),
+        UnpackError::Selection(_)
+    );
     f.assert_nothing_outside();
 }
 

@@ -12,13 +12,10 @@ fn dot_dot_entry_is_refused() {
             .file("ui/ok", b"x")
             .raw_file(b"../evil", b"pwned"),
     );
-    let err = f
-        .unpack(std::slice::from_ref(&l), &everything())
-        .unwrap_err();
-    assert!(
-        matches!(&err, UnpackError::UnsafePath { entry, problem: PathProblem::DotDot, layer }
-            if entry == "../evil" && *layer == l.digest),
-        "{err}"
+    let err = assert_refused!(
+        f.unpack(std::slice::from_ref(&l), &everything()),
+        UnpackError::UnsafePath { entry, problem: PathProblem::DotDot, layer }
+            if entry == "../evil" && *layer == l.digest
     );
     assert_eq!(
         err.to_string(),
@@ -33,10 +30,10 @@ fn dot_dot_entry_is_refused() {
 fn dot_dot_is_refused_even_outside_the_selection() {
     let mut f = Fixture::new();
     let l = f.plain(Layer::new().raw_file(b"a/../../evil", b"pwned"));
-    let err = f.unpack(&[l], &ui_and_metadata()).unwrap_err();
-    assert!(
-        matches!(&err, UnpackError::UnsafePath { entry, problem: PathProblem::DotDot, .. } if entry == "a/../../evil"),
-        "{err}"
+    assert_refused!(
+        f.unpack(&[l], &ui_and_metadata()),
+        UnpackError::UnsafePath { entry, problem: PathProblem::DotDot, .. }
+            if entry == "a/../../evil"
     );
     assert!(f.tree().is_empty());
 }
@@ -50,10 +47,10 @@ fn absolute_entry_is_refused() {
             .raw_file(b"/etc/evil", b"pwned")
             .raw_file(target.to_str().unwrap().as_bytes(), b"pwned"),
     );
-    let err = f.unpack(&[l], &everything()).unwrap_err();
-    assert!(
-        matches!(&err, UnpackError::UnsafePath { entry, problem: PathProblem::Absolute, .. } if entry == "/etc/evil"),
-        "{err}"
+    assert_refused!(
+        f.unpack(&[l], &everything()),
+        UnpackError::UnsafePath { entry, problem: PathProblem::Absolute, .. }
+            if entry == "/etc/evil"
     );
     assert!(!Path::new("/etc/evil").exists());
 }
@@ -79,10 +76,9 @@ fn hostile_long_name_is_refused() {
     let mut f = Fixture::new();
     let name = format!("ui/{}/../../../evil", "d".repeat(120));
     let l = f.plain(Layer::new().long_name(&name, b"pwned"));
-    let err = f.unpack(&[l], &everything()).unwrap_err();
-    assert!(
-        matches!(&err, UnpackError::UnsafePath { entry, problem: PathProblem::DotDot, .. } if *entry == name),
-        "{err}"
+    assert_refused!(
+        f.unpack(&[l], &everything()),
+        UnpackError::UnsafePath { entry, problem: PathProblem::DotDot, .. } if *entry == name
     );
 }
 
@@ -114,15 +110,11 @@ fn non_utf8_names() {
 
     let mut f = Fixture::new();
     let refused = f.plain(Layer::new().raw_file(b"ui/\xff.js", b"x"));
-    let err = f.unpack(&[refused], &ui_and_metadata()).unwrap_err();
-    assert!(
-        matches!(
-            &err,
-            UnpackError::UnsafePath {
-                problem: PathProblem::NotUtf8,
-                ..
-            }
-        ),
-        "{err}"
+    assert_refused!(
+        f.unpack(&[refused], &ui_and_metadata()),
+        UnpackError::UnsafePath {
+            problem: PathProblem::NotUtf8,
+            ..
+        }
     );
 }
