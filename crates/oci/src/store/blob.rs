@@ -302,7 +302,7 @@ impl Write for TempFile {
 
 #[cfg(test)]
 mod tests {
-    use super::super::layout::testutil::TempDir;
+    use super::super::layout::testutil::temp_store;
     use super::*;
 
     fn ingest_count(store: &Store) -> usize {
@@ -311,8 +311,7 @@ mod tests {
 
     #[test]
     fn put_read_open_verify() {
-        let tmp = TempDir::new("blob");
-        let store = Store::open(tmp.path()).unwrap();
+        let (_tmp, store) = temp_store("blob");
         let d = store.put_bytes(b"hello").unwrap();
         assert_eq!(d, Digest::sha256_of(b"hello"));
         assert!(store.has_blob(&d));
@@ -350,8 +349,7 @@ mod tests {
 
     #[test]
     fn sha512_blobs_get_their_own_folder() {
-        let tmp = TempDir::new("sha512");
-        let store = Store::open(tmp.path()).unwrap();
+        let (tmp, store) = temp_store("sha512");
         let mut h = Hasher::new(crate::Algorithm::Sha512);
         h.update(b"x");
         let d = h.finish();
@@ -366,8 +364,7 @@ mod tests {
 
     #[test]
     fn existing_blob_still_verifies_the_stream() {
-        let tmp = TempDir::new("existing");
-        let store = Store::open(tmp.path()).unwrap();
+        let (_tmp, store) = temp_store("existing");
         let d = store.put_bytes(b"abc").unwrap();
         let mut w = store.begin_blob(&d, Some(3)).unwrap();
         assert_eq!(ingest_count(&store), 0, "no temp file for a present blob");
@@ -385,8 +382,7 @@ mod tests {
 
     #[test]
     fn short_stream_and_failing_reader() {
-        let tmp = TempDir::new("short");
-        let store = Store::open(tmp.path()).unwrap();
+        let (_tmp, store) = temp_store("short");
         let d = Digest::sha256_of(b"abcdef");
         let err = store.write_blob(&d, &b"abc"[..], Some(6)).unwrap_err();
         assert!(matches!(

@@ -252,7 +252,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::super::index::Descriptor;
-    use super::super::layout::testutil::TempDir;
+    use super::super::layout::testutil::temp_store;
     use super::*;
     use serde_json::json;
 
@@ -263,8 +263,7 @@ mod tests {
 
     #[test]
     fn follows_docker_lists_and_sniffs_extra_roots() {
-        let tmp = TempDir::new("gc-docker");
-        let store = Store::open(tmp.path()).unwrap();
+        let (_tmp, store) = temp_store("gc-docker");
         let layer = store.put_bytes(b"layer").unwrap();
         let config = store.put_bytes(b"{}").unwrap();
         let junk = store.put_bytes(b"junk").unwrap();
@@ -303,8 +302,7 @@ mod tests {
 
     #[test]
     fn corrupt_reachable_manifest_stops_gc() {
-        let tmp = TempDir::new("gc-corrupt");
-        let store = Store::open(tmp.path()).unwrap();
+        let (_tmp, store) = temp_store("gc-corrupt");
         let bad = store.put_bytes(b"not json").unwrap();
         let other = store.put_bytes(b"other").unwrap();
         store
@@ -318,8 +316,7 @@ mod tests {
 
     #[test]
     fn too_deep_is_refused() {
-        let tmp = TempDir::new("gc-deep");
-        let store = Store::open(tmp.path()).unwrap();
+        let (_tmp, store) = temp_store("gc-deep");
         let (mut d, mut size) = put_json(&store, &json!({"schemaVersion": 2, "layers": []}));
         let mut mt = OCI_MANIFEST;
         for _ in 0..=MAX_DEPTH {

@@ -193,7 +193,7 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use super::super::layout::testutil::TempDir;
+    use super::super::layout::testutil::temp_store;
     use super::*;
     use serde_json::Value;
 
@@ -221,18 +221,17 @@ mod tests {
         }
     }
 
-    fn store_with_blob(tmp: &TempDir) -> (Store, Descriptor) {
-        let store = Store::open(tmp.path()).unwrap();
+    fn store_with_blob(tag: &str) -> (tempfile::TempDir, Store, Descriptor) {
+        let (tmp, store) = temp_store(tag);
         let bytes = br#"{"schemaVersion":2}"#;
         let digest = store.put_bytes(bytes).unwrap();
         let desc = Descriptor::new(OCI_MANIFEST, digest, bytes.len() as u64);
-        (store, desc)
+        (tmp, store, desc)
     }
 
     #[test]
     fn tag_resolve_untag() {
-        let tmp = TempDir::new("tags");
-        let (store, desc) = store_with_blob(&tmp);
+        let (_tmp, store, desc) = store_with_blob("tags");
         let name = "127.0.0.1:5000/acme/ext:1.0.0";
         store.tag(name, &desc).unwrap();
         store.tag("other:1", &desc).unwrap();
@@ -252,8 +251,7 @@ mod tests {
 
     #[test]
     fn unaddressable_names_get_an_alias() {
-        let tmp = TempDir::new("alias");
-        let (store, desc) = store_with_blob(&tmp);
+        let (_tmp, store, desc) = store_with_blob("alias");
         store.tag("a__b/c:_1", &desc).unwrap();
         let got = store.resolve("a__b/c:_1").unwrap().unwrap();
         assert_eq!(got.annotations[DOCKHAND_REF], "a__b/c:_1");
@@ -263,8 +261,7 @@ mod tests {
 
     #[test]
     fn tag_checks_the_blob() {
-        let tmp = TempDir::new("tagcheck");
-        let (store, mut desc) = store_with_blob(&tmp);
+        let (_tmp, store, mut desc) = store_with_blob("tagcheck");
         desc.size += 1;
         assert!(matches!(
             store.tag("x", &desc),
@@ -283,8 +280,7 @@ mod tests {
 
     #[test]
     fn unknown_fields_survive_a_rewrite() {
-        let tmp = TempDir::new("unknown");
-        let (store, desc) = store_with_blob(&tmp);
+        let (_tmp, store, desc) = store_with_blob("unknown");
         let foreign = serde_json::json!({
             "schemaVersion": 2,
             "x-top": {"keep": true},

@@ -237,49 +237,35 @@ pub(crate) fn exists(path: &Path) -> Result<bool, StoreError> {
 
 #[cfg(test)]
 pub(crate) mod testutil {
-    //! A temp directory for unit tests.
-    use std::path::{Path, PathBuf};
+    //! Temp directories and stores for unit tests.
+    use super::Store;
 
-    /// A directory removed when dropped.
-    #[derive(Debug)]
-    pub struct TempDir(PathBuf);
-
-    impl TempDir {
-        /// A new empty directory under the system temp dir.
-        pub fn new(tag: &str) -> Self {
-            use std::sync::atomic::{AtomicU64, Ordering};
-            static N: AtomicU64 = AtomicU64::new(0);
-            let dir = std::env::temp_dir().join(format!(
-                "dockhand-oci-{tag}-{}-{}",
-                std::process::id(),
-                N.fetch_add(1, Ordering::Relaxed)
-            ));
-            let _ = fs_err::remove_dir_all(&dir);
-            fs_err::create_dir_all(&dir).unwrap();
-            Self(dir)
-        }
-
-        /// Its path.
-        pub fn path(&self) -> &Path {
-            &self.0
-        }
+    /// A new empty directory under the system temp dir, removed when
+    /// dropped; `tag` names the test in its name.
+    pub fn temp_dir(tag: &str) -> tempfile::TempDir {
+        tempfile::Builder::new()
+            .prefix(&format!("dockhand-oci-{tag}-"))
+            .tempdir()
+            .unwrap()
     }
 
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = fs_err::remove_dir_all(&self.0);
-        }
+    /// A store opened in a new [`temp_dir`], with the directory (keep it
+    /// alive as long as the store).
+    pub fn temp_store(tag: &str) -> (tempfile::TempDir, Store) {
+        let tmp = temp_dir(tag);
+        let store = Store::open(tmp.path()).unwrap();
+        (tmp, store)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::testutil::TempDir;
+    use super::testutil::{temp_dir, temp_store};
     use super::*;
 
     #[test]
     fn creates_then_reopens() {
-        let tmp = TempDir::new("layout");
+        let tmp = temp_dir("layout");
         let dir = tmp.path().join("store");
         let store = Store::open(&dir).unwrap();
         assert_eq!(
@@ -293,7 +279,7 @@ mod tests {
 
     #[test]
     fn refuses_a_foreign_directory() {
-        let tmp = TempDir::new("foreign");
+        let tmp = temp_dir("foreign");
         fs::write(tmp.path().join("notes.txt"), "mine").unwrap();
         let err = Store::open(tmp.path()).unwrap_err();
         assert!(matches!(err, StoreError::NotALayout { .. }), "{err}");
@@ -302,7 +288,7 @@ mod tests {
 
     #[test]
     fn finishes_an_interrupted_creation() {
-        let tmp = TempDir::new("interrupted");
+        let tmp = temp_dir("interrupted");
         fs::create_dir_all(tmp.path().join("blobs/sha256")).unwrap();
         fs::write(tmp.path().join(INDEX_JSON), "{").unwrap();
         Store::open(tmp.path()).unwrap();
@@ -311,7 +297,7 @@ mod tests {
 
     #[test]
     fn rejects_wrong_version_and_corrupt_index() {
-        let tmp = TempDir::new("bad");
+        let tmp = temp_dir("bad");
         Store::open(tmp.path()).unwrap();
         let layout = tmp.path().join(OCI_LAYOUT);
         fs::write(&layout, r#"{"imageLayoutVersion":"2.0.0"}"#).unwrap();
@@ -333,8 +319,7 @@ mod tests {
 
     #[test]
     fn temp_file_is_removed_unless_persisted() {
-        let tmp = TempDir::new("temp");
-        let store = Store::open(tmp.path()).unwrap();
+        let (tmp, store) = temp_store("temp");
         let path = store.temp_path("x");
         drop(TempFile::create(path.clone()).unwrap());
         assert!(!path.exists());

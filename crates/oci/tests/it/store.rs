@@ -15,32 +15,21 @@ use dockhand_oci::store::{
 use dockhand_testkit::command::output_ok;
 use serde_json::json;
 
-/// A directory removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> Self {
-        use std::sync::atomic::{AtomicU64, Ordering};
-        static N: AtomicU64 = AtomicU64::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "dockhand-it-store-{tag}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = fs_err::remove_dir_all(&dir);
-        fs_err::create_dir_all(&dir).expect("test fixture");
-        Self(dir)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
+/// A new empty directory under the system temp dir, removed when dropped;
+/// `tag` names the test in its name.
+fn temp_dir(tag: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("dockhand-it-store-{tag}-"))
+        .tempdir()
+        .expect("test fixture")
 }
 
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs_err::remove_dir_all(&self.0);
-    }
+/// A store opened in a new [`temp_dir`], with the directory (keep it alive
+/// as long as the store).
+fn temp_store(tag: &str) -> (tempfile::TempDir, Store) {
+    let tmp = temp_dir(tag);
+    let store = Store::open(tmp.path()).expect("test fixture");
+    (tmp, store)
 }
 
 fn ingest_files(dir: &Path) -> Vec<PathBuf> {
@@ -63,8 +52,7 @@ fn desc_json(d: &Descriptor) -> serde_json::Value {
 
 #[test]
 fn round_trip_survives_reopen() {
-    let tmp = TempDir::new("roundtrip");
-    let store = Store::open(tmp.path()).unwrap();
+    let (tmp, store) = temp_store("roundtrip");
     let small = store.put_bytes(b"small").unwrap();
     let big: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
     let big_digest = Digest::sha256_of(&big);
@@ -92,8 +80,7 @@ fn round_trip_survives_reopen() {
 
 #[test]
 fn wrong_digest_is_rejected_and_nothing_left() {
-    let tmp = TempDir::new("wrongdigest");
-    let store = Store::open(tmp.path()).unwrap();
+    let (tmp, store) = temp_store("wrongdigest");
     let expected = Digest::sha256_of(b"what the registry promised");
     let err = store
         .write_blob(&expected, &b"what the registry sent....."[..], None)
@@ -112,8 +99,7 @@ fn wrong_digest_is_rejected_and_nothing_left() {
 
 #[test]
 fn oversize_stream_is_rejected_early() {
-    let tmp = TempDir::new("oversize");
-    let store = Store::open(tmp.path()).unwrap();
+    let (tmp, store) = temp_store("oversize");
     let digest = Digest::sha256_of(b"0123456789");
     let mut w = store.begin_blob(&digest, Some(10)).unwrap();
     w.write(b"01234567").unwrap();
@@ -138,8 +124,7 @@ fn oversize_stream_is_rejected_early() {
 
 #[test]
 fn dropped_writer_and_killed_writer_leave_no_blob() {
-    let tmp = TempDir::new("dropped");
-    let store = Store::open(tmp.path()).unwrap();
+    let (tmp, store) = temp_store("dropped");
     let content = vec![7u8; 200_000];
     let digest = Digest::sha256_of(&content);
 
@@ -179,8 +164,7 @@ fn dropped_writer_and_killed_writer_leave_no_blob() {
 
 #[test]
 fn concurrent_writers_of_one_blob_all_succeed() {
-    let tmp = TempDir::new("concurrent");
-    let store = Store::open(tmp.path()).unwrap();
+    let (tmp, store) = temp_store("concurrent");
     let content: Arc<Vec<u8>> = Arc::new((0..1_000_000u32).map(|i| (i * 7) as u8).collect());
     let digest = Digest::sha256_of(&content);
     let threads: Vec<_> = (0..8)
@@ -238,8 +222,7 @@ fn small_image(store: &Store, seed: &str) -> (Descriptor, Descriptor, Descriptor
 
 #[test]
 fn gc_keeps_what_is_reachable_and_removes_the_rest() {
-    let tmp = TempDir::new("gc");
-    let store = Store::open(tmp.path()).unwrap();
+    let (tmp, store) = temp_store("gc");
     let (m1, c1, l1) = small_image(&store, "amd64");
     let (m2, c2, l2) = small_image(&store, "arm64");
     let index = put_json(
@@ -307,8 +290,7 @@ fn gc_keeps_what_is_reachable_and_removes_the_rest() {
 
 #[test]
 fn gc_survives_cycles() {
-    let tmp = TempDir::new("cycle");
-    let store = Store::open(tmp.path()).unwrap();
+    let (_tmp, store) = temp_store("cycle");
     // Content cannot reference its own hash, but a damaged or crafted store
     // can hold such files: write them under chosen names directly.
     let a = Digest::sha256_of(b"name a");
@@ -399,7 +381,7 @@ fn skopeo_reads_and_writes_the_store() {
     if skopeo(test).is_none() {
         return;
     }
-    let tmp = TempDir::new("skopeo");
+    let tmp = temp_dir("skopeo");
     let dir = tmp.path().join("store");
     let store = Store::open(&dir).unwrap();
     let (desc, manifest) = valid_image(&store);
