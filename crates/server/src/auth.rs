@@ -406,6 +406,7 @@ mod tests {
     use axum::http::HeaderValue;
 
     use super::*;
+    use crate::test_support::header_map;
 
     fn id(s: &str) -> ExtensionId {
         ExtensionId::parse(s).unwrap()
@@ -487,15 +488,10 @@ mod tests {
 
     #[test]
     fn cookies_are_found_among_others() {
-        let mut h = HeaderMap::new();
-        h.append(
-            header::COOKIE,
-            HeaderValue::from_static("a=1; dockhand_ext=xyz"),
-        );
-        h.append(
-            header::COOKIE,
-            HeaderValue::from_static("dockhand_session=s1"),
-        );
+        let h = header_map(&[
+            (header::COOKIE, "a=1; dockhand_ext=xyz"),
+            (header::COOKIE, "dockhand_session=s1"),
+        ]);
         assert_eq!(cookie(&h, EXTENSION_COOKIE), Some("xyz"));
         assert_eq!(cookie(&h, SESSION_COOKIE), Some("s1"));
         assert_eq!(cookie(&h, "b"), None);

@@ -50,6 +50,9 @@ pub mod state;
 pub mod ui;
 pub mod updates;
 
+#[cfg(test)]
+mod test_support;
+
 pub use app::router;
 pub use error::ApiError;
 pub use extract::{DashboardSession, ExtensionCaller};

@@ -82,6 +82,7 @@ pub mod policy;
 pub mod pool;
 pub mod procs;
 pub mod relay;
+pub mod shared_map;
 pub mod vm;
 pub mod ws;
 

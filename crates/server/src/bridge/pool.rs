@@ -7,7 +7,6 @@
 //! session (relay mode, `super::relay`). Each is its own monomorphic code,
 //! so local mode's path has no dispatch it did not have before.
 
-use std::collections::HashMap;
 use std::future::{Future, poll_fn};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
@@ -27,6 +26,7 @@ use tokio::net::UnixStream;
 use tokio::sync::Semaphore;
 
 use super::context::{Budget, BudgetExhausted, Held};
+use super::shared_map::SharedMap;
 
 /// Idle connections kept per socket.
 const MAX_IDLE: usize = 64;
@@ -369,26 +369,19 @@ async fn read_body(
 /// One [`UnixPool`] per socket path.
 #[derive(Debug, Default)]
 pub struct UnixPools {
-    pools: Mutex<HashMap<PathBuf, Arc<UnixPool>>>,
+    pools: SharedMap<PathBuf, UnixPool>,
 }
 
 impl UnixPools {
     /// The pool of the socket at `path`.
     pub fn get(&self, path: &Path) -> Arc<UnixPool> {
-        let mut pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(pool) = pools.get(path) {
-            return pool.clone();
-        }
-        let pool = Arc::new(UnixPool::new(path));
-        pools.insert(path.to_path_buf(), pool.clone());
-        pool
+        self.pools.get_or_make(path, || UnixPool::new(path))
     }
 
     /// Drops the idle connections to sockets under `dir` (a backend stopped or
     /// was reinstalled).
     pub fn forget_under(&self, dir: &Path) {
-        let mut pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
-        pools.retain(|path, _| !path.starts_with(dir));
+        self.pools.retain(|path| !path.starts_with(dir));
     }
 }
 

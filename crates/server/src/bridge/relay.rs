@@ -18,7 +18,6 @@
 //! Errors name the extension, the container and what the relay last wrote
 //! to stderr; a socket that is not there yet is `503`, as in local mode.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -31,6 +30,7 @@ use http_body_util::Full;
 
 use super::context::{Budget, Caller, EngineHandle, Held};
 use super::pool::{PoolError, RelayPool};
+use super::shared_map::SharedMap;
 use crate::error::ApiError;
 
 /// How long the probe of the engine's mode may take.
@@ -290,7 +290,7 @@ impl Restarts {
 pub struct RelaySite {
     live: Mutex<Option<Live>>,
     restarts: tokio::sync::Mutex<Restarts>,
-    pools: Mutex<HashMap<String, Arc<RelayPool>>>,
+    pools: SharedMap<String, RelayPool>,
 }
 
 impl RelaySite {
@@ -351,29 +351,18 @@ impl RelaySite {
                     session: session.clone(),
                     started: Instant::now(),
                 });
-                for pool in self.pools().values() {
-                    pool.clear_idle();
-                }
+                self.pools.for_each(RelayPool::clear_idle);
                 Ok(session)
             }
             Err(e) => Err(restarts.failed(e)),
         }
     }
 
-    fn pools(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<RelayPool>>> {
-        self.pools.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
     /// The connections to the socket `name` in the backend's volume.
     pub fn pool(&self, name: &str) -> Arc<RelayPool> {
-        let mut pools = self.pools();
-        if let Some(p) = pools.get(name) {
-            return Arc::clone(p);
-        }
-        let path = std::path::Path::new(dockhand_engine::RELAY_SOCKET_DIR).join(name);
-        let pool = Arc::new(RelayPool::new(path));
-        pools.insert(name.to_owned(), Arc::clone(&pool));
-        pool
+        self.pools.get_or_make(name, || {
+            RelayPool::new(std::path::Path::new(dockhand_engine::RELAY_SOCKET_DIR).join(name))
+        })
     }
 
     /// Drops `session` when it is still the live one, so that the next call
@@ -474,28 +463,19 @@ async fn start(
 /// The relay session of every extension that used one.
 #[derive(Debug, Default)]
 pub struct RelaySessions {
-    sites: Mutex<HashMap<ExtensionId, Arc<RelaySite>>>,
+    sites: SharedMap<ExtensionId, RelaySite>,
 }
 
 impl RelaySessions {
     /// The relay of `id` (nothing is started yet).
     pub fn site(&self, id: &ExtensionId) -> Arc<RelaySite> {
-        let mut sites = self.sites.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(site) = sites.get(id) {
-            return Arc::clone(site);
-        }
-        let site = Arc::new(RelaySite::default());
-        sites.insert(id.clone(), Arc::clone(&site));
-        site
+        self.sites.get_or_make(id, RelaySite::default)
     }
 
     /// Ends the session of `id` and drops its connections (it was disabled
     /// or removed): the relay process ends with its last stream.
     pub fn forget(&self, id: &ExtensionId) {
-        self.sites
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(id);
+        self.sites.remove(id);
     }
 }
 

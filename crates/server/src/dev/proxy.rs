@@ -511,7 +511,10 @@ fn down(site: &ExtensionSite, source: &DevUiSource, why: &str) -> Response {
 
 #[cfg(test)]
 mod tests {
+    use axum::http::HeaderName;
+
     use super::*;
+    use crate::test_support::header_map;
 
     #[test]
     fn climbing_paths_are_refused() {
@@ -556,41 +559,27 @@ mod tests {
 
     #[test]
     fn only_foreign_cookies_pass() {
-        let mut h = HeaderMap::new();
-        h.append(
-            header::COOKIE,
-            HeaderValue::from_static("dockhand_ext=secret; theme=dark"),
-        );
-        h.append(
-            header::COOKIE,
-            HeaderValue::from_static("dockhand_session=s2;vite=1"),
-        );
+        let h = header_map(&[
+            (header::COOKIE, "dockhand_ext=secret; theme=dark"),
+            (header::COOKIE, "dockhand_session=s2;vite=1"),
+        ]);
         assert_eq!(foreign_cookies(&h).unwrap(), "theme=dark; vite=1");
-        let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, HeaderValue::from_static("dockhand_ext=x"));
+        let h = header_map(&[(header::COOKIE, "dockhand_ext=x")]);
         assert!(foreign_cookies(&h).is_none());
     }
 
     #[test]
     fn response_headers_are_cleaned() {
         let source = DevUiSource::parse("http://127.0.0.1:3000", false).unwrap();
-        let mut h = HeaderMap::new();
-        h.insert(header::CONNECTION, HeaderValue::from_static("close"));
-        h.insert("x-frame-options", HeaderValue::from_static("DENY"));
-        h.append(header::SET_COOKIE, HeaderValue::from_static("a=1; Path=/"));
-        h.append(
-            header::SET_COOKIE,
-            HeaderValue::from_static("dockhand_session=evil; Path=/"),
-        );
-        h.append(
-            header::SET_COOKIE,
-            HeaderValue::from_static("b=2; Domain=localhost"),
-        );
-        h.insert(
-            header::LOCATION,
-            HeaderValue::from_static("http://127.0.0.1:3000/next?x=1"),
-        );
-        h.insert(header::ETAG, HeaderValue::from_static("\"e\""));
+        let h = header_map(&[
+            (header::CONNECTION, "close"),
+            (HeaderName::from_static("x-frame-options"), "DENY"),
+            (header::SET_COOKIE, "a=1; Path=/"),
+            (header::SET_COOKIE, "dockhand_session=evil; Path=/"),
+            (header::SET_COOKIE, "b=2; Domain=localhost"),
+            (header::LOCATION, "http://127.0.0.1:3000/next?x=1"),
+            (header::ETAG, "\"e\""),
+        ]);
         let out = response_headers(&h, &source);
         assert!(out.get(header::CONNECTION).is_none());
         assert!(out.get("x-frame-options").is_none());
