@@ -126,11 +126,19 @@ pub fn ensure(path: &Path) -> Result<(), PrivateDirError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn mode(p: &Path) -> u32 {
         fs_err::symlink_metadata(p).unwrap().mode() & 0o7777
+    }
+
+    /// Creates the directory `parent/name` with the permission bits `mode`.
+    pub(crate) fn dir_with_mode(parent: &Path, name: &str, mode: u32) -> PathBuf {
+        let dir = parent.join(name);
+        fs_err::create_dir(&dir).unwrap();
+        fs_err::set_permissions(&dir, std::fs::Permissions::from_mode(mode)).unwrap();
+        dir
     }
 
     #[test]
@@ -145,9 +153,7 @@ mod tests {
     #[test]
     fn a_readable_directory_of_ours_is_tightened() {
         let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path().join("d");
-        fs_err::create_dir(&dir).unwrap();
-        fs_err::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let dir = dir_with_mode(tmp.path(), "d", 0o755);
         ensure(&dir).unwrap();
         assert_eq!(mode(&dir), 0o700);
     }
@@ -155,9 +161,7 @@ mod tests {
     #[test]
     fn world_writable_symlinks_and_files_are_refused() {
         let tmp = tempfile::tempdir().unwrap();
-        let open = tmp.path().join("open");
-        fs_err::create_dir(&open).unwrap();
-        fs_err::set_permissions(&open, std::fs::Permissions::from_mode(0o1777)).unwrap();
+        let open = dir_with_mode(tmp.path(), "open", 0o1777);
         let e = ensure(&open).unwrap_err();
         assert!(matches!(e, PrivateDirError::OpenToOthers { .. }), "{e}");
         assert!(e.to_string().contains(&open.display().to_string()), "{e}");

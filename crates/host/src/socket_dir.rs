@@ -99,6 +99,7 @@ impl SocketLike for std::fs::FileType {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::private_dir::tests::dir_with_mode;
 
     #[test]
     fn prepares_a_private_parent_and_removes_stale_sockets() {
@@ -126,9 +127,7 @@ mod tests {
     fn a_planted_runtime_directory_is_refused() {
         let tmp = tempfile::tempdir().unwrap();
         // Another user's trick, played by this one: a world-writable fallback dir.
-        let runtime = tmp.path().join("dockhand-1000");
-        fs_err::create_dir(&runtime).unwrap();
-        fs_err::set_permissions(&runtime, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let runtime = dir_with_mode(tmp.path(), "dockhand-1000", 0o777);
         let e = prepare(&runtime.join("dockhand").join("abc")).unwrap_err();
         assert!(e.to_string().contains("writable by other users"), "{e}");
         assert!(!runtime.join("dockhand").exists(), "nothing created inside");

@@ -2,12 +2,11 @@
 
 use dockhand_host::state::{DB_FILE, SCHEMA_VERSION, State, StateError};
 
-use super::record;
+use super::{record, temp_state};
 
 #[test]
 fn a_missing_file_is_created_at_the_current_schema() {
-    let tmp = tempfile::tempdir().unwrap();
-    let state = State::open(tmp.path()).unwrap();
+    let (tmp, state) = temp_state();
     assert!(tmp.path().join(DB_FILE).is_file());
     assert_eq!(state.schema_version().unwrap(), SCHEMA_VERSION);
     assert!(state.list().unwrap().is_empty());
@@ -108,8 +107,7 @@ fn a_newer_schema_is_refused() {
 
 #[test]
 fn the_database_is_in_wal_mode() {
-    let tmp = tempfile::tempdir().unwrap();
-    let state = State::open(tmp.path()).unwrap();
+    let (tmp, state) = temp_state();
     state.put(&record(tmp.path(), "acme/ext")).unwrap();
     assert!(tmp.path().join("dockhand.db-wal").is_file());
     assert!(tmp.path().join("dockhand.db-shm").is_file());

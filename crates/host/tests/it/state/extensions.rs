@@ -2,7 +2,7 @@
 
 use dockhand_host::state::{ExtensionRecord, State, StateError};
 
-use super::{id, record};
+use super::{id, record, temp_state, with_record};
 
 #[test]
 fn put_get_round_trip_survives_reopening() {
@@ -20,19 +20,13 @@ fn put_get_round_trip_survives_reopening() {
 
 #[test]
 fn registry_ids_with_ports_round_trip() {
-    let tmp = tempfile::tempdir().unwrap();
-    let state = State::open(tmp.path()).unwrap();
-    let rec = record(tmp.path(), "127.0.0.1:5000/acme/my-ext");
-    state.put(&rec).unwrap();
+    let (_tmp, state, rec) = with_record("127.0.0.1:5000/acme/my-ext");
     assert_eq!(state.get(&rec.id).unwrap(), Some(rec));
 }
 
 #[test]
 fn put_replaces() {
-    let tmp = tempfile::tempdir().unwrap();
-    let state = State::open(tmp.path()).unwrap();
-    let rec = record(tmp.path(), "acme/ext");
-    state.put(&rec).unwrap();
+    let (_tmp, state, rec) = with_record("acme/ext");
     let newer = ExtensionRecord {
         version: Some("0.4.0".into()),
         digest: format!("sha256:{}", "1e".repeat(32)),
@@ -47,8 +41,7 @@ fn put_replaces() {
 
 #[test]
 fn list_is_sorted_by_id() {
-    let tmp = tempfile::tempdir().unwrap();
-    let state = State::open(tmp.path()).unwrap();
+    let (tmp, state) = temp_state();
     let names = [
         "zeta/ext",
         "acme/ext",
@@ -72,8 +65,7 @@ fn list_is_sorted_by_id() {
 
 #[test]
 fn twenty_extensions_list_in_full() {
-    let tmp = tempfile::tempdir().unwrap();
-    let state = State::open(tmp.path()).unwrap();
+    let (tmp, state) = temp_state();
     let records: Vec<_> = (0..20)
         .map(|i| record(tmp.path(), &format!("acme/ext-{i:02}")))
         .collect();
@@ -88,10 +80,7 @@ fn twenty_extensions_list_in_full() {
 
 #[test]
 fn remove_says_whether_there_was_something() {
-    let tmp = tempfile::tempdir().unwrap();
-    let state = State::open(tmp.path()).unwrap();
-    let rec = record(tmp.path(), "acme/ext");
-    state.put(&rec).unwrap();
+    let (_tmp, state, rec) = with_record("acme/ext");
     assert!(state.remove(&rec.id).unwrap());
     assert!(!state.remove(&rec.id).unwrap());
     assert_eq!(state.get(&rec.id).unwrap(), None);
@@ -99,10 +88,7 @@ fn remove_says_whether_there_was_something() {
 
 #[test]
 fn set_enabled_flips_only_that_field() {
-    let tmp = tempfile::tempdir().unwrap();
-    let state = State::open(tmp.path()).unwrap();
-    let rec = record(tmp.path(), "acme/ext");
-    state.put(&rec).unwrap();
+    let (_tmp, state, rec) = with_record("acme/ext");
     state.set_enabled(&rec.id, false).unwrap();
     let got = state.get(&rec.id).unwrap().unwrap();
     assert_eq!(
@@ -155,8 +141,7 @@ fn writers_on_two_handles_in_threads_do_not_fail() {
 
 #[test]
 fn one_handle_shared_between_threads() {
-    let tmp = tempfile::tempdir().unwrap();
-    let state = State::open(tmp.path()).unwrap();
+    let (tmp, state) = temp_state();
     std::thread::scope(|s| {
         for t in 0..4 {
             let state = &state;

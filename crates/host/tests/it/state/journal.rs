@@ -4,7 +4,7 @@
 use dockhand_host::state::{OpKind, Outcome, State, StateError};
 use serde_json::json;
 
-use super::{child, id, record};
+use super::{child, id, record, temp_state};
 
 #[test]
 fn an_unfinished_op_survives_reopening() {
@@ -93,8 +93,7 @@ fn begin_is_refused_while_an_op_is_unfinished() {
 
 #[test]
 fn a_full_install_leaves_a_record_and_a_history() {
-    let tmp = tempfile::tempdir().unwrap();
-    let state = State::open(tmp.path()).unwrap();
+    let (tmp, state) = temp_state();
     let rec = record(tmp.path(), "acme/ext");
     let op = state
         .begin(&rec.id, OpKind::Install, json!({"image": rec.image}))
@@ -157,8 +156,7 @@ fn a_process_that_exits_without_finishing_leaves_a_dead_op() {
 
 #[test]
 fn a_reused_pid_is_not_mistaken_for_the_owner() {
-    let tmp = tempfile::tempdir().unwrap();
-    let state = State::open(tmp.path()).unwrap();
+    let (tmp, state) = temp_state();
     state
         .begin(&id("acme/ext"), OpKind::Install, json!({}))
         .unwrap();

@@ -12,11 +12,27 @@ mod locks;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use dockhand_host::state::{BackendRecord, ExtensionRecord};
+use dockhand_host::state::{BackendRecord, ExtensionRecord, State};
 use dockhand_spec::ExtensionId;
+use tempfile::TempDir;
 
 pub(crate) fn id(s: &str) -> ExtensionId {
     ExtensionId::parse(s).unwrap()
+}
+
+/// A state in a fresh temporary home; keep the directory as long as the state.
+pub(crate) fn temp_state() -> (TempDir, State) {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = State::open(tmp.path()).unwrap();
+    (tmp, state)
+}
+
+/// [`temp_state`] with the [`record`] of `name` installed.
+pub(crate) fn with_record(name: &str) -> (TempDir, State, ExtensionRecord) {
+    let (tmp, state) = temp_state();
+    let rec = record(tmp.path(), name);
+    state.put(&rec).unwrap();
+    (tmp, state, rec)
 }
 
 /// A record with every field set.
