@@ -416,10 +416,6 @@ mod tests {
         Version::parse(s).unwrap()
     }
 
-    fn sat(req: &str, ver: &str) -> bool {
-        ApiVersionReq::parse(req).unwrap().matches(&v(ver))
-    }
-
     #[test]
     fn corpus_forms_accept_the_implemented_version() {
         for req in [
@@ -446,43 +442,44 @@ mod tests {
     }
 
     #[test]
-    fn comma_and_space_separated_sets() {
-        assert!(sat(">= 1.4.7, < 2.0", "1.9.9"));
-        assert!(!sat(">= 1.4.7, < 2.0", "2.0.0"));
-        assert!(!sat(">= 1.4.7, < 2.0", "2.0.0-rc.1"));
-        assert!(sat(">=0.2.0 <0.5", "0.4.2"));
-        assert!(!sat(">=0.2.0 <0.4", "0.4.2"));
-    }
-
-    #[test]
-    fn node_semver_operators() {
-        assert!(sat("~0.4.0", "0.4.2"));
-        assert!(!sat("~0.3.0", "0.4.2"));
-        assert!(sat("^0.4.1", "0.4.2"));
-        assert!(!sat("^0.3.1", "0.4.2"));
-        assert!(sat("^1.2.3", "1.9.0"));
-        assert!(!sat("^1.2.3", "2.0.0"));
-        assert!(sat("^0.0.3", "0.0.3"));
-        assert!(!sat("^0.0.3", "0.0.4"));
-        assert!(sat("0.4.x", "0.4.2"));
-        assert!(sat("*", "0.4.2"));
-        assert!(sat("0.x", "0.4.2"));
-        assert!(sat("=0.4.2", "0.4.2"));
-        assert!(!sat("=0.4.1", "0.4.2"));
-        assert!(sat("0.1.0 - 0.4", "0.4.9"));
-        assert!(!sat("0.1.0 - 0.4.1", "0.4.2"));
-        assert!(sat(">0.4", "0.5.0"));
-        assert!(!sat(">0.4", "0.4.9"));
-        assert!(sat("<=0.4", "0.4.9"));
-        assert!(sat("<0.1.0 || >=0.4.0", "0.4.2"));
-        assert!(!sat("<0.1.0 || >=0.5.0", "0.4.2"));
-    }
-
-    #[test]
-    fn prereleases_need_a_matching_tuple() {
-        assert!(!sat(">=0.4.0", "0.5.0-rc.1"));
-        assert!(sat(">=0.5.0-rc.0", "0.5.0-rc.1"));
-        assert!(!sat(">=0.5.0-rc.0", "0.6.0-rc.1"));
+    fn constraints_match_versions() {
+        // (constraint, version, satisfied)
+        for (req, ver, want) in [
+            // Comma- and space-separated sets: every comparator must hold.
+            (">= 1.4.7, < 2.0", "1.9.9", true),
+            (">= 1.4.7, < 2.0", "2.0.0", false),
+            (">= 1.4.7, < 2.0", "2.0.0-rc.1", false),
+            (">=0.2.0 <0.5", "0.4.2", true),
+            (">=0.2.0 <0.4", "0.4.2", false),
+            // node-semver operators: `~`, `^`, `x` ranges, `=`, hyphen ranges, `||`.
+            ("~0.4.0", "0.4.2", true),
+            ("~0.3.0", "0.4.2", false),
+            ("^0.4.1", "0.4.2", true),
+            ("^0.3.1", "0.4.2", false),
+            ("^1.2.3", "1.9.0", true),
+            ("^1.2.3", "2.0.0", false),
+            ("^0.0.3", "0.0.3", true),
+            ("^0.0.3", "0.0.4", false),
+            ("0.4.x", "0.4.2", true),
+            ("*", "0.4.2", true),
+            ("0.x", "0.4.2", true),
+            ("=0.4.2", "0.4.2", true),
+            ("=0.4.1", "0.4.2", false),
+            ("0.1.0 - 0.4", "0.4.9", true),
+            ("0.1.0 - 0.4.1", "0.4.2", false),
+            (">0.4", "0.5.0", true),
+            (">0.4", "0.4.9", false),
+            ("<=0.4", "0.4.9", true),
+            ("<0.1.0 || >=0.4.0", "0.4.2", true),
+            ("<0.1.0 || >=0.5.0", "0.4.2", false),
+            // A prerelease satisfies only comparators with a prerelease of the same tuple.
+            (">=0.4.0", "0.5.0-rc.1", false),
+            (">=0.5.0-rc.0", "0.5.0-rc.1", true),
+            (">=0.5.0-rc.0", "0.6.0-rc.1", false),
+        ] {
+            let got = ApiVersionReq::parse(req).unwrap().matches(&v(ver));
+            assert_eq!(got, want, "`{req}` satisfied by {ver}");
+        }
     }
 
     #[test]

@@ -47,21 +47,26 @@ pub mod name {
         CHANGELOG,
     ];
 
-    /// Every label of the format, required or not.
-    pub const KNOWN: [&str; 12] = [
-        TITLE,
-        DESCRIPTION,
-        VENDOR,
-        API_VERSION,
-        ICON,
-        SCREENSHOTS,
-        DETAILED_DESCRIPTION,
-        PUBLISHER_URL,
-        ADDITIONAL_URLS,
-        CHANGELOG,
-        ACCOUNT_INFO,
-        CATEGORIES,
-    ];
+    /// Labels of the format an image may leave out.
+    pub const OPTIONAL: [&str; 3] = [ADDITIONAL_URLS, ACCOUNT_INFO, CATEGORIES];
+
+    /// Every label of the format: [`REQUIRED`], then [`OPTIONAL`].
+    pub const KNOWN: [&str; 12] = concat(REQUIRED, OPTIONAL);
+
+    /// `a` then `b`, in a constant (`N` must be the sum of their lengths).
+    const fn concat<const A: usize, const B: usize, const N: usize>(
+        a: [&'static str; A],
+        b: [&'static str; B],
+    ) -> [&'static str; N] {
+        assert!(A + B == N, "the lengths of a and b must add up to N");
+        let mut out = [""; N];
+        let mut i = 0;
+        while i < N {
+            out[i] = if i < A { a[i] } else { b[i - A] };
+            i += 1;
+        }
+        out
+    }
 
     /// Labels whose value may be HTML (rendered sanitized).
     pub const HTML: [&str; 2] = [DETAILED_DESCRIPTION, CHANGELOG];

@@ -216,20 +216,23 @@ mod tests {
     #[test]
     fn forms() {
         let e = env();
-        let i = |s: &str| interpolate(s, &e).unwrap();
-        assert_eq!(i("$HOME/.kube"), "/home/u/.kube");
-        assert_eq!(i("${HOME}x"), "/home/ux");
-        assert_eq!(i("${X:-host}"), "host");
-        assert_eq!(i("${EMPTY:-host}"), "host");
-        assert_eq!(i("${EMPTY-host}"), "");
-        assert_eq!(i("${X-host}"), "host");
-        assert_eq!(i("${X:-${Y:-${HOME}}}"), "/home/u");
-        assert_eq!(i("${HOME:+set}"), "set");
-        assert_eq!(i("${X:+set}"), "");
-        assert_eq!(i("${EMPTY+set}"), "set");
-        assert_eq!(i("$$HOME $"), "$HOME $");
-        assert_eq!(i("$UNSET."), ".");
-        assert_eq!(i("a$1b"), "a$1b");
+        for (text, want) in [
+            ("$HOME/.kube", "/home/u/.kube"),
+            ("${HOME}x", "/home/ux"),
+            ("${X:-host}", "host"),
+            ("${EMPTY:-host}", "host"),
+            ("${EMPTY-host}", ""),
+            ("${X-host}", "host"),
+            ("${X:-${Y:-${HOME}}}", "/home/u"),
+            ("${HOME:+set}", "set"),
+            ("${X:+set}", ""),
+            ("${EMPTY+set}", "set"),
+            ("$$HOME $", "$HOME $"),
+            ("$UNSET.", "."),
+            ("a$1b", "a$1b"),
+        ] {
+            assert_eq!(interpolate(text, &e).unwrap(), want, "{text}");
+        }
     }
 
     #[test]
@@ -242,10 +245,9 @@ mod tests {
                 .contains("needed")
         );
         assert!(interpolate("${EMPTY?x}", &e).is_ok());
-        assert!(interpolate("${HOME", &e).is_err());
-        assert!(interpolate("${}", &e).is_err());
-        assert!(interpolate("${1A}", &e).is_err());
-        assert!(interpolate("${A*B}", &e).is_err());
+        for bad in ["${HOME", "${}", "${1A}", "${A*B}"] {
+            assert!(interpolate(bad, &e).is_err(), "{bad}");
+        }
         let deep = format!("{}x{}", "${A:-".repeat(40), "}".repeat(40));
         assert!(interpolate(&deep, &e).is_err());
     }

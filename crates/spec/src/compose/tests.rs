@@ -311,11 +311,15 @@ volumes:
 
 #[test]
 fn plugin_image_forms() {
-    assert!(mentions_plugin_image("${DESKTOP_PLUGIN_IMAGE}"));
-    assert!(mentions_plugin_image("$DESKTOP_PLUGIN_IMAGE"));
-    assert!(mentions_plugin_image("${DESKTOP_PLUGIN_IMAGE:-x}"));
-    assert!(!mentions_plugin_image("$DESKTOP_PLUGIN_IMAGES"));
-    assert!(!mentions_plugin_image("busybox"));
+    for (image, mentions) in [
+        ("${DESKTOP_PLUGIN_IMAGE}", true),
+        ("$DESKTOP_PLUGIN_IMAGE", true),
+        ("${DESKTOP_PLUGIN_IMAGE:-x}", true),
+        ("$DESKTOP_PLUGIN_IMAGES", false),
+        ("busybox", false),
+    ] {
+        assert_eq!(mentions_plugin_image(image), mentions, "{image}");
+    }
 }
 
 #[test]

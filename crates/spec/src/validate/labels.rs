@@ -393,10 +393,19 @@ mod tests {
 
     #[test]
     fn active_html() {
-        assert!(has_active_html("<p onclick=\"x()\">hi</p>"));
-        assert!(has_active_html("<SCRIPT>alert(1)</SCRIPT>"));
-        assert!(has_active_html("<a href=\"javascript:x\">"));
-        assert!(!has_active_html("<h2 id=-features>one</h2> online"));
-        assert!(!has_active_html("<a href=https://x/on=1>x</a>"));
+        let active = [
+            "<p onclick=\"x()\">hi</p>",
+            "<SCRIPT>alert(1)</SCRIPT>",
+            "<a href=\"javascript:x\">",
+        ];
+        for html in active {
+            assert!(has_active_html(html), "{html}");
+        }
+        for html in [
+            "<h2 id=-features>one</h2> online",
+            "<a href=https://x/on=1>x</a>",
+        ] {
+            assert!(!has_active_html(html), "{html}");
+        }
     }
 }
