@@ -242,6 +242,30 @@ impl Served {
         )
     }
 
+    /// `vm.service` GET of `path` on `site`, tried every `pause` until it
+    /// answers 200 within `limit`: that answer. A status for which `waiting`
+    /// is false, or the end of `limit`, fails the test.
+    pub(crate) fn vm_get_when_ready(
+        &self,
+        site: &(String, String),
+        path: &str,
+        (limit, pause): (Duration, Duration),
+        waiting: fn(u16) -> bool,
+    ) -> Value {
+        let deadline = Instant::now() + limit;
+        loop {
+            let (status, answer) = self.vm_get(site, path);
+            if status == 200 {
+                return answer;
+            }
+            assert!(
+                Instant::now() < deadline && waiting(status),
+                "vm.service GET {path} never answered: {status} {answer}"
+            );
+            std::thread::sleep(pause);
+        }
+    }
+
     /// A bridge call from the extension's page: `POST route` with the JSON
     /// `body` on its origin, with its cookie; the status and answer.
     pub(crate) fn bridge_post(
@@ -263,6 +287,14 @@ impl Served {
             serde_json::from_str(&answer).unwrap_or(Value::String(answer)),
         )
     }
+}
+
+/// Asserts that `answer`, a `vm.service` call's, is the example backend's
+/// hello.
+#[track_caller]
+pub(crate) fn assert_hello(answer: &Value) {
+    assert_eq!(answer["status"], 200, "{answer}");
+    support::assert_str_contains(&answer["body"], "hello from the backend", answer);
 }
 
 #[test]
@@ -368,25 +400,13 @@ fn a_backend_without_its_socket_installs_and_vm_service_answers_once_it_exists()
     let late_site = served.enter(&late);
     let (status, answer) = served.vm_get(&late_site, "/hello");
     assert_eq!(status, 503, "not there yet: {answer}");
-    let deadline = Instant::now() + Duration::from_secs(90);
-    let answer = loop {
-        let (status, answer) = served.vm_get(&late_site, "/hello");
-        if status == 200 {
-            break answer;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "vm.service never answered: {status} {answer}"
-        );
-        std::thread::sleep(Duration::from_millis(500));
-    };
-    assert_eq!(answer["status"], 200, "{answer}");
-    assert!(
-        answer["body"]
-            .as_str()
-            .is_some_and(|b| b.contains("hello from the backend")),
-        "{answer}"
+    let answer = served.vm_get_when_ready(
+        &late_site,
+        "/hello",
+        (Duration::from_secs(90), Duration::from_millis(500)),
+        |_| true,
     );
+    assert_hello(&answer);
     let list = served.extensions();
     assert_eq!(
         entry(list.as_array().expect("array"), &late)["vm"]["socket"]["state"],
@@ -436,12 +456,7 @@ fn both_vm_keys_run_the_compose_file_and_answer_vm_service() {
     let site = served.enter(&id);
     let (status, answer) = served.vm_get(&site, "/hello");
     assert_eq!(status, 200, "{answer}");
-    assert!(
-        answer["body"]
-            .as_str()
-            .is_some_and(|b| b.contains("hello from the backend")),
-        "{answer}"
-    );
+    assert_hello(&answer);
     drop(served);
     home.ok(&["rm", &id]);
     home.assert_gone(&id);

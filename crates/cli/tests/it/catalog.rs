@@ -47,32 +47,13 @@ impl Setup {
     }
 
     fn ok(&self, args: &[&str]) -> (String, String) {
-        let out = self.run(args);
-        let (stdout, stderr) = texts(&out);
-        assert!(
-            out.status.success(),
-            "dockhand {args:?} failed:\n{stdout}{stderr}"
-        );
-        (stdout, stderr)
+        support::succeeded_texts(&format!("dockhand {args:?}"), &self.run(args))
     }
 
     fn fails(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        let (stdout, stderr) = texts(&out);
-        assert_eq!(
-            out.status.code(),
-            Some(1),
-            "dockhand {args:?}: {stdout}{stderr}"
-        );
-        stderr.replace(&self.dir.arg(), "[DIR]")
+        support::failed(&format!("dockhand {args:?}"), &self.run(args))
+            .replace(&self.dir.arg(), "[DIR]")
     }
-}
-
-fn texts(out: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 #[test]

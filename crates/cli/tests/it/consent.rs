@@ -9,7 +9,7 @@
 
 use serde_json::Value;
 
-use crate::support::{TempDir, build_to_layout, dockhand, run};
+use crate::support::{self, TempDir, build_to_layout, dockhand, run};
 
 /// Each attack of issue 13 in one file (testkit's), with the variables
 /// of [`USER_ENV`].
@@ -187,14 +187,12 @@ fn the_install_prompt_lists_every_privilege_then_refuses_without_a_terminal() {
     extension(&src, &hostile());
     let home = TempDir::new("consent-home");
     let source = build_to_layout(&home, &src, "acme/hostile:1.0.0");
-    let asked = dockhand()
-        .envs(USER_ENV)
-        .args(["--home", &home.arg(), "install", &source])
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&asked.stderr);
-    assert_eq!(asked.status.code(), Some(1), "{stderr}");
+    let stderr = support::fails(
+        dockhand()
+            .envs(USER_ENV)
+            .args(["--home", &home.arg(), "install", &source])
+            .stdin(std::process::Stdio::null()),
+    );
     for line in dockhand_testkit::compose::HOSTILE_LINES {
         assert!(stderr.contains(line), "no {line:?} in:\n{stderr}");
     }

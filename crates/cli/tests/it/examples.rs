@@ -5,12 +5,11 @@
 
 use std::os::unix::net::UnixStream;
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::support::{self, RealEnv, TempDir, repo_root, run};
+use crate::support::{self, TempDir, repo_root, run};
 
 const EXAMPLES: [&str; 4] = [
     "minimal-ui",
@@ -41,20 +40,6 @@ fn examples_validate_without_errors() {
         };
         assert_eq!(codes, allowed, "{name}");
     }
-}
-
-fn docker(env: &RealEnv, args: &[&str]) -> std::process::Output {
-    Command::new("docker")
-        .env("DOCKER_HOST", &env.docker_host)
-        .args(args)
-        .output()
-        .expect("docker CLI runs")
-}
-
-fn docker_ok(env: &RealEnv, args: &[&str]) -> String {
-    let out = docker(env, args);
-    support::assert_succeeded(&format!("docker {args:?}"), &out);
-    String::from_utf8(out.stdout).expect("utf-8")
 }
 
 fn ensure_backend_built() {
@@ -92,12 +77,12 @@ fn examples_build_run_and_push_on_the_real_engine() {
     for name in EXAMPLES {
         let dir = repo_root().join("examples").join(name);
         let tag = format!("dockhand-it/{name}:e2e");
-        docker_ok(
+        support::docker(
             &env,
             &["build", "-q", "-t", &tag, &dir.display().to_string()],
         );
         // The labels the engine recorded are the ones validate read from the Dockerfile.
-        let labels: Value = serde_json::from_str(&docker_ok(
+        let labels: Value = serde_json::from_str(&support::docker(
             &env,
             &[
                 "image",
@@ -118,7 +103,7 @@ fn examples_build_run_and_push_on_the_real_engine() {
 
     // The backend runs from its scratch image and answers on its socket.
     let sockdir = TempDir::new("sock");
-    let cid = docker_ok(
+    let cid = support::docker(
         &env,
         &[
             "run",
@@ -135,12 +120,13 @@ fn examples_build_run_and_push_on_the_real_engine() {
     let logs = if ready {
         String::new()
     } else {
-        String::from_utf8_lossy(&docker(&env, &["logs", cid]).stderr).into_owned()
+        String::from_utf8_lossy(&support::docker_at(&env.docker_host, &["logs", cid]).stderr)
+            .into_owned()
     };
     let hello = ready.then(|| http_unix(&sock, "GET", "/hello", ""));
     let echo = ready.then(|| http_unix(&sock, "POST", "/echo", r#"{"x":1}"#));
     let teapot = ready.then(|| http_unix(&sock, "GET", "/status/418", ""));
-    docker(&env, &["rm", "-f", cid]);
+    support::docker_at(&env.docker_host, &["rm", "-f", cid]);
     assert!(ready, "backend socket never appeared; logs:\n{logs}");
     let (status, body) = hello.expect("hello");
     assert_eq!(status, 200);
@@ -151,8 +137,8 @@ fn examples_build_run_and_push_on_the_real_engine() {
 
     // The registry takes the image.
     let remote = format!("{}/dockhand-it/minimal-ui:e2e", env.registry);
-    docker_ok(&env, &["tag", "dockhand-it/minimal-ui:e2e", &remote]);
-    docker_ok(&env, &["push", "-q", &remote]);
+    support::docker(&env, &["tag", "dockhand-it/minimal-ui:e2e", &remote]);
+    support::docker(&env, &["push", "-q", &remote]);
     let tags = http_tcp(&env.registry, "/v2/dockhand-it/minimal-ui/tags/list");
     assert!(tags.contains("\"e2e\""), "registry lists the tag: {tags}");
 }

@@ -88,9 +88,7 @@ fn init_refuses_a_non_empty_dir_and_bad_names() {
     let tmp = TempDir::new("init-bad");
     let dir = tmp.0.join("My Tool");
     tmp.write("My Tool/notes.txt", "mine");
-    let out = init(&dir, &[]);
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = support::failed("dockhand init", &init(&dir, &[]));
     assert!(
         err.contains("is not empty") && err.contains("--force"),
         "{err}"

@@ -8,6 +8,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Output};
 
+use crate::lifecycle::{build_and_push, copy_dir};
 use crate::support::{self, RealEnv, TempDir, docker, repo_root};
 
 fn as_user(user: &str, home: &Path, env: &RealEnv, args: &[&str]) -> Output {
@@ -91,11 +92,7 @@ pub(crate) fn publish(env: &RealEnv, with_chmod: bool, late: bool) -> (String, S
     for f in ["icon.svg", "Dockerfile", "metadata.json"] {
         fs_err::copy(src.join(f), ext.0.join(f)).expect("copy");
     }
-    fs_err::create_dir_all(ext.0.join("ui")).expect("mkdir");
-    for e in fs_err::read_dir(src.join("ui")).expect("ui") {
-        let e = e.expect("entry");
-        fs_err::copy(e.path(), ext.0.join("ui").join(e.file_name())).expect("copy");
-    }
+    copy_dir(&src.join("ui"), &ext.0.join("ui"));
     let command = if late {
         r#"["/bin/sh", "-c", "sleep 8; exec /backend --socket /run/guest-services/api.sock"]"#
     } else {
@@ -105,31 +102,17 @@ pub(crate) fn publish(env: &RealEnv, with_chmod: bool, late: bool) -> (String, S
         "docker-compose.yaml",
         format!("services:\n  api:\n    image: ${{DESKTOP_PLUGIN_IMAGE}}\n    command: {command}\n    environment:\n      BACKEND_SOCKET_MODE: \"0755\"\n"),
     );
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    let id = format!(
-        "{}/dockhand-nr/ext-{with_chmod}-{late}-{nanos}",
-        env.registry
+    let id = support::unique_name(
+        &format!("{}/dockhand-nr", env.registry),
+        &format!("ext-{with_chmod}-{late}"),
     );
     let reference = format!("{id}:1.0.0");
-    let build_home = TempDir::new("nr-build");
-    let out = support::dockhand()
-        .env("DOCKHAND_HOME", &build_home.0)
-        .env("DOCKER_HOST", &env.docker_host)
-        .args([
-            "build",
-            &ext.arg(),
-            "-t",
-            &reference,
-            "--base",
-            &format!("engine:{base}"),
-            "--push",
-        ])
-        .output()
-        .expect("build");
-    support::assert_succeeded("dockhand build", &out);
+    build_and_push(
+        env,
+        &ext.0,
+        &reference,
+        &["--base".to_owned(), format!("engine:{base}")],
+    );
     (reference, id)
 }
 
@@ -245,9 +228,10 @@ fn an_ordinary_user_reaches_a_root_created_socket() {
 
     // Without chmod in the image: refused, with what to do, and nothing left.
     let (reference, id) = publish(&env, false, false);
-    let out = as_user(&user, &home.0, &env, &["install", &reference, "-y"]);
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = support::failed(
+        "dockhand install",
+        &as_user(&user, &home.0, &env, &["install", &reference, "-y"]),
+    );
     assert!(err.contains("create its socket with mode 0666"), "{err}");
     let left = docker(
         &env,

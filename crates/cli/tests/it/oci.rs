@@ -355,13 +355,12 @@ fn bad_build_input_writes_nothing() {
         "metadata.json",
         r#"{"ui":{"dashboard-tab":{"title":"T","root":"/ui","src":"index.html"}}}"#,
     );
-    let out = support::dockhand()
-        .env("DOCKHAND_HOME", &home.0)
-        .args(["build", &dir.arg(), "-t", "x/y:1"])
-        .output()
-        .expect("runs");
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = support::fails(support::dockhand().env("DOCKHAND_HOME", &home.0).args([
+        "build",
+        &dir.arg(),
+        "-t",
+        "x/y:1",
+    ]));
     assert!(
         err.contains("is not a valid extension") && err.contains("nothing was written"),
         "{err}"

@@ -9,7 +9,6 @@
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::time::Instant;
 
 use serde_json::Value;
 
@@ -41,21 +40,6 @@ fn podman_env(test: &str) -> Option<Env> {
     )?;
     let real = support::real_env(test)?;
     Some(Env { real, podman })
-}
-
-/// A `docker` CLI command against `host` (the docker CLI speaks to Podman too).
-fn docker(host: &str, args: &[&str]) -> Output {
-    Command::new("docker")
-        .env("DOCKER_HOST", host)
-        .args(args)
-        .output()
-        .expect("the docker CLI runs")
-}
-
-fn docker_ok(host: &str, args: &[&str]) -> String {
-    let out = docker(host, args);
-    support::assert_succeeded(&format!("docker {args:?} on {host}"), &out);
-    String::from_utf8(out.stdout).expect("utf-8")
 }
 
 /// A `dockhand` on Podman with its own home and runtime dir (socket dirs).
@@ -109,7 +93,7 @@ impl Drop for Uninstall<'_> {
             let _ = self.dh.run(&["-q", "rm", "--volumes", id]);
         }
         for image in &self.images {
-            let _ = docker(&self.dh.podman, &["rmi", image]);
+            let _ = support::docker_at(&self.dh.podman, &["rmi", image]);
         }
     }
 }
@@ -150,7 +134,7 @@ fn listed(podman: &str, what: &str, label: &str) -> Vec<String> {
     if what == "container" {
         args.push("--all");
     }
-    docker_ok(podman, &args)
+    support::docker_ok_at(podman, &args)
         .lines()
         .map(str::to_owned)
         .collect()
@@ -162,10 +146,10 @@ fn the_lifecycle_on_podman() {
     let Some(env) = podman_env(test) else {
         return;
     };
-    let started = Instant::now();
+    let mut phases = support::Phases::start(test);
     ensure_backend_built();
     let base_ctx = repo_root().join("examples/backend-image");
-    docker_ok(
+    support::docker_ok_at(
         &env.real.docker_host,
         &[
             "build",
@@ -203,7 +187,7 @@ fn the_lifecycle_on_podman() {
         support::assert_succeeded(&format!("dockhand build {name}"), &out);
         refs.push(reference);
     }
-    let built = started.elapsed();
+    phases.end("built and pushed");
 
     // Installed on Podman: dockhand loads the backend images itself.
     let dh = Dockhand {
@@ -227,7 +211,7 @@ fn the_lifecycle_on_podman() {
         .collect();
     guard.ids = ids.clone();
     assert_eq!(ids.len(), 4, "{listed_now}");
-    let installed = started.elapsed();
+    phases.end("installed");
     for e in entries {
         let id = e["id"].as_str().expect("id");
         let want = if id.contains("/podman-backend-compose-") {
@@ -260,7 +244,7 @@ fn the_lifecycle_on_podman() {
     // The containers run the image dockhand loaded, under the name
     // ${DESKTOP_PLUGIN_IMAGE} gave them.
     let image_id = id_of(&ids, "backend-image");
-    let ps = docker_ok(
+    let ps = support::docker_ok_at(
         &env.podman,
         &[
             "ps",
@@ -331,7 +315,7 @@ fn the_lifecycle_on_podman() {
     }
 
     // rm (once with --volumes) leaves nothing behind.
-    let before_rm = started.elapsed();
+    phases.end("checked");
     for id in &ids {
         if id == compose_id {
             dh.ok(&["-q", "rm", "--volumes", id]);
@@ -365,24 +349,11 @@ fn the_lifecycle_on_podman() {
             );
         }
     }
-    let left: Vec<_> = fs_err::read_dir(dh.home.0.join("extensions"))
-        .expect("extensions dir")
-        .flatten()
-        .map(|d| d.path())
-        .collect();
+    let left = support::dir_entries(&dh.home.0.join("extensions"), "extensions dir");
     assert!(left.is_empty(), "files left: {left:?}");
-    let sockets: Vec<_> = fs_err::read_dir(dh.run.0.join("dockhand"))
-        .expect("runtime dir")
-        .flatten()
-        .map(|d| d.path())
-        .collect();
+    let sockets = support::dir_entries(&dh.run.0.join("dockhand"), "runtime dir");
     assert!(sockets.is_empty(), "socket dirs left: {sockets:?}");
     drop(guard);
-    eprintln!(
-        "{test}: built and pushed in {:.1}s, installed in {:.1}s, checked in {:.1}s, removed in {:.1}s",
-        built.as_secs_f32(),
-        (installed - built).as_secs_f32(),
-        (before_rm - installed).as_secs_f32(),
-        (started.elapsed() - before_rm).as_secs_f32()
-    );
+    phases.end("removed");
+    eprintln!("{phases}");
 }

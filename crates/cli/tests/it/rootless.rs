@@ -13,7 +13,6 @@
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::PathBuf;
 use std::process::Command;
-use std::time::Instant;
 
 use serde_json::Value;
 
@@ -128,12 +127,12 @@ fn lifecycle_on(test: &str, var: &str, flavor: &str) {
     let Some(r) = rootless_env(test, var) else {
         return;
     };
-    let started = Instant::now();
+    let mut phases = support::Phases::start(test);
     // Built on the main engine, pushed to the registry.
     let (image_ref, image_id) = publish(&r.main, &example("backend-image"), true, &[]);
     let (compose_ref, compose_id) = publish(&r.main, &example("backend-compose"), true, &[]);
     let (bare_ref, bare_id) = crate::nonroot::publish(&r.main, false, false);
-    let built = started.elapsed();
+    phases.end("built and pushed");
 
     let on_rootless = RealEnv {
         docker_host: r.host.clone(),
@@ -170,7 +169,7 @@ fn lifecycle_on(test: &str, var: &str, flavor: &str) {
         user.ok(&["-q", "install", reference, "-y"])
             .expect("install as the user");
     }
-    let installed = started.elapsed();
+    phases.end("installed 3");
     let listed = json(&user, &["ls"]);
     for (id, containers, sock) in [
         (&image_id, 1, "backend.sock"),
@@ -234,7 +233,7 @@ fn lifecycle_on(test: &str, var: &str, flavor: &str) {
     assert_eq!(mode["status"], "ok", "{mode}");
 
     // rm leaves nothing: no record, container, network, file or socket dir.
-    let before_rm = started.elapsed();
+    phases.end("checked");
     for id in [&image_id, &compose_id, &bare_id] {
         user.ok(&["-q", "rm", "--volumes", id])
             .expect("rm as the user");
@@ -267,26 +266,13 @@ fn lifecycle_on(test: &str, var: &str, flavor: &str) {
             assert!(left.trim().is_empty(), "{what}s with {label} left: {left}");
         }
     }
-    let files: Vec<_> = fs_err::read_dir(user.home().join("dh/extensions"))
-        .expect("extensions dir")
-        .flatten()
-        .map(|d| d.path())
-        .collect();
+    let files = support::dir_entries(&user.home().join("dh/extensions"), "extensions dir");
     assert!(files.is_empty(), "files left: {files:?}");
-    let dirs: Vec<_> = fs_err::read_dir(user.home().join("run/dockhand"))
-        .expect("socket dirs")
-        .flatten()
-        .map(|d| d.path())
-        .collect();
+    let dirs = support::dir_entries(&user.home().join("run/dockhand"), "socket dirs");
     assert!(dirs.is_empty(), "socket dirs left: {dirs:?}");
     drop(cleanup);
-    eprintln!(
-        "{test}: built and pushed in {:.1}s, installed 3 in {:.1}s, checked in {:.1}s, removed in {:.1}s",
-        built.as_secs_f32(),
-        (installed - built).as_secs_f32(),
-        (before_rm - installed).as_secs_f32(),
-        (started.elapsed() - before_rm).as_secs_f32()
-    );
+    phases.end("removed");
+    eprintln!("{phases}");
 }
 
 #[test]

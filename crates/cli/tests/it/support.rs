@@ -1,7 +1,7 @@
 //! Shared helpers for the integration tests: locating the built binary, the
 //! shared corpus and the real components started by `scripts/deps`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// The `dockhand` binary built for this test run.
@@ -16,6 +16,21 @@ pub fn run(args: &[&str]) -> Output {
     dockhand().args(args).output().expect("dockhand runs")
 }
 
+/// Standard output and standard error of `out`, as text.
+pub fn texts(out: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Both outputs of `out`, a run of `what` (`dockhand [..]`) that must have
+/// succeeded: the test fails with both otherwise.
+pub fn succeeded_texts(what: &str, out: &Output) -> (String, String) {
+    assert_succeeded(what, out);
+    texts(out)
+}
+
 /// The standard output of `out`, a run of `what` (`dockhand [..]`) that must
 /// have succeeded: the test fails with both outputs otherwise.
 pub fn succeeded(what: &str, out: Output) -> String {
@@ -24,6 +39,87 @@ pub fn succeeded(what: &str, out: Output) -> String {
 }
 
 pub use dockhand_testkit::command::assert_succeeded;
+
+/// The standard error of `out`, a run of `what` (`dockhand [..]`) that must
+/// have failed with exit code 1: the test fails with both outputs otherwise.
+#[track_caller]
+pub fn failed(what: &str, out: &Output) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{what} should fail with 1:\n{}{stderr}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    stderr
+}
+
+/// Runs `cmd` to its end: its standard error, asserting that it failed with
+/// exit code 1 (as [`failed`]).
+#[track_caller]
+pub fn fails(cmd: &mut Command) -> String {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd:?} does not start: {e}"));
+    failed(&format!("{cmd:?}"), &out)
+}
+
+/// Asserts that `value` is a string containing `needle`; the failure shows
+/// `whole`, the document `value` was read from.
+#[track_caller]
+pub fn assert_str_contains(value: &serde_json::Value, needle: &str, whole: &dyn std::fmt::Display) {
+    assert!(
+        value.as_str().is_some_and(|s| s.contains(needle)),
+        "no {needle:?} in {value}: {whole}"
+    );
+}
+
+/// How long each phase of an end-to-end test took, printed at its end:
+/// `TEST: built and pushed in 1.2s, installed in 3.4s, …`.
+pub struct Phases {
+    test: String,
+    last: std::time::Instant,
+    ended: Vec<(&'static str, std::time::Duration)>,
+}
+
+impl Phases {
+    /// The first phase of `test` starts now.
+    pub fn start(test: &str) -> Self {
+        Self {
+            test: test.to_owned(),
+            last: std::time::Instant::now(),
+            ended: Vec::new(),
+        }
+    }
+
+    /// The phase named `done` (`built and pushed`) ends now; the next starts.
+    pub fn end(&mut self, done: &'static str) {
+        let now = std::time::Instant::now();
+        self.ended.push((done, now - self.last));
+        self.last = now;
+    }
+}
+
+impl std::fmt::Display for Phases {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:", self.test)?;
+        for (i, (done, took)) in self.ended.iter().enumerate() {
+            let sep = if i == 0 { " " } else { ", " };
+            write!(f, "{sep}{done} in {:.1}s", took.as_secs_f32())?;
+        }
+        Ok(())
+    }
+}
+
+/// The paths in `dir` (`what` names it when it cannot be read): what a
+/// test expects gone after an uninstall.
+pub fn dir_entries(dir: &Path, what: &str) -> Vec<PathBuf> {
+    fs_err::read_dir(dir)
+        .expect(what)
+        .flatten()
+        .map(|d| d.path())
+        .collect()
+}
 
 /// A repository name under `prefix` that no earlier run used (the
 /// registry outlives test runs): `PREFIX/NAME-PID-NANOS`.
@@ -126,12 +222,23 @@ impl Drop for TempDir {
 
 /// Runs the docker CLI against `env`'s engine; fails the test when it fails.
 pub fn docker(env: &RealEnv, args: &[&str]) -> String {
-    let out = std::process::Command::new("docker")
-        .env("DOCKER_HOST", &env.docker_host)
+    docker_ok_at(&env.docker_host, args)
+}
+
+/// Runs the docker CLI against the engine at `host` (a `DOCKER_HOST`; the
+/// docker CLI speaks to Podman too): its output, success or not.
+pub fn docker_at(host: &str, args: &[&str]) -> Output {
+    Command::new("docker")
+        .env("DOCKER_HOST", host)
         .args(args)
         .output()
-        .expect("docker runs");
-    succeeded(&format!("docker {args:?}"), out)
+        .expect("the docker CLI runs")
+}
+
+/// Runs the docker CLI against the engine at `host`; fails the test when it
+/// fails: its standard output.
+pub fn docker_ok_at(host: &str, args: &[&str]) -> String {
+    succeeded(&format!("docker {args:?} on {host}"), docker_at(host, args))
 }
 
 /// Builds `tag` in `env`'s engine from `dockerfile`, with the example

@@ -2,7 +2,7 @@
 //! sequences cannot erase or forge the consent lines above `[y/N]`, nor the
 //! rows of `ls`.
 
-use crate::support::{TempDir, build_to_layout, dockhand, run};
+use crate::support::{self, TempDir, build_to_layout, dockhand, run};
 
 const EVIL: &str = "Nice\u{1b}[1A\u{1b}[2K\u{1b}]0;pwned\u{7}\u{9b}2J\n  privileges     none";
 
@@ -27,13 +27,11 @@ fn consent_and_listings_show_control_characters_escaped() {
     let source = build_to_layout(&home, &src, "acme/escapes:1.0.0");
 
     // Without a terminal and without -y, install shows the summary and refuses.
-    let asked = dockhand()
-        .args(["--home", &home.arg(), "install", &source])
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&asked.stderr);
-    assert_eq!(asked.status.code(), Some(1), "{stderr}");
+    let stderr = support::fails(
+        dockhand()
+            .args(["--home", &home.arg(), "install", &source])
+            .stdin(std::process::Stdio::null()),
+    );
     assert!(
         stderr.contains(r#"a dashboard tab "Nice\x1b[1A\x1b[2K\x1b]0;pwned\x07\u{9b}2J\x0a  privileges     none""#),
         "{stderr}"

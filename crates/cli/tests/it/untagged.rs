@@ -31,22 +31,9 @@ fn unique(env: &RealEnv, name: &str) -> String {
     support::unique_name(&format!("{}/dockhand-ut", env.registry), name)
 }
 
-fn texts(out: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 /// Runs dockhand in `home`, expecting success; stdout and stderr.
 fn ok(home: &Home, args: &[&str]) -> (String, String) {
-    let out = home.run(args);
-    let (stdout, stderr) = texts(&out);
-    assert!(
-        out.status.success(),
-        "dockhand {args:?} failed:\n{stdout}{stderr}"
-    );
-    (stdout, stderr)
+    support::succeeded_texts(&format!("dockhand {args:?}"), &home.run(args))
 }
 
 #[test]
@@ -194,7 +181,7 @@ fn docker_extension_install_without_a_tag_takes_the_same_version() {
         .args(["plugin", "install"])
         .output()
         .expect("dockhand runs");
-    assert!(out.status.success(), "{:?}", texts(&out));
+    assert!(out.status.success(), "{:?}", support::texts(&out));
     let docker = |args: &[&str]| -> Output {
         Command::new("docker")
             .env("DOCKER_CONFIG", &config)
@@ -208,7 +195,7 @@ fn docker_extension_install_without_a_tag_takes_the_same_version() {
     };
     fs_err::create_dir_all(tmp.0.join("run")).expect("run dir");
     let out = docker(&["extension", "install", &repo, "-f"]);
-    let (stdout, stderr) = texts(&out);
+    let (stdout, stderr) = support::texts(&out);
     assert!(out.status.success(), "{stdout}{stderr}");
     assert!(
         stdout.contains(&format!("installed {repo} v1.0.0")),
@@ -216,5 +203,5 @@ fn docker_extension_install_without_a_tag_takes_the_same_version() {
     );
     assert!(stderr.contains("chose v1.0.0"), "{stderr}");
     let out = docker(&["extension", "rm", &repo]);
-    assert!(out.status.success(), "{:?}", texts(&out));
+    assert!(out.status.success(), "{:?}", support::texts(&out));
 }

@@ -386,13 +386,10 @@ fn updates_keep_volume_data_and_a_failed_update_leaves_the_old_version_serving()
     )
     .expect("write");
     push_version(&env, &root, &repo, "1.2.0", true, &[]);
-    let failed = home
-        .cmd(&["update", &repo, "-y"])
-        .env("DOCKHAND_READY_TIMEOUT", "4")
-        .output()
-        .expect("runs");
-    assert_eq!(failed.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&failed.stderr);
+    let err = support::fails(
+        home.cmd(&["update", &repo, "-y"])
+            .env("DOCKHAND_READY_TIMEOUT", "4"),
+    );
     assert!(
         err.contains("api.sock") && err.contains("not updated"),
         "{err}"

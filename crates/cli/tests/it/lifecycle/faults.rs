@@ -18,12 +18,9 @@ fn failed_backends_roll_back_completely_with_compose_v1() {
 }
 
 fn failed_backends(compose: Compose, test: &str) {
-    let Some(env) = support::real_env(test) else {
+    let Some(env) = compose.env(test) else {
         return;
     };
-    if !compose.available(test) {
-        return;
-    }
     let home = Home::with_compose(&env, "lc-fail", compose);
     // A backend that exits before it creates its socket (it cannot listen
     // where it is told to). A socket that is merely late is no failure
@@ -37,13 +34,10 @@ fn failed_backends(compose: Compose, test: &str) {
     .expect("write");
     let (reference, id) = publish(&env, &root, true, &[]);
     let started = std::time::Instant::now();
-    let out = home
-        .cmd(&["install", &reference, "-y"])
-        .env("DOCKHAND_READY_TIMEOUT", "120")
-        .output()
-        .expect("runs");
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = support::fails(
+        home.cmd(&["install", &reference, "-y"])
+            .env("DOCKHAND_READY_TIMEOUT", "120"),
+    );
     assert!(
         err.contains("stopped before it created its socket")
             && err.contains("api.sock")
@@ -127,24 +121,17 @@ fn a_crash_at_any_step_is_repaired_by_doctor() {
     home.ok(&["install", &v1, "-y"]);
     let before = home.ls()[0]["digest"].clone();
     let v2 = v1.replace(":1.0.0", ":1.1.0");
-    let tmp = TempDir::new("lc-v2");
-    let out = support::dockhand()
-        .env("DOCKHAND_HOME", &tmp.0)
-        .env("DOCKER_HOST", &env.docker_host)
-        .args([
-            "build",
-            &example("backend-image").display().to_string(),
-            "-t",
-            &v2,
-            "--base",
-            base_image(&env),
-            "--label",
-            "com.example.rev=2",
-            "--push",
-        ])
-        .output()
-        .expect("build v2");
-    crate::support::assert_succeeded("dockhand build --push", &out);
+    build_and_push(
+        &env,
+        &example("backend-image"),
+        &v2,
+        &[
+            "--base".to_owned(),
+            base_image(&env).to_owned(),
+            "--label".to_owned(),
+            "com.example.rev=2".to_owned(),
+        ],
+    );
     let out = home
         .cmd(&["install", &v2, "-y"])
         .env("DOCKHAND_FAILPOINT", "switch")
@@ -204,13 +191,10 @@ fn bad_input_is_refused_with_a_clear_message() {
     home.ok(&["rm", &future_id]);
     // No terminal and no -y: refused, nothing installed.
     let (ui, ui_id) = publish(&env, &example("minimal-ui"), false, &[]);
-    let out = home
-        .cmd(&["install", &ui])
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("runs");
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = support::fails(
+        home.cmd(&["install", &ui])
+            .stdin(std::process::Stdio::null()),
+    );
     assert!(err.contains("pass -y"), "{err}");
     assert!(home.ls().is_empty());
     // A second install of the same extension while one runs: the lock says so.

@@ -21,12 +21,9 @@ fn all_examples_install_work_and_leave_nothing_behind_with_compose_v1() {
 }
 
 fn all_examples(which: Compose, test: &str) {
-    let Some(env) = support::real_env(test) else {
+    let Some(env) = which.env(test) else {
         return;
     };
-    if !which.available(test) {
-        return;
-    }
     let home = Home::with_compose(&env, "lc-all", which);
     let ui = publish(&env, &example("minimal-ui"), false, &[]);
     let image = publish(&env, &example("backend-image"), true, &[]);
@@ -235,12 +232,9 @@ fn volumes_stay_unless_asked_with_compose_v1() {
 }
 
 fn volumes_stay(compose: Compose, test: &str) {
-    let Some(env) = support::real_env(test) else {
+    let Some(env) = compose.env(test) else {
         return;
     };
-    if !compose.available(test) {
-        return;
-    }
     let home = Home::with_compose(&env, "lc-vol", compose);
     let tmp = TempDir::new("lc-vol-ext");
     let (reference, id) = publish(&env, &volume_extension(&tmp), true, &[]);
@@ -275,12 +269,9 @@ fn volumes_stay(compose: Compose, test: &str) {
 #[test]
 fn an_expose_entry_with_a_host_port_installs() {
     let test = "an_expose_entry_with_a_host_port_installs";
-    let Some(env) = support::real_env(test) else {
+    let Some(env) = Compose::V2.env(test) else {
         return;
     };
-    if !Compose::V2.available(test) {
-        return;
-    }
     let tmp = TempDir::new("lc-expose");
     let root = volume_extension(&tmp);
     fs_err::write(

@@ -54,6 +54,13 @@ impl Compose {
         }
     }
 
+    /// The real components with this compose, or `None` (after saying so,
+    /// as [`support::real_env`] and [`Compose::available`]) when one is missing.
+    pub(crate) fn env(self, test: &str) -> Option<RealEnv> {
+        let env = support::real_env(test)?;
+        self.available(test).then_some(env)
+    }
+
     /// True when this compose runs here; else says so (a failure when
     /// `DOCKHAND_REQUIRE_ENV=1`: `scripts/deps` installs both).
     pub(crate) fn available(self, test: &str) -> bool {
@@ -133,14 +140,7 @@ impl Home {
     }
 
     pub(crate) fn fails(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert_eq!(
-            out.status.code(),
-            Some(1),
-            "dockhand {args:?} should fail: {}",
-            String::from_utf8_lossy(&out.stdout)
-        );
-        String::from_utf8(out.stderr).expect("utf-8")
+        support::failed(&format!("dockhand {args:?}"), &self.run(args))
     }
 
     pub(crate) fn ls(&self) -> Vec<Value> {

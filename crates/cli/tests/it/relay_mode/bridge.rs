@@ -10,7 +10,7 @@ use std::net::TcpStream;
 use serde_json::json;
 
 use super::*;
-use crate::backend_socket::Served;
+use crate::backend_socket::{Served, assert_hello};
 
 #[test]
 fn the_bridge_in_relay_mode_through_serve() {
@@ -27,25 +27,13 @@ fn the_bridge_in_relay_mode_through_serve() {
     let site = served.enter(&id);
 
     // vm.service GET: the first call starts the relay session.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let hello = loop {
-        let (status, answer) = served.vm_get(&site, "/hello");
-        if status == 200 {
-            break answer;
-        }
-        assert!(
-            Instant::now() < deadline && (status == 503 || status == 502),
-            "vm.service GET through the relay: {status} {answer}"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    };
-    assert_eq!(hello["status"], 200, "{hello}");
-    assert!(
-        hello["body"]
-            .as_str()
-            .is_some_and(|b| b.contains("hello from the backend")),
-        "{hello}"
+    let hello = served.vm_get_when_ready(
+        &site,
+        "/hello",
+        (Duration::from_secs(30), Duration::from_millis(200)),
+        |status| status == 503 || status == 502,
     );
+    assert_hello(&hello);
     // vm.service POST with a JSON body; then calls one after another on the
     // same session.
     let (status, echo) = served.bridge_post(
@@ -55,12 +43,7 @@ fn the_bridge_in_relay_mode_through_serve() {
     );
     assert_eq!(status, 200, "{echo}");
     assert_eq!(echo["status"], 200, "{echo}");
-    assert!(
-        echo["body"]
-            .as_str()
-            .is_some_and(|b| b.contains("serve and the relay")),
-        "{echo}"
-    );
+    support::assert_str_contains(&echo["body"], "serve and the relay", &echo);
     for _ in 0..20 {
         let (status, answer) = served.vm_get(&site, "/hello");
         assert_eq!(status, 200, "{answer}");
@@ -71,12 +54,16 @@ fn the_bridge_in_relay_mode_through_serve() {
     assert_eq!(answer["status"], 418, "{answer}");
 
     // vm.cli.exec, collected: in the backend's container on the engine.
-    let (status, out) = served.bridge_post(
-        &site,
-        "/.dockhand/api/vm/exec",
-        &json!({"cmd": "/backend", "args": ["--version"]}),
-    );
-    assert_eq!(status, 200, "{out}");
+    let exec = |arg: &str| {
+        let (status, out) = served.bridge_post(
+            &site,
+            "/.dockhand/api/vm/exec",
+            &json!({"cmd": "/backend", "args": [arg]}),
+        );
+        assert_eq!(status, 200, "{out}");
+        out
+    };
+    let out = exec("--version");
     assert_eq!(out["code"], 0, "{out}");
     assert!(
         out["stdout"]
@@ -84,30 +71,20 @@ fn the_bridge_in_relay_mode_through_serve() {
             .is_some_and(|s| s.starts_with("backend ")),
         "{out}"
     );
-    let (status, out) = served.bridge_post(
-        &site,
-        "/.dockhand/api/vm/exec",
-        &json!({"cmd": "/backend", "args": ["--no-such-flag"]}),
-    );
-    assert_eq!(status, 200, "{out}");
+    let out = exec("--no-such-flag");
     assert_ne!(out["code"], 0, "{out}");
-    assert!(
-        out["stderr"]
-            .as_str()
-            .is_some_and(|s| s.contains("--no-such-flag")),
-        "{out}"
-    );
+    support::assert_str_contains(&out["stderr"], "--no-such-flag", &out);
 
     // vm.cli.exec, streamed over the WebSocket: stdout chunks, then the exit.
-    let messages = ws_exec(
-        served.port(),
-        &site,
-        &json!({"kind": "vm", "cmd": "/backend", "args": ["--help"]}),
-    );
-    let stdout: String = messages
-        .iter()
-        .filter_map(|m| m["stdout"].as_str())
-        .collect();
+    let ws = |arg: &str| {
+        ws_exec(
+            served.port(),
+            &site,
+            &json!({"kind": "vm", "cmd": "/backend", "args": [arg]}),
+        )
+    };
+    let messages = ws("--help");
+    let stdout = stream(&messages, "stdout");
     assert!(
         stdout.contains("usage: backend") && stdout.contains("GET /hello"),
         "{messages:?}"
@@ -117,16 +94,11 @@ fn the_bridge_in_relay_mode_through_serve() {
         Some(&json!(0)),
         "{messages:?}"
     );
-    let messages = ws_exec(
-        served.port(),
-        &site,
-        &json!({"kind": "vm", "cmd": "/backend", "args": ["--no-such-flag"]}),
+    let messages = ws("--no-such-flag");
+    assert!(
+        stream(&messages, "stderr").contains("--no-such-flag"),
+        "{messages:?}"
     );
-    let stderr: String = messages
-        .iter()
-        .filter_map(|m| m["stderr"].as_str())
-        .collect();
-    assert!(stderr.contains("--no-such-flag"), "{messages:?}");
     assert!(
         messages
             .last()
@@ -198,6 +170,11 @@ fn ws_exec(port: u16, (host, cookie): &(String, String), request: &Value) -> Vec
         }
     }
     messages
+}
+
+/// The text of one stream (`stdout`, `stderr`) of an exec's `messages`, in order.
+fn stream(messages: &[Value], name: &str) -> String {
+    messages.iter().filter_map(|m| m[name].as_str()).collect()
 }
 
 /// One masked text frame (a client's).

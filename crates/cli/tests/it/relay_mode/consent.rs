@@ -47,13 +47,7 @@ fn the_consent_summary_in_relay_mode_puts_host_paths_on_the_engines_host() {
     );
 
     // The prompt, without a terminal: it prints the summary, then refuses.
-    let asked = home
-        .cmd(&["install", &reference])
-        .stdin(Stdio::null())
-        .output()
-        .expect("dockhand runs");
-    let stderr = String::from_utf8_lossy(&asked.stderr);
-    assert_eq!(asked.status.code(), Some(1), "{stderr}");
+    let stderr = support::fails(home.cmd(&["install", &reference]).stdin(Stdio::null()));
     assert!(
         stderr.contains(&format!("service api: {on_host}")),
         "{stderr}"
