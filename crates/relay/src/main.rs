@@ -1,22 +1,28 @@
 //! `dockhand-relay`: see the library's documentation. `serve` speaks the
-//! relay protocol on stdin and stdout; `idle` is the container's main
-//! process, which only waits.
+//! relay protocol on stdin and stdout; `listen` is the container's main
+//! process (the direct transport); `idle` only waits (the main process of
+//! relay containers made before `listen`).
 
+use std::io::Write;
 use std::os::fd::AsFd;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use dockhand_relay::{Ended, Options, ServeError, serve};
+use dockhand_relay::{Ended, ListenOptions, Listener, Options, ServeError, serve};
 use mio::unix::pipe::{Receiver, Sender};
 
 const USAGE: &str = "\
 usage: dockhand-relay serve [--dir DIR]
+       dockhand-relay listen [--dir DIR] [--port PORT]
        dockhand-relay idle
        dockhand-relay --version | --help
 
 serve  speak the relay protocol on stdin and stdout, connecting to the unix
        sockets in DIR (default /run/guest-services); ends when stdin ends
-idle   wait forever (the relay container's main process)";
+listen listen on 127.0.0.1:PORT (default: a free port), print a ticket line
+       (the port and a random token) on stdout, and serve every connection
+       that proves it knows the token as `serve` serves its stdin
+idle   wait forever";
 
 /// Why a `serve` session could not run or ended in error.
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +56,52 @@ fn run_serve(dir: PathBuf) -> Result<Ended, Failed> {
     Ok(serve(input, output, &opts)?)
 }
 
+fn run_listen(rest: &[&str]) -> ExitCode {
+    let mut opts = ListenOptions::default();
+    let mut rest = rest;
+    loop {
+        match rest {
+            [] => break,
+            ["--dir", dir, more @ ..] => {
+                opts.serve.dir = PathBuf::from(dir);
+                rest = more;
+            }
+            ["--port", port, more @ ..] => match port.parse() {
+                Ok(port) => {
+                    opts.port = port;
+                    rest = more;
+                }
+                Err(_) => {
+                    eprintln!(
+                        "dockhand-relay: --port takes a number from 0 to 65535, not {port:?}"
+                    );
+                    return ExitCode::from(2);
+                }
+            },
+            _ => {
+                eprintln!("dockhand-relay: unexpected arguments {rest:?}\n\n{USAGE}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let listener = match Listener::bind(opts) {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!("dockhand-relay: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    if writeln!(out, "{}", listener.ticket().line())
+        .and_then(|()| out.flush())
+        .is_err()
+    {
+        return ExitCode::FAILURE;
+    }
+    drop(out);
+    listener.run()
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -62,6 +114,7 @@ fn main() -> ExitCode {
             println!("{USAGE}");
             ExitCode::SUCCESS
         }
+        ["listen", rest @ ..] => run_listen(rest),
         ["idle"] => loop {
             std::thread::park();
         },

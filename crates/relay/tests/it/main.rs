@@ -4,6 +4,7 @@
 //! garbage). The binary itself over pipes in `binary.rs`.
 
 mod binary;
+mod listen;
 
 use std::io::{Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
@@ -28,16 +29,58 @@ pub enum Owned {
     Other(String),
 }
 
-/// The client end of a relay running on a thread.
-pub struct Client {
-    pub sock: UnixStream,
+/// A byte stream a test client speaks frames over.
+pub trait Conn: Read + Write {
+    /// Half-closes it: no more writes.
+    fn shut_write(&self);
+}
+
+impl Conn for UnixStream {
+    fn shut_write(&self) {
+        let _ = self.shutdown(std::net::Shutdown::Write);
+    }
+}
+
+impl Conn for std::net::TcpStream {
+    fn shut_write(&self) {
+        let _ = self.shutdown(std::net::Shutdown::Write);
+    }
+}
+
+/// The client end of a relay running on a thread (or, for [`Client::over`],
+/// elsewhere).
+pub struct Client<S: Conn = UnixStream> {
+    pub sock: S,
     buf: Vec<u8>,
     pub relay: Option<JoinHandle<Ended>>,
 }
 
-impl std::fmt::Debug for Client {
+impl<S: Conn> std::fmt::Debug for Client<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client").finish_non_exhaustive()
+    }
+}
+
+impl<S: Conn> Client<S> {
+    /// A client over a stream already connected to a relay; no handshake yet.
+    pub fn over(sock: S) -> Self {
+        Self {
+            sock,
+            buf: Vec::new(),
+            relay: None,
+        }
+    }
+
+    /// Shakes hands.
+    pub fn hello(&mut self) {
+        self.send(&Frame::Hello(Hello::ours()));
+        assert!(matches!(self.recv(), Some(Owned::Hello(_))));
+    }
+
+    pub fn send(&mut self, frame: &Frame<'_>) {
+        let mut out = Vec::new();
+        protocol::encode(frame, &mut out);
+        self.sock.write_all(&out).expect("write to the relay");
     }
 }
 
@@ -69,17 +112,12 @@ impl Client {
     /// Starts and shakes hands.
     pub fn connected(dir: &Path) -> Self {
         let mut c = Self::start(dir);
-        c.send(&Frame::Hello(Hello::ours()));
-        assert!(matches!(c.recv(), Some(Owned::Hello(_))));
+        c.hello();
         c
     }
+}
 
-    pub fn send(&mut self, frame: &Frame<'_>) {
-        let mut out = Vec::new();
-        protocol::encode(frame, &mut out);
-        self.sock.write_all(&out).expect("write to the relay");
-    }
-
+impl<S: Conn> Client<S> {
     pub fn send_raw(&mut self, bytes: &[u8]) {
         // The relay may already have hung up: that is what some tests want.
         let _ = self.sock.write_all(bytes);
@@ -127,7 +165,7 @@ impl Client {
 
     /// Ends the session and returns how the relay saw its end.
     pub fn finish(mut self) -> Ended {
-        let _ = self.sock.shutdown(std::net::Shutdown::Write);
+        self.sock.shut_write();
         while self.recv().is_some() {}
         self.relay
             .take()
