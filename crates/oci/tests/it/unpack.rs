@@ -203,6 +203,14 @@ impl Fixture {
         }
     }
 
+    /// A fixture holding `layers`, each written as a plain tar blob, and
+    /// their inputs in the same order.
+    fn with<const N: usize>(layers: [Layer; N]) -> (Self, [LayerInput; N]) {
+        let mut f = Self::new();
+        let inputs = layers.map(|layer| f.plain(layer));
+        (f, inputs)
+    }
+
     fn blob(&mut self, bytes: &[u8], media_type: &str) -> LayerInput {
         self.count += 1;
         let path = self.blobs.join(format!("layer{}", self.count));

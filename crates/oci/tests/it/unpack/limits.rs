@@ -159,12 +159,9 @@ fn the_total_limit_applies_to_files_written() {
 
 #[test]
 fn a_file_over_the_single_file_cap_is_refused_before_writing() {
-    let mut f = Fixture::new();
-    let l = f.plain(
-        Layer::new()
-            .file("ui/small", b"ok")
-            .file("ui/big", &vec![1u8; 2 * MIB as usize]),
-    );
+    let (f, [l]) = Fixture::with([Layer::new()
+        .file("ui/small", b"ok")
+        .file("ui/big", &vec![1u8; 2 * MIB as usize])]);
     let limits = Limits {
         max_file_bytes: MIB,
         ..Limits::default()
@@ -180,8 +177,7 @@ fn a_file_over_the_single_file_cap_is_refused_before_writing() {
 
 #[test]
 fn metadata_json_has_its_own_cap() {
-    let mut f = Fixture::new();
-    let l = f.plain(Layer::new().file("metadata.json", &vec![b' '; 4096]));
+    let (f, [l]) = Fixture::with([Layer::new().file("metadata.json", &vec![b' '; 4096])]);
     let limits = Limits {
         max_metadata_bytes: 1024,
         ..Limits::default()

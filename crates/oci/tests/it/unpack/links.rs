@@ -6,9 +6,10 @@ use super::*;
 
 #[test]
 fn write_through_symlink_to_etc_is_refused() {
-    let mut f = Fixture::new();
-    let l1 = f.plain(Layer::new().symlink("ui", "/etc"));
-    let l2 = f.plain(Layer::new().file("ui/passwd", b"root::0:0::/:/bin/sh"));
+    let (f, [l1, l2]) = Fixture::with([
+        Layer::new().symlink("ui", "/etc"),
+        Layer::new().file("ui/passwd", b"root::0:0::/:/bin/sh"),
+    ]);
     let err = assert_refused!(
         f.unpack(&[l1, l2.clone()], &ui_and_metadata()),
         UnpackError::ThroughSymlink { entry, link, layer }
@@ -47,9 +48,10 @@ fn write_through_symlink_to_a_real_outside_dir_is_refused() {
 
 #[test]
 fn symlink_climbing_out_is_refused() {
-    let mut f = Fixture::new();
-    let l1 = f.plain(Layer::new().symlink("ui", "../../.."));
-    let l2 = f.plain(Layer::new().file("ui/x", b"pwned"));
+    let (f, [l1, l2]) = Fixture::with([
+        Layer::new().symlink("ui", "../../.."),
+        Layer::new().file("ui/x", b"pwned"),
+    ]);
     assert_refused!(
         f.unpack(&[l1.clone(), l2], &ui_and_metadata()),
         UnpackError::UnsafeSymlink { entry, target, problem: LinkProblem::Escapes, layer }
@@ -60,8 +62,7 @@ fn symlink_climbing_out_is_refused() {
 
 #[test]
 fn symlink_climbing_out_through_a_deeper_path_is_refused() {
-    let mut f = Fixture::new();
-    let l = f.plain(Layer::new().symlink("ui/a/b", "../../../outside/keep"));
+    let (f, [l]) = Fixture::with([Layer::new().symlink("ui/a/b", "../../../outside/keep")]);
     assert_refused!(
         f.unpack(&[l], &everything()),
         UnpackError::UnsafeSymlink {
@@ -73,15 +74,12 @@ fn symlink_climbing_out_through_a_deeper_path_is_refused() {
 
 #[test]
 fn absolute_symlink_inside_the_image_is_written_relative() {
-    let mut f = Fixture::new();
-    let l = f.plain(
-        Layer::new()
-            .file("ui/assets/logo.svg", b"<svg/>")
-            .symlink("ui/logo.svg", "/ui/assets/logo.svg")
-            .symlink("ui/deep/link", "/ui/assets/../assets/logo.svg")
-            .symlink("ui/rel", "assets/./logo.svg")
-            .symlink("ui/up", ".."),
-    );
+    let (f, [l]) = Fixture::with([Layer::new()
+        .file("ui/assets/logo.svg", b"<svg/>")
+        .symlink("ui/logo.svg", "/ui/assets/logo.svg")
+        .symlink("ui/deep/link", "/ui/assets/../assets/logo.svg")
+        .symlink("ui/rel", "assets/./logo.svg")
+        .symlink("ui/up", "..")]);
     let report = f
         .unpack(&[l], &Selection::new().dir("/ui").unwrap())
         .unwrap();
@@ -108,13 +106,10 @@ fn symlink_chains_cannot_climb_out_physically() {
     // `ui/b -> ..` is the image root; `ui/c -> b/..` stays inside lexically
     // (ui/b/.. = ui) but, followed as written, would reach the parent of
     // staging. Written canonical, it is `.`.
-    let mut f = Fixture::new();
-    let l = f.plain(
-        Layer::new()
-            .symlink("ui/b", "..")
-            .symlink("ui/c", "b/..")
-            .symlink("ui/d", "b/../b/../c/../../ui"),
-    );
+    let (f, [l]) = Fixture::with([Layer::new()
+        .symlink("ui/b", "..")
+        .symlink("ui/c", "b/..")
+        .symlink("ui/d", "b/../b/../c/../../ui")]);
     f.unpack(&[l], &ui_and_metadata()).unwrap();
     assert_eq!(f.tree(), ["ui/", "ui/b -> ..", "ui/c -> .", "ui/d -> ."]);
     let staging = fs_err::canonicalize(&f.staging).unwrap();
@@ -141,9 +136,10 @@ fn a_later_file_replaces_a_symlink_without_following_it() {
 
 #[test]
 fn a_dir_replaces_a_symlink_then_writes_go_into_the_dir() {
-    let mut f = Fixture::new();
-    let l1 = f.plain(Layer::new().symlink("ui", "/etc"));
-    let l2 = f.plain(Layer::new().dir("ui").file("ui/index.html", b"<html>"));
+    let (f, [l1, l2]) = Fixture::with([
+        Layer::new().symlink("ui", "/etc"),
+        Layer::new().dir("ui").file("ui/index.html", b"<html>"),
+    ]);
     f.unpack(&[l1, l2], &ui_and_metadata()).unwrap();
     assert_eq!(f.tree(), ["ui/", "ui/index.html"]);
 }
@@ -152,8 +148,7 @@ fn a_dir_replaces_a_symlink_then_writes_go_into_the_dir() {
 
 #[test]
 fn hardlink_to_absolute_path_is_refused() {
-    let mut f = Fixture::new();
-    let l = f.plain(Layer::new().hardlink("ui/passwd", "/etc/passwd"));
+    let (f, [l]) = Fixture::with([Layer::new().hardlink("ui/passwd", "/etc/passwd")]);
     assert_refused!(
         f.unpack(&[l], &ui_and_metadata()),
         UnpackError::UnsafeHardlink { entry, target, problem: PathProblem::Absolute, .. }
@@ -164,8 +159,7 @@ fn hardlink_to_absolute_path_is_refused() {
 
 #[test]
 fn hardlink_climbing_out_is_refused() {
-    let mut f = Fixture::new();
-    let l = f.plain(Layer::new().hardlink("ui/x", "../outside/keep"));
+    let (f, [l]) = Fixture::with([Layer::new().hardlink("ui/x", "../outside/keep")]);
     assert_refused!(
         f.unpack(&[l], &ui_and_metadata()),
         UnpackError::UnsafeHardlink {
@@ -177,14 +171,13 @@ fn hardlink_climbing_out_is_refused() {
 
 #[test]
 fn hardlink_to_an_extracted_file_is_copied() {
-    let mut f = Fixture::new();
-    let l1 = f.plain(Layer::new().file_mode("ui/a.js", b"shared", 0o755));
-    let l2 = f.plain(
+    let (f, [l1, l2]) = Fixture::with([
+        Layer::new().file_mode("ui/a.js", b"shared", 0o755),
         Layer::new()
             .hardlink("ui/b.js", "ui/a.js")
             .file("ui/c.js", b"c")
             .hardlink("./ui/d.js", "./ui/c.js"),
-    );
+    ]);
     let report = f.unpack(&[l1, l2], &ui_and_metadata()).unwrap();
     assert_eq!(report.files, 4);
     assert_eq!(f.read("ui/b.js"), b"shared");
@@ -201,12 +194,9 @@ fn hardlink_to_an_extracted_file_is_copied() {
 
 #[test]
 fn hardlink_to_an_unselected_file_is_refused() {
-    let mut f = Fixture::new();
-    let l = f.plain(
-        Layer::new()
-            .file("usr/share/app.js", b"x")
-            .hardlink("ui/app.js", "usr/share/app.js"),
-    );
+    let (f, [l]) = Fixture::with([Layer::new()
+        .file("usr/share/app.js", b"x")
+        .hardlink("ui/app.js", "usr/share/app.js")]);
     assert_refused!(
         f.unpack(&[l], &ui_and_metadata()),
         UnpackError::HardlinkTargetMissing { entry, target, .. }
@@ -216,9 +206,10 @@ fn hardlink_to_an_unselected_file_is_refused() {
 
 #[test]
 fn hardlink_through_a_symlinked_parent_is_refused() {
-    let mut f = Fixture::new();
-    let l1 = f.plain(Layer::new().symlink("ui", "/etc"));
-    let l2 = f.plain(Layer::new().hardlink("metadata.json", "ui/passwd"));
+    let (f, [l1, l2]) = Fixture::with([
+        Layer::new().symlink("ui", "/etc"),
+        Layer::new().hardlink("metadata.json", "ui/passwd"),
+    ]);
     assert_refused!(
         f.unpack(&[l1, l2], &ui_and_metadata()),
         UnpackError::ThroughSymlink { link, .. } if link == "ui"

@@ -78,11 +78,12 @@ fn lookup_respects_opaque_and_deleted_parents() {
 
 #[test]
 fn lookup_goes_down_until_a_layer_decides() {
-    let mut f = Fixture::new();
-    let l0 = f.plain(Layer::new().file("metadata.json", b"zero"));
-    let l1 = f.plain(Layer::new().file("metadata.json", b"one").file("ui/x", b""));
-    let l2 = f.plain(Layer::new().file("ui/y", b""));
-    let l3 = f.plain(Layer::new().file("other", b""));
+    let (_f, [l0, l1, l2, l3]) = Fixture::with([
+        Layer::new().file("metadata.json", b"zero"),
+        Layer::new().file("metadata.json", b"one").file("ui/x", b""),
+        Layer::new().file("ui/y", b""),
+        Layer::new().file("other", b""),
+    ]);
     let lookup = lookup_top_down(
         &[l0.clone(), l1, l2, l3],
         "metadata.json",
@@ -121,8 +122,7 @@ fn lookup_finds_a_file_its_own_layer_also_whiteouts() {
 
 #[test]
 fn lookup_refuses_big_files_dirs_and_hostile_layers() {
-    let mut f = Fixture::new();
-    let big = f.plain(Layer::new().file("metadata.json", &[b' '; 2048]));
+    let (mut f, [big]) = Fixture::with([Layer::new().file("metadata.json", &[b' '; 2048])]);
     assert_refused!(
         find_file_top_down(&[big], "metadata.json", 1024),
         UnpackError::FileTooLarge {

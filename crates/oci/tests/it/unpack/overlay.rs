@@ -6,15 +6,12 @@ use super::*;
 
 #[test]
 fn devices_and_fifos_are_skipped() {
-    let mut f = Fixture::new();
-    let l = f.plain(
-        Layer::new()
-            .special("ui/null", EntryType::Char)
-            .special("ui/sda", EntryType::Block)
-            .special("ui/pipe", EntryType::Fifo)
-            .special("dev/null", EntryType::Char)
-            .file("ui/a", b"a"),
-    );
+    let (f, [l]) = Fixture::with([Layer::new()
+        .special("ui/null", EntryType::Char)
+        .special("ui/sda", EntryType::Block)
+        .special("ui/pipe", EntryType::Fifo)
+        .special("dev/null", EntryType::Char)
+        .file("ui/a", b"a")]);
     let report = f.unpack(&[l], &ui_and_metadata()).unwrap();
     assert_eq!(report.skipped_special, 3);
     assert_eq!(f.tree(), ["ui/", "ui/a"]);
@@ -22,17 +19,14 @@ fn devices_and_fifos_are_skipped() {
 
 #[test]
 fn setuid_group_write_and_exec_bits_are_stripped() {
-    let mut f = Fixture::new();
-    let l = f.plain(
-        Layer::new()
-            .dir_mode("ui", 0o1777)
-            .file_mode("ui/suid", b"x", 0o4755)
-            .file_mode("ui/sgid", b"x", 0o2711)
-            .file_mode("ui/world", b"x", 0o666)
-            .file_mode("ui/ro", b"x", 0o444)
-            .dir_mode("ui/locked", 0o555)
-            .file("ui/locked/f", b"x"),
-    );
+    let (f, [l]) = Fixture::with([Layer::new()
+        .dir_mode("ui", 0o1777)
+        .file_mode("ui/suid", b"x", 0o4755)
+        .file_mode("ui/sgid", b"x", 0o2711)
+        .file_mode("ui/world", b"x", 0o666)
+        .file_mode("ui/ro", b"x", 0o444)
+        .dir_mode("ui/locked", 0o555)
+        .file("ui/locked/f", b"x")]);
     let report = f.unpack(&[l], &ui_and_metadata()).unwrap();
     assert_eq!(report.stripped_setid, 3);
     let mode = |p: &str| {
@@ -57,8 +51,7 @@ fn setuid_group_write_and_exec_bits_are_stripped() {
 
 #[test]
 fn whiteouts_and_opaque_dirs_across_three_layers() {
-    let mut f = Fixture::new();
-    let l1 = f.plain(
+    let (f, [l1, l2, l3]) = Fixture::with([
         Layer::new()
             .file("metadata.json", b"{}")
             .file("ui/a.js", b"a1")
@@ -68,8 +61,6 @@ fn whiteouts_and_opaque_dirs_across_three_layers() {
             .file("ui/d/x.js", b"x")
             .file("ui/gone/y.js", b"y")
             .file("other/z", b"z"),
-    );
-    let l2 = f.plain(
         Layer::new()
             .file("ui/.wh.a.js", b"")
             .dir("ui/sub")
@@ -78,14 +69,12 @@ fn whiteouts_and_opaque_dirs_across_three_layers() {
             .dir("ui/b.js")
             .file("ui/b.js/inner.js", b"i2")
             .file("ui/d", b"d is a file now"),
-    );
-    let l3 = f.plain(
         Layer::new()
             .file("ui/.wh.gone", b"")
             .file("ui/a.js", b"a3")
             .file("ui/sub/.wh.new.js", b"")
             .file("ui/sub/.wh..wh.plnk", b""),
-    );
+    ]);
     let report = f.unpack(&[l1, l2, l3], &ui_and_metadata()).unwrap();
     assert_eq!(report.layers_read, 3);
     assert_eq!(
@@ -107,15 +96,14 @@ fn whiteouts_and_opaque_dirs_across_three_layers() {
 
 #[test]
 fn whiteouts_only_hide_lower_layers() {
-    let mut f = Fixture::new();
-    let l1 = f.plain(Layer::new().file("ui/old.js", b"o").file("ui/x.js", b"x1"));
-    let l2 = f.plain(
+    let (f, [l1, l2]) = Fixture::with([
+        Layer::new().file("ui/old.js", b"o").file("ui/x.js", b"x1"),
         Layer::new()
             .file("ui/new.js", b"n")
             .file("ui/x.js", b"x2")
             .file("ui/.wh.x.js", b"")
             .file("ui/.wh..wh..opq", b""),
-    );
+    ]);
     f.unpack(&[l1, l2], &ui_and_metadata()).unwrap();
     assert_eq!(f.tree(), ["ui/", "ui/new.js", "ui/x.js"]);
     assert_eq!(f.read("ui/x.js"), b"x2");
@@ -123,9 +111,10 @@ fn whiteouts_only_hide_lower_layers() {
 
 #[test]
 fn a_whiteout_of_a_dir_the_layer_also_writes_keeps_only_the_new_content() {
-    let mut f = Fixture::new();
-    let l1 = f.plain(Layer::new().file("ui/old.js", b"o"));
-    let l2 = f.plain(Layer::new().file("ui/new.js", b"n").file(".wh.ui", b""));
+    let (f, [l1, l2]) = Fixture::with([
+        Layer::new().file("ui/old.js", b"o"),
+        Layer::new().file("ui/new.js", b"n").file(".wh.ui", b""),
+    ]);
     f.unpack(&[l1, l2], &ui_and_metadata()).unwrap();
     assert_eq!(f.tree(), ["ui/", "ui/new.js"]);
 }
@@ -143,17 +132,14 @@ fn a_file_replacing_a_parent_of_the_selection_hides_it() {
 
 #[test]
 fn a_root_opaque_whiteout_clears_everything_below() {
-    let mut f = Fixture::new();
-    let l1 = f.plain(
+    let (f, [l1, l2]) = Fixture::with([
         Layer::new()
             .file("metadata.json", b"old")
             .file("ui/a", b"a"),
-    );
-    let l2 = f.plain(
         Layer::new()
             .file(".wh..wh..opq", b"")
             .file("metadata.json", b"new"),
-    );
+    ]);
     f.unpack(&[l1, l2], &ui_and_metadata()).unwrap();
     assert_eq!(f.tree(), ["metadata.json"]);
     assert_eq!(f.read("metadata.json"), b"new");

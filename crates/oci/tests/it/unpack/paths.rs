@@ -6,12 +6,9 @@ use super::*;
 
 #[test]
 fn dot_dot_entry_is_refused() {
-    let mut f = Fixture::new();
-    let l = f.plain(
-        Layer::new()
-            .file("ui/ok", b"x")
-            .raw_file(b"../evil", b"pwned"),
-    );
+    let (f, [l]) = Fixture::with([Layer::new()
+        .file("ui/ok", b"x")
+        .raw_file(b"../evil", b"pwned")]);
     let err = assert_refused!(
         f.unpack(std::slice::from_ref(&l), &everything()),
         UnpackError::UnsafePath { entry, problem: PathProblem::DotDot, layer }
@@ -28,8 +25,7 @@ fn dot_dot_entry_is_refused() {
 
 #[test]
 fn dot_dot_is_refused_even_outside_the_selection() {
-    let mut f = Fixture::new();
-    let l = f.plain(Layer::new().raw_file(b"a/../../evil", b"pwned"));
+    let (f, [l]) = Fixture::with([Layer::new().raw_file(b"a/../../evil", b"pwned")]);
     assert_refused!(
         f.unpack(&[l], &ui_and_metadata()),
         UnpackError::UnsafePath { entry, problem: PathProblem::DotDot, .. }
@@ -57,15 +53,12 @@ fn absolute_entry_is_refused() {
 
 #[test]
 fn dot_slash_and_plain_names_are_the_same_path() {
-    let mut f = Fixture::new();
-    let l = f.plain(
-        Layer::new()
-            .dir("./")
-            .dir("./ui/")
-            .file("./ui/a.js", b"one")
-            .file("ui/a.js", b"two")
-            .file("ui//b.js", b"b"),
-    );
+    let (f, [l]) = Fixture::with([Layer::new()
+        .dir("./")
+        .dir("./ui/")
+        .file("./ui/a.js", b"one")
+        .file("ui/a.js", b"two")
+        .file("ui//b.js", b"b")]);
     f.unpack(&[l], &everything()).unwrap();
     assert_eq!(f.tree(), ["ui/", "ui/a.js", "ui/b.js"]);
     assert_eq!(f.read("ui/a.js"), b"two");
@@ -99,17 +92,13 @@ fn long_names_gnu_and_pax() {
 
 #[test]
 fn non_utf8_names() {
-    let mut f = Fixture::new();
-    let skipped = f.plain(
-        Layer::new()
-            .raw_file(b"other/\xff.bin", b"x")
-            .file("ui/a", b"a"),
-    );
+    let (f, [skipped]) = Fixture::with([Layer::new()
+        .raw_file(b"other/\xff.bin", b"x")
+        .file("ui/a", b"a")]);
     f.unpack(&[skipped], &ui_and_metadata()).unwrap();
     assert_eq!(f.tree(), ["ui/", "ui/a"]);
 
-    let mut f = Fixture::new();
-    let refused = f.plain(Layer::new().raw_file(b"ui/\xff.js", b"x"));
+    let (f, [refused]) = Fixture::with([Layer::new().raw_file(b"ui/\xff.js", b"x")]);
     assert_refused!(
         f.unpack(&[refused], &ui_and_metadata()),
         UnpackError::UnsafePath {
