@@ -512,10 +512,37 @@ mod tests {
     ) -> Backend {
         let listener = UnixListener::bind(&path).expect("bind");
         let connections = Arc::new(AtomicUsize::new(0));
-        let count = connections.clone();
-        let server = tokio::spawn(async move {
+        let server = serve(
+            listener,
+            after,
+            chunked,
+            Duration::ZERO,
+            connections.clone(),
+        );
+        Backend {
+            _dir: dir,
+            path,
+            connections,
+            server,
+        }
+    }
+
+    /// Accepts connections on `listener` (each after `accept_pause`),
+    /// counting them in `count`, and answers their requests as `after` and
+    /// `chunked` say.
+    fn serve(
+        listener: UnixListener,
+        after: After,
+        chunked: bool,
+        accept_pause: Duration,
+        count: Arc<AtomicUsize>,
+    ) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
             let mut streams = tokio::task::JoinSet::new();
             while let Ok((mut stream, _)) = listener.accept().await {
+                if !accept_pause.is_zero() {
+                    tokio::time::sleep(accept_pause).await;
+                }
                 count.fetch_add(1, Ordering::SeqCst);
                 streams.spawn(async move {
                     while let Some(head) = read_head(&mut stream).await {
@@ -532,13 +559,7 @@ mod tests {
                     }
                 });
             }
-        });
-        Backend {
-            _dir: dir,
-            path,
-            connections,
-            server,
-        }
+        })
     }
 
     fn get(path: &'static str) -> impl Fn() -> Request<Full<Bytes>> {
@@ -592,25 +613,36 @@ mod tests {
         assert_eq!(b.connections.load(Ordering::SeqCst), 1);
     }
 
+    /// Sends `rounds` GETs of `path`, one after another (`pause` between
+    /// them), through one pool to a backend that treats its connections as
+    /// `after` says, and checks every answer; the backend and the pool.
+    async fn in_turn(
+        after: After,
+        rounds: usize,
+        path: &'static str,
+        pause: Duration,
+    ) -> (Backend, UnixPool) {
+        let b = backend(after, false);
+        let pool = UnixPool::new(&b.path);
+        for _ in 0..rounds {
+            assert_eq!(body_of(&pool, path).await, format!("you asked for {path}"));
+            if !pause.is_zero() {
+                tokio::time::sleep(pause).await;
+            }
+        }
+        (b, pool)
+    }
+
     #[tokio::test]
     async fn keeps_one_connection_for_sequential_requests() {
-        let b = backend(After::KeepAlive, false);
-        let pool = UnixPool::new(&b.path);
-        for _ in 0..20 {
-            assert_eq!(body_of(&pool, "/a").await, "you asked for /a");
-        }
+        let (b, _) = in_turn(After::KeepAlive, 20, "/a", Duration::ZERO).await;
         assert_eq!(b.connections.load(Ordering::SeqCst), 1);
     }
 
     #[tokio::test]
     async fn a_connection_the_backend_closed_is_not_reused() {
-        let b = backend(After::Close, false);
-        let pool = UnixPool::new(&b.path);
-        for _ in 0..5 {
-            assert_eq!(body_of(&pool, "/b").await, "you asked for /b");
-            // Let the backend's close arrive before the next request.
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        // The pause lets the backend's close arrive before the next request.
+        let (b, _) = in_turn(After::Close, 5, "/b", Duration::from_millis(20)).await;
         assert_eq!(b.connections.load(Ordering::SeqCst), 5);
     }
 
@@ -618,20 +650,12 @@ mod tests {
     async fn a_close_racing_the_next_request_is_retried() {
         // No pause: the next request may be written before the close is
         // seen; the pool must still answer every one.
-        let b = backend(After::Close, false);
-        let pool = UnixPool::new(&b.path);
-        for _ in 0..50 {
-            assert_eq!(body_of(&pool, "/c").await, "you asked for /c");
-        }
+        in_turn(After::Close, 50, "/c", Duration::ZERO).await;
     }
 
     #[tokio::test]
     async fn connection_close_answers_are_not_pooled() {
-        let b = backend(After::SayClose, false);
-        let pool = UnixPool::new(&b.path);
-        for _ in 0..5 {
-            assert_eq!(body_of(&pool, "/d").await, "you asked for /d");
-        }
+        let (b, pool) = in_turn(After::SayClose, 5, "/d", Duration::ZERO).await;
         assert_eq!(b.connections.load(Ordering::SeqCst), 5);
         assert!(pool.idle.lock().expect("lock").is_empty());
     }
@@ -700,23 +724,13 @@ mod tests {
         let socket = tokio::net::UnixSocket::new_stream().expect("socket");
         socket.bind(&path).expect("bind");
         let listener = socket.listen(1).expect("listen");
-        let server = tokio::spawn(async move {
-            let mut streams = tokio::task::JoinSet::new();
-            while let Ok((mut stream, _)) = listener.accept().await {
-                tokio::time::sleep(Duration::from_millis(2)).await;
-                streams.spawn(async move {
-                    while let Some(head) = read_head(&mut stream).await {
-                        if stream
-                            .write_all(&answer(&head, After::KeepAlive, false))
-                            .await
-                            .is_err()
-                        {
-                            return;
-                        }
-                    }
-                });
-            }
-        });
+        let server = serve(
+            listener,
+            After::KeepAlive,
+            false,
+            Duration::from_millis(2),
+            Arc::default(),
+        );
         let pool = Arc::new(UnixPool::new(&path));
         let calls: Vec<_> = (0..200)
             .map(|_| {

@@ -283,6 +283,11 @@ impl Drop for Counted {
 mod tests {
     use super::*;
 
+    /// The summary of a POST of `body`, as JSON, to `path`.
+    fn summarize_post(path: &str, body: &Value) -> Map<String, Value> {
+        summarize(&Method::POST, path, body.to_string().as_bytes())
+    }
+
     #[test]
     fn exec_calls_keep_argv_and_env_names_only() {
         let body = br#"{"cmd":"ps","args":["-a","--format","{{.ID}}"],"options":{"cwd":"/tmp","env":{"TOKEN":"s3cret"}}}"#;
@@ -298,11 +303,7 @@ mod tests {
     fn service_calls_keep_method_url_and_a_cut_body() {
         let big = "x".repeat(10_000);
         let body = json!({"method": "post", "url": "/items?x=1", "headers": {"Authorization": "Bearer t0ken"}, "data": {"big": big}});
-        let m = summarize(
-            &Method::POST,
-            "/.dockhand/api/vm/request",
-            body.to_string().as_bytes(),
-        );
+        let m = summarize_post("/.dockhand/api/vm/request", &body);
         assert_eq!(m["kind"], "vm.service");
         assert_eq!(m["method"], "POST");
         assert_eq!(m["target"], "/items?x=1");
@@ -315,11 +316,7 @@ mod tests {
     fn many_arguments_are_counted_not_kept() {
         let args: Vec<String> = (0..1000).map(|i| i.to_string()).collect();
         let body = json!({"cmd": "tool", "args": args});
-        let m = summarize(
-            &Method::POST,
-            "/.dockhand/api/host/exec",
-            body.to_string().as_bytes(),
-        );
+        let m = summarize_post("/.dockhand/api/host/exec", &body);
         assert_eq!(m["argv"].as_array().unwrap().len(), MAX_ARGS);
         assert_eq!(m["argv_total"], 1000);
     }
@@ -332,11 +329,7 @@ mod tests {
         );
         let body = json!({"type": "unhandledrejection", "message": "TypeError: x is undefined",
             "source": "http://a.localhost:1/main.js", "line": 3, "column": 14, "stack": stack});
-        let m = summarize(
-            &Method::POST,
-            "/.dockhand/api/page/error",
-            body.to_string().as_bytes(),
-        );
+        let m = summarize_post("/.dockhand/api/page/error", &body);
         assert_eq!(m["kind"], "page.error");
         assert_eq!(m["target"], "TypeError: x is undefined");
         assert_eq!(m["error"], "unhandledrejection");
