@@ -1,5 +1,7 @@
-//! What the state's unit tests set up the same way: an id, a state in a
-//! temporary home, a full sample record.
+//! What the state's tests set up the same way: an id, a state in a
+//! temporary home, a full sample record. The unit tests and the integration
+//! tests (`tests/it/state`, through `#[path]`) share this one file, so it
+//! uses only the crate's public API.
 
 use std::collections::BTreeMap;
 use std::path::Path;

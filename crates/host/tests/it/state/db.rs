@@ -2,7 +2,7 @@
 
 use dockhand_host::state::{DB_FILE, SCHEMA_VERSION, State, StateError};
 
-use super::{record, temp_state};
+use super::{sample, temp_state};
 
 #[test]
 fn a_missing_file_is_created_at_the_current_schema() {
@@ -19,7 +19,7 @@ fn an_empty_file_is_migrated() {
     fs_err::write(tmp.path().join(DB_FILE), b"").unwrap();
     let state = State::open(tmp.path()).unwrap();
     assert_eq!(state.schema_version().unwrap(), SCHEMA_VERSION);
-    state.put(&record(tmp.path(), "acme/ext")).unwrap();
+    state.put(&sample(tmp.path(), "acme/ext")).unwrap();
     assert_eq!(state.list().unwrap().len(), 1);
     state.check().unwrap();
 }
@@ -55,7 +55,7 @@ fn a_damaged_page_is_found_by_open_or_check() {
         let state = State::open(tmp.path()).unwrap();
         for i in 0..50 {
             state
-                .put(&record(tmp.path(), &format!("acme/ext{i}")))
+                .put(&sample(tmp.path(), &format!("acme/ext{i}")))
                 .unwrap();
         }
     }
@@ -108,7 +108,7 @@ fn a_newer_schema_is_refused() {
 #[test]
 fn the_database_is_in_wal_mode() {
     let (tmp, state) = temp_state();
-    state.put(&record(tmp.path(), "acme/ext")).unwrap();
+    state.put(&sample(tmp.path(), "acme/ext")).unwrap();
     assert!(tmp.path().join("dockhand.db-wal").is_file());
     assert!(tmp.path().join("dockhand.db-shm").is_file());
     let mode: String = rusqlite::Connection::open(tmp.path().join(DB_FILE))

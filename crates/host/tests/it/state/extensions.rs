@@ -2,12 +2,12 @@
 
 use dockhand_host::state::{ExtensionRecord, State, StateError};
 
-use super::{id, record, temp_state, with_record};
+use super::{id, sample, temp_state, with_sample};
 
 #[test]
 fn put_get_round_trip_survives_reopening() {
     let tmp = tempfile::tempdir().unwrap();
-    let rec = record(tmp.path(), "docker/volumes-backup-extension");
+    let rec = sample(tmp.path(), "docker/volumes-backup-extension");
     {
         let state = State::open(tmp.path()).unwrap();
         state.put(&rec).unwrap();
@@ -20,13 +20,13 @@ fn put_get_round_trip_survives_reopening() {
 
 #[test]
 fn registry_ids_with_ports_round_trip() {
-    let (_tmp, state, rec) = with_record("127.0.0.1:5000/acme/my-ext");
+    let (_tmp, state, rec) = with_sample("127.0.0.1:5000/acme/my-ext");
     assert_eq!(state.get(&rec.id).unwrap(), Some(rec));
 }
 
 #[test]
 fn put_replaces() {
-    let (_tmp, state, rec) = with_record("acme/ext");
+    let (_tmp, state, rec) = with_sample("acme/ext");
     let newer = ExtensionRecord {
         version: Some("0.4.0".into()),
         digest: format!("sha256:{}", "1e".repeat(32)),
@@ -50,7 +50,7 @@ fn list_is_sorted_by_id() {
         "busybox",
     ];
     for n in names {
-        state.put(&record(tmp.path(), n)).unwrap();
+        state.put(&sample(tmp.path(), n)).unwrap();
     }
     let listed: Vec<String> = state
         .list()
@@ -67,7 +67,7 @@ fn list_is_sorted_by_id() {
 fn twenty_extensions_list_in_full() {
     let (tmp, state) = temp_state();
     let records: Vec<_> = (0..20)
-        .map(|i| record(tmp.path(), &format!("acme/ext-{i:02}")))
+        .map(|i| sample(tmp.path(), &format!("acme/ext-{i:02}")))
         .collect();
     for r in &records {
         state.put(r).unwrap();
@@ -80,7 +80,7 @@ fn twenty_extensions_list_in_full() {
 
 #[test]
 fn remove_says_whether_there_was_something() {
-    let (_tmp, state, rec) = with_record("acme/ext");
+    let (_tmp, state, rec) = with_sample("acme/ext");
     assert!(state.remove(&rec.id).unwrap());
     assert!(!state.remove(&rec.id).unwrap());
     assert_eq!(state.get(&rec.id).unwrap(), None);
@@ -88,7 +88,7 @@ fn remove_says_whether_there_was_something() {
 
 #[test]
 fn set_enabled_flips_only_that_field() {
-    let (_tmp, state, rec) = with_record("acme/ext");
+    let (_tmp, state, rec) = with_sample("acme/ext");
     state.set_enabled(&rec.id, false).unwrap();
     let got = state.get(&rec.id).unwrap().unwrap();
     assert_eq!(
@@ -109,7 +109,7 @@ fn two_handles_see_each_others_writes() {
     let tmp = tempfile::tempdir().unwrap();
     let a = State::open(tmp.path()).unwrap();
     let b = State::open(tmp.path()).unwrap();
-    let rec = record(tmp.path(), "acme/ext");
+    let rec = sample(tmp.path(), "acme/ext");
     a.put(&rec).unwrap();
     assert_eq!(b.get(&rec.id).unwrap(), Some(rec.clone()));
     b.set_enabled(&rec.id, false).unwrap();
@@ -129,7 +129,7 @@ fn writers_on_two_handles_in_threads_do_not_fail() {
                 let state = State::open(&home).unwrap();
                 for i in 0..25 {
                     state
-                        .put(&record(&home, &format!("acme/t{t}-{i:02}")))
+                        .put(&sample(&home, &format!("acme/t{t}-{i:02}")))
                         .unwrap();
                     state.list().unwrap();
                 }
@@ -148,7 +148,7 @@ fn one_handle_shared_between_threads() {
             let home = tmp.path();
             s.spawn(move || {
                 for i in 0..10 {
-                    state.put(&record(home, &format!("acme/t{t}-{i}"))).unwrap();
+                    state.put(&sample(home, &format!("acme/t{t}-{i}"))).unwrap();
                 }
             });
         }

@@ -4,7 +4,7 @@
 use dockhand_host::state::{OpKind, Outcome, State, StateError};
 use serde_json::json;
 
-use super::{child, id, record, temp_state};
+use super::{child, id, sample, temp_state};
 
 #[test]
 fn an_unfinished_op_survives_reopening() {
@@ -94,7 +94,7 @@ fn begin_is_refused_while_an_op_is_unfinished() {
 #[test]
 fn a_full_install_leaves_a_record_and_a_history() {
     let (tmp, state) = temp_state();
-    let rec = record(tmp.path(), "acme/ext");
+    let rec = sample(tmp.path(), "acme/ext");
     let op = state
         .begin(&rec.id, OpKind::Install, json!({"image": rec.image}))
         .unwrap();
