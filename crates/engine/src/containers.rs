@@ -69,15 +69,15 @@ pub(crate) fn status_code(e: &bollard::errors::Error) -> Option<u16> {
 }
 
 impl Engine {
-    /// One removal counted: 1 when done, 0 when the engine answered one of
-    /// `gone` (removed already: 404), else the error of `action`.
-    pub(crate) fn removal(
+    /// One removal request counted: 1 when done, 0 when the engine answered
+    /// one of `gone` (removed already: 404), else the error of `action`.
+    pub(crate) async fn removal(
         &self,
-        result: Result<(), bollard::errors::Error>,
+        request: impl Future<Output = Result<(), bollard::errors::Error>>,
         gone: &[u16],
         action: impl FnOnce() -> String,
     ) -> Result<usize, EngineError> {
-        match result {
+        match request.await {
             Ok(()) => Ok(1),
             Err(e) if status_code(&e).is_some_and(|s| gone.contains(&s)) => Ok(0),
             Err(e) => Err(self.api_error(&action(), e)),
@@ -94,10 +94,12 @@ impl Engine {
             .filters(&label_filter(label))
             .build();
         let list = self
-            .docker
-            .list_containers(Some(options))
-            .await
-            .map_err(|e| self.api_error(&format!("listing containers labelled {label}"), e))?;
+            .list_labelled(
+                "containers",
+                label,
+                self.docker.list_containers(Some(options)),
+            )
+            .await?;
         Ok(list
             .into_iter()
             .map(|c| {
@@ -129,11 +131,13 @@ impl Engine {
         let mut removed = 0;
         for c in self.containers_by_label(label).await? {
             let options = RemoveContainerOptionsBuilder::default().force(true).build();
-            let result = self.docker.remove_container(&c.id, Some(options)).await;
+            let request = self.docker.remove_container(&c.id, Some(options));
             // 409: being removed by someone else.
-            removed += self.removal(result, &[404, 409], || {
-                format!("removing container {}", c.name)
-            })?;
+            removed += self
+                .removal(request, &[404, 409], || {
+                    format!("removing container {}", c.name)
+                })
+                .await?;
         }
         Ok(removed)
     }
@@ -230,12 +234,8 @@ impl Engine {
             size: options.size,
             filters: options.filters.clone(),
         };
-        let list = self
-            .docker
-            .list_containers(Some(query))
-            .await
-            .map_err(|e| self.request_error("listing containers", e))?;
-        self.objects("listing containers", list)
+        let list = self.docker.list_containers(Some(query));
+        self.request_objects("listing containers", list).await
     }
 
     /// A container's description (`docker inspect`); a missing one is
@@ -243,10 +243,8 @@ impl Engine {
     pub async fn inspect_container(&self, id: &str) -> Result<ContainerDetails, EngineError> {
         let action = format!("inspecting container {id}");
         let info = self
-            .docker
-            .inspect_container(id, None)
-            .await
-            .map_err(|e| self.request_error(&action, e))?;
+            .request(&action, self.docker.inspect_container(id, None))
+            .await?;
         Ok(ContainerDetails {
             id: info.id.clone().unwrap_or_default(),
             running: info.state.as_ref().and_then(|s| s.running).unwrap_or(false),

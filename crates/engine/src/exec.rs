@@ -246,11 +246,10 @@ impl Engine {
     /// What the engine knows of an exec; a missing one is
     /// [`EngineError::Rejected`] with status 404.
     pub async fn inspect_exec(&self, exec_id: &str) -> Result<ExecDetails, EngineError> {
+        let action = format!("inspecting exec {exec_id}");
         let info = self
-            .docker
-            .inspect_exec(exec_id)
-            .await
-            .map_err(|e| self.request_error(&format!("inspecting exec {exec_id}"), e))?;
+            .request(&action, self.docker.inspect_exec(exec_id))
+            .await?;
         Ok(ExecDetails {
             id: info.id.unwrap_or_else(|| exec_id.to_owned()),
             running: info.running == Some(true),

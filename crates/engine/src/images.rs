@@ -68,12 +68,8 @@ impl Engine {
             digests: options.digests,
             manifests: options.manifests,
         };
-        let list = self
-            .docker
-            .list_images(Some(query))
+        self.request_objects("listing images", self.docker.list_images(Some(query)))
             .await
-            .map_err(|e| self.request_error("listing images", e))?;
-        self.objects("listing images", list)
     }
 
     /// An image's whole description (`docker image inspect`); a missing one
@@ -81,12 +77,8 @@ impl Engine {
     /// needs to know: [`Engine::image`]).
     pub async fn inspect_image(&self, name: &str) -> Result<ApiObject, EngineError> {
         let action = format!("inspecting image {name}");
-        let info = self
-            .docker
-            .inspect_image(name)
+        self.request_object(&action, self.docker.inspect_image(name))
             .await
-            .map_err(|e| self.request_error(&action, e))?;
-        self.object(&action, info)
     }
 
     /// Writes `docker save NAME` to `dest` (a tar in Docker's save format,

@@ -101,9 +101,9 @@ pub use overrides::{
 };
 pub use readiness::{NotReady, SocketState, probe_socket, wait_for_socket};
 pub use relay::{
-    ExecIo, RELAY_ARCHES, RELAY_BINARY, RELAY_LABEL, RELAY_REPOSITORY, RELAY_SOCKET_DIR, Relay,
-    RelayBinaries, RelayDriver, RelayError, RelayImageError, RelayStream, RelayViolation,
-    StderrTail, relay_image_name, relay_image_tar,
+    DirectError, ExecIo, RELAY_ARCHES, RELAY_BINARY, RELAY_LABEL, RELAY_REPOSITORY,
+    RELAY_SOCKET_DIR, Relay, RelayBinaries, RelayDriver, RelayError, RelayImageError, RelayIo,
+    RelayStream, RelayTransport, RelayViolation, StderrTail, relay_image_name, relay_image_tar,
 };
 pub use system::EngineVersion;
 pub use tls::{CA_FILE, CERT_FILE, KEY_FILE, TlsError};
@@ -270,6 +270,28 @@ impl Engine {
     /// Which engine it is.
     pub fn flavor(&self) -> EngineFlavor {
         self.version.flavor
+    }
+
+    /// The answer to a listing of `what` (`containers`, `volumes`) labelled
+    /// `label`; any failure is an [`EngineError::Api`].
+    async fn list_labelled<T>(
+        &self,
+        what: &str,
+        label: &str,
+        list: impl Future<Output = Result<T, bollard::errors::Error>>,
+    ) -> Result<T, EngineError> {
+        let action = format!("listing {what} labelled {label}");
+        list.await.map_err(|e| self.api_error(&action, e))
+    }
+
+    /// The answer to one Engine API request; a failure as
+    /// [`Engine::request_error`] tells it (a client error keeps its status).
+    async fn request<T>(
+        &self,
+        action: &str,
+        request: impl Future<Output = Result<T, bollard::errors::Error>>,
+    ) -> Result<T, EngineError> {
+        request.await.map_err(|e| self.request_error(action, e))
     }
 
     fn api_error(&self, action: &str, e: bollard::errors::Error) -> EngineError {

@@ -25,10 +25,8 @@ impl Engine {
             .filters(&label_filter(label))
             .build();
         let list = self
-            .docker
-            .list_networks(Some(options))
-            .await
-            .map_err(|e| self.api_error(&format!("listing networks labelled {label}"), e))?;
+            .list_labelled("networks", label, self.docker.list_networks(Some(options)))
+            .await?;
         Ok(list
             .into_iter()
             .map(|n| NetworkInfo {
@@ -44,8 +42,10 @@ impl Engine {
     pub async fn remove_networks_by_label(&self, label: &str) -> Result<usize, EngineError> {
         let mut removed = 0;
         for n in self.networks_by_label(label).await? {
-            let result = self.docker.remove_network(&n.id).await;
-            removed += self.removal(result, &[404], || format!("removing network {}", n.name))?;
+            let request = self.docker.remove_network(&n.id);
+            removed += self
+                .removal(request, &[404], || format!("removing network {}", n.name))
+                .await?;
         }
         Ok(removed)
     }

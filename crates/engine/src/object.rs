@@ -48,6 +48,27 @@ impl Engine {
             })
     }
 
+    /// The answer to one request (see [`Engine::request`]) as an [`ApiObject`].
+    pub(crate) async fn request_object(
+        &self,
+        action: &str,
+        request: impl Future<Output = Result<impl Serialize, bollard::errors::Error>>,
+    ) -> Result<ApiObject, EngineError> {
+        let answer = self.request(action, request).await?;
+        self.object(action, answer)
+    }
+
+    /// The answer to one listing request (see [`Engine::request`]), each
+    /// of its items as an [`ApiObject`].
+    pub(crate) async fn request_objects<T: Serialize>(
+        &self,
+        action: &str,
+        list: impl Future<Output = Result<Vec<T>, bollard::errors::Error>>,
+    ) -> Result<Vec<ApiObject>, EngineError> {
+        let items = self.request(action, list).await?;
+        self.objects(action, items)
+    }
+
     /// Each of `values` as an [`ApiObject`].
     pub(crate) fn objects<T: Serialize>(
         &self,

@@ -23,10 +23,8 @@ impl Engine {
             .filters(&label_filter(label))
             .build();
         let list = self
-            .docker
-            .list_volumes(Some(options))
-            .await
-            .map_err(|e| self.api_error(&format!("listing volumes labelled {label}"), e))?;
+            .list_labelled("volumes", label, self.docker.list_volumes(Some(options)))
+            .await?;
         Ok(list
             .volumes
             .unwrap_or_default()
@@ -44,8 +42,10 @@ impl Engine {
         let mut removed = 0;
         for v in self.volumes_by_label(label).await? {
             let options = RemoveVolumeOptionsBuilder::default().force(false).build();
-            let result = self.docker.remove_volume(&v.name, Some(options)).await;
-            removed += self.removal(result, &[404], || format!("removing volume {}", v.name))?;
+            let request = self.docker.remove_volume(&v.name, Some(options));
+            removed += self
+                .removal(request, &[404], || format!("removing volume {}", v.name))
+                .await?;
         }
         Ok(removed)
     }
@@ -53,11 +53,10 @@ impl Engine {
     /// Every volume as the engine lists it (`docker volume ls`), each in the
     /// Engine API's JSON.
     pub async fn list_volumes(&self) -> Result<Vec<ApiObject>, EngineError> {
-        let list = self
+        let all = self
             .docker
-            .list_volumes(None::<bollard::query_parameters::ListVolumesOptions>)
-            .await
-            .map_err(|e| self.request_error("listing volumes", e))?;
+            .list_volumes(None::<bollard::query_parameters::ListVolumesOptions>);
+        let list = self.request("listing volumes", all).await?;
         self.objects("listing volumes", list.volumes.unwrap_or_default())
     }
 
@@ -65,11 +64,7 @@ impl Engine {
     /// [`EngineError::Rejected`] with status 404.
     pub async fn inspect_volume(&self, name: &str) -> Result<ApiObject, EngineError> {
         let action = format!("inspecting volume {name}");
-        let info = self
-            .docker
-            .inspect_volume(name)
+        self.request_object(&action, self.docker.inspect_volume(name))
             .await
-            .map_err(|e| self.request_error(&action, e))?;
-        self.object(&action, info)
     }
 }
