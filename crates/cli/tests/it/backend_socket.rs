@@ -366,18 +366,12 @@ fn a_backend_without_its_socket_installs_and_vm_service_answers_once_it_exists()
     let doctor = home.run(&["doctor", "--format", "json"]);
     assert!(doctor.status.success(), "a missing socket is no problem");
     let report: Value = serde_json::from_slice(&doctor.stdout).expect("json");
-    let check = report["checks"]
-        .as_array()
-        .expect("checks")
-        .iter()
-        .find(|c| c["name"] == never.as_str())
-        .expect("a check of the extension");
+    let check = support::doctor_check(&report, &never);
     assert_eq!(check["status"], "warning", "{check}");
-    assert!(
-        check["detail"]
-            .as_str()
-            .is_some_and(|d| d.contains("has not created its socket ext.sock yet")),
-        "{check}"
+    support::assert_str_contains(
+        &check["detail"],
+        "has not created its socket ext.sock yet",
+        check,
     );
 
     // The dashboard's list and vm.service.

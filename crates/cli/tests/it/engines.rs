@@ -125,16 +125,9 @@ fn answers_in_mode(dh: &Dh, what: &str, env: &[(&str, &str)], args: &[&str], mod
     let ls = dh.run(env, &strs(&with(&["ls", "--format", "json"])));
     support::assert_succeeded(&format!("{what}: ls"), &ls);
     let doctor = dh.json(env, &strs(&with(&["doctor"])));
-    let checks = doctor["checks"].as_array().expect("checks");
-    let engine_check = checks
-        .iter()
-        .find(|c| c["name"] == "engine")
-        .expect("engine check");
+    let engine_check = support::doctor_check(&doctor, "engine");
     assert_eq!(engine_check["status"], "ok", "{what}: {doctor}");
-    let mode_check = checks
-        .iter()
-        .find(|c| c["name"] == "engine mode")
-        .unwrap_or_else(|| panic!("{what}: no engine mode check: {doctor}"));
+    let mode_check = support::doctor_check(&doctor, "engine mode");
     let detail = mode_check["detail"].as_str().expect("detail");
     assert!(detail.starts_with(&format!("{mode}: ")), "{what}: {detail}");
     let text = dh.run(env, &strs(&with(&["version"])));

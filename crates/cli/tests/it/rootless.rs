@@ -224,12 +224,7 @@ fn lifecycle_on(test: &str, var: &str, flavor: &str) {
     }
 
     let doctor = json(&user, &["doctor"]);
-    let mode = doctor["checks"]
-        .as_array()
-        .expect("checks")
-        .iter()
-        .find(|c| c["name"] == "engine mode")
-        .unwrap_or_else(|| panic!("no engine mode check: {doctor}"));
+    let mode = support::doctor_check(&doctor, "engine mode");
     assert_eq!(mode["status"], "ok", "{mode}");
 
     // rm leaves nothing: no record, container, network, file or socket dir.

@@ -64,6 +64,22 @@ pub fn fails(cmd: &mut Command) -> String {
     failed(&format!("{cmd:?}"), &out)
 }
 
+/// The checks of `doctor` (`dockhand doctor --format json`).
+pub fn doctor_checks(doctor: &serde_json::Value) -> &[serde_json::Value] {
+    doctor["checks"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no checks: {doctor}"))
+}
+
+/// The check named `name` (an extension's id, `engine mode`) in `doctor`.
+#[track_caller]
+pub fn doctor_check<'a>(doctor: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    doctor_checks(doctor)
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no {name} check: {doctor}"))
+}
+
 /// Asserts that `value` is a string containing `needle`; the failure shows
 /// `whole`, the document `value` was read from.
 #[track_caller]

@@ -9,10 +9,9 @@ use crate::fault_engine::{FaultEngine, Rewrite};
 #[test]
 fn a_backend_on_an_engine_without_a_relay_for_its_architecture_is_refused() {
     let test = "a_backend_on_an_engine_without_a_relay_for_its_architecture_is_refused";
-    let Some((env, vm)) = support::real_env_and_vm(test) else {
+    let Some((env, vm, mut home)) = relay_test(test, Via::Unix, "relay-arch") else {
         return;
     };
-    let mut home = RelayHome::new(&vm, Via::Unix, "relay-arch");
     let real = PathBuf::from(
         vm.unix_host
             .strip_prefix("unix://")

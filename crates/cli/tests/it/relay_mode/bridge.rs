@@ -15,10 +15,9 @@ use crate::backend_socket::{Served, assert_hello};
 #[test]
 fn the_bridge_in_relay_mode_through_serve() {
     let test = "the_bridge_in_relay_mode_through_serve";
-    let Some((env, vm)) = support::real_env_and_vm(test) else {
+    let Some((env, _, home)) = relay_test(test, Via::Tls, "relay-serve") else {
         return;
     };
-    let home = RelayHome::new(&vm, Via::Tls, "relay-serve");
     let (reference, id) = publish(&env, &example("backend-image"), true, &[]);
     home.ok(&["install", &reference, "-y"]);
     assert!(!home.socket_dir(&id).exists(), "no socket dir of {id}");

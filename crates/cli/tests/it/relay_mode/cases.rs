@@ -5,10 +5,10 @@ use super::*;
 
 /// The four examples on the VM engine reached `via`.
 fn four_examples(via: Via, test: &str) {
-    let Some((env, vm)) = support::real_env_and_vm(test) else {
+    let Some((env, _, home)) = relay_test(test, via, &format!("relay-{via:?}").to_lowercase())
+    else {
         return;
     };
-    let home = RelayHome::new(&vm, via, &format!("relay-{via:?}").to_lowercase());
     let ui = publish(&env, &example("minimal-ui"), false, &[]);
     let image = publish(&env, &example("backend-image"), true, &[]);
     let compose = publish(&env, &example("backend-compose"), true, &[]);
@@ -138,7 +138,7 @@ fn four_examples(via: Via, test: &str) {
 
     // doctor: the mode, and every extension fine with its relay answering.
     let doctor = home.json(&["doctor"]);
-    let mode = doctor_line(&doctor, "engine mode");
+    let mode = support::doctor_check(&doctor, "engine mode");
     assert_eq!(mode["status"], "ok", "{doctor}");
     assert!(
         mode["detail"]
@@ -147,14 +147,9 @@ fn four_examples(via: Via, test: &str) {
         "{doctor}"
     );
     for id in [&image.1, &compose.1] {
-        let line = doctor_line(&doctor, id);
+        let line = support::doctor_check(&doctor, id);
         assert_eq!(line["status"], "ok", "{doctor}");
-        assert!(
-            line["detail"]
-                .as_str()
-                .is_some_and(|d| d.contains("relay answers")),
-            "{doctor}"
-        );
+        support::assert_str_contains(&line["detail"], "relay answers", &doctor);
     }
 
     // SIGKILL of the relay: the engine restarts it (restart: unless-stopped)
@@ -187,28 +182,19 @@ fn four_examples(via: Via, test: &str) {
     sigkill(&home, &backends[0]);
     std::thread::sleep(Duration::from_secs(1));
     let doctor = home.json(&["doctor"]);
-    let line = doctor_line(&doctor, &compose.1);
+    let line = support::doctor_check(&doctor, &compose.1);
     assert_eq!(line["status"], "repaired", "{doctor}");
     for id in [&image.1, &compose.1] {
-        assert!(
-            doctor_line(&doctor, id)["detail"]
-                .as_str()
-                .is_some_and(|d| d.contains("relay answers")),
-            "{doctor}"
-        );
+        let detail = &support::doctor_check(&doctor, id)["detail"];
+        support::assert_str_contains(detail, "relay answers", &doctor);
     }
     // A relay container removed is put back by doctor.
     let relays = relay_of(&image.1);
     home.docker(&["rm", "-f", &relays[0]]);
     let doctor = home.json(&["doctor"]);
-    let line = doctor_line(&doctor, &image.1);
+    let line = support::doctor_check(&doctor, &image.1);
     assert_eq!(line["status"], "repaired", "{doctor}");
-    assert!(
-        line["detail"]
-            .as_str()
-            .is_some_and(|d| d.contains("relay container was missing")),
-        "{doctor}"
-    );
+    support::assert_str_contains(&line["detail"], "relay container was missing", &doctor);
     rt.block_on(async {
         let engine = home.engine().await;
         for (id, socket) in [(&image.1, "backend.sock"), (&compose.1, "watcher.sock")] {
@@ -259,10 +245,9 @@ fn the_four_examples_in_relay_mode_over_the_forwarded_socket() {
 #[test]
 fn an_update_in_relay_mode_keeps_volume_data() {
     let test = "an_update_in_relay_mode_keeps_volume_data";
-    let Some((env, vm)) = support::real_env_and_vm(test) else {
+    let Some((env, _, home)) = relay_test(test, Via::Tls, "relay-update") else {
         return;
     };
-    let home = RelayHome::new(&vm, Via::Tls, "relay-update");
     let tmp = TempDir::new("relay-update-ext");
     let dir = volume_extension(&tmp);
     let (v1, id) = publish(&env, &dir, true, &[]);
@@ -345,11 +330,11 @@ fn an_update_in_relay_mode_keeps_volume_data() {
 /// engine's own exec), `docker.cli.exec`'s docker reaching the same engine.
 #[test]
 fn a_backend_in_relay_mode_over_ssh() {
-    let test = "a_backend_in_relay_mode_over_ssh";
-    let Some((env, vm)) = support::real_env_and_vm(test) else {
+    let Some((env, vm, home)) =
+        relay_test("a_backend_in_relay_mode_over_ssh", Via::Ssh, "relay-ssh")
+    else {
         return;
     };
-    let home = RelayHome::new(&vm, Via::Ssh, "relay-ssh");
     let image = publish(&env, &example("backend-image"), true, &[]);
     home.ok(&["install", &image.0, "-y"]);
     let version = home.json(&["version"]);
@@ -390,10 +375,9 @@ fn a_backend_in_relay_mode_over_ssh() {
 #[test]
 fn relay_mode_refusals_name_the_fix() {
     let test = "relay_mode_refusals_name_the_fix";
-    let Some((env, vm)) = support::real_env_and_vm(test) else {
+    let Some((env, _, mut home)) = relay_test(test, Via::Tls, "relay-refusals") else {
         return;
     };
-    let mut home = RelayHome::new(&vm, Via::Tls, "relay-refusals");
     let image = publish(&env, &example("backend-image"), true, &[]);
     home.relay_dir = home.dir.0.join("no-relay-here");
     let e = home.fails(&["install", &image.0, "-y"]);

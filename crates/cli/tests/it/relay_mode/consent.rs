@@ -16,10 +16,9 @@ use crate::lifecycle::copy_dir;
 #[test]
 fn the_consent_summary_in_relay_mode_puts_host_paths_on_the_engines_host() {
     let test = "the_consent_summary_in_relay_mode_puts_host_paths_on_the_engines_host";
-    let Some((env, vm)) = support::real_env_and_vm(test) else {
+    let Some((env, vm, home)) = relay_test(test, Via::Tls, "relay-consent") else {
         return;
     };
-    let home = RelayHome::new(&vm, Via::Tls, "relay-consent");
     // The compose example with a bind mount of a path only the VM engine's
     // namespace has (its /tmp is private).
     let data = format!("/tmp/dockhand-relay-consent-{}", std::process::id());

@@ -30,7 +30,7 @@ use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::lifecycle::{base_image, build_and_push, example, publish, volume_extension};
-use crate::support::{self, TempDir, Vm, repo_root, succeeded};
+use crate::support::{self, RealEnv, TempDir, Vm, repo_root, succeeded};
 
 /// The relay binaries `scripts/build-relay` writes (built here when missing).
 fn relay_dir() -> PathBuf {
@@ -61,6 +61,15 @@ const ENGINE_VARS: [&str; 5] = [
     "DOCKER_TLS",
     "DOCKER_CERT_PATH",
 ];
+
+/// The real components, the VM engine and a home on it (named as by
+/// [`RelayHome::new`]), or `None` (the test skips, or fails under
+/// `DOCKHAND_REQUIRE_ENV=1`) when either is missing.
+fn relay_test(test: &str, via: Via, tag: &str) -> Option<(RealEnv, Vm, RelayHome)> {
+    let (env, vm) = support::real_env_and_vm(test)?;
+    let home = RelayHome::new(&vm, via, tag);
+    Some((env, vm, home))
+}
 
 /// A DOCKHAND_HOME and runtime dir using the VM engine.
 struct RelayHome {
@@ -327,14 +336,4 @@ fn sigkill(home: &RelayHome, id: &str) {
         .output()
         .expect("kill runs");
     support::assert_succeeded(&format!("kill {pid}"), &out);
-}
-
-fn doctor_line(doctor: &Value, name: &str) -> Value {
-    doctor["checks"]
-        .as_array()
-        .expect("checks")
-        .iter()
-        .find(|c| c["name"] == name)
-        .cloned()
-        .unwrap_or_else(|| panic!("no {name} check: {doctor}"))
 }
