@@ -10,17 +10,19 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::{FromRef, FromRequest, Request};
 use dockhand_engine::{Engine, EngineHost};
 use dockhand_host::config::format_size;
 use dockhand_host::layout::Layout;
 use dockhand_host::state::ExtensionRecord;
 use dockhand_spec::ExtensionId;
+use serde::de::DeserializeOwned;
 use tokio::sync::{OwnedSemaphorePermit, RwLock, Semaphore};
 
 use super::exec::Processes;
 use super::pool::UnixPools;
 use super::relay::{ModeCheck, RelaySessions};
-use crate::error::ApiError;
+use crate::error::{ApiError, read_json};
 
 /// The extension a bridge request comes from, already authenticated by the
 /// server (its Host and its `dockhand_ext` cookie). Cheap to clone (one
@@ -352,6 +354,26 @@ impl BridgeState {
                  install it (docker-ce-cli) and restart `dockhand serve`",
             )
         })
+    }
+}
+
+/// A bridge call's JSON body, read within [`Limits::max_body`]: `413`
+/// beyond it, `400` when it is not the expected JSON. Take it last, after
+/// [`Caller`], so that a call is authenticated before its body is read.
+#[derive(Debug)]
+pub struct BridgeJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for BridgeJson<T>
+where
+    S: Send + Sync,
+    Arc<BridgeState>: FromRef<S>,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let limit = Arc::<BridgeState>::from_ref(state).limits.max_body;
+        read_json(req.into_body(), limit).await.map(Self)
     }
 }
 

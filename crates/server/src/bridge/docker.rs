@@ -11,14 +11,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Json;
-use axum::body::Body;
 use axum::extract::State;
 use dockhand_engine::{ListContainersOptions, ListImagesOptions};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::context::{BridgeState, Caller};
-use crate::error::{ApiError, read_json};
+use super::context::{BridgeJson, BridgeState, Caller};
+use crate::error::ApiError;
 
 /// The body of the list calls.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -144,18 +143,13 @@ pub async fn list_images(
     serde_json::to_value(list).map_err(|e| ApiError::internal(format!("cannot encode images: {e}")))
 }
 
-async fn options_of(state: &BridgeState, body: Body) -> Result<Map<String, Value>, ApiError> {
-    let req: ListRequest = read_json(body, state.limits.max_body).await?;
-    Ok(req.options.unwrap_or_default())
-}
-
 /// `POST /.dockhand/api/docker/containers`.
 pub async fn containers(
     State(state): State<Arc<BridgeState>>,
     _: Caller,
-    body: Body,
+    BridgeJson(req): BridgeJson<ListRequest>,
 ) -> Result<Json<Value>, ApiError> {
-    let options = container_options(&options_of(&state, body).await?)?;
+    let options = container_options(&req.options.unwrap_or_default())?;
     Ok(Json(list_containers(&state, options).await?))
 }
 
@@ -163,9 +157,9 @@ pub async fn containers(
 pub async fn images(
     State(state): State<Arc<BridgeState>>,
     _: Caller,
-    body: Body,
+    BridgeJson(req): BridgeJson<ListRequest>,
 ) -> Result<Json<Value>, ApiError> {
-    let options = image_options(&options_of(&state, body).await?)?;
+    let options = image_options(&req.options.unwrap_or_default())?;
     Ok(Json(list_images(&state, options).await?))
 }
 

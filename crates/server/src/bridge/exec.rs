@@ -11,20 +11,19 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use axum::Json;
-use axum::body::Body;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::argv::{self, ArgMode};
-use super::context::{BridgeState, Caller};
+use super::context::{BridgeJson, BridgeState, Caller};
 use super::policy;
 use super::procs::spawn_local;
 pub use super::procs::{
     Event, Exit, KillHandle, LocalCommand, Processes, Running, Slot, resolve_program,
 };
-use crate::error::{ApiError, read_json};
+use crate::error::ApiError;
 
 /// Where a command runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -321,9 +320,8 @@ async fn run_local(
 pub async fn docker_exec(
     State(state): State<Arc<BridgeState>>,
     caller: Caller,
-    body: Body,
+    BridgeJson(req): BridgeJson<ExecRequest>,
 ) -> Result<Json<ExecResult>, ApiError> {
-    let req: ExecRequest = read_json(body, state.limits.max_body).await?;
     let cmd = docker_command(&state, &req, ArgMode::ShellWords)?;
     Ok(Json(run_local(&state, &caller, cmd).await?))
 }
@@ -332,9 +330,8 @@ pub async fn docker_exec(
 pub async fn host_exec(
     State(state): State<Arc<BridgeState>>,
     caller: Caller,
-    body: Body,
+    BridgeJson(req): BridgeJson<ExecRequest>,
 ) -> Result<Json<ExecResult>, ApiError> {
-    let req: ExecRequest = read_json(body, state.limits.max_body).await?;
     let cmd = host_command(&state, &caller, &req, ArgMode::ShellWords)?;
     Ok(Json(run_local(&state, &caller, cmd).await?))
 }

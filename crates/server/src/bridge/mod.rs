@@ -94,7 +94,8 @@ use axum::{Json, Router};
 use serde_json::json;
 
 pub use context::{
-    BridgeState, Budget, Caller, CallerParts, DashboardAccess, EngineHandle, Held, Limits,
+    BridgeJson, BridgeState, Budget, Caller, CallerParts, DashboardAccess, EngineHandle, Held,
+    Limits,
 };
 
 /// The bridge's routes, for the extension origins (see the module docs for

@@ -21,11 +21,11 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 use super::argv::{self, ArgMode};
-use super::context::{BridgeState, Budget, BudgetExhausted, Caller, Held};
+use super::context::{BridgeJson, BridgeState, Budget, BudgetExhausted, Caller, Held};
 use super::exec::{ExecRequest, ExecResult, collect};
 use super::pool::PoolError;
 use super::procs::{Event, Exit, Running, Slot, switched_on};
-use crate::error::{ApiError, read_json};
+use crate::error::ApiError;
 
 /// The body of `POST /.dockhand/api/vm/request`.
 #[derive(Debug, Clone, Deserialize)]
@@ -632,9 +632,8 @@ async fn drive_exec(
 pub async fn vm_exec(
     State(state): State<Arc<BridgeState>>,
     caller: Caller,
-    body: Body,
+    BridgeJson(req): BridgeJson<ExecRequest>,
 ) -> Result<Json<ExecResult>, ApiError> {
-    let req: ExecRequest = read_json(body, state.limits.max_body).await?;
     let cmd = ContainerCommand::from_request(&req, ArgMode::ShellWords)?;
     let running = start_in_backend(&state, &caller, &cmd).await?;
     Ok(Json(
