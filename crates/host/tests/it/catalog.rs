@@ -2,14 +2,11 @@
 //! latest compatible version, `_catalog` pages.
 #![allow(clippy::unwrap_used)] // tests
 
-use std::path::Path;
-
-use dockhand_host::catalog::{self, CatalogOptions};
-use dockhand_host::config::Config;
-use dockhand_host::state::State;
-use dockhand_oci::registry::{RegistryClient, RegistryOptions};
+use dockhand_host::catalog::CatalogOptions;
 
 use dockhand_testkit::registry::{FakeRegistry, Response};
+
+use crate::support::{Catalogs, client, platform_options};
 
 fn labels<'a>(title: &'a str, api: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
@@ -19,19 +16,6 @@ fn labels<'a>(title: &'a str, api: &'a str) -> Vec<(&'a str, &'a str)> {
         ("com.docker.desktop.extension.api.version", api),
         ("com.docker.extension.categories", "utility-tools,volumes"),
     ]
-}
-
-fn config(dir: &Path, text: &str) -> Config {
-    let path = dir.join("config.toml");
-    fs_err::write(&path, text).unwrap();
-    Config::parse(&path, text).unwrap()
-}
-
-fn platform_options() -> CatalogOptions {
-    CatalogOptions {
-        platform: "linux/amd64".parse().unwrap(),
-        ..CatalogOptions::default()
-    }
 }
 
 #[tokio::test]
@@ -48,17 +32,13 @@ async fn cold_then_cached_then_refreshed() {
         format!("# team\n{0}/acme/ext\n{0}/acme/pinned:0.1.0\n", reg.host()),
     )
     .unwrap();
-    let config = config(
+    let catalogs = Catalogs::open(
         tmp.path(),
         "[[catalog]]\nname = \"team\"\nfile = \"team.txt\"\n",
     );
-    let state = State::open(&tmp.path().join("home")).unwrap();
-    let client = RegistryClient::new(RegistryOptions::default()).unwrap();
     let options = platform_options();
 
-    let cold = catalog::list(&config, &state, &client, &options)
-        .await
-        .unwrap();
+    let cold = catalogs.list(&options).await;
     let ext = &cold.items[0];
     assert_eq!(ext.latest.as_deref(), Some("1.1.0"), "2.0.0 needs API 9");
     assert_eq!(ext.title, "Ext 1.1");
@@ -75,9 +55,7 @@ async fn cold_then_cached_then_refreshed() {
     );
 
     // Cached: one HEAD per label lookup, nothing else.
-    let cached = catalog::list(&config, &state, &client, &options)
-        .await
-        .unwrap();
+    let cached = catalogs.list(&options).await;
     assert_eq!(cached.items, cold.items);
     let log = reg.take_log();
     assert!(
@@ -92,9 +70,7 @@ async fn cold_then_cached_then_refreshed() {
         refresh: true,
         ..platform_options()
     };
-    catalog::list(&config, &state, &client, &refresh)
-        .await
-        .unwrap();
+    catalogs.list(&refresh).await;
     let log = reg.take_log();
     assert!(log.iter().any(|l| l.contains("/tags/list")), "{log:?}");
     assert!(
@@ -109,7 +85,7 @@ async fn a_moved_tag_is_read_again() {
     let reg = FakeRegistry::start();
     reg.image("acme/ext", "1.0.0", &labels("Old", ">= 0.2.0"));
     let tmp = tempfile::tempdir().unwrap();
-    let config = config(
+    let catalogs = Catalogs::open(
         tmp.path(),
         &format!("[[catalog]]\nname = \"r\"\nurl = \"{}/acme\"\n", reg.host()),
     );
@@ -117,18 +93,12 @@ async fn a_moved_tag_is_read_again() {
         "/v2/_catalog",
         Response::new(200).json(serde_json::json!({"repositories": ["acme/ext", "other/x"]})),
     );
-    let state = State::open(&tmp.path().join("home")).unwrap();
-    let client = RegistryClient::new(RegistryOptions::default()).unwrap();
     let options = platform_options();
-    let first = catalog::list(&config, &state, &client, &options)
-        .await
-        .unwrap();
+    let first = catalogs.list(&options).await;
     assert_eq!(first.items.len(), 1, "other/x is outside the namespace");
     assert_eq!(first.items[0].title, "Old");
     reg.image("acme/ext", "1.0.0", &labels("New", ">= 0.2.0"));
-    let again = catalog::list(&config, &state, &client, &options)
-        .await
-        .unwrap();
+    let again = catalogs.list(&options).await;
     assert_eq!(again.items[0].title, "New");
 }
 
@@ -146,8 +116,7 @@ async fn namespace_listing_follows_link_pages() {
         page2,
         Response::new(200).json(serde_json::json!({"repositories": ["acme/b"]})),
     );
-    let client = RegistryClient::new(RegistryOptions::default()).unwrap();
-    let repos = client
+    let repos = client()
         .list_repositories(&reg.host(), "acme", 100)
         .await
         .unwrap();
@@ -174,18 +143,11 @@ async fn one_entry_with_its_details() {
         ),
     )
     .unwrap();
-    let config = config(tmp.path(), "[[catalog]]\nname = \"c\"\nfile = \"c.json\"\n");
-    let state = State::open(&tmp.path().join("home")).unwrap();
-    let client = RegistryClient::new(RegistryOptions::default()).unwrap();
-    let item = catalog::entry(
-        &config,
-        &state,
-        &client,
-        &platform_options(),
-        &format!("{}/acme/ext", reg.host()),
-    )
-    .await
-    .unwrap();
+    let catalogs = Catalogs::open(tmp.path(), "[[catalog]]\nname = \"c\"\nfile = \"c.json\"\n");
+    let item = catalogs
+        .entry(&format!("{}/acme/ext", reg.host()))
+        .await
+        .unwrap();
     assert_eq!(item.title, "Better title");
     let d = item.details();
     assert_eq!(d.screenshots[0].alt, "one");

@@ -5,8 +5,6 @@
 //! and catalog entries following the same rule.
 #![allow(clippy::unwrap_used)] // tests
 
-use dockhand_host::catalog::{self, CatalogOptions};
-use dockhand_host::config::Config;
 use dockhand_host::state::State;
 use dockhand_host::update::CheckOptions;
 use dockhand_host::update::untagged::{
@@ -14,17 +12,12 @@ use dockhand_host::update::untagged::{
 };
 use dockhand_host::{InstallError, Manager};
 use dockhand_oci::Reference;
-use dockhand_oci::registry::{RegistryClient, RegistryOptions};
 
 use dockhand_testkit::registry::FakeRegistry;
 
-use crate::support;
+use crate::support::{self, Catalogs, client, platform_options};
 
 const API: &str = "com.docker.desktop.extension.api.version";
-
-fn client() -> RegistryClient {
-    RegistryClient::new(RegistryOptions::default()).unwrap()
-}
 
 fn options() -> ResolveOptions {
     ResolveOptions {
@@ -49,6 +42,14 @@ fn published() -> FakeRegistry {
     reg.image("acme/ext", "2.0.0-rc.1", &[(API, ">= 0.4.0")]);
     reg.image("acme/ext", "latest", &[(API, ">= 0.3.0")]);
     reg
+}
+
+/// Publishes `acme/plain` (only `latest`) and `acme/beta` (only a
+/// pre-release besides `latest`) on `reg`.
+fn publish_without_versions(reg: &FakeRegistry) {
+    reg.image("acme/plain", "latest", &[(API, ">= 0.3.0")]);
+    reg.image("acme/beta", "1.0.0-rc.1", &[(API, ">= 0.3.0")]);
+    reg.image("acme/beta", "latest", &[(API, ">= 0.3.0")]);
 }
 
 #[tokio::test]
@@ -115,13 +116,11 @@ async fn the_highest_compatible_version_without_a_layer_then_from_the_cache() {
 #[tokio::test]
 async fn latest_only_without_version_tags_and_refusals_say_what_to_do() {
     let reg = FakeRegistry::start();
-    reg.image("acme/plain", "latest", &[(API, ">= 0.3.0")]);
+    publish_without_versions(&reg);
     reg.image("acme/plain", "edge", &[(API, ">= 0.3.0")]);
     reg.image("acme/new", "1.0.0", &[(API, ">= 9")]);
     reg.image("acme/new", "v2.0.0", &[(API, ">= 10.1")]);
     reg.image("acme/new", "latest", &[(API, ">= 0.3.0")]);
-    reg.image("acme/beta", "1.0.0-rc.1", &[(API, ">= 0.3.0")]);
-    reg.image("acme/beta", "latest", &[(API, ">= 0.3.0")]);
     reg.image("acme/odd", "edge", &[]);
     let tmp = tempfile::tempdir().unwrap();
     let state = State::open(&tmp.path().join("home")).unwrap();
@@ -233,9 +232,7 @@ async fn an_untagged_install_chooses_among_what_the_allow_list_permits() {
 #[tokio::test]
 async fn catalog_entries_without_a_tag_follow_the_same_rule() {
     let reg = published();
-    reg.image("acme/plain", "latest", &[(API, ">= 0.3.0")]);
-    reg.image("acme/beta", "1.0.0-rc.1", &[(API, ">= 0.3.0")]);
-    reg.image("acme/beta", "latest", &[(API, ">= 0.3.0")]);
+    publish_without_versions(&reg);
     let tmp = tempfile::tempdir().unwrap();
     let addr = &reg.host();
     fs_err::write(
@@ -243,18 +240,11 @@ async fn catalog_entries_without_a_tag_follow_the_same_rule() {
         format!("{addr}/acme/ext\n{addr}/acme/plain\n{addr}/acme/beta\n"),
     )
     .unwrap();
-    let path = tmp.path().join("config.toml");
-    let text = "[[catalog]]\nname = \"team\"\nfile = \"team.txt\"\n";
-    fs_err::write(&path, text).unwrap();
-    let config = Config::parse(&path, text).unwrap();
-    let state = State::open(&tmp.path().join("home")).unwrap();
-    let options = CatalogOptions {
-        platform: "linux/amd64".parse().unwrap(),
-        ..CatalogOptions::default()
-    };
-    let listing = catalog::list(&config, &state, &client(), &options)
-        .await
-        .unwrap();
+    let catalogs = Catalogs::open(
+        tmp.path(),
+        "[[catalog]]\nname = \"team\"\nfile = \"team.txt\"\n",
+    );
+    let listing = catalogs.list(&platform_options()).await;
     let items = &listing.items;
     assert_eq!(items[0].latest.as_deref(), Some("1.1.0"));
     assert_eq!(items[0].reference, format!("{addr}/acme/ext:1.1.0"));

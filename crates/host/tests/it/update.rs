@@ -6,17 +6,15 @@
 #![allow(clippy::unwrap_used)] // helpers outside #[test] functions
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
 
-use dockhand_engine::EngineHost;
 use dockhand_host::Manager;
-use dockhand_host::layout::Layout;
 use dockhand_host::state::ExtensionRecord;
 use dockhand_host::update::{CheckOptions, Checked, UpdateCheck};
-use dockhand_oci::registry::{RegistryClient, RegistryOptions};
 use dockhand_oci::{Digest, Platform};
 use dockhand_spec::ExtensionId;
 use dockhand_testkit::registry::FakeRegistry;
+
+use crate::support::{self, client};
 
 /// What the fake registry serves: one repository `acme/ext`.
 struct Repo {
@@ -166,20 +164,6 @@ impl Fake {
     }
 }
 
-fn manager(home: &Path) -> Manager {
-    let layout = Layout {
-        home: home.join("home"),
-        runtime: home.join("run"),
-    };
-    Manager::open(
-        layout,
-        "unix:///nonexistent.sock".parse::<EngineHost>().unwrap(),
-        "docker".into(),
-        vec![],
-    )
-    .unwrap()
-}
-
 fn record(id: &str, source: &str, version: Option<&str>, digest: &str) -> ExtensionRecord {
     ExtensionRecord {
         id: ExtensionId::parse(id).unwrap(),
@@ -200,10 +184,6 @@ fn record(id: &str, source: &str, version: Option<&str>, digest: &str) -> Extens
         labels: Default::default(),
         update_available: None,
     }
-}
-
-fn client() -> RegistryClient {
-    RegistryClient::new(RegistryOptions::default()).unwrap()
 }
 
 fn amd64() -> CheckOptions {
@@ -281,7 +261,7 @@ fn small_repo() -> Repo {
 fn picks_the_highest_compatible_tag_without_a_layer_request_and_caches() {
     let fake = Fake::start(small_repo());
     let tmp = tempfile::tempdir().unwrap();
-    let m = manager(tmp.path());
+    let m = support::open(tmp.path());
     let (_, id) = install(&m, &fake, ":1.0.0", Some("1.0.0"), "sha256:00");
     let rt = rt();
     let c = check(&rt, &m, &id, &amd64());
@@ -321,7 +301,7 @@ fn picks_the_highest_compatible_tag_without_a_layer_request_and_caches() {
 fn the_highest_installed_is_up_to_date_and_local_sources_are_skipped() {
     let fake = Fake::start(small_repo());
     let tmp = tempfile::tempdir().unwrap();
-    let m = manager(tmp.path());
+    let m = support::open(tmp.path());
     install(&m, &fake, ":v1.1.0", Some("v1.1.0"), "sha256:00");
     m.state
         .put(&record(
@@ -352,7 +332,7 @@ fn the_highest_installed_is_up_to_date_and_local_sources_are_skipped() {
 fn an_extension_installed_by_digest_compares_manifests() {
     let fake = Fake::start(small_repo());
     let tmp = tempfile::tempdir().unwrap();
-    let m = manager(tmp.path());
+    let m = support::open(tmp.path());
     let suffix = format!("@sha256:{}", "ab".repeat(32));
     let (id, idv) = install(&m, &fake, &suffix, None, "sha256:0000");
     let rt = rt();
@@ -410,7 +390,7 @@ fn ten_thousand_tags_across_link_pages() {
         page: 1000,
     });
     let tmp = tempfile::tempdir().unwrap();
-    let m = manager(tmp.path());
+    let m = support::open(tmp.path());
     let (_, idv) = install(&m, &fake, ":0.5.0", Some("0.5.0"), "sha256:00");
     let c = check(&rt(), &m, &idv, &amd64());
     assert_eq!(c.counts.tags, total);
