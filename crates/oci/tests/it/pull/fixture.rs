@@ -10,10 +10,12 @@ use dockhand_oci::image::{
     Descriptor, ImageConfig, ImageIndex, ImageManifest, PlatformSpec, RootFs, RunConfig, media,
     to_canonical_json,
 };
+use dockhand_oci::pull::{PullError, PullOptions, Pulled, pull};
 use dockhand_oci::store::Store;
 use dockhand_oci::{Digest, Platform};
 use serde_json::Map;
 
+use crate::registry::client;
 use dockhand_testkit::registry::FakeRegistry;
 
 /// A gzip tar layer.
@@ -208,6 +210,19 @@ pub fn store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path().join("store")).unwrap();
     (dir, store)
+}
+
+/// Pulls `name` from the fake into a new [`store`] with `options` and a
+/// client of three attempts: the store (the dir lives as long as the guard)
+/// and what the pull said.
+pub async fn pull_new(
+    reg: &FakeRegistry,
+    name: &str,
+    options: &PullOptions,
+) -> (tempfile::TempDir, Store, Result<Pulled, PullError>) {
+    let (dir, store) = store();
+    let pulled = pull(&client(3), &store, &reg.reference(name), options).await;
+    (dir, store, pulled)
 }
 
 /// Every file under `blobs/`, with the digest its name claims.

@@ -2,16 +2,15 @@
 //! platform, and one that lists a manifest twice.
 
 use dockhand_oci::image::{Descriptor, PlatformSpec, media};
-use dockhand_oci::pull::{PullError, PullOptions, pull};
+use dockhand_oci::pull::{PullError, PullOptions};
 use dockhand_oci::registry::RegistryError;
 use dockhand_oci::{Digest, Platform};
 
 use super::extension;
 use super::fixture::{
     add_by_digest, assert_blob, assert_store_clean, gets, index, linux_amd64, linux_arm64, publish,
-    publish_index, store,
+    publish_index, pull_new,
 };
-use crate::registry::client;
 use dockhand_testkit::registry::FakeRegistry;
 
 const REPO: &str = "acme/ext";
@@ -34,12 +33,10 @@ async fn indexes_nested_too_deep_are_refused() {
         chain.push(desc.digest.clone());
         child = desc;
     }
-    let (_dir, store) = store();
     let r = reg.reference("acme/ext:deep");
 
-    let e = pull(&client(3), &store, &r, &PullOptions::default())
-        .await
-        .unwrap_err();
+    let (_dir, store, pulled) = pull_new(&reg, "acme/ext:deep", &PullOptions::default()).await;
+    let e = pulled.unwrap_err();
 
     assert!(
         matches!(&e, PullError::IndexLoop(name) if *name == r.to_string()),
@@ -80,12 +77,8 @@ async fn an_index_that_loops_back_is_wrong_data() {
             (media::OCI_INDEX.to_owned(), b_lie.clone()),
         );
     });
-    let (_dir, store) = store();
-    let r = reg.reference("acme/ext:loop");
-
-    let e = pull(&client(3), &store, &r, &PullOptions::default())
-        .await
-        .unwrap_err();
+    let (_dir, store, pulled) = pull_new(&reg, "acme/ext:loop", &PullOptions::default()).await;
+    let e = pulled.unwrap_err();
 
     assert!(
         matches!(
@@ -124,21 +117,15 @@ async fn an_index_without_the_platform_says_what_it_has() {
     )));
     let (bytes, _) = index(&[amd.desc.clone(), arm.desc.clone(), attestation]);
     reg.add_manifest(REPO, "1.0", media::OCI_INDEX, &bytes);
-    let (_dir, store) = store();
     let r = reg.reference("acme/ext:1.0");
     let want = Platform::new("linux", "riscv64", None);
 
-    let e = pull(
-        &client(3),
-        &store,
-        &r,
-        &PullOptions {
-            platform: Some(want.clone()),
-            ..PullOptions::default()
-        },
-    )
-    .await
-    .unwrap_err();
+    let options = PullOptions {
+        platform: Some(want.clone()),
+        ..PullOptions::default()
+    };
+    let (_dir, store, pulled) = pull_new(&reg, "acme/ext:1.0", &options).await;
+    let e = pulled.unwrap_err();
 
     assert!(
         matches!(&e, PullError::NoPlatform { wanted, .. } if *wanted == want),
@@ -161,20 +148,14 @@ async fn the_wanted_platform_only_is_fetched() {
     let amd = extension(&linux_amd64(), "1.0");
     let arm = extension(&linux_arm64(), "1.0");
     let top = publish_index(&reg, REPO, "1.0", &[&amd, &arm]);
-    let (_dir, store) = store();
     let r = reg.reference("acme/ext:1.0");
 
-    let pulled = pull(
-        &client(3),
-        &store,
-        &r,
-        &PullOptions {
-            platform: Some(Platform::new("linux", "arm64", Some("v8"))),
-            ..PullOptions::default()
-        },
-    )
-    .await
-    .unwrap();
+    let options = PullOptions {
+        platform: Some(Platform::new("linux", "arm64", Some("v8"))),
+        ..PullOptions::default()
+    };
+    let (_dir, store, pulled) = pull_new(&reg, "acme/ext:1.0", &options).await;
+    let pulled = pulled.unwrap();
 
     assert_eq!(pulled.top, top);
     assert_eq!(pulled.manifests.len(), 1);
@@ -202,12 +183,10 @@ async fn an_index_listing_a_manifest_twice_is_pulled_once() {
     on_arm.platform = Some(PlatformSpec::from(&linux_arm64()));
     let (bytes, top) = index(&[img.desc.clone(), on_arm]);
     reg.add_manifest(REPO, "1.0", media::OCI_INDEX, &bytes);
-    let (_dir, store) = store();
     let r = reg.reference("acme/ext:1.0");
 
-    let pulled = pull(&client(3), &store, &r, &PullOptions::default())
-        .await
-        .unwrap();
+    let (_dir, store, pulled) = pull_new(&reg, "acme/ext:1.0", &PullOptions::default()).await;
+    let pulled = pulled.unwrap();
 
     assert_eq!(pulled.top, top);
     assert_eq!(pulled.blobs_fetched, 4);

@@ -4,10 +4,11 @@
 
 use dockhand_oci::Platform;
 use dockhand_oci::inspect::inspect_remote_within;
-use dockhand_oci::pull::{PullError, PullOptions, pull};
+use dockhand_oci::pull::{PullError, PullOptions, Pulled};
+use dockhand_oci::store::Store;
 
 use super::extension;
-use super::fixture::{Image, linux_amd64, linux_arm64, publish_index, store};
+use super::fixture::{Image, linux_amd64, linux_arm64, publish_index, pull_new};
 use crate::registry::client;
 use dockhand_testkit::registry::FakeRegistry;
 
@@ -31,12 +32,19 @@ fn blob_gets(reg: &FakeRegistry) -> usize {
     reg.count("GET", &format!("/v2/{REPO}/blobs/"))
 }
 
-fn capped(platform: Option<Platform>, limit: u64) -> PullOptions {
-    PullOptions {
+/// Pulls `acme/ext:1.0` into a new store (of `platform` only, when given),
+/// refusing an image past `limit` bytes.
+async fn pull_capped(
+    reg: &FakeRegistry,
+    platform: Option<Platform>,
+    limit: u64,
+) -> (tempfile::TempDir, Store, Result<Pulled, PullError>) {
+    let options = PullOptions {
         platform,
         max_image_size: Some(limit),
         ..PullOptions::default()
-    }
+    };
+    pull_new(reg, "acme/ext:1.0", &options).await
 }
 
 #[tokio::test]
@@ -44,17 +52,10 @@ async fn an_image_past_the_cap_is_refused_before_any_blob() {
     let reg = FakeRegistry::start();
     let huge = claiming(&linux_amd64(), 5 * GIB);
     publish_index(&reg, REPO, "1.0", &[&huge]);
-    let (_dir, store) = store();
     let r = reg.reference("acme/ext:1.0");
 
-    let e = pull(
-        &client(3),
-        &store,
-        &r,
-        &capped(Some(linux_amd64()), 4 * GIB),
-    )
-    .await
-    .unwrap_err();
+    let (_dir, store, pulled) = pull_capped(&reg, Some(linux_amd64()), 4 * GIB).await;
+    let e = pulled.unwrap_err();
 
     let PullError::TooLarge {
         reference,
@@ -87,24 +88,12 @@ async fn only_the_platform_pulled_counts_and_images_under_the_cap_pull() {
     let small = extension(&linux_amd64(), "1.0");
     let huge = claiming(&linux_arm64(), 5 * GIB);
     publish_index(&reg, REPO, "1.0", &[&small, &huge]);
-    let (_dir, first) = store();
-    let r = reg.reference("acme/ext:1.0");
-
-    let pulled = pull(
-        &client(3),
-        &first,
-        &r,
-        &capped(Some(linux_amd64()), 4 * GIB),
-    )
-    .await
-    .unwrap();
-    assert_eq!(pulled.blobs_fetched, 4, "config and three layers");
+    let (_dir, _, pulled) = pull_capped(&reg, Some(linux_amd64()), 4 * GIB).await;
+    assert_eq!(pulled.unwrap().blobs_fetched, 4, "config and three layers");
 
     // Every platform: the arm64 one is past the cap.
-    let (_dir2, other) = store();
-    let e = pull(&client(3), &other, &r, &capped(None, 4 * GIB))
-        .await
-        .unwrap_err();
+    let (_dir2, _, pulled) = pull_capped(&reg, None, 4 * GIB).await;
+    let e = pulled.unwrap_err();
     assert!(
         matches!(&e, PullError::TooLarge { platform, .. } if platform == "linux/arm64"),
         "{e:?}"
@@ -112,21 +101,12 @@ async fn only_the_platform_pulled_counts_and_images_under_the_cap_pull() {
 
     // The size is config + layers: a cap one byte below it refuses.
     let exact: u64 = small.blobs().iter().map(|(d, _)| d.size).sum();
-    let (_dir3, third) = store();
-    let e = pull(
-        &client(3),
-        &third,
-        &r,
-        &capped(Some(linux_amd64()), exact - 1),
-    )
-    .await
-    .unwrap_err();
+    let (_dir3, _, pulled) = pull_capped(&reg, Some(linux_amd64()), exact - 1).await;
+    let e = pulled.unwrap_err();
     assert!(
         matches!(e, PullError::TooLarge { size, .. } if size == exact),
         "{e:?}"
     );
-    let (_dir4, fourth) = store();
-    pull(&client(3), &fourth, &r, &capped(Some(linux_amd64()), exact))
-        .await
-        .unwrap();
+    let (_dir4, _, pulled) = pull_capped(&reg, Some(linux_amd64()), exact).await;
+    pulled.unwrap();
 }
