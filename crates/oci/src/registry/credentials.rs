@@ -421,26 +421,15 @@ mod tests {
             username: u.into(),
             password: p.into(),
         };
-        assert_eq!(
-            c.credential("docker.io").await.unwrap(),
-            basic("user", "pass")
-        );
-        assert_eq!(
-            c.credential("127.0.0.1:5000").await.unwrap(),
-            basic("a", "b")
-        );
-        assert_eq!(
-            c.credential("ghcr.io").await.unwrap(),
-            Credential::IdentityToken("tok".into())
-        );
-        assert_eq!(
-            c.credential("empty.example").await.unwrap(),
-            Credential::Anonymous
-        );
-        assert_eq!(
-            c.credential("quay.io").await.unwrap(),
-            Credential::Anonymous
-        );
+        for (registry, want) in [
+            ("docker.io", basic("user", "pass")),
+            ("127.0.0.1:5000", basic("a", "b")),
+            ("ghcr.io", Credential::IdentityToken("tok".into())),
+            ("empty.example", Credential::Anonymous),
+            ("quay.io", Credential::Anonymous),
+        ] {
+            assert_eq!(c.credential(registry).await.unwrap(), want, "{registry}");
+        }
         assert!(!format!("{:?}", basic("u", "secret")).contains("secret"));
     }
 

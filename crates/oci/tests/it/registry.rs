@@ -83,6 +83,14 @@ pub async fn get(
     c.get_manifest(&reg.reference(reference)).await
 }
 
+/// Asserts `e` is [`RegistryError::Denied`] and its message ends with the
+/// hint to run `docker login` for `reg`.
+pub fn assert_denied_with_login_hint(e: &RegistryError, reg: &FakeRegistry) {
+    assert!(matches!(e, RegistryError::Denied { .. }), "{e:?}");
+    let hint = format!("run docker login {}", reg.host());
+    assert!(e.to_string().ends_with(&hint), "{e}");
+}
+
 /// The request `reg` had at its token endpoint.
 pub fn token_request(reg: &FakeRegistry) -> Request {
     reg.log()
@@ -472,12 +480,7 @@ async fn refused_credentials_say_docker_login() {
     require_bearer(&reg, Some(("alice", "right")));
     let c = basic_client(&reg, "alice", "wrong");
     let e = get(&c, &reg, "acme/ext:1.0").await.unwrap_err();
-    assert!(matches!(e, RegistryError::Denied { .. }), "{e:?}");
-    assert!(
-        e.to_string()
-            .ends_with(&format!("run docker login {}", reg.host())),
-        "{e}"
-    );
+    assert_denied_with_login_hint(&e, &reg);
 
     // Basic without credentials.
     require_basic(&reg);

@@ -6,7 +6,10 @@ use std::sync::Arc;
 
 use dockhand_oci::registry::{Credential, CredentialSource, DockerConfig, RegistryError};
 
-use super::{add_ext, client_with, get, require_basic, require_bearer, token_request};
+use super::{
+    add_ext, assert_denied_with_login_hint, client_with, get, require_basic, require_bearer,
+    token_request,
+};
 use dockhand_testkit::registry::{Auth, FakeRegistry};
 
 /// Writes `docker-credential-fake`: it records the server URL it was asked
@@ -107,12 +110,7 @@ async fn not_found_means_anonymous_and_then_denied() {
     let cfg = config(dir.path(), serde_json::json!({"credsStore": "fake"}));
     let c = client_with(3, Arc::new(cfg));
     let e = get(&c, &reg, "acme/ext:1.0").await.unwrap_err();
-    assert!(matches!(e, RegistryError::Denied { .. }), "{e:?}");
-    assert!(
-        e.to_string()
-            .contains(&format!("docker login {}", reg.host())),
-        "{e}"
-    );
+    assert_denied_with_login_hint(&e, &reg);
 }
 
 #[tokio::test]
