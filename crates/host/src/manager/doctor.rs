@@ -9,6 +9,15 @@ use crate::doctor::{Report, Status};
 use crate::state::ExtensionLock;
 use crate::{Manager, Quiet};
 
+/// A running backend to check: the engine it runs on, its extension's
+/// record, the backend found for it and the report's line so far.
+struct RunningBackend<'a> {
+    engine: &'a dockhand_engine::Engine,
+    record: &'a crate::state::ExtensionRecord,
+    backend: &'a crate::backend::Backend,
+    summary: String,
+}
+
 impl Manager {
     /// A running backend checked: its relay in relay mode
     /// ([`Manager::check_relay`]), else its socket
@@ -25,24 +34,26 @@ impl Manager {
             Ok(None) => return (Status::Ok, summary),
             Err(e) => return (Status::Problem, e.to_string()),
         };
+        let running = RunningBackend {
+            engine,
+            record: r,
+            backend: &b,
+            summary,
+        };
         if relay_mode {
-            self.check_relay(engine, r, &b, summary).await
+            self.check_relay(running).await
         } else {
-            self.check_socket(engine, r, &b, summary).await
+            self.check_socket(running).await
         }
     }
 
     /// The socket of a running backend: a warning when it is not there (yet),
     /// and its mode fixed when this user may not connect (a socket the
     /// backend created after install, as root, without write for others).
-    async fn check_socket(
-        &self,
-        engine: &dockhand_engine::Engine,
-        r: &crate::state::ExtensionRecord,
-        b: &crate::backend::Backend,
-        summary: String,
-    ) -> (Status, String) {
+    async fn check_socket(&self, running: RunningBackend<'_>) -> (Status, String) {
         use dockhand_engine::SocketState;
+        let (engine, r, b) = (running.engine, running.record, running.backend);
+        let summary = running.summary;
         let Some(state) = crate::backend::socket_state(engine, b).await else {
             return (Status::Ok, summary);
         };
@@ -267,15 +278,11 @@ impl Manager {
     /// `up` when not (a relay container missing, stopped or on an old tag, a
     /// backend container killed) — then a `PING` through a relay session
     /// and the socket's state.
-    async fn check_relay(
-        &self,
-        engine: &dockhand_engine::Engine,
-        r: &crate::state::ExtensionRecord,
-        b: &crate::backend::Backend,
-        summary: String,
-    ) -> (Status, String) {
+    async fn check_relay(&self, running: RunningBackend<'_>) -> (Status, String) {
         use crate::backend;
         use crate::relay;
+        let (engine, r, b) = (running.engine, running.record, running.backend);
+        let summary = running.summary;
         let Some(binaries) = &b.relay else {
             return (Status::Ok, summary);
         };
@@ -357,6 +364,9 @@ impl Manager {
                 backend::socket_pending_message(&r.id, socket, state)
             );
         }
-        (status, format!("{detail}; relay answers"))
+        (
+            status,
+            format!("{detail}; relay answers, reached {}", session.describe()),
+        )
     }
 }
