@@ -39,9 +39,11 @@
 //! labelled with the extension and the home, so updates keep it and
 //! `rm --volumes` and the label sweeps remove it), and the override adds the
 //! service [`RELAY_SERVICE`]: the relay image (`${DOCKHAND_RELAY_IMAGE}`,
-//! [`relay_image_env`]) idling with the volume, no network, a read-only
-//! root, restarted with the engine, labelled [`ROLE_LABEL`]`=relay`.
-//! dockhand reaches the sockets through an exec of the relay in it.
+//! [`relay_image_env`]) with the volume, its main process listening on a
+//! loopback port of the engine's host (the host's network: the direct
+//! transport, `relay/direct.rs`), a read-only root, restarted with the
+//! engine, labelled [`ROLE_LABEL`]`=relay`. dockhand reaches the sockets
+//! through that port where it can, else through an exec of the relay.
 
 use std::path::{Path, PathBuf};
 
@@ -249,8 +251,8 @@ pub fn compose_override(
         RELAY_SERVICE.to_owned(),
         json!({
             "image": format!("${{{RELAY_IMAGE_VAR}}}"),
-            "command": ["idle"],
-            "network_mode": "none",
+            "command": ["listen"],
+            "network_mode": "host",
             "read_only": true,
             "restart": "unless-stopped",
             "labels": Value::Object(relay_labels),
@@ -568,8 +570,8 @@ services:
             o.document["services"][RELAY_SERVICE],
             json!({
                 "image": "${DOCKHAND_RELAY_IMAGE}",
-                "command": ["idle"],
-                "network_mode": "none",
+                "command": ["listen"],
+                "network_mode": "host",
                 "read_only": true,
                 "restart": "unless-stopped",
                 "labels": {

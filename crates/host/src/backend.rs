@@ -240,7 +240,7 @@ async fn wait_through_relay(
 ) -> Result<Started, InstallError> {
     let inside = PathBuf::from(RELAY_SOCKET_DIR).join(socket);
     let deadline = tokio::time::Instant::now() + socket_wait;
-    let mut session: Option<dockhand_engine::Relay> = None;
+    let mut session: Option<relay::RelaySession> = None;
     let mut delay = RELAY_FIRST_RETRY;
     loop {
         if session.as_ref().is_none_or(|r| r.closed().is_some()) {

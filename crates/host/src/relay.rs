@@ -8,7 +8,7 @@
 use std::io::ErrorKind;
 use std::time::Duration;
 
-use dockhand_engine::{ContainerInfo, Engine, ROLE_LABEL, Relay, SocketState};
+use dockhand_engine::{ContainerInfo, Engine, ROLE_LABEL, Relay, RelayTransport, SocketState};
 use dockhand_spec::ExtensionId;
 
 use crate::InstallError;
@@ -56,13 +56,49 @@ pub async fn relay_container(
     Ok(found.into_iter().next())
 }
 
-/// A session through the running relay container of `owner`: an exec of
-/// `dockhand-relay serve` in it, its driver spawned on the current runtime.
+/// A relay session and how it reaches the relay (it derefs to the
+/// [`Relay`]).
+#[derive(Debug, Clone)]
+pub struct RelaySession {
+    relay: Relay,
+    transport: RelayTransport,
+    /// Why the direct transport was not taken.
+    why_exec: Option<String>,
+}
+
+impl std::ops::Deref for RelaySession {
+    type Target = Relay;
+
+    fn deref(&self) -> &Relay {
+        &self.relay
+    }
+}
+
+impl RelaySession {
+    /// The transport it took.
+    pub fn transport(&self) -> RelayTransport {
+        self.transport
+    }
+
+    /// How it reaches the relay, for people: `directly (127.0.0.1:PORT on
+    /// the engine's host)` or `through an exec (REASON)`.
+    pub fn describe(&self) -> String {
+        match &self.why_exec {
+            None => "directly, on its port of the engine's host".to_owned(),
+            Some(why) => format!("through an exec ({why})"),
+        }
+    }
+}
+
+/// A session through the running relay container of `owner` — the direct
+/// transport where this machine reaches the relay's port, else an exec of
+/// `dockhand-relay serve` in it ([`Engine::relay_open`]) — its driver
+/// spawned on the current runtime.
 pub async fn session(
     engine: &Engine,
     id: &ExtensionId,
     owner: &str,
-) -> Result<Relay, InstallError> {
+) -> Result<RelaySession, InstallError> {
     let container = relay_container(engine, owner)
         .await?
         .filter(ContainerInfo::is_running)
@@ -72,10 +108,16 @@ pub async fn session(
                 host: engine.host().describe(),
             })
         })?;
-    let io = engine.relay_exec(&container.id).await?;
+    let io = engine.relay_open(&container.id).await?;
+    let transport = io.transport();
+    let why_exec = io.why_not_direct().map(ToString::to_string);
     let (relay, driver) = Relay::start(io);
     tokio::spawn(driver);
-    Ok(relay)
+    Ok(RelaySession {
+        relay,
+        transport,
+        why_exec,
+    })
 }
 
 /// What connecting to the socket `name` through `relay` says now: no such

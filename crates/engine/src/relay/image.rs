@@ -158,8 +158,8 @@ pub fn relay_image_name(binary: &[u8]) -> String {
 
 /// The `docker save` tar of the relay image for `arch` holding `binary`:
 /// the binary at [`RELAY_BINARY`] (mode 0755), the empty socket directory,
-/// `dockhand-relay idle` as the command and `SIGKILL` as the stop signal
-/// (the idle process keeps nothing). Same inputs, same bytes.
+/// `dockhand-relay listen` as the command and `SIGKILL` as the stop signal
+/// (the listener keeps nothing). Same inputs, same bytes.
 pub fn relay_image_tar(arch: &str, binary: &[u8]) -> std::io::Result<Vec<u8>> {
     let name = relay_image_name(binary);
     let bin = RELAY_BINARY.trim_start_matches('/');
@@ -180,7 +180,7 @@ pub fn relay_image_tar(arch: &str, binary: &[u8]) -> std::io::Result<Vec<u8>> {
         arch,
         config: serde_json::json!({
             "Entrypoint": [RELAY_BINARY],
-            "Cmd": ["idle"],
+            "Cmd": ["listen"],
             "StopSignal": "SIGKILL",
             "Labels": {RELAY_LABEL: env!("CARGO_PKG_VERSION")},
         }),

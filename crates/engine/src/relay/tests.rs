@@ -315,3 +315,101 @@ async fn a_relay_that_exits_fails_every_stream_with_the_reason() {
     assert!(relay.closed().is_some());
     drop(dir);
 }
+
+/// The real relay's listener (the direct transport) on `dir`, on a thread.
+fn listener_on(dir: &Path) -> dockhand_relay::ticket::Ticket {
+    let opts = dockhand_relay::ListenOptions {
+        serve: Options {
+            dir: dir.to_path_buf(),
+            ..Options::default()
+        },
+        ..Default::default()
+    };
+    let listener = dockhand_relay::Listener::bind(opts).unwrap();
+    let ticket = listener.ticket().clone();
+    std::thread::spawn(move || listener.run());
+    ticket
+}
+
+async fn tcp(port: u16) -> tokio::net::TcpStream {
+    tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_direct_transport_carries_a_session_after_the_handshake() {
+    let dir = tempfile::tempdir().unwrap();
+    echo_server(dir.path(), "echo.sock");
+    let ticket = listener_on(dir.path());
+    let mut io = tcp(ticket.port).await;
+    super::direct::handshake(&mut io, &ticket).await.unwrap();
+    let (relay, driver) = Relay::start(io);
+    tokio::spawn(driver);
+    let mut stream = relay.connect("echo.sock").await.unwrap();
+    let sent = pattern(200_000, 3);
+    assert_eq!(round_trip(&mut stream, &sent).await, sent);
+}
+
+#[tokio::test]
+async fn a_relay_with_another_token_is_not_the_relay() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = listener_on(dir.path());
+    let ticket = dockhand_relay::ticket::Ticket {
+        port: real.port,
+        token: dockhand_relay::ticket::Token::generate().unwrap(),
+    };
+    let mut io = tcp(ticket.port).await;
+    let refused = super::direct::handshake(&mut io, &ticket)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, super::DirectError::NotTheRelay { port } if port == real.port),
+        "{refused:?}"
+    );
+}
+
+/// A process on the relay's port number that is not the relay: it answers
+/// with `answer` (nothing: it closes) and returns every byte it was sent.
+async fn impostor(answer: Vec<u8>) -> (u16, tokio::task::JoinHandle<Vec<u8>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let got = tokio::spawn(async move {
+        let (mut conn, _) = listener.accept().await.unwrap();
+        let mut first = vec![0u8; 48];
+        conn.read_exact(&mut first).await.unwrap();
+        if answer.is_empty() {
+            return first;
+        }
+        conn.write_all(&answer).await.unwrap();
+        let mut rest = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(2), conn.read_to_end(&mut rest)).await;
+        first.extend(rest);
+        first
+    });
+    (port, got)
+}
+
+#[tokio::test]
+async fn an_impostor_on_the_port_learns_nothing_and_gets_no_request() {
+    for answer in [vec![0u8; 64], pattern(64, 9), Vec::new()] {
+        let (port, got) = impostor(answer.clone()).await;
+        let ticket = dockhand_relay::ticket::Ticket {
+            port,
+            token: dockhand_relay::ticket::Token::generate().unwrap(),
+        };
+        let mut io = tcp(port).await;
+        let refused = super::direct::handshake(&mut io, &ticket)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(refused, super::DirectError::NotTheRelay { .. }),
+            "{answer:?}: {refused:?}"
+        );
+        drop(io);
+        // It saw the magic and a random nonce: no proof, no token, no frame.
+        let seen = got.await.unwrap();
+        assert_eq!(seen.len(), 48, "{answer:?}");
+        assert_eq!(&seen[..16], dockhand_relay::ticket::TCP_MAGIC);
+    }
+}

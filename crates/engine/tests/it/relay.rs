@@ -4,9 +4,12 @@
 //! shares a named volume at `/run/guest-services`: the example backend,
 //! listening on `backend.sock` there, and the relay (its image built by
 //! dockhand from `target/relay/dockhand-relay-amd64` and loaded over the
-//! API). dockhand reaches the backend only through an exec of the relay —
-//! 1,000 concurrent HTTP GETs over one session, then keep-alive calls on 8
-//! connections — and measures the relay's memory.
+//! API). dockhand reaches the backend only through the relay — over the
+//! direct transport when the relay shares the engine host's network (as
+//! dockhand's own relay service does), through an exec when the relay's
+//! port is out of reach (its own network namespace) — 1,000 concurrent HTTP
+//! GETs over one session, then keep-alive calls on 8 connections — and
+//! measures the relay's memory.
 
 use std::io::Read;
 use std::path::Path;
@@ -14,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use dockhand_engine::{
     ComposeProject, ComposeRunner, EXTENSION_LABEL, Engine, EngineHost, Relay, RelayStream,
+    RelayTransport,
 };
 use dockhand_testkit::vm::{relay_binaries, vm_tls_host as vm_host};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -95,6 +99,7 @@ async fn up(
     id: &str,
     relay_image: &str,
     backend_image: &str,
+    relay_network: &str,
 ) -> ComposeProject {
     let compose = format!(
         "services:
@@ -105,7 +110,7 @@ async fn up(
     labels: {{\"{EXTENSION_LABEL}\": \"{id}\"}}
   relay:
     image: {relay_image}
-    network_mode: none
+    network_mode: {relay_network}
     read_only: true
     volumes: [\"guest:/run/guest-services\"]
     labels: {{\"{EXTENSION_LABEL}\": \"{id}\"}}
@@ -242,7 +247,25 @@ fn percentile(times: &mut [Duration], p: f64) -> Duration {
     times[((times.len() as f64 - 1.0) * p).round() as usize]
 }
 
-async fn relay_end_to_end(test: &str, host: EngineHost) {
+/// The relay container's network, and the transport dockhand must take.
+#[derive(Debug, Clone, Copy)]
+struct Case {
+    relay_network: &'static str,
+    transport: RelayTransport,
+}
+
+/// The relay in a network namespace of its own: its port is out of reach.
+const OWN_NETWORK: Case = Case {
+    relay_network: "none",
+    transport: RelayTransport::Exec,
+};
+/// The relay on the engine host's network, as dockhand runs it.
+const HOST_NETWORK: Case = Case {
+    relay_network: "host",
+    transport: RelayTransport::Direct,
+};
+
+async fn relay_end_to_end(test: &str, host: EngineHost, case: Case) {
     let engine = Engine::connect(&host).await.expect("the engine answers");
     let runner = match ComposeRunner::detect(Path::new("docker"), &host).await {
         Ok(runner) => runner,
@@ -269,7 +292,15 @@ async fn relay_end_to_end(test: &str, host: EngineHost) {
 
     let id = unique_id("relay");
     let dir = tempfile::tempdir().expect("temp dir");
-    let project = up(&runner, dir.path(), &id, &relay_image, backend_image).await;
+    let project = up(
+        &runner,
+        dir.path(),
+        &id,
+        &relay_image,
+        backend_image,
+        case.relay_network,
+    )
+    .await;
     let _cleanup = Cleanup {
         host: host.clone(),
         extension_id: id.clone(),
@@ -287,9 +318,10 @@ async fn relay_end_to_end(test: &str, host: EngineHost) {
     assert!(relay_container.is_running(), "{relay_container:?}");
 
     let io = engine
-        .relay_exec(&relay_container.id)
+        .relay_open(&relay_container.id)
         .await
-        .expect("the relay starts by exec");
+        .expect("the relay session starts");
+    assert_eq!(io.transport(), case.transport, "{case:?}");
     let stderr = io.stderr();
     let (relay, driver) = Relay::start(io);
     let driver = tokio::spawn(driver);
@@ -336,11 +368,12 @@ async fn relay_end_to_end(test: &str, host: EngineHost) {
     let p99 = percentile(&mut times, 0.99);
 
     let serve_rss = relay_rss_kib("serve");
-    let idle_rss = relay_rss_kib("idle");
+    let listen_rss = relay_rss_kib("listen");
     eprintln!(
-        "{test}: ping {rtt:?}; 1000 concurrent calls in {concurrent:?}, 0 errors; keep-alive on 8 connections: {rate:.0} req/s, p50 {p50:?}, p99 {p99:?}; relay RSS KiB: serve {serve_rss:?}, idle {idle_rss:?}"
+        "{test}: {} transport; ping {rtt:?}; 1000 concurrent calls in {concurrent:?}, 0 errors; keep-alive on 8 connections: {rate:.0} req/s, p50 {p50:?}, p99 {p99:?}; relay RSS KiB: serve {serve_rss:?}, listen {listen_rss:?}",
+        case.transport.name()
     );
-    for kib in serve_rss.iter().chain(&idle_rss) {
+    for kib in serve_rss.iter().chain(&listen_rss) {
         assert!(
             *kib <= 4096,
             "a relay process uses {kib} KiB, more than 4 MiB"
@@ -362,7 +395,7 @@ async fn the_relay_reaches_a_backend_on_the_main_engine() {
     let Some(host) = crate::support::engine_host(test) else {
         return;
     };
-    relay_end_to_end(test, host).await;
+    relay_end_to_end(test, host, OWN_NETWORK).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -371,5 +404,14 @@ async fn the_relay_reaches_a_backend_on_the_vm_engine_over_tls() {
     let Some(host) = vm_host(test) else {
         return;
     };
-    relay_end_to_end(test, host).await;
+    relay_end_to_end(test, host, OWN_NETWORK).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_relay_on_the_vm_host_s_network_is_reached_directly() {
+    let test = "the_relay_on_the_vm_host_s_network_is_reached_directly";
+    let Some(host) = vm_host(test) else {
+        return;
+    };
+    relay_end_to_end(test, host, HOST_NETWORK).await;
 }

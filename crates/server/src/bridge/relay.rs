@@ -425,7 +425,7 @@ async fn start(
         }
     };
     let io = engine
-        .relay_exec(&container.id)
+        .relay_open(&container.id)
         .await
         .map_err(|source| RelayUnavailable::Exec {
             id: id.clone(),

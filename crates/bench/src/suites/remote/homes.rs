@@ -9,8 +9,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use dockhand_engine::Relay;
 use dockhand_host::layout::Layout;
+use dockhand_host::relay::RelaySession;
 use dockhand_oci::Reference;
 use dockhand_spec::ExtensionId;
 
@@ -167,7 +167,7 @@ impl<'a> Homes<'a> {
     }
 
     /// A new relay session to the extension's relay container.
-    pub async fn relay_session(&self) -> Result<Relay> {
+    pub async fn relay_session(&self) -> Result<RelaySession> {
         let owner = self.relay.layout.owner_label(&self.id);
         Ok(dockhand_host::relay::session(&self.env.vm, &self.id, &owner).await?)
     }
