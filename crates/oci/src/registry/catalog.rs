@@ -1,13 +1,11 @@
 //! Listing a registry's repositories (`GET /v2/_catalog`), page by page
 //! ([`super::pages`]), as tag listings do.
 
-use reqwest::Method;
 use serde::Deserialize;
 
-use super::client::{Call, RegistryClient, Target};
+use super::client::{RegistryClient, Target};
 use super::error::RegistryError;
-use super::pages::{Page, follow_pages};
-use super::stats::RequestKind;
+use super::pages::{Listing, ListingPage, Page, follow_pages};
 
 type Result<T, E = RegistryError> = std::result::Result<T, E>;
 
@@ -15,6 +13,12 @@ type Result<T, E = RegistryError> = std::result::Result<T, E>;
 struct CatalogPage {
     #[serde(default)]
     repositories: Option<Vec<String>>,
+}
+
+impl ListingPage for CatalogPage {
+    fn names(self) -> Vec<String> {
+        self.repositories.unwrap_or_default()
+    }
 }
 
 impl RegistryClient {
@@ -50,29 +54,15 @@ impl RegistryClient {
         } else {
             registry
         };
-        self.retrying(|_| {
-            let call = Call {
-                kind: RequestKind::Tags,
-                method: Method::GET,
-                registry,
-                host,
-                target: target.clone(),
-                scopes: vec!["registry:catalog:*".to_owned()],
-                headers: Default::default(),
-                body: None,
-                name: registry,
-                what: "list repositories",
-            };
-            async move {
-                let resp = self.send(&call).await?;
-                if !resp.status().is_success() {
-                    return Err(self.status_error(resp, &call).await);
-                }
-                let (page, next, url): (CatalogPage, _, _) =
-                    self.read_page(resp, &call, "repository list").await?;
-                Ok((page.repositories.unwrap_or_default(), next, url))
-            }
-        })
-        .await
+        let listing = Listing {
+            registry,
+            host,
+            scope: "registry:catalog:*".to_owned(),
+            name: registry,
+            what: "list repositories",
+            list: "repository list",
+            not_found_is_unknown_name: false,
+        };
+        self.listing_page::<CatalogPage>(&listing, target).await
     }
 }

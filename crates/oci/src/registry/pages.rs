@@ -5,11 +5,12 @@ use std::collections::HashSet;
 use std::future::Future;
 
 use reqwest::header::LINK;
-use reqwest::{Response, Url};
+use reqwest::{Method, Response, StatusCode, Url};
 use serde::de::DeserializeOwned;
 
 use super::client::{Call, RegistryClient, Target};
 use super::error::RegistryError;
+use super::stats::RequestKind;
 
 type Result<T, E = RegistryError> = std::result::Result<T, E>;
 
@@ -57,6 +58,72 @@ impl RegistryClient {
         })?;
         Ok((page, next, base))
     }
+
+    /// Asks for one page of `listing` at `target` (a `GET` counted as
+    /// [`RequestKind::Tags`], retried as any request) and reads it as `P`:
+    /// its names, the next page's URL and this page's URL.
+    pub(crate) async fn listing_page<P: ListingPage>(
+        &self,
+        listing: &Listing<'_>,
+        target: Target,
+    ) -> Result<Page> {
+        self.retrying(|_| {
+            let call = Call {
+                kind: RequestKind::Tags,
+                method: Method::GET,
+                registry: listing.registry,
+                host: listing.host,
+                target: target.clone(),
+                scopes: vec![listing.scope.clone()],
+                headers: Default::default(),
+                body: None,
+                name: listing.name,
+                what: listing.what,
+            };
+            async move {
+                let resp = self.send(&call).await?;
+                if listing.not_found_is_unknown_name && resp.status() == StatusCode::NOT_FOUND {
+                    self.read_error_body(resp, &call).await;
+                    return Err(RegistryError::NameUnknown {
+                        name: listing.name.to_owned(),
+                    });
+                }
+                if !resp.status().is_success() {
+                    return Err(self.status_error(resp, &call).await);
+                }
+                let (page, next, url): (P, _, _) =
+                    self.read_page(resp, &call, listing.list).await?;
+                Ok((page.names(), next, url))
+            }
+        })
+        .await
+    }
+}
+
+/// What one paginated listing asks for: the parts of its requests that
+/// differ between the catalog and tag listings.
+pub(crate) struct Listing<'a> {
+    /// The registry as named in references, for credentials.
+    pub registry: &'a str,
+    /// Where its API answers.
+    pub host: &'a str,
+    /// The token scope the listing needs.
+    pub scope: String,
+    /// The name in messages.
+    pub name: &'a str,
+    /// The operation, for messages (`list tags`).
+    pub what: &'a str,
+    /// The list, for messages about a page's body (`tag list`).
+    pub list: &'a str,
+    /// A 404 means the repository does not exist
+    /// ([`RegistryError::NameUnknown`]) rather than a status error.
+    pub not_found_is_unknown_name: bool,
+}
+
+/// The JSON of one listing page.
+pub(crate) trait ListingPage: DeserializeOwned {
+    /// The names on the page.
+    fn names(self) -> Vec<String>;
 }
 
 /// Reads `first` and the pages it links to with `page` (which keeps only the

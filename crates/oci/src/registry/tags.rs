@@ -1,12 +1,10 @@
 //! Listing tags (`GET /v2/<name>/tags/list`), page by page ([`super::pages`]).
 
-use reqwest::{Method, StatusCode};
 use serde::Deserialize;
 
-use super::client::{Call, RegistryClient, Target, pull_scope};
+use super::client::{RegistryClient, Target, pull_scope};
 use super::error::RegistryError;
-use super::pages::{Page, follow_pages};
-use super::stats::RequestKind;
+use super::pages::{Listing, ListingPage, Page, follow_pages};
 use crate::reference::Reference;
 
 type Result<T, E = RegistryError> = std::result::Result<T, E>;
@@ -15,6 +13,12 @@ type Result<T, E = RegistryError> = std::result::Result<T, E>;
 struct TagPage {
     #[serde(default)]
     tags: Option<Vec<String>>,
+}
+
+impl ListingPage for TagPage {
+    fn names(self) -> Vec<String> {
+        self.tags.unwrap_or_default()
+    }
 }
 
 impl RegistryClient {
@@ -33,35 +37,15 @@ impl RegistryClient {
     }
 
     async fn tag_page(&self, repo: &Reference, name: &str, target: Target) -> Result<Page> {
-        self.retrying(|_| {
-            let call = Call {
-                kind: RequestKind::Tags,
-                method: Method::GET,
-                registry: repo.registry(),
-                host: repo.api_host(),
-                target: target.clone(),
-                scopes: vec![pull_scope(repo.repository())],
-                headers: Default::default(),
-                body: None,
-                name,
-                what: "list tags",
-            };
-            async move {
-                let resp = self.send(&call).await?;
-                if resp.status() == StatusCode::NOT_FOUND {
-                    self.read_error_body(resp, &call).await;
-                    return Err(RegistryError::NameUnknown {
-                        name: name.to_owned(),
-                    });
-                }
-                if !resp.status().is_success() {
-                    return Err(self.status_error(resp, &call).await);
-                }
-                let (page, next, url): (TagPage, _, _) =
-                    self.read_page(resp, &call, "tag list").await?;
-                Ok((page.tags.unwrap_or_default(), next, url))
-            }
-        })
-        .await
+        let listing = Listing {
+            registry: repo.registry(),
+            host: repo.api_host(),
+            scope: pull_scope(repo.repository()),
+            name,
+            what: "list tags",
+            list: "tag list",
+            not_found_is_unknown_name: true,
+        };
+        self.listing_page::<TagPage>(&listing, target).await
     }
 }

@@ -510,6 +510,28 @@ async fn forbidden_is_denied_with_the_login_hint() {
     assert_eq!(reg.count("GET", "/v2/acme"), 1, "denied is not retried");
 }
 
+/// A tag list of a repository the registry does not know is `NameUnknown`;
+/// a registry without the catalog API answers its listing with a status
+/// error naming the operation.
+#[tokio::test]
+async fn listings_answered_404() {
+    let reg = FakeRegistry::start();
+    let c = client(3);
+    let e = c
+        .list_tags(&reg.reference("acme/none"), 100)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, RegistryError::NameUnknown { name } if name.ends_with("acme/none")),
+        "{e:?}"
+    );
+    let e = c.list_repositories(&reg.host(), "", 100).await.unwrap_err();
+    assert!(
+        matches!(&e, RegistryError::Status { status: 404, what, .. } if what == "list repositories"),
+        "{e:?}"
+    );
+}
+
 #[tokio::test]
 async fn tags_follow_links_across_pages() {
     let reg = FakeRegistry::start();
