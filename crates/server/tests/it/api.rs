@@ -114,16 +114,7 @@ async fn unknown_extensions_and_bad_ids() {
     let post = |path: String| {
         let session = session.clone();
         let f = &f;
-        async move {
-            f.call(
-                Method::POST,
-                DASHBOARD,
-                &path,
-                Some(&session),
-                Some(DASHBOARD_ORIGIN),
-            )
-            .await
-        }
+        async move { f.dashboard_call(Method::POST, &path, &session).await }
     };
     let a = post("/api/extensions/acme%2Fnone/ticket".into()).await;
     assert_eq!(a.status, StatusCode::NOT_FOUND, "{}", a.text());
@@ -175,15 +166,8 @@ async fn disable_and_enable_answer_the_entry() {
     let session = f.login().await;
     let id = encode_id(&rec.id);
     for (verb, enabled) in [("disable", false), ("enable", true)] {
-        let a = f
-            .call(
-                Method::POST,
-                DASHBOARD,
-                &format!("/api/extensions/{id}/{verb}"),
-                Some(&session),
-                Some(DASHBOARD_ORIGIN),
-            )
-            .await;
+        let path = format!("/api/extensions/{id}/{verb}");
+        let a = f.dashboard_call(Method::POST, &path, &session).await;
         assert_eq!(a.status, StatusCode::OK, "{verb}: {}", a.text());
         assert_eq!(a.json()["enabled"], enabled);
         assert_eq!(a.json()["id"], "acme/a");
@@ -197,15 +181,8 @@ async fn delete_removes_and_ends_its_sessions() {
     let rec = f.add_extension("acme/a", &[("index.html", "<p>")]);
     let (host, cookie) = f.enter(&rec.id).await;
     let session = f.login().await;
-    let a = f
-        .call(
-            Method::DELETE,
-            DASHBOARD,
-            &format!("/api/extensions/{}", encode_id(&rec.id)),
-            Some(&session),
-            Some(DASHBOARD_ORIGIN),
-        )
-        .await;
+    let path = format!("/api/extensions/{}", encode_id(&rec.id));
+    let a = f.dashboard_call(Method::DELETE, &path, &session).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text());
     assert_eq!(a.json(), serde_json::json!({"removed": true}));
     assert!(f.state.manager().state.get(&rec.id).unwrap().is_none());

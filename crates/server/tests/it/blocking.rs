@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use axum::http::{Method, StatusCode};
 
-use crate::support::{DASHBOARD, DASHBOARD_ORIGIN, fixture};
+use crate::support::{DASHBOARD, fixture};
 
 /// How long the other connection holds the write lock.
 const HELD: Duration = Duration::from_millis(1500);
@@ -44,16 +44,7 @@ async fn the_dashboard_answers_while_an_uninstall_runs() {
     );
     let remove = {
         let (f, session) = (Arc::clone(&f), session.clone());
-        tokio::spawn(async move {
-            f.call(
-                Method::DELETE,
-                DASHBOARD,
-                &path,
-                Some(&session),
-                Some(DASHBOARD_ORIGIN),
-            )
-            .await
-        })
+        tokio::spawn(async move { f.dashboard_call(Method::DELETE, &path, &session).await })
     };
     // Let the uninstall start and reach its first write.
     tokio::time::sleep(Duration::from_millis(200)).await;

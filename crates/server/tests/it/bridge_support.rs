@@ -14,7 +14,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, Request, StatusCode, Uri};
 use axum::routing::{any, get};
 use axum::serve::ListenerExt;
-use dockhand_engine::EngineHost;
+use dockhand_engine::{COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL, EngineHost};
 use dockhand_host::layout::Layout;
 use dockhand_host::state::{BackendRecord, ExtensionRecord};
 use dockhand_server::ApiError;
@@ -379,6 +379,31 @@ impl Harness {
     /// A path in the temp dir.
     pub fn path(&self, rel: &str) -> PathBuf {
         self.tmp.path().join(rel)
+    }
+
+    /// `docker` arguments that make a container or volume the extension's,
+    /// as the compose override does: `--label` with each owner label.
+    pub fn owner_label_args(&self) -> Vec<String> {
+        self.caller()
+            .owner_label
+            .split(',')
+            .flat_map(|label| ["--label".to_owned(), label.to_owned()])
+            .collect()
+    }
+
+    /// `docker run` arguments that label a container as compose labels one
+    /// of `service` in the extension's backend: the owner labels, the
+    /// compose project and the service.
+    pub fn service_label_args(&self, service: &str) -> Vec<String> {
+        let project = self.caller().record.compose_project.clone();
+        let mut args = self.owner_label_args();
+        for label in [
+            format!("{COMPOSE_PROJECT_LABEL}={}", project.unwrap_or_default()),
+            format!("{COMPOSE_SERVICE_LABEL}={service}"),
+        ] {
+            args.extend(["--label".to_owned(), label]);
+        }
+        args
     }
 }
 

@@ -100,26 +100,10 @@ async fn setup(test: &str) -> Option<(Harness, Cleanup)> {
 
 /// Starts a container of the extension's backend as compose would label it.
 fn run_service(h: &Harness, cleanup: &mut Cleanup, service: &str, cmd: &[&str]) -> String {
-    let project = h
-        .caller()
-        .record
-        .compose_project
-        .clone()
-        .unwrap_or_default();
-    // The extension's and its home's labels, as the override puts them.
-    let owner: Vec<String> = h
-        .caller()
-        .owner_label
-        .split(',')
-        .map(str::to_owned)
-        .collect();
-    let svc = format!("com.docker.compose.service={service}");
-    let proj = format!("com.docker.compose.project={project}");
+    let labels = h.service_label_args(service);
     let mut args = vec!["run", "-d"];
-    for label in &owner {
-        args.extend(["--label", label.as_str()]);
-    }
-    args.extend(["--label", &svc, "--label", &proj, IMAGE]);
+    args.extend(labels.iter().map(String::as_str));
+    args.push(IMAGE);
     args.extend_from_slice(cmd);
     let id = docker(&args);
     cleanup.containers.push(id.clone());

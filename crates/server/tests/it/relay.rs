@@ -14,10 +14,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
-use dockhand_engine::{
-    COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL, Engine, EngineHost, RELAY_SERVICE, RELAY_VOLUME,
-    ROLE_LABEL,
-};
+use dockhand_engine::{Engine, EngineHost, RELAY_SERVICE, RELAY_VOLUME, ROLE_LABEL};
 use dockhand_testkit::command::stdout_ok;
 use dockhand_testkit::vm::{relay_binaries, vm_tls_host as vm_host};
 use serde_json::{Value, json};
@@ -130,12 +127,6 @@ async fn vm_service_goes_through_the_relay_on_the_vm_engine() {
         ..Options::default()
     })
     .await;
-    let owner: Vec<String> = h
-        .caller()
-        .owner_label
-        .split(',')
-        .map(str::to_owned)
-        .collect();
     let volume = format!("{project}_{RELAY_VOLUME}");
     let mut cleanup = Cleanup {
         host: host.clone(),
@@ -143,25 +134,14 @@ async fn vm_service_goes_through_the_relay_on_the_vm_engine() {
         volume: volume.clone(),
     };
     let labels = |service: &str, extra: &[&str]| {
-        let mut args = Vec::new();
-        for l in owner
-            .iter()
-            .cloned()
-            .chain([
-                format!("{COMPOSE_PROJECT_LABEL}={project}"),
-                format!("{COMPOSE_SERVICE_LABEL}={service}"),
-            ])
-            .chain(extra.iter().map(|l| (*l).to_owned()))
-        {
-            args.push("--label".to_owned());
-            args.push(l);
+        let mut args = h.service_label_args(service);
+        for label in extra {
+            args.extend(["--label".to_owned(), (*label).to_owned()]);
         }
         args
     };
     let mut create = vec!["volume".to_owned(), "create".to_owned()];
-    for l in &owner {
-        create.extend(["--label".to_owned(), l.clone()]);
-    }
+    create.extend(h.owner_label_args());
     create.push(volume.clone());
     docker(
         &host,

@@ -89,15 +89,7 @@ async fn state_changing_requests_need_the_exact_origin() {
             .await;
         assert_eq!(a.status, StatusCode::FORBIDDEN, "{origin:?}");
     }
-    let a = f
-        .call(
-            Method::POST,
-            DASHBOARD,
-            &path,
-            Some(&session),
-            Some(DASHBOARD_ORIGIN),
-        )
-        .await;
+    let a = f.dashboard_call(Method::POST, &path, &session).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text());
 
     // The extension origin: its own origin only, never the dashboard's.
@@ -374,15 +366,8 @@ async fn disable_ends_an_open_tabs_bridge_access() {
 
     // From the dashboard.
     let session = f.login().await;
-    let r = f
-        .call(
-            axum::http::Method::POST,
-            DASHBOARD,
-            &format!("/api/extensions/{}/disable", encode_id(&a.id)),
-            Some(&session),
-            Some(DASHBOARD_ORIGIN),
-        )
-        .await;
+    let path = format!("/api/extensions/{}/disable", encode_id(&a.id));
+    let r = f.dashboard_call(Method::POST, &path, &session).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_ne!(info(&f, &host_a, &cookie_a).await, StatusCode::OK);
     assert_ne!(

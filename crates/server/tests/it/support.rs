@@ -270,6 +270,19 @@ impl Fixture {
         self.call(Method::GET, host, path, cookie, None).await
     }
 
+    /// `method path` as the dashboard's page sends it: on the dashboard's
+    /// host, in `session`, with the dashboard's `Origin`.
+    pub async fn dashboard_call(&self, method: Method, path: &str, session: &str) -> Answer {
+        self.call(
+            method,
+            DASHBOARD,
+            path,
+            Some(session),
+            Some(DASHBOARD_ORIGIN),
+        )
+        .await
+    }
+
     /// Logs in with a fresh startup token; the session cookie (`name=value`).
     pub async fn login(&self) -> String {
         let token = self.state.auth().issue_startup_token().unwrap();
@@ -286,15 +299,8 @@ impl Fixture {
     /// A ticket URL for `id` (as the shell gets it), split into host and path.
     pub async fn ticket(&self, session: &str, id: &ExtensionId) -> (String, String) {
         let enc = dockhand_server::api::encode_id(id);
-        let a = self
-            .call(
-                Method::POST,
-                DASHBOARD,
-                &format!("/api/extensions/{enc}/ticket"),
-                Some(session),
-                Some(DASHBOARD_ORIGIN),
-            )
-            .await;
+        let path = format!("/api/extensions/{enc}/ticket");
+        let a = self.dashboard_call(Method::POST, &path, session).await;
         assert_eq!(a.status, StatusCode::OK, "{}", a.text());
         let url = a.json()["url"].as_str().unwrap().to_owned();
         let rest = url.strip_prefix("http://").unwrap();

@@ -67,14 +67,7 @@ fn installed(registry: &str) -> (Fixture, String) {
 }
 
 async fn post(f: &Fixture, session: &str, path: &str) -> Answer {
-    f.call(
-        Method::POST,
-        DASHBOARD,
-        path,
-        Some(session),
-        Some(DASHBOARD_ORIGIN),
-    )
-    .await
+    f.dashboard_call(Method::POST, path, session).await
 }
 
 #[tokio::test]

@@ -140,6 +140,21 @@ async fn start_sleeper(addr: std::net::SocketAddr, pidfile: &std::path::Path) ->
     (ws, pid)
 }
 
+/// Asserts that the sleeper `pid` ends within 5 s (`after` what, for the
+/// failure message).
+async fn assert_ends(pid: u32, after: &str) {
+    assert!(
+        eventually(5, || !alive(pid)).await,
+        "sleep {pid} still runs {after}"
+    );
+}
+
+/// Asserts that within 5 s the extension has no process left.
+async fn assert_none_running(h: &Harness) {
+    let running = || h.state.bridge.processes.running(h.caller().id());
+    assert!(eventually(5, || running() == 0).await, "{} left", running());
+}
+
 #[tokio::test]
 async fn close_request_kills_the_process_group() {
     let h = Harness::new().await;
@@ -152,11 +167,8 @@ async fn close_request_kills_the_process_group() {
     assert_eq!(exit["killed"], true, "{messages:?}");
     assert_eq!(exit["exit"], 143, "{messages:?}");
     assert_eq!(exit["signal"], "SIGTERM");
-    assert!(
-        eventually(5, || !alive(pid)).await,
-        "sleep {pid} still runs"
-    );
-    assert!(eventually(5, || h.state.bridge.processes.running(h.caller().id()) == 0).await);
+    assert_ends(pid, "after the close request").await;
+    assert_none_running(&h).await;
 }
 
 #[tokio::test]
@@ -167,19 +179,13 @@ async fn disconnecting_kills_the_process() {
     let pidfile = h.path("a.pid");
     let (mut ws, pid) = start_sleeper(addr, &pidfile).await;
     ws.close(None).await.unwrap();
-    assert!(
-        eventually(5, || !alive(pid)).await,
-        "sleep {pid} still runs after close"
-    );
+    assert_ends(pid, "after close").await;
     // The connection just dropped.
     let pidfile = h.path("b.pid");
     let (ws, pid) = start_sleeper(addr, &pidfile).await;
     drop(ws);
-    assert!(
-        eventually(5, || !alive(pid)).await,
-        "sleep {pid} still runs after a drop"
-    );
-    assert!(eventually(5, || h.state.bridge.processes.running(h.caller().id()) == 0).await);
+    assert_ends(pid, "after a drop").await;
+    assert_none_running(&h).await;
 }
 
 #[tokio::test]
@@ -188,10 +194,7 @@ async fn shutdown_kills_everything() {
     let addr = h.serve_tcp().await;
     let (_ws, pid) = start_sleeper(addr, &h.path("c.pid")).await;
     assert_eq!(h.state.bridge.processes.kill_all(), 1);
-    assert!(
-        eventually(5, || !alive(pid)).await,
-        "sleep {pid} survived kill_all"
-    );
+    assert_ends(pid, "after kill_all").await;
 }
 
 #[tokio::test]
