@@ -18,6 +18,8 @@ use dockhand_host::fs_message::without_repeated_paths;
 use dockhand_spec::{Diagnostic, Report, Severity};
 use serde::Serialize;
 
+use crate::args::Format;
+
 const BOLD: Style = Style::new().bold();
 const RED: Style = AnsiColor::Red.on_default().bold();
 const YELLOW: Style = AnsiColor::Yellow.on_default().bold();
@@ -46,6 +48,20 @@ pub fn data(text: &str) {
 pub fn json<T: Serialize>(value: &T) -> anyhow::Result<()> {
     let text = serde_json::to_string_pretty(value)?;
     data(&text);
+    Ok(())
+}
+
+/// Prints `value` as `format` asks: one JSON document, or the text that
+/// `text` makes of it.
+pub fn report<T: Serialize>(
+    format: Format,
+    value: &T,
+    text: impl FnOnce(&T) -> String,
+) -> anyhow::Result<()> {
+    match format {
+        Format::Json => json(value)?,
+        Format::Text => data(&text(value)),
+    }
     Ok(())
 }
 

@@ -6,7 +6,7 @@ use anyhow::Result;
 use dockhand_host::catalog::{self, CatalogItem, CatalogOptions};
 use dockhand_host::state::State;
 
-use crate::args::{CatalogArgs, Format};
+use crate::args::CatalogArgs;
 use crate::settings::{Settings, runtime};
 
 pub fn run(args: &CatalogArgs, settings: &Settings) -> Result<ExitCode> {
@@ -34,10 +34,7 @@ pub fn run(args: &CatalogArgs, settings: &Settings) -> Result<ExitCode> {
             i.error.as_deref().unwrap_or_default()
         ));
     }
-    match args.format {
-        Format::Json => crate::output::json(&items)?,
-        Format::Text => crate::output::data(&text(&items)),
-    }
+    crate::output::report(args.format, &items, |items| text(items))?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -15,7 +15,7 @@ use dockhand_oci::store::Store;
 use dockhand_spec::labels::name;
 use serde::Serialize;
 
-use crate::args::{Format, InspectArgs};
+use crate::args::InspectArgs;
 use crate::settings::{Settings, runtime};
 
 /// `inspect --format json`, as CLI.md fixes it (plus the platform read).
@@ -77,10 +77,7 @@ pub fn run(args: &InspectArgs, settings: &Settings) -> Result<ExitCode> {
         layers_total: inspected.layers_total,
         chosen_tag,
     };
-    match args.format {
-        Format::Json => crate::output::json(&json)?,
-        Format::Text => crate::output::data(&text(&json)),
-    }
+    crate::output::report(args.format, &json, text)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -46,6 +46,15 @@ fn is_ours(path: &Path) -> bool {
         .is_some_and(|v| v["Vendor"] == "dockhand")
 }
 
+/// Refuses to touch `path` when it is not dockhand's, unless `force`; the
+/// refusal is `path` and then `why` (what it is, what to do).
+fn refuse_unless_ours(path: &Path, force: bool, why: &str) -> Result<()> {
+    if !force && !is_ours(path) {
+        bail!("{} {why}", path.display());
+    }
+    Ok(())
+}
+
 fn install(args: &PluginInstallArgs, cli: &Cli) -> Result<ExitCode> {
     let dir = plugin_dir(args.dir.as_ref(), cli);
     let exe = std::env::current_exe()
@@ -61,12 +70,11 @@ fn install(args: &PluginInstallArgs, cli: &Cli) -> Result<ExitCode> {
             ));
             return Ok(ExitCode::SUCCESS);
         }
-        if !args.force && !is_ours(&path) {
-            bail!(
-                "{} exists and is not dockhand's (Docker Desktop's plugin?): remove it, or pass --force to replace it",
-                path.display()
-            );
-        }
+        refuse_unless_ours(
+            &path,
+            args.force,
+            "exists and is not dockhand's (Docker Desktop's plugin?): remove it, or pass --force to replace it",
+        )?;
     }
     fs_err::create_dir_all(&dir)?;
     // Written beside and renamed over, so the plugin is never missing or half-written.
@@ -104,12 +112,11 @@ fn uninstall(args: &PluginUninstallArgs, cli: &Cli) -> Result<ExitCode> {
         ));
         return Ok(ExitCode::SUCCESS);
     }
-    if !args.force && !is_ours(&path) {
-        bail!(
-            "{} is not dockhand's (Docker Desktop's plugin?): leaving it; pass --force to remove it anyway",
-            path.display()
-        );
-    }
+    refuse_unless_ours(
+        &path,
+        args.force,
+        "is not dockhand's (Docker Desktop's plugin?): leaving it; pass --force to remove it anyway",
+    )?;
     fs_err::remove_file(&path)?;
     crate::output::data(&format!("removed {}", path.display()));
     Ok(ExitCode::SUCCESS)

@@ -9,7 +9,7 @@ use dockhand_oci::source::ImageSource;
 use dockhand_oci::store::Store;
 use serde::Serialize;
 
-use crate::args::{Format, PushArgs};
+use crate::args::PushArgs;
 use crate::settings::{Settings, runtime};
 
 #[derive(Serialize)]
@@ -58,13 +58,12 @@ pub fn run(args: &PushArgs, settings: &Settings) -> Result<ExitCode> {
         skipped: report.skipped,
         mounted: report.mounted,
     };
-    match args.format {
-        Format::Json => crate::output::json(&json)?,
-        Format::Text => crate::output::data(&format!(
+    crate::output::report(args.format, &json, |json| {
+        format!(
             "{}@{}\n  uploaded {}, already there {}, mounted {}",
             json.reference, json.digest, json.uploaded, json.skipped, json.mounted
-        )),
-    }
+        )
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 

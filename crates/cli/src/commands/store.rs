@@ -33,13 +33,12 @@ pub fn run(cmd: &StoreCommand, settings: &Settings) -> Result<ExitCode> {
                 bytes_freed: report.bytes_freed,
                 blobs_kept: report.blobs_kept,
             };
-            match args.format {
-                Format::Json => crate::output::json(&json)?,
-                Format::Text => crate::output::data(&format!(
+            crate::output::report(args.format, &json, |json| {
+                format!(
                     "removed {} blobs ({} bytes), kept {}",
                     json.blobs_removed, json.bytes_freed, json.blobs_kept
-                )),
-            }
+                )
+            })?;
         }
         StoreCommand::Ls(args) => {
             let entries: Vec<EntryJson> = store

@@ -210,24 +210,22 @@ mod tests {
     fn check_intervals_parse() {
         use crate::args::{CheckInterval, parse_interval};
         use std::time::Duration;
-        assert_eq!(
-            parse_interval("12h"),
-            Ok(CheckInterval(Some(Duration::from_secs(43_200))))
-        );
-        assert_eq!(
-            parse_interval("30m"),
-            Ok(CheckInterval(Some(Duration::from_secs(1800))))
-        );
-        assert_eq!(
-            parse_interval("90"),
-            Ok(CheckInterval(Some(Duration::from_secs(90))))
-        );
-        assert_eq!(
-            parse_interval("2d"),
-            Ok(CheckInterval(Some(Duration::from_secs(172_800))))
-        );
-        assert_eq!(parse_interval("0"), Ok(CheckInterval(None)));
-        assert_eq!(parse_interval("off"), Ok(CheckInterval(None)));
+        // (text, seconds; None: no checks)
+        let cases = [
+            ("12h", Some(43_200)),
+            ("30m", Some(1800)),
+            ("90", Some(90)),
+            ("2d", Some(172_800)),
+            ("0", None),
+            ("off", None),
+        ];
+        for (text, secs) in cases {
+            assert_eq!(
+                parse_interval(text),
+                Ok(CheckInterval(secs.map(Duration::from_secs))),
+                "{text}"
+            );
+        }
         assert!(
             parse_interval("12x")
                 .unwrap_err()

@@ -11,7 +11,7 @@ use anyhow::Result;
 use dockhand_engine::{Engine, EngineMode};
 use serde::Serialize;
 
-use crate::args::{Cli, Format, VersionArgs};
+use crate::args::{Cli, VersionArgs};
 use crate::settings::{Settings, runtime};
 
 /// How long the engine part may take (an ssh or TCP engine that does not
@@ -130,10 +130,7 @@ pub fn run(args: &VersionArgs, cli: &Cli) -> Result<ExitCode> {
         api_version: dockhand_spec::API_VERSION,
         engine,
     };
-    match args.format {
-        Format::Json => crate::output::json(&info)?,
-        Format::Text => crate::output::data(&text(&info)),
-    }
+    crate::output::report(args.format, &info, text)?;
     Ok(ExitCode::SUCCESS)
 }
 

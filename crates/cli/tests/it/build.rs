@@ -66,13 +66,6 @@ fn build(home: &TempDir, dir: &TempDir, extra: &[&str]) -> Output {
         .expect("dockhand runs")
 }
 
-fn text(out: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 /// `text` with the temporary paths and digests replaced by names.
 fn redact(text: &str, dir: &TempDir, home: &TempDir) -> String {
     let mut out = text
@@ -95,7 +88,7 @@ fn an_empty_changelog_builds_with_a_warning_and_fails_with_strict() {
     let dir = empty_changelog_extension();
     let home = TempDir::new("build-home");
     let out = build(&home, &dir, &[]);
-    let (stdout, stderr) = text(&out);
+    let (stdout, stderr) = support::texts(&out);
     assert!(out.status.success(), "{stdout}{stderr}");
     insta::assert_snapshot!(
         "build_empty_changelog",
@@ -104,7 +97,7 @@ fn an_empty_changelog_builds_with_a_warning_and_fails_with_strict() {
 
     let strict_home = TempDir::new("build-strict");
     let out = build(&strict_home, &dir, &["--strict"]);
-    let (stdout, stderr) = text(&out);
+    let (stdout, stderr) = support::texts(&out);
     assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
     assert!(
         stdout.contains("invalid, 1 error and 0 warnings")
@@ -135,7 +128,7 @@ fn an_empty_changelog_builds_with_a_warning_and_fails_with_strict() {
         .args(["install", "-y", &source])
         .output()
         .expect("dockhand runs");
-    let (stdout, stderr) = text(&out);
+    let (stdout, stderr) = support::texts(&out);
     assert!(out.status.success(), "install: {stdout}{stderr}");
     let out = support::dockhand()
         .env("DOCKHAND_HOME", &home.0)
@@ -143,20 +136,25 @@ fn an_empty_changelog_builds_with_a_warning_and_fails_with_strict() {
         .args(["uninstall", "dockhand-it/build"])
         .output()
         .expect("dockhand runs");
-    assert!(out.status.success(), "uninstall: {}", text(&out).1);
+    assert!(
+        out.status.success(),
+        "uninstall: {}",
+        support::texts(&out).1
+    );
 }
 
 #[test]
 fn an_amd64_binary_for_every_platform_is_refused() {
     let dir = empty_changelog_extension();
     let home = TempDir::new("build-arch");
-    let out = build(
-        &home,
-        &dir,
-        &["--add", "out/amd64/backend:/backend", "--cmd", "/backend"],
+    let stderr = support::failed(
+        "dockhand build",
+        &build(
+            &home,
+            &dir,
+            &["--add", "out/amd64/backend:/backend", "--cmd", "/backend"],
+        ),
     );
-    let (stdout, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
     assert!(
         stderr.contains(
             "error: out/amd64/backend is an ELF executable for amd64, which cannot run in the linux/arm64 image: give each platform its own build with --add linux/amd64=SRC:DEST and --add linux/arm64=SRC:DEST, or build only --platform linux/amd64"
@@ -184,7 +182,7 @@ fn a_binary_per_platform_builds() {
             "json",
         ],
     );
-    let (stdout, stderr) = text(&out);
+    let (stdout, stderr) = support::texts(&out);
     assert!(out.status.success(), "{stdout}{stderr}");
     let built: Value = serde_json::from_str(&stdout).expect("json");
     let platforms = built["platforms"].as_array().expect("platforms");
@@ -228,8 +226,7 @@ fn a_source_outside_the_directory_is_called_that() {
     let file = outside.write("backend", "#!/bin/sh\n");
     let src = file.display().to_string();
     let out = build(&home, &dir, &["--add", &format!("{src}:/backend")]);
-    let (stdout, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    let stderr = support::failed("dockhand build", &out);
     let root = fs_err::canonicalize(&dir.0).expect("canonical");
     assert!(
         stderr.contains(&format!(

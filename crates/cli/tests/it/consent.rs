@@ -68,19 +68,23 @@ fn validate_with(dir: &TempDir, compose: &str) -> (Option<i32>, Value) {
     (out.status.code(), json)
 }
 
-fn findings(json: &Value) -> Vec<(String, String, String)> {
+/// Each diagnostic of `json` (`validate --format json`) as its fields
+/// `keys`, in that order.
+fn diagnostics(json: &Value, keys: [&str; 3]) -> Vec<(String, String, String)> {
     json["diagnostics"]
         .as_array()
         .unwrap()
         .iter()
         .map(|d| {
-            (
-                d["code"].as_str().unwrap().to_owned(),
-                d["location"].as_str().unwrap().to_owned(),
-                d["message"].as_str().unwrap().to_owned(),
-            )
+            let field = |key: &str| d[key].as_str().unwrap().to_owned();
+            (field(keys[0]), field(keys[1]), field(keys[2]))
         })
         .collect()
+}
+
+/// Each diagnostic of `json` as code, location and message.
+fn findings(json: &Value) -> Vec<(String, String, String)> {
+    diagnostics(json, ["code", "location", "message"])
 }
 
 #[test]
@@ -143,18 +147,7 @@ fn validate_refuses_other_files_and_an_image_it_would_build() {
     );
     let (code, json) = validate_json(&dir);
     assert_eq!(code, Some(1), "{json:#}");
-    let found: Vec<(String, String, String)> = json["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| {
-            (
-                d["code"].as_str().unwrap().to_owned(),
-                d["severity"].as_str().unwrap().to_owned(),
-                d["location"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
+    let found = diagnostics(&json, ["code", "severity", "location"]);
     let has = |code: &str, severity: &str, location: &str| {
         found
             .iter()

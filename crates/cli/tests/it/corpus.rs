@@ -55,13 +55,21 @@ fn validate_json(dir: &Path, folder: &str) -> (Value, i32) {
     (json, code)
 }
 
-#[test]
-fn corpus_matches_expectations() {
-    let Some(dir) = support::corpus_dir() else {
+/// The corpus, or `None` (after saying so) when it was not found.
+fn corpus(test: &str) -> Option<std::path::PathBuf> {
+    let dir = support::corpus_dir();
+    if dir.is_none() {
         support::skip(
-            "corpus_matches_expectations",
+            test,
             "the corpus (../shared/corpus or $DOCKHAND_CORPUS) was not found",
         );
+    }
+    dir
+}
+
+#[test]
+fn corpus_matches_expectations() {
+    let Some(dir) = corpus("corpus_matches_expectations") else {
         return;
     };
     let expected = expectations();
@@ -119,11 +127,7 @@ fn corpus_matches_expectations() {
 
 #[test]
 fn corpus_output_snapshots() {
-    let Some(dir) = support::corpus_dir() else {
-        support::skip(
-            "corpus_output_snapshots",
-            "the corpus (../shared/corpus or $DOCKHAND_CORPUS) was not found",
-        );
+    let Some(dir) = corpus("corpus_output_snapshots") else {
         return;
     };
     let mut text = String::new();

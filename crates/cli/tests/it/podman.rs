@@ -80,24 +80,6 @@ impl Dockhand {
     }
 }
 
-/// Removes what the test installed, even when it fails half way.
-struct Uninstall<'a> {
-    dh: &'a Dockhand,
-    ids: Vec<String>,
-    images: Vec<String>,
-}
-
-impl Drop for Uninstall<'_> {
-    fn drop(&mut self) {
-        for id in &self.ids {
-            let _ = self.dh.run(&["-q", "rm", "--volumes", id]);
-        }
-        for image in &self.images {
-            let _ = support::docker_at(&self.dh.podman, &["rmi", image]);
-        }
-    }
-}
-
 /// A repository name no earlier run used (the registry outlives test runs).
 fn unique(name: &str) -> String {
     support::unique_name("dockhand-it", &format!("podman-{name}"))
@@ -195,8 +177,11 @@ fn the_lifecycle_on_podman() {
         run: TempDir::new("podman-run"),
         podman: env.podman.clone(),
     };
-    let mut guard = Uninstall {
-        dh: &dh,
+    let mut guard = support::Uninstall {
+        dockhand: |args: &[&str]| {
+            let _ = dh.run(args);
+        },
+        host: dh.podman.clone(),
         ids: Vec::new(),
         images: refs.clone(),
     };

@@ -77,29 +77,6 @@ fn entry<'a>(listed: &'a Value, id: &str) -> &'a Value {
     support::entry(listed.as_array().expect("ls is an array"), id)
 }
 
-/// Removes what a test installed, even when it fails half way, and the
-/// images dockhand loaded into the rootless engine.
-struct Cleanup<'a> {
-    user: &'a LabUser,
-    host: &'a str,
-    ids: Vec<String>,
-    images: Vec<String>,
-}
-
-impl Drop for Cleanup<'_> {
-    fn drop(&mut self) {
-        for id in &self.ids {
-            let _ = self.user.run(&["-q", "rm", "--volumes", id]);
-        }
-        for image in &self.images {
-            let _ = Command::new("docker")
-                .env("DOCKER_HOST", self.host)
-                .args(["rmi", image])
-                .output();
-        }
-    }
-}
-
 /// Where the backend of `id` makes its socket `name` in the user's home.
 fn socket(user: &LabUser, id: &str, name: &str) -> PathBuf {
     let layout = dockhand_host::layout::Layout {
@@ -159,9 +136,11 @@ fn lifecycle_on(test: &str, var: &str, flavor: &str) {
     assert_eq!(engine["flavor"], flavor, "{engine}");
     assert_eq!(engine["mode"], "local", "{engine}");
 
-    let mut cleanup = Cleanup {
-        user: &user,
-        host: &r.host,
+    let mut cleanup = support::Uninstall {
+        dockhand: |args: &[&str]| {
+            let _ = user.run(args);
+        },
+        host: r.host.clone(),
         ids: vec![image_id.clone(), compose_id.clone(), bare_id.clone()],
         images: vec![image_ref.clone(), compose_ref.clone(), bare_ref.clone()],
     };

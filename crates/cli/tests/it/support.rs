@@ -90,6 +90,28 @@ pub fn assert_str_contains(value: &serde_json::Value, needle: &str, whole: &dyn 
     );
 }
 
+/// Removes what a test installed, also when it fails half way: each of
+/// `ids` by `dockhand -q rm --volumes ID`, then each of `images` from the
+/// engine at `host` (what dockhand loaded into it).
+pub struct Uninstall<F: Fn(&[&str])> {
+    /// Runs dockhand with these arguments, in the test's home (as its user).
+    pub dockhand: F,
+    pub host: String,
+    pub ids: Vec<String>,
+    pub images: Vec<String>,
+}
+
+impl<F: Fn(&[&str])> Drop for Uninstall<F> {
+    fn drop(&mut self) {
+        for id in &self.ids {
+            (self.dockhand)(&["-q", "rm", "--volumes", id]);
+        }
+        for image in &self.images {
+            let _ = docker_at(&self.host, &["rmi", image]);
+        }
+    }
+}
+
 /// How long each phase of an end-to-end test took, printed at its end:
 /// `TEST: built and pushed in 1.2s, installed in 3.4s, …`.
 pub struct Phases {

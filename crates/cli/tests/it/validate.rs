@@ -5,7 +5,7 @@ use fs_err::os::unix::fs::symlink;
 
 use serde_json::Value;
 
-use crate::support::{TempDir, run};
+use crate::support::{self, TempDir, run};
 
 const LABELS: &str = r#"{
   "org.opencontainers.image.title": "T",
@@ -55,6 +55,16 @@ fn codes(v: &Value) -> Vec<String> {
         .iter()
         .map(|d| d["code"].as_str().expect("code").to_owned())
         .collect()
+}
+
+/// Validates `d`, asserting that it fails with the one finding `code`
+/// whose message contains `message`.
+#[track_caller]
+fn one_error(d: &TempDir, code: &str, message: &str) {
+    let (v, exit) = json(d, &[]);
+    assert_eq!(exit, Some(1), "{v}");
+    assert_eq!(codes(&v), vec![code]);
+    support::assert_str_contains(&v["diagnostics"][0]["message"], message, &v);
 }
 
 fn stderr_of(args: &[&str]) -> (String, Option<i32>) {
@@ -138,15 +148,7 @@ fn non_utf8_and_oversized_metadata() {
     big.extend(std::iter::repeat_n(b'a', 1024 * 1024 + 10));
     big.extend(b"\"}");
     d.write("metadata.json", big);
-    let (v, code) = json(&d, &[]);
-    assert_eq!(code, Some(1));
-    assert_eq!(codes(&v), vec!["DH001"]);
-    assert!(
-        v["diagnostics"][0]["message"]
-            .as_str()
-            .expect("msg")
-            .contains("was not read")
-    );
+    one_error(&d, "DH001", "was not read");
 }
 
 #[test]
@@ -216,15 +218,7 @@ fn labels_from_the_dockerfile_with_build_args() {
 fn api_version_checks_and_override() {
     let d = good_dir("api");
     d.write("labels.json", LABELS.replace(">= 0.3.0", ">= 9.0.0"));
-    let (v, code) = json(&d, &[]);
-    assert_eq!(code, Some(1));
-    assert_eq!(codes(&v), vec!["DH209"]);
-    assert!(
-        v["diagnostics"][0]["message"]
-            .as_str()
-            .expect("m")
-            .contains("0.4.2")
-    );
+    one_error(&d, "DH209", "0.4.2");
     let (_, code) = json(&d, &["--api-version", "9.1.0"]);
     assert_eq!(code, Some(0));
     d.write("labels.json", LABELS.replace(">= 0.3.0", "latest"));
@@ -272,15 +266,7 @@ fn hostile_metadata_values() {
 fn bad_labels_json_is_one_clear_error() {
     let d = good_dir("badlabels");
     d.write("labels.json", r#"{"a": 1}"#);
-    let (v, code) = json(&d, &[]);
-    assert_eq!(code, Some(1));
-    assert_eq!(codes(&v), vec!["DH215"]);
-    assert!(
-        v["diagnostics"][0]["message"]
-            .as_str()
-            .expect("m")
-            .contains("string values")
-    );
+    one_error(&d, "DH215", "string values");
 }
 
 #[test]

@@ -12,7 +12,7 @@ use fantoccini::wd::WebDriverCompatibleCommand;
 use serde_json::{Value, json};
 
 use super::expect::{Expectations, Expected};
-use crate::dashboard::{enter, open_tab, top};
+use crate::dashboard::{enter, open_tab, top, wait_js_within};
 
 /// What the tab showed.
 #[derive(Debug, Default)]
@@ -185,27 +185,6 @@ pub(crate) async fn color_scheme(c: &Client, scheme: &str) -> Result<()> {
     Ok(())
 }
 
-/// Polls `script` in the current frame until it returns something other
-/// than `null`/`false`, for at most `limit`.
-async fn until(c: &Client, what: &str, script: &str, limit: Duration) -> Result<Value> {
-    let started = Instant::now();
-    let mut last = String::new();
-    loop {
-        match c.execute(script, vec![]).await {
-            Ok(Value::Null | Value::Bool(false)) => {}
-            Ok(v) => return Ok(v),
-            Err(e) => last = e.to_string(),
-        }
-        if started.elapsed() > limit {
-            bail!(
-                "timed out after {} s waiting for {what} {last}",
-                limit.as_secs()
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
 /// Both providers render `theme.palette.docker.grey[100]` of the host's
 /// theme globals for the emulated scheme, light then dark.
 async fn theme_light_dark(
@@ -226,7 +205,7 @@ async fn theme_light_dark(
              const want = (bag) => {{ try {{ return window[bag]['{mode}'].palette.docker.grey[100]; }} catch (e) {{ return 'missing: ' + e.message; }} }}; \
              return {{v6, v5, want6: want('__ddMuiV6Themes'), want5: want('__ddMuiV5Themes')}};"
         );
-        let v = until(
+        let v = wait_js_within(
             c,
             &format!("both providers in {mode} mode"),
             &script,
@@ -271,7 +250,7 @@ async fn stats_stream(c: &Client, title: &str) -> Result<String> {
                              once: o.dataset.state, count: +o.dataset.count, onceText: o.textContent}; \
                   if (r.state === 'error' || r.bad > 0 || r.once === 'error') return r; \
                   return r.lines >= 2 && r.once === 'ok' ? r : false;";
-    let v = until(
+    let v = wait_js_within(
         c,
         "two streamed docker stats lines",
         script,
@@ -299,7 +278,7 @@ async fn lab_detects(c: &Client, title: &str) -> Result<String> {
         .await?
         .click()
         .await?;
-    let v = until(
+    let v = wait_js_within(
         c,
         "the refused call's answer",
         "const e = document.getElementById('failed'); return ['resolved', 'rejected'].includes(e.dataset.state) ? e.dataset.state : false",

@@ -161,7 +161,17 @@ pub(crate) fn in_browser_ok(
 /// Polls `script` (run in the current frame) until it returns something
 /// other than `null`/`false`; errors while a page loads count as not yet.
 pub(crate) async fn wait_js(c: &Client, what: &str, script: &str) -> Result<Value> {
-    let until = Instant::now() + WAIT;
+    wait_js_within(c, what, script, WAIT).await
+}
+
+/// [`wait_js`] for at most `limit`.
+pub(crate) async fn wait_js_within(
+    c: &Client,
+    what: &str,
+    script: &str,
+    limit: Duration,
+) -> Result<Value> {
+    let until = Instant::now() + limit;
     let mut last = String::new();
     loop {
         match c.execute(script, vec![]).await {
@@ -170,7 +180,10 @@ pub(crate) async fn wait_js(c: &Client, what: &str, script: &str) -> Result<Valu
             Err(e) => last = e.to_string(),
         }
         if Instant::now() > until {
-            bail!("timed out waiting for {what} ({script}) {last}");
+            bail!(
+                "timed out after {} s waiting for {what} ({script}) {last}",
+                limit.as_secs()
+            );
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

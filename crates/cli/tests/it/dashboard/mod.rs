@@ -58,6 +58,24 @@ struct Cleanup<'a> {
     volume: Option<String>,
 }
 
+impl<'a> Cleanup<'a> {
+    /// Installs every published `(reference, id)` in `home`, each removed
+    /// (with its volumes) when the cleanup is dropped.
+    fn install<T>(home: &'a Home, env: &'a RealEnv, published: &[(T, (String, String))]) -> Self {
+        let mut cleanup = Self {
+            home,
+            env,
+            ids: Vec::new(),
+            volume: None,
+        };
+        for (_, (reference, id)) in published {
+            home.ok(&["install", reference, "-y"]);
+            cleanup.ids.push(id.clone());
+        }
+        cleanup
+    }
+}
+
 impl Drop for Cleanup<'_> {
     fn drop(&mut self) {
         for id in &self.ids {
@@ -137,16 +155,7 @@ fn dashboard_and_ddclient_in_chromium() {
             .collect()
     });
     eprintln!("{TEST}: published in {:?}", started.elapsed());
-    let mut cleanup = Cleanup {
-        home: &home,
-        env: &env,
-        ids: Vec::new(),
-        volume: None,
-    };
-    for (_, (reference, id)) in &published {
-        home.ok(&["install", reference, "-y"]);
-        cleanup.ids.push(id.clone());
-    }
+    let mut cleanup = Cleanup::install(&home, &env, &published);
     eprintln!("{TEST}: installed in {:?}", started.elapsed());
 
     let volume = format!("dockhand-e2e-{}", std::process::id());

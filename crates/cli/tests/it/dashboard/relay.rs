@@ -49,16 +49,7 @@ fn dashboard_in_relay_mode_on_the_vm_engine() {
         registry: env.registry.clone(),
     };
     let home = Home::new(&vm_env, "e2e-relay-home");
-    let mut cleanup = Cleanup {
-        home: &home,
-        env: &vm_env,
-        ids: Vec::new(),
-        volume: None,
-    };
-    for (_, (reference, id)) in &published {
-        home.ok(&["install", reference, "-y"]);
-        cleanup.ids.push(id.clone());
-    }
+    let cleanup = Cleanup::install(&home, &vm_env, &published);
     let version: serde_json::Value =
         serde_json::from_str(&home.ok(&["version", "--format", "json"])).expect("json");
     assert_eq!(version["engine"]["mode"], "remote", "{version}");

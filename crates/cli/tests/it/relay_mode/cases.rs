@@ -150,6 +150,9 @@ fn four_examples(via: Via, test: &str) {
         let line = support::doctor_check(&doctor, id);
         assert_eq!(line["status"], "ok", "{doctor}");
         support::assert_str_contains(&line["detail"], "relay answers", &doctor);
+        // The "VM" engine shares this machine's network: the relay's port
+        // is reached directly, over TLS and over the forwarded socket alike.
+        support::assert_str_contains(&line["detail"], "reached directly", &doctor);
     }
 
     // SIGKILL of the relay: the engine restarts it (restart: unless-stopped)
@@ -346,6 +349,16 @@ fn a_backend_in_relay_mode_over_ssh() {
         let hello = through_relay(&relay, "backend.sock", &get("/hello")).await;
         assert!(hello.contains("hello from the backend"), "{hello}");
     });
+    // An ssh engine is another machine: its loopback is not ours, so the
+    // relay is reached through an exec, and doctor says why.
+    let doctor = home.json(&["doctor"]);
+    let line = support::doctor_check(&doctor, &image.1);
+    assert_eq!(line["status"], "ok", "{doctor}");
+    support::assert_str_contains(
+        &line["detail"],
+        "through an exec (the engine at ssh://",
+        &doctor,
+    );
     // docker.cli.exec runs the docker CLI with the engine dockhand uses.
     let out = Command::new("docker")
         .env_remove("DOCKER_CONTEXT")
