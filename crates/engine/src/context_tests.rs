@@ -23,6 +23,18 @@ fn add_context_with(dir: &Path, name: &str, host: &str, skip_verify: bool) {
     );
 }
 
+/// A docker config directory whose `currentContext` is `current`, with the
+/// `(name, host)` `contexts`.
+fn config_dir(current: &str, contexts: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let config = serde_json::json!({ "currentContext": current });
+    write(dir.path(), "config.json", &config.to_string());
+    for (name, host) in contexts {
+        add_context(dir.path(), name, host);
+    }
+    dir
+}
+
 fn context_tls(dir: &Path, name: &str, files: &[&str]) -> PathBuf {
     let tls = dir
         .join("contexts/tls")
@@ -56,11 +68,14 @@ fn context_dir_is_the_sha256_of_the_name() {
 
 #[test]
 fn the_docker_cli_order() {
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "config.json", r#"{"currentContext":"current"}"#);
-    add_context(dir.path(), "current", "unix:///run/current.sock");
-    add_context(dir.path(), "env", "unix:///run/env.sock");
-    add_context(dir.path(), "flag", "unix:///run/flag.sock");
+    let dir = config_dir(
+        "current",
+        &[
+            ("current", "unix:///run/current.sock"),
+            ("env", "unix:///run/env.sock"),
+            ("flag", "unix:///run/flag.sock"),
+        ],
+    );
     let mut req = request(dir.path());
     let r = resolve_engine(&req).unwrap();
     assert_eq!(r.host, EngineHost::Unix("/run/current.sock".into()));
@@ -101,9 +116,7 @@ fn the_docker_cli_order() {
 
 #[test]
 fn explicit_host_wins_in_the_old_entry_point() {
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "config.json", r#"{"currentContext":"remote"}"#);
-    add_context(dir.path(), "remote", "tcp://10.0.0.1:2375");
+    let dir = config_dir("remote", &[("remote", "tcp://10.0.0.1:2375")]);
     let host = resolve_host(Some("unix:///run/x.sock"), Some("remote"), dir.path()).unwrap();
     assert_eq!(host, EngineHost::Unix("/run/x.sock".into()));
     assert!(matches!(
@@ -135,10 +148,13 @@ fn nothing_configured_means_the_default_socket() {
 
 #[test]
 fn current_context_from_config() {
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "config.json", r#"{"currentContext":"colima"}"#);
-    add_context(dir.path(), "colima", "unix:///home/me/.colima/docker.sock");
-    add_context(dir.path(), "other", "tcp://127.0.0.1:2375");
+    let dir = config_dir(
+        "colima",
+        &[
+            ("colima", "unix:///home/me/.colima/docker.sock"),
+            ("other", "tcp://127.0.0.1:2375"),
+        ],
+    );
     assert_eq!(
         resolve_host(None, None, dir.path()).unwrap(),
         EngineHost::Unix("/home/me/.colima/docker.sock".into())

@@ -354,25 +354,21 @@ mod tests {
     #[test]
     fn parses_the_docker_cli_forms() {
         let t = parse("ssh://me@box").unwrap();
-        assert_eq!(
-            (
-                t.user.as_deref(),
-                t.host.as_str(),
-                t.port,
-                t.socket.as_deref()
-            ),
-            (Some("me"), "box", None, None)
-        );
+        let want = SshTarget {
+            user: Some("me".into()),
+            host: "box".into(),
+            port: None,
+            socket: None,
+        };
+        assert_eq!(t, want);
         let t = parse("ssh://box:2222/run/user/1000/docker.sock").unwrap();
-        assert_eq!(
-            (
-                t.user.as_deref(),
-                t.host.as_str(),
-                t.port,
-                t.socket.as_deref()
-            ),
-            (None, "box", Some(2222), Some("/run/user/1000/docker.sock"))
-        );
+        let want = SshTarget {
+            user: None,
+            host: "box".into(),
+            port: Some(2222),
+            socket: Some("/run/user/1000/docker.sock".into()),
+        };
+        assert_eq!(t, want);
         assert_eq!(
             t.dial_args(),
             [

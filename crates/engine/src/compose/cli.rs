@@ -187,6 +187,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn versions_parse() {
+        assert_eq!(parse_version("1.29.2\n").as_deref(), Some("1.29.2"));
+        assert_eq!(parse_version("v2.24.5").as_deref(), Some("2.24.5"));
+        assert_eq!(
+            parse_version("Docker Compose version v2.24.5").as_deref(),
+            Some("2.24.5")
+        );
+        assert_eq!(parse_version("usage: docker"), None);
+        assert_eq!(parse_version(""), None);
+    }
+
+    #[test]
     fn compose_choices_parse() {
         assert_eq!(ComposeChoice::parse(""), ComposeChoice::Detect);
         assert_eq!(ComposeChoice::parse("auto"), ComposeChoice::Detect);

@@ -185,6 +185,24 @@ mod tests {
         }
     }
 
+    /// A runner of `cli`, compose `version`, for the engine at `engine`.
+    fn runner(cli: ComposeCli, version: &str, engine: &str) -> ComposeRunner {
+        ComposeRunner::new(cli, version.into(), engine.parse().unwrap())
+    }
+
+    /// A runner whose compose is `sh -c script`, and a project in the temp
+    /// directory for it.
+    fn sh_runner(script: &str) -> (ComposeRunner, ComposeProject) {
+        let cli = ComposeCli {
+            program: "sh".into(),
+            prefix: vec!["-c".into(), script.into(), "sh".into()],
+        };
+        let r = ComposeRunner::new(cli, "2.0.0".into(), EngineHost::default_socket());
+        let mut p = project();
+        p.dir = std::env::temp_dir();
+        (r, p)
+    }
+
     fn args(cmd: &std::process::Command) -> Vec<String> {
         cmd.get_args()
             .map(|a| a.to_string_lossy().into_owned())
@@ -199,12 +217,8 @@ mod tests {
 
     #[test]
     fn v2_plugin_command_lines() {
-        let engine: EngineHost = "unix:///run/e.sock".parse().unwrap();
-        let r = ComposeRunner::new(
-            ComposeCli::plugin(Path::new("/usr/bin/docker")),
-            "2.24.5".into(),
-            engine,
-        );
+        let docker = ComposeCli::plugin(Path::new("/usr/bin/docker"));
+        let r = runner(docker, "2.24.5", "unix:///run/e.sock");
         assert!(!r.is_v1());
         let cmd = r.command(&project(), &["up", "-d", "--remove-orphans"]);
         assert_eq!(cmd.get_program(), "/usr/bin/docker");
@@ -242,12 +256,8 @@ mod tests {
     #[test]
     fn project_commands_get_only_the_given_environment() {
         let engine: EngineHost = "unix:///run/e.sock".parse().unwrap();
-        let r = ComposeRunner::new(
-            ComposeCli::plugin(Path::new("/usr/bin/docker")),
-            "2.24.5".into(),
-            engine.clone(),
-        )
-        .with_env(ComposeEnv {
+        let docker = ComposeCli::plugin(Path::new("/usr/bin/docker"));
+        let r = ComposeRunner::new(docker, "2.24.5".into(), engine.clone()).with_env(ComposeEnv {
             path: None,
             home: Some("/home/me".into()),
             docker_config: None,
@@ -318,12 +328,8 @@ mod tests {
 
     #[test]
     fn v1_command_lines() {
-        let engine: EngineHost = "tcp://127.0.0.1:2375".parse().unwrap();
-        let r = ComposeRunner::new(
-            ComposeCli::standalone(Path::new("docker-compose")),
-            "1.29.2".into(),
-            engine,
-        );
+        let standalone = ComposeCli::standalone(Path::new("docker-compose"));
+        let r = runner(standalone, "1.29.2", "tcp://127.0.0.1:2375");
         assert!(r.is_v1());
         let cmd = r.command(&project(), &["down", "--remove-orphans", "-v"]);
         assert_eq!(cmd.get_program(), "docker-compose");
@@ -345,20 +351,7 @@ mod tests {
     #[tokio::test]
     async fn failures_carry_the_command_and_stderr() {
         // `sh -c` stands in for compose: it fails with output on stderr.
-        let r = ComposeRunner::new(
-            ComposeCli {
-                program: "sh".into(),
-                prefix: vec![
-                    "-c".into(),
-                    "for i in $(seq 1 25); do echo err $i >&2; done; exit 3".into(),
-                    "sh".into(),
-                ],
-            },
-            "2.0.0".into(),
-            EngineHost::default_socket(),
-        );
-        let mut p = project();
-        p.dir = std::env::temp_dir();
+        let (r, p) = sh_runner("for i in $(seq 1 25); do echo err $i >&2; done; exit 3");
         let e = r.up(&p).await.unwrap_err();
         let ComposeError::Failed {
             command,
@@ -382,21 +375,8 @@ mod tests {
 
     #[tokio::test]
     async fn slow_commands_time_out() {
-        let r = ComposeRunner::new(
-            ComposeCli {
-                program: "sh".into(),
-                prefix: vec![
-                    "-c".into(),
-                    "echo starting >&2; exec sleep 30".into(),
-                    "sh".into(),
-                ],
-            },
-            "2.0.0".into(),
-            EngineHost::default_socket(),
-        )
-        .with_timeout(Duration::from_millis(300));
-        let mut p = project();
-        p.dir = std::env::temp_dir();
+        let (r, p) = sh_runner("echo starting >&2; exec sleep 30");
+        let r = r.with_timeout(Duration::from_millis(300));
         let e = r.stop(&p).await.unwrap_err();
         assert!(matches!(e, ComposeError::Timeout { .. }), "{e:?}");
         assert!(e.to_string().contains("starting"), "{e}");

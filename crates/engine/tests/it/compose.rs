@@ -13,12 +13,29 @@ use dockhand_spec::ComposeFacts;
 use futures_util::StreamExt;
 
 use crate::support::{
-    BACKEND_IMAGE, Cleanup, build_backend_image, engine_and_compose, extension_label,
-    podman_and_compose, project_label, unique_id,
+    BACKEND_IMAGE, Cleanup, build_backend_image, engine_and_compose, extension_containers,
+    extension_label, podman_and_compose, project_label, unique_id,
 };
 use dockhand_testkit::http::unix_get;
 
 const SOCKET_WAIT: Duration = Duration::from_secs(30);
+
+/// The command line of the example backend (the scratch image's only
+/// program) with `args`.
+fn backend(args: &[&str]) -> Vec<String> {
+    let mut cmd = vec!["/backend".to_owned()];
+    cmd.extend(args.iter().map(|a| (*a).to_owned()));
+    cmd
+}
+
+/// `GET path` from the backend on `backend.sock` in `socket_dir` (on a
+/// blocking thread): the status and the body.
+async fn backend_get(socket_dir: &Path, path: &'static str) -> (u16, String) {
+    let sock = socket_dir.join("backend.sock");
+    tokio::task::spawn_blocking(move || unix_get(&sock, path).into_parts())
+        .await
+        .expect("join")
+}
 
 /// The extension's compose file: one service reaching the engine through
 /// Docker Desktop's socket path, one mounting a VM-only path.
@@ -141,10 +158,7 @@ async fn backend_runs_with_the_override(engine: Engine, runner: ComposeRunner) {
         .expect("second socket");
 
     // Our labels on every container, the service's own kept.
-    let mut containers = engine
-        .containers_by_label(&extension_label(&id))
-        .await
-        .expect("list");
+    let mut containers = extension_containers(&engine, &id).await;
     containers.sort_by(|a, b| a.service.cmp(&b.service));
     assert_eq!(containers.len(), 2, "{containers:?}");
     for c in &containers {
@@ -160,11 +174,7 @@ async fn backend_runs_with_the_override(engine: Engine, runner: ComposeRunner) {
     assert_eq!(second.labels["own.label"], "kept");
 
     // `/var/run/docker.sock.raw:/var/run/docker.sock` reaches the real engine.
-    let sock = w.socket_dir.join("backend.sock");
-    let (status, body) =
-        tokio::task::spawn_blocking(move || unix_get(&sock, "/engine/version").into_parts())
-            .await
-            .expect("join");
+    let (status, body) = backend_get(&w.socket_dir, "/engine/version").await;
     assert_eq!(status, 200, "{body}");
     let version = engine.version().await.expect("version");
     assert!(
@@ -193,12 +203,7 @@ async fn backend_runs_with_the_override(engine: Engine, runner: ComposeRunner) {
 
     // Exec: the scratch image has only /backend.
     let out = engine
-        .exec(
-            &api.id,
-            vec!["/backend".into(), "--version".into()],
-            vec![],
-            None,
-        )
+        .exec(&api.id, backend(&["--version"]), vec![], None)
         .await
         .expect("exec");
     assert_eq!(out.code, 0, "{out:?}");
@@ -206,7 +211,7 @@ async fn backend_runs_with_the_override(engine: Engine, runner: ComposeRunner) {
     let out = engine
         .exec(
             &api.id,
-            vec!["/backend".into(), "--bogus".into()],
+            backend(&["--bogus"]),
             vec!["BACKEND_SOCKET=/tmp/x.sock".into()],
             Some("/".into()),
         )
@@ -218,12 +223,7 @@ async fn backend_runs_with_the_override(engine: Engine, runner: ComposeRunner) {
         "{out:?}"
     );
     let mut run = engine
-        .exec_stream(
-            &second.id,
-            vec!["/backend".into(), "--help".into()],
-            vec![],
-            None,
-        )
+        .exec_stream(&second.id, backend(&["--help"]), vec![], None)
         .await
         .expect("exec stream");
     let mut text = String::new();
@@ -237,13 +237,10 @@ async fn backend_runs_with_the_override(engine: Engine, runner: ComposeRunner) {
 
     // Stop and start, through compose and through the API.
     runner.stop(&w.project).await.expect("compose stop");
-    let stopped = engine
-        .containers_by_label(&extension_label(&id))
-        .await
-        .expect("list");
+    let stopped = extension_containers(&engine, &id).await;
     assert!(stopped.iter().all(|c| !c.is_running()), "{stopped:?}");
     let e = engine
-        .exec(&api.id, vec!["/backend".into()], vec![], None)
+        .exec(&api.id, backend(&[]), vec![], None)
         .await
         .expect_err("exec in a stopped container");
     assert!(
@@ -261,10 +258,7 @@ async fn backend_runs_with_the_override(engine: Engine, runner: ComposeRunner) {
         .start_container(&second.id)
         .await
         .expect("start again is a no-op");
-    let running = engine
-        .containers_by_label(&extension_label(&id))
-        .await
-        .expect("list");
+    let running = extension_containers(&engine, &id).await;
     assert!(running.iter().all(|c| c.is_running()), "{running:?}");
 
     // down keeps volumes unless asked.
@@ -274,13 +268,7 @@ async fn backend_runs_with_the_override(engine: Engine, runner: ComposeRunner) {
         1
     );
     runner.down(&w.project, false).await.expect("down");
-    assert!(
-        engine
-            .containers_by_label(&extension_label(&id))
-            .await
-            .expect("list")
-            .is_empty()
-    );
+    assert!(extension_containers(&engine, &id).await.is_empty());
     assert!(
         engine
             .networks_by_label(&proj)
@@ -355,36 +343,19 @@ async fn a_vm_image_backend_is_a_one_service_project() {
     wait_for_socket(&w.socket_dir.join("backend.sock"), SOCKET_WAIT)
         .await
         .expect("socket");
-    let sock = w.socket_dir.join("backend.sock");
-    let (status, body) =
-        tokio::task::spawn_blocking(move || unix_get(&sock, "/hello").into_parts())
-            .await
-            .expect("join");
+    let (status, body) = backend_get(&w.socket_dir, "/hello").await;
     assert_eq!(status, 200, "{body}");
-    let containers = engine
-        .containers_by_label(&extension_label(&id))
-        .await
-        .expect("list");
+    let containers = extension_containers(&engine, &id).await;
     assert_eq!(containers.len(), 1, "{containers:?}");
     assert_eq!(
         containers[0].service.as_deref(),
         Some(vm_image_service(&id).as_str())
     );
     // Without the engine socket mount, the backend cannot reach the engine.
-    let sock = w.socket_dir.join("backend.sock");
-    let (status, _) =
-        tokio::task::spawn_blocking(move || unix_get(&sock, "/engine/version").into_parts())
-            .await
-            .expect("join");
+    let (status, _) = backend_get(&w.socket_dir, "/engine/version").await;
     assert_eq!(status, 502);
     runner.down(&w.project, false).await.expect("down");
-    assert!(
-        engine
-            .containers_by_label(&extension_label(&id))
-            .await
-            .expect("list")
-            .is_empty()
-    );
+    assert!(extension_containers(&engine, &id).await.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -123,37 +123,37 @@ async fn override_volumes_replace_base_volumes_by_target() {
         Some("acme/merge-test:2.0.0"),
         "{text}"
     );
-    assert_eq!(
-        volumes(&config, "api"),
-        [
-            t("volume", "data", "/data", false),
-            t("bind", "/srv/engine/docker.sock", "/raw.sock", true),
-            t("bind", "/srv/dockhand/sock", "/run/guest-services", false),
-            t(
-                "bind",
-                "/srv/engine/docker.sock",
-                "/var/run/docker.sock",
-                false
-            ),
-        ],
-        "compose {} merged:\n{text}",
-        runner.version()
-    );
-    assert_eq!(
-        volumes(&config, "tools"),
-        [
-            t("tmpfs", "", "/backend.sock", false),
-            t("bind", "/srv/dockhand/sock", "/run/guest-services", false),
-            t(
-                "bind",
-                "/srv/engine/docker.sock",
-                "/var/run/docker.sock",
-                true
-            ),
-        ],
-        "compose {} merged:\n{text}",
-        runner.version()
-    );
+    // What the override mounts into every service: the socket directory,
+    // and the engine's socket where the service expects Docker's.
+    let sockets = t("bind", "/srv/dockhand/sock", "/run/guest-services", false);
+    let engine = "/srv/engine/docker.sock";
+    let engine_socket = |ro| t("bind", engine, "/var/run/docker.sock", ro);
+    for (service, want) in [
+        (
+            "api",
+            vec![
+                t("volume", "data", "/data", false),
+                t("bind", engine, "/raw.sock", true),
+                sockets.clone(),
+                engine_socket(false),
+            ],
+        ),
+        (
+            "tools",
+            vec![
+                t("tmpfs", "", "/backend.sock", false),
+                sockets.clone(),
+                engine_socket(true),
+            ],
+        ),
+    ] {
+        assert_eq!(
+            volumes(&config, service),
+            want,
+            "compose {} merged {service}:\n{text}",
+            runner.version()
+        );
+    }
     for (svc, own) in [("api", "kept"), ("tools", "also-kept")] {
         let labels = &config["services"][svc]["labels"];
         assert_eq!(labels["own.label"].as_str(), Some(own), "{text}");
