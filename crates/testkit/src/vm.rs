@@ -1,6 +1,7 @@
-//! The "VM" engine of `scripts/deps vm` (a dockerd in its own mount
-//! namespace, over TLS) as the engine crate names it, and the relay
-//! binaries that relay-mode tests install on it.
+//! The engines of `scripts/deps` as the engine crate names them: the main
+//! one (`DOCKER_HOST`) and the "VM" engine of `scripts/deps vm` (a dockerd in
+//! its own mount namespace, over TLS), and the relay binaries that
+//! relay-mode tests install on it.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -9,6 +10,17 @@ use dockhand_engine::{EngineHost, EngineRequest, RelayBinaries, TlsRequest, reso
 
 use crate::env::require_var;
 use crate::examples::repo_root;
+
+/// The main engine of `scripts/deps` (`DOCKER_HOST`), or `None` after
+/// [`skip`](crate::env::skip)ping when it is unset.
+pub fn engine_host(test: &str) -> Option<EngineHost> {
+    require_var(
+        test,
+        "DOCKER_HOST",
+        "no engine from scripts/deps (DOCKER_HOST is unset; `. .state/deps/env` sets it)",
+    )
+    .map(|h| h.parse().expect("DOCKER_HOST parses"))
+}
 
 /// The VM engine over TLS, or `None` after [`skip`](crate::env::skip)ping
 /// (a failure under `DOCKHAND_REQUIRE_ENV=1`) when `scripts/deps vm` has

@@ -9,7 +9,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use dockhand_testkit::command::output_ok;
 
 use dockhand_engine::{
-    COMPOSE_PROJECT_LABEL, ComposeProject, ComposeRunner, EXTENSION_LABEL, Engine, EngineHost,
+    COMPOSE_PROJECT_LABEL, ComposeProject, ComposeRunner, ContainerInfo, EXTENSION_LABEL, Engine,
+    EngineHost,
 };
 
 /// The image every compose test runs: `FROM scratch` plus the example backend.
@@ -17,15 +18,7 @@ pub const BACKEND_IMAGE: &str = "dockhand-engine-it/backend:latest";
 
 pub use dockhand_testkit::env::skip;
 
-/// The engine named by `DOCKER_HOST`, or `None` (after saying so).
-pub fn engine_host(test: &str) -> Option<EngineHost> {
-    dockhand_testkit::env::require_var(
-        test,
-        "DOCKER_HOST",
-        "no engine from scripts/deps (DOCKER_HOST is unset)",
-    )
-    .map(|h| h.parse().expect("DOCKER_HOST parses"))
-}
+pub use dockhand_testkit::vm::engine_host;
 
 /// The engine and a compose CLI, or `None` (after saying so).
 pub async fn engine_and_compose(test: &str) -> Option<(Engine, ComposeRunner)> {
@@ -88,6 +81,14 @@ pub fn unique_id(test: &str) -> String {
 /// The label selecting everything of one extension.
 pub fn extension_label(id: &str) -> String {
     format!("{EXTENSION_LABEL}={id}")
+}
+
+/// The containers of extension `id`, in any state.
+pub async fn extension_containers(engine: &Engine, id: &str) -> Vec<ContainerInfo> {
+    engine
+        .containers_by_label(&extension_label(id))
+        .await
+        .expect("list the extension's containers")
 }
 
 /// The label selecting everything of one compose project.
