@@ -9,7 +9,7 @@ use dockhand_spec::ExtensionId;
 use dockhand_spec::labels::name;
 use dockhand_spec::{Metadata, Os};
 
-use super::prepare::{Prepared, plugin_image_name};
+use super::prepare::{Candidate, Prepared};
 use super::transaction::Transaction;
 use crate::backend::{self, Backend};
 use crate::error::InstallError;
@@ -27,17 +27,18 @@ impl Manager {
         p: Prepared,
         hooks: &dyn Hooks,
     ) -> Result<ExtensionRecord, InstallError> {
+        let c = &p.candidate;
         let version_dir = self
             .layout
-            .version(&p.id, &p.image.manifest_descriptor.digest);
-        let existing = self.state.get(&p.id)?;
+            .version(&c.id, &c.image.manifest_descriptor.digest);
+        let existing = self.state.get(&c.id)?;
         // An update keeps the project its record names (its containers are
         // recreated in place, its volumes kept); a new install gets this
         // home's project.
         let project = existing
             .as_ref()
             .and_then(|r| r.compose_project.clone())
-            .unwrap_or_else(|| backend::project_of(&self.layout.home_id(), &p.id));
+            .unwrap_or_else(|| backend::project_of(&self.layout.home_id(), &c.id));
         let previous = existing.map(|r| PreviousVersion {
             dir: self.layout.home.join(&r.dir),
             enabled: r.enabled,
@@ -59,7 +60,7 @@ impl Manager {
         } else {
             OpKind::Install
         };
-        let tx = self.begin(&p.id, kind, &data, hooks)?;
+        let tx = self.begin(&c.id, kind, &data, hooks)?;
         let result = self.install_steps(store, source, &p, &data, &tx).await;
         match result {
             Ok(record) => {
@@ -77,7 +78,7 @@ impl Manager {
             Err(e) => {
                 hooks.progress("undoing");
                 let _ = fs_err::remove_dir_all(&p.staging);
-                match self.undo_install(&p.id, &data).await {
+                match self.undo_install(&c.id, &data).await {
                     Ok(()) => {
                         let _ = self.state.finish(tx.op, crate::state::Outcome::RolledBack);
                         Err(e)
@@ -100,6 +101,7 @@ impl Manager {
         data: &InstallData,
         tx: &Transaction<'_>,
     ) -> Result<ExtensionRecord, InstallError> {
+        let c = &p.candidate;
         let hooks = tx.hooks;
         let version_dir = &data.version_dir;
         tx.step("unpacked")?;
@@ -111,7 +113,7 @@ impl Manager {
         fs_err::rename(&p.staging, version_dir).map_err(InstallError::io(&p.staging))?;
         crate::compose_model::write_summary(version_dir, &p.summary)?;
         let labels_path = version_dir.join("labels.json");
-        let labels = serde_json::to_vec_pretty(&p.labels.0)
+        let labels = serde_json::to_vec_pretty(&c.labels.0)
             .map_err(InstallError::serialize(labels_path.display()))?;
         fs_err::write(&labels_path, labels).map_err(InstallError::io(&labels_path))?;
         let root = version_dir.join("root");
@@ -125,13 +127,13 @@ impl Manager {
                 hooks.progress("starting the backend");
             }
             let plugin_image = self
-                .plugin_image_into_engine(&engine, store, source, p)
+                .plugin_image_into_engine(&engine, store, source, c)
                 .await?;
-            let socket_dir = self.layout.socket_dir(&p.id);
+            let socket_dir = self.layout.socket_dir(&c.id);
             let vm_dir = version_dir.join("vm");
             let facts = backend::write_compose_files(
-                &p.id,
-                &p.version,
+                &c.id,
+                &c.version,
                 &p.metadata,
                 &root,
                 &vm_dir,
@@ -144,7 +146,7 @@ impl Manager {
             )?;
             let backend = Backend {
                 home_id: self.layout.home_id(),
-                id: p.id.clone(),
+                id: c.id.clone(),
                 project: data.project.clone(),
                 vm_dir,
                 socket_dir,
@@ -166,23 +168,23 @@ impl Manager {
         tx.step("host-binaries")?;
         let host_binaries = install_host_binaries(&p.metadata, &root, &version_dir.join("host"))?;
         tx.step("switch")?;
-        switch_symlink(&self.layout.current(&p.id), version_dir)
+        switch_symlink(&self.layout.current(&c.id), version_dir)
             .map_err(InstallError::io(version_dir))?;
         let metadata = serde_json::to_value(&p.metadata).map_err(InstallError::serialize(
-            format_args!("the record of {}", p.id),
+            format_args!("the record of {}", c.id),
         ))?;
         let record = ExtensionRecord {
-            id: p.id.clone(),
-            image: p.name.clone(),
+            id: c.id.clone(),
+            image: c.name.clone(),
             source: source.to_string(),
-            digest: p.digest.clone(),
-            version: Some(p.version.clone()),
-            title: p
+            digest: c.digest.clone(),
+            version: Some(c.version.clone()),
+            title: c
                 .labels
                 .get(name::TITLE)
-                .unwrap_or(p.id.as_str())
+                .unwrap_or(c.id.as_str())
                 .to_owned(),
-            vendor: p.labels.get(name::VENDOR).unwrap_or_default().to_owned(),
+            vendor: c.labels.get(name::VENDOR).unwrap_or_default().to_owned(),
             enabled: true,
             installed_at: now(),
             dir: version_dir.clone(),
@@ -191,7 +193,7 @@ impl Manager {
             host_binaries,
             ui_title: p.metadata.dashboard_tab().map(|t| t.title.clone()),
             metadata,
-            labels: p.labels.0.clone(),
+            labels: c.labels.0.clone(),
             update_available: None,
         };
         tx.step("commit")?;
@@ -206,13 +208,13 @@ impl Manager {
         engine: &dockhand_engine::Engine,
         store: &Store,
         source: &ImageSource,
-        p: &Prepared,
+        c: &Candidate,
     ) -> Result<String, InstallError> {
-        let tag = plugin_image_name(source, &p.reference, &p.id, &p.version);
+        let tag = c.plugin_image_name(source);
         if let ImageSource::Engine(_) = source {
             return Ok(tag);
         }
-        let config = p.image.manifest.config.digest.to_string();
+        let config = c.image.manifest.config.digest.to_string();
         if engine.image(&tag).await?.is_some_and(|i| i.id == config) {
             return Ok(tag);
         }
@@ -220,7 +222,7 @@ impl Manager {
             .root()
             .join("ingest")
             .join(format!("engine-load-{}.tar", std::process::id()));
-        export_docker_archive(store, &p.image, &tag, &tmp)?;
+        export_docker_archive(store, &c.image, &tag, &tmp)?;
         let loaded = engine.load_image(&tmp).await;
         let _ = fs_err::remove_file(&tmp);
         loaded?;

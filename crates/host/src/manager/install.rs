@@ -14,7 +14,7 @@ use dockhand_spec::ExtensionId;
 use dockhand_spec::labels::name;
 use dockhand_spec::{ApiVersionReq, Labels};
 
-use super::prepare::PrepareOptions;
+use super::prepare::Candidate;
 use crate::acquire::{AcquireError, AcquiredImage, Acquirer};
 use crate::allow::Permit;
 use crate::consent::Summary;
@@ -114,9 +114,8 @@ impl Manager {
         // digest, and the dashboard installs that reference and nothing else.
         let pinned = matches!(req.source, ImageSource::Registry(_))
             .then(|| reference.with_digest(top.digest.clone()).familiar());
-        let options = PrepareOptions {
+        let candidate = Candidate {
             id,
-            source: &req.source,
             reference,
             name,
             version,
@@ -124,7 +123,7 @@ impl Manager {
             image,
             labels,
         };
-        let prepared = self.prepare(&store, options).await?;
+        let prepared = self.prepare(&store, &req.source, candidate).await?;
         let mut summary = self
             .summary_for_install(&prepared.metadata, prepared.facts.as_ref())
             .await;
@@ -133,19 +132,19 @@ impl Manager {
         prepared.summary = summary.clone();
         let widens = previous.is_none_or(|before| summary.widens(before));
         if hooks.preview() {
-            let _ = hooks.confirm(&prepared.id, &summary, &prepared.warnings);
+            let _ = hooks.confirm(&prepared.candidate.id, &summary, &prepared.warnings);
             let _ = fs_err::remove_dir_all(&prepared.staging);
             return Err(InstallError::NotConfirmed(NotConfirmed::Previewed {
-                id: prepared.id,
+                id: prepared.candidate.id,
             }));
         }
         if !(req.yes || req.force) && widens {
-            match hooks.confirm(&prepared.id, &summary, &prepared.warnings) {
+            match hooks.confirm(&prepared.candidate.id, &summary, &prepared.warnings) {
                 Ok(true) => {}
                 Ok(false) => {
                     let _ = fs_err::remove_dir_all(&prepared.staging);
                     return Err(InstallError::NotConfirmed(NotConfirmed::Declined {
-                        id: prepared.id,
+                        id: prepared.candidate.id,
                     }));
                 }
                 Err(why) => {

@@ -17,27 +17,10 @@ use crate::backend::{self};
 use crate::consent::Summary;
 use crate::error::InstallError;
 
-/// An image fetched, resolved and unpacked to staging, not yet installed.
-pub(super) struct Prepared {
+/// An acquired image and its names: what [`Manager::prepare`] unpacks and
+/// checks and the commit installs.
+pub(super) struct Candidate {
     pub(super) id: ExtensionId,
-    pub(super) reference: Reference,
-    pub(super) name: String,
-    pub(super) version: String,
-    pub(super) digest: String,
-    pub(super) image: ResolvedImage,
-    pub(super) metadata: Metadata,
-    pub(super) labels: Labels,
-    pub(super) staging: PathBuf,
-    pub(super) facts: Option<ComposeFacts>,
-    pub(super) warnings: Vec<Diagnostic>,
-    pub(super) summary: Summary,
-}
-
-/// What [`Manager::prepare`] unpacks and checks: an acquired image, where
-/// it comes from and what it is called.
-pub(super) struct PrepareOptions<'a> {
-    pub(super) id: ExtensionId,
-    pub(super) source: &'a ImageSource,
     /// The image's reference, typed once after it was acquired.
     pub(super) reference: Reference,
     /// The name the source gives it, as written (the record's `image`).
@@ -48,25 +31,27 @@ pub(super) struct PrepareOptions<'a> {
     pub(super) labels: Labels,
 }
 
+/// An image fetched, resolved and unpacked to staging, not yet installed.
+pub(super) struct Prepared {
+    pub(super) candidate: Candidate,
+    pub(super) metadata: Metadata,
+    pub(super) staging: PathBuf,
+    pub(super) facts: Option<ComposeFacts>,
+    pub(super) warnings: Vec<Diagnostic>,
+    pub(super) summary: Summary,
+}
+
 impl Manager {
-    /// Unpacks what the host needs to a staging dir and validates it, its
-    /// compose file as compose normalizes it.
+    /// Unpacks what the host needs of `candidate`, which comes from `source`,
+    /// to a staging dir and validates it, its compose file as compose
+    /// normalizes it.
     pub(super) async fn prepare(
         &self,
         store: &Store,
-        options: PrepareOptions<'_>,
+        source: &ImageSource,
+        candidate: Candidate,
     ) -> Result<Prepared, InstallError> {
-        let PrepareOptions {
-            id,
-            source,
-            reference,
-            name,
-            version,
-            digest,
-            image,
-            labels,
-        } = options;
-        let ext_dir = self.layout.extension(&id);
+        let ext_dir = self.layout.extension(&candidate.id);
         let staging = crate::staging::dir(&ext_dir);
         let _ = fs_err::remove_dir_all(&staging);
         let root = staging.join("root");
@@ -74,7 +59,7 @@ impl Manager {
         let result: Result<Prepared, InstallError> = async {
             let (metadata, _) = extract_extension(
                 store,
-                &image,
+                &candidate.image,
                 &root,
                 Binaries::LinuxOnly,
                 &Limits::default(),
@@ -83,10 +68,10 @@ impl Manager {
                 .map_err(InstallError::ExtensionDir)?;
             let bytes =
                 fs_err::read(root.join("metadata.json")).map_err(InstallError::io(&root))?;
-            let plugin_image = plugin_image_name(source, &reference, &id, &version);
+            let plugin_image = candidate.plugin_image_name(source);
             let compose = self
                 .compose_input(
-                    backend::project_of(&self.layout.home_id(), &id),
+                    backend::project_of(&self.layout.home_id(), &candidate.id),
                     &plugin_image,
                     &metadata,
                     &dir,
@@ -100,7 +85,7 @@ impl Manager {
             };
             let report = dockhand_spec::validate(
                 &bytes,
-                &LabelsInput::from_labels(labels.clone()),
+                &LabelsInput::from_labels(candidate.labels.clone()),
                 &dir,
                 &options,
             );
@@ -115,15 +100,15 @@ impl Manager {
                 .partition(Diagnostic::blocks_install);
             if !errors.is_empty() {
                 return Err(InstallError::NotValid {
-                    id: id.clone(),
-                    name: name.clone(),
+                    id: candidate.id.clone(),
+                    name: candidate.name.clone(),
                     diagnostics: errors,
                 });
             }
             let facts = match metadata.vm.as_ref() {
                 Some(vm) if vm.composefile.is_none() && vm.image.is_some() => ComposeFacts::parse(
                     &serde_json::to_string(&dockhand_engine::vm_image_compose(
-                        id.as_str(),
+                        candidate.id.as_str(),
                         vm.image.as_deref().unwrap_or_default(),
                     ))
                     .unwrap_or_default(),
@@ -133,14 +118,8 @@ impl Manager {
                 None => None,
             };
             Ok(Prepared {
-                id: id.clone(),
-                reference: reference.clone(),
-                name: name.clone(),
-                version,
-                digest,
-                image,
+                candidate,
                 metadata,
-                labels: labels.clone(),
                 staging: staging.clone(),
                 summary: Summary::default(),
                 facts,
@@ -155,20 +134,17 @@ impl Manager {
     }
 }
 
-/// The name the engine knows an image by, `${DESKTOP_PLUGIN_IMAGE}` of its
-/// backend: an `engine:` image's own name, a tagged reference's short form,
-/// else `<id>:<version>`.
-pub(crate) fn plugin_image_name(
-    source: &ImageSource,
-    reference: &Reference,
-    id: &ExtensionId,
-    version: &str,
-) -> String {
-    if let ImageSource::Engine(name) = source {
-        return name.clone();
-    }
-    match reference.digest() {
-        None => reference.familiar(),
-        Some(_) => format!("{id}:{version}"),
+impl Candidate {
+    /// The name the engine knows the image by, `${DESKTOP_PLUGIN_IMAGE}` of
+    /// its backend: an `engine:` image's own name (`source`), a tagged
+    /// reference's short form, else `<id>:<version>`.
+    pub(super) fn plugin_image_name(&self, source: &ImageSource) -> String {
+        if let ImageSource::Engine(name) = source {
+            return name.clone();
+        }
+        match self.reference.digest() {
+            None => self.reference.familiar(),
+            Some(_) => format!("{}:{}", self.id, self.version),
+        }
     }
 }
