@@ -10,7 +10,7 @@ async fn extensions_are_listed_with_slug_and_icon() {
     let f = fixture();
     let rec = f.add_extension("127.0.0.1:5000/acme/a", &[("index.html", "<p>")]);
     let session = f.login().await;
-    let a = f.get(DASHBOARD, "/api/extensions", Some(&session)).await;
+    let a = f.dashboard_get("/api/extensions", &session).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text());
     let list = a.json();
     let e = &list[0];
@@ -23,7 +23,7 @@ async fn extensions_are_listed_with_slug_and_icon() {
     let icon = e["icon"].as_str().unwrap();
     assert_eq!(icon, "/api/extensions/127.0.0.1%3A5000%2Facme%2Fa/icon");
 
-    let a = f.get(DASHBOARD, icon, Some(&session)).await;
+    let a = f.dashboard_get(icon, &session).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text());
     assert_eq!(a.text(), "<svg/>");
     assert_eq!(a.header(header::CONTENT_TYPE), Some("image/svg+xml"));
@@ -70,7 +70,7 @@ async fn icons_are_images_only_and_sandboxed() {
         // Every name is misleading on purpose: the type comes from the bytes.
         fs_err::write(rec.dir.join("root/icon.svg"), bytes).unwrap();
         let path = format!("/api/extensions/{}/icon", encode_id(&rec.id));
-        let a = f.get(DASHBOARD, &path, Some(&session)).await;
+        let a = f.dashboard_get(&path, &session).await;
         match want {
             None => {
                 assert_eq!(a.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{id}");
@@ -96,7 +96,7 @@ async fn icons_are_images_only_and_sandboxed() {
 async fn info_names_the_api_version() {
     let f = fixture();
     let session = f.login().await;
-    let a = f.get(DASHBOARD, "/api/info", Some(&session)).await;
+    let a = f.dashboard_get("/api/info", &session).await;
     assert_eq!(a.status, StatusCode::OK);
     let info = a.json();
     assert_eq!(info["api_version"], "0.4.2");
@@ -122,19 +122,11 @@ async fn unknown_extensions_and_bad_ids() {
     let a = post("/api/extensions/Not%20An%20Id/ticket".into()).await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.text());
     let a = f
-        .get(
-            DASHBOARD,
-            "/api/extensions/acme%2Fnone/icon",
-            Some(&session),
-        )
+        .dashboard_get("/api/extensions/acme%2Fnone/icon", &session)
         .await;
     assert_eq!(a.status, StatusCode::NOT_FOUND);
     let a = f
-        .get(
-            DASHBOARD,
-            "/api/extensions/acme%2Fnone/ticket",
-            Some(&session),
-        )
+        .dashboard_get("/api/extensions/acme%2Fnone/ticket", &session)
         .await;
     assert_eq!(a.status, StatusCode::METHOD_NOT_ALLOWED);
     assert!(a.json()["message"].is_string());
@@ -146,11 +138,11 @@ async fn logs_of_an_extension_without_backend_are_404() {
     let rec = f.add_extension("acme/a", &[("index.html", "<p>")]);
     let session = f.login().await;
     let path = format!("/api/extensions/{}/logs?tail=5", encode_id(&rec.id));
-    let a = f.get(DASHBOARD, &path, Some(&session)).await;
+    let a = f.dashboard_get(&path, &session).await;
     assert_eq!(a.status, StatusCode::NOT_FOUND);
     assert!(a.json()["message"].as_str().unwrap().contains("no backend"));
     let bad = format!("/api/extensions/{}/logs?tail=many", encode_id(&rec.id));
-    let a = f.get(DASHBOARD, &bad, Some(&session)).await;
+    let a = f.dashboard_get(&bad, &session).await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
     assert!(
         a.json()["message"].is_string(),
@@ -197,7 +189,7 @@ async fn delete_removes_and_ends_its_sessions() {
 async fn info_says_which_engine_and_which_mode() {
     let f = fixture();
     let session = f.login().await;
-    let info = f.get(DASHBOARD, "/api/info", Some(&session)).await.json();
+    let info = f.dashboard_get("/api/info", &session).await.json();
     let status = &info["engine_status"];
     let socket = f.tmp.path().join("no-engine.sock");
     assert_eq!(
@@ -219,7 +211,7 @@ async fn info_says_which_engine_and_which_mode() {
     };
     let f = fixture_on(host.clone());
     let session = f.login().await;
-    let info = f.get(DASHBOARD, "/api/info", Some(&session)).await.json();
+    let info = f.dashboard_get("/api/info", &session).await.json();
     let status = &info["engine_status"];
     assert_eq!(status["host"], host.to_string(), "{info}");
     assert_eq!(status["reachable"], true, "{info}");

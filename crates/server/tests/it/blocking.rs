@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use axum::http::{Method, StatusCode};
 
-use crate::support::{DASHBOARD, fixture};
+use crate::support::fixture;
 
 /// How long the other connection holds the write lock.
 const HELD: Duration = Duration::from_millis(1500);
@@ -50,7 +50,7 @@ async fn the_dashboard_answers_while_an_uninstall_runs() {
     tokio::time::sleep(Duration::from_millis(200)).await;
 
     let asked = Instant::now();
-    let info = f.get(DASHBOARD, "/api/info", Some(&session)).await;
+    let info = f.dashboard_get("/api/info", &session).await;
     let took = asked.elapsed();
     assert_eq!(info.status, StatusCode::OK, "{}", info.text());
     assert!(

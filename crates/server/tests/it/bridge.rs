@@ -110,8 +110,7 @@ async fn calls_abandoned_by_their_pages_do_not_hold_the_backend() {
     // waiting on a backend that never answers, then abandoned by its page
     // (the connection closed): the next call must still get through.
     use tokio::io::AsyncWriteExt;
-    let h = Harness::new().await;
-    let addr = h.serve_tcp().await;
+    let (h, addr) = Harness::served().await;
     let body = json!({"url": "/hang"}).to_string();
     let request = format!(
         "POST /.dockhand/api/vm/request HTTP/1.1\r\nHost: x\r\nOrigin: {ORIGIN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",

@@ -221,6 +221,14 @@ impl Harness {
         Self::with(Options::default()).await
     }
 
+    /// A default harness served on a loopback port (for WebSockets); it and
+    /// the address.
+    pub async fn served() -> (Self, std::net::SocketAddr) {
+        let h = Self::new().await;
+        let addr = h.serve_tcp().await;
+        (h, addr)
+    }
+
     pub async fn with(options: Options) -> Self {
         let tmp = tempfile::tempdir().expect("temp dir");
         let layout = Layout {

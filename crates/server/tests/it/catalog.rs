@@ -40,7 +40,7 @@ fn fixture(catalog: &str, allow: Option<&str>) -> Fixture {
 async fn the_list_answers_every_entry_and_filters() {
     let f = fixture("127.0.0.1:9/acme/one\n127.0.0.1:9/acme/two:1.0.0\n", None);
     let s = f.login().await;
-    let a = f.get(DASHBOARD, "/api/catalog", Some(&s)).await;
+    let a = f.dashboard_get("/api/catalog", &s).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text());
     let v = a.json();
     let items = v["items"].as_array().unwrap();
@@ -50,11 +50,9 @@ async fn the_list_answers_every_entry_and_filters() {
     assert_eq!(items[1]["pinned"], true);
     // The registry does not answer: each entry says why.
     assert!(items[0]["error"].as_str().unwrap().contains("127.0.0.1:9"));
-    let a = f.get(DASHBOARD, "/api/catalog?q=TWO", Some(&s)).await;
+    let a = f.dashboard_get("/api/catalog?q=TWO", &s).await;
     assert_eq!(a.json()["items"].as_array().unwrap().len(), 1);
-    let a = f
-        .get(DASHBOARD, "/api/catalog?category=volumes", Some(&s))
-        .await;
+    let a = f.dashboard_get("/api/catalog?category=volumes", &s).await;
     assert_eq!(a.json()["items"].as_array().unwrap().len(), 0);
 }
 
@@ -63,11 +61,7 @@ async fn details_of_an_unlisted_extension_are_404() {
     let f = fixture("127.0.0.1:9/acme/one\n", None);
     let s = f.login().await;
     let a = f
-        .get(
-            DASHBOARD,
-            "/api/catalog/127.0.0.1%3A9%2Facme%2Fnope",
-            Some(&s),
-        )
+        .dashboard_get("/api/catalog/127.0.0.1%3A9%2Facme%2Fnope", &s)
         .await;
     assert_eq!(a.status, StatusCode::NOT_FOUND, "{}", a.text());
     assert!(a.json()["message"].as_str().unwrap().contains("acme/nope"));
@@ -145,7 +139,7 @@ async fn the_routes_need_a_session_and_the_origin() {
 async fn without_a_registry_client_the_routes_say_so() {
     let f = crate::support::fixture();
     let s = f.login().await;
-    let a = f.get(DASHBOARD, "/api/catalog", Some(&s)).await;
+    let a = f.dashboard_get("/api/catalog", &s).await;
     assert_eq!(a.status, StatusCode::SERVICE_UNAVAILABLE, "{}", a.text());
 }
 
@@ -189,7 +183,7 @@ async fn an_untagged_reference_installs_the_version_the_catalog_offers() {
     let s = f.login().await;
 
     // The catalog offers 1.1.0: 1.2.0 needs API 9, latest is not a version.
-    let a = f.get(DASHBOARD, "/api/catalog", Some(&s)).await;
+    let a = f.dashboard_get("/api/catalog", &s).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text());
     let item = a.json()["items"][0].clone();
     assert_eq!(item["latest"], "1.1.0", "{item}");
@@ -212,7 +206,7 @@ async fn an_untagged_reference_installs_the_version_the_catalog_offers() {
     assert_eq!(a.json()["changed"], true);
     let record = &f.state.manager().state.list().unwrap()[0];
     assert_eq!(record.source, pinned);
-    let a = f.get(DASHBOARD, "/api/catalog", Some(&s)).await;
+    let a = f.dashboard_get("/api/catalog", &s).await;
     assert_eq!(a.json()["items"][0]["installed"], "1.1.0");
     // What the catalog offers, tagged, is the same image: nothing to do.
     let tagged = serde_json::json!({ "reference": item["reference"] }).to_string();

@@ -475,10 +475,9 @@ async fn debug_logs_bridge_calls_without_secrets() {
     let session = f.login().await;
     let enc = dockhand_server::api::encode_id(&rec.id);
     let a = f
-        .get(
-            DASHBOARD,
+        .dashboard_get(
             &format!("/api/extensions/{enc}/bridge-log?tail=1"),
-            Some(&session),
+            &session,
         )
         .await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text());
@@ -487,11 +486,7 @@ async fn debug_logs_bridge_calls_without_secrets() {
     assert_eq!(v["entries"].as_array().unwrap().len(), 1);
     assert_eq!(v["entries"][0]["kind"], "docker.cli.exec");
     let missing = f
-        .get(
-            DASHBOARD,
-            "/api/extensions/acme%2Fmissing/bridge-log",
-            Some(&session),
-        )
+        .dashboard_get("/api/extensions/acme%2Fmissing/bridge-log", &session)
         .await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
 }

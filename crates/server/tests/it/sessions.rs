@@ -26,11 +26,7 @@ async fn without_a_cookie_everything_is_401() {
         );
     }
     let a = f
-        .get(
-            DASHBOARD,
-            "/api/extensions",
-            Some("dockhand_session=forged"),
-        )
+        .dashboard_get("/api/extensions", "dockhand_session=forged")
         .await;
     assert_eq!(a.status, StatusCode::UNAUTHORIZED);
     let host = ext_host(&rec.id);
@@ -167,7 +163,7 @@ async fn the_token_becomes_a_strict_cookie_and_a_redirect() {
         "the token is not the session"
     );
 
-    let a = f.get(DASHBOARD, "/api/extensions", Some(&value)).await;
+    let a = f.dashboard_get("/api/extensions", &value).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text());
     assert_eq!(a.json(), serde_json::json!([]));
 
@@ -175,9 +171,7 @@ async fn the_token_becomes_a_strict_cookie_and_a_redirect() {
     let again = f.get(DASHBOARD, &format!("/?token={token}"), None).await;
     assert_eq!(again.status, StatusCode::UNAUTHORIZED);
     assert!(again.header(header::SET_COOKIE).is_none());
-    let reload = f
-        .get(DASHBOARD, &format!("/?token={token}"), Some(&value))
-        .await;
+    let reload = f.dashboard_get(&format!("/?token={token}"), &value).await;
     assert_eq!(reload.status, StatusCode::SEE_OTHER);
     assert!(reload.header(header::SET_COOKIE).is_none());
     let wrong = f.get(DASHBOARD, "/?token=0000", None).await;
@@ -225,7 +219,7 @@ async fn a_ticket_opens_one_extension_once() {
     assert_eq!(page.status, StatusCode::OK);
     let on_b = f.get(&ext_host(&b.id), "/index.html", Some(&cookie)).await;
     assert_eq!(on_b.status, StatusCode::UNAUTHORIZED);
-    let on_dashboard = f.get(DASHBOARD, "/api/extensions", Some(&cookie)).await;
+    let on_dashboard = f.dashboard_get("/api/extensions", &cookie).await;
     assert_eq!(on_dashboard.status, StatusCode::UNAUTHORIZED);
     // And the dashboard's cookie opens no extension.
     let with_session = f.get(&host, "/index.html", Some(&session)).await;

@@ -193,9 +193,7 @@ impl Fixture {
 
     /// The dashboard's list of extensions, as `session` reads it.
     pub async fn list(&self, session: &str) -> serde_json::Value {
-        self.get(DASHBOARD, "/api/extensions", Some(session))
-            .await
-            .json()
+        self.dashboard_get("/api/extensions", session).await.json()
     }
 
     /// The directory of `record`'s UI root.
@@ -268,6 +266,12 @@ impl Fixture {
 
     pub async fn get(&self, host: &str, path: &str, cookie: Option<&str>) -> Answer {
         self.call(Method::GET, host, path, cookie, None).await
+    }
+
+    /// `GET path` on the dashboard's host with `cookie` (a session, or
+    /// whatever a test sends as one).
+    pub async fn dashboard_get(&self, path: &str, cookie: &str) -> Answer {
+        self.get(DASHBOARD, path, Some(cookie)).await
     }
 
     /// `method path` as the dashboard's page sends it: on the dashboard's

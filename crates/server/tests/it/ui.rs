@@ -165,14 +165,14 @@ async fn ddclient_js_carries_the_shell_origin() {
 async fn the_dashboard_serves_web_as_it_is() {
     let f = fixture();
     let session = f.login().await;
-    let a = f.get(DASHBOARD, "/ddclient.js", Some(&session)).await;
+    let a = f.dashboard_get("/ddclient.js", &session).await;
     assert_eq!(a.status, StatusCode::OK);
     assert!(
         a.text().contains("__DOCKHAND_SHELL_ORIGIN__"),
         "not rewritten here"
     );
     assert_eq!(a.header(header::X_CONTENT_TYPE_OPTIONS), Some("nosniff"));
-    let a = f.get(DASHBOARD, "/index.html", Some(&session)).await;
+    let a = f.dashboard_get("/index.html", &session).await;
     if a.status == StatusCode::OK {
         assert!(
             !a.text().contains(TAG),
@@ -181,9 +181,9 @@ async fn the_dashboard_serves_web_as_it_is() {
     } else {
         assert_eq!(a.status, StatusCode::NOT_FOUND);
     }
-    let a = f.get(DASHBOARD, "/../Cargo.toml", Some(&session)).await;
+    let a = f.dashboard_get("/../Cargo.toml", &session).await;
     assert_eq!(a.status, StatusCode::NOT_FOUND);
-    let a = f.get(DASHBOARD, "/api/nothing", Some(&session)).await;
+    let a = f.dashboard_get("/api/nothing", &session).await;
     assert_eq!(a.status, StatusCode::NOT_FOUND);
     assert!(a.json()["message"].is_string());
 }

@@ -73,8 +73,7 @@ fn text_of(messages: &[Value], key: &str) -> String {
 
 #[tokio::test]
 async fn streams_output_then_exit() {
-    let h = Harness::new().await;
-    let addr = h.serve_tcp().await;
+    let (_h, addr) = Harness::served().await;
     let mut ws = connect(addr, ORIGIN).await.unwrap();
     send(
         &mut ws,
@@ -98,8 +97,7 @@ async fn streams_output_then_exit() {
 
 #[tokio::test]
 async fn errors_are_reported_then_closed() {
-    let h = Harness::new().await;
-    let addr = h.serve_tcp().await;
+    let (_h, addr) = Harness::served().await;
     for (request, needle) in [
         (
             json!({"kind": "host", "cmd": "sh", "args": ["-c", "id"]}),
@@ -119,8 +117,7 @@ async fn errors_are_reported_then_closed() {
 
 #[tokio::test]
 async fn other_origins_cannot_open_the_socket() {
-    let h = Harness::new().await;
-    let addr = h.serve_tcp().await;
+    let (_h, addr) = Harness::served().await;
     for origin in ["http://evil.example", "http://localhost:4242"] {
         let e = connect(addr, origin).await.unwrap_err();
         assert!(e.contains("403"), "{origin}: {e}");
@@ -157,8 +154,7 @@ async fn assert_none_running(h: &Harness) {
 
 #[tokio::test]
 async fn close_request_kills_the_process_group() {
-    let h = Harness::new().await;
-    let addr = h.serve_tcp().await;
+    let (h, addr) = Harness::served().await;
     let pidfile = h.path("sleep.pid");
     let (mut ws, pid) = start_sleeper(addr, &pidfile).await;
     send(&mut ws, json!({"close": true})).await;
@@ -173,8 +169,7 @@ async fn close_request_kills_the_process_group() {
 
 #[tokio::test]
 async fn disconnecting_kills_the_process() {
-    let h = Harness::new().await;
-    let addr = h.serve_tcp().await;
+    let (h, addr) = Harness::served().await;
     // A clean close.
     let pidfile = h.path("a.pid");
     let (mut ws, pid) = start_sleeper(addr, &pidfile).await;
@@ -190,8 +185,7 @@ async fn disconnecting_kills_the_process() {
 
 #[tokio::test]
 async fn shutdown_kills_everything() {
-    let h = Harness::new().await;
-    let addr = h.serve_tcp().await;
+    let (h, addr) = Harness::served().await;
     let (_ws, pid) = start_sleeper(addr, &h.path("c.pid")).await;
     assert_eq!(h.state.bridge.processes.kill_all(), 1);
     assert_ends(pid, "after kill_all").await;
