@@ -2,17 +2,6 @@
 //! that build layers byte for byte, and the fixture that checks nothing is
 //! written outside staging.
 
-/// Asserts that `result` (an unpack) failed with an error matching
-/// `pattern` (an optional `if` guard included; bindings are references),
-/// and gives the error back for further checks.
-macro_rules! assert_refused {
-    ($result:expr, $($pattern:tt)+) => {{
-        let err = $result.expect_err("the unpack must be refused");
-        assert!(matches!(&err, $($pattern)+), "{err}");
-        err
-    }};
-}
-
 mod limits;
 mod links;
 mod lookup;

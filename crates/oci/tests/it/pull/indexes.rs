@@ -15,11 +15,18 @@ use dockhand_testkit::registry::FakeRegistry;
 
 const REPO: &str = "acme/ext";
 
-#[tokio::test]
-async fn indexes_nested_too_deep_are_refused() {
+/// The fake with the amd64 extension's blobs and manifest (by digest, no
+/// tag), and the image.
+fn registry_with_amd64() -> (FakeRegistry, super::Image) {
     let reg = FakeRegistry::start();
     let img = extension(&linux_amd64(), "1.0");
     publish(&reg, REPO, &img);
+    (reg, img)
+}
+
+#[tokio::test]
+async fn indexes_nested_too_deep_are_refused() {
+    let (reg, img) = registry_with_amd64();
     // index 5 → index 4 → … → index 0 → the image: six levels of indexes.
     let mut child = img.desc.clone();
     let mut chain = Vec::new();
@@ -176,9 +183,7 @@ async fn the_wanted_platform_only_is_fetched() {
 /// extension runs anywhere): that is no loop.
 #[tokio::test]
 async fn an_index_listing_a_manifest_twice_is_pulled_once() {
-    let reg = FakeRegistry::start();
-    let img = extension(&linux_amd64(), "1.0");
-    publish(&reg, REPO, &img);
+    let (reg, img) = registry_with_amd64();
     let mut on_arm = img.desc.clone();
     on_arm.platform = Some(PlatformSpec::from(&linux_arm64()));
     let (bytes, top) = index(&[img.desc.clone(), on_arm]);
