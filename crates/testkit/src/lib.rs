@@ -17,6 +17,7 @@
 //!   consent summary.
 //! - [`http`]: the small hand-written HTTP/1.1 exchanges tests make over unix
 //!   sockets and TCP, and parsing what comes back.
+//! - [`elf`]: hand-made ELF headers for a given machine.
 //! - [`examples`]: the repository root and the example backend binary
 //!   (built by `scripts/build-examples` when missing).
 //! - [`records`] (feature `records`): an installed extension's record, for
@@ -29,6 +30,7 @@
 
 pub mod command;
 pub mod compose;
+pub mod elf;
 pub mod env;
 pub mod examples;
 pub mod http;

@@ -222,25 +222,15 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dockhand_testkit::elf::{AMD64, ARM64, header as elf};
     use std::io::Read;
-
-    /// A minimal ELF header for `machine`.
-    fn elf(machine: u16) -> Vec<u8> {
-        let mut b = vec![0u8; 128];
-        b[..4].copy_from_slice(b"\x7fELF");
-        b[4] = 2;
-        b[5] = 1;
-        b[16] = 2;
-        b[18..20].copy_from_slice(&machine.to_le_bytes());
-        b
-    }
 
     #[test]
     fn the_image_is_reproducible_and_carries_the_binary() {
-        let bin = elf(62);
+        let bin = elf(AMD64);
         let a = relay_image_tar("amd64", &bin).unwrap();
         assert_eq!(a, relay_image_tar("amd64", &bin).unwrap());
-        assert_ne!(a, relay_image_tar("arm64", &elf(183)).unwrap());
+        assert_ne!(a, relay_image_tar("arm64", &elf(ARM64)).unwrap());
         let mut archive = tar::Archive::new(a.as_slice());
         let mut manifest = Vec::new();
         let mut layer = Vec::new();
@@ -280,13 +270,13 @@ mod tests {
         };
         let missing = bins.read("amd64").unwrap_err().to_string();
         assert!(missing.contains("scripts/build-relay"), "{missing}");
-        fs_err::write(bins.path("amd64"), elf(183)).unwrap();
+        fs_err::write(bins.path("amd64"), elf(ARM64)).unwrap();
         let wrong = bins.read("amd64").unwrap_err().to_string();
         assert!(wrong.contains("another machine"), "{wrong}");
         fs_err::write(bins.path("arm64"), b"#!/bin/sh\n").unwrap();
         assert!(bins.read("arm64").is_err());
-        fs_err::write(bins.path("amd64"), elf(62)).unwrap();
-        assert_eq!(bins.read("amd64").unwrap(), elf(62));
+        fs_err::write(bins.path("amd64"), elf(AMD64)).unwrap();
+        assert_eq!(bins.read("amd64").unwrap(), elf(AMD64));
         let refused = RelayImageError::Arch {
             host: "tcp://box:2376".into(),
             arch: "s390x".into(),

@@ -110,24 +110,30 @@ fn tab(meta: &Metadata, out: &mut Vec<Diagnostic>) {
             ));
         }
     }
-    if image_path(&tab.root).is_none() {
-        out.push(Diagnostic::new(
-            Code::BadUiPath,
-            at(&format!("{base}/root")),
+    // (field, whether its path leaves its root, the message saying so)
+    let leaving = [
+        (
+            "root",
+            image_path(&tab.root).is_none(),
             format!(
                 "root `{}` leaves the image root: use a directory inside the image such as `/ui`",
                 tab.root
             ),
-        ));
-    }
-    if !tab.src.trim().is_empty() && image_path(&tab.entry_path()).is_none() {
-        out.push(Diagnostic::new(
-            Code::BadUiPath,
-            at(&format!("{base}/src")),
+        ),
+        (
+            "src",
+            !tab.src.trim().is_empty() && image_path(&tab.entry_path()).is_none(),
             format!(
                 "src `{}` leaves the ui root: name a page inside it such as `index.html`",
                 tab.src
             ),
+        ),
+    ];
+    for (field, _, message) in leaving.into_iter().filter(|(_, left, _)| *left) {
+        out.push(Diagnostic::new(
+            Code::BadUiPath,
+            at(&format!("{base}/{field}")),
+            message,
         ));
     }
     if let Some(backend) = &tab.backend {
