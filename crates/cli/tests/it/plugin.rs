@@ -125,9 +125,16 @@ fn docker_extension_runs_dockhand_through_the_real_docker_cli() {
         .expect("dockhand runs");
     assert!(out.status.success(), "{}", text(&out));
     let host = Some(env.docker_host.as_str());
+    // docker with the plugin, on the engine of DOCKER_HOST; `docker_ok` must succeed.
+    let docker = |args: &[&str]| docker_cli(&config, &home, host, args);
+    let docker_ok = |args: &[&str]| {
+        let out = docker(args);
+        assert!(out.status.success(), "docker {args:?}: {}", text(&out));
+        out
+    };
 
     // docker lists the plugin with our description.
-    let out = docker_cli(&config, &home, host, &["--help"]);
+    let out = docker(&["--help"]);
     assert!(
         text(&out).contains("extension*") && text(&out).contains("(dockhand)"),
         "{}",
@@ -135,8 +142,7 @@ fn docker_extension_runs_dockhand_through_the_real_docker_cli() {
     );
 
     // ls through the plugin, on the engine of DOCKER_HOST, then with -H given to docker.
-    let out = docker_cli(&config, &home, host, &["extension", "ls"]);
-    assert!(out.status.success(), "{}", text(&out));
+    let out = docker_ok(&["extension", "ls"]);
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("EXTENSION"));
     let out = docker_cli(
         &config,
@@ -156,8 +162,7 @@ fn docker_extension_runs_dockhand_through_the_real_docker_cli() {
     assert_eq!(listed, serde_json::json!([]));
 
     // version.
-    let out = docker_cli(&config, &home, host, &["extension", "version"]);
-    assert!(out.status.success(), "{}", text(&out));
+    let out = docker_ok(&["extension", "version"]);
     assert!(
         String::from_utf8_lossy(&out.stdout)
             .contains(&format!("Extension API {}", dockhand_spec::API_VERSION)),
@@ -175,24 +180,17 @@ fn docker_extension_runs_dockhand_through_the_real_docker_cli() {
         .expect("init");
     assert!(init.status.success());
     let dir = ext.display().to_string();
-    let out = docker_cli(&config, &home, host, &["extension", "validate", &dir]);
-    assert!(out.status.success(), "{}", text(&out));
-    let out = docker_cli(
-        &config,
-        &home,
-        host,
-        &[
-            "extension",
-            "validate",
-            "-a",
-            "-e",
-            "-i",
-            "--sdk-version",
-            "0.4.2",
-            &dir,
-        ],
-    );
-    assert!(out.status.success(), "{}", text(&out));
+    docker_ok(&["extension", "validate", &dir]);
+    let out = docker_ok(&[
+        "extension",
+        "validate",
+        "-a",
+        "-e",
+        "-i",
+        "--sdk-version",
+        "0.4.2",
+        &dir,
+    ]);
     assert!(
         text(&out).contains("-a: has no effect"),
         "the dropped flag is said: {}",
@@ -209,27 +207,15 @@ fn docker_extension_runs_dockhand_through_the_real_docker_cli() {
         .expect("build");
     assert!(build.status.success(), "{}", text(&build));
     let engine_ref = format!("engine:{reference}");
-    let out = docker_cli(
-        &config,
-        &home,
-        host,
-        &["extension", "install", &engine_ref, "-f"],
-    );
-    assert!(out.status.success(), "{}", text(&out));
-    let out = docker_cli(&config, &home, host, &["extension", "ls"]);
+    docker_ok(&["extension", "install", &engine_ref, "-f"]);
+    let out = docker(&["extension", "ls"]);
     assert!(
         String::from_utf8_lossy(&out.stdout).contains(&name),
         "{}",
         text(&out)
     );
-    let out = docker_cli(&config, &home, host, &["extension", "rm", &reference]);
-    assert!(out.status.success(), "{}", text(&out));
-    let out = docker_cli(
-        &config,
-        &home,
-        host,
-        &["extension", "ls", "--format", "json"],
-    );
+    docker_ok(&["extension", "rm", &reference]);
+    let out = docker(&["extension", "ls", "--format", "json"]);
     assert_eq!(
         serde_json::from_slice::<Value>(&out.stdout).expect("json"),
         serde_json::json!([])
@@ -238,7 +224,7 @@ fn docker_extension_runs_dockhand_through_the_real_docker_cli() {
 
     // An invalid extension fails the same way as `dockhand validate`.
     fs_err::write(ext.join("metadata.json"), "{").expect("write");
-    let out = docker_cli(&config, &home, host, &["extension", "validate", &dir]);
+    let out = docker(&["extension", "validate", &dir]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
 
     // Help is dockhand's, under docker's name.
@@ -247,14 +233,14 @@ fn docker_extension_runs_dockhand_through_the_real_docker_cli() {
         &["help", "extension"][..],
         &["extension"][..],
     ] {
-        let out = docker_cli(&config, &home, host, args);
+        let out = docker(args);
         let shown = text(&out);
         assert!(
             shown.contains("Usage: docker extension") && shown.contains("validate"),
             "docker {args:?}: {shown}"
         );
     }
-    let out = docker_cli(&config, &home, host, &["extension", "rm", "--help"]);
+    let out = docker(&["extension", "rm", "--help"]);
     assert!(
         text(&out).contains("Usage: docker extension rm"),
         "{}",

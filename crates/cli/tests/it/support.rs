@@ -112,6 +112,24 @@ impl<F: Fn(&[&str])> Drop for Uninstall<F> {
     }
 }
 
+/// The text of the file `path` in `container`, copied out by `docker cp`
+/// run through `docker` (the docker CLI on the test's engine) into `scratch`.
+pub fn read_in_container(
+    docker: impl Fn(&[&str]) -> String,
+    container: &str,
+    path: &str,
+    scratch: &Path,
+) -> String {
+    fs_err::create_dir_all(scratch).expect("mkdir");
+    docker(&[
+        "cp",
+        &format!("{container}:{path}"),
+        &scratch.display().to_string(),
+    ]);
+    let name = Path::new(path).file_name().expect("a file name");
+    fs_err::read_to_string(scratch.join(name)).expect("read")
+}
+
 /// How long each phase of an end-to-end test took, printed at its end:
 /// `TEST: built and pushed in 1.2s, installed in 3.4s, …`.
 pub struct Phases {

@@ -362,20 +362,13 @@ fn updates_keep_volume_data_and_a_failed_update_leaves_the_old_version_serving()
         !after.is_empty() && after != before,
         "the container was recreated"
     );
-    let out = tmp.0.join("out");
-    fs_err::create_dir_all(&out).expect("mkdir");
-    docker(
-        &env,
-        &[
-            "cp",
-            &format!("{after}:/data/marker.txt"),
-            &out.display().to_string(),
-        ],
+    let marker = support::read_in_container(
+        |args| docker(&env, args),
+        &after,
+        "/data/marker.txt",
+        &tmp.0.join("out"),
     );
-    assert_eq!(
-        fs_err::read_to_string(out.join("marker.txt")).expect("read"),
-        "kept across updates\n"
-    );
+    assert_eq!(marker, "kept across updates\n");
     let sock = home.socket(&repo, "api.sock");
     assert!(http_get(&sock, "/hello").contains("hello from the backend"));
 
@@ -399,17 +392,14 @@ fn updates_keep_volume_data_and_a_failed_update_leaves_the_old_version_serving()
     assert_eq!(listed[0]["vm"]["state"], "running");
     assert!(http_get(&sock, "/hello").contains("hello from the backend"));
     let now = api_container(&env, &repo);
-    fs_err::remove_file(out.join("marker.txt")).expect("rm");
-    docker(
-        &env,
-        &[
-            "cp",
-            &format!("{now}:/data/marker.txt"),
-            &out.display().to_string(),
-        ],
+    let marker = support::read_in_container(
+        |args| docker(&env, args),
+        &now,
+        "/data/marker.txt",
+        &tmp.0.join("out-after-failure"),
     );
-    assert!(
-        out.join("marker.txt").is_file(),
+    assert_eq!(
+        marker, "kept across updates\n",
         "the volume's data survived the failure"
     );
     home.ok(&["doctor"]);

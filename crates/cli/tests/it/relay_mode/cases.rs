@@ -304,17 +304,13 @@ fn an_update_in_relay_mode_keeps_volume_data() {
     assert!(listed.to_string().contains("1.0.1"), "{listed}");
     let second = api(&home);
     assert_ne!(first, second, "the container was recreated");
-    let out = tmp.0.join("out");
-    fs_err::create_dir_all(&out).expect("mkdir");
-    home.docker(&[
-        "cp",
-        &format!("{second}:/data/kept.txt"),
-        &out.display().to_string(),
-    ]);
-    assert_eq!(
-        fs_err::read_to_string(out.join("kept.txt")).expect("read"),
-        "kept across the update\n"
+    let kept = support::read_in_container(
+        |args| home.docker(args),
+        &second,
+        "/data/kept.txt",
+        &tmp.0.join("out"),
     );
+    assert_eq!(kept, "kept across the update\n");
     assert_eq!(volumes(), before, "the same volumes");
     rt().block_on(async {
         let engine = home.engine().await;
