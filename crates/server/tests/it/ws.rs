@@ -74,24 +74,12 @@ fn text_of(messages: &[Value], key: &str) -> String {
 #[tokio::test]
 async fn streams_output_then_exit() {
     let (_h, addr) = Harness::served().await;
-    let mut ws = connect(addr, ORIGIN).await.unwrap();
-    send(
-        &mut ws,
-        json!({"kind": "host", "cmd": "ticker", "args": []}),
-    )
-    .await;
-    let messages = all(&mut ws).await;
+    let messages = exchange(addr, json!({"kind": "host", "cmd": "ticker", "args": []})).await;
     assert_eq!(text_of(&messages, "stdout"), "tick 1\ntick 2\ntick 3\n");
     assert_eq!(text_of(&messages, "stderr"), "done\n");
     assert_eq!(messages.last().unwrap(), &json!({"exit": 0}));
 
-    let mut ws = connect(addr, ORIGIN).await.unwrap();
-    send(
-        &mut ws,
-        json!({"kind": "host", "cmd": "tool", "args": ["x"]}),
-    )
-    .await;
-    let messages = all(&mut ws).await;
+    let messages = exchange(addr, json!({"kind": "host", "cmd": "tool", "args": ["x"]})).await;
     assert_eq!(messages.last().unwrap(), &json!({"exit": 3}));
 }
 
@@ -106,9 +94,7 @@ async fn errors_are_reported_then_closed() {
         (json!({"kind": "shell", "cmd": "id"}), "not an exec request"),
         (json!({"kind": "docker", "cmd": "ps"}), "docker CLI"),
     ] {
-        let mut ws = connect(addr, ORIGIN).await.unwrap();
-        send(&mut ws, request.clone()).await;
-        let messages = all(&mut ws).await;
+        let messages = exchange(addr, request.clone()).await;
         assert_eq!(messages.len(), 1, "{request}: {messages:?}");
         let error = messages[0]["error"].as_str().unwrap();
         assert!(error.contains(needle), "{request}: {error}");
@@ -207,9 +193,7 @@ async fn processes_are_limited_per_extension() {
         axum::http::StatusCode::TOO_MANY_REQUESTS,
     )
     .await;
-    let mut ws3 = connect(addr, ORIGIN).await.unwrap();
-    send(&mut ws3, json!({"kind": "host", "cmd": "ticker"})).await;
-    let m = all(&mut ws3).await;
+    let m = exchange(addr, json!({"kind": "host", "cmd": "ticker"})).await;
     assert!(
         m[0]["error"]
             .as_str()
@@ -249,13 +233,11 @@ async fn streamed_arguments_are_passed_verbatim() {
         ";",
         ""
     ]);
-    let mut ws = connect(addr, ORIGIN).await.unwrap();
-    send(
-        &mut ws,
+    let messages = exchange(
+        addr,
         json!({"kind": "docker", "cmd": "stats", "args": args}),
     )
     .await;
-    let messages = all(&mut ws).await;
     assert_eq!(
         text_of(&messages, "stdout"),
         "[stats]\n[--format]\n[{{json .}}]\n[\"quoted\"]\n[a b]\n['x']\n[\"open]\n[$(id)]\n[;]\n[]\n"
@@ -263,13 +245,11 @@ async fn streamed_arguments_are_passed_verbatim() {
     assert_eq!(messages.last().unwrap(), &json!({"exit": 0}));
 
     // Host binaries too: `tool` prints its arguments one per line.
-    let mut ws = connect(addr, ORIGIN).await.unwrap();
-    send(
-        &mut ws,
+    let messages = exchange(
+        addr,
         json!({"kind": "host", "cmd": "tool", "args": ["{{json .}}", "a b"]}),
     )
     .await;
-    let messages = all(&mut ws).await;
     let out = text_of(&messages, "stdout");
     assert!(out.starts_with("[{{json .}}]\n[a b]\npwd="), "{out}");
 
@@ -296,13 +276,11 @@ async fn streamed_go_templates_reach_the_real_cli_whole() {
     };
     let h = Harness::with(options).await;
     let addr = h.serve_tcp().await;
-    let mut ws = connect(addr, ORIGIN).await.unwrap();
-    send(
-        &mut ws,
+    let messages = exchange(
+        addr,
         json!({"kind": "docker", "cmd": "version", "args": ["--format", "{{json .Server}}"]}),
     )
     .await;
-    let messages = all(&mut ws).await;
     assert_eq!(
         messages.last().unwrap(),
         &json!({"exit": 0}),
