@@ -9,6 +9,7 @@ use std::io::Read;
 use dockhand_oci::Digest;
 use dockhand_oci::build::{BlobSink, BuildError, BuildOptions, ExtensionDir, ExtraFile, build};
 use dockhand_spec::{Code, Severity};
+use dockhand_testkit::elf;
 use serde_json::Value;
 
 /// Blobs in memory.
@@ -68,17 +69,6 @@ impl Sink {
     }
 }
 
-/// A hand-made 64-bit little-endian ELF header for `machine` (62 amd64, 183 arm64).
-fn elf(machine: u16) -> Vec<u8> {
-    let mut h = vec![0u8; 64];
-    h[..4].copy_from_slice(b"\x7fELF");
-    h[4] = 2;
-    h[5] = 1;
-    h[6] = 1;
-    h[18..20].copy_from_slice(&machine.to_le_bytes());
-    h
-}
-
 const LABELS: &str = r#"{
   "org.opencontainers.image.title": "T",
   "org.opencontainers.image.description": "D",
@@ -112,8 +102,8 @@ fn extension(changelog: &str) -> tempfile::TempDir {
         "labels.json",
         LABELS.replace("CHANGELOG", changelog).as_bytes(),
     );
-    write("out/amd64/backend", &elf(62));
-    write("out/arm64/backend", &elf(183));
+    write("out/amd64/backend", &elf::header(elf::AMD64));
+    write("out/arm64/backend", &elf::header(elf::ARM64));
     write("run.sh", b"#!/bin/sh\nexec /backend\n");
     dir
 }
@@ -249,9 +239,9 @@ fn per_platform_files_go_into_their_platform_only() {
         arm64[1..],
         "the extension's own layers are shared"
     );
-    for (platform, machine) in [("linux/amd64", 62), ("linux/arm64", 183)] {
+    for (platform, machine) in [("linux/amd64", elf::AMD64), ("linux/arm64", elf::ARM64)] {
         let files = sink.files(&layers[platform][0]);
-        assert_eq!(files["backend"], elf(machine), "{platform}");
+        assert_eq!(files["backend"], elf::header(machine), "{platform}");
         assert_eq!(files["run.sh"], b"#!/bin/sh\nexec /backend\n", "{platform}");
         assert_eq!(files.len(), 2, "{platform}: {:?}", files.keys());
     }
