@@ -51,9 +51,22 @@ fn build_image(host: &EngineHost) -> bool {
     })
 }
 
+/// What [`setup`] made for one test.
+struct Fixture {
+    engine: Engine,
+    /// A running container of [`IMAGE`], labelled with `label`.
+    container: String,
+    /// A volume of the same compose project.
+    volume: String,
+    /// The extension label (`key=value`) of a fresh extension id.
+    label: String,
+    /// Removes them all when dropped.
+    _cleanup: Cleanup,
+}
+
 /// A running container of [`IMAGE`] and a volume, both labelled for a fresh
 /// extension id, with the guard that removes them; `None` when skipped.
-async fn setup(test: &str) -> Option<(Engine, String, String, String, Cleanup)> {
+async fn setup(test: &str) -> Option<Fixture> {
     let host = engine_host(test)?;
     if !build_image(&host) {
         skip(test, "no static busybox at /bin/busybox");
@@ -92,17 +105,36 @@ async fn setup(test: &str) -> Option<(Engine, String, String, String, Cleanup)> 
             &format!("{project}-data"),
         ],
     );
-    Some((engine, container, volume, label, cleanup))
+    Some(Fixture {
+        engine,
+        container,
+        volume,
+        label,
+        _cleanup: cleanup,
+    })
 }
 
 fn rejected_404(e: &EngineError) -> bool {
     matches!(e, EngineError::Rejected { status: 404, .. })
 }
 
+/// The error of `result`, which must be the engine's 404.
+fn expect_404<T: std::fmt::Debug>(result: Result<T, EngineError>) -> EngineError {
+    let e = result.expect_err("the engine's 404");
+    assert!(rejected_404(&e), "{e:?}");
+    e
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn containers_images_and_volumes_are_engine_objects() {
-    let Some((engine, container, volume, label, _cleanup)) =
-        setup("containers_images_and_volumes_are_engine_objects").await
+    let test = "containers_images_and_volumes_are_engine_objects";
+    let Some(Fixture {
+        engine,
+        container,
+        volume,
+        label,
+        _cleanup,
+    }) = setup(test).await
     else {
         return;
     };
@@ -136,11 +168,11 @@ async fn containers_images_and_volumes_are_engine_objects() {
         details.object.json()["Config"]["Labels"][label.split_once('=').unwrap().0],
         serde_json::json!(label.split_once('=').unwrap().1)
     );
-    let e = engine
-        .inspect_container("dockhand-engine-it-no-such-container")
-        .await
-        .unwrap_err();
-    assert!(rejected_404(&e), "{e:?}");
+    let e = expect_404(
+        engine
+            .inspect_container("dockhand-engine-it-no-such-container")
+            .await,
+    );
     assert!(e.to_string().contains("no-such-container"), "{e}");
 
     let options = StatsOptions {
@@ -175,11 +207,11 @@ async fn containers_images_and_volumes_are_engine_objects() {
     assert!(tags.as_array().unwrap().contains(&serde_json::json!(IMAGE)));
     let image = engine.inspect_image(IMAGE).await.expect("inspect image");
     assert_eq!(image.get("Id"), images[0].get("Id"));
-    let e = engine
-        .inspect_image("dockhand-engine-it/no-such:image")
-        .await
-        .unwrap_err();
-    assert!(rejected_404(&e), "{e:?}");
+    expect_404(
+        engine
+            .inspect_image("dockhand-engine-it/no-such:image")
+            .await,
+    );
 
     let volumes = engine.list_volumes().await.expect("list volumes");
     assert!(
@@ -193,20 +225,19 @@ async fn containers_images_and_volumes_are_engine_objects() {
         .await
         .expect("inspect volume");
     assert_eq!(info.get("Name"), Some(&serde_json::json!(volume)));
-    let e = engine
-        .inspect_volume("dockhand-engine-it-no-such-volume")
-        .await
-        .unwrap_err();
-    assert!(rejected_404(&e), "{e:?}");
+    expect_404(
+        engine
+            .inspect_volume("dockhand-engine-it-no-such-volume")
+            .await,
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_exec_with_a_terminal_takes_input_and_a_size() {
-    let Some((engine, container, _volume, _label, _cleanup)) =
-        setup("an_exec_with_a_terminal_takes_input_and_a_size").await
-    else {
+    let Some(fixture) = setup("an_exec_with_a_terminal_takes_input_and_a_size").await else {
         return;
     };
+    let (engine, container) = (&fixture.engine, &fixture.container);
     let options = ExecOptions {
         cmd: vec!["sh".into()],
         env: vec!["TERM=xterm-256color".into()],
@@ -214,7 +245,7 @@ async fn an_exec_with_a_terminal_takes_input_and_a_size() {
         tty: true,
         ..ExecOptions::default()
     };
-    let exec = engine.exec_start(&container, &options).await.expect("exec");
+    let exec = engine.exec_start(container, &options).await.expect("exec");
     let exec_id = exec.id().to_owned();
     let details = engine.inspect_exec(&exec_id).await.expect("inspect exec");
     assert_eq!(details.id, exec_id);
@@ -254,20 +285,18 @@ async fn an_exec_with_a_terminal_takes_input_and_a_size() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert_eq!((ended.running, ended.exit_code), (false, Some(7)));
-    let e = engine.inspect_exec("no-such-exec").await.unwrap_err();
-    assert!(rejected_404(&e), "{e:?}");
+    expect_404(engine.inspect_exec("no-such-exec").await);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn kill_exec_ends_an_exec_in_a_local_engine() {
-    let Some((engine, container, _volume, _label, _cleanup)) =
-        setup("kill_exec_ends_an_exec_in_a_local_engine").await
-    else {
+    let Some(fixture) = setup("kill_exec_ends_an_exec_in_a_local_engine").await else {
         return;
     };
+    let (engine, container) = (&fixture.engine, &fixture.container);
     assert!(engine.host().is_local(), "scripts/deps' engine is local");
     let exec = engine
-        .exec_stream(&container, vec!["sleep".into(), "300".into()], vec![], None)
+        .exec_stream(container, vec!["sleep".into(), "300".into()], vec![], None)
         .await
         .expect("exec");
     let exec_id = exec.id().to_owned();
@@ -282,7 +311,7 @@ async fn kill_exec_ends_an_exec_in_a_local_engine() {
         assert!(tokio::time::Instant::now() < deadline, "no pid: {d:?}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    engine.kill_exec(&container, &exec_id).await;
+    engine.kill_exec(container, &exec_id).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
         let d = engine.inspect_exec(&exec_id).await.expect("inspect exec");
@@ -298,7 +327,7 @@ async fn kill_exec_ends_an_exec_in_a_local_engine() {
     // The container itself keeps running.
     assert!(
         engine
-            .inspect_container(&container)
+            .inspect_container(container)
             .await
             .expect("inspect")
             .running
