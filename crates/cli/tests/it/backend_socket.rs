@@ -160,32 +160,48 @@ impl Served {
         }
     }
 
-    /// `GET /api/extensions`.
-    fn extensions(&self) -> Value {
+    /// A request to the dashboard with its credentials: `head` is the
+    /// request line; a POST comes from the dashboard's origin and carries
+    /// `body` (JSON when there is one). The status and the answer's body.
+    fn dashboard(&self, head: &str, body: Option<&Value>) -> (u16, String) {
         let port = self.port;
-        let (status, _, body) = http(
+        let origin = if head.starts_with("POST ") {
+            format!("Origin: http://localhost:{port}\r\n")
+        } else {
+            String::new()
+        };
+        let (content, body) = match body {
+            Some(body) => {
+                let body = body.to_string();
+                let content = format!(
+                    "Content-Type: application/json\r\nContent-Length: {}\r\n",
+                    body.len()
+                );
+                (content, body)
+            }
+            None if origin.is_empty() => (String::new(), String::new()),
+            None => ("Content-Length: 0\r\n".to_owned(), String::new()),
+        };
+        let (status, _, answer) = http(
             port,
             &format!(
-                "GET /api/extensions HTTP/1.1\r\nHost: localhost:{port}\r\n{}Connection: close\r\n\r\n",
+                "{head} HTTP/1.1\r\nHost: localhost:{port}\r\n{origin}{}{content}Connection: close\r\n\r\n{body}",
                 self.session
             ),
         );
+        (status, answer)
+    }
+
+    /// `GET /api/extensions`.
+    fn extensions(&self) -> Value {
+        let (status, body) = self.dashboard("GET /api/extensions", None);
         assert_eq!(status, 200, "{body}");
         serde_json::from_str(&body).expect("JSON")
     }
 
     /// `POST path` on the dashboard with the JSON `body`: status and answer.
     pub(crate) fn dashboard_post(&self, path: &str, body: &Value) -> (u16, Value) {
-        let port = self.port;
-        let body = body.to_string();
-        let (status, _, answer) = http(
-            port,
-            &format!(
-                "POST {path} HTTP/1.1\r\nHost: localhost:{port}\r\nOrigin: http://localhost:{port}\r\n{}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                self.session,
-                body.len()
-            ),
-        );
+        let (status, answer) = self.dashboard(&format!("POST {path}"), Some(body));
         (
             status,
             serde_json::from_str(&answer).unwrap_or(Value::String(answer)),
@@ -204,13 +220,8 @@ impl Served {
                 _ => format!("%{b:02X}"),
             })
             .collect();
-        let (status, _, body) = http(
-            port,
-            &format!(
-                "POST /api/extensions/{encoded}/ticket HTTP/1.1\r\nHost: localhost:{port}\r\nOrigin: http://localhost:{port}\r\n{}Content-Length: 0\r\nConnection: close\r\n\r\n",
-                self.session
-            ),
-        );
+        let (status, body) =
+            self.dashboard(&format!("POST /api/extensions/{encoded}/ticket"), None);
         assert_eq!(status, 200, "ticket: {body}");
         let v: Value = serde_json::from_str(&body).expect("JSON");
         let url = v["url"].as_str().expect("url");

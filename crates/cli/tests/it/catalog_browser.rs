@@ -103,6 +103,19 @@ async fn click(c: &Client, id: &str, label: &str) -> Result<()> {
     Ok(())
 }
 
+/// Clicks Install on the card of `id` and waits for the dialog's element
+/// `selector`: its text.
+async fn install_dialog(c: &Client, id: &str, selector: &str) -> Result<String> {
+    click(c, id, "Install").await?;
+    let text = wait_js(
+        c,
+        selector,
+        &format!("const d = document.querySelector('{selector}'); return d ? d.textContent : null"),
+    )
+    .await?;
+    Ok(text.as_str().unwrap_or_default().to_owned())
+}
+
 async fn run(c: &Client, serve: &Serve, allowed: &str, blocked: &str, policy: &str) -> Result<()> {
     crate::dashboard::open_dashboard(c, serve).await?;
     set_route(c, "#/catalog").await?;
@@ -175,14 +188,7 @@ async fn run(c: &Client, serve: &Serve, allowed: &str, blocked: &str, policy: &s
     screenshot(c, "catalog-details.png").await?;
 
     // The blocked one: the refusal names the policy file.
-    click(c, blocked, "Install").await?;
-    let refusal = wait_js(
-        c,
-        "the refusal",
-        "const d = document.querySelector('dialog .install-refused .refusal'); return d ? d.textContent : null",
-    )
-    .await?;
-    let msg = refusal.as_str().unwrap_or_default();
+    let msg = install_dialog(c, blocked, "dialog .install-refused .refusal").await?;
     ensure!(msg.contains("is not allowed by the allow-list"), "{msg}");
     ensure!(msg.contains(policy), "{msg} should name {policy}");
     screenshot(c, "catalog-refused.png").await?;
@@ -193,14 +199,7 @@ async fn run(c: &Client, serve: &Serve, allowed: &str, blocked: &str, policy: &s
     .await?;
 
     // The allowed one: the consent summary, then the install.
-    click(c, allowed, "Install").await?;
-    let consent = wait_js(
-        c,
-        "the consent summary",
-        "const d = document.querySelector('dialog .install-consent'); return d ? d.textContent : null",
-    )
-    .await?;
-    let consent = consent.as_str().unwrap_or_default();
+    let consent = install_dialog(c, allowed, "dialog .install-consent").await?;
     ensure!(
         consent.contains("a dashboard tab \"Minimal UI\""),
         "{consent}"

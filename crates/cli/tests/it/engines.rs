@@ -283,8 +283,7 @@ fn refusals_name_the_fix() {
     let dh = Dh::new("engine-refusals", None);
     // An unknown scheme.
     let out = dh.run(&[("DOCKER_HOST", "ftp://engine.example:21")], &["ls"]);
-    assert_eq!(out.status.code(), Some(1));
-    let e = stderr(&out);
+    let e = support::failed("dockhand ls", &out);
     assert!(
         e.contains("unknown scheme `ftp`") && e.contains("ssh://[USER@]HOST"),
         "{e}"
@@ -298,8 +297,7 @@ fn refusals_name_the_fix() {
         ],
         &["ls"],
     );
-    assert_eq!(out.status.code(), Some(1));
-    let e = stderr(&out);
+    let e = support::failed("dockhand ls", &out);
     assert!(
         e.contains("/nonexistent/certs/ca.pem") && e.contains("DOCKER_CERT_PATH"),
         "{e}"
