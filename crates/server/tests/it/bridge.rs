@@ -17,8 +17,8 @@ use crate::bridge_support::{
 #[tokio::test]
 async fn vm_request_get_passes_path_query_and_headers() {
     let h = Harness::new().await;
-    let answer = h.post_expect(VM_REQUEST,
-            json!({"method": "GET", "url": "/echo?x=1&y=two", "headers": {"X-Api-Key": "k", "Connection": "close", "Host": "evil"}}), StatusCode::OK).await;
+    let answer = h.post_ok(VM_REQUEST,
+            json!({"method": "GET", "url": "/echo?x=1&y=two", "headers": {"X-Api-Key": "k", "Connection": "close", "Host": "evil"}})).await;
     assert_eq!(answer["status"], 200);
     assert!(
         answer["headers"]["content-type"]
@@ -156,9 +156,7 @@ async fn vm_request_size_limits() {
     )
     .await;
     // Under the limit all is well.
-    let answer = h
-        .post_expect(VM_REQUEST, json!({"url": "/big/100"}), StatusCode::OK)
-        .await;
+    let answer = h.post_ok(VM_REQUEST, json!({"url": "/big/100"})).await;
     assert_eq!(answer["body"].as_str().unwrap().len(), 100);
 }
 
@@ -234,11 +232,10 @@ async fn host_exec_runs_own_binaries_with_split_args_cwd_and_env() {
     let cwd = h.path("work");
     fs_err::create_dir_all(&cwd).unwrap();
     let r = h
-        .post_expect(
+        .post_ok(
             HOST_EXEC,
             json!({"cmd": "tool", "args": ["'a b'", "$HOME;", "\"c\""],
                    "options": {"cwd": cwd, "env": {"FOO": "bar"}}}),
-            StatusCode::OK,
         )
         .await;
     assert_eq!(r["code"], 3);
@@ -324,10 +321,10 @@ async fn docker_exec_splits_like_docker_desktop_and_never_uses_a_shell() {
     let h = Harness::with(Options::docker(fake, test_engine())).await;
     let cwd = h.path("cwd");
     fs_err::create_dir_all(&cwd).unwrap();
-    let r = h.post_expect(DOCKER_EXEC,
+    let r = h.post_ok(DOCKER_EXEC,
             json!({"cmd": "ps", "args": ["--format", "\"{{json .}}\"", "; rm -rf /", "$(id)", "`id`",
                    "$HOME", "*", "a|b", "&&", ">", "out"],
-                   "options": {"cwd": cwd, "env": {"FOO": "x"}}}), StatusCode::OK).await;
+                   "options": {"cwd": cwd, "env": {"FOO": "x"}}})).await;
     assert_eq!(r["code"], 0);
     let want = [
         "ps",
@@ -442,8 +439,8 @@ async fn docker_exec_runs_the_real_cli_against_the_engine() {
         return;
     };
     let h = Harness::with(options).await;
-    let r = h.post_expect(DOCKER_EXEC,
-            json!({"cmd": "version", "args": ["--format", "'{{.Client.Version}} {{.Server.Version}}'"]}), StatusCode::OK).await;
+    let r = h.post_ok(DOCKER_EXEC,
+            json!({"cmd": "version", "args": ["--format", "'{{.Client.Version}} {{.Server.Version}}'"]})).await;
     assert_eq!(r["code"], 0, "{r}");
     let out = r["stdout"].as_str().unwrap().trim();
     let parts: Vec<&str> = out.split(' ').collect();
@@ -473,11 +470,7 @@ async fn collected_output_is_capped_per_extension() {
     }))
     .await;
     let r = h
-        .post_expect(
-            HOST_EXEC,
-            json!({"cmd": "chatty", "args": ["5000"]}),
-            StatusCode::OK,
-        )
+        .post_ok(HOST_EXEC, json!({"cmd": "chatty", "args": ["5000"]}))
         .await;
     assert_eq!(r["stdout"].as_str().unwrap().len(), 5000);
     h.post_error(
@@ -488,12 +481,8 @@ async fn collected_output_is_capped_per_extension() {
     )
     .await;
     // The budget was given back.
-    h.post_expect(
-        HOST_EXEC,
-        json!({"cmd": "chatty", "args": ["5000"]}),
-        StatusCode::OK,
-    )
-    .await;
+    h.post_ok(HOST_EXEC, json!({"cmd": "chatty", "args": ["5000"]}))
+        .await;
     assert_eq!(h.state.bridge.processes.running(h.caller().id()), 0);
 }
 
@@ -531,8 +520,6 @@ async fn vm_request_waits_for_a_socket_that_appears_later() {
     .await;
     fs_err::remove_file(h.socket()).unwrap();
     h.start_backend().await;
-    let answer = h
-        .post_expect(VM_REQUEST, json!({"url": "/echo"}), StatusCode::OK)
-        .await;
+    let answer = h.post_ok(VM_REQUEST, json!({"url": "/echo"})).await;
     assert_eq!(answer["status"], 200);
 }

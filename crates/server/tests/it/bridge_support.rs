@@ -326,6 +326,11 @@ impl Harness {
         answer
     }
 
+    /// Posts `body` to `path` and asserts the answer is `200 OK`; the answer.
+    pub async fn post_ok(&self, path: &str, body: Value) -> Value {
+        self.post_expect(path, body, StatusCode::OK).await
+    }
+
     /// Posts `body` to `path` and asserts the answer is an error with status
     /// `want` whose message contains `needle`; the answer.
     pub async fn post_error(

@@ -128,11 +128,7 @@ async fn vm_exec_runs_in_the_first_service() {
     let _other = run_service(&h, &mut cleanup, "other", &[]);
     let backend = run_service(&h, &mut cleanup, "backend", &[]);
     let r = h
-        .post_expect(
-            VM_EXEC,
-            json!({"cmd": "cat", "args": ["/etc/hostname"]}),
-            StatusCode::OK,
-        )
+        .post_ok(VM_EXEC, json!({"cmd": "cat", "args": ["/etc/hostname"]}))
         .await;
     assert_eq!(r["code"], 0);
     assert_eq!(
@@ -221,10 +217,9 @@ async fn list_calls_pass_options_through() {
         json!({"all": true, "filters": {"label": [label]}}),
     ] {
         let list = h
-            .post_expect(
+            .post_ok(
                 "/.dockhand/api/docker/containers",
                 json!({"options": options}),
-                StatusCode::OK,
             )
             .await;
         let list = list.as_array().unwrap();
@@ -233,10 +228,9 @@ async fn list_calls_pass_options_through() {
         assert_eq!(list[0]["Labels"]["com.docker.compose.service"], "backend");
     }
     let list = h
-        .post_expect(
+        .post_ok(
             "/.dockhand/api/docker/images",
             json!({"options": {"filters": {"reference": [IMAGE]}}}),
-            StatusCode::OK,
         )
         .await;
     let list = list.as_array().unwrap();

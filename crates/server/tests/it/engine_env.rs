@@ -31,9 +31,7 @@ async fn docker_exec_gets_a_tls_engines_certificates() {
     );
     let engine = tls_engine("127.0.0.1:2376", std::path::Path::new("/certs"));
     let h = Harness::with(Options::docker(fake, engine)).await;
-    let r = h
-        .post_expect(DOCKER_EXEC, json!({"cmd": "ps"}), StatusCode::OK)
-        .await;
+    let r = h.post_ok(DOCKER_EXEC, json!({"cmd": "ps"})).await;
     assert_eq!(
         r["stdout"],
         "DOCKER_HOST=tcp://127.0.0.1:2376\nDOCKER_TLS_VERIFY=1\nDOCKER_TLS=unset\n\
@@ -72,10 +70,9 @@ async fn docker_exec_runs_the_real_cli_against_a_tls_engine() {
     let engine = tls_engine(addr, std::path::Path::new(&certs));
     let h = Harness::with(Options::docker(docker, engine)).await;
     let r = h
-        .post_expect(
+        .post_ok(
             DOCKER_EXEC,
             json!({"cmd": "version", "args": ["--format", "'{{.Server.Version}}'"]}),
-            StatusCode::OK,
         )
         .await;
     assert_eq!(r["code"], 0, "{r}");
