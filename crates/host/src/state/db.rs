@@ -261,6 +261,21 @@ pub(super) fn error(path: &Path, what: String, source: rusqlite::Error) -> State
 mod tests {
     use super::*;
 
+    /// Where `dockhand.db` goes in a fresh temporary directory (kept as long
+    /// as the guard).
+    fn temp_db() -> (tempfile::TempDir, std::path::PathBuf) {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("dockhand.db");
+        (tmp, path)
+    }
+
+    /// Why [`open`] refuses a file that `write` made with plain SQLite.
+    fn refusal(write: impl FnOnce(&Connection) -> rusqlite::Result<()>) -> StateError {
+        let (_tmp, path) = temp_db();
+        write(&Connection::open(&path).unwrap()).unwrap();
+        open(&path).unwrap_err()
+    }
+
     fn tables(conn: &Connection) -> Vec<String> {
         let mut stmt = conn
             .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
@@ -273,8 +288,7 @@ mod tests {
 
     #[test]
     fn fresh_file_gets_every_migration_and_the_pragmas() {
-        let tmp = tempfile::tempdir().unwrap();
-        let path = tmp.path().join("dockhand.db");
+        let (_tmp, path) = temp_db();
         let conn = open(&path).unwrap();
         assert_eq!(user_version(&conn).unwrap(), SCHEMA_VERSION);
         assert!(tables(&conn).contains(&"extensions".to_owned()));
@@ -299,8 +313,7 @@ mod tests {
 
     #[test]
     fn reopening_does_not_migrate_again() {
-        let tmp = tempfile::tempdir().unwrap();
-        let path = tmp.path().join("dockhand.db");
+        let (_tmp, path) = temp_db();
         drop(open(&path).unwrap());
         let conn = open(&path).unwrap();
         assert_eq!(user_version(&conn).unwrap(), SCHEMA_VERSION);
@@ -309,8 +322,7 @@ mod tests {
     #[test]
     fn partial_migration_resumes_from_the_files_version() {
         // A file at version 1 with a marker table survives opening.
-        let tmp = tempfile::tempdir().unwrap();
-        let path = tmp.path().join("dockhand.db");
+        let (_tmp, path) = temp_db();
         {
             let conn = Connection::open(&path).unwrap();
             conn.execute_batch(MIGRATIONS[0]).unwrap();
@@ -325,26 +337,14 @@ mod tests {
 
     #[test]
     fn too_new_is_refused() {
-        let tmp = tempfile::tempdir().unwrap();
-        let path = tmp.path().join("dockhand.db");
-        Connection::open(&path)
-            .unwrap()
-            .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
-            .unwrap();
-        let err = open(&path).unwrap_err();
+        let err = refusal(|conn| conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1));
         assert!(matches!(err, StateError::TooNew { found, .. } if found == SCHEMA_VERSION + 1));
         assert!(err.to_string().contains("upgrade dockhand"), "{err}");
     }
 
     #[test]
     fn a_foreign_sqlite_file_is_not_taken_over() {
-        let tmp = tempfile::tempdir().unwrap();
-        let path = tmp.path().join("dockhand.db");
-        Connection::open(&path)
-            .unwrap()
-            .execute_batch("CREATE TABLE extensions (name TEXT)")
-            .unwrap();
-        let err = open(&path).unwrap_err();
+        let err = refusal(|conn| conn.execute_batch("CREATE TABLE extensions (name TEXT)"));
         assert!(matches!(err, StateError::NotADatabase { .. }), "{err}");
         assert!(err.to_string().contains("another program"), "{err}");
     }

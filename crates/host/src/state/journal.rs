@@ -499,7 +499,7 @@ fn parse_stat(text: &str) -> Option<(char, u64)> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{id, sample, temp_state};
+    use super::super::testing::{begin_install, id, sample, temp_state};
     use super::*;
     use serde_json::json;
 
@@ -633,9 +633,7 @@ mod tests {
         assert!(h[0].finished_at.is_some());
 
         // The wrong extension is refused and changes nothing.
-        let op = state
-            .begin(&id("acme/other"), OpKind::Install, json!({}))
-            .unwrap();
+        let op = begin_install(&state, "acme/other");
         let err = state.commit_put(op, &rec).unwrap_err();
         assert!(matches!(err, StateError::Corrupt { .. }), "{err}");
         assert_eq!(state.unfinished().unwrap().len(), 1);
@@ -662,9 +660,7 @@ mod tests {
             state.finish(op, Outcome::Committed).unwrap();
             ops.push(op);
         }
-        state
-            .begin(&id("acme/other"), OpKind::Install, json!({}))
-            .unwrap();
+        begin_install(&state, "acme/other");
         let h = state.history(&ext, 2).unwrap();
         assert_eq!(h.len(), 2);
         assert_eq!(h[0].id, ops[2]);
@@ -677,9 +673,7 @@ mod tests {
     #[test]
     fn the_unique_index_backs_the_refusal() {
         let (_tmp, state) = temp_state();
-        state
-            .begin(&id("acme/ext"), OpKind::Install, json!({}))
-            .unwrap();
+        begin_install(&state, "acme/ext");
         let err = state
             .conn()
             .execute(

@@ -9,7 +9,7 @@ use std::path::Path;
 use dockhand_spec::ExtensionId;
 use tempfile::TempDir;
 
-use super::{BackendRecord, ExtensionRecord, State};
+use super::{BackendRecord, ExtensionRecord, OpId, OpKind, State};
 
 /// `s` as an extension id; panics when it is not one.
 pub(crate) fn id(s: &str) -> ExtensionId {
@@ -29,6 +29,13 @@ pub(crate) fn with_sample(id: &str) -> (TempDir, State, ExtensionRecord) {
     let record = sample(tmp.path(), id);
     state.put(&record).unwrap();
     (tmp, state, record)
+}
+
+/// Begins an install of `name` with empty data in `state`; the operation.
+pub(crate) fn begin_install(state: &State, name: &str) -> OpId {
+    state
+        .begin(&id(name), OpKind::Install, serde_json::json!({}))
+        .unwrap()
 }
 
 /// A full record with every optional field set.

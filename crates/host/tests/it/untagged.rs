@@ -125,6 +125,12 @@ async fn latest_only_without_version_tags_and_refusals_say_what_to_do() {
     let tmp = tempfile::tempdir().unwrap();
     let state = State::open(&tmp.path().join("home")).unwrap();
     let c = client();
+    // Why `name` is refused with the default options.
+    let refusal = async |name: &str| {
+        resolve(&c, &state, &repo(&reg, name), &options())
+            .await
+            .unwrap_err()
+    };
 
     let r = resolve(&c, &state, &repo(&reg, "acme/plain"), &options())
         .await
@@ -141,9 +147,7 @@ async fn latest_only_without_version_tags_and_refusals_say_what_to_do() {
         "only the tag list"
     );
 
-    let e = resolve(&c, &state, &repo(&reg, "acme/new"), &options())
-        .await
-        .unwrap_err();
+    let e = refusal("acme/new").await;
     assert!(matches!(e, ResolveError::NoCompatible { .. }), "{e}");
     assert_eq!(
         e.to_string(),
@@ -153,9 +157,7 @@ async fn latest_only_without_version_tags_and_refusals_say_what_to_do() {
         )
     );
 
-    let e = resolve(&c, &state, &repo(&reg, "acme/beta"), &options())
-        .await
-        .unwrap_err();
+    let e = refusal("acme/beta").await;
     assert!(
         e.to_string()
             .contains("acme/beta has only pre-release versions (1.0.0-rc.1): pass --pre"),
@@ -168,17 +170,13 @@ async fn latest_only_without_version_tags_and_refusals_say_what_to_do() {
         .unwrap();
     assert_eq!(r.tag, "1.0.0-rc.1");
 
-    let e = resolve(&c, &state, &repo(&reg, "acme/odd"), &options())
-        .await
-        .unwrap_err();
+    let e = refusal("acme/odd").await;
     assert!(
         e.to_string()
             .contains("acme/odd has no version tag (such as 1.0.0) and no `latest`: its tags are edge: name a tag"),
         "{e}"
     );
-    let e = resolve(&c, &state, &repo(&reg, "acme/missing"), &options())
-        .await
-        .unwrap_err();
+    let e = refusal("acme/missing").await;
     assert!(
         e.to_string().starts_with(&format!(
             "cannot list the versions of {}/acme/missing",

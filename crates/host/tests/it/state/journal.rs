@@ -4,7 +4,7 @@
 use dockhand_host::state::{OpKind, Outcome, State, StateError};
 use serde_json::json;
 
-use super::{child, id, sample, temp_state};
+use super::{begin_install, child, id, sample, temp_state};
 
 #[test]
 fn an_unfinished_op_survives_reopening() {
@@ -85,8 +85,7 @@ fn begin_is_refused_while_an_op_is_unfinished() {
         assert!(msg.contains("`dockhand doctor`"), "{msg}");
     }
     // Other extensions are not held up.
-    b.begin(&id("acme/other"), OpKind::Install, json!({}))
-        .unwrap();
+    begin_install(&b, "acme/other");
     b.finish(op, Outcome::RolledBack).unwrap();
     a.begin(&ext, OpKind::Install, json!({})).unwrap();
 }
@@ -157,9 +156,7 @@ fn a_process_that_exits_without_finishing_leaves_a_dead_op() {
 #[test]
 fn a_reused_pid_is_not_mistaken_for_the_owner() {
     let (tmp, state) = temp_state();
-    state
-        .begin(&id("acme/ext"), OpKind::Install, json!({}))
-        .unwrap();
+    begin_install(&state, "acme/ext");
     // Our pid, but a start time that is not ours: another process's op.
     rusqlite::Connection::open(tmp.path().join("dockhand.db"))
         .unwrap()

@@ -14,6 +14,6 @@ mod locks;
 #[path = "../../../src/state/testing.rs"]
 mod testing;
 
-use dockhand_host::state::{BackendRecord, ExtensionRecord, State};
+use dockhand_host::state::{BackendRecord, ExtensionRecord, OpId, OpKind, State};
 
-pub(crate) use testing::{id, sample, temp_state, with_sample};
+pub(crate) use testing::{begin_install, id, sample, temp_state, with_sample};
