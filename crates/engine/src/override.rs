@@ -354,6 +354,11 @@ fn escaped(s: &str) -> Value {
 mod tests {
     use super::*;
 
+    /// The facts of compose file `text`, which must parse.
+    fn parse(text: &str) -> ComposeFacts {
+        ComposeFacts::parse(text).unwrap()
+    }
+
     fn input() -> OverrideInput {
         OverrideInput {
             extension_id: "acme/my-ext".into(),
@@ -367,10 +372,8 @@ mod tests {
 
     #[test]
     fn every_service_gets_labels_and_the_socket_dir() {
-        let facts = ComposeFacts::parse(
-            "services:\n  a:\n    image: x\n    labels: [\"k=v\"]\n  b:\n    image: y\n",
-        )
-        .unwrap();
+        let facts =
+            parse("services:\n  a:\n    image: x\n    labels: [\"k=v\"]\n  b:\n    image: y\n");
         let mut inp = input();
         inp.extra_labels = vec![("dev.dockhand.digest".into(), "sha256:00".into())];
         let o = compose_override(&facts, &inp).unwrap();
@@ -393,7 +396,7 @@ mod tests {
 
     #[test]
     fn engine_socket_mounts_are_mapped_by_target() {
-        let facts = ComposeFacts::parse(
+        let facts = parse(
             r#"
 services:
   api:
@@ -409,8 +412,7 @@ services:
 volumes:
   data: {}
 "#,
-        )
-        .unwrap();
+        );
         let mut inp = input();
         inp.engine_socket = Some("/work/deps/docker.sock".into());
         let o = compose_override(&facts, &inp).unwrap();
@@ -441,7 +443,7 @@ volumes:
     #[test]
     fn vm_only_paths_become_tmpfs() {
         // The labs-ai-tools case.
-        let facts = ComposeFacts::parse(
+        let facts = parse(
             r#"
 services:
   mcp:
@@ -453,8 +455,7 @@ services:
       - "/run/guest-services:/sockets:ro"
       - "/home/me/.kube:/root/.kube"
 "#,
-        )
-        .unwrap();
+        );
         let o = compose_override(&facts, &input()).unwrap();
         assert_eq!(
             o.document["services"]["mcp"]["volumes"],
@@ -487,23 +488,22 @@ services:
 
     #[test]
     fn a_tcp_engine_cannot_serve_socket_mounts() {
-        let facts = ComposeFacts::parse(
+        let facts = parse(
             "services:\n  a:\n    image: x\n    volumes: [\"/var/run/docker.sock.raw:/var/run/docker.sock\"]\n",
-        )
-        .unwrap();
+        );
         let mut inp = input();
         inp.engine_socket = None;
         let e = compose_override(&facts, &inp).unwrap_err();
         assert!(matches!(e, OverrideError::NoEngineSocket { .. }), "{e:?}");
         assert!(e.to_string().contains("service `a`"), "{e}");
         // Without such mounts a TCP engine is fine.
-        let facts = ComposeFacts::parse("services:\n  a:\n    image: x\n").unwrap();
+        let facts = parse("services:\n  a:\n    image: x\n");
         assert!(compose_override(&facts, &inp).is_ok());
     }
 
     #[test]
     fn paths_are_checked_and_dollars_escaped() {
-        let facts = ComposeFacts::parse("services:\n  a:\n    image: x\n").unwrap();
+        let facts = parse("services:\n  a:\n    image: x\n");
         for bad in ["relative/dir", "/a:b"] {
             let mut inp = input();
             inp.socket_dir = bad.into();
@@ -540,7 +540,7 @@ services:
 
     #[test]
     fn relay_mode_mounts_the_project_volume_and_adds_the_relay() {
-        let facts = ComposeFacts::parse(
+        let facts = parse(
             r#"
 services:
   api:
@@ -549,8 +549,7 @@ services:
       - "/run/guest-services:/sockets:ro"
       - "/var/run/docker.sock.raw:/var/run/docker.sock"
 "#,
-        )
-        .unwrap();
+        );
         let mut inp = input();
         inp.relay = true;
         // Not used in relay mode: not even checked.
@@ -602,7 +601,7 @@ services:
 
     #[test]
     fn relay_mode_refuses_a_service_of_the_relay_s_name() {
-        let facts = ComposeFacts::parse("services:\n  dockhand-relay:\n    image: x\n").unwrap();
+        let facts = parse("services:\n  dockhand-relay:\n    image: x\n");
         let mut inp = input();
         inp.relay = true;
         let e = compose_override(&facts, &inp).unwrap_err();
