@@ -346,6 +346,17 @@ fn parse_json_entry(
 mod tests {
     use super::*;
 
+    /// Why the file `path` with `text` is refused, and the line of each
+    /// problem in the order reported.
+    fn refused(path: &str, text: &str) -> (CatalogFileError, Vec<usize>) {
+        let e = CatalogFile::parse(Path::new(path), text).unwrap_err();
+        let CatalogFileError::Invalid { problems, .. } = &e else {
+            panic!("{e}")
+        };
+        let lines = problems.iter().map(|p| p.0).collect();
+        (e, lines)
+    }
+
     #[test]
     fn extensions_txt() {
         let f = CatalogFile::parse(
@@ -362,15 +373,10 @@ mod tests {
 
     #[test]
     fn every_bad_line_is_reported() {
-        let e = CatalogFile::parse(
-            Path::new("/c/extensions.txt"),
+        let (e, lines) = refused(
+            "/c/extensions.txt",
             "acme/ext\nAcme/Bad\nacme/ext\nacme/x:bad tag\nacme/y@sha256:12\n",
-        )
-        .unwrap_err();
-        let CatalogFileError::Invalid { problems, .. } = &e else {
-            panic!("{e}")
-        };
-        let lines: Vec<usize> = problems.iter().map(|p| p.0).collect();
+        );
         assert_eq!(lines, [2, 3, 4, 5], "{e}");
         assert!(
             e.to_string()
@@ -412,11 +418,7 @@ mod tests {
   ],
   "extra": 1
 }"#;
-        let e = CatalogFile::parse(Path::new("t.json"), text).unwrap_err();
-        let CatalogFileError::Invalid { problems, .. } = &e else {
-            panic!("{e}")
-        };
-        let mut lines: Vec<usize> = problems.iter().map(|p| p.0).collect();
+        let (e, mut lines) = refused("t.json", text);
         lines.sort();
         assert_eq!(lines, [4, 5, 6, 8, 9, 11], "{e}");
     }
