@@ -192,8 +192,14 @@ impl Applier<'_> {
             EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => {
                 self.file(entry, &path, name)
             }
-            EntryType::Directory => self.dir(entry, &path, name),
-            EntryType::Symlink => self.symlink(entry, &path, name),
+            EntryType::Directory => {
+                let mode = entry.header().mode().unwrap_or(0o755);
+                self.dir(mode, &path, name)
+            }
+            EntryType::Symlink => {
+                let raw = entry.link_name_bytes().unwrap_or_default();
+                self.symlink(&raw, &path, name)
+            }
             EntryType::Link => match link_target {
                 Some(target) => self.hardlink(&target, &path, name),
                 None => Ok(()),
@@ -345,13 +351,8 @@ impl Applier<'_> {
         Ok(())
     }
 
-    fn dir<R: Read>(
-        &mut self,
-        entry: &Entry<'_, R>,
-        path: &str,
-        name: &str,
-    ) -> Result<(), UnpackError> {
-        let mode = entry.header().mode().unwrap_or(0o755);
+    /// A directory entry of `mode`.
+    fn dir(&mut self, mode: u32, path: &str, name: &str) -> Result<(), UnpackError> {
         let dest = self.stage(name, self.staging.prepare_parents(path))?;
         match kind(&dest).map_err(|e| self.write_error(name, e))? {
             Kind::Dir => {}
@@ -372,18 +373,13 @@ impl Applier<'_> {
         Ok(())
     }
 
-    fn symlink<R: Read>(
-        &mut self,
-        entry: &Entry<'_, R>,
-        path: &str,
-        name: &str,
-    ) -> Result<(), UnpackError> {
-        let raw = entry.link_name_bytes().unwrap_or_default().into_owned();
+    /// A symlink entry to `raw` (its target as written in the layer).
+    fn symlink(&mut self, raw: &[u8], path: &str, name: &str) -> Result<(), UnpackError> {
         let target =
-            canonical_symlink_target(path, &raw).map_err(|problem| UnpackError::UnsafeSymlink {
+            canonical_symlink_target(path, raw).map_err(|problem| UnpackError::UnsafeSymlink {
                 layer: self.layer.clone(),
                 entry: name.to_owned(),
-                target: String::from_utf8_lossy(&raw).into_owned(),
+                target: String::from_utf8_lossy(raw).into_owned(),
                 problem,
             })?;
         let dest = self.replace(path, name)?;
@@ -483,18 +479,26 @@ mod tests {
 
     #[test]
     fn modes_are_sanitized() {
-        assert_eq!(file_mode(0o4755), 0o644);
-        assert_eq!(file_mode(0o2755), 0o644);
-        assert_eq!(file_mode(0o1777), 0o644);
-        assert_eq!(file_mode(0o755), 0o644);
-        assert_eq!(file_mode(0o111), 0o400);
-        assert_eq!(file_mode(0o666), 0o644);
-        assert_eq!(file_mode(0o644), 0o644);
-        assert_eq!(file_mode(0o000), 0o400);
-        assert_eq!(file_mode(0o100_644), 0o644);
-        assert_eq!(dir_mode(0o1777), 0o755);
-        assert_eq!(dir_mode(0o555), 0o755);
-        assert_eq!(dir_mode(0o700), 0o700);
-        assert_eq!(dir_mode(0o750), 0o750);
+        for (mode, want) in [
+            (0o4755, 0o644),
+            (0o2755, 0o644),
+            (0o1777, 0o644),
+            (0o755, 0o644),
+            (0o111, 0o400),
+            (0o666, 0o644),
+            (0o644, 0o644),
+            (0o000, 0o400),
+            (0o100_644, 0o644),
+        ] {
+            assert_eq!(file_mode(mode), want, "file {mode:o}");
+        }
+        for (mode, want) in [
+            (0o1777, 0o755),
+            (0o555, 0o755),
+            (0o700, 0o700),
+            (0o750, 0o750),
+        ] {
+            assert_eq!(dir_mode(mode), want, "dir {mode:o}");
+        }
     }
 }
