@@ -8,6 +8,7 @@ use dockhand_engine::{ComposeEnv, ComposeProject, ComposeRunner, EngineHost};
 use dockhand_spec::{ComposeFacts, Grant, ModelContext};
 
 use crate::support::skip;
+use dockhand_testkit::compose::{HOSTILE_LINES, hostile};
 
 async fn runner(test: &str) -> Option<ComposeRunner> {
     let host: EngineHost = "unix:///nonexistent/docker.sock".parse().expect("a host");
@@ -56,42 +57,10 @@ async fn compose_normalizes_merge_keys_truthy_spellings_and_defaults() {
     let Some(runner) = runner(test).await else {
         return;
     };
-    let text = r#"
-x-base: &base
-  privileged: true
-  volumes:
-    - /:/host
-services:
-  a:
-    <<: *base
-    image: ${DESKTOP_PLUGIN_IMAGE}
-    network_mode: ${NET_MODE:-host}
-    pid: "${PID_MODE:-host}"
-    cap_add: ["${CARGO_PKG_NAME:-SYS_ADMIN}"]
-  b:
-    image: busybox
-    privileged: "on"
-    volumes: ["$HOME/.ssh:/ssh:ro", "root:/r"]
-    secrets: [s]
-volumes:
-  root:
-    driver_opts: {type: none, o: bind, device: /}
-secrets:
-  s: {file: /etc/shadow}
-"#;
-    let lines = grants(&runner, text).await.expect("compose normalizes it");
-    for want in [
-        "service a: privileged (full access to the host)",
-        "service a: host network",
-        "service a: host process namespace (sees every process)",
-        // The test process has CARGO_PKG_NAME set: it does not reach compose.
-        "service a: capabilities SYS_ADMIN",
-        "service a: host path / at /host",
-        "service b: privileged (full access to the host)",
-        "service b: host path /home/someone/.ssh at /ssh (read-only)",
-        "volume root: host path / (bound by driver options)",
-        "secret s: host file /etc/shadow",
-    ] {
+    // The test process has CARGO_PKG_NAME set: it does not reach compose.
+    let text = hostile("PID_MODE", "CARGO_PKG_NAME");
+    let lines = grants(&runner, &text).await.expect("compose normalizes it");
+    for want in HOSTILE_LINES {
         assert!(
             lines.iter().any(|l| l == want),
             "missing {want:?} in {lines:#?}"
@@ -100,6 +69,20 @@ secrets:
     assert!(
         std::env::var("CARGO_PKG_NAME").is_ok(),
         "cargo sets it for the test"
+    );
+}
+
+#[tokio::test]
+async fn compose_expands_home_in_host_paths() {
+    let test = "compose_expands_home_in_host_paths";
+    let Some(runner) = runner(test).await else {
+        return;
+    };
+    let text = "services:\n  b:\n    image: busybox\n    volumes: [\"$HOME/.ssh:/ssh:ro\"]\n";
+    let lines = grants(&runner, text).await.expect("compose normalizes it");
+    assert_eq!(
+        lines,
+        ["service b: host path /home/someone/.ssh at /ssh (read-only)"]
     );
 }
 
