@@ -18,6 +18,19 @@ use dockhand_host::fs_message::without_repeated_paths;
 use dockhand_host::state::{LockError, StateError};
 use dockhand_host::update::untagged::ResolveError;
 
+/// `pub fn $name(message) -> Self`, an [`ApiError`] with `StatusCode::$status`,
+/// for each `$name => $status;` given (with its doc line).
+macro_rules! status_constructors {
+    ($($(#[$doc:meta])* $name:ident => $status:ident;)*) => {
+        $(
+            $(#[$doc])*
+            pub fn $name(message: impl Into<String>) -> Self {
+                Self::new(StatusCode::$status, message)
+            }
+        )*
+    };
+}
+
 /// An error answered as `status` with `{"message": message}`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{status}: {message}")]
@@ -42,54 +55,27 @@ impl ApiError {
         }
     }
 
-    /// `400 Bad Request`.
-    pub fn bad_request(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, message)
-    }
-
-    /// `401 Unauthorized`: no valid credential for this origin.
-    pub fn unauthorized(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, message)
-    }
-
-    /// `403 Forbidden`: a credential, but not for this (for example a foreign `Origin`).
-    pub fn forbidden(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, message)
-    }
-
-    /// `404 Not Found`.
-    pub fn not_found(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, message)
-    }
-
-    /// `405 Method Not Allowed`.
-    pub fn method_not_allowed(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::METHOD_NOT_ALLOWED, message)
-    }
-
-    /// `409 Conflict`.
-    pub fn conflict(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, message)
-    }
-
-    /// `421 Misdirected Request`: a `Host` this server does not answer for.
-    pub fn misdirected(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::MISDIRECTED_REQUEST, message)
-    }
-
-    /// `500 Internal Server Error`.
-    pub fn internal(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, message)
-    }
-
-    /// `502 Bad Gateway`: the engine or a backend failed.
-    pub fn bad_gateway(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_GATEWAY, message)
-    }
-
-    /// `503 Service Unavailable`.
-    pub fn unavailable(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, message)
+    status_constructors! {
+        /// `400 Bad Request`.
+        bad_request => BAD_REQUEST;
+        /// `401 Unauthorized`: no valid credential for this origin.
+        unauthorized => UNAUTHORIZED;
+        /// `403 Forbidden`: a credential, but not for this (for example a foreign `Origin`).
+        forbidden => FORBIDDEN;
+        /// `404 Not Found`.
+        not_found => NOT_FOUND;
+        /// `405 Method Not Allowed`.
+        method_not_allowed => METHOD_NOT_ALLOWED;
+        /// `409 Conflict`.
+        conflict => CONFLICT;
+        /// `421 Misdirected Request`: a `Host` this server does not answer for.
+        misdirected => MISDIRECTED_REQUEST;
+        /// `500 Internal Server Error`.
+        internal => INTERNAL_SERVER_ERROR;
+        /// `502 Bad Gateway`: the engine or a backend failed.
+        bad_gateway => BAD_GATEWAY;
+        /// `503 Service Unavailable`.
+        unavailable => SERVICE_UNAVAILABLE;
     }
 }
 
