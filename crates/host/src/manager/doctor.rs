@@ -142,7 +142,8 @@ impl Manager {
         }
         // Interrupted operations.
         let pending = self.state.unfinished().unwrap_or_default();
-        let ids: BTreeSet<ExtensionId> = pending.iter().map(|p| p.extension.clone()).collect();
+        let ids: BTreeSet<ExtensionId> =
+            pending.iter().map(|p| p.record.extension.clone()).collect();
         for id in ids {
             let Ok(_lock) = ExtensionLock::acquire(&self.layout.home, &id) else {
                 report.add(

@@ -150,30 +150,31 @@ impl Manager {
             .state
             .unfinished()?
             .into_iter()
-            .filter(|o| &o.extension == id)
+            .filter(|o| &o.record.extension == id)
         {
             let last = op.last_step().unwrap_or("begin").to_owned();
-            match op.kind {
+            match op.record.kind {
                 OpKind::Install | OpKind::Update => {
-                    if let Ok(data) = serde_json::from_value::<InstallData>(op.data.clone()) {
+                    if let Ok(data) = serde_json::from_value::<InstallData>(op.record.data.clone())
+                    {
                         self.undo_install(id, &data).await?;
                     }
-                    self.state.finish(op.id, Outcome::Repaired)?;
+                    self.state.finish(op.record.id, Outcome::Repaired)?;
                     done.push(format!(
                         "{id}: undid the {} interrupted at {last}",
-                        op.kind.as_str()
+                        op.record.kind.as_str()
                     ));
                 }
                 OpKind::Uninstall => {
-                    let data: UninstallData =
-                        serde_json::from_value(op.data.clone()).unwrap_or(UninstallData {
+                    let data: UninstallData = serde_json::from_value(op.record.data.clone())
+                        .unwrap_or(UninstallData {
                             project: backend::project_of(&self.layout.home_id(), id),
                             volumes: false,
                             image: String::new(),
                         });
                     let quiet = crate::Quiet;
                     let _ = hooks;
-                    let tx = Transaction::resume(&self.state, op.id, &quiet);
+                    let tx = Transaction::resume(&self.state, op.record.id, &quiet);
                     self.uninstall_steps(id, &data, &tx).await?;
                     done.push(format!(
                         "{id}: finished the uninstall interrupted at {last}"

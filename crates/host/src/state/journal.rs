@@ -105,22 +105,12 @@ named_enum! {
 /// that died.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PendingOp {
-    /// The operation.
-    pub id: OpId,
-    /// The extension it changes.
-    pub extension: ExtensionId,
-    /// What it does.
-    pub kind: OpKind,
-    /// What [`State::begin`] was given.
-    pub data: Value,
-    /// The steps recorded so far, oldest first: each was about to happen.
-    pub steps: Vec<(String, Value)>,
-    /// When it began, seconds since the Unix epoch.
-    pub started_at: i64,
-    /// The process that began it.
-    pub pid: u32,
-    /// That process's start time (clock ticks since boot, from
-    /// `/proc/<pid>/stat`), to tell it from a later process with the same pid.
+    /// The operation so far (its `finished_at` and `outcome` are `None`);
+    /// its steps were each about to happen.
+    pub record: OpRecord,
+    /// The start time of the process that began it (clock ticks since boot,
+    /// from `/proc/<pid>/stat`), to tell it from a later process with the
+    /// same pid.
     pub owner_start: Option<u64>,
 }
 
@@ -133,12 +123,12 @@ impl PendingOp {
     /// [`ExtensionLock`](super::ExtensionLock), which the OS releases when
     /// its holder dies: that is the authority, this is the explanation.
     pub fn owner_alive(&self) -> bool {
-        process_alive(self.pid, self.owner_start)
+        process_alive(self.record.pid, self.owner_start)
     }
 
     /// The name of the last step recorded, if any.
     pub fn last_step(&self) -> Option<&str> {
-        self.steps.last().map(|(name, _)| name.as_str())
+        self.record.steps.last().map(|(name, _)| name.as_str())
     }
 }
 
@@ -348,17 +338,10 @@ impl State {
         };
         raws.into_iter()
             .map(|raw| {
-                let pid_start = raw.pid_start;
-                let op = self.decode_op(raw)?;
+                let owner_start = raw.pid_start.and_then(|s| u64::try_from(s).ok());
                 Ok(PendingOp {
-                    id: op.id,
-                    extension: op.extension,
-                    kind: op.kind,
-                    data: op.data,
-                    steps: op.steps,
-                    started_at: op.started_at,
-                    pid: op.pid,
-                    owner_start: pid_start.and_then(|s| u64::try_from(s).ok()),
+                    record: self.decode_op(raw)?,
+                    owner_start,
                 })
             })
             .collect()
@@ -547,11 +530,11 @@ mod tests {
         let pending = state.unfinished().unwrap();
         assert_eq!(pending.len(), 1);
         let p = &pending[0];
-        assert_eq!(p.id, op);
-        assert_eq!(p.pid, std::process::id());
-        assert_eq!(p.data, json!({"ref": "acme/ext:1"}));
+        assert_eq!(p.record.id, op);
+        assert_eq!(p.record.pid, std::process::id());
+        assert_eq!(p.record.data, json!({"ref": "acme/ext:1"}));
         assert!(p.owner_alive());
-        assert!(p.started_at > 1_600_000_000);
+        assert!(p.record.started_at > 1_600_000_000);
         assert_eq!(p.last_step(), None);
     }
 
@@ -584,7 +567,7 @@ mod tests {
         let err = state.step(op, "unpacked", Unserializable).unwrap_err();
         assert!(matches!(err, StateError::Payload { .. }), "{err:?}");
         let p = state.unfinished().unwrap().remove(0);
-        assert!(p.steps.is_empty(), "{:?}", p.steps);
+        assert!(p.record.steps.is_empty(), "{:?}", p.record.steps);
         let bad_keys: std::collections::BTreeMap<Vec<u8>, u8> = [(vec![1], 1)].into();
         let err = state.step(op, "unpacked", &bad_keys).unwrap_err();
         assert!(matches!(err, StateError::Payload { .. }), "{err:?}");
@@ -600,9 +583,9 @@ mod tests {
             state.step(op, name, json!({ "n": i })).unwrap();
         }
         let p = state.unfinished().unwrap().remove(0);
-        let names: Vec<_> = p.steps.iter().map(|(n, _)| n.as_str()).collect();
+        let names: Vec<_> = p.record.steps.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["fetch", "stage", "switch"]);
-        assert_eq!(p.steps[2].1, json!({"n": 2}));
+        assert_eq!(p.record.steps[2].1, json!({"n": 2}));
         assert_eq!(p.last_step(), Some("switch"));
 
         state.finish(op, Outcome::RolledBack).unwrap();

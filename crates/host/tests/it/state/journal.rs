@@ -36,12 +36,15 @@ fn an_unfinished_op_survives_reopening() {
     let pending = state.unfinished().unwrap();
     assert_eq!(pending.len(), 1);
     let p = &pending[0];
-    assert_eq!(p.id, op);
-    assert_eq!(p.extension, ext);
-    assert_eq!(p.kind, OpKind::Update);
-    assert_eq!(p.data, json!({"from": "sha256:aa", "to": "sha256:bb"}));
+    assert_eq!(p.record.id, op);
+    assert_eq!(p.record.extension, ext);
+    assert_eq!(p.record.kind, OpKind::Update);
     assert_eq!(
-        p.steps,
+        p.record.data,
+        json!({"from": "sha256:aa", "to": "sha256:bb"})
+    );
+    assert_eq!(
+        p.record.steps,
         vec![
             ("fetch".to_owned(), json!({"digest": "sha256:bb"})),
             (
@@ -50,7 +53,7 @@ fn an_unfinished_op_survives_reopening() {
             ),
         ]
     );
-    assert_eq!(p.pid, std::process::id());
+    assert_eq!(p.record.pid, std::process::id());
 
     // A repairer closes it; then the extension is free again.
     state.finish(op, Outcome::Repaired).unwrap();
@@ -123,7 +126,7 @@ fn an_op_of_a_live_process_then_a_dead_one() {
     let state = State::open(tmp.path()).unwrap();
     let pending = state.unfinished().unwrap();
     assert_eq!(pending.len(), 1);
-    assert_eq!(pending[0].pid, child_pid);
+    assert_eq!(pending[0].record.pid, child_pid);
     assert!(pending[0].owner_start.is_some());
     assert!(pending[0].owner_alive());
     assert_eq!(pending[0].last_step(), Some("stage"));
@@ -149,7 +152,7 @@ fn a_process_that_exits_without_finishing_leaves_a_dead_op() {
     let state = State::open(tmp.path()).unwrap();
     let pending = state.unfinished().unwrap();
     assert_eq!(pending.len(), 1);
-    assert_eq!(pending[0].data, json!({"from": "child"}));
+    assert_eq!(pending[0].record.data, json!({"from": "child"}));
     assert!(!pending[0].owner_alive());
 }
 
@@ -163,7 +166,7 @@ fn a_reused_pid_is_not_mistaken_for_the_owner() {
         .execute("UPDATE ops SET pid_start = pid_start + 1", [])
         .unwrap();
     let pending = state.unfinished().unwrap();
-    assert_eq!(pending[0].pid, std::process::id());
+    assert_eq!(pending[0].record.pid, std::process::id());
     if std::path::Path::new("/proc/self/stat").exists() {
         assert!(!pending[0].owner_alive());
     }
