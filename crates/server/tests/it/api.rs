@@ -40,8 +40,7 @@ async fn extensions_are_listed_with_slug_and_icon() {
 /// CLI's browser tests).
 #[tokio::test]
 async fn icons_are_images_only_and_sandboxed() {
-    let f = fixture();
-    let session = f.login().await;
+    let (f, session) = logged_in().await;
     let cases: [(&str, &[u8], Option<&str>); 5] = [
         (
             "acme/html",
@@ -94,8 +93,7 @@ async fn icons_are_images_only_and_sandboxed() {
 
 #[tokio::test]
 async fn info_names_the_api_version() {
-    let f = fixture();
-    let session = f.login().await;
+    let (f, session) = logged_in().await;
     let a = f.dashboard_get("/api/info", &session).await;
     assert_eq!(a.status, StatusCode::OK);
     let info = a.json();
@@ -109,8 +107,7 @@ async fn info_names_the_api_version() {
 
 #[tokio::test]
 async fn unknown_extensions_and_bad_ids() {
-    let f = fixture();
-    let session = f.login().await;
+    let (f, session) = logged_in().await;
     let post = |path: String| {
         let session = session.clone();
         let f = &f;
@@ -170,8 +167,7 @@ async fn disable_and_enable_answer_the_entry() {
 #[tokio::test]
 async fn delete_removes_and_ends_its_sessions() {
     let f = fixture();
-    let rec = f.add_extension("acme/a", &[("index.html", "<p>")]);
-    let (host, cookie) = f.enter(&rec.id).await;
+    let (rec, host, cookie) = f.add_and_enter("acme/a", &[("index.html", "<p>")]).await;
     let session = f.login().await;
     let path = format!("/api/extensions/{}", encode_id(&rec.id));
     let a = f.dashboard_call(Method::DELETE, &path, &session).await;
@@ -187,8 +183,7 @@ async fn delete_removes_and_ends_its_sessions() {
 /// reachable here, and the real engine when `scripts/deps` started one.
 #[tokio::test]
 async fn info_says_which_engine_and_which_mode() {
-    let f = fixture();
-    let session = f.login().await;
+    let (f, session) = logged_in().await;
     let info = f.dashboard_get("/api/info", &session).await.json();
     let status = &info["engine_status"];
     let socket = f.tmp.path().join("no-engine.sock");

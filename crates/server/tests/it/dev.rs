@@ -424,8 +424,9 @@ async fn post_json(
 #[tokio::test]
 async fn debug_logs_bridge_calls_without_secrets() {
     let f = fixture();
-    let rec = f.add_extension("acme/dbg", &[("index.html", "<p>installed</p>")]);
-    let (host, cookie) = f.enter(&rec.id).await;
+    let (rec, host, cookie) = f
+        .add_and_enter("acme/dbg", &[("index.html", "<p>installed</p>")])
+        .await;
     let log = BridgeLog::of(&f.state.manager().layout, &rec.id);
 
     // Off: nothing is written.

@@ -59,8 +59,9 @@ async fn reports_are_acknowledged_only_from_the_extension_and_checked() {
 #[tokio::test]
 async fn with_debug_on_reports_land_in_the_bridge_call_log() {
     let f = fixture();
-    let rec = f.add_extension("acme/pe", &[("index.html", "<p>page</p>")]);
-    let (host, cookie) = f.enter(&rec.id).await;
+    let (rec, host, cookie) = f
+        .add_and_enter("acme/pe", &[("index.html", "<p>page</p>")])
+        .await;
     let log = BridgeLog::of(&f.state.manager().layout, &rec.id);
     f.state
         .manager()

@@ -119,8 +119,7 @@ async fn state_changing_requests_need_the_exact_origin() {
 
 #[tokio::test]
 async fn websocket_upgrades_need_the_origin_too() {
-    let f = fixture();
-    let session = f.login().await;
+    let (f, session) = logged_in().await;
     let req = axum::http::Request::builder()
         .uri("/api/containers/x/terminal")
         .header(header::HOST, DASHBOARD)
@@ -311,8 +310,7 @@ async fn a_replayed_cookie_without_the_page_key_is_refused() {
 #[tokio::test]
 async fn the_bridge_answers_only_its_own_page() {
     let f = fixture();
-    let rec = f.add_extension("acme/b", &[("index.html", "<p>b")]);
-    let (host, cookie) = f.enter(&rec.id).await;
+    let (_, host, cookie) = f.add_and_enter("acme/b", &[("index.html", "<p>b")]).await;
     let with_site = |path: &str, site: Option<&str>| {
         let mut b = axum::http::Request::builder()
             .uri(path)

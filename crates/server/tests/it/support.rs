@@ -76,6 +76,13 @@ pub fn fixture() -> Fixture {
     fixture_at(None)
 }
 
+/// A [`fixture`] and a dashboard session in it (its cookie).
+pub async fn logged_in() -> (Fixture, String) {
+    let f = fixture();
+    let session = f.login().await;
+    (f, session)
+}
+
 /// [`fixture`] on the engine at `host`.
 pub fn fixture_on(host: EngineHost) -> Fixture {
     fixture_at(Some(host))
@@ -189,6 +196,18 @@ impl Fixture {
         });
         self.state.manager().state.put(&record).unwrap();
         record
+    }
+
+    /// Installs `id` with a UI holding `files` (as [`Self::add_extension`])
+    /// and enters its origin; the record, the host and the extension cookie.
+    pub async fn add_and_enter(
+        &self,
+        id: &str,
+        files: &[(&str, &str)],
+    ) -> (ExtensionRecord, String, String) {
+        let rec = self.add_extension(id, files);
+        let (host, cookie) = self.enter(&rec.id).await;
+        (rec, host, cookie)
     }
 
     /// The dashboard's list of extensions, as `session` reads it.

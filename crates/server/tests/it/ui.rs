@@ -140,8 +140,7 @@ async fn paths_never_leave_the_ui_root() {
 #[tokio::test]
 async fn ddclient_js_carries_the_shell_origin() {
     let f = fixture();
-    let rec = f.add_extension("acme/a", &[("index.html", "<p>")]);
-    let (host, cookie) = f.enter(&rec.id).await;
+    let (_, host, cookie) = f.add_and_enter("acme/a", &[("index.html", "<p>")]).await;
     let a = f.get(&host, "/.dockhand/ddclient.js", Some(&cookie)).await;
     assert_eq!(a.status, StatusCode::OK);
     assert_eq!(
@@ -163,8 +162,7 @@ async fn ddclient_js_carries_the_shell_origin() {
 
 #[tokio::test]
 async fn the_dashboard_serves_web_as_it_is() {
-    let f = fixture();
-    let session = f.login().await;
+    let (f, session) = logged_in().await;
     let a = f.dashboard_get("/ddclient.js", &session).await;
     assert_eq!(a.status, StatusCode::OK);
     assert!(
