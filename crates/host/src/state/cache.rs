@@ -1,6 +1,6 @@
 //! The catalog cache: one row per question asked of a registry.
 
-use super::db::{execute_cached, optional_row};
+use super::db::execute_cached;
 use super::{State, StateError, unix_now};
 
 /// What a registry answered, and when.
@@ -19,9 +19,8 @@ pub struct CacheRow {
 impl State {
     /// The cached answer for `key`.
     pub fn cache_get(&self, key: &str) -> Result<Option<CacheRow>, StateError> {
-        let conn = self.conn();
-        optional_row(
-            &conn,
+        self.read_row(
+            || format!("read the catalog cache entry {key}"),
             "SELECT digest, etag, body, fetched_at FROM catalog_cache WHERE key = ?1",
             [key],
             |row| {
@@ -33,7 +32,6 @@ impl State {
                 })
             },
         )
-        .map_err(|e| self.err(format!("read the catalog cache entry {key}"), e))
     }
 
     /// Stores the answer for `key`, fetched now.

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use dockhand_spec::ExtensionId;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use super::db::{execute_cached, optional_row};
+use super::db::execute_cached;
 use super::{State, StateError};
 use crate::dev::{DevSettings, DevUiSource};
 
@@ -15,16 +15,12 @@ type Row = (String, Option<String>, bool);
 impl State {
     /// The dev settings of `id` (the default when it has none).
     pub fn dev_settings(&self, id: &ExtensionId) -> Result<DevSettings, StateError> {
-        let row = {
-            let conn = self.conn();
-            optional_row(
-                &conn,
-                "SELECT id, ui_source, debug FROM dev_settings WHERE id = ?1",
-                [id.as_str()],
-                read,
-            )
-            .map_err(|e| self.err(format!("read the dev settings of {id}"), e))?
-        };
+        let row = self.read_row(
+            || format!("read the dev settings of {id}"),
+            "SELECT id, ui_source, debug FROM dev_settings WHERE id = ?1",
+            [id.as_str()],
+            read,
+        )?;
         row.map(|r| self.decode_dev(r).map(|(_, s)| s))
             .transpose()
             .map(Option::unwrap_or_default)

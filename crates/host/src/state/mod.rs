@@ -258,6 +258,19 @@ impl State {
         self.conn.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// The row `sql` selects with `params`, read by `read`, or `None`; on
+    /// an SQLite error, one saying it could not `what()`.
+    fn read_row<T>(
+        &self,
+        what: impl FnOnce() -> String,
+        sql: &str,
+        params: impl rusqlite::Params,
+        read: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Option<T>, StateError> {
+        let conn = self.conn();
+        db::optional_row(&conn, sql, params, read).map_err(|e| self.err(what(), e))
+    }
+
     /// Wraps an SQLite error with the file and what was being done.
     fn err(&self, what: impl Into<String>, source: rusqlite::Error) -> StateError {
         db::error(&self.path, what.into(), source)

@@ -6,7 +6,7 @@
 use dockhand_spec::ExtensionId;
 use rusqlite::params;
 
-use super::db::{execute_cached, optional_row};
+use super::db::execute_cached;
 use super::{State, StateError, unix_now};
 
 /// The last update check of one extension.
@@ -73,9 +73,8 @@ impl State {
 
     /// The last check of `id`, when there was one.
     pub fn get_check(&self, id: &ExtensionId) -> Result<Option<CachedCheck>, StateError> {
-        let conn = self.conn();
-        optional_row(
-            &conn,
+        self.read_row(
+            || format!("read the update check of {id}"),
             "SELECT checked_at, installed, latest, update_available, blocked_by_api
              FROM update_checks WHERE extension = ?1",
             params![id.as_str()],
@@ -90,7 +89,6 @@ impl State {
                 })
             },
         )
-        .map_err(|e| self.err(format!("read the update check of {id}"), e))
     }
 
     /// What manifest `digest` of `repository` said for `platform`, when read before.
@@ -100,9 +98,8 @@ impl State {
         digest: &str,
         platform: &str,
     ) -> Result<Option<CachedManifest>, StateError> {
-        let conn = self.conn();
-        optional_row(
-            &conn,
+        self.read_row(
+            || format!("read the update cache of {repository}"),
             "SELECT manifest, api_version FROM update_manifests
              WHERE repository = ?1 AND digest = ?2 AND platform = ?3",
             params![repository, digest, platform],
@@ -113,7 +110,6 @@ impl State {
                 })
             },
         )
-        .map_err(|e| self.err(format!("read the update cache of {repository}"), e))
     }
 
     /// Remembers what manifest `digest` of `repository` said for `platform`.
