@@ -244,21 +244,25 @@ pub async fn list(
             .collect()
             .await;
     resolved.sort_by_key(|(i, _)| *i);
+    let mut items: Vec<CatalogItem> = resolved.into_iter().map(|(_, item)| item).collect();
+    mark_installed(state, &mut items)?;
+    Ok(Listing { items, problems })
+}
+
+/// Sets `installed` (the version, or empty) on each of `items` that `state`
+/// has installed.
+fn mark_installed(state: &State, items: &mut [CatalogItem]) -> Result<(), CatalogError> {
     let installed: BTreeMap<String, Option<String>> = state
         .list()?
         .into_iter()
         .map(|r| (r.id.to_string(), r.version))
         .collect();
-    let items = resolved
-        .into_iter()
-        .map(|(_, mut item)| {
-            if let Some(v) = installed.get(&item.id) {
-                item.installed = Some(v.clone().unwrap_or_default());
-            }
-            item
-        })
-        .collect();
-    Ok(Listing { items, problems })
+    for item in items {
+        if let Some(v) = installed.get(&item.id) {
+            item.installed = Some(v.clone().unwrap_or_default());
+        }
+    }
+    Ok(())
 }
 
 /// Every entry of every configured catalog, and the catalogs that could not
@@ -339,13 +343,7 @@ pub async fn entry(
         .find(|s| s.reference.extension_id().to_string() == id)
         .ok_or_else(|| CatalogError::NotListed(wanted.to_owned()))?;
     let mut item = remote.resolve(source).await;
-    if let Some(r) = state
-        .list()?
-        .into_iter()
-        .find(|r| r.id.to_string() == item.id)
-    {
-        item.installed = Some(r.version.unwrap_or_default());
-    }
+    mark_installed(state, std::slice::from_mut(&mut item))?;
     Ok(item)
 }
 
