@@ -16,8 +16,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
 use axum::routing::post;
 use axum::{Json, Router};
 use dockhand_host::Hooks;
@@ -115,6 +115,28 @@ fn parse_id(raw: &str) -> Result<ExtensionId, ApiError> {
     })
 }
 
+/// What both routes of one extension act on: the extension the path names,
+/// the query and the update service (`404` when this server has none).
+struct UpdateTarget {
+    id: ExtensionId,
+    query: UpdateQuery,
+    service: Arc<UpdateService>,
+}
+
+impl FromRequestParts<AppState> for UpdateTarget {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Path(raw) = Path::<String>::from_request_parts(parts, state).await?;
+        let Query(query) = Query::<UpdateQuery>::from_request_parts(parts, state).await?;
+        Ok(Self {
+            id: parse_id(&raw)?,
+            query,
+            service: service(state)?,
+        })
+    }
+}
+
 /// `POST /api/extensions/{id}/update/preview` answers.
 #[derive(Debug, Serialize)]
 struct PreviewAnswer {
@@ -141,22 +163,18 @@ struct PreviewAnswer {
 async fn preview(
     _s: DashboardSession,
     State(state): State<AppState>,
-    Path(raw): Path<String>,
-    query: Result<Query<UpdateQuery>, QueryRejection>,
+    target: UpdateTarget,
 ) -> Result<Json<PreviewAnswer>, ApiError> {
-    let Query(q) = query?;
-    let id = parse_id(&raw)?;
-    let svc = service(&state)?;
     let req = UpdateRequest {
-        id: id.clone(),
-        tag: q.tag,
-        check: svc.options.clone(),
+        id: target.id.clone(),
+        tag: target.query.tag,
+        check: target.service.options.clone(),
         yes: false,
         force: false,
         pin: None,
     };
     let manager = Arc::clone(state.manager());
-    let client = svc.client.clone();
+    let client = target.service.client.clone();
     let (result, asked, before, from) = crate::blocking::off_thread(move || async move {
         let hooks = crate::catalog::Preview::default();
         let record = manager.get(&req.id);
@@ -174,7 +192,7 @@ async fn preview(
     })
     .await?;
     let answer = |outcome, version: String| PreviewAnswer {
-        id: id.to_string(),
+        id: target.id.to_string(),
         outcome,
         from: from.clone(),
         version,
@@ -260,14 +278,11 @@ struct UpdateAnswer {
 async fn update(
     _s: DashboardSession,
     State(state): State<AppState>,
-    Path(raw): Path<String>,
-    query: Result<Query<UpdateQuery>, QueryRejection>,
+    target: UpdateTarget,
 ) -> Result<Json<UpdateAnswer>, ApiError> {
-    let Query(q) = query?;
-    let id = parse_id(&raw)?;
-    let svc = service(&state)?;
     // Only the image a preview showed: its tag and digest.
-    let (Some(tag), Some(digest)) = (q.tag.clone(), q.digest.as_deref()) else {
+    let (Some(tag), Some(digest)) = (target.query.tag.clone(), target.query.digest.as_deref())
+    else {
         return Err(ApiError::bad_request(
             "an update from the dashboard names the version and digest its preview showed (`?tag=…&digest=sha256:…` from POST /api/extensions/{id}/update/preview)",
         ));
@@ -278,15 +293,15 @@ async fn update(
         ))
     })?;
     let req = UpdateRequest {
-        id: id.clone(),
+        id: target.id.clone(),
         tag: Some(tag),
-        check: svc.options.clone(),
-        yes: q.yes,
+        check: target.service.options.clone(),
+        yes: target.query.yes,
         force: false,
         pin: Some(pin),
     };
     let manager = Arc::clone(state.manager());
-    let client = svc.client.clone();
+    let client = target.service.client.clone();
     let result = crate::blocking::off_thread(move || async move {
         manager.update(&req, &client, &DashboardHooks).await
     })
@@ -294,19 +309,19 @@ async fn update(
     state.forget_records();
     let answer = match result {
         Ok(Updated::Updated { from, record }) => UpdateAnswer {
-            id: id.to_string(),
+            id: target.id.to_string(),
             outcome: "updated",
             version: record.version.clone().unwrap_or_default(),
             from: Some(from),
         },
         Ok(Updated::Unchanged(record)) => UpdateAnswer {
-            id: id.to_string(),
+            id: target.id.to_string(),
             outcome: "unchanged",
             version: record.version.clone().unwrap_or_default(),
             from: None,
         },
         Ok(Updated::UpToDate(c)) => UpdateAnswer {
-            id: id.to_string(),
+            id: target.id.to_string(),
             outcome: "up-to-date",
             version: c.installed,
             from: None,
