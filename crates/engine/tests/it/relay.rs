@@ -398,20 +398,15 @@ async fn the_relay_reaches_a_backend_on_the_main_engine() {
     relay_end_to_end(test, host, OWN_NETWORK).await;
 }
 
+/// The VM engine over TLS: a relay in its own network namespace through
+/// an exec, then one on the VM host's network directly.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_relay_reaches_a_backend_on_the_vm_engine_over_tls() {
     let test = "the_relay_reaches_a_backend_on_the_vm_engine_over_tls";
     let Some(host) = vm_host(test) else {
         return;
     };
-    relay_end_to_end(test, host, OWN_NETWORK).await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn the_relay_on_the_vm_host_s_network_is_reached_directly() {
-    let test = "the_relay_on_the_vm_host_s_network_is_reached_directly";
-    let Some(host) = vm_host(test) else {
-        return;
-    };
-    relay_end_to_end(test, host, HOST_NETWORK).await;
+    for case in [OWN_NETWORK, HOST_NETWORK] {
+        relay_end_to_end(test, host.clone(), case).await;
+    }
 }
