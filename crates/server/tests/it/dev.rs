@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use dockhand_host::dev::{BridgeLog, DevSettings, DevUiSource};
+use dockhand_host::dev::BridgeLog;
 use dockhand_host::state::ExtensionRecord;
 use futures_util::{SinkExt as _, StreamExt as _};
 use http_body_util::BodyExt as _;
@@ -19,23 +19,10 @@ use crate::support::*;
 
 const TAG: &str = "<script src=\"/.dockhand/ddclient.js\"></script>";
 
-fn set_dev(f: &Fixture, rec: &ExtensionRecord, url: Option<&str>, debug: bool) {
-    let settings = DevSettings {
-        ui_source: url.map(|u| DevUiSource::parse(u, false).unwrap()),
-        debug,
-    };
-    f.state
-        .manager()
-        .state
-        .set_dev_settings(&rec.id, &settings)
-        .unwrap();
-    f.state.forget_records();
-}
-
 /// An installed extension whose tab comes from `dev`; its host and cookie.
 async fn in_dev_mode(f: &Fixture, dev: &DevServer) -> (ExtensionRecord, String, String) {
     let rec = f.add_extension("acme/dev", &[("index.html", "<p>installed</p>")]);
-    set_dev(f, &rec, Some(&dev.url("/")), false);
+    f.set_dev(&rec, Some(&dev.url("/")), false);
     let (host, cookie) = f.enter(&rec.id).await;
     (rec, host, cookie)
 }
@@ -160,7 +147,7 @@ async fn the_tab_opens_at_the_dev_urls_path() {
     let dev = DevServer::start().await;
     let f = fixture();
     let rec = f.add_extension("acme/dev", &[("index.html", "<p>installed</p>")]);
-    set_dev(&f, &rec, Some(&dev.url("/app/?v=1")), false);
+    f.set_dev(&rec, Some(&dev.url("/app/?v=1")), false);
     let session = f.login().await;
     let (host, path) = f.ticket(&session, &rec.id).await;
     let a = f.get(&host, &path, None).await;
@@ -251,7 +238,7 @@ async fn a_dev_server_that_is_down_gives_a_502_page() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/", closed.local_addr().unwrap());
     drop(closed);
-    set_dev(&f, &rec, Some(&url), false);
+    f.set_dev(&rec, Some(&url), false);
     let (host, cookie) = f.enter(&rec.id).await;
     let a = f.get(&host, "/", Some(&cookie)).await;
     assert_eq!(a.status, StatusCode::BAD_GATEWAY);
@@ -433,7 +420,7 @@ async fn debug_logs_bridge_calls_without_secrets() {
     f.get(&host, "/.dockhand/api/info", Some(&cookie)).await;
     assert!(!log.path().exists());
 
-    set_dev(&f, &rec, None, true);
+    f.set_dev(&rec, None, true);
     let info = f.get(&host, "/.dockhand/api/info", Some(&cookie)).await;
     assert_eq!(info.status, StatusCode::OK);
     let exec = post_json(
@@ -496,7 +483,7 @@ async fn debug_logs_bridge_calls_without_secrets() {
 async fn the_streaming_exec_socket_still_upgrades_when_logged() {
     let f = fixture();
     let rec = f.add_extension("acme/dbg", &[("index.html", "<p>installed</p>")]);
-    set_dev(&f, &rec, None, true);
+    f.set_dev(&rec, None, true);
     let (host, cookie) = f.enter(&rec.id).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

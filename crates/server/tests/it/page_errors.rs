@@ -5,7 +5,7 @@
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use dockhand_host::dev::{BridgeLog, DevSettings};
+use dockhand_host::dev::BridgeLog;
 use serde_json::{Value, json};
 
 use crate::bridge_support::Harness;
@@ -63,18 +63,7 @@ async fn with_debug_on_reports_land_in_the_bridge_call_log() {
         .add_and_enter("acme/pe", &[("index.html", "<p>page</p>")])
         .await;
     let log = BridgeLog::of(&f.state.manager().layout, &rec.id);
-    f.state
-        .manager()
-        .state
-        .set_dev_settings(
-            &rec.id,
-            &DevSettings {
-                ui_source: None,
-                debug: true,
-            },
-        )
-        .unwrap();
-    f.state.forget_records();
+    f.set_dev(&rec, None, true);
 
     let origin = format!("http://{host}");
     let req = Request::builder()

@@ -11,6 +11,7 @@ use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use dockhand_engine::EngineHost;
 use dockhand_host::Manager;
 use dockhand_host::config::Config;
+use dockhand_host::dev::{DevSettings, DevUiSource};
 use dockhand_host::layout::Layout;
 use dockhand_host::state::ExtensionRecord;
 use dockhand_oci::registry::{RegistryClient, RegistryOptions, RetryPolicy};
@@ -208,6 +209,21 @@ impl Fixture {
         let rec = self.add_extension(id, files);
         let (host, cookie) = self.enter(&rec.id).await;
         (rec, host, cookie)
+    }
+
+    /// Sets `rec`'s dev settings (its UI from the dev server at `url`, the
+    /// bridge call log on with `debug`) and drops the cached records.
+    pub fn set_dev(&self, rec: &ExtensionRecord, url: Option<&str>, debug: bool) {
+        let settings = DevSettings {
+            ui_source: url.map(|u| DevUiSource::parse(u, false).unwrap()),
+            debug,
+        };
+        self.state
+            .manager()
+            .state
+            .set_dev_settings(&rec.id, &settings)
+            .unwrap();
+        self.state.forget_records();
     }
 
     /// The dashboard's list of extensions, as `session` reads it.
