@@ -33,6 +33,15 @@ const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(2);
 /// How many of the relay's last log lines are searched for its ticket.
 const TICKET_LINES: usize = 16;
+/// A relay that has just started may not have its ticket in its log yet
+/// (the engine copies a container's output asynchronously): the log is read
+/// again after these pauses before the session takes the exec.
+const TICKET_RETRIES: [Duration; 4] = [
+    Duration::from_millis(10),
+    Duration::from_millis(20),
+    Duration::from_millis(40),
+    Duration::from_millis(80),
+];
 
 /// Why a session could not take the direct transport (it takes the exec).
 #[derive(Debug, thiserror::Error)]
@@ -240,12 +249,17 @@ impl Engine {
                 host: self.host.describe(),
             });
         }
-        let ticket = self
-            .relay_ticket(container)
-            .await?
-            .ok_or_else(|| DirectError::NoTicket {
-                container: container.to_owned(),
-            })?;
+        let mut ticket = self.relay_ticket(container).await?;
+        for pause in TICKET_RETRIES {
+            if ticket.is_some() {
+                break;
+            }
+            tokio::time::sleep(pause).await;
+            ticket = self.relay_ticket(container).await?;
+        }
+        let ticket = ticket.ok_or_else(|| DirectError::NoTicket {
+            container: container.to_owned(),
+        })?;
         let port = ticket.port;
         let connect = TcpStream::connect(("127.0.0.1", port));
         let mut stream = tokio::time::timeout(CONNECT_TIMEOUT, connect)
