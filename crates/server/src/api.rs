@@ -51,8 +51,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/extensions/{id}", get(details).delete(remove))
         .route("/api/extensions/{id}/icon", get(icon))
         .route("/api/extensions/{id}/ticket", post(ticket))
-        .route("/api/extensions/{id}/enable", post(enable))
-        .route("/api/extensions/{id}/disable", post(disable))
+        .route("/api/extensions/{id}/enable", post(set_enabled::<true>))
+        .route("/api/extensions/{id}/disable", post(set_enabled::<false>))
         .route("/api/extensions/{id}/logs", get(logs))
         .route(
             "/api/extensions/{id}/bridge-log",
@@ -438,36 +438,22 @@ fn forget(state: &AppState, id: &ExtensionId) {
     state.bridge().relays.forget(id);
 }
 
-async fn set_enabled(
-    state: &AppState,
-    raw: &str,
-    enabled: bool,
+/// `POST /api/extensions/{id}/enable` (`ENABLED`) and `…/disable`: the
+/// extension's entry afterwards.
+async fn set_enabled<const ENABLED: bool>(
+    _s: DashboardSession,
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
 ) -> Result<Json<ExtensionEntry>, ApiError> {
-    let id = parse_id(raw)?;
-    if !enabled {
-        forget(state, &id);
+    let id = parse_id(&raw)?;
+    if !ENABLED {
+        forget(&state, &id);
     }
     // `compose up`/`stop` and SQLite writes: on a thread of their own.
     let (manager, target) = (Arc::clone(state.manager()), id.clone());
-    off_thread(move || async move { manager.set_enabled(&target, enabled).await }).await??;
+    off_thread(move || async move { manager.set_enabled(&target, ENABLED).await }).await??;
     state.forget_records();
-    Ok(Json(entry_of(state, &id).await?))
-}
-
-async fn enable(
-    _s: DashboardSession,
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Json<ExtensionEntry>, ApiError> {
-    set_enabled(&state, &id, true).await
-}
-
-async fn disable(
-    _s: DashboardSession,
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Json<ExtensionEntry>, ApiError> {
-    set_enabled(&state, &id, false).await
+    Ok(Json(entry_of(&state, &id).await?))
 }
 
 #[derive(Debug, Deserialize)]
