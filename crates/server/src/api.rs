@@ -8,8 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -25,7 +24,7 @@ use crate::assets::with_type;
 use crate::auth;
 use crate::blocking::{blocking, off_thread};
 use crate::error::ApiError;
-use crate::extract::DashboardSession;
+use crate::extract::{ApiQuery, DashboardSession};
 use crate::listing::{LsJson, ls_json_with_socket};
 use crate::state::AppState;
 use crate::ui::query_param;
@@ -466,9 +465,8 @@ async fn remove(
     _s: DashboardSession,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    query: Result<Query<RemoveQuery>, QueryRejection>,
+    ApiQuery(q): ApiQuery<RemoveQuery>,
 ) -> Result<Json<BTreeMap<&'static str, bool>>, ApiError> {
-    let Query(q) = query?;
     let id = parse_id(&id)?;
     forget(&state, &id);
     // `compose down`, SQLite writes and removing the files: on a thread of
@@ -489,9 +487,8 @@ async fn logs(
     _s: DashboardSession,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    query: Result<Query<LogsQuery>, QueryRejection>,
+    ApiQuery(q): ApiQuery<LogsQuery>,
 ) -> Result<Response, ApiError> {
-    let Query(q) = query?;
     let id = parse_id(&id)?;
     let record = record_of(&state, &id).await?;
     if record.backend.is_none() {

@@ -20,8 +20,7 @@
 
 use std::sync::Mutex;
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use dockhand_host::catalog::{self, CatalogDetails, CatalogError, CatalogItem, CatalogOptions};
@@ -37,7 +36,7 @@ use dockhand_spec::ExtensionId;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
-use crate::extract::DashboardSession;
+use crate::extract::{ApiJson, ApiQuery, DashboardSession};
 use crate::state::AppState;
 pub use crate::state::CatalogSetup;
 
@@ -91,9 +90,8 @@ struct ListAnswer {
 async fn list(
     _s: DashboardSession,
     State(state): State<AppState>,
-    query: Result<Query<ListQuery>, QueryRejection>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<ListAnswer>, ApiError> {
-    let Query(q) = query?;
     registry(&state)?;
     let refresh = q.refresh;
     let listing = crate::blocking::off_thread(move || async move {
@@ -256,9 +254,8 @@ fn request(reference: Reference, yes: bool) -> InstallRequest {
 async fn preview(
     _s: DashboardSession,
     State(state): State<AppState>,
-    body: Result<Json<InstallBody>, JsonRejection>,
+    ApiJson(body): ApiJson<InstallBody>,
 ) -> Result<Json<SummaryJson>, ApiError> {
-    let Json(body) = body?;
     let reference = registry_reference(&body.reference)?;
     registry(&state)?;
     let wanted = reference.clone();
@@ -306,9 +303,8 @@ struct InstallAnswer {
 async fn install(
     _s: DashboardSession,
     State(state): State<AppState>,
-    body: Result<Json<InstallBody>, JsonRejection>,
+    ApiJson(body): ApiJson<InstallBody>,
 ) -> Result<Json<InstallAnswer>, ApiError> {
-    let Json(body) = body?;
     let reference = registry_reference(&body.reference)?;
     if reference.digest().is_none() {
         return Err(ApiError::bad_request(format!(

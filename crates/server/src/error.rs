@@ -5,8 +5,9 @@
 //! period, naming the thing and saying what to do.
 //!
 //! axum's own extractor rejections answer plain text; to keep every error
-//! JSON, take `Result<Json<T>, JsonRejection>` (or `Query`, `Path`) and `?`
-//! it: the rejections convert into [`ApiError`] with their status.
+//! JSON, take [`crate::extract::ApiJson`] and [`crate::extract::ApiQuery`]
+//! (or `Result<Path<T>, PathRejection>`, then `?`): the rejections convert
+//! into [`ApiError`] with their status.
 
 use std::borrow::Cow;
 

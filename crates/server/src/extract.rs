@@ -18,11 +18,40 @@
 
 use std::sync::Arc;
 
-use axum::extract::FromRequestParts;
+use axum::Json;
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
 use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
 use crate::state::{AppState, ExtensionSite, Site};
+
+/// axum's `Query<T>`, rejected as an [`ApiError`] (JSON, with the
+/// rejection's status) rather than axum's plain text.
+#[derive(Debug)]
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Query(value) = Query::<T>::from_request_parts(parts, state).await?;
+        Ok(Self(value))
+    }
+}
+
+/// axum's `Json<T>` body, rejected as an [`ApiError`] like [`ApiQuery`].
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let Json(value) = Json::<T>::from_request(req, state).await?;
+        Ok(Self(value))
+    }
+}
 
 /// A request on the dashboard origin with a valid `dockhand_session`.
 #[derive(Debug, Clone)]

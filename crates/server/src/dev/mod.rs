@@ -18,15 +18,14 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::Router;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::response::Response;
 use dockhand_host::dev::{BridgeLog, DevSettings};
 use serde::{Deserialize, Serialize};
 use tower::ServiceExt as _;
 
 use crate::error::ApiError;
-use crate::extract::DashboardSession;
+use crate::extract::{ApiQuery, DashboardSession};
 pub use crate::state::DevState;
 use crate::state::{AppState, ExtensionSite};
 
@@ -94,9 +93,8 @@ pub async fn bridge_log(
     _s: DashboardSession,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    query: Result<Query<TailQuery>, QueryRejection>,
+    ApiQuery(q): ApiQuery<TailQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let Query(q) = query?;
     let id = crate::api::parse_id(&id)?;
     let manager = Arc::clone(state.manager());
     let tail = q.tail.unwrap_or(DEFAULT_TAIL);
