@@ -247,7 +247,16 @@ async fn an_exec_with_a_terminal_takes_input_and_a_size() {
     };
     let exec = engine.exec_start(container, &options).await.expect("exec");
     let exec_id = exec.id().to_owned();
-    let details = engine.inspect_exec(&exec_id).await.expect("inspect exec");
+    // The engine reports the exec running a moment after its start answers:
+    // wait (bounded) for that before resizing its terminal.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let details = loop {
+        let d = engine.inspect_exec(&exec_id).await.expect("inspect exec");
+        if d.running || tokio::time::Instant::now() > deadline {
+            break d;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
     assert_eq!(details.id, exec_id);
     assert!(details.running, "{details:?}");
     engine
