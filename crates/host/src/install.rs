@@ -1,7 +1,7 @@
 //! What an install is asked and what it journals: the request, its
 //! outcome, the undo record. The transaction itself is the manager's
 //! (`manager/install.rs`, `manager/prepare.rs`, `manager/commit.rs`):
-//! fetch → check → unpack to staging → validate → consent → [journal]
+//! fetch → check → unpack to staging → validate → consent → \[journal\]
 //! unpacked → backend → host binaries → switch → commit.
 
 use std::path::PathBuf;

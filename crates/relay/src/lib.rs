@@ -13,7 +13,7 @@
 //! - [`protocol`]: frames, their encoding, the handshake (pure; the client in
 //!   `dockhand-engine` uses it too);
 //! - [`name`]: socket names confined to the socket directory;
-//! - [`serve`]: the one-thread, non-blocking loop (mio) between the stream
+//! - [`mod@serve`]: the one-thread, non-blocking loop (mio) between the stream
 //!   and the sockets;
 //! - [`ticket`] and [`listen`]: the direct transport — the container's main
 //!   process (`dockhand-relay listen`) on a loopback TCP port of the

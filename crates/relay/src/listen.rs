@@ -1,7 +1,7 @@
 //! The relay container's main process in the direct transport: a loopback
 //! TCP listener on the engine's host (the container shares its network),
 //! one thread per connection, each connection first proving it knows the
-//! ticket's token ([`crate::ticket`]), then served by [`crate::serve`] as an
+//! ticket's token ([`crate::ticket`]), then served by [`crate::serve()`] as an
 //! exec's stdin and stdout are. Where the client cannot reach the port (the
 //! engine is on another machine, or in a network namespace of its own) it
 //! takes the exec path; nothing here is needed for that.

@@ -2,12 +2,12 @@
 //! only; never part of the `dockhand` binary).
 //!
 //! It owns:
-//! - [`env`]: the one place that reads the real components' environment
+//! - [`mod@env`]: the one place that reads the real components' environment
 //!   (`DOCKER_HOST`, `DOCKHAND_TEST_REGISTRY`, …) and decides whether a test
 //!   that lacks one skips (saying why) or, under `DOCKHAND_REQUIRE_ENV=1` (as
 //!   `scripts/test` sets it), fails. Libraries never read env vars; this crate
 //!   is the tests' edge, and reading it is its job.
-//! - [`registry`] (feature `registry`): one in-process registry speaking the
+//! - `registry` (feature `registry`): one in-process registry speaking the
 //!   distribution API that misbehaves on demand (auth, truncated, endless or
 //!   stalled bodies, refused mounts, pagination, canned answers, a manifest
 //!   served under another digest).
@@ -20,11 +20,11 @@
 //! - [`elf`]: hand-made ELF headers for a given machine.
 //! - [`examples`]: the repository root and the example backend binary
 //!   (built by `scripts/build-examples` when missing).
-//! - [`records`] (feature `records`): an installed extension's record, for
+//! - `records` (feature `records`): an installed extension's record, for
 //!   tests that put one in the state instead of installing.
-//! - [`vm`] (feature `engine`): the VM engine of `scripts/deps vm` and the
+//! - `vm` (feature `engine`): the VM engine of `scripts/deps vm` and the
 //!   relay binaries relay-mode tests install on it.
-//! - [`browser`] (feature `browser`): Chromium and chromedriver found on the
+//! - `browser` (feature `browser`): Chromium and chromedriver found on the
 //!   machine, chromedriver started in its own process group, a WebDriver
 //!   session with headless Chromium.
 

@@ -1,5 +1,9 @@
 //! The command line, as clap types. `CLI.md` at the project root of the
 //! design is the contract these names follow.
+//!
+//! Doc comments here are clap's `--help` text, written for a terminal: their
+//! brackets (`oci:DIR[:NAME]`) are usage syntax, not rustdoc links.
+#![allow(rustdoc::broken_intra_doc_links)]
 
 use std::path::PathBuf;
 

@@ -1,5 +1,5 @@
 //! Catalogs: the configured lists of extensions ([`crate::config`]), each a
-//! file ([`file`]) or a registry namespace, resolved to what people choose
+//! file ([`mod@file`]) or a registry namespace, resolved to what people choose
 //! from — title, vendor, description, categories, the latest compatible
 //! version and whether it is installed — from manifests and configs only
 //! (never a layer), cached in `dockhand.db`.

@@ -2,7 +2,7 @@
 //! rule: the highest semver tag (a leading `v` accepted, pre-releases only
 //! when asked) whose `com.docker.desktop.extension.api.version` the
 //! extension API satisfies; `latest` only when the repository has no semver
-//! tag at all. The walk is the update check's ([`super::check`]): tag list,
+//! tag at all. The walk is the update check's (`check`): tag list,
 //! then manifests and configs from the highest down, never a layer, cached
 //! per digest in `dockhand.db`.
 //!

@@ -26,7 +26,7 @@ impl RegistryClient {
     /// `prefix/` (every one when `prefix` is empty), in the registry's
     /// order. Follows `Link` pagination; stops at `max` repositories, after
     /// [`MAX_TAG_PAGES`](super::MAX_TAG_PAGES) pages, or at a page already read. Counted as
-    /// [`RequestKind::Tags`] (listings). A registry without the catalog API
+    /// [`RequestKind::Tags`](super::RequestKind::Tags) (listings). A registry without the catalog API
     /// answers 404 or 401/403: [`RegistryError::Status`] or
     /// [`RegistryError::Denied`].
     pub async fn list_repositories(

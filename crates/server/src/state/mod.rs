@@ -134,7 +134,7 @@ impl AppState {
         &self.inner.catalog
     }
 
-    /// The installed extensions, from a cache at most [`RECORDS_TTL`] old.
+    /// The installed extensions, from a cache at most one second old.
     pub async fn records(&self) -> Result<Arc<Vec<ExtensionRecord>>, ApiError> {
         Ok(self.cached().await?.0)
     }

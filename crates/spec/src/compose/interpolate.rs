@@ -12,7 +12,7 @@ const MAX_DEPTH: usize = 16;
 /// Why a value cannot be interpolated; each names the whole value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InterpolationError {
-    /// Defaults nest deeper than [`MAX_DEPTH`].
+    /// Defaults nest deeper than `MAX_DEPTH` levels.
     #[error("`{text}` nests variables too deeply")]
     TooDeep {
         /// The value (or the nested part of it).
