@@ -34,8 +34,9 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(2);
 /// How many of the relay's last log lines are searched for its ticket.
 const TICKET_LINES: usize = 16;
 /// A relay that has just started may not have its ticket in its log yet
-/// (the engine copies a container's output asynchronously): the log is read
-/// again after these pauses before the session takes the exec.
+/// (the engine copies a container's output asynchronously), and one that
+/// restarted shows its old ticket until the new line arrives: the log is
+/// read again after these pauses before the session takes the exec.
 const TICKET_RETRIES: [Duration; 4] = [
     Duration::from_millis(10),
     Duration::from_millis(20),
@@ -226,6 +227,24 @@ where
     Ok(())
 }
 
+/// A connection to the relay of `ticket`, handshake done.
+async fn connect_with(ticket: &Ticket) -> Result<TcpStream, DirectError> {
+    let port = ticket.port;
+    let connect = TcpStream::connect(("127.0.0.1", port));
+    let mut stream = tokio::time::timeout(CONNECT_TIMEOUT, connect)
+        .await
+        .map_err(|_| DirectError::Connect {
+            port,
+            source: io::ErrorKind::TimedOut.into(),
+        })?
+        .map_err(|source| DirectError::Connect { port, source })?;
+    stream
+        .set_nodelay(true)
+        .map_err(|source| DirectError::Connect { port, source })?;
+    handshake(&mut stream, ticket).await?;
+    Ok(stream)
+}
+
 impl Engine {
     /// The ticket the relay container `container` printed last, if any.
     pub async fn relay_ticket(&self, container: &str) -> Result<Option<Ticket>, EngineError> {
@@ -249,31 +268,29 @@ impl Engine {
                 host: self.host.describe(),
             });
         }
-        let mut ticket = self.relay_ticket(container).await?;
-        for pause in TICKET_RETRIES {
-            if ticket.is_some() {
-                break;
-            }
+        // The log's last ticket; read again after a pause while there is
+        // none yet (the relay has just started) or while it is the one that
+        // just failed (the relay restarted and its new line is on its way).
+        let mut failed: Option<(Ticket, DirectError)> = None;
+        for pause in std::iter::once(Duration::ZERO).chain(TICKET_RETRIES) {
             tokio::time::sleep(pause).await;
-            ticket = self.relay_ticket(container).await?;
+            let Some(ticket) = self.relay_ticket(container).await? else {
+                continue;
+            };
+            if failed.as_ref().is_some_and(|(t, _)| *t == ticket) {
+                continue;
+            }
+            match connect_with(&ticket).await {
+                Ok(stream) => return Ok(stream),
+                Err(e) => failed = Some((ticket, e)),
+            }
         }
-        let ticket = ticket.ok_or_else(|| DirectError::NoTicket {
-            container: container.to_owned(),
-        })?;
-        let port = ticket.port;
-        let connect = TcpStream::connect(("127.0.0.1", port));
-        let mut stream = tokio::time::timeout(CONNECT_TIMEOUT, connect)
-            .await
-            .map_err(|_| DirectError::Connect {
-                port,
-                source: io::ErrorKind::TimedOut.into(),
-            })?
-            .map_err(|source| DirectError::Connect { port, source })?;
-        stream
-            .set_nodelay(true)
-            .map_err(|source| DirectError::Connect { port, source })?;
-        handshake(&mut stream, &ticket).await?;
-        Ok(stream)
+        Err(failed.map_or_else(
+            || DirectError::NoTicket {
+                container: container.to_owned(),
+            },
+            |(_, e)| e,
+        ))
     }
 
     /// A relay session's stream to `container`: the direct transport where

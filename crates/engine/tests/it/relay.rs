@@ -387,6 +387,33 @@ async fn relay_end_to_end(test: &str, host: EngineHost, case: Case) {
         .expect("the driver ends once every handle is gone");
     let result = ended.expect("ran");
     assert!(result.is_ok(), "{result:?}");
+
+    if case.transport == RelayTransport::Direct {
+        // The relay restarted (as with the engine): a new port and token,
+        // its log still showing the old ticket first; still directly.
+        dockhand_testkit::command::stdout_ok(
+            std::process::Command::new("docker")
+                .env_remove("DOCKER_CONTEXT")
+                .envs(host.child_env())
+                .args(["restart", "-t", "0", &relay_container.id]),
+        );
+        let io = engine
+            .relay_open(&relay_container.id)
+            .await
+            .expect("a session with the restarted relay");
+        assert_eq!(
+            io.transport(),
+            RelayTransport::Direct,
+            "{:?}",
+            io.why_not_direct()
+        );
+        let (relay, driver) = Relay::start(io);
+        tokio::spawn(driver);
+        drop(connect_when_ready(&relay).await);
+        get_hello(&relay)
+            .await
+            .expect("GET /hello after the restart");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -148,8 +148,10 @@ async fn vm_service_goes_through_the_relay_on_the_vm_engine() {
         &create.iter().map(String::as_str).collect::<Vec<_>>(),
     );
     let mount = format!("{volume}:/run/guest-services");
-    let run = |cleanup: &mut Cleanup, mut args: Vec<String>, image: &str| {
-        let mut all: Vec<String> = ["run", "-d", "--network", "none", "-v", &mount]
+    // The backend without a network, the relay on the engine host's (as
+    // relay mode's override runs it: sessions take its loopback port).
+    let run = |cleanup: &mut Cleanup, network: &str, mut args: Vec<String>, image: &str| {
+        let mut all: Vec<String> = ["run", "-d", "--network", network, "-v", &mount]
             .map(str::to_owned)
             .to_vec();
         all.append(&mut args);
@@ -158,11 +160,11 @@ async fn vm_service_goes_through_the_relay_on_the_vm_engine() {
         cleanup.containers.push(id.clone());
         id
     };
-    let backend = run(&mut cleanup, labels("backend", &[]), BACKEND_IMAGE);
+    let backend = run(&mut cleanup, "none", labels("backend", &[]), BACKEND_IMAGE);
     let role = format!("{ROLE_LABEL}=relay");
     let mut relay_args = labels(RELAY_SERVICE, &[&role]);
     relay_args.push("--read-only".to_owned());
-    let relay = run(&mut cleanup, relay_args, &relay_image);
+    let relay = run(&mut cleanup, "host", relay_args, &relay_image);
 
     // The first call starts the session; GET and POST reach the backend.
     let answer = hello_when_ready(&h, Duration::from_secs(20)).await;
@@ -208,7 +210,8 @@ async fn vm_service_goes_through_the_relay_on_the_vm_engine() {
     }
 
     // The relay container restarts (as with the engine): its session ends
-    // and the next calls start a new one.
+    // and the next calls start a new one (on the relay's new port and token,
+    // or through an exec while its log still shows the old ticket).
     docker(&host, &["restart", "-t", "0", &relay]);
     let answer = hello_when_ready(&h, Duration::from_secs(20)).await;
     assert_eq!(answer["status"], 200, "{answer}");
