@@ -21,6 +21,7 @@ use dockhand_relay::ticket::{self, NONCE_LEN, PROOF_LEN, Side, TCP_MAGIC, Ticket
 use futures_util::StreamExt;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
+use tokio_util::either::Either;
 
 use super::exec::{ExecIo, StderrTail};
 use crate::logs::StdStream;
@@ -109,43 +110,34 @@ impl RelayTransport {
     }
 }
 
-/// A relay session's byte stream, either transport.
+/// A relay session's byte stream, either transport, and why it is not the
+/// direct one when it is not.
 #[derive(Debug)]
-pub enum RelayIo {
-    /// The direct transport.
-    Direct(TcpStream),
-    /// The exec, and why the direct transport was not taken.
-    Exec {
-        /// The exec's stream.
-        io: ExecIo,
-        /// Why not directly.
-        direct: DirectError,
-    },
+pub struct RelayIo {
+    stream: Either<TcpStream, ExecIo>,
+    why_not_direct: Option<DirectError>,
 }
 
 impl RelayIo {
     /// Which transport this is.
     pub fn transport(&self) -> RelayTransport {
-        match self {
-            RelayIo::Direct(_) => RelayTransport::Direct,
-            RelayIo::Exec { .. } => RelayTransport::Exec,
+        match self.stream {
+            Either::Left(_) => RelayTransport::Direct,
+            Either::Right(_) => RelayTransport::Exec,
         }
     }
 
     /// Why the session did not take the direct transport (`None`: it did).
     pub fn why_not_direct(&self) -> Option<&DirectError> {
-        match self {
-            RelayIo::Direct(_) => None,
-            RelayIo::Exec { direct, .. } => Some(direct),
-        }
+        self.why_not_direct.as_ref()
     }
 
     /// What the relay wrote to stderr (an exec's; empty for the direct
     /// transport, whose relay writes to its container's log).
     pub fn stderr(&self) -> StderrTail {
-        match self {
-            RelayIo::Direct(_) => StderrTail::default(),
-            RelayIo::Exec { io, .. } => io.stderr(),
+        match &self.stream {
+            Either::Left(_) => StderrTail::default(),
+            Either::Right(io) => io.stderr(),
         }
     }
 }
@@ -156,10 +148,7 @@ impl AsyncRead for RelayIo {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            RelayIo::Direct(s) => Pin::new(s).poll_read(cx, buf),
-            RelayIo::Exec { io: s, .. } => Pin::new(s).poll_read(cx, buf),
-        }
+        Pin::new(&mut self.get_mut().stream).poll_read(cx, buf)
     }
 }
 
@@ -169,24 +158,15 @@ impl AsyncWrite for RelayIo {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            RelayIo::Direct(s) => Pin::new(s).poll_write(cx, buf),
-            RelayIo::Exec { io: s, .. } => Pin::new(s).poll_write(cx, buf),
-        }
+        Pin::new(&mut self.get_mut().stream).poll_write(cx, buf)
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            RelayIo::Direct(s) => Pin::new(s).poll_flush(cx),
-            RelayIo::Exec { io: s, .. } => Pin::new(s).poll_flush(cx),
-        }
+        Pin::new(&mut self.get_mut().stream).poll_flush(cx)
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            RelayIo::Direct(s) => Pin::new(s).poll_shutdown(cx),
-            RelayIo::Exec { io: s, .. } => Pin::new(s).poll_shutdown(cx),
-        }
+        Pin::new(&mut self.get_mut().stream).poll_shutdown(cx)
     }
 }
 
@@ -296,12 +276,15 @@ impl Engine {
     /// A relay session's stream to `container`: the direct transport where
     /// it works, else an exec.
     pub async fn relay_open(&self, container: &str) -> Result<RelayIo, EngineError> {
-        match self.relay_direct(container).await {
-            Ok(stream) => Ok(RelayIo::Direct(stream)),
-            Err(direct) => Ok(RelayIo::Exec {
-                io: self.relay_exec(container).await?,
-                direct,
-            }),
-        }
+        Ok(match self.relay_direct(container).await {
+            Ok(stream) => RelayIo {
+                stream: Either::Left(stream),
+                why_not_direct: None,
+            },
+            Err(direct) => RelayIo {
+                stream: Either::Right(self.relay_exec(container).await?),
+                why_not_direct: Some(direct),
+            },
+        })
     }
 }
