@@ -8,7 +8,7 @@
 use std::io::ErrorKind;
 use std::time::Duration;
 
-use dockhand_engine::{ContainerInfo, Engine, ROLE_LABEL, Relay, RelayTransport, SocketState};
+use dockhand_engine::{ContainerInfo, Engine, ROLE_LABEL, Relay, SocketState};
 use dockhand_spec::ExtensionId;
 
 use crate::InstallError;
@@ -61,7 +61,6 @@ pub async fn relay_container(
 #[derive(Debug, Clone)]
 pub struct RelaySession {
     relay: Relay,
-    transport: RelayTransport,
     /// Why the direct transport was not taken.
     why_exec: Option<String>,
 }
@@ -75,11 +74,6 @@ impl std::ops::Deref for RelaySession {
 }
 
 impl RelaySession {
-    /// The transport it took.
-    pub fn transport(&self) -> RelayTransport {
-        self.transport
-    }
-
     /// How it reaches the relay, for people: `directly (127.0.0.1:PORT on
     /// the engine's host)` or `through an exec (REASON)`.
     pub fn describe(&self) -> String {
@@ -109,15 +103,10 @@ pub async fn session(
             })
         })?;
     let io = engine.relay_open(&container.id).await?;
-    let transport = io.transport();
     let why_exec = io.why_not_direct().map(ToString::to_string);
     let (relay, driver) = Relay::start(io);
     tokio::spawn(driver);
-    Ok(RelaySession {
-        relay,
-        transport,
-        why_exec,
-    })
+    Ok(RelaySession { relay, why_exec })
 }
 
 /// What connecting to the socket `name` through `relay` says now: no such
